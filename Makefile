@@ -1,0 +1,133 @@
+# eventful - small C programs that turn the EVENTful patterns into Unix
+# filters.  See README.md.  Everything a user may override is a variable.
+
+PREFIX    = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+CC        = cc
+CFLAGS    = -O2 -g
+WARN      = -Wall -Wextra
+HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDENLD  = -pie -Wl,-z,relro,-z,now
+CPPFLAGS  = -D_GNU_SOURCE
+LDFLAGS   =
+# Evaluated when a recipe runs, so that `make deps` can install it first.
+JANSSON_LIBS = $$(pkg-config --libs jansson)
+
+# Where objects and programs go; `make check` builds a second tree.
+BUILD  = build/release
+BINDIR = bin
+
+# The Debian packages that building, testing and the benchmark need.
+DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
+       bats-support mandoc python3 python3-jsonschema jq
+FUZZDEPS = clang libclang-rt-14-dev
+
+PROGS = evpub
+LIBOBJ = buf.o common.o event.o id.o ndjson.o output.o pub.o scan.o \
+         timefmt.o util.o
+HDR = $(wildcard src/*.h)
+UNIT = scan_test event_test time_test id_test
+
+LIB  = $(BUILD)/libeventful.a
+BINS = $(PROGS:%=$(BINDIR)/%)
+UNITBINS = $(UNIT:%=$(BUILD)/unit/%)
+
+ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN)
+
+all: $(BINS)
+
+$(BUILD)/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ:%=$(BUILD)/%)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) $(JANSSON_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) \
+	    $(JANSSON_LIBS)
+
+unit: $(UNITBINS)
+	@for t in $(UNITBINS); do echo "$$t"; ./$$t ../shared/corpus || exit 1; done
+
+# The test suite: C unit tests, then every bats suite against $(BINDIR).
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) bats tests
+
+# The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+check: deps
+	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin HARDEN= \
+	    CFLAGS="$(SANFLAGS)" HARDENLD="$(SANFLAGS)" all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	EVENTFUL_BIN=$(CURDIR)/build/asan/bin bats tests
+
+# libFuzzer: the scanner against jansson, for FUZZTIME seconds.
+FUZZTIME = 60
+fuzz: deps
+	@$(MAKE) -s fuzzdeps
+	mkdir -p build/fuzz/corpus
+	cp ../shared/corpus/json-test-suite/test_parsing/*.json build/fuzz/corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
+	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS)
+	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/corpus
+
+fuzzdeps:
+	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"
+
+bench: deps all
+	bench/run
+
+demo: deps all
+	PATH="$(CURDIR)/$(BINDIR):$$PATH" examples/tour
+
+# Installs what is missing with apt-get when root; else says how.
+deps:
+	@missing=; for p in $(DEPS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "make deps: missing:$$missing"; \
+	    echo "run as root: apt-get install -y$$missing"; exit 1; fi; \
+	echo "make deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends $$missing || \
+	    { apt-get update && \
+	      apt-get install -y --no-install-recommends $$missing; }
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
+	cp -f $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -f man/man1/*.1 $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f man/man7/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+	for f in man/man5/*.5; do [ -f "$$f" ] && \
+	    cp -f $$f $(DESTDIR)$(MANPREFIX)/man5/ || true; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for f in man/man*/*.[0-9]; do \
+	    rm -f $(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f); \
+	done
+
+lint:
+	mandoc -Tlint -Wwarning man/man*/*.[0-9]
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
+	lint clean
+.SECONDARY:

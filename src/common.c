@@ -1,0 +1,102 @@
+/*
+ * common.c - the shared options and the one way a bad line is reported.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "util.h"
+
+void
+common_init(struct common *c, void (*usage)(FILE *, int))
+{
+	memset(c, 0, sizeof(*c));
+	c->maxsize = DEFAULT_MAXSIZE;
+	c->rejfd = -1;
+	c->usage = usage;
+}
+
+int
+common_opt(struct common *c, int ch, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	switch (ch) {
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case OPT_HELP:
+		c->usage(stdout, EXIT_OK);
+		return 1;
+	case OPT_MAXSIZE:
+		/* 100 bytes holds the smallest event; 1 GiB is plenty. */
+		if (parsesize(arg, 100, 1LL << 30, &v, &errstr) == -1) {
+			warnw("--max-size", "%s: %s", arg, errstr);
+			c->usage(stderr, EXIT_USAGE);
+		}
+		c->maxsize = (size_t)v;
+		return 1;
+	case OPT_REJECTS:
+		c->rejects = arg;
+		return 1;
+	case OPT_VERSION:
+		version();
+	}
+	return 0;
+}
+
+void
+common_start(struct common *c)
+{
+	if (c->rejects == NULL)
+		return;
+	c->rejfd = open(c->rejects, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (c->rejfd == -1)
+		errwe(EXIT_FAIL, c->rejects, "open");
+}
+
+void
+common_reader(struct common *c, struct reader *r, int fd, const char *name)
+{
+	rd_init(r, fd, name, c->maxsize);
+	r->rejfd = c->rejfd;
+}
+
+void
+reject(struct common *c, const char *name, const struct line *l,
+    const char *fmt, ...)
+{
+	char where[512], what[512];
+	va_list ap;
+
+	c->status = EXIT_INVALID;
+	if (l->p != NULL && c->rejfd >= 0) {
+		if (writeall(c->rejfd, l->p, l->rawlen) == -1 ||
+		    (l->p[l->rawlen - 1] != '\n' &&
+		    writeall(c->rejfd, "\n", 1) == -1))
+			errwe(EXIT_FAIL, c->rejects, "write");
+	}
+	if (c->quiet)
+		return;
+	snprintf(where, sizeof(where), "%s:%llu", name,
+	    (unsigned long long)l->lineno);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	warnw(where, "%s", what);
+}
+
+void
+version(void)
+{
+	printf("%s (eventful) %s\n", getprogname(), EV_VERSION);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errwe(EXIT_FAIL, "stdout", "write");
+	exit(EXIT_OK);
+}

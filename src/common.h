@@ -1,0 +1,68 @@
+/*
+ * common.h - what every program shares on its command line and in its run:
+ * the shared long options, and the reporting of rejected input lines.
+ */
+#ifndef EV_COMMON_H
+#define EV_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ndjson.h"
+
+#define DEFAULT_MAXSIZE (1024 * 1024)	/* 1 MiB */
+
+/* getopt_long codes of the long options without a short form. */
+enum {
+	OPT_HELP = 256,
+	OPT_MAXSIZE,
+	OPT_REJECTS,
+	OPT_VERSION,
+	OPT_FIRST_OWN		/* a program's own long options start here */
+};
+
+/* The long options every program takes, for its struct option table. */
+#define COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, OPT_HELP }, \
+	{ "max-size", required_argument, NULL, OPT_MAXSIZE }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "rejects", required_argument, NULL, OPT_REJECTS }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
+
+struct common {
+	size_t maxsize;		/* --max-size: the longest event, in bytes */
+	const char *rejects;	/* --rejects: where rejected lines go */
+	int rejfd;		/* its descriptor, or -1 */
+	int quiet;		/* -q: no message per rejected line */
+	int status;		/* the exit status so far */
+	void (*usage)(FILE *, int);	/* the program's usage() */
+};
+
+void common_init(struct common *c, void (*usage)(FILE *, int));
+
+/*
+ * Handles ch if it is a shared option: returns 1, or 0 when it is not one.
+ * A bad value is a usage error: exit 2.  --help and --version exit 0.
+ */
+int common_opt(struct common *c, int ch, const char *arg);
+
+/* Opens the rejects file, if one was asked for (0600, appended to). */
+void common_start(struct common *c);
+
+/* Sets up a reader on fd with the shared limits and rejects file. */
+void common_reader(struct common *c, struct reader *r, int fd,
+    const char *name);
+
+/*
+ * Reports a rejected input line as "prog: name:lineno: what", keeps its
+ * bytes in the rejects file (exit 1 if that fails: nothing may be lost) and
+ * makes the exit status 3.  l->p may be NULL for a line the reader already
+ * streamed there.
+ */
+void reject(struct common *c, const char *name, const struct line *l,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Prints "prog (eventful) VERSION" and exits 0. */
+void version(void) __attribute__((noreturn));
+
+#endif

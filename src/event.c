@@ -1,0 +1,323 @@
+/*
+ * event.c - CloudEvents 1.0 validation over the scanner's spans.  The rules
+ * are the spec's MUSTs (cloudevents/spec, spec.md and formats/json-format.md)
+ * and nothing more; the messages say which rule a line broke.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "timefmt.h"
+
+const char *const ce_names[CE_NATTR] = {
+	"specversion", "id", "source", "type", "subject", "time",
+	"datacontenttype", "dataschema", "data", "data_base64", "sequence"
+};
+
+static int
+bad(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+ce_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
+base64_ok(const char *s, size_t len)
+{
+	size_t i, pad = 0;
+	unsigned char c;
+
+	if (len % 4 != 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '=') {
+			/* Padding only at the end, at most two. */
+			if (i < len - 2)
+				return 0;
+			pad++;
+			continue;
+		}
+		if (pad > 0)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+char *
+ce_string(const struct scan_member *m, char *buf, size_t n)
+{
+	const char *raw = m->val + 1;
+	size_t rawlen = m->vallen - 2, len;
+	char *tmp;
+
+	if (n == 0)
+		return buf;
+	if (!m->valesc) {
+		len = rawlen < n - 1 ? rawlen : n - 1;
+		memcpy(buf, raw, len);
+	} else {
+		tmp = malloc(rawlen + 1);
+		if (tmp == NULL) {
+			buf[0] = '\0';
+			return buf;
+		}
+		len = scan_unescape(raw, rawlen, tmp);
+		if (len > n - 1)
+			len = n - 1;
+		memcpy(buf, tmp, len);
+		free(tmp);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Looks a name up among the known attributes; CE_NATTR when unknown. */
+static int
+lookup(const char *name, size_t len)
+{
+	switch (len) {
+	case 2:
+		return memcmp(name, "id", 2) == 0 ? CE_ID : CE_NATTR;
+	case 4:
+		if (memcmp(name, "type", 4) == 0)
+			return CE_TYPE;
+		if (memcmp(name, "time", 4) == 0)
+			return CE_TIME;
+		if (memcmp(name, "data", 4) == 0)
+			return CE_DATA;
+		return CE_NATTR;
+	case 6:
+		return memcmp(name, "source", 6) == 0 ? CE_SOURCE : CE_NATTR;
+	case 7:
+		return memcmp(name, "subject", 7) == 0 ? CE_SUBJECT : CE_NATTR;
+	case 8:
+		return memcmp(name, "sequence", 8) == 0 ? CE_SEQUENCE :
+		    CE_NATTR;
+	case 10:
+		return memcmp(name, "dataschema", 10) == 0 ? CE_DATASCHEMA :
+		    CE_NATTR;
+	case 11:
+		if (memcmp(name, "specversion", 11) == 0)
+			return CE_SPECVERSION;
+		if (memcmp(name, "data_base64", 11) == 0)
+			return CE_DATA_BASE64;
+		return CE_NATTR;
+	case 15:
+		return memcmp(name, "datacontenttype", 15) == 0 ?
+		    CE_DATACONTENTTYPE : CE_NATTR;
+	}
+	return CE_NATTR;
+}
+
+static const char *
+typename(int t)
+{
+	switch (t) {
+	case SCAN_OBJECT: return "an object";
+	case SCAN_ARRAY: return "an array";
+	case SCAN_STRING: return "a string";
+	case SCAN_NUMBER: return "a number";
+	case SCAN_TRUE: case SCAN_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* Tells whether a validated integer literal fits in signed 32 bits. */
+static int
+int32_ok(const char *p, size_t len)
+{
+	long long v = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (len - i > 10)
+		return 0;
+	for (; i < len; i++)
+		v = v * 10 + (p[i] - '0');
+	return neg ? v <= 2147483648LL : v <= 2147483647LL;
+}
+
+/* An absolute URI starts with a scheme: ALPHA *( ALPHA / DIGIT / + - . ) : */
+static int
+absuri(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (s[i] == ':')
+			return 1;
+		if (!(((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
+		    s[i] == '-' || s[i] == '.'))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Gives the decoded bytes of a raw JSON string span: the span itself when it
+ * holds no escapes, else a decoded copy in *heap, which the caller frees.
+ */
+static const char *
+decoded(const char *raw, size_t rawlen, int esc, size_t *len, char **heap)
+{
+	if (!esc) {
+		*len = rawlen;
+		return raw;
+	}
+	*heap = realloc(*heap, rawlen + 1);
+	if (*heap == NULL) {
+		*len = 0;
+		return "";
+	}
+	*len = scan_unescape(raw, rawlen, *heap);
+	return *heap;
+}
+
+static int
+check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
+    size_t errlen, char **heap)
+{
+	const struct scan_member *m;
+	const char *nm, *v;
+	size_t i, nl, vl;
+	int64_t t;
+	int a;
+
+	memset(ev, 0, sizeof(*ev));
+	if (s->type != SCAN_OBJECT)
+		return bad(err, errlen, "not a CloudEvent: %s, not an object",
+		    typename(s->type));
+	ev->nmembers = s->nm;
+	for (i = 0; i < s->nm; i++) {
+		m = &s->m[i];
+		nm = decoded(m->name, m->namelen, m->nameesc, &nl, heap);
+		a = lookup(nm, nl);
+		/* data and data_base64 are members, not attributes: the name
+		 * rule does not apply to them. */
+		if (a != CE_DATA_BASE64 && a != CE_DATA && !ce_name_ok(nm, nl))
+			return bad(err, errlen, "attribute name \"%.*s\" is "
+			    "not lower-case a-z and 0-9", (int)(nl > 40 ? 40 :
+			    nl), nm);
+		if (a == CE_SPECVERSION)
+			ev->specpos = i;
+		if (m->type == SCAN_NULL)
+			continue;
+		switch (a) {
+		case CE_DATA:
+			break;
+		case CE_NATTR:
+		case CE_SEQUENCE:
+			if (m->type == SCAN_STRING || m->type == SCAN_TRUE ||
+			    m->type == SCAN_FALSE)
+				break;
+			if (m->type == SCAN_NUMBER) {
+				if (!m->isint || !int32_ok(m->val, m->vallen))
+					return bad(err, errlen, "extension "
+					    "\"%.*s\": %.*s is not an integer "
+					    "in signed 32 bits", (int)(nl > 40 ?
+					    40 : nl), nm, (int)(m->vallen > 24 ?
+					    24 : m->vallen), m->val);
+				break;
+			}
+			return bad(err, errlen, "extension \"%.*s\": %s is "
+			    "not a CloudEvents type", (int)(nl > 40 ? 40 : nl),
+			    nm, typename(m->type));
+		default:
+			if (m->type != SCAN_STRING)
+				return bad(err, errlen, "\"%s\" must be a "
+				    "string, not %s", ce_names[a],
+				    typename(m->type));
+			if (m->vallen == 2)
+				return bad(err, errlen, "\"%s\" is empty",
+				    ce_names[a]);
+			break;
+		}
+		if (a != CE_NATTR)
+			ev->a[a] = m;
+	}
+	if ((m = ev->a[CE_SPECVERSION]) == NULL)
+		return bad(err, errlen, "missing \"specversion\"");
+	v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
+	if (vl != 3 || memcmp(v, "1.0", 3) != 0)
+		return bad(err, errlen, "specversion \"%.*s\" is not \"1.0\"",
+		    (int)(vl > 20 ? 20 : vl), v);
+	for (a = CE_ID; a <= CE_TYPE; a++)
+		if (ev->a[a] == NULL && !(fill & 1U << a))
+			return bad(err, errlen, "missing \"%s\"", ce_names[a]);
+	if ((m = ev->a[CE_TIME]) != NULL) {
+		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
+		if (rfc3339_parse(v, vl, &t) == -1)
+			return bad(err, errlen, "time \"%.*s\" is not an RFC "
+			    "3339 date-time", (int)(vl > 40 ? 40 : vl), v);
+	}
+	if ((m = ev->a[CE_DATASCHEMA]) != NULL) {
+		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
+		if (!absuri(v, vl))
+			return bad(err, errlen, "dataschema is not an "
+			    "absolute URI");
+	}
+	if ((m = ev->a[CE_DATA_BASE64]) != NULL) {
+		if (ev->a[CE_DATA] != NULL)
+			return bad(err, errlen, "both \"data\" and "
+			    "\"data_base64\"");
+		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
+		if (!base64_ok(v, vl))
+			return bad(err, errlen, "data_base64 is not valid "
+			    "base64 (RFC 4648, padded)");
+	}
+	return 0;
+}
+
+int
+ce_check(const struct scanner *s, struct ce_event *ev, unsigned fill,
+    char *err, size_t errlen)
+{
+	char *heap = NULL;
+	int r;
+
+	r = check(s, ev, fill, err, errlen, &heap);
+	free(heap);
+	return r;
+}
+
+int
+ce_validate(struct scanner *s, const char *line, size_t len,
+    struct ce_event *ev, char *err, size_t errlen)
+{
+	if (scan_json(s, line, len) < 0)
+		return bad(err, errlen, "invalid JSON at byte %zu: %s",
+		    s->erroff + 1, s->err);
+	return ce_check(s, ev, 0, err, errlen);
+}

@@ -1,0 +1,71 @@
+/*
+ * event.h - the CloudEvents 1.0 envelope in its JSON format: the one
+ * validation every program applies to every line it reads.
+ */
+#ifndef EV_EVENT_H
+#define EV_EVENT_H
+
+#include <stddef.h>
+
+#include "scan.h"
+
+/* The attributes the toolkit knows by name. */
+enum ce_attr {
+	CE_SPECVERSION,
+	CE_ID,
+	CE_SOURCE,
+	CE_TYPE,
+	CE_SUBJECT,
+	CE_TIME,
+	CE_DATACONTENTTYPE,
+	CE_DATASCHEMA,
+	CE_DATA,
+	CE_DATA_BASE64,
+	CE_SEQUENCE,
+	CE_NATTR
+};
+
+/* A validated event: spans into the line it came from. */
+struct ce_event {
+	const struct scan_member *a[CE_NATTR];	/* set, non-null members */
+	size_t specpos;		/* index of specversion among the members */
+	size_t nmembers;	/* members in the object, null ones too */
+};
+
+/* The name of each known attribute, by enum ce_attr. */
+extern const char *const ce_names[CE_NATTR];
+
+/*
+ * Validates line[0..len) as one CloudEvent: a JSON object (scan.h rules)
+ * with specversion "1.0", non-empty string id, source and type; optional
+ * subject, datacontenttype and dataschema (an absolute URI) as non-empty
+ * strings; time as RFC 3339; data or data_base64 (valid padded base64), not
+ * both; every other member an extension whose name is lower-case a-z and
+ * 0-9 and whose value is a string, a boolean or an integer in signed 32
+ * bits.  A null member means "unset".  Returns 0 and fills ev, or -1 and
+ * writes what is wrong into err.
+ */
+int ce_validate(struct scanner *, const char *line, size_t len,
+    struct ce_event *ev, char *err, size_t errlen);
+
+/*
+ * The same rules, for a line that s has already scanned.  A required
+ * attribute whose bit (1 << CE_ID, say) is set in fill may be missing: the
+ * caller is about to supply it.
+ */
+int ce_check(const struct scanner *s, struct ce_event *ev, unsigned fill,
+    char *err, size_t errlen);
+
+/* Tells whether name is a valid attribute name: [a-z0-9]+. */
+int ce_name_ok(const char *name, size_t len);
+
+/* Tells whether s[0..len) is valid padded base64 (RFC 4648 section 4). */
+int base64_ok(const char *s, size_t len);
+
+/*
+ * Copies the decoded string value of member m into buf (size n, NUL
+ * terminated, truncated to fit).  Returns buf.
+ */
+char *ce_string(const struct scan_member *m, char *buf, size_t n);
+
+#endif

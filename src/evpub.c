@@ -1,0 +1,216 @@
+/*
+ * evpub - make CloudEvents and publish them.
+ *
+ * One event from the command line (fields become its data), or with -l one
+ * event per line of standard input: a JSON value becomes the data of a new
+ * event, an event is completed and checked, a batch is split.  Events go to
+ * standard output or, with -o, to a file or FIFO.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "pub.h"
+#include "util.h"
+
+enum { OPT_ID = OPT_FIRST_OWN, OPT_RAW, OPT_TIME };
+
+static const struct option longopts[] = {
+	{ "data", required_argument, NULL, 'd' },
+	{ "ext", required_argument, NULL, 'e' },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "lines", no_argument, NULL, 'l' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "source", required_argument, NULL, 's' },
+	{ "subject", required_argument, NULL, 'S' },
+	{ "time", required_argument, NULL, OPT_TIME },
+	{ "type", required_argument, NULL, 't' },
+	COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: evpub [-lq] [-d data] [-e name=value] [-o path] [-S subject]\n"
+"             [-s source] [-t type] [--id id] [--max-size size] [--raw]\n"
+"             [--rejects file] [--time time] [field ...]\n");
+	if (f == stdout) {
+		fprintf(f,
+"\n"
+"fields:  key=string  key:=json  a.b=nested   (the event's data)\n"
+"  -d, --data JSON|@FILE  the whole data (@- reads stdin)\n"
+"  -e, --ext NAME=VALUE   an extension attribute (NAME:=JSON for a\n"
+"                         boolean or 32-bit integer)\n"
+"  -l, --lines            one event per line of stdin\n"
+"  -o, --output PATH      append to a file, or write to a FIFO\n"
+"  -q, --quiet            no message per rejected line\n"
+"  -S, --subject SUBJECT  the subject\n"
+"  -s, --source SOURCE    the source (default $EV_SOURCE, else //HOST/evpub)\n"
+"  -t, --type TYPE        the type\n"
+"      --id ID            the id (default: a new UUIDv7)\n"
+"      --max-size SIZE    the longest event (default 1M)\n"
+"      --raw              with -l: each line is text data\n"
+"      --rejects FILE     keep rejected lines there\n"
+"      --time TIME        the time, RFC 3339 (default: now)\n"
+"\n"
+"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
+		if (fflush(f) == EOF || ferror(f))
+			errwe(EXIT_FAIL, "stdout", "write");
+	}
+	exit(status);
+}
+
+/* Publishes one event per line of standard input. */
+static int
+publines(struct common *c, struct pub *p, struct out *o)
+{
+	struct reader r;
+	struct line l;
+	char err[512];
+
+	common_reader(c, &r, STDIN_FILENO, "stdin");
+	r.idle = out_idle;
+	r.idlearg = o;
+	while (!o->closed) {
+		switch (rd_line(&r, &l)) {
+		case RD_EOF:
+			rd_free(&r);
+			return c->status;
+		case RD_ERROR:
+			errwe(EXIT_FAIL, "stdin", "read");
+		case RD_TOOLONG:
+			reject(c, "stdin", &l, "longer than %zu bytes "
+			    "(--max-size)", c->maxsize);
+			continue;
+		case RD_NUL:
+			reject(c, "stdin", &l, "a NUL byte in the line");
+			continue;
+		case RD_LINE:
+			break;
+		}
+		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) == -1)
+			reject(c, "stdin", &l, "%s", err);
+	}
+	rd_free(&r);
+	return c->status;
+}
+
+/* Publishes the one event that the command line describes. */
+static int
+pubone(struct common *c, struct pub *p, struct out *o, const char *data,
+    int argc, char **argv)
+{
+	struct buf d = { 0 };
+	const char *where = "-d";
+	char err[512], *text = NULL;
+	size_t len;
+
+	if (argc > 0 && pub_fields(p, &d, argc, argv, err, sizeof(err)) == -1)
+		errw(EXIT_USAGE, NULL, "%s", err);
+	if (data != NULL) {
+		if (data[0] == '@') {
+			where = data[1] == '-' && data[2] == '\0' ? "stdin" :
+			    data + 1;
+			if ((text = readfile(data + 1, c->maxsize, &len)) ==
+			    NULL)
+				errwe(EXIT_FAIL, where, "read");
+		} else {
+			text = xstrdup(data);
+			len = strlen(text);
+		}
+		if (pub_json(p, &d, text, len, err, sizeof(err)) == -1)
+			errw(EXIT_INVALID, where, "%s", err);
+		free(text);
+	}
+	if (pub_event(p, o, d.len ? d.p : NULL, d.len, "application/json",
+	    err, sizeof(err)) == -1)
+		errw(EXIT_INVALID, NULL, "%s", err);
+	buf_free(&d);
+	return c->status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *data = NULL, *output = NULL, *env;
+	struct common c;
+	struct pub p;
+	struct out o;
+	char err[512];
+	int ch, lines = 0, status;
+
+	setprogname(argv[0]);
+	common_init(&c, usage);
+	pub_init(&p);
+	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
+		p.source = env;
+	while ((ch = getopt_long(argc, argv, "d:e:lo:qS:s:t:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'e':
+			if (pub_addext(&p, optarg, err, sizeof(err)) == -1) {
+				warnw("-e", "%s", err);
+				usage(stderr, EXIT_USAGE);
+			}
+			break;
+		case 'l':
+			lines = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'S':
+			p.subject = optarg;
+			break;
+		case 's':
+			p.source = optarg;
+			break;
+		case 't':
+			p.type = optarg;
+			break;
+		case OPT_ID:
+			p.id = optarg;
+			break;
+		case OPT_RAW:
+			p.raw = lines = 1;
+			break;
+		case OPT_TIME:
+			p.time = optarg;
+			break;
+		default:
+			if (!common_opt(&c, ch, optarg))
+				usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	p.maxsize = c.maxsize;
+	if (lines && (argc > 0 || data != NULL))
+		warnw(NULL, "-l reads the data from stdin: no fields or -d");
+	else if (lines && p.id != NULL)
+		warnw(NULL, "--id names one event: not with -l");
+	else if (!lines && p.type == NULL)
+		warnw(NULL, "-t TYPE is required");
+	else if (data != NULL && argc > 0)
+		warnw(NULL, "the data comes from fields or from -d, not both");
+	else if (pub_prepare(&p, err, sizeof(err)) == -1)
+		warnw(NULL, "%s", err);
+	else
+		goto run;
+	usage(stderr, EXIT_USAGE);
+run:
+	common_start(&c);
+	out_open(&o, output);
+	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,
+	    argv);
+	(void)out_close(&o);
+	return status;
+}

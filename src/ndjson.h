@@ -1,0 +1,58 @@
+/*
+ * ndjson.h - the line reader every program reads events with.
+ *
+ * Lines end in "\n"; a "\r" before it is dropped; an unterminated last line
+ * is still a line.  Lines that hold only spaces, tabs and "\r" are skipped.
+ * A line longer than the maximum event size is never held in memory: it is
+ * skipped as it streams past (into the rejects file, when there is one) and
+ * reported as too long.  A line holding a NUL byte is reported as such.
+ */
+#ifndef EV_NDJSON_H
+#define EV_NDJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum rd_status {
+	RD_EOF = 0,	/* no more lines */
+	RD_LINE,	/* a line, in l */
+	RD_TOOLONG,	/* a line over the maximum was skipped */
+	RD_NUL,		/* a line holding a NUL byte, in l */
+	RD_ERROR	/* read(2) failed: errno */
+};
+
+struct line {
+	char *p;		/* the line, without its terminator */
+	size_t len;		/* its length */
+	size_t rawlen;		/* its length with "\r\n" or "\n", as read */
+	uint64_t lineno;	/* its number, from 1 */
+};
+
+struct reader {
+	int fd;			/* where lines come from */
+	const char *name;	/* how messages name it: "stdin", a path */
+	char *buf;		/* bytes read and not yet returned */
+	size_t cap;		/* allocated size of buf */
+	size_t start;		/* first byte not yet returned */
+	size_t end;		/* end of the bytes read */
+	size_t scan;		/* where the search for "\n" resumes */
+	size_t max;		/* longest line accepted, without terminator */
+	uint64_t lineno;	/* lines returned or skipped so far */
+	int eof;		/* read(2) returned 0 */
+	int rejfd;		/* where skipped over-long lines go, or -1 */
+	void (*idle)(void *);	/* called before a read that would block */
+	void *idlearg;		/* its argument */
+};
+
+/* Sets up r to read fd.  name is kept, not copied. */
+void rd_init(struct reader *r, int fd, const char *name, size_t max);
+void rd_free(struct reader *r);
+
+/*
+ * Returns the next line.  l->p stays valid until the next call.  When an
+ * over-long line streams into r->rejfd and that write fails, the program
+ * exits 1: a rejected line must not be lost.
+ */
+enum rd_status rd_line(struct reader *r, struct line *l);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * output.c - buffered output in whole events.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "util.h"
+
+#define OUT_CAP (256 * 1024)	/* buffer size, also most bytes per write */
+
+void
+out_open(struct out *o, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	/* A reader that goes away is an ordinary end, reported by EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	o->cap = OUT_CAP;
+	o->limit = OUT_CAP;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		o->name = "stdout";
+	} else {
+		if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			o->limit = PIPE_BUF;
+		} else {
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
+			    O_CLOEXEC, 0600);
+			if (fd >= 0 && fstat(fd, &st) == 0 &&
+			    S_ISREG(st.st_mode))
+				o->lock = 1;
+		}
+		if (fd == -1)
+			errwe(EXIT_FAIL, path, "open");
+		o->fd = fd;
+		o->name = path;
+	}
+	o->buf = xmalloc(o->cap);
+}
+
+/* Writes buf[0..n) in one write(2) when it can; returns 0 or -1. */
+static int
+emit(struct out *o, const char *p, size_t n)
+{
+	int r;
+
+	if (n == 0 || o->closed)
+		return o->closed ? -1 : 0;
+	/* The lock orders our appends with those of evlog and others. */
+	if (o->lock && flock(o->fd, LOCK_EX) == -1)
+		errwe(EXIT_FAIL, o->name, "flock");
+	r = writeall(o->fd, p, n);
+	if (o->lock)
+		(void)flock(o->fd, LOCK_UN);
+	if (r == -1) {
+		if (errno == EPIPE) {
+			o->closed = 1;
+			return -1;
+		}
+		errwe(EXIT_FAIL, o->name, "write");
+	}
+	return 0;
+}
+
+int
+out_flush(struct out *o)
+{
+	int r;
+
+	r = emit(o, o->buf, o->mark);
+	memmove(o->buf, o->buf + o->mark, o->len - o->mark);
+	o->len -= o->mark;
+	o->mark = 0;
+	return r;
+}
+
+void
+out_idle(void *o)
+{
+	(void)out_flush(o);
+}
+
+/*
+ * Offsets into the unit being built stay valid until out_end or out_drop:
+ * out_put never writes, it grows the buffer past cap when a unit needs it.
+ */
+void
+out_put(struct out *o, const void *p, size_t n)
+{
+	if (o->len + n > o->cap) {
+		o->cap = o->len + n > 2 * o->cap ? o->len + n : 2 * o->cap;
+		o->buf = xrealloc(o->buf, o->cap);
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+void
+out_putc(struct out *o, int c)
+{
+	char ch = (char)c;
+
+	if (o->len < o->cap)
+		o->buf[o->len++] = ch;
+	else
+		out_put(o, &ch, 1);
+}
+
+void
+out_end(struct out *o)
+{
+	/* Keep a write within the limit: send what came before first. */
+	if (o->len > o->limit && o->mark > 0)
+		(void)out_flush(o);
+	o->mark = o->len;
+	if (o->len >= o->limit)
+		(void)out_flush(o);
+}
+
+void
+out_drop(struct out *o)
+{
+	o->len = o->mark;
+}
+
+int
+out_close(struct out *o)
+{
+	int r;
+
+	out_drop(o);
+	r = out_flush(o);
+	if (o->fd != STDOUT_FILENO) {
+		if (close(o->fd) == -1 && !o->closed)
+			errwe(EXIT_FAIL, o->name, "close");
+	}
+	free(o->buf);
+	o->buf = NULL;
+	return r;
+}

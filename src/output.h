@@ -1,0 +1,61 @@
+/*
+ * output.h - where events go: stdout, a file or a FIFO, buffered, written
+ * only in whole events.
+ *
+ * Bytes are gathered in a buffer and written when it fills, when the
+ * reader is about to block (rd's idle hook), and at the end.  A write(2)
+ * never splits an event: on a file opened for appending, each write holds
+ * whole events under an exclusive flock(2); on a FIFO, a write holds at
+ * most PIPE_BUF bytes of whole events (or one larger event), so that
+ * writers sharing the FIFO never interleave inside an event.
+ */
+#ifndef EV_OUTPUT_H
+#define EV_OUTPUT_H
+
+#include <stddef.h>
+
+struct out {
+	int fd;			/* where bytes go */
+	const char *name;	/* how messages name it */
+	char *buf;		/* bytes not yet written */
+	size_t len;		/* bytes in buf */
+	size_t mark;		/* end of the last whole event in buf */
+	size_t cap;		/* allocated size of buf */
+	size_t limit;		/* most bytes of several events per write */
+	int lock;		/* take flock(2) around each write */
+	int closed;		/* the reader went away (EPIPE) */
+};
+
+/*
+ * Opens path for output: NULL or "-" is stdout; a FIFO is opened for
+ * writing (waiting for a reader); anything else is created 0600 if missing
+ * and appended to.  Exits 1 when it cannot be opened.
+ */
+void out_open(struct out *o, const char *path);
+
+/* Adds bytes to the event (or unit of events) being built. */
+void out_put(struct out *o, const void *p, size_t n);
+void out_putc(struct out *o, int c);
+
+/*
+ * Ends the unit being built (its "\n" is the caller's), writing when due.
+ * A unit is written whole in one write(2).
+ */
+void out_end(struct out *o);
+
+/* Drops the event being built. */
+void out_drop(struct out *o);
+
+/*
+ * Writes every whole event.  Returns 0, or -1 when the reader went away
+ * (o->closed is set).  Any other write error is fatal: status 1.
+ */
+int out_flush(struct out *o);
+
+/* The idle hook for struct reader: flushes. */
+void out_idle(void *o);
+
+/* Flushes and closes; exits 1 on error.  Returns -1 when closed early. */
+int out_close(struct out *o);
+
+#endif

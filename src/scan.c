@@ -1,0 +1,738 @@
+/*
+ * scan.c - the validating JSON scanner: one pass over the bytes, no tree,
+ * no allocation in the steady state.  See scan.h for what it accepts; every
+ * rule below mirrors a check in jansson's load.c, utf.c and strconv.c, so
+ * that a line this scanner accepts is a line jansson would load.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan.h"
+#include "util.h"
+
+enum { K_OBJ = 1, K_ARR = 2 };
+
+struct scan_key {
+	const char *name;	/* raw bytes of the name */
+	uint32_t len;		/* their length */
+	uint32_t hash;		/* FNV-1a of the decoded name */
+	int esc;		/* the raw name holds an escape */
+};
+
+/* Byte classes inside a string: 0 plain, 1 quote, 2 backslash, 3 control,
+ * 4 the first byte of a multi-byte UTF-8 sequence (or an invalid byte). */
+static unsigned char strcls[256];
+/* Whitespace that JSON allows between tokens. */
+static unsigned char wscls[256];
+static int tablesready;
+
+static void
+tables(void)
+{
+	int c;
+
+	for (c = 0; c < 256; c++)
+		strcls[c] = c < 0x20 ? 3 : c >= 0x80 ? 4 : 0;
+	strcls['"'] = 1;
+	strcls['\\'] = 2;
+	wscls[' '] = wscls['\t'] = wscls['\n'] = wscls['\r'] = 1;
+	tablesready = 1;
+}
+
+void
+scan_init(struct scanner *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!tablesready)
+		tables();
+	s->kind = xmalloc(SCAN_MAXDEPTH + 1);
+	s->keybase = xmalloc((SCAN_MAXDEPTH + 1) * sizeof(*s->keybase));
+}
+
+void
+scan_free(struct scanner *s)
+{
+	free(s->m);
+	free(s->keys);
+	free(s->kind);
+	free(s->keybase);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+fail(struct scanner *s, const char *buf, const char *p, const char *msg)
+{
+	s->erroff = (size_t)(p - buf);
+	s->err = msg;
+	return -1;
+}
+
+static int
+failc(struct scanner *s, const char *buf, const char *p, const char *end,
+    const char *what)
+{
+	unsigned char c;
+
+	if (p >= end)
+		return fail(s, buf, p, what);
+	c = (unsigned char)*p;
+	if (c > 0x20 && c < 0x7f)
+		snprintf(s->errbuf, sizeof(s->errbuf), "%s, found '%c'",
+		    what, c);
+	else
+		snprintf(s->errbuf, sizeof(s->errbuf), "%s, found byte 0x%02x",
+		    what, c);
+	return fail(s, buf, p, s->errbuf);
+}
+
+static inline const char *
+skipws(const char *p, const char *end)
+{
+	while (p < end && wscls[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/*
+ * Returns the length of the valid UTF-8 sequence at p (whose first byte is
+ * at least 0x80), or 0.  Overlong forms, surrogates and code points above
+ * U+10FFFF are invalid, as in jansson's utf8_check_full().
+ */
+static inline int
+utf8len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0)
+		n = 2;
+	else if (c < 0xf0) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c < 0xf5) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (end - p < n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+int
+scan_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+	int n;
+
+	if (!tablesready)
+		tables();
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = utf8len(p, end)) == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+static inline int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+hex4(const char *p, const char *end)
+{
+	int i, v = 0, d;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval((unsigned char)p[i])) < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+static size_t
+pututf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+#define FNV(h, c) ((h) = ((h) ^ (unsigned char)(c)) * 16777619u)
+
+/*
+ * Scans a string whose opening quote is just before p.  Returns a pointer
+ * just past the closing quote, or NULL on error.  When hashp is not NULL it
+ * receives the FNV-1a hash of the decoded string.
+ */
+static const char *
+scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
+    uint32_t *hashp, uint8_t *escp)
+{
+	uint32_t h = 2166136261u, cp, lo;
+	char u[4];
+	size_t k, un;
+	int n;
+
+	for (;;) {
+		if (hashp == NULL) {
+			while (end - p >= 4 && strcls[(unsigned char)p[0]] == 0 &&
+			    strcls[(unsigned char)p[1]] == 0 &&
+			    strcls[(unsigned char)p[2]] == 0 &&
+			    strcls[(unsigned char)p[3]] == 0)
+				p += 4;
+			while (p < end && strcls[(unsigned char)*p] == 0)
+				p++;
+		}
+		if (p >= end) {
+			fail(s, buf, p, "unterminated string");
+			return NULL;
+		}
+		switch (strcls[(unsigned char)*p]) {
+		case 0:
+			FNV(h, *p);
+			p++;
+			break;
+		case 1:
+			if (hashp != NULL)
+				*hashp = h;
+			return p + 1;
+		case 2:
+			*escp = 1;
+			if (end - p < 2) {
+				fail(s, buf, p, "unterminated string");
+				return NULL;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/':
+				FNV(h, p[1]);
+				p += 2;
+				continue;
+			case 'b': FNV(h, '\b'); p += 2; continue;
+			case 'f': FNV(h, '\f'); p += 2; continue;
+			case 'n': FNV(h, '\n'); p += 2; continue;
+			case 'r': FNV(h, '\r'); p += 2; continue;
+			case 't': FNV(h, '\t'); p += 2; continue;
+			case 'u':
+				break;
+			default:
+				failc(s, buf, p + 1, end, "invalid escape");
+				return NULL;
+			}
+			if ((int)(cp = (uint32_t)hex4(p + 2, end)) < 0) {
+				fail(s, buf, p, "invalid \\u escape");
+				return NULL;
+			}
+			if (cp == 0) {
+				fail(s, buf, p, "\\u0000 is not allowed");
+				return NULL;
+			}
+			p += 6;
+			if (cp >= 0xdc00 && cp <= 0xdfff) {
+				fail(s, buf, p - 6, "lone low surrogate");
+				return NULL;
+			}
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    (int)(lo = (uint32_t)hex4(p + 2, end)) < 0 ||
+				    lo < 0xdc00 || lo > 0xdfff) {
+					fail(s, buf, p - 6, "lone high surrogate");
+					return NULL;
+				}
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			un = pututf8(u, cp);
+			for (k = 0; k < un; k++)
+				FNV(h, u[k]);
+			break;
+		case 3:
+			snprintf(s->errbuf, sizeof(s->errbuf),
+			    "control character 0x%02x in a string",
+			    (unsigned char)*p);
+			fail(s, buf, p, s->errbuf);
+			return NULL;
+		default:
+			n = utf8len((const unsigned char *)p,
+			    (const unsigned char *)end);
+			if (n == 0) {
+				fail(s, buf, p, "invalid UTF-8");
+				return NULL;
+			}
+			for (k = 0; k < (size_t)n; k++)
+				FNV(h, p[k]);
+			p += n;
+			break;
+		}
+	}
+}
+
+/*
+ * Scans a number.  Returns a pointer just past it, or NULL.  Rejects what
+ * jansson rejects: an integer outside 64 bits, a real that overflows.
+ */
+static const char *
+scannum(struct scanner *s, const char *buf, const char *p, const char *end,
+    uint8_t *isint)
+{
+	const char *q = p, *ip;
+	long long ex = 0;
+	size_t nd;
+	int neg = 0, eneg = 0;
+
+	if (*q == '-') {
+		neg = 1;
+		q++;
+	}
+	ip = q;
+	if (q < end && *q == '0')
+		q++;
+	else if (q < end && *q >= '1' && *q <= '9')
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	else {
+		failc(s, buf, q, end, "invalid number");
+		return NULL;
+	}
+	nd = (size_t)(q - ip);
+	*isint = 1;
+	if (q < end && *q == '.') {
+		q++;
+		if (q >= end || *q < '0' || *q > '9') {
+			failc(s, buf, q, end, "digit expected after '.'");
+			return NULL;
+		}
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		*isint = 0;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < end && (*q == '+' || *q == '-'))
+			eneg = *q++ == '-';
+		if (q >= end || *q < '0' || *q > '9') {
+			failc(s, buf, q, end, "digit expected in exponent");
+			return NULL;
+		}
+		while (q < end && *q >= '0' && *q <= '9') {
+			if (ex < 100000000)
+				ex = ex * 10 + (*q - '0');
+			q++;
+		}
+		if (eneg)
+			ex = -ex;
+		*isint = 0;
+	}
+	if (*isint) {
+		if (nd > 19 || (nd == 19 && memcmp(ip, neg ?
+		    "9223372036854775808" : "9223372036854775807", 19) > 0)) {
+			fail(s, buf, p, "integer out of 64-bit range");
+			return NULL;
+		}
+	} else if ((long long)(*ip == '0' ? 1 : nd) + ex > 308) {
+		/* Only a value this large can overflow a double: ask strtod,
+		 * as jansson does, whether it does. */
+		size_t n = (size_t)(q - p);
+		char small[64], *t = n < sizeof(small) ? small : xmalloc(n + 1);
+		double d;
+
+		memcpy(t, p, n);
+		t[n] = '\0';
+		errno = 0;
+		d = strtod(t, NULL);
+		if (t != small)
+			free(t);
+		if (errno == ERANGE && (d > 1 || d < -1)) {
+			fail(s, buf, p, "number out of range");
+			return NULL;
+		}
+	}
+	return q;
+}
+
+static size_t
+decode(const char *raw, size_t len, char *out)
+{
+	return scan_unescape(raw, len, out);
+}
+
+static int
+keyeq(const struct scan_key *a, const struct scan_key *b)
+{
+	char sa[128], sb[128], *da, *db;
+	size_t la, lb;
+	int eq;
+
+	if (!a->esc && !b->esc)
+		return a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
+	da = a->len <= sizeof(sa) ? sa : xmalloc(a->len);
+	db = b->len <= sizeof(sb) ? sb : xmalloc(b->len);
+	la = decode(a->name, a->len, da);
+	lb = decode(b->name, b->len, db);
+	eq = la == lb && memcmp(da, db, la) == 0;
+	if (da != sa)
+		free(da);
+	if (db != sb)
+		free(db);
+	return eq;
+}
+
+static int
+keycmp(const void *x, const void *y)
+{
+	const struct scan_key *a = x, *b = y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return a->name < b->name ? -1 : a->name > b->name;
+}
+
+/*
+ * Checks the names of the object that is closing for duplicates: pairwise
+ * for a few names, by sorting on the hash for many, so that a huge object
+ * costs n log n and not n squared.
+ */
+static int
+dupcheck(struct scanner *s, const char *buf, size_t base)
+{
+	struct scan_key *k = s->keys + base;
+	size_t n = s->nkeys - base, i, j;
+	const struct scan_key *a;
+
+	if (n <= 8) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (k[i].hash == k[j].hash &&
+				    keyeq(&k[i], &k[j]))
+					goto dup;
+		return 0;
+	}
+	qsort(k, n, sizeof(*k), keycmp);
+	for (i = 0; i + 1 < n; i++)
+		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++)
+			if (keyeq(&k[i], &k[j])) {
+				i = j;	/* k[j] is the later one: sorted */
+				goto dup;
+			}
+	return 0;
+dup:
+	a = &k[i];
+	snprintf(s->errbuf, sizeof(s->errbuf),
+	    "duplicate member name \"%.*s\"",
+	    a->len > 40 ? 40 : (int)a->len, a->name);
+	return fail(s, buf, a->name - 1, s->errbuf);
+}
+
+static struct scan_member *
+newmember(struct scanner *s)
+{
+	struct scan_member *m;
+
+	if (s->nm == s->mcap) {
+		s->mcap = s->mcap ? s->mcap * 2 : 32;
+		s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
+	}
+	m = &s->m[s->nm++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+int
+scan_json(struct scanner *s, const char *buf, size_t len)
+{
+	const char *p, *end = buf + len, *q;
+	struct scan_member *cur = NULL;
+	struct scan_key *k;
+	size_t depth = 0;
+	uint32_t h;
+	uint8_t esc, isint;
+	int t;
+
+	s->nm = 0;
+	s->nkeys = 0;
+	s->err = NULL;
+	s->type = SCAN_NONE;
+	p = skipws(buf, end);
+	s->val = p;
+value:
+	if (depth + 1 > SCAN_MAXDEPTH)
+		return fail(s, buf, p, "nested deeper than 2048 levels");
+	if (p >= end)
+		return fail(s, buf, p, "unexpected end of input, a value "
+		    "expected");
+	if (depth == 1) {
+		if (s->kind[1] == K_ARR) {
+			cur = newmember(s);
+			cur->start = p;
+		}
+		cur->val = p;
+	}
+	switch (*p) {
+	case '{':
+		t = SCAN_OBJECT;
+		break;
+	case '[':
+		t = SCAN_ARRAY;
+		break;
+	case '"':
+		t = SCAN_STRING;
+		break;
+	case 't':
+		t = SCAN_TRUE;
+		break;
+	case 'f':
+		t = SCAN_FALSE;
+		break;
+	case 'n':
+		t = SCAN_NULL;
+		break;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			t = SCAN_NUMBER;
+			break;
+		}
+		return failc(s, buf, p, end, "a value expected");
+	}
+	if (depth == 0)
+		s->type = t;
+	else if (depth == 1)
+		cur->type = (uint8_t)t;
+	switch (t) {
+	case SCAN_OBJECT:
+		s->kind[++depth] = K_OBJ;
+		s->keybase[depth] = s->nkeys;
+		p = skipws(p + 1, end);
+		if (p < end && *p == '}') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto key;
+	case SCAN_ARRAY:
+		s->kind[++depth] = K_ARR;
+		p = skipws(p + 1, end);
+		if (p < end && *p == ']') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto value;
+	case SCAN_STRING:
+		esc = 0;
+		if ((q = scanstr(s, buf, p + 1, end, NULL, &esc)) == NULL)
+			return -1;
+		if (depth == 1)
+			cur->valesc = esc;
+		p = q;
+		goto after;
+	case SCAN_NUMBER:
+		if ((q = scannum(s, buf, p, end, &isint)) == NULL)
+			return -1;
+		if (depth == 1)
+			cur->isint = isint;
+		p = q;
+		goto after;
+	case SCAN_TRUE:
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			return failc(s, buf, p, end, "a value expected");
+		p += 4;
+		goto after;
+	case SCAN_FALSE:
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			return failc(s, buf, p, end, "a value expected");
+		p += 5;
+		goto after;
+	default:
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			return failc(s, buf, p, end, "a value expected");
+		p += 4;
+		goto after;
+	}
+key:
+	if (p >= end || *p != '"')
+		return failc(s, buf, p, end, "a member name expected");
+	esc = 0;
+	if ((q = scanstr(s, buf, p + 1, end, &h, &esc)) == NULL)
+		return -1;
+	if (s->nkeys == s->keycap) {
+		s->keycap = s->keycap ? s->keycap * 2 : 64;
+		s->keys = xrealloc(s->keys, s->keycap * sizeof(*s->keys));
+	}
+	k = &s->keys[s->nkeys++];
+	k->name = p + 1;
+	k->len = (uint32_t)(q - 1 - (p + 1));
+	k->hash = h;
+	k->esc = esc;
+	if (depth == 1) {
+		cur = newmember(s);
+		cur->start = p;
+		cur->name = p + 1;
+		cur->namelen = k->len;
+		cur->nameesc = esc;
+	}
+	p = skipws(q, end);
+	if (p >= end || *p != ':')
+		return failc(s, buf, p, end, "':' expected");
+	p = skipws(p + 1, end);
+	goto value;
+after:
+	if (depth == 1)
+		cur->vallen = (size_t)(p - cur->val);
+	else if (depth == 0) {
+		s->vallen = (size_t)(p - s->val);
+		p = skipws(p, end);
+		if (p < end)
+			return failc(s, buf, p, end, "end of input expected");
+		return s->type;
+	}
+	p = skipws(p, end);
+	if (s->kind[depth] == K_OBJ) {
+		if (p < end && *p == ',') {
+			p = skipws(p + 1, end);
+			goto key;
+		}
+		if (p < end && *p == '}') {
+			if (s->nkeys - s->keybase[depth] > 1 &&
+			    dupcheck(s, buf, s->keybase[depth]) == -1)
+				return -1;
+			s->nkeys = s->keybase[depth];
+			p++;
+			depth--;
+			goto after;
+		}
+		return failc(s, buf, p, end, "',' or '}' expected");
+	}
+	if (p < end && *p == ',') {
+		p = skipws(p + 1, end);
+		goto value;
+	}
+	if (p < end && *p == ']') {
+		p++;
+		depth--;
+		goto after;
+	}
+	return failc(s, buf, p, end, "',' or ']' expected");
+}
+
+size_t
+scan_unescape(const char *raw, size_t len, char *out)
+{
+	const char *p = raw, *end = raw + len;
+	char *o = out;
+	uint32_t cp, lo;
+
+	while (p < end) {
+		if (*p != '\\') {
+			*o++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			cp = (uint32_t)hex4(p + 2, end);
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				lo = (uint32_t)hex4(p + 8, end);
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			o += pututf8(o, cp);
+			p += 6;
+			continue;
+		default: *o++ = p[1]; break;
+		}
+		p += 2;
+	}
+	return (size_t)(o - out);
+}
+
+size_t
+scan_compact(const char *src, size_t len, char *out)
+{
+	const char *p = src, *end = src + len;
+	char *o = out;
+
+	while (p < end) {
+		if (*p == '"') {
+			*o++ = *p++;
+			while (*p != '"') {
+				if (*p == '\\')
+					*o++ = *p++;
+				*o++ = *p++;
+			}
+			*o++ = *p++;
+		} else if (wscls[(unsigned char)*p])
+			p++;
+		else
+			*o++ = *p++;
+	}
+	return (size_t)(o - out);
+}
+
+int
+scan_name_is(const struct scan_member *m, const char *lit)
+{
+	size_t n = strlen(lit), dl;
+	char tmp[256];
+
+	if (!m->nameesc)
+		return m->namelen == n && memcmp(m->name, lit, n) == 0;
+	/* An escaped name decodes to at most its raw length. */
+	if (m->namelen > sizeof(tmp))
+		return 0;
+	dl = scan_unescape(m->name, m->namelen, tmp);
+	return dl == n && memcmp(tmp, lit, n) == 0;
+}

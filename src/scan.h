@@ -1,0 +1,98 @@
+/*
+ * scan.h - a strict, validating JSON scanner that builds no tree.
+ *
+ * scan_json() checks that a buffer holds exactly one JSON value (RFC 8259)
+ * with optional surrounding whitespace, and records where the members of a
+ * top-level object (or the elements of a top-level array) are, as spans of
+ * the caller's buffer.  It accepts exactly what jansson's json_loadb()
+ * accepts with JSON_DECODE_ANY | JSON_REJECT_DUPLICATES: valid UTF-8 only,
+ * no "\u0000", no lone surrogates, no duplicate member names at any depth,
+ * integers within 64 bits, reals within double range, at most 2048 levels
+ * of nesting.  tests/unit and tests/fuzz hold the two to that promise.
+ * One difference is on purpose: jansson takes a NUL byte for the end of
+ * the input, the scanner rejects it.
+ */
+#ifndef EV_SCAN_H
+#define EV_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCAN_MAXDEPTH 2048	/* jansson's JSON_PARSER_MAX_DEPTH */
+
+enum scan_type {
+	SCAN_NONE = 0,
+	SCAN_OBJECT,
+	SCAN_ARRAY,
+	SCAN_STRING,
+	SCAN_NUMBER,
+	SCAN_TRUE,
+	SCAN_FALSE,
+	SCAN_NULL
+};
+
+/* One member of the top-level object, or one element of a top-level array. */
+struct scan_member {
+	const char *start;	/* the opening quote of the name (or the value) */
+	const char *name;	/* the name's bytes, without quotes, raw */
+	size_t namelen;		/* length of name */
+	const char *val;	/* the value's first byte */
+	size_t vallen;		/* length of the value's bytes */
+	uint8_t type;		/* enum scan_type of the value */
+	uint8_t nameesc;	/* the name holds a backslash escape */
+	uint8_t valesc;		/* a string value holds a backslash escape */
+	uint8_t isint;		/* a number value has no fraction or exponent */
+};
+
+struct scan_key;
+
+/* A scanner: scratch space reused from one call to the next. */
+struct scanner {
+	struct scan_member *m;	/* members of the last top-level container */
+	size_t nm;		/* how many */
+	size_t mcap;		/* allocated */
+	struct scan_key *keys;	/* names of the objects now open */
+	size_t nkeys;		/* how many */
+	size_t keycap;		/* allocated */
+	const char *val;	/* the value, trimmed of whitespace */
+	size_t vallen;		/* its length */
+	int type;		/* enum scan_type of the value */
+	size_t erroff;		/* on error: byte offset of the fault */
+	const char *err;	/* on error: what is wrong */
+	char errbuf[96];	/* room for err when it needs formatting */
+	unsigned char *kind;	/* kind of each open container, by depth */
+	size_t *keybase;	/* where each open object's names start */
+};
+
+void scan_init(struct scanner *);
+void scan_free(struct scanner *);
+
+/*
+ * Validates buf[0..len).  Returns the type of the value, or -1 with
+ * s->err and s->erroff set.  When the value is an object or an array,
+ * s->m[0..nm) are its members or elements, in order.
+ */
+int scan_json(struct scanner *s, const char *buf, size_t len);
+
+/*
+ * Decodes the raw bytes of a validated JSON string (between the quotes)
+ * into out, which must have room for len bytes.  Returns the length.
+ */
+size_t scan_unescape(const char *raw, size_t len, char *out);
+
+/*
+ * Copies a validated JSON text to out without insignificant whitespace.
+ * out must have room for len bytes.  Returns the length written.
+ */
+size_t scan_compact(const char *src, size_t len, char *out);
+
+/* Returns 1 when buf[0..len) is valid UTF-8 by the rules above. */
+int scan_utf8_valid(const char *buf, size_t len);
+
+/*
+ * Tells whether the member's name equals the NUL-terminated lit, decoding
+ * escapes when the name holds any.
+ */
+int scan_name_is(const struct scan_member *, const char *lit);
+
+#endif

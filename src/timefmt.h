@@ -1,0 +1,27 @@
+/*
+ * timefmt.h - RFC 3339 times: parsing any valid one, formatting UTC with
+ * microseconds.  Times are microseconds since the Unix epoch.
+ */
+#ifndef EV_TIMEFMT_H
+#define EV_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RFC3339_LEN 27		/* "2026-11-26T05:16:21.123456Z" */
+
+/*
+ * Parses an RFC 3339 date-time (section 5.6): "T" or "t" between date and
+ * time, any number of fraction digits (kept to the microsecond), "Z", "z"
+ * or a numeric offset.  Leap second 60 is accepted and counted as 59.
+ * Returns 0 and sets *usec, or -1.
+ */
+int rfc3339_parse(const char *s, size_t len, int64_t *usec);
+
+/* Writes usec as "YYYY-MM-DDTHH:MM:SS.ffffffZ" and a NUL into buf. */
+void rfc3339_format(int64_t usec, char buf[RFC3339_LEN + 1]);
+
+/* The current time in microseconds since the epoch. */
+int64_t now_usec(void);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * util.h - the error helper, exit statuses and small checked helpers that
+ * every eventful program shares.
+ */
+#ifndef EV_UTIL_H
+#define EV_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit statuses, the same in every program and every man page. */
+enum {
+	EXIT_OK = 0,		/* success */
+	EXIT_FAIL = 1,		/* a runtime failure: I/O, delivery */
+	EXIT_USAGE = 2,		/* bad usage */
+	EXIT_INVALID = 3,	/* invalid input events were met */
+	EXIT_EXPECT = 4		/* an expectation failed */
+};
+
+#define EV_VERSION "0.1.0"
+
+/* Sets the name that prefixes every message: the basename of argv0. */
+void setprogname(const char *argv0);
+const char *getprogname(void);
+
+/*
+ * Prints "prog: where: what" on stderr, one line.  where may be NULL.
+ * The e forms append ": strerror(errno)".  The x forms exit with status.
+ */
+void warnw(const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void warnwe(const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void errw(int status, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+void errwe(int status, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+/* Allocation that cannot fail: on failure the program exits 1. */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/*
+ * Parses a decimal integer in [min, max], the whole string, like OpenBSD's
+ * strtonum.  Returns 0 and sets *out, or -1 and points *errstr at a reason.
+ */
+int parsenum(const char *s, long long min, long long max, long long *out,
+    const char **errstr);
+
+/*
+ * Parses a byte size: a number with an optional K, M or G suffix (powers of
+ * 1024), within [min, max].  Same contract as parsenum.
+ */
+int parsesize(const char *s, long long min, long long max, long long *out,
+    const char **errstr);
+
+/*
+ * Writes all of buf to fd, retrying short writes and EINTR.  Returns 0, or -1
+ * with errno set.
+ */
+int writeall(int fd, const void *buf, size_t len);
+
+/* Reads a whole file (or "-" for stdin) into a malloc'd buffer. */
+char *readfile(const char *path, size_t max, size_t *lenp);
+
+#endif
