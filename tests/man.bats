@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# The manual: every page lints clean, and every example in it runs.
+
+load test_helper/common
+
+@test "every man page is clean under mandoc -Tlint" {
+	run -0 mandoc -Tlint -Wwarning "$ROOT"/man/man*/*.[0-9]
+	assert_output ''
+}
+
+# Runs every example of one page in a fresh directory: each must exit 0,
+# or 3 where the page shows the message of a rejected line; what it prints
+# on stdout must be CloudEvents that pass the schema, and every line the
+# page shows must match what it printed, with "..." matching anything.
+run_examples() {
+	local page=$1 dir n want got line pat status
+	dir="$BATS_TEST_TMPDIR/ex.$(basename "$page")"
+	mkdir -p "$dir/run"
+	awk -v dir="$dir" -f "$ROOT/tests/test_helper/manex.awk" "$page"
+	n=0
+	for f in "$dir"/*.sh; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		want=0
+		grep -q '^[a-z]*: stdin:' "${f%.sh}.out" && want=3
+		status=0
+		(cd "$dir/run" && bash -o pipefail "$f" >"$f.stdout" 2>"$f.stderr") || status=$?
+		if [ "$status" -ne "$want" ]; then
+			echo "$page: example $(basename "$f"): status $status, not $want:"
+			cat "$f" "$f.stderr"
+			return 1
+		fi
+		if grep -q '^{' "$f.stdout"; then
+			schema_check "$f.stdout" >/dev/null || {
+				echo "$page: example $(basename "$f"): not valid events:"
+				cat "$f.stdout"
+				return 1
+			}
+		fi
+		got=$(tr -d '\n' <"$f.stdout"; cat "$f.stderr")
+		while IFS= read -r line; do
+			[ -n "$line" ] || continue
+			pat=${line//\*/\\*}
+			pat=${pat//.../*}
+			pat=${pat//\[/\\[}
+			# shellcheck disable=SC2053
+			[[ $got == *$pat* ]] || {
+				echo "$page: example $(basename "$f") does not show: $line"
+				echo "it printed: $got"
+				return 1
+			}
+		done <"${f%.sh}.out"
+	done
+	echo "$n examples"
+	[ "$n" -gt 0 ]
+}
+
+@test "the examples of evpub(1) run" {
+	run -0 run_examples "$ROOT/man/man1/evpub.1"
+	assert_output --regexp '^[0-9]+ examples$'
+}

@@ -1,0 +1,50 @@
+# common.bash - loaded by every suite: assertions, the programs under test
+# first on PATH, and a private HOME so that no test touches the real one.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+CORPUS="$(cd "$ROOT/../shared/corpus" && pwd)"
+BIN="${EVENTFUL_BIN:-$ROOT/bin}"
+PATH="$BIN:$PATH"
+export PATH ROOT CORPUS
+
+export HOME="$BATS_TEST_TMPDIR/home"
+export EVENTFUL_HOME="$BATS_TEST_TMPDIR/eventful"
+unset EV_SOURCE EVENTFUL_URL NO_COLOR
+mkdir -p "$HOME"
+cd "$BATS_TEST_TMPDIR" || exit 1
+
+# The JSON Schema validator is Debian's python3-jsonschema, under Debian's
+# python3 (another python3 may come first on PATH).
+SYSPY=/usr/bin/python3
+
+# schema_check FILE: every line of FILE validates against the CloudEvents
+# JSON Schema of the corpus.
+schema_check() {
+	"$SYSPY" - "$CORPUS/cloudevents/schema.json" "$1" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+n = 0
+for line in open(sys.argv[2], encoding="utf-8"):
+    n += 1
+    errs = list(v.iter_errors(json.loads(line)))
+    if errs:
+        print("line %d: %s" % (n, errs[0].message))
+        sys.exit(1)
+print("%d valid" % n)
+PY
+}
+
+# wait_for PATH: waits (at most 10 s) until PATH exists.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

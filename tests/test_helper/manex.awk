@@ -1,0 +1,31 @@
+# manex.awk - pulls the examples out of an mdoc page.  In a .Bd -literal
+# block, a line "$ cmd" starts an example; a line after one that ends in
+# "|" or "\" continues it; any other line is output the page shows for it.
+# Writes DIR/N.sh (the command) and DIR/N.out (the output shown).
+function flush() {
+	if (n > 0) {
+		printf "%s\n", cmd > (dir "/" n ".sh")
+		printf "%s", out > (dir "/" n ".out")
+		close(dir "/" n ".sh")
+		close(dir "/" n ".out")
+	}
+}
+/^\.Bd -literal/ { lit = 1; cont = 0; next }
+/^\.Ed/ { lit = 0; cont = 0; next }
+lit {
+	line = $0
+	gsub(/\\e/, "\\", line)
+	gsub(/\\&/, "", line)
+	if (line ~ /^\$ /) {
+		flush()
+		n++
+		cmd = substr(line, 3)
+		out = ""
+	} else if (cont && n > 0) {
+		cmd = cmd "\n" line
+	} else if (n > 0) {
+		out = out line "\n"
+	}
+	cont = line ~ /[|\\]$/
+}
+END { flush() }
