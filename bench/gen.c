@@ -363,6 +363,8 @@ main(int argc, char *argv[])
 	if (*end != '\0' || n > 1000000000000ULL)
 		usage(stderr, 2);
 
+	/* Large writes: the output is hundreds of megabytes. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 18);
 	for (i = 0; i < n; i++) {
 		/* The data is made first so both modes draw it alike. */
 		end = makedata(datab, &data, &order, &customer);
