@@ -1,0 +1,17 @@
+#!/usr/bin/env bats
+# The runnable examples, as `make demo` runs them.
+
+load test_helper/common
+
+@test "examples/tour runs and shows events" {
+	run -0 --separate-stderr "$ROOT/examples/tour"
+	assert_output --partial '"type":"user.created","subject":"user/42"'
+	assert_output --partial '"type":"cache.flushed"'
+	assert_output --partial '(exit status 3: one line was rejected)'
+	assert_output --partial 'PushEvent'
+	[[ $stderr == *'evpub: stdin:2: invalid JSON at byte 8'* ]]
+	# Every event it shows is valid.
+	grep '^{"specversion"' <<<"$output" >events
+	run -0 schema_check events
+	assert_output '8 valid'
+}
