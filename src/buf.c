@@ -22,6 +22,8 @@ grow(struct buf *b, size_t n)
 void
 buf_put(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	grow(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

@@ -259,7 +259,8 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 				return bad(err, errlen, "\"%s\" must be a "
 				    "string, not %s", ce_names[a],
 				    typename(m->type));
-			if (m->vallen == 2)
+			/* Empty base64 is empty data, not a missing value. */
+			if (m->vallen == 2 && a != CE_DATA_BASE64)
 				return bad(err, errlen, "\"%s\" is empty",
 				    ce_names[a]);
 			break;

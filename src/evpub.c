@@ -212,5 +212,6 @@ run:
 	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,
 	    argv);
 	(void)out_close(&o);
+	pub_free(&p);
 	return status;
 }

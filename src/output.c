@@ -99,6 +99,8 @@ out_idle(void *o)
 void
 out_put(struct out *o, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (o->len + n > o->cap) {
 		o->cap = o->len + n > 2 * o->cap ? o->len + n : 2 * o->cap;
 		o->buf = xrealloc(o->buf, o->cap);

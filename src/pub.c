@@ -47,6 +47,27 @@ pub_init(struct pub *p)
 	scan_init(&p->sc2);
 }
 
+void
+pub_free(struct pub *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->next; i++) {
+		free(p->ext[i].name);
+		buf_free(&p->ext[i].json);
+	}
+	free(p->ext);
+	buf_free(&p->idj);
+	buf_free(&p->srcj);
+	buf_free(&p->typej);
+	buf_free(&p->subjj);
+	buf_free(&p->timej);
+	buf_free(&p->extj);
+	buf_free(&p->tmp);
+	scan_free(&p->sc);
+	scan_free(&p->sc2);
+}
+
 /* The attribute names an extension may not take. */
 static int
 reserved(const char *name, size_t len)

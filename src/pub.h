@@ -50,6 +50,7 @@ struct pub {
 const char *pub_default_source(void);
 
 void pub_init(struct pub *p);
+void pub_free(struct pub *p);
 
 /*
  * Adds an extension attribute from "NAME=VALUE" (a string) or

@@ -48,3 +48,16 @@ wait_for() {
 	done
 	return 1
 }
+
+# maxrss IN CMD...: runs CMD with stdin from IN, output discarded, and
+# prints its exit status and peak resident memory in KiB.
+maxrss() {
+	"$SYSPY" - "$@" <<'PY'
+import os, subprocess, sys
+with open(sys.argv[1], "rb") as f:
+    p = subprocess.Popen(sys.argv[2:], stdin=f, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, st, ru = os.wait4(p.pid, 0)
+print(os.waitstatus_to_exitcode(st), ru.ru_maxrss)
+PY
+}
