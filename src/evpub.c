@@ -6,6 +6,7 @@
  * event, an event is completed and checked, a batch is split.  Events go to
  * standard output or, with -o, to a file or FIFO.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,28 @@ usage(FILE *f, int status)
 "      --raw              with -l: each line is text data\n"
 "      --rejects FILE     keep rejected lines there\n"
 "      --time TIME        the time, RFC 3339 (default: now)\n"
+"      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
 		if (fflush(f) == EOF || ferror(f))
 			errwe(EXIT_FAIL, "stdout", "write");
 	}
 	exit(status);
+}
+
+/* Tells what is wrong with a combination of options, or NULL. */
+static const char *
+conflict(int lines, int argc, const char *data, const struct pub *p)
+{
+	if (lines && (argc > 0 || data != NULL))
+		return "-l reads the data from stdin: no fields or -d";
+	if (lines && p->id != NULL)
+		return "--id names one event: not with -l";
+	if (!lines && p->type == NULL)
+		return "-t TYPE is required";
+	if (data != NULL && argc > 0)
+		return "the data comes from fields or from -d, not both";
+	return NULL;
 }
 
 /* Publishes one event per line of standard input. */
@@ -110,14 +127,21 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 	char err[512], *text = NULL;
 	size_t len;
 
-	if (argc > 0 && pub_fields(p, &d, argc, argv, err, sizeof(err)) == -1)
-		errw(EXIT_USAGE, NULL, "%s", err);
+	if (argc > 0 && pub_fields(p, &d, argc, argv, err, sizeof(err)) == -1) {
+		warnw(NULL, "%s", err);
+		usage(stderr, EXIT_USAGE);
+	}
 	if (data != NULL) {
 		if (data[0] == '@') {
 			where = data[1] == '-' && data[2] == '\0' ? "stdin" :
 			    data + 1;
-			if ((text = readfile(data + 1, c->maxsize, &len)) ==
-			    NULL)
+			/* Pretty-printed data shrinks when compacted: read up
+			 * to 16 times the limit, then check the event. */
+			if ((text = readfile(data + 1, 16 * c->maxsize, &len)) ==
+			    NULL && errno == EFBIG)
+				errw(EXIT_INVALID, where, "longer than %zu bytes",
+				    16 * c->maxsize);
+			if (text == NULL)
 				errwe(EXIT_FAIL, where, "read");
 		} else {
 			text = xstrdup(data);
@@ -137,7 +161,7 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 int
 main(int argc, char *argv[])
 {
-	const char *data = NULL, *output = NULL, *env;
+	const char *data = NULL, *output = NULL, *env, *why;
 	struct common c;
 	struct pub p;
 	struct out o;
@@ -193,20 +217,13 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	p.maxsize = c.maxsize;
-	if (lines && (argc > 0 || data != NULL))
-		warnw(NULL, "-l reads the data from stdin: no fields or -d");
-	else if (lines && p.id != NULL)
-		warnw(NULL, "--id names one event: not with -l");
-	else if (!lines && p.type == NULL)
-		warnw(NULL, "-t TYPE is required");
-	else if (data != NULL && argc > 0)
-		warnw(NULL, "the data comes from fields or from -d, not both");
-	else if (pub_prepare(&p, err, sizeof(err)) == -1)
-		warnw(NULL, "%s", err);
-	else
-		goto run;
-	usage(stderr, EXIT_USAGE);
-run:
+	if ((why = conflict(lines, argc, data, &p)) == NULL &&
+	    pub_prepare(&p, err, sizeof(err)) == -1)
+		why = err;
+	if (why != NULL) {
+		warnw(NULL, "%s", why);
+		usage(stderr, EXIT_USAGE);
+	}
 	common_start(&c);
 	out_open(&o, output);
 	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,

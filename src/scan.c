@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +20,7 @@ enum { K_OBJ = 1, K_ARR = 2 };
 struct scan_key {
 	const char *name;	/* raw bytes of the name */
 	uint32_t len;		/* their length */
-	uint32_t hash;		/* FNV-1a of the decoded name */
+	uint32_t hash;		/* FNV-1a of the decoded name, when sorting */
 	int esc;		/* the raw name holds an escape */
 };
 
@@ -206,44 +209,54 @@ pututf8(char *out, uint32_t cp)
 	return 4;
 }
 
-#define FNV(h, c) ((h) = ((h) ^ (unsigned char)(c)) * 16777619u)
+/*
+ * Skips plain string bytes: not a quote, a backslash, a control character
+ * or the start of a multi-byte sequence.  Sixteen at a time with SSE2.
+ */
+static inline const char *
+skipplain(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'),
+	    ctl = _mm_set1_epi8(0x1f);
+	__m128i v, m;
+	int mask;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		mask = _mm_movemask_epi8(m) | _mm_movemask_epi8(v);
+		if (mask != 0)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+#endif
+	while (p < end && strcls[(unsigned char)*p] == 0)
+		p++;
+	return p;
+}
 
 /*
  * Scans a string whose opening quote is just before p.  Returns a pointer
- * just past the closing quote, or NULL on error.  When hashp is not NULL it
- * receives the FNV-1a hash of the decoded string.
+ * just past the closing quote, or NULL on error.  *escp is set when the
+ * string holds an escape.
  */
 static const char *
 scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
-    uint32_t *hashp, uint8_t *escp)
+    uint8_t *escp)
 {
-	uint32_t h = 2166136261u, cp, lo;
-	char u[4];
-	size_t k, un;
+	uint32_t cp, lo;
 	int n;
 
 	for (;;) {
-		if (hashp == NULL) {
-			while (end - p >= 4 && strcls[(unsigned char)p[0]] == 0 &&
-			    strcls[(unsigned char)p[1]] == 0 &&
-			    strcls[(unsigned char)p[2]] == 0 &&
-			    strcls[(unsigned char)p[3]] == 0)
-				p += 4;
-			while (p < end && strcls[(unsigned char)*p] == 0)
-				p++;
-		}
+		p = skipplain(p, end);
 		if (p >= end) {
 			fail(s, buf, p, "unterminated string");
 			return NULL;
 		}
 		switch (strcls[(unsigned char)*p]) {
-		case 0:
-			FNV(h, *p);
-			p++;
-			break;
 		case 1:
-			if (hashp != NULL)
-				*hashp = h;
 			return p + 1;
 		case 2:
 			*escp = 1;
@@ -252,15 +265,10 @@ scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
 				return NULL;
 			}
 			switch (p[1]) {
-			case '"': case '\\': case '/':
-				FNV(h, p[1]);
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
 				p += 2;
 				continue;
-			case 'b': FNV(h, '\b'); p += 2; continue;
-			case 'f': FNV(h, '\f'); p += 2; continue;
-			case 'n': FNV(h, '\n'); p += 2; continue;
-			case 'r': FNV(h, '\r'); p += 2; continue;
-			case 't': FNV(h, '\t'); p += 2; continue;
 			case 'u':
 				break;
 			default:
@@ -287,13 +295,8 @@ scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
 					fail(s, buf, p - 6, "lone high surrogate");
 					return NULL;
 				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
 				p += 6;
 			}
-			un = pututf8(u, cp);
-			for (k = 0; k < un; k++)
-				FNV(h, u[k]);
 			break;
 		case 3:
 			snprintf(s->errbuf, sizeof(s->errbuf),
@@ -308,8 +311,6 @@ scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
 				fail(s, buf, p, "invalid UTF-8");
 				return NULL;
 			}
-			for (k = 0; k < (size_t)n; k++)
-				FNV(h, p[k]);
 			p += n;
 			break;
 		}
@@ -399,31 +400,53 @@ scannum(struct scanner *s, const char *buf, const char *p, const char *end,
 	return q;
 }
 
-static size_t
-decode(const char *raw, size_t len, char *out)
+/* Decodes a name into a buffer of its raw length when it has escapes. */
+static const char *
+keybytes(const struct scan_key *k, char *small, size_t smallsz, char **heap,
+    size_t *len)
 {
-	return scan_unescape(raw, len, out);
+	char *d;
+
+	if (!k->esc) {
+		*len = k->len;
+		return k->name;
+	}
+	d = k->len <= smallsz ? small : (*heap = xmalloc(k->len));
+	*len = scan_unescape(k->name, k->len, d);
+	return d;
 }
 
 static int
 keyeq(const struct scan_key *a, const struct scan_key *b)
 {
-	char sa[128], sb[128], *da, *db;
+	char sa[128], sb[128], *ha = NULL, *hb = NULL;
+	const char *da, *db;
 	size_t la, lb;
 	int eq;
 
 	if (!a->esc && !b->esc)
 		return a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
-	da = a->len <= sizeof(sa) ? sa : xmalloc(a->len);
-	db = b->len <= sizeof(sb) ? sb : xmalloc(b->len);
-	la = decode(a->name, a->len, da);
-	lb = decode(b->name, b->len, db);
+	da = keybytes(a, sa, sizeof(sa), &ha, &la);
+	db = keybytes(b, sb, sizeof(sb), &hb, &lb);
 	eq = la == lb && memcmp(da, db, la) == 0;
-	if (da != sa)
-		free(da);
-	if (db != sb)
-		free(db);
+	free(ha);
+	free(hb);
 	return eq;
+}
+
+static uint32_t
+keyhash(const struct scan_key *k)
+{
+	char small[128], *heap = NULL;
+	const char *d;
+	uint32_t h = 2166136261u;
+	size_t len, i;
+
+	d = keybytes(k, small, sizeof(small), &heap, &len);
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)d[i]) * 16777619u;
+	free(heap);
+	return h;
 }
 
 static int
@@ -450,12 +473,18 @@ dupcheck(struct scanner *s, const char *buf, size_t base)
 
 	if (n <= 8) {
 		for (i = 1; i < n; i++)
-			for (j = 0; j < i; j++)
-				if (k[i].hash == k[j].hash &&
-				    keyeq(&k[i], &k[j]))
+			for (j = 0; j < i; j++) {
+				/* Most names differ in length: a cheap no. */
+				if (!k[i].esc && !k[j].esc &&
+				    k[i].len != k[j].len)
+					continue;
+				if (keyeq(&k[i], &k[j]))
 					goto dup;
+			}
 		return 0;
 	}
+	for (i = 0; i < n; i++)
+		k[i].hash = keyhash(&k[i]);
 	qsort(k, n, sizeof(*k), keycmp);
 	for (i = 0; i + 1 < n; i++)
 		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++)
@@ -493,7 +522,6 @@ scan_json(struct scanner *s, const char *buf, size_t len)
 	struct scan_member *cur = NULL;
 	struct scan_key *k;
 	size_t depth = 0;
-	uint32_t h;
 	uint8_t esc, isint;
 	int t;
 
@@ -568,7 +596,7 @@ value:
 		goto value;
 	case SCAN_STRING:
 		esc = 0;
-		if ((q = scanstr(s, buf, p + 1, end, NULL, &esc)) == NULL)
+		if ((q = scanstr(s, buf, p + 1, end, &esc)) == NULL)
 			return -1;
 		if (depth == 1)
 			cur->valesc = esc;
@@ -601,7 +629,7 @@ key:
 	if (p >= end || *p != '"')
 		return failc(s, buf, p, end, "a member name expected");
 	esc = 0;
-	if ((q = scanstr(s, buf, p + 1, end, &h, &esc)) == NULL)
+	if ((q = scanstr(s, buf, p + 1, end, &esc)) == NULL)
 		return -1;
 	if (s->nkeys == s->keycap) {
 		s->keycap = s->keycap ? s->keycap * 2 : 64;
@@ -610,7 +638,6 @@ key:
 	k = &s->keys[s->nkeys++];
 	k->name = p + 1;
 	k->len = (uint32_t)(q - 1 - (p + 1));
-	k->hash = h;
 	k->esc = esc;
 	if (depth == 1) {
 		cur = newmember(s);

@@ -114,8 +114,9 @@ load test_helper/common
 	[[ "$stderr" == *$'\nusage: evpub [-lq]'* ]]
 	run -2 evpub --bogus
 	assert_output --partial 'usage: evpub'
-	run -2 evpub -t x novalue
-	assert_output --partial 'key=value or key:=json expected'
+	run -2 --separate-stderr evpub -t x novalue
+	assert_equal "${stderr%%$'\n'*}" 'evpub: "novalue": key=value or key:=json expected'
+	[[ "$stderr" == *$'\nusage: evpub [-lq]'* ]]
 	run -2 evpub -t x a=1 a=2
 	assert_output --partial '"a": given twice'
 	run -2 evpub -t x a=1 a.b=2

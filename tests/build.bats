@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# The build: warning-free, and `make install` puts programs and pages where
+# PREFIX and DESTDIR say.
+
+load test_helper/common
+
+@test "the tree builds without a warning under -Wall -Wextra" {
+	run -0 make -C "$ROOT" -s BUILD="$BATS_TEST_TMPDIR/b" BINDIR="$BATS_TEST_TMPDIR/bin" \
+	    CFLAGS="-O2 -Werror" all
+	[ -x "$BATS_TEST_TMPDIR/bin/evpub" ]
+}
+
+@test "make install honours PREFIX and DESTDIR" {
+	run -0 make -C "$ROOT" -s install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
+	[ -x "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man1/evpub.1" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man7/eventful.7" ]
+	run -0 "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" --version
+	run -0 make -C "$ROOT" -s uninstall DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
+	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
+	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man1/evpub.1" ]
+}
+
+@test "--help of every program matches its man page's options" {
+	for page in "$ROOT"/man/man1/*.1; do
+		prog=$(basename "$page" .1)
+		help=$("$prog" --help)
+		# Every long option the page documents is in --help.
+		for opt in $(grep -o '^\.It Fl -[a-z-]*' "$page" | awk '{print $3}' | sort -u); do
+			[[ $help == *"-$opt"* ]] || { echo "$prog: -$opt is in the page, not in --help"; return 1; }
+		done
+		# And every short option.
+		for opt in $(grep -o '^\.It Fl [a-zA-Z] ' "$page" | awk '{print $3}' | sort -u); do
+			[[ $help == *"-$opt,"* ]] || { echo "$prog: -$opt is in the page, not in --help"; return 1; }
+		done
+	done
+}
