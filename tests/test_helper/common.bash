@@ -39,16 +39,6 @@ print("%d valid" % n)
 PY
 }
 
-# wait_for PATH: waits (at most 10 s) until PATH exists.
-wait_for() {
-	local i
-	for i in $(seq 100); do
-		[ -e "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # maxrss IN CMD...: runs CMD with stdin from IN, output discarded, and
 # prints its exit status and peak resident memory in KiB.
 maxrss() {
