@@ -107,6 +107,9 @@ publines(struct common *c, struct pub *p, struct out *o)
 		case RD_NUL:
 			reject(c, "stdin", &l, "a NUL byte in the line");
 			continue;
+		case RD_AGAIN:
+		case RD_TIMEOUT:
+			continue;	/* not from a blocking reader */
 		case RD_LINE:
 			break;
 		}

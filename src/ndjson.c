@@ -32,11 +32,18 @@ rd_free(struct reader *r)
 	r->buf = NULL;
 }
 
+void
+rd_reset(struct reader *r)
+{
+	r->start = r->end = r->scan = 0;
+	r->eof = r->skipping = 0;
+}
+
 /*
  * Reads more bytes after r->end, making room first.  Before a read that
  * would block, calls r->idle, so that output waiting in a buffer goes out
- * while no more input is there to add to it.  Returns the count read, 0 at
- * EOF, -1 on error.
+ * while no more input is there to add to it; or, with r->nb, returns -2
+ * instead of blocking.  Returns the count read, 0 at EOF, -1 on error.
  */
 static ssize_t
 fill(struct reader *r)
@@ -54,23 +61,29 @@ fill(struct reader *r)
 		r->cap = r->end + RD_CHUNK;
 		r->buf = xrealloc(r->buf, r->cap);
 	}
-	if (r->idle != NULL) {
+	if (r->idle != NULL || r->nb) {
 		pfd.fd = r->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) == 0)
+		if (poll(&pfd, 1, 0) == 0) {
+			if (r->nb)
+				return -2;
 			r->idle(r->idlearg);
+		}
 	}
 	do
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -2;
 	if (n > 0)
 		r->end += (size_t)n;
 	return n;
 }
 
 /*
- * Skips the rest of an over-long line, streaming it to r->rejfd.  The part
- * already in the buffer goes first.  Returns RD_TOOLONG, or RD_ERROR.
+ * Skips the rest of an over-long line, streaming it to r->rejfd: the part
+ * already in the buffer first.  Resumable: with nb or tail it may return
+ * RD_AGAIN or RD_EOF part-way, and goes on at the next call.
  */
 static enum rd_status
 skiplong(struct reader *r, struct line *l)
@@ -79,6 +92,7 @@ skiplong(struct reader *r, struct line *l)
 	size_t n;
 	ssize_t got;
 
+	r->skipping = 1;
 	for (;;) {
 		nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		n = nl ? (size_t)(nl + 1 - (r->buf + r->start)) :
@@ -92,15 +106,20 @@ skiplong(struct reader *r, struct line *l)
 			break;
 		r->start = r->end = r->scan = 0;
 		got = fill(r);
+		if (got == -2)
+			return RD_AGAIN;
 		if (got < 0)
 			return RD_ERROR;
 		if (got == 0) {
+			if (r->tail)
+				return RD_EOF;
 			r->eof = 1;
 			if (r->rejfd >= 0 && writeall(r->rejfd, "\n", 1) == -1)
 				errwe(EXIT_FAIL, "rejects", "write");
 			break;
 		}
 	}
+	r->skipping = 0;
 	l->p = NULL;
 	l->len = l->rawlen = 0;
 	l->lineno = ++r->lineno;
@@ -125,6 +144,8 @@ rd_line(struct reader *r, struct line *l)
 	size_t len, raw;
 	ssize_t n;
 
+	if (r->skipping)
+		return skiplong(r, l);
 	for (;;) {
 		nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		if (nl == NULL) {
@@ -142,8 +163,13 @@ rd_line(struct reader *r, struct line *l)
 				goto found;
 			}
 			n = fill(r);
+			if (n == -2)
+				return RD_AGAIN;
 			if (n < 0)
 				return RD_ERROR;
+			/* A growing file's last line may be half written. */
+			if (n == 0 && r->tail)
+				return RD_EOF;
 			if (n == 0)
 				r->eof = 1;
 			continue;

@@ -18,7 +18,9 @@ enum rd_status {
 	RD_LINE,	/* a line, in l */
 	RD_TOOLONG,	/* a line over the maximum was skipped */
 	RD_NUL,		/* a line holding a NUL byte, in l */
-	RD_ERROR	/* read(2) failed: errno */
+	RD_ERROR,	/* read(2) failed: errno */
+	RD_AGAIN,	/* nb: no whole line, and a read would block */
+	RD_TIMEOUT	/* (for callers that wait) nothing came in time */
 };
 
 struct line {
@@ -39,6 +41,11 @@ struct reader {
 	size_t max;		/* longest line accepted, without terminator */
 	uint64_t lineno;	/* lines returned or skipped so far */
 	int eof;		/* read(2) returned 0 */
+	int nb;			/* return RD_AGAIN rather than block */
+	int tail;		/* the file may grow: at EOF keep an
+				   unterminated last line, and return RD_EOF
+				   again and again */
+	int skipping;		/* inside an over-long line */
 	int rejfd;		/* where skipped over-long lines go, or -1 */
 	void (*idle)(void *);	/* called before a read that would block */
 	void *idlearg;		/* its argument */
@@ -47,6 +54,9 @@ struct reader {
 /* Sets up r to read fd.  name is kept, not copied. */
 void rd_init(struct reader *r, int fd, const char *name, size_t max);
 void rd_free(struct reader *r);
+
+/* Forgets what is buffered, as after a seek or a reopen. */
+void rd_reset(struct reader *r);
 
 /*
  * Returns the next line.  l->p stays valid until the next call.  When an

@@ -50,6 +50,17 @@ out_open(struct out *o, const char *path)
 	o->buf = xmalloc(o->cap);
 }
 
+void
+out_mem(struct out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->name = "memory";
+	o->cap = OUT_CAP;
+	o->limit = (size_t)-1;
+	o->buf = xmalloc(o->cap);
+}
+
 /* Writes buf[0..n) in one write(2) when it can; returns 0 or -1. */
 static int
 emit(struct out *o, const char *p, size_t n)
@@ -144,7 +155,7 @@ out_close(struct out *o)
 
 	out_drop(o);
 	r = out_flush(o);
-	if (o->fd != STDOUT_FILENO) {
+	if (o->fd != STDOUT_FILENO && o->fd >= 0) {
 		if (close(o->fd) == -1 && !o->closed)
 			errwe(EXIT_FAIL, o->name, "close");
 	}

@@ -33,6 +33,12 @@ struct out {
  */
 void out_open(struct out *o, const char *path);
 
+/*
+ * Sets o up to gather bytes in memory only, never writing: the caller takes
+ * o->buf[0..o->len) and empties it (o->len = o->mark = 0).
+ */
+void out_mem(struct out *o);
+
 /* Adds bytes to the event (or unit of events) being built. */
 void out_put(struct out *o, const void *p, size_t n);
 void out_putc(struct out *o, int c);

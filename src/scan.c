@@ -763,3 +763,118 @@ scan_name_is(const struct scan_member *m, const char *lit)
 	dl = scan_unescape(m->name, m->namelen, tmp);
 	return dl == n && memcmp(tmp, lit, n) == 0;
 }
+
+int
+scan_typeof(const char *p)
+{
+	switch (*p) {
+	case '{': return SCAN_OBJECT;
+	case '[': return SCAN_ARRAY;
+	case '"': return SCAN_STRING;
+	case 't': return SCAN_TRUE;
+	case 'f': return SCAN_FALSE;
+	case 'n': return SCAN_NULL;
+	default: return SCAN_NUMBER;
+	}
+}
+
+/* Skips the rest of a validated string whose opening quote is before p. */
+static const char *
+skipstr(const char *p, const char *end)
+{
+	for (;;) {
+		p = skipplain(p, end);
+		if (*p == '"')
+			return p + 1;
+		p += *p == '\\' ? 2 : 1;
+	}
+}
+
+/* Skips one validated value at p; returns the byte after it. */
+static const char *
+skipval(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	do {
+		switch (*p) {
+		case '"':
+			p = skipstr(p + 1, end);
+			break;
+		case '{': case '[':
+			depth++;
+			p++;
+			break;
+		case '}': case ']':
+			depth--;
+			p++;
+			break;
+		default:
+			if (depth == 0) {
+				while (p < end && *p != ',' && *p != '}' &&
+				    *p != ']' && !wscls[(unsigned char)*p])
+					p++;
+				return p;
+			}
+			p++;
+			break;
+		}
+	} while (depth > 0 && p < end);
+	return p;
+}
+
+static int
+span(const char *p, const char *end, struct jspan *out)
+{
+	out->p = p;
+	out->len = (size_t)(skipval(p, end) - p);
+	out->type = scan_typeof(p);
+	return 1;
+}
+
+int
+scan_get(const char *obj, size_t len, const char *key, size_t klen,
+    struct jspan *out)
+{
+	const char *p = obj, *end = obj + len, *name, *q;
+	struct scan_key a, b;
+
+	if (len == 0 || *p != '{')
+		return 0;
+	p = skipws(p + 1, end);
+	b.name = key;
+	b.len = (uint32_t)klen;
+	b.esc = 0;
+	while (p < end && *p == '"') {
+		name = p + 1;
+		q = skipstr(name, end);
+		a.name = name;
+		a.len = (uint32_t)(q - 1 - name);
+		a.esc = memchr(name, '\\', a.len) != NULL;
+		p = skipws(skipws(q, end) + 1, end);	/* past ':' */
+		if ((a.esc || a.len == klen) && keyeq(&a, &b))
+			return span(p, end, out);
+		p = skipws(skipval(p, end), end);
+		if (p < end && *p == ',')
+			p = skipws(p + 1, end);
+	}
+	return 0;
+}
+
+int
+scan_at(const char *arr, size_t len, size_t i, struct jspan *out)
+{
+	const char *p = arr, *end = arr + len;
+
+	if (len == 0 || *p != '[')
+		return 0;
+	p = skipws(p + 1, end);
+	while (p < end && *p != ']') {
+		if (i-- == 0)
+			return span(p, end, out);
+		p = skipws(skipval(p, end), end);
+		if (p < end && *p == ',')
+			p = skipws(p + 1, end);
+	}
+	return 0;
+}

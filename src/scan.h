@@ -86,6 +86,26 @@ size_t scan_unescape(const char *raw, size_t len, char *out);
  */
 size_t scan_compact(const char *src, size_t len, char *out);
 
+/* A value inside a validated JSON text. */
+struct jspan {
+	const char *p;		/* its first byte */
+	size_t len;		/* its length */
+	int type;		/* enum scan_type */
+};
+
+/*
+ * In the validated object obj[0..len), finds the member named key[0..klen)
+ * (escapes in names decoded).  Returns 1 and its value in *out, or 0.
+ */
+int scan_get(const char *obj, size_t len, const char *key, size_t klen,
+    struct jspan *out);
+
+/* In the validated array arr[0..len), finds element i (from 0). */
+int scan_at(const char *arr, size_t len, size_t i, struct jspan *out);
+
+/* The type of the validated value that starts at p. */
+int scan_typeof(const char *p);
+
 /* Returns 1 when buf[0..len) is valid UTF-8 by the rules above. */
 int scan_utf8_valid(const char *buf, size_t len);
 

@@ -197,6 +197,29 @@ parsesize(const char *s, long long min, long long max, long long *out,
 }
 
 int
+parsesecs(const char *s, double max, long long *usec, const char **errstr)
+{
+	char *end;
+	double d;
+
+	*errstr = NULL;
+	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s)) {
+		*errstr = "not a number of seconds";
+		return -1;
+	}
+	errno = 0;
+	d = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || d <= 0 || d > max) {
+		*errstr = d <= 0 ? "too small" : "out of range";
+		return -1;
+	}
+	*usec = (long long)(d * 1e6 + 0.5);
+	if (*usec == 0)
+		*usec = 1;
+	return 0;
+}
+
+int
 writeall(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

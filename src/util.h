@@ -14,7 +14,8 @@ enum {
 	EXIT_FAIL = 1,		/* a runtime failure: I/O, delivery */
 	EXIT_USAGE = 2,		/* bad usage */
 	EXIT_INVALID = 3,	/* invalid input events were met */
-	EXIT_EXPECT = 4		/* an expectation failed */
+	EXIT_EXPECT = 4,	/* an expectation failed */
+	EXIT_IDLE = 5		/* -w: nothing came for that long */
 };
 
 #define EV_VERSION "0.1.0"
@@ -53,6 +54,13 @@ int parsenum(const char *s, long long min, long long max, long long *out,
  * 1024), within [min, max].  Same contract as parsenum.
  */
 int parsesize(const char *s, long long min, long long max, long long *out,
+    const char **errstr);
+
+/*
+ * Parses a duration in seconds, fractions allowed ("0.5"), within
+ * (0, max] seconds, into microseconds.  Same contract as parsenum.
+ */
+int parsesecs(const char *s, double max, long long *usec,
     const char **errstr);
 
 /*

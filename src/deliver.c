@@ -1,0 +1,199 @@
+/*
+ * deliver.c - running a command per event.
+ */
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "util.h"
+
+extern char **environ;
+
+void
+deliver_open(struct deliver *d)
+{
+	d->dlfd = -1;
+	if (d->dlpath == NULL)
+		return;
+	d->dlfd = open(d->dlpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (d->dlfd == -1)
+		errwe(EXIT_FAIL, d->dlpath, "open");
+}
+
+/* "NAME=value" for one attribute: its decoded string, or its JSON text. */
+static char *
+envvar(const char *name, const struct scan_member *m)
+{
+	size_t nl = strlen(name), len;
+	char *s;
+
+	if (m == NULL) {
+		s = xmalloc(nl + 2);
+		memcpy(s, name, nl);
+		memcpy(s + nl, "=", 2);
+		return s;
+	}
+	s = xmalloc(nl + 1 + m->vallen + 1);
+	memcpy(s, name, nl);
+	s[nl] = '=';
+	if (m->type == SCAN_STRING)
+		len = scan_unescape(m->val + 1, m->vallen - 2, s + nl + 1);
+	else {
+		memcpy(s + nl + 1, m->val, m->vallen);
+		len = m->vallen;
+	}
+	s[nl + 1 + len] = '\0';
+	return s;
+}
+
+static const struct {
+	const char *name;	/* the variable */
+	int attr;		/* the attribute it holds */
+} vars[] = {
+	{ "CE_TYPE", CE_TYPE }, { "CE_ID", CE_ID },
+	{ "CE_SUBJECT", CE_SUBJECT }, { "CE_SOURCE", CE_SOURCE },
+	{ "CE_SEQUENCE", CE_SEQUENCE }
+};
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+
+/* Tells whether the environment entry e is one of ours. */
+static int
+ours(const char *e)
+{
+	size_t i, n;
+
+	for (i = 0; i < NVARS; i++) {
+		n = strlen(vars[i].name);
+		if (strncmp(e, vars[i].name, n) == 0 && e[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Runs the command once with the event on its stdin.  Returns its wait
+ * status, or -1 with errno when it could not be started.
+ */
+static int
+run(struct deliver *d, const char *line, size_t len, char **envp)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def;
+	pid_t pid;
+	int pfd[2], st, e;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		errwe(EXIT_FAIL, NULL, "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
+	/* We ignore SIGPIPE; the command should not inherit that. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	e = posix_spawnp(&pid, d->argv[0], &fa, &attr, d->argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(pfd[0]);
+	if (e != 0) {
+		close(pfd[1]);
+		errno = e;
+		return -1;
+	}
+	/* A command that does not read its input is its own business. */
+	if (writeall(pfd[1], line, len) == 0)
+		(void)writeall(pfd[1], "\n", 1);
+	close(pfd[1]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			errwe(EXIT_FAIL, NULL, "waitpid");
+	return st;
+}
+
+static void
+sleepms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+describe(int st, char *buf, size_t n)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, n, "exited %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, n, "was killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, n, "failed");
+}
+
+int
+deliver_exec(struct deliver *d, const char *line, size_t len,
+    const struct ce_event *ev, const char *where)
+{
+	char **envp, how[64];
+	size_t n = 0, k, i;
+	long wait = DELIVER_BACKOFF_MS;
+	int try, st, r = -1;
+
+	for (k = 0; environ[k] != NULL; k++)
+		;
+	envp = xmalloc((k + NVARS + 1) * sizeof(*envp));
+	for (k = 0; environ[k] != NULL; k++)
+		if (!ours(environ[k]))
+			envp[n++] = environ[k];
+	for (i = 0; i < NVARS; i++)
+		envp[n++] = envvar(vars[i].name, ev->a[vars[i].attr]);
+	envp[n] = NULL;
+	for (try = 0; try <= d->retries; try++) {
+		if ((st = run(d, line, len, envp)) == -1) {
+			warnwe(where, "%s", d->argv[0]);
+			break;	/* it will not start next time either */
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			r = 0;
+			break;
+		}
+		describe(st, how, sizeof(how));
+		if (try < d->retries) {
+			warnw(where, "%s %s; try %d of %d in %ld ms",
+			    d->argv[0], how, try + 2, d->retries + 1, wait);
+			sleepms(wait);
+			wait = wait * 2 > DELIVER_MAXWAIT_MS ?
+			    DELIVER_MAXWAIT_MS : wait * 2;
+		} else
+			warnw(where, "%s %s, after %d tries", d->argv[0], how,
+			    try + 1);
+	}
+	if (r == -1 && d->dlfd >= 0) {
+		/* The lock orders this append with other writers. */
+		if (flock(d->dlfd, LOCK_EX) == -1 ||
+		    writeall(d->dlfd, line, len) == -1 ||
+		    writeall(d->dlfd, "\n", 1) == -1)
+			errwe(EXIT_FAIL, d->dlpath, "write");
+		(void)flock(d->dlfd, LOCK_UN);
+		warnw(where, "the event is kept in %s", d->dlpath);
+		r = 1;
+	} else if (r == -1)
+		warnw(where, "delivery stops at this event");
+	for (i = n - NVARS; i < n; i++)
+		free(envp[i]);
+	free(envp);
+	return r;
+}

@@ -1,0 +1,38 @@
+/*
+ * deliver.h - delivering an event to a command: evsub --exec.
+ *
+ * The command runs once per event, with posix_spawnp(3) on an argv (never
+ * a shell), the event on its standard input and CE_TYPE, CE_ID,
+ * CE_SUBJECT, CE_SOURCE and CE_SEQUENCE in its environment.  A non-zero
+ * exit is retried with exponential backoff; when the last try fails, the
+ * event goes to the dead-letter file, or delivery stops.
+ */
+#ifndef EV_DELIVER_H
+#define EV_DELIVER_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+#define DELIVER_BACKOFF_MS 100	/* the first wait; doubled each retry */
+#define DELIVER_MAXWAIT_MS 30000	/* the longest wait */
+
+struct deliver {
+	char **argv;		/* the command */
+	int retries;		/* tries after the first */
+	const char *dlpath;	/* --dead-letter, or NULL */
+	int dlfd;		/* its descriptor, or -1 */
+};
+
+/* Opens the dead-letter file, if any.  Exits 1 on failure. */
+void deliver_open(struct deliver *d);
+
+/*
+ * Delivers the event line[0..len) (ev describes it).  where names it in
+ * messages.  Returns 0 when delivered, 1 when it went to the dead-letter
+ * file, -1 when it could not be delivered and delivery must stop.
+ */
+int deliver_exec(struct deliver *d, const char *line, size_t len,
+    const struct ce_event *ev, const char *where);
+
+#endif

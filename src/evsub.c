@@ -1,0 +1,295 @@
+/*
+ * evsub - select events and deliver them.
+ *
+ * Reads events from standard input or the -i inputs (following them with
+ * -f), keeps those that pass every filter, and writes them out as read, or
+ * thin, or their data alone, or one line for people; or runs a command per
+ * event with --exec.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "deliver.h"
+#include "event.h"
+#include "filter.h"
+#include "format.h"
+#include "input.h"
+#include "output.h"
+#include "util.h"
+
+enum { OPT_DATA = OPT_FIRST_OWN, OPT_DEADLETTER, OPT_PRETTY, OPT_RETRIES,
+    OPT_THIN };
+
+static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'c' },
+	{ "data", no_argument, NULL, OPT_DATA },
+	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "input", required_argument, NULL, 'i' },
+	{ "invert", no_argument, NULL, 'v' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "pretty", no_argument, NULL, OPT_PRETTY },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "thin", no_argument, NULL, OPT_THIN },
+	{ "wait", required_argument, NULL, 'w' },
+	COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
+"             [--data | --pretty | --thin] [--dead-letter file]\n"
+"             [--max-size size] [--rejects file] [--retries n] [filter ...]\n"
+"             [--exec command [arg ...]]\n");
+	if (f == stdout) {
+		fprintf(f,
+"\n"
+"filters (all must hold):\n"
+"  NAME              the attribute is set          subject\n"
+"  NAME=GLOB         matches (!= does not)         type=order.*\n"
+"  data.PATH OP VAL  a data field: = != > >= < <=  data.total>100\n"
+"  -c, --count N          exit after N events\n"
+"  -f, --follow           follow files and FIFOs as they grow\n"
+"  -i, --input PATH       read PATH (repeatable; default stdin)\n"
+"  -o, --output PATH      append to a file, or write to a FIFO\n"
+"  -q, --quiet            no message per rejected line\n"
+"  -v, --invert           keep the events that do not pass\n"
+"  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
+"      --data             write only the data, one JSON value a line\n"
+"      --pretty           one line for people: time type subject data\n"
+"      --thin             drop data and data_base64: a notification\n"
+"      --dead-letter FILE keep events --exec failed to deliver\n"
+"      --max-size SIZE    the longest event (default 1M)\n"
+"      --rejects FILE     keep rejected lines there\n"
+"      --retries N        tries of --exec after the first (default 3)\n"
+"      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
+"      --help, --version  this help; the version\n"
+"\n"
+"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"             5 -w: nothing came in time\n");
+		if (fflush(f) == EOF || ferror(f))
+			errwe(EXIT_FAIL, "stdout", "write");
+	}
+	exit(status);
+}
+
+struct sub {
+	struct filter *f;	/* the filters */
+	size_t nf;		/* how many */
+	int invert;		/* -v */
+	int fmt;		/* enum fmt */
+	int color;		/* --pretty on a terminal */
+	long long count;	/* -c, or 0 */
+	struct deliver d;	/* --exec */
+	struct out mem;		/* what --exec hands the command */
+};
+
+/*
+ * Reads, selects and delivers until the inputs end, -c is reached, -w
+ * expires, the reader goes away, or --exec fails for good.
+ */
+static int
+subscribe(struct common *c, struct sub *sub, struct inputs *in,
+    struct out *o)
+{
+	struct scanner sc;
+	struct ce_event ev;
+	struct input *from;
+	struct line l;
+	char err[512];
+	long long n = 0;
+	int status = EXIT_OK, st;
+
+	scan_init(&sc);
+	while (!o->closed) {
+		st = inputs_next(in, &l, &from);
+		if (st == RD_EOF)
+			break;
+		if (st == RD_TIMEOUT) {
+			status = EXIT_IDLE;
+			break;
+		}
+		if (st == RD_TOOLONG) {
+			reject(c, from->name, &l, "longer than %zu bytes "
+			    "(--max-size)", c->maxsize);
+			continue;
+		}
+		if (st == RD_NUL) {
+			reject(c, from->name, &l, "a NUL byte in the line");
+			continue;
+		}
+		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
+			reject(c, from->name, &l, "%s", err);
+			continue;
+		}
+		if (filter_all(sub->f, sub->nf, &sc, &ev) == sub->invert)
+			continue;
+		if (sub->d.argv != NULL) {
+			char where[512];
+
+			fmt_event(&sub->mem, sub->fmt, l.p, l.len, &sc, &ev, 0);
+			snprintf(where, sizeof(where), "%s:%llu", from->name,
+			    (unsigned long long)l.lineno);
+			if (deliver_exec(&sub->d, sub->mem.buf,
+			    sub->mem.len - 1, &ev, where) == -1) {
+				status = EXIT_FAIL;
+				break;
+			}
+			sub->mem.len = sub->mem.mark = 0;
+		} else
+			fmt_event(o, sub->fmt, l.p, l.len, &sc, &ev,
+			    sub->color);
+		if (sub->count > 0 && ++n >= sub->count)
+			break;
+	}
+	scan_free(&sc);
+	if (status == EXIT_FAIL)
+		return status;
+	return c->status != EXIT_OK ? c->status : status;
+}
+
+/*
+ * Splits "--exec CMD ARG..." off the command line: it takes the rest, so
+ * the command's own options are never read as ours.
+ */
+static char **
+splitexec(int *argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return NULL;
+		if (strcmp(argv[i], "--exec") == 0) {
+			argv[i] = NULL;
+			*argc = i;
+			return argv + i + 1;
+		}
+	}
+	return NULL;
+}
+
+static void
+setfmt(struct sub *sub, int fmt)
+{
+	if (sub->fmt != FMT_EVENT && sub->fmt != fmt) {
+		warnw(NULL, "--data, --pretty and --thin exclude each other");
+		usage(stderr, EXIT_USAGE);
+	}
+	sub->fmt = fmt;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct common c;
+	struct inputs in;
+	struct sub sub;
+	struct out o;
+	const char *output = NULL, *errstr, *nc;
+	char **paths = NULL, err[512], **cmd;
+	long long v, idle = 0;
+	size_t npaths = 0, i;
+	int ch, follow = 0, status;
+
+	setprogname(argv[0]);
+	common_init(&c, usage);
+	memset(&sub, 0, sizeof(sub));
+	sub.d.retries = 3;
+	cmd = splitexec(&argc, argv);
+	while ((ch = getopt_long(argc, argv, "c:fi:o:qvw:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			if (parsenum(optarg, 1, 1LL << 62, &sub.count,
+			    &errstr) == -1)
+				errw(EXIT_USAGE, "-c", "%s: %s", optarg, errstr);
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'i':
+			paths = xrealloc(paths, (npaths + 1) * sizeof(*paths));
+			paths[npaths++] = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'v':
+			sub.invert = 1;
+			break;
+		case 'w':
+			if (parsesecs(optarg, 1e7, &idle, &errstr) == -1)
+				errw(EXIT_USAGE, "-w", "%s: %s", optarg, errstr);
+			break;
+		case OPT_DATA:
+			setfmt(&sub, FMT_DATA);
+			break;
+		case OPT_DEADLETTER:
+			sub.d.dlpath = optarg;
+			break;
+		case OPT_PRETTY:
+			setfmt(&sub, FMT_PRETTY);
+			break;
+		case OPT_RETRIES:
+			if (parsenum(optarg, 0, 100, &v, &errstr) == -1)
+				errw(EXIT_USAGE, "--retries", "%s: %s", optarg,
+				    errstr);
+			sub.d.retries = (int)v;
+			break;
+		case OPT_THIN:
+			setfmt(&sub, FMT_THIN);
+			break;
+		default:
+			if (!common_opt(&c, ch, optarg))
+				usage(stderr, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (cmd != NULL && cmd[0] == NULL) {
+		warnw(NULL, "--exec needs a command");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (cmd != NULL && output != NULL) {
+		warnw(NULL, "--exec and -o exclude each other");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (sub.d.dlpath != NULL && cmd == NULL) {
+		warnw(NULL, "--dead-letter is for --exec");
+		usage(stderr, EXIT_USAGE);
+	}
+	sub.f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub.f));
+	for (sub.nf = 0; sub.nf < (size_t)argc; sub.nf++)
+		if (filter_parse(&sub.f[sub.nf], argv[sub.nf], err,
+		    sizeof(err)) == -1) {
+			warnw("filter", "%s", err);
+			usage(stderr, EXIT_USAGE);
+		}
+	sub.d.argv = cmd;
+	common_start(&c);
+	deliver_open(&sub.d);
+	out_open(&o, output);
+	out_mem(&sub.mem);
+	nc = getenv("NO_COLOR");
+	sub.color = isatty(o.fd) && (nc == NULL || *nc == '\0');
+	inputs_open(&in, &c, paths, npaths, follow);
+	in.idle = idle;
+	in.flush = out_idle;
+	in.arg = &o;
+	status = subscribe(&c, &sub, &in, &o);
+	(void)out_close(&o);
+	(void)out_close(&sub.mem);
+	inputs_close(&in);
+	for (i = 0; i < sub.nf; i++)
+		filter_free(&sub.f[i]);
+	free(sub.f);
+	free(paths);
+	return status;
+}

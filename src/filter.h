@@ -1,0 +1,54 @@
+/*
+ * filter.h - selecting events: the filter grammar of evsub(1).
+ *
+ *	filter	= path [ op value ]
+ *	path	= name | "data" *( "." key )
+ *	op	= "=" | "!=" | ">" | ">=" | "<" | "<="
+ *
+ * name is an attribute, extensions included.  A bare path holds when the
+ * attribute or field is present and not null.  "=" and "!=" match strings
+ * with fnmatch(3) globs, numbers as numbers, true, false and null by name.
+ * The others order numbers as numbers, RFC 3339 times as times, and other
+ * strings bytewise.  A key that is all digits also indexes an array.
+ */
+#ifndef EV_FILTER_H
+#define EV_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "scan.h"
+
+enum fop { F_EXISTS, F_EQ, F_NE, F_GT, F_GE, F_LT, F_LE };
+
+struct filter {
+	const char *text;	/* as given, for messages */
+	char *name;		/* the attribute, or "data" */
+	int attr;		/* its enum ce_attr, CE_NATTR for an extension */
+	char **keys;		/* the path inside data */
+	size_t nkeys;		/* how many */
+	int op;			/* enum fop */
+	char *value;		/* the operand */
+	int isnum;		/* the operand is a number: num */
+	double num;		/* its value */
+	int istime;		/* the operand is an RFC 3339 time: usec */
+	int64_t usec;		/* its value */
+	int glob;		/* the operand holds glob characters */
+};
+
+/*
+ * Parses text into f.  Returns 0, or -1 with a message in err that points
+ * at what is wrong.
+ */
+int filter_parse(struct filter *f, const char *text, char *err, size_t n);
+void filter_free(struct filter *f);
+
+/*
+ * Tells whether the event that s scanned (and ce_check filled ev from)
+ * passes every filter.
+ */
+int filter_all(const struct filter *f, size_t nf, const struct scanner *s,
+    const struct ce_event *ev);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * format.c - writing events for evsub.
+ */
+#include <string.h>
+
+#include "format.h"
+#include "util.h"
+
+#define PREVIEW 60	/* bytes of data --pretty shows */
+
+static int
+isdata(const struct scan_member *m)
+{
+	return scan_name_is(m, "data") || scan_name_is(m, "data_base64");
+}
+
+/* The envelope: every member but data and data_base64, bytes kept. */
+static void
+thin(struct out *o, const char *line, size_t len, const struct scanner *s)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < s->nm && !isdata(&s->m[i]); i++)
+		;
+	if (i == s->nm) {
+		out_put(o, line, len);
+		return;
+	}
+	out_putc(o, '{');
+	for (i = 0; i < s->nm; i++) {
+		if (isdata(&s->m[i]))
+			continue;
+		if (!first)
+			out_putc(o, ',');
+		first = 0;
+		out_put(o, s->m[i].start, (size_t)(s->m[i].val +
+		    s->m[i].vallen - s->m[i].start));
+	}
+	out_putc(o, '}');
+}
+
+/* Writes a decoded string for a terminal: control characters as '?'. */
+static void
+safe(struct out *o, const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out_putc(o, (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' :
+		    p[i]);
+}
+
+static void
+attr(struct out *o, const struct scan_member *m, const char *color, int on)
+{
+	char tmp[512];
+
+	if (on)
+		out_put(o, color, strlen(color));
+	if (m == NULL)
+		out_putc(o, '-');
+	else if (m->vallen - 2 < sizeof(tmp)) {
+		size_t n = scan_unescape(m->val + 1, m->vallen - 2, tmp);
+
+		safe(o, tmp, n);
+	} else
+		safe(o, m->val + 1, m->vallen - 2);
+	if (on)
+		out_put(o, "\033[0m", 4);
+}
+
+/* time type subject data, one line; the data cut at PREVIEW bytes. */
+static void
+pretty(struct out *o, const struct ce_event *ev, int color)
+{
+	const struct scan_member *d = ev->a[CE_DATA];
+	size_t n;
+
+	attr(o, ev->a[CE_TIME], "\033[2m", color);
+	out_putc(o, ' ');
+	attr(o, ev->a[CE_TYPE], "\033[1;36m", color);
+	out_putc(o, ' ');
+	attr(o, ev->a[CE_SUBJECT], "\033[33m", color);
+	if (d == NULL && ev->a[CE_DATA_BASE64] != NULL)
+		out_put(o, " (base64)", 9);
+	if (d == NULL)
+		return;
+	out_putc(o, ' ');
+	n = d->vallen;
+	if (n > PREVIEW) {
+		n = PREVIEW;
+		/* Do not cut a UTF-8 sequence. */
+		while (n > 0 && ((unsigned char)d->val[n] & 0xc0) == 0x80)
+			n--;
+	}
+	safe(o, d->val, n);
+	if (n < d->vallen)
+		out_put(o, "...", 3);
+}
+
+void
+fmt_event(struct out *o, int fmt, const char *line, size_t len,
+    const struct scanner *s, const struct ce_event *ev, int color)
+{
+	const struct scan_member *m;
+
+	switch (fmt) {
+	case FMT_THIN:
+		thin(o, line, len, s);
+		break;
+	case FMT_DATA:
+		/* data_base64 as its string; no data at all as null. */
+		m = ev->a[CE_DATA] ? ev->a[CE_DATA] : ev->a[CE_DATA_BASE64];
+		if (m != NULL)
+			out_put(o, m->val, m->vallen);
+		else
+			out_put(o, "null", 4);
+		break;
+	case FMT_PRETTY:
+		pretty(o, ev, color);
+		break;
+	default:
+		out_put(o, line, len);
+		break;
+	}
+	out_putc(o, '\n');
+	out_end(o);
+}

@@ -1,0 +1,65 @@
+/*
+ * input.h - where a subscriber's events come from: standard input, files
+ * and FIFOs, one after another, or all at once when following.
+ *
+ * Following (-f) a file is tail -f: inotify(7) is the wake-up, stat(2) the
+ * truth, checked at every wake-up and once a second, so that a truncated
+ * file is read again from its start and a replaced one (rotated, renamed
+ * over) is opened anew.  Following a FIFO keeps it open across writers:
+ * when the last writer goes, it is reopened without blocking, and poll(2)
+ * sleeps until the next writer comes.  Nothing spins while idle.
+ */
+#ifndef EV_INPUT_H
+#define EV_INPUT_H
+
+#include <sys/types.h>
+
+#include <poll.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "ndjson.h"
+
+enum { IN_FILE, IN_FIFO, IN_PIPE };
+
+struct input {
+	const char *path;	/* as given; NULL for standard input */
+	const char *name;	/* how messages name it */
+	int kind;		/* IN_FILE, IN_FIFO, or IN_PIPE (stdin) */
+	int done;		/* read to its end */
+	int wd;			/* its inotify watch, or -1 */
+	dev_t dev;		/* the file being read: device */
+	ino_t ino;		/* and inode */
+	struct reader r;	/* its lines */
+};
+
+struct inputs {
+	struct input *v;	/* the inputs, in order */
+	size_t n;		/* how many */
+	size_t cur;		/* without follow: the one being read */
+	int follow;		/* -f */
+	int ifd;		/* inotify, or -1 */
+	int64_t idle;		/* -w: microseconds, 0 for none */
+	int64_t last;		/* when the last line came */
+	struct pollfd *pfd;	/* room to poll every input and inotify */
+	void (*flush)(void *);	/* called before waiting */
+	void *arg;		/* its argument */
+};
+
+/*
+ * Opens every path (NULL or "-" is standard input).  Exits 1 when one
+ * cannot be opened.
+ */
+void inputs_open(struct inputs *in, struct common *c, char **paths,
+    size_t n, int follow);
+void inputs_close(struct inputs *in);
+
+/*
+ * Returns the next line of any input (RD_LINE, RD_TOOLONG or RD_NUL, with
+ * *which), RD_EOF when every input is done, or RD_TIMEOUT when nothing
+ * came for in->idle microseconds.  A read error is fatal: status 1.
+ */
+enum rd_status inputs_next(struct inputs *in, struct line *l,
+    struct input **which);
+
+#endif
