@@ -179,7 +179,8 @@ order(const struct filter *f, const struct jspan *v, const char *str,
 		d = strtod(v->p, NULL);
 		return d < f->num ? -1 : d > f->num;
 	}
-	if (v->type != SCAN_STRING)
+	/* A number operand orders numbers only: "99" is not over 100. */
+	if (v->type != SCAN_STRING || f->isnum)
 		return 2;
 	if (f->istime && rfc3339_parse(str, len, &t) == 0)
 		return t < f->usec ? -1 : t > f->usec;

@@ -8,8 +8,8 @@
  * name is an attribute, extensions included.  A bare path holds when the
  * attribute or field is present and not null.  "=" and "!=" match strings
  * with fnmatch(3) globs, numbers as numbers, true, false and null by name.
- * The others order numbers as numbers, RFC 3339 times as times, and other
- * strings bytewise.  A key that is all digits also indexes an array.
+ * The others order numbers as numbers (a number operand orders numbers
+ * only), RFC 3339 times as times, and other strings bytewise.  A key that is all digits also indexes an array.
  */
 #ifndef EV_FILTER_H
 #define EV_FILTER_H

@@ -193,7 +193,8 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 			case RD_TOOLONG:
 			case RD_NUL:
 				*which = p;
-				in->last = now_usec();
+				if (in->idle > 0)
+					in->last = now_usec();
 				return st;
 			case RD_ERROR:
 				errwe(EXIT_FAIL, p->name, "read");

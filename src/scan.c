@@ -242,7 +242,7 @@ skipplain(const char *p, const char *end)
  * just past the closing quote, or NULL on error.  *escp is set when the
  * string holds an escape.
  */
-static const char *
+static inline __attribute__((always_inline)) const char *
 scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
     uint8_t *escp)
 {

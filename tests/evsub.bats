@@ -1,0 +1,417 @@
+#!/usr/bin/env bats
+# evsub: filters, inputs and following, output forms, --exec delivery.
+
+load test_helper/common
+
+# A small stream of events with known contents, one per line.
+setup() {
+	{
+		evpub -t order.placed -S order/1 --id o1 total:=150 email=a@x.org 'items:=[{"sku":"A"},{"sku":"B"}]' created=2026-01-02T00:00:00Z
+		evpub -t order.paid -S order/2 --id o2 total:=50 -e tenant=acme -e prio:=3
+		evpub -t user.created -S user/42 --id u1 name=Ada
+		evpub -t user.created -S user/43 --id u2 name=Bob 'total:="200"'
+		evpub -t cache.flushed --id c1 -e tenant=other
+	} >events
+}
+
+ids() { jq -r .id | tr '\n' ' '; }
+
+@test "NAME=GLOB and NAME!=GLOB on attributes" {
+	run -0 evsub 'type=order.*' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	run -0 evsub 'subject=user/4?' <events
+	assert_equal "$(ids <<<"$output")" "u1 u2 "
+	run -0 evsub 'type!=user.*' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 c1 "
+	run -0 evsub 'id=o[12]' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	# An absent attribute does not match, so != holds.
+	run -0 evsub 'subject!=order/*' <events
+	assert_equal "$(ids <<<"$output")" "u1 u2 c1 "
+}
+
+@test "extension attributes, and a bare name for 'is set'" {
+	run -0 evsub tenant=acme <events
+	assert_equal "$(ids <<<"$output")" "o2 "
+	run -0 evsub tenant <events
+	assert_equal "$(ids <<<"$output")" "o2 c1 "
+	run -0 evsub 'prio>=3' <events
+	assert_equal "$(ids <<<"$output")" "o2 "
+	run -0 evsub subject <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 u1 u2 "
+}
+
+@test "data fields: numbers as numbers, strings as strings, presence" {
+	run -0 evsub 'data.total>100' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.total>=50' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	run -0 evsub 'data.total<100' <events
+	assert_equal "$(ids <<<"$output")" "o2 "
+	run -0 evsub 'data.total<=150' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	run -0 evsub 'data.total=150' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.total=150.0' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	# The string "200" is compared as a string, bytewise.
+	run -0 evsub 'data.total=200' <events
+	assert_equal "$(ids <<<"$output")" "u2 "
+	run -0 evsub 'data.total>1' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	# A number orders numbers only: the string "200" is not over 100.
+	run -0 evsub 'data.total>100' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.name>Alice' <events
+	assert_equal "$(ids <<<"$output")" "u2 "
+	run -0 evsub 'data.email' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.email=*@x.org' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.name!=Ada' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 u2 c1 "
+	run -0 evsub data <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 u1 u2 "
+}
+
+@test "data paths go into nested objects and arrays" {
+	run -0 evsub 'data.items.1.sku=B' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub 'data.items.2' <events
+	assert_output ''
+	evpub -t t --id n1 a.b.c:=7 'e:="x.y"' >nested
+	run -0 evsub 'data.a.b.c=7' <nested
+	assert_equal "$(ids <<<"$output")" "n1 "
+	run -0 evsub 'data.a.b' <nested
+	assert_equal "$(ids <<<"$output")" "n1 "
+	run -0 evsub 'data.a.x' <nested
+	assert_output ''
+	# Keys written with escapes are found by their text.
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"e1","data":{"k\u00e9y":{"\u0061":1}}}' >esc
+	run -0 evsub 'data.kéy.a=1' <esc
+	assert_equal "$(ids <<<"$output")" "e1 "
+}
+
+@test "times compare as times, whatever their offset" {
+	run -0 evsub 'data.created>2026-01-01T23:00:00-02:00' <events
+	assert_output ''
+	run -0 evsub 'data.created>2026-01-01T23:00:00+00:00' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub "time>=2000-01-01T00:00:00Z" <events
+	assert_equal "${#lines[@]}" 5
+}
+
+@test "all filters must hold; -v inverts the whole selection" {
+	run -0 evsub 'type=order.*' 'data.total>100' <events
+	assert_equal "$(ids <<<"$output")" "o1 "
+	run -0 evsub -v 'type=order.*' 'data.total>100' <events
+	assert_equal "$(ids <<<"$output")" "o2 u1 u2 c1 "
+	run -0 evsub <events
+	assert_equal "${#lines[@]}" 5
+}
+
+@test "a malformed filter is a usage error that points at it" {
+	run -2 --separate-stderr evsub 'Type=x' <events
+	assert_equal "${stderr%%$'\n'*}" 'evsub: filter: "Type=x": "Type" is not an attribute name (lower-case a-z and 0-9)'
+	[[ $stderr == *$'\nusage: evsub'* ]]
+	run -2 evsub 'type==x' <events
+	assert_output --partial '"==" is not an operator'
+	run -2 evsub '=x' <events
+	assert_output --partial 'a name is missing'
+	run -2 evsub 'data..a=1' <events
+	assert_output --partial 'an empty key'
+	run -2 evsub 'subject.a=1' <events
+	assert_output --partial 'only data has fields'
+	run -2 evsub 'type!x' <events
+	assert_output --partial '"!" must be "!="'
+	run -2 evsub 'a<>1' <events
+	assert_output --partial 'is not an operator'
+}
+
+@test "events are written as the very bytes read" {
+	line='{ "specversion" : "1.0","type":"t", "source":"s","id":"x1", "data": {"n" : 1.50} }'
+	printf '%s\r\n' "$line" >in
+	run -0 evsub 'data.n>1' <in
+	assert_output "$line"
+}
+
+@test "--thin drops data and data_base64 and keeps the rest, bytes and order" {
+	printf '%s\n' '{"specversion":"1.0","data":{"a":1},"type":"t","source":"s","id":"1","tenant":"x"}' \
+	    '{"specversion":"1.0","type":"t","source":"s","id":"2","data_base64":"AAEC"}' \
+	    '{"specversion":"1.0","type":"t","source":"s","id":"3"}' >in
+	run -0 evsub --thin <in
+	assert_line -n 0 '{"specversion":"1.0","type":"t","source":"s","id":"1","tenant":"x"}'
+	assert_line -n 1 '{"specversion":"1.0","type":"t","source":"s","id":"2"}'
+	assert_line -n 2 '{"specversion":"1.0","type":"t","source":"s","id":"3"}'
+}
+
+@test "--data writes the data alone, one JSON value a line" {
+	printf '%s\n' '{"specversion":"1.0","type":"t","source":"s","id":"1","data":{"a" : [1, 2]}}' \
+	    '{"specversion":"1.0","type":"t","source":"s","id":"2","data":"text"}' \
+	    '{"specversion":"1.0","type":"t","source":"s","id":"3","data_base64":"AAEC"}' \
+	    '{"specversion":"1.0","type":"t","source":"s","id":"4"}' >in
+	run -0 evsub --data <in
+	assert_output $'{"a" : [1, 2]}\n"text"\n"AAEC"\nnull'
+	run -0 evsub --data 'type=order.*' <events
+	run -0 jq -c .total <<<"$output"
+	assert_output $'150\n50'
+}
+
+@test "--pretty: one line for people; colour only on a terminal, never with NO_COLOR" {
+	run -0 evsub --pretty 'id=o1' <events
+	assert_output --regexp '^[0-9T:.Z-]+ order\.placed order/1 \{"total":150,"email":"a@x\.org","items":\[\{"sku":"A"\},\{"sku":"\.\.\.$'
+	run -0 evsub --pretty 'id=c1' <events
+	assert_output --regexp '^[0-9T:.Z-]+ cache\.flushed -$'
+	# A subject with a newline cannot break the line.
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","subject":"a\nb\u001b[31m"}' >in
+	run -0 evsub --pretty <in
+	assert_output '- t a?b?[31m'
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run -0 script -qec "evsub --pretty id=o2 <events" /dev/null
+	assert_output --partial $'\e[1;36morder.paid\e[0m'
+	NO_COLOR=1 run -0 script -qec "evsub --pretty id=o2 <events" /dev/null
+	refute_output --partial $'\e['
+}
+
+@test "--data, --pretty and --thin exclude each other" {
+	run -2 evsub --data --thin <events
+	assert_output --partial 'exclude each other'
+}
+
+@test "-c N exits after N events" {
+	run -0 evsub -c 2 'type=*' <events
+	assert_equal "$(ids <<<"$output")" "o1 o2 "
+	# From an endless stream, too.
+	run -0 bash -c 'while cat events; do :; done | evsub -c 3 type=user.created | wc -l'
+	assert_output 3
+	run -2 evsub -c 0 <events
+	run -2 evsub -c x <events
+}
+
+@test "-w exits with status 5 when nothing comes for so long" {
+	mkfifo f
+	(cat events; sleep 3) >f &
+	start=$(date +%s%N)
+	run -5 evsub -w 0.5 -i f
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_equal "${#lines[@]}" 5
+	[ "$elapsed" -lt 2500 ]
+	run -2 evsub -w 0 <events
+	run -2 evsub -w soon <events
+}
+
+@test "-i reads files in order, - is stdin" {
+	head -2 events >a
+	tail -3 events >b
+	run -0 evsub -i b -i - -i a <a
+	assert_equal "$(ids <<<"$output")" "u1 u2 c1 o1 o2 o1 o2 "
+	run -1 evsub -i missing
+	assert_output 'evsub: missing: open: No such file or directory'
+}
+
+@test "bad lines are reported with input and line, kept, and the status is 3" {
+	{ head -2 events; echo '{"specversion":"1.0"}'; echo 'nope'; tail -3 events; } >in
+	run -3 --separate-stderr evsub -i in --rejects rej
+	assert_equal "${#lines[@]}" 5
+	assert_equal "$stderr" $'evsub: in:3: missing "id"\nevsub: in:4: invalid JSON at byte 1: a value expected, found \'n\''
+	assert_equal "$(cat rej)" $'{"specversion":"1.0"}\nnope'
+	run -3 evsub -q -i in
+}
+
+@test "a closed pipe downstream ends evsub quietly with status 0" {
+	run -0 --separate-stderr bash -c 'while cat events; do :; done | head -20000 | evsub | head -1 >/dev/null; echo "${PIPESTATUS[2]}"'
+	assert_output 0
+	assert_equal "$stderr" ''
+}
+
+@test "follow a growing file: appends come out, a partial line waits for its end" {
+	: >log
+	evsub -f -i log >out &
+	pid=$!
+	head -1 events >>log
+	for i in $(seq 50); do [ -s out ] && break; sleep 0.1; done
+	assert_equal "$(ids <out)" "o1 "
+	line=$(sed -n 2p events)
+	printf '%s' "${line:0:40}" >>log
+	sleep 0.5
+	assert_equal "$(wc -l <out)" 1
+	printf '%s\n' "${line:40}" >>log
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 2 ] && break; sleep 0.1; done
+	kill "$pid"
+	assert_equal "$(ids <out)" "o1 o2 "
+}
+
+@test "follow notices a truncated file and reads it from the start" {
+	cp events log
+	evsub -f -i log >out 2>err &
+	pid=$!
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 5 ] && break; sleep 0.1; done
+	: >log
+	sleep 0.3
+	head -1 events >log
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 6 ] && break; sleep 0.1; done
+	kill "$pid"
+	assert_equal "$(ids <out)" "o1 o2 u1 u2 c1 o1 "
+	assert_equal "$(cat err)" "evsub: log: truncated; reading it from the start"
+}
+
+@test "follow notices a replaced file (rotation) and reads the new one" {
+	head -2 events >log
+	evsub -f -i log >out 2>err &
+	pid=$!
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 2 ] && break; sleep 0.1; done
+	tail -1 events >log.new
+	mv log.new log
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
+	kill "$pid"
+	assert_equal "$(ids <out)" "o1 o2 c1 "
+	assert_equal "$(cat err)" "evsub: log: replaced; reading the new file"
+}
+
+@test "follow a FIFO: writers come and go, evsub stays, and does not spin" {
+	mkfifo f
+	evsub -f -i f >out &
+	pid=$!
+	head -1 events >f
+	sed -n 2p events >f
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 2 ] && break; sleep 0.1; done
+	assert_equal "$(ids <out)" "o1 o2 "
+	# Idle with no writer: hardly any CPU time.
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep 1
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	[ $((t1 - t0)) -le 5 ]
+	tail -1 events >f
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
+	kill "$pid"
+	assert_equal "$(ids <out)" "o1 o2 c1 "
+}
+
+@test "without -f a FIFO is read until its writer closes" {
+	mkfifo f
+	cat events >f &
+	run -0 evsub -i f
+	assert_equal "${#lines[@]}" 5
+}
+
+@test "a followed FIFO delivers each event before the next is written" {
+	mkfifo f out
+	evsub -f -i f >out &
+	pid=$!
+	exec 5>f 6<out
+	for n in 1 2 3; do
+		sed -n "${n}p" events >&5
+		read -r -t 10 got <&6
+		[[ $got == *"\"id\":\"$(sed -n "${n}p" events | jq -r .id)\""* ]]
+	done
+	exec 5>&- 6<&-
+	kill "$pid"
+}
+
+@test "--exec runs the command per event, the event on stdin, attributes in the environment" {
+	run -0 evsub 'type=order.*' --exec sh -c 'printf "%s|%s|%s|%s|%s|" "$CE_TYPE" "$CE_ID" "$CE_SUBJECT" "$CE_SOURCE" "$CE_SEQUENCE"; jq -r .data.total'
+	assert_line -n 0 "order.placed|o1|order/1|//$(uname -n)/evpub||150"
+	assert_line -n 1 "order.paid|o2|order/2|//$(uname -n)/evpub||50"
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"00042"}' >in
+	run -0 evsub --exec sh -c 'echo "$CE_SEQUENCE"' <in
+	assert_output 00042
+}
+
+@test "--exec passes hostile values literally, never through a shell" {
+	evil='a;b $(touch pwned) `touch pwned2` x'
+	jq -nc --arg s "$evil" --arg t $'-rf\nline' '{specversion:"1.0",type:$t,source:"s",id:"1",subject:$s}' >in
+	run -0 evsub --exec printenv CE_SUBJECT <in
+	assert_output "$evil"
+	run -0 evsub --exec printenv CE_TYPE <in
+	assert_output $'-rf\nline'
+	# The command's own options are its own: --exec takes the rest.
+	run -0 evsub --exec echo -n --thin -c 1 <in
+	assert_output '--thin -c 1'
+	[ ! -e pwned ] && [ ! -e pwned2 ]
+}
+
+@test "--exec retries a failing command with backoff, then succeeds" {
+	printf '0' >n
+	head -1 events >in
+	cat >flaky <<-'SH'
+	#!/bin/sh
+	n=$(cat n); echo $((n + 1)) >n
+	[ "$n" -ge 2 ] && cat >>got
+	SH
+	chmod +x flaky
+	run -0 --separate-stderr evsub --retries 3 --exec ./flaky <in
+	assert_equal "$(cat n)" 3
+	assert_equal "$(ids <got)" "o1 "
+	assert_equal "$stderr" $'evsub: stdin:1: ./flaky exited 1; try 2 of 4 in 100 ms\nevsub: stdin:1: ./flaky exited 1; try 3 of 4 in 200 ms'
+}
+
+@test "--exec: a failure after the last try stops at that event, status 1" {
+	cat >fail2 <<-'SH'
+	#!/bin/sh
+	ev=$(cat); case $ev in *'"id":"o2"'*) exit 7;; esac; echo "$ev" >>got
+	SH
+	chmod +x fail2
+	run -1 --separate-stderr evsub --retries 1 --exec ./fail2 <events
+	assert_equal "$(ids <got)" "o1 "
+	assert_equal "$stderr" $'evsub: stdin:2: ./fail2 exited 7; try 2 of 2 in 100 ms\nevsub: stdin:2: ./fail2 exited 7, after 2 tries\nevsub: stdin:2: delivery stops at this event'
+}
+
+@test "--exec with --dead-letter parks the failed event byte for byte and goes on" {
+	cat >fail2 <<-'SH'
+	#!/bin/sh
+	ev=$(cat); case $ev in *'"id":"o2"'*) kill -9 $$;; esac; echo "$ev" >>got
+	SH
+	chmod +x fail2
+	run -0 --separate-stderr evsub --retries 0 --dead-letter dead --exec ./fail2 <events
+	assert_equal "$(ids <got)" "o1 u1 u2 c1 "
+	assert_equal "$(cat dead)" "$(sed -n 2p events)"
+	assert_equal "$stderr" $'evsub: stdin:2: ./fail2 was killed by signal 9, after 1 tries\nevsub: stdin:2: the event is kept in dead'
+	assert_equal "$(stat -c %a dead)" 600
+}
+
+@test "--exec: a command that cannot start stops delivery with status 1" {
+	run -1 --separate-stderr evsub --exec ./no-such-command <events
+	assert_equal "$stderr" $'evsub: stdin:1: ./no-such-command: No such file or directory\nevsub: stdin:1: delivery stops at this event'
+	run -2 evsub --exec
+	assert_output --partial '--exec needs a command'
+	run -2 evsub --dead-letter x <events
+}
+
+@test "--exec with --thin hands the command a notification" {
+	run -0 evsub --thin 'id=o1' --exec cat <events
+	assert_output "$(evsub --thin id=o1 <events)"
+	refute_output --partial '"data"'
+}
+
+@test "--help matches the usage; --version" {
+	run -0 evsub --help
+	assert_line -n 0 'usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]'
+	run -0 evsub --version
+	assert_output --regexp '^evsub \(eventful\) '
+}
+
+@test "the usage line is the man page's SYNOPSIS" {
+	usage=$(evsub --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
+	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/evsub.1" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
+	assert_equal "$synopsis" "$usage"
+}
+
+@test "real data: GH Archive events selected by type and by a data field agree with jq" {
+	evpub -l -t com.github.event -s https://api.github.com <"$CORPUS/gharchive/2021-07-21-sample.ndjson" |
+	    jq -c '.type = "com.github." + .data.type' >gh
+	assert_equal "$(wc -l <gh)" 800
+	run -0 evsub type=com.github.PushEvent -i gh
+	evsub type=com.github.PushEvent -i gh >mine
+	jq -c 'select(.type == "com.github.PushEvent")' gh >theirs
+	cmp mine theirs
+	[ "$(wc -l <mine)" -gt 100 ]
+	evsub 'data.payload.size>2' -i gh >mine
+	jq -c 'select((.data.payload.size // -1) > 2)' gh >theirs
+	cmp mine theirs
+	[ "$(wc -l <mine)" -gt 5 ]
+	evsub 'data.actor.login=*bot*' -i gh >mine
+	jq -c 'select(.data.actor.login | test("bot"))' gh >theirs
+	cmp mine theirs
+	[ "$(wc -l <mine)" -gt 5 ]
+}
