@@ -64,3 +64,8 @@ run_examples() {
 	run -0 run_examples "$ROOT/man/man7/eventful.7"
 	assert_output --regexp '^[0-9]+ examples$'
 }
+
+@test "the examples of evsub(1) run" {
+	run -0 run_examples "$ROOT/man/man1/evsub.1"
+	assert_output --regexp '^[0-9]+ examples$'
+}
