@@ -62,7 +62,7 @@ unit: $(UNITBINS)
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
-	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) bats tests
+	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) bats tests
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -72,7 +72,7 @@ check: deps
 	    CFLAGS="$(SANFLAGS)" HARDENLD="$(SANFLAGS)" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	EVENTFUL_BIN=$(CURDIR)/build/asan/bin bats tests
+	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin bats tests
 
 # libFuzzer: the scanner against jansson, for FUZZTIME seconds.
 FUZZTIME = 60

@@ -104,7 +104,7 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 	struct line l;
 	char err[512];
 	long long n = 0;
-	int status = EXIT_OK, st;
+	int status = EXIT_OK, st, r;
 
 	scan_init(&sc);
 	while (!o->closed) {
@@ -136,12 +136,13 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			fmt_event(&sub->mem, sub->fmt, l.p, l.len, &sc, &ev, 0);
 			snprintf(where, sizeof(where), "%s:%llu", from->name,
 			    (unsigned long long)l.lineno);
-			if (deliver_exec(&sub->d, sub->mem.buf,
-			    sub->mem.len - 1, &ev, where) == -1) {
+			r = deliver_exec(&sub->d, sub->mem.buf,
+			    sub->mem.len - 1, &ev, where);
+			sub->mem.len = sub->mem.mark = 0;
+			if (r == -1) {
 				status = EXIT_FAIL;
 				break;
 			}
-			sub->mem.len = sub->mem.mark = 0;
 		} else
 			fmt_event(o, sub->fmt, l.p, l.len, &sc, &ev,
 			    sub->color);
@@ -173,6 +174,14 @@ splitexec(int *argc, char **argv)
 		}
 	}
 	return NULL;
+}
+
+/* A bad option value: a usage error. */
+static void
+badval(const char *opt, const char *arg, const char *why)
+{
+	warnw(opt, "%s: %s", arg, why);
+	usage(stderr, EXIT_USAGE);
 }
 
 static void
@@ -209,7 +218,7 @@ main(int argc, char *argv[])
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &sub.count,
 			    &errstr) == -1)
-				errw(EXIT_USAGE, "-c", "%s: %s", optarg, errstr);
+				badval("-c", optarg, errstr);
 			break;
 		case 'f':
 			follow = 1;
@@ -226,7 +235,7 @@ main(int argc, char *argv[])
 			break;
 		case 'w':
 			if (parsesecs(optarg, 1e7, &idle, &errstr) == -1)
-				errw(EXIT_USAGE, "-w", "%s: %s", optarg, errstr);
+				badval("-w", optarg, errstr);
 			break;
 		case OPT_DATA:
 			setfmt(&sub, FMT_DATA);
@@ -239,8 +248,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_RETRIES:
 			if (parsenum(optarg, 0, 100, &v, &errstr) == -1)
-				errw(EXIT_USAGE, "--retries", "%s: %s", optarg,
-				    errstr);
+				badval("--retries", optarg, errstr);
 			sub.d.retries = (int)v;
 			break;
 		case OPT_THIN:

@@ -67,7 +67,7 @@ emit(struct out *o, const char *p, size_t n)
 {
 	int r;
 
-	if (n == 0 || o->closed)
+	if (n == 0 || o->closed || o->fd < 0)
 		return o->closed ? -1 : 0;
 	/* The lock orders our appends with those of evlog and others. */
 	if (o->lock && flock(o->fd, LOCK_EX) == -1)

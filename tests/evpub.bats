@@ -317,10 +317,12 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 	reader=$!
 	exec 5>f
 	big=$(head -c 3000 /dev/zero | tr '\0' z)
+	pids=()
 	for w in 1 2 3 4; do
 		yes "{\"w\":$w,\"pad\":\"$big\"}" | head -2000 | evpub -l -t x -o f &
+		pids+=($!)
 	done
-	wait %2 %3 %4 %5
+	wait "${pids[@]}"
 	exec 5>&-
 	wait "$reader"
 	run -0 jq -c .data.w got
@@ -330,6 +332,7 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 @test "output goes out when the input would block: a follower sees each event at once" {
 	mkfifo in out
 	evpub -l -t x <in >out &
+	pid=$!
 	exec 5>in 6<out
 	echo '{"n":1}' >&5
 	read -r -t 10 line <&6
@@ -338,7 +341,7 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 	read -r -t 10 line <&6
 	[[ "$line" == *'"data":{"n":2}'* ]]
 	exec 5>&- 6<&-
-	wait
+	wait "$pid"
 }
 
 @test "a closed pipe downstream ends evpub quietly with status 0" {

@@ -166,7 +166,6 @@ ids() { jq -r .id | tr '\n' ' '; }
 	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","subject":"a\nb\u001b[31m"}' >in
 	run -0 evsub --pretty <in
 	assert_output '- t a?b?[31m'
-	command -v script >/dev/null || skip "script(1) is not installed"
 	run -0 script -qec "evsub --pretty id=o2 <events" /dev/null
 	assert_output --partial $'\e[1;36morder.paid\e[0m'
 	NO_COLOR=1 run -0 script -qec "evsub --pretty id=o2 <events" /dev/null
@@ -184,8 +183,11 @@ ids() { jq -r .id | tr '\n' ' '; }
 	# From an endless stream, too.
 	run -0 bash -c 'while cat events; do :; done | evsub -c 3 type=user.created | wc -l'
 	assert_output 3
-	run -2 evsub -c 0 <events
+	run -2 --separate-stderr evsub -c 0 <events
+	assert_equal "${stderr%%$'\n'*}" 'evsub: -c: 0: too small'
+	[[ $stderr == *$'\nusage: evsub'* ]]
 	run -2 evsub -c x <events
+	run -2 evsub --retries 101 <events
 }
 
 @test "-w exits with status 5 when nothing comes for so long" {
@@ -296,9 +298,12 @@ ids() { jq -r .id | tr '\n' ' '; }
 
 @test "a followed FIFO delivers each event before the next is written" {
 	mkfifo f out
+	# Open our end of out first (read-write does not block), so that
+	# neither side waits for the other.
+	exec 6<>out
 	evsub -f -i f >out &
 	pid=$!
-	exec 5>f 6<out
+	exec 5>f
 	for n in 1 2 3; do
 		sed -n "${n}p" events >&5
 		read -r -t 10 got <&6
@@ -309,7 +314,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 }
 
 @test "--exec runs the command per event, the event on stdin, attributes in the environment" {
-	run -0 evsub 'type=order.*' --exec sh -c 'printf "%s|%s|%s|%s|%s|" "$CE_TYPE" "$CE_ID" "$CE_SUBJECT" "$CE_SOURCE" "$CE_SEQUENCE"; jq -r .data.total'
+	run -0 evsub 'type=order.*' --exec sh -c 'printf "%s|%s|%s|%s|%s|" "$CE_TYPE" "$CE_ID" "$CE_SUBJECT" "$CE_SOURCE" "$CE_SEQUENCE"; jq -r .data.total' <events
 	assert_line -n 0 "order.placed|o1|order/1|//$(uname -n)/evpub||150"
 	assert_line -n 1 "order.paid|o2|order/2|//$(uname -n)/evpub||50"
 	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"00042"}' >in

@@ -9,9 +9,11 @@ load test_helper/common
 	assert_output --partial '"type":"cache.flushed"'
 	assert_output --partial '(exit status 3: one line was rejected)'
 	assert_output --partial 'PushEvent'
+	assert_output --partial 'order.placed order/2 {"total":50}'
+	assert_output --partial 'billing order/1: 150'
 	[[ $stderr == *'evpub: stdin:2: invalid JSON at byte 8'* ]]
 	# Every event it shows is valid.
 	grep '^{"specversion"' <<<"$output" >events
 	run -0 schema_check events
-	assert_output '7 valid'
+	assert_output '9 valid'
 }
