@@ -224,9 +224,9 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 		m = &s->m[i];
 		nm = decoded(m->name, m->namelen, m->nameesc, &nl, heap);
 		a = lookup(nm, nl);
-		/* data and data_base64 are members, not attributes: the name
-		 * rule does not apply to them. */
-		if (a != CE_DATA_BASE64 && a != CE_DATA && !ce_name_ok(nm, nl))
+		/* Known names are valid; data and data_base64 are members,
+		 * not attributes: the name rule does not apply to them. */
+		if (a == CE_NATTR && !ce_name_ok(nm, nl))
 			return bad(err, errlen, "attribute name \"%.*s\" is "
 			    "not lower-case a-z and 0-9", (int)(nl > 40 ? 40 :
 			    nl), nm);

@@ -20,6 +20,8 @@ enum { K_OBJ = 1, K_ARR = 2 };
 struct scan_key {
 	const char *name;	/* raw bytes of the name */
 	uint32_t len;		/* their length */
+	uint32_t sig;		/* length, first and last byte: equal names
+				   have equal signatures (escapes decoded) */
 	uint32_t hash;		/* FNV-1a of the decoded name, when sorting */
 	int esc;		/* the raw name holds an escape */
 };
@@ -434,6 +436,27 @@ keyeq(const struct scan_key *a, const struct scan_key *b)
 	return eq;
 }
 
+/* The signature of a name: its decoded length, first and last byte. */
+static inline uint32_t
+keysig(const struct scan_key *k)
+{
+	char small[128], *heap = NULL;
+	const char *d;
+	size_t len;
+	uint32_t sig;
+
+	if (!k->esc)
+		return k->len == 0 ? 0 : (k->len & 0xffff) |
+		    (uint32_t)(unsigned char)k->name[0] << 16 |
+		    (uint32_t)(unsigned char)k->name[k->len - 1] << 24;
+	d = keybytes(k, small, sizeof(small), &heap, &len);
+	sig = len == 0 ? 0 : (uint32_t)(len & 0xffff) |
+	    (uint32_t)(unsigned char)d[0] << 16 |
+	    (uint32_t)(unsigned char)d[len - 1] << 24;
+	free(heap);
+	return sig;
+}
+
 static uint32_t
 keyhash(const struct scan_key *k)
 {
@@ -471,16 +494,11 @@ dupcheck(struct scanner *s, const char *buf, size_t base)
 	size_t n = s->nkeys - base, i, j;
 	const struct scan_key *a;
 
-	if (n <= 8) {
+	if (n <= 16) {
 		for (i = 1; i < n; i++)
-			for (j = 0; j < i; j++) {
-				/* Most names differ in length: a cheap no. */
-				if (!k[i].esc && !k[j].esc &&
-				    k[i].len != k[j].len)
-					continue;
-				if (keyeq(&k[i], &k[j]))
+			for (j = 0; j < i; j++)
+				if (k[i].sig == k[j].sig && keyeq(&k[i], &k[j]))
 					goto dup;
-			}
 		return 0;
 	}
 	for (i = 0; i < n; i++)
@@ -511,7 +529,9 @@ newmember(struct scanner *s)
 		s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
 	}
 	m = &s->m[s->nm++];
-	memset(m, 0, sizeof(*m));
+	m->name = NULL;
+	m->namelen = 0;
+	m->type = m->nameesc = m->valesc = m->isint = 0;
 	return m;
 }
 
@@ -639,12 +659,18 @@ key:
 	k->name = p + 1;
 	k->len = (uint32_t)(q - 1 - (p + 1));
 	k->esc = esc;
+	k->sig = keysig(k);
 	if (depth == 1) {
 		cur = newmember(s);
 		cur->start = p;
 		cur->name = p + 1;
 		cur->namelen = k->len;
 		cur->nameesc = esc;
+	}
+	/* Compact JSON first: "name":value with no blanks between. */
+	if (q < end && *q == ':' && q + 1 < end && !wscls[(unsigned char)q[1]]) {
+		p = q + 1;
+		goto value;
 	}
 	p = skipws(q, end);
 	if (p >= end || *p != ':')
@@ -664,7 +690,10 @@ after:
 	p = skipws(p, end);
 	if (s->kind[depth] == K_OBJ) {
 		if (p < end && *p == ',') {
-			p = skipws(p + 1, end);
+			p++;
+			if (p < end && *p == '"')
+				goto key;
+			p = skipws(p, end);
 			goto key;
 		}
 		if (p < end && *p == '}') {
