@@ -22,10 +22,10 @@ DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq
 FUZZDEPS = clang libclang-rt-14-dev
 
-PROGS = evpub evsub
+PROGS = evlog evpub evsub
 LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o input.o \
          ndjson.o output.o \
-         pub.o scan.o \
+         pub.o scan.o store.o \
          timefmt.o util.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test time_test id_test

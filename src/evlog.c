@@ -1,0 +1,472 @@
+/*
+ * evlog - the event log: append events durably with sequence numbers,
+ * replay them, verify and repair the file, and count what it holds.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "event.h"
+#include "output.h"
+#include "store.h"
+#include "util.h"
+
+#define BATCH_EVENTS 1024		/* most events in one group commit */
+#define BATCH_BYTES (4 << 20)		/* most bytes in one group commit */
+
+enum { OPT_FROM = OPT_FIRST_OWN, OPT_JSON, OPT_SYNC, OPT_TO };
+
+static const struct option longopts[] = {
+	{ "follow", no_argument, NULL, 'f' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "last", required_argument, NULL, 'n' },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "to", required_argument, NULL, OPT_TO },
+	COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: evlog append [-q] [--max-size size] [--rejects file] [--sync mode] log\n"
+"       evlog cat [-f] [-n count] [--from seq] [--to seq] log\n"
+"       evlog repair log\n"
+"       evlog stats [--json] log\n"
+"       evlog verify log\n");
+	if (f == stdout) {
+		fprintf(f,
+"\n"
+"  append   stamp stdin's events with sequence numbers, append them\n"
+"           durably, and write each to stdout once it is on disk\n"
+"  cat      replay the log; -f follows new appends\n"
+"  repair   cut a torn last line, the only damage a crash leaves\n"
+"  stats    events, bytes, first and last sequence and time, types\n"
+"  verify   check every line; exit 4 on damage\n"
+"\n"
+"  -f, --follow       cat: go on with new appends\n"
+"  -n, --last N       cat: the last N events\n"
+"  -q, --quiet        append: no message per rejected line\n"
+"      --from SEQ     cat: from this sequence\n"
+"      --json         stats: as JSON\n"
+"      --max-size N   append: the longest event (default 1M)\n"
+"      --rejects FILE append: keep rejected lines there\n"
+"      --sync MODE    append: event, batch (default) or none\n"
+"      --to SEQ       cat: up to this sequence\n"
+"      --help, --version\n"
+"\n"
+"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"             4 verify found damage\n");
+		if (fflush(f) == EOF || ferror(f))
+			errwe(EXIT_FAIL, "stdout", "write");
+	}
+	exit(status);
+}
+
+struct opts {
+	struct common c;	/* the shared options */
+	int sync;		/* --sync */
+	int follow;		/* -f */
+	int json;		/* --json */
+	uint64_t from;		/* --from, or 1 */
+	uint64_t to;		/* --to, or 0 for no end */
+	uint64_t last;		/* -n, or 0 */
+};
+
+static void
+openlog(struct store *st, const char *path, int write)
+{
+	char err[512];
+
+	if (store_open(st, path, write, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "%s", err);
+}
+
+/*
+ * Appends stdin's events.  Each group commit takes what has arrived (up to
+ * BATCH_EVENTS), stamps it under the lock, writes it in one write(2),
+ * fsyncs once, and only then acknowledges it on stdout.
+ */
+static int
+append(struct opts *o, const char *path)
+{
+	struct store st;
+	struct reader r;
+	struct out out;
+	struct line l;
+	struct buf b = { 0 };
+	size_t *ends = xmalloc(BATCH_EVENTS * sizeof(*ends)), n, i;
+	char err[512], num[32];
+	enum rd_status rs;
+	int eof = 0;
+
+	openlog(&st, path, 1);
+	out_open(&out, NULL);
+	common_reader(&o->c, &r, STDIN_FILENO, "stdin");
+	r.idle = out_idle;
+	r.idlearg = &out;
+	while (!eof && !out.closed) {
+		b.len = 0;
+		n = 0;
+		r.nb = 0;
+		while (n < BATCH_EVENTS && b.len < BATCH_BYTES) {
+			rs = rd_line(&r, &l);
+			if (rs == RD_AGAIN)
+				break;
+			if (rs == RD_EOF) {
+				eof = 1;
+				break;
+			}
+			if (rs == RD_ERROR)
+				errwe(EXIT_FAIL, "stdin", "read");
+			if (rs == RD_TOOLONG) {
+				reject(&o->c, "stdin", &l, "longer than %zu "
+				    "bytes (--max-size)", o->c.maxsize);
+				continue;
+			}
+			if (rs == RD_NUL) {
+				reject(&o->c, "stdin", &l, "a NUL byte in the "
+				    "line");
+				continue;
+			}
+			if (ce_validate(&st.sc, l.p, l.len, &st.ev, err,
+			    sizeof(err)) == -1) {
+				reject(&o->c, "stdin", &l, "%s", err);
+				continue;
+			}
+			/* Stamped with 0 for now: the lock gives the number. */
+			store_stamp(&b, l.p, l.len, &st.sc, 0);
+			ends[n++] = b.len;
+			if (o->sync == SYNC_EVENT)
+				break;
+			/* Group commit: take what has already arrived. */
+			r.nb = 1;
+		}
+		if (n == 0)
+			continue;
+		if (store_lock(&st, 1, err, sizeof(err)) == -1)
+			errw(EXIT_FAIL, path, "%s", err);
+		for (i = 0; i < n; i++) {
+			snprintf(num, sizeof(num), "%0*llu", SEQ_DIGITS,
+			    (unsigned long long)(st.last + 1 + i));
+			memcpy(b.p + ends[i] - 3 - SEQ_DIGITS, num, SEQ_DIGITS);
+		}
+		if (store_write(&st, &b, st.last + n, o->sync) == -1)
+			errwe(EXIT_FAIL, path, "append (nothing of this batch "
+			    "is stored)");
+		store_unlock(&st);
+		/* Durable: now acknowledge. */
+		out_put(&out, b.p, b.len);
+		out_end(&out);
+		(void)out_flush(&out);
+	}
+	(void)out_close(&out);
+	rd_free(&r);
+	buf_free(&b);
+	free(ends);
+	store_close(&st);
+	return o->c.status;
+}
+
+/*
+ * Replays the log from --from (or the last -n) to --to.  Lines are copied
+ * as bytes and counted, not parsed: the log was checked when it was
+ * written, and the sequence of a line is one more than the line before.
+ */
+static int
+cat(struct opts *o, const char *path)
+{
+	struct store st;
+	struct out out;
+	char err[512], *buf, *p, *nl;
+	uint64_t seq;
+	off_t off, end;
+	ssize_t got;
+	size_t len;
+
+	openlog(&st, path, 0);
+	if (store_tail(&st, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "%s", err);
+	if (o->last > 0)
+		o->from = st.last >= o->last ? st.last - o->last + 1 : 1;
+	off = o->from > 1 ? store_seek(&st, o->from) : 0;
+	out_open(&out, NULL);
+	buf = xmalloc(1 << 20);
+	seq = 0;
+	end = st.end;
+	for (;;) {
+		while (off < end && !out.closed) {
+			len = end - off > (1 << 20) ? (1 << 20) :
+			    (size_t)(end - off);
+			if ((got = pread(st.fd, buf, len, off)) <= 0)
+				errwe(EXIT_FAIL, path, "read");
+			/* Whole lines only: cut at the last newline. */
+			if ((p = memrchr(buf, '\n', (size_t)got)) == NULL)
+				errw(EXIT_FAIL, path, "a line over 1 MiB at "
+				    "offset %lld", (long long)off);
+			len = (size_t)(p + 1 - buf);
+			for (p = buf; p < buf + len; p = nl + 1) {
+				nl = memchr(p, '\n', (size_t)(buf + len - p));
+				if (seq == 0) {
+					/* The first line: learn its number. */
+					if (ce_validate(&st.sc, p, (size_t)(nl -
+					    p), &st.ev, err, sizeof(err)) == -1)
+						errw(EXIT_FAIL, path, "offset "
+						    "%lld: %s", (long long)off,
+						    err);
+					seq = store_seqof(&st.ev);
+				} else
+					seq++;
+				if (o->to > 0 && seq > o->to)
+					goto done;
+				if (seq >= o->from)
+					out_put(&out, p, (size_t)(nl + 1 - p));
+			}
+			out_end(&out);
+			off += (off_t)len;
+		}
+		if (!o->follow || out.closed)
+			break;
+		(void)out_flush(&out);
+		/* Follow: stat is the truth, a short sleep the wake-up. */
+		for (;;) {
+			struct stat now, sb;
+
+			usleep(100000);
+			if (fstat(st.fd, &sb) == -1)
+				errwe(EXIT_FAIL, path, "fstat");
+			if (sb.st_size < off)
+				errw(EXIT_FAIL, path, "truncated below what was "
+				    "read: a log only grows");
+			if (stat(path, &now) == 0 && (now.st_ino != sb.st_ino ||
+			    now.st_dev != sb.st_dev))
+				errw(EXIT_FAIL, path, "replaced by another file");
+			if (store_tail(&st, err, sizeof(err)) == 0 &&
+			    st.end > off) {
+				end = st.end;
+				break;
+			}
+		}
+	}
+done:
+	out_end(&out);
+	(void)out_close(&out);
+	free(buf);
+	store_close(&st);
+	return EXIT_OK;
+}
+
+/* Checks every line.  Reports each problem with its offset. */
+static int
+verify(const char *path, int stats, int json)
+{
+	struct store st;
+	struct reader r;
+	struct line l;
+	char err[512], t0[64] = "", t1[64] = "";
+	uint64_t want = 1, seq, n = 0, first = 0;
+	off_t off = 0;
+	struct { char *type; uint64_t n; } *types = NULL;
+	size_t ntypes = 0, i;
+	int bad = 0;
+	enum rd_status rs;
+
+	openlog(&st, path, 0);
+	rd_init(&r, st.fd, path, 64 << 20);
+	r.tail = 1;	/* a torn last line is reported below, not read */
+	while ((rs = rd_line(&r, &l)) != RD_EOF) {
+		if (rs == RD_ERROR)
+			errwe(EXIT_FAIL, path, "read");
+		off += (off_t)l.rawlen;
+		if (rs != RD_LINE || ce_validate(&st.sc, l.p, l.len, &st.ev,
+		    err, sizeof(err)) == -1) {
+			warnw(path, "line %llu, offset %lld: %s",
+			    (unsigned long long)l.lineno,
+			    (long long)(off - (off_t)l.rawlen),
+			    rs == RD_LINE ? err : "not an event");
+			bad = 1;
+			continue;
+		}
+		seq = store_seqof(&st.ev);
+		if (seq != want) {
+			warnw(path, "line %llu, offset %lld: sequence %llu, "
+			    "expected %llu", (unsigned long long)l.lineno,
+			    (long long)(off - (off_t)l.rawlen),
+			    (unsigned long long)seq, (unsigned long long)want);
+			bad = 1;
+		}
+		want = seq + 1;
+		if (n++ == 0)
+			first = seq;
+		if (!stats)
+			continue;
+		if (st.ev.a[CE_TIME] != NULL)
+			ce_string(st.ev.a[CE_TIME], n == 1 ? t0 : t1,
+			    sizeof(t0));
+		if (n == 1)
+			memcpy(t1, t0, sizeof(t1));
+		ce_string(st.ev.a[CE_TYPE], err, sizeof(err));
+		for (i = 0; i < ntypes && strcmp(types[i].type, err) != 0; i++)
+			;
+		if (i == ntypes) {
+			types = xrealloc(types, (ntypes + 1) * sizeof(*types));
+			types[ntypes].type = xstrdup(err);
+			types[ntypes++].n = 0;
+		}
+		types[i].n++;
+	}
+	{
+		struct stat sb;
+
+		if (fstat(st.fd, &sb) == 0 && sb.st_size > off) {
+			warnw(path, "a torn last line of %lld bytes at offset "
+			    "%lld (evlog repair cuts it)",
+			    (long long)(sb.st_size - off), (long long)off);
+			bad = 1;
+		}
+	}
+	if (stats && json) {
+		printf("{\"events\":%llu,\"bytes\":%lld,\"first\":%llu,"
+		    "\"last\":%llu,\"firsttime\":\"%s\",\"lasttime\":\"%s\","
+		    "\"types\":{", (unsigned long long)n, (long long)off,
+		    (unsigned long long)first, (unsigned long long)(want - 1),
+		    t0, t1);
+		for (i = 0; i < ntypes; i++)
+			printf("%s\"%s\":%llu", i ? "," : "", types[i].type,
+			    (unsigned long long)types[i].n);
+		printf("}}\n");
+	} else if (stats) {
+		printf("events     %llu\nbytes      %lld\nfirst      %llu  %s\n"
+		    "last       %llu  %s\n", (unsigned long long)n,
+		    (long long)off, (unsigned long long)first, t0,
+		    (unsigned long long)(want - 1), t1);
+		for (i = 0; i < ntypes; i++)
+			printf("type       %llu  %s\n",
+			    (unsigned long long)types[i].n, types[i].type);
+	}
+	for (i = 0; i < ntypes; i++)
+		free(types[i].type);
+	free(types);
+	rd_free(&r);
+	store_close(&st);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errwe(EXIT_FAIL, "stdout", "write");
+	return bad ? EXIT_EXPECT : EXIT_OK;
+}
+
+/* Cuts a torn last line, and nothing else. */
+static int
+repair(const char *path)
+{
+	struct store st;
+	char err[512];
+
+	openlog(&st, path, 1);
+	if (store_lock(&st, 1, err, sizeof(err)) == -1) {
+		warnw(path, "%s; not repairing", err);
+		store_close(&st);
+		return EXIT_EXPECT;
+	}
+	store_unlock(&st);
+	store_close(&st);
+	return EXIT_OK;
+}
+
+static uint64_t
+seqarg(const char *opt, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	if (parsenum(arg, 1, 999999999999LL, &v, &errstr) == -1) {
+		warnw(opt, "%s: %s", arg, errstr);
+		usage(stderr, EXIT_USAGE);
+	}
+	return (uint64_t)v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	const char *cmd;
+	int ch;
+
+	setprogname(argv[0]);
+	memset(&o, 0, sizeof(o));
+	common_init(&o.c, usage);
+	o.sync = SYNC_BATCH;
+	o.from = 1;
+	if (argc < 2)
+		usage(stderr, EXIT_USAGE);
+	cmd = argv[1];
+	if (cmd[0] == '-') {
+		/* --help and --version before a command. */
+		while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+			if (!common_opt(&o.c, ch, optarg))
+				break;
+		usage(stderr, EXIT_USAGE);
+	}
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "fn:q", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			o.follow = 1;
+			break;
+		case 'n':
+			o.last = seqarg("-n", optarg);
+			break;
+		case OPT_FROM:
+			o.from = seqarg("--from", optarg);
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case OPT_SYNC:
+			if (strcmp(optarg, "event") == 0)
+				o.sync = SYNC_EVENT;
+			else if (strcmp(optarg, "batch") == 0)
+				o.sync = SYNC_BATCH;
+			else if (strcmp(optarg, "none") == 0)
+				o.sync = SYNC_NONE;
+			else {
+				warnw("--sync", "%s: event, batch or none",
+				    optarg);
+				usage(stderr, EXIT_USAGE);
+			}
+			break;
+		case OPT_TO:
+			o.to = seqarg("--to", optarg);
+			break;
+		default:
+			if (!common_opt(&o.c, ch, optarg))
+				usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 1) {
+		warnw(cmd, "one log is needed");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (strcmp(cmd, "append") == 0) {
+		common_start(&o.c);
+		return append(&o, argv[optind]);
+	}
+	if (strcmp(cmd, "cat") == 0)
+		return cat(&o, argv[optind]);
+	if (strcmp(cmd, "verify") == 0)
+		return verify(argv[optind], 0, 0);
+	if (strcmp(cmd, "stats") == 0)
+		return verify(argv[optind], 1, o.json);
+	if (strcmp(cmd, "repair") == 0)
+		return repair(argv[optind]);
+	warnw(cmd, "not a command: append, cat, repair, stats or verify");
+	usage(stderr, EXIT_USAGE);
+}
