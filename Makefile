@@ -55,14 +55,20 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(JANSSON_LIBS)
 
-unit: $(UNITBINS)
+# The fault-injection shim of tests/evlog.bats.
+$(BUILD)/fault.so: tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
+
+unit: $(UNITBINS) $(BUILD)/fault.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t ../shared/corpus || exit 1; done
 
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
-	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) bats tests
+	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
+	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so bats tests
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -72,7 +78,8 @@ check: deps
 	    CFLAGS="$(SANFLAGS)" HARDENLD="$(SANFLAGS)" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin bats tests
+	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
+	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so bats tests
 
 # libFuzzer: the scanner against jansson, for FUZZTIME seconds.
 FUZZTIME = 60

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,9 @@ append(struct opts *o, const char *path)
 	int eof = 0;
 
 	openlog(&st, path, 1);
+	/* Past a file size limit, write(2) should fail with EFBIG and be
+	 * reported, not kill us halfway. */
+	signal(SIGXFSZ, SIG_IGN);
 	out_open(&out, NULL);
 	common_reader(&o->c, &r, STDIN_FILENO, "stdin");
 	r.idle = out_idle;

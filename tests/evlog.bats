@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# evlog: the durable log.  Appends, replay, verify, repair, stats, and what
+# it must survive: concurrent appenders, kill -9, I/O errors, a full disk.
+
+load test_helper/common
+
+FAULT=${EVENTFUL_FAULT:-$ROOT/build/release/fault.so}
+
+# events N [TYPE]: N events with amounts 1..N.
+events() {
+	seq "$1" | sed 's/.*/{"amount":&}/' | evpub -l -t "${2:-acct.deposited}" -S acct/1
+}
+
+seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
+
+@test "append stamps sequences 1, 2, 3 and acknowledges what is stored" {
+	events 3 >in
+	run -0 --separate-stderr evlog append ledger.log <in
+	assert_equal "$(seqs <<<"$output")" "000000000001 000000000002 000000000003 "
+	cmp <(printf '%s\n' "$output") ledger.log
+	assert_equal "$(stat -c %a ledger.log)" 600
+	# The event is kept byte for byte, the sequence added last.
+	assert_equal "$(head -1 ledger.log)" "$(head -1 in | sed 's/}$/,"sequence":"000000000001"}/')"
+	events 2 | evlog append ledger.log >/dev/null
+	assert_equal "$(seqs ledger.log)" "000000000001 000000000002 000000000003 000000000004 000000000005 "
+}
+
+@test "an event's own sequence is replaced by the log's" {
+	echo '{"specversion":"1.0","sequence":"77","type":"t","source":"s","id":"1"}' >in
+	run -0 evlog append l <in
+	assert_output '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"000000000001"}'
+}
+
+@test "invalid events never reach the log: status 3, reported, kept" {
+	{ events 1; echo 'nope'; echo '{"specversion":"1.0","id":"x"}'; events 1; } >in
+	run -3 --separate-stderr evlog append --rejects rej l <in
+	assert_equal "$(wc -l <l)" 2
+	assert_equal "$stderr" $'evlog: stdin:2: invalid JSON at byte 1: a value expected, found \'n\'\nevlog: stdin:3: missing "source"'
+	assert_equal "$(wc -l <rej)" 2
+	run -0 evlog verify l
+}
+
+@test "--sync takes event, batch or none" {
+	for m in event batch none; do
+		events 3 | evlog append --sync "$m" "l.$m" >/dev/null
+		run -0 evlog verify "l.$m"
+	done
+	run -2 evlog append --sync sometimes l
+	assert_output --partial 'event, batch or none'
+}
+
+@test "cat replays; --from, --to and -n pick a range" {
+	events 300 | evlog append l >/dev/null
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") l
+	run -0 evlog cat --from 298 l
+	assert_equal "$(seqs <<<"$output")" "000000000298 000000000299 000000000300 "
+	run -0 evlog cat --from 10 --to 12 l
+	assert_equal "$(seqs <<<"$output")" "000000000010 000000000011 000000000012 "
+	run -0 evlog cat -n 2 l
+	assert_equal "$(seqs <<<"$output")" "000000000299 000000000300 "
+	run -0 evlog cat --from 301 l
+	assert_output ''
+	run -0 evlog cat -n 1000 l
+	assert_equal "${#lines[@]}" 300
+}
+
+@test "--from in the middle of a large log seeks, and agrees with a full replay" {
+	yes '{"pad":"0123456789012345678901234567890123456789"}' | head -50000 |
+	    evpub -l -t x | evlog append l >/dev/null
+	for from in 1 2 777 25000 49999 50000; do
+		cmp <(evlog cat --from "$from" l) <(tail -n "+$from" l)
+	done
+}
+
+@test "cat ignores a torn last line; verify reports it; repair cuts it and nothing else" {
+	events 3 | evlog append l >/dev/null
+	cp l whole
+	printf '{"specversion":"1.0","ty' >>l
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") whole
+	run -4 evlog verify l
+	assert_output "evlog: l: a torn last line of 24 bytes at offset $(stat -c %s whole) (evlog repair cuts it)"
+	run -0 evlog repair l
+	assert_output "evlog: l: cut a torn last line of 24 bytes at offset $(stat -c %s whole)"
+	cmp l whole
+	run -0 evlog verify l
+	run -0 evlog repair l
+	assert_output ''
+}
+
+@test "the next append repairs a torn line first, by itself" {
+	events 2 | evlog append l >/dev/null
+	printf '{"specv' >>l
+	run -0 --separate-stderr evlog append l < <(events 1)
+	[[ $stderr == "evlog: l: cut a torn last line of 7 bytes at offset "* ]]
+	assert_equal "$(seqs l)" "000000000001 000000000002 000000000003 "
+	run -0 evlog verify l
+}
+
+@test "verify finds gaps, disorder and damage, with offsets; status 4" {
+	events 4 | evlog append l >/dev/null
+	sed 3d l >gap
+	run -4 evlog verify gap
+	assert_output --regexp '^evlog: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
+	{ head -1 l; echo garbage; tail -3 l; } >bad
+	run -4 evlog verify bad
+	assert_output --partial 'line 2, offset'
+	assert_output --partial 'invalid JSON'
+}
+
+@test "garbage, another tool's file, a symlink: refused, never repaired into loss" {
+	printf 'hello\nworld\n' >g
+	cp g g.orig
+	run -1 evlog append g < <(events 1)
+	assert_output --partial 'not an evlog log'
+	run -4 evlog repair g
+	cmp g g.orig
+	evpub -t x >plain
+	cp plain plain.orig
+	run -1 evlog append plain < <(events 1)
+	assert_output --partial 'has no sequence'
+	cmp plain plain.orig
+	events 1 | evlog append real >/dev/null
+	ln -s real link
+	run -1 evlog append link < <(events 1)
+	assert_output 'evlog: link: a symlink: refused (name the log itself)'
+	assert_equal "$(wc -l <real)" 1
+	mkdir d
+	run -1 evlog append d < <(events 1)
+}
+
+@test "stats: events, bytes, first and last, per type; --json" {
+	{ events 2 a.b; events 1 c.d; } | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	run -0 jq -c '[.events, .bytes, .first, .last, .types]' <<<"$output"
+	assert_output "[3,$(stat -c %s l),1,3,{\"a.b\":2,\"c.d\":1}]"
+	run -0 evlog stats l
+	assert_line -n 0 'events     3'
+}
+
+@test "usage errors exit 2" {
+	run -2 evlog
+	run -2 evlog frobnicate l
+	assert_output --partial 'not a command'
+	run -2 evlog cat
+	assert_output --partial 'one log is needed'
+	run -2 evlog cat --from 0 l
+	run -0 evlog --help
+	assert_line -n 0 'usage: evlog append [-q] [--max-size size] [--rejects file] [--sync mode] log'
+}
+
+@test "cat -f follows appends, and reports a truncated log" {
+	events 1 | evlog append l >/dev/null
+	evlog cat -f l >out 2>err &
+	pid=$!
+	events 2 | evlog append l >/dev/null
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
+	assert_equal "$(seqs out)" "000000000001 000000000002 000000000003 "
+	: >l
+	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	run wait "$pid"
+	assert_equal "$status" 1
+	assert_equal "$(cat err)" "evlog: l: truncated below what was read: a log only grows"
+}
+
+@test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
+	for w in 1 2 3 4; do
+		yes "{\"w\":$w}" | head -25000 | evpub -l -t x >"in$w"
+	done
+	pids=()
+	for w in 1 2 3 4; do
+		evlog append l <"in$w" >"ack$w" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	run -0 evlog verify l
+	assert_equal "$(wc -l <l)" 100000
+	cmp <(jq -r .sequence l) <(seq -f '%012g' 100000)
+	for w in 1 2 3 4; do
+		assert_equal "$(grep -c "\"w\":$w}" l)" 25000
+		assert_equal "$(wc -l <"ack$w")" 25000
+	done
+}
+
+@test "kill -9 at random moments during append --sync event: nothing acknowledged is lost" {
+	events 2000 >in
+	for run in $(seq 200); do
+		evlog append --sync event l <in >ack 2>/dev/null &
+		pid=$!
+		sleep "0.00$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		evlog verify l >/dev/null 2>&1 || evlog repair l >/dev/null 2>&1
+		evlog verify l >/dev/null || { echo "run $run: verify fails after repair"; return 1; }
+		# Every acknowledged line is in the log, as it was acknowledged.
+		grep -c . ack >/dev/null || continue
+		sed '$!b;/}$/!d' ack >acked
+		grep -Fxf acked l | wc -l >n
+		[ "$(cat n)" -eq "$(wc -l <acked)" ] || { echo "run $run: acknowledged events missing"; return 1; }
+	done
+	[ "$(wc -l <l)" -gt 0 ]
+}
+
+@test "the I/O error loop: write and fsync fail at every call in turn" {
+	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
+	events 5 >in
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	for call in write fsync; do
+		# How many calls a clean run makes.
+		rm -f l
+		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
+		total=$(cat count)
+		[ "$total" -ge 5 ]
+		for n in $(seq "$total"); do
+			rm -f l
+			events 2 | evlog append l >/dev/null
+			cp l before
+			status=0
+			FAULT_CALL=$call FAULT_N=$n LD_PRELOAD=$FAULT evlog append --sync event l <in >ack 2>err || status=$?
+			[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
+			grep -q '^evlog: ' err || { echo "$call #$n: no message"; return 1; }
+			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
+			# The old events are still there, and every acknowledged one.
+			cmp <(head -2 l) before
+			if [ -s ack ]; then
+				grep -Fxf ack l | wc -l >got
+				[ "$(cat got)" -eq "$(wc -l <ack)" ] || { echo "$call #$n: acknowledged but missing"; return 1; }
+			fi
+		done
+	done
+}
+
+@test "a full disk: a clear error, the log valid, nothing acknowledged lost" {
+	events 100 | evlog append l >/dev/null
+	size=$(stat -c %s l)
+	events 1000 >in
+	run -1 --separate-stderr bash -c "ulimit -f $(( (size + 20000) / 1024 )); evlog append --sync batch l <in >ack"
+	[[ $stderr == *"evlog: l: append (nothing of this batch is stored): File too large"* ]]
+	run -0 evlog verify l
+	if [ -s ack ]; then
+		assert_equal "$(grep -Fxf ack l | wc -l)" "$(wc -l <ack)"
+	fi
+	[ "$(wc -l <l)" -ge 100 ]
+}

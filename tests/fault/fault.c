@@ -1,0 +1,82 @@
+/*
+ * fault.c - an LD_PRELOAD shim that makes one call fail, for the I/O error
+ * loop of tests/evlog.bats (SQLite's habit): FAULT_CALL names write, fsync
+ * or rename, FAULT_N the call that fails (counting from 1), FAULT_ERRNO
+ * the error (EIO by default).  Writes to stderr are not counted and never
+ * fail, so the program can still say what went wrong.  FAULT_COUNT, when
+ * set, names a file that receives the number of calls made.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static long calls;	/* calls of the chosen function so far */
+
+static int
+hit(const char *name)
+{
+	const char *call = getenv("FAULT_CALL"), *n = getenv("FAULT_N");
+	const char *e = getenv("FAULT_ERRNO");
+
+	if (call == NULL || strcmp(call, name) != 0)
+		return 0;
+	calls++;
+	if (n == NULL || atol(n) != calls)
+		return 0;
+	errno = e ? atoi(e) : EIO;
+	return 1;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
+		    "write");
+	if (fd != STDERR_FILENO && hit("write"))
+		return -1;
+	return real(fd, buf, len);
+}
+
+int
+fsync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	if (hit("fsync"))
+		return -1;
+	return real(fd);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+
+	if (real == NULL)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+		    "rename");
+	if (hit("rename"))
+		return -1;
+	return real(from, to);
+}
+
+__attribute__((destructor)) static void
+report(void)
+{
+	const char *f = getenv("FAULT_COUNT");
+	FILE *fp;
+
+	if (f != NULL && (fp = fopen(f, "w")) != NULL) {
+		fprintf(fp, "%ld\n", calls);
+		fclose(fp);
+	}
+}
