@@ -342,9 +342,14 @@ verify(const char *path, int stats, int json)
 		    "\"types\":{", (unsigned long long)n, (long long)off,
 		    (unsigned long long)first, (unsigned long long)(want - 1),
 		    t0, t1);
-		for (i = 0; i < ntypes; i++)
-			printf("%s\"%s\":%llu", i ? "," : "", types[i].type,
+		for (i = 0; i < ntypes; i++) {
+			struct buf q = { 0 };
+
+			buf_jsonstr(&q, types[i].type, strlen(types[i].type));
+			printf("%s%.*s:%llu", i ? "," : "", (int)q.len, q.p,
 			    (unsigned long long)types[i].n);
+			buf_free(&q);
+		}
 		printf("}}\n");
 	} else if (stats) {
 		printf("events     %llu\nbytes      %lld\nfirst      %llu  %s\n"

@@ -137,6 +137,11 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	assert_output "[3,$(stat -c %s l),1,3,{\"a.b\":2,\"c.d\":1}]"
 	run -0 evlog stats l
 	assert_line -n 0 'events     3'
+	# A type that needs escaping stays valid JSON.
+	evpub -t 'say"hi\' | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	assert_equal "$(jq -r '.types | keys[0]' <<<"$output")" 'a.b'
+	assert_equal "$(jq -r '.types["say\"hi\\"]' <<<"$output")" 1
 }
 
 @test "usage errors exit 2" {
