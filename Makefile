@@ -10,7 +10,9 @@ HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDENLD  = -pie -Wl,-z,relro,-z,now
 CPPFLAGS  = -D_GNU_SOURCE
 LDFLAGS   =
-# Evaluated when a recipe runs, so that `make deps` can install it first.
+# jansson is the reference the scanner is tested against (tests/unit,
+# tests/fuzz).  Evaluated when a recipe runs, so that `make deps` can
+# install it first.
 JANSSON_LIBS = $$(pkg-config --libs jansson)
 
 # Where objects and programs go; `make check` builds a second tree.
@@ -48,7 +50,7 @@ $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) $(JANSSON_LIBS)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)

@@ -66,6 +66,7 @@ common_reader(struct common *c, struct reader *r, int fd, const char *name)
 {
 	rd_init(r, fd, name, c->maxsize);
 	r->rejfd = c->rejfd;
+	r->rejname = c->rejects;
 }
 
 void

@@ -144,13 +144,14 @@ describe(int st, char *buf, size_t n)
 }
 
 int
-deliver_exec(struct deliver *d, const char *line, size_t len,
-    const struct ce_event *ev, const char *where)
+deliver_exec(struct deliver *d, const char *msg, size_t mlen,
+    const char *line, size_t len, const struct ce_event *ev,
+    const char *where)
 {
 	char **envp, how[64];
 	size_t n = 0, k, i;
 	long wait = DELIVER_BACKOFF_MS;
-	int try, st, r = -1;
+	int try, st, r = -1, nostart = 0;
 
 	for (k = 0; environ[k] != NULL; k++)
 		;
@@ -162,9 +163,10 @@ deliver_exec(struct deliver *d, const char *line, size_t len,
 		envp[n++] = envvar(vars[i].name, ev->a[vars[i].attr]);
 	envp[n] = NULL;
 	for (try = 0; try <= d->retries; try++) {
-		if ((st = run(d, line, len, envp)) == -1) {
+		if ((st = run(d, msg, mlen, envp)) == -1) {
 			warnwe(where, "%s", d->argv[0]);
-			break;	/* it will not start next time either */
+			nostart = 1;	/* nor will it next time */
+			break;
 		}
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			r = 0;
@@ -181,7 +183,7 @@ deliver_exec(struct deliver *d, const char *line, size_t len,
 			warnw(where, "%s %s, after %d tries", d->argv[0], how,
 			    try + 1);
 	}
-	if (r == -1 && d->dlfd >= 0) {
+	if (r == -1 && d->dlfd >= 0 && !nostart) {
 		/* The lock orders this append with other writers. */
 		if (flock(d->dlfd, LOCK_EX) == -1 ||
 		    writeall(d->dlfd, line, len) == -1 ||

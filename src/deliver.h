@@ -28,11 +28,15 @@ struct deliver {
 void deliver_open(struct deliver *d);
 
 /*
- * Delivers the event line[0..len) (ev describes it).  where names it in
- * messages.  Returns 0 when delivered, 1 when it went to the dead-letter
- * file, -1 when it could not be delivered and delivery must stop.
+ * Delivers one event: the command reads msg[0..mlen) (the event in the
+ * form asked for), the dead-letter file gets the event as read,
+ * line[0..len).  ev describes it; where names it in messages.  Returns 0
+ * when delivered, 1 when it went to the dead-letter file, -1 when delivery
+ * must stop: it failed without a dead-letter file, or the command could not
+ * be started at all (a dead-letter file would only fill with every event).
  */
-int deliver_exec(struct deliver *d, const char *line, size_t len,
-    const struct ce_event *ev, const char *where);
+int deliver_exec(struct deliver *d, const char *msg, size_t mlen,
+    const char *line, size_t len, const struct ce_event *ev,
+    const char *where);
 
 #endif

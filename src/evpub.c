@@ -75,7 +75,7 @@ conflict(int lines, int argc, const char *data, const struct pub *p)
 		return "-l reads the data from stdin: no fields or -d";
 	if (lines && p->id != NULL)
 		return "--id names one event: not with -l";
-	if (!lines && p->type == NULL)
+	if ((!lines || p->raw) && p->type == NULL)
 		return "-t TYPE is required";
 	if (data != NULL && argc > 0)
 		return "the data comes from fields or from -d, not both";
@@ -126,7 +126,7 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
     int argc, char **argv)
 {
 	struct buf d = { 0 };
-	const char *where = "-d";
+	const char *where = data != NULL ? "-d" : "fields";
 	char err[512], *text = NULL;
 	size_t len;
 
@@ -154,6 +154,12 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 			errw(EXIT_INVALID, where, "%s", err);
 		free(text);
 	}
+	/* Inside the event, the data sits one level deeper. */
+	if (d.len > 0 && (scan_json(&p->sc, d.p, d.len) < 0 ||
+	    p->sc.deepest >= SCAN_MAXDEPTH))
+		errw(data != NULL ? EXIT_INVALID : EXIT_USAGE, where, "the data "
+		    "is nested too deep for an event (%d levels at most)",
+		    SCAN_MAXDEPTH - 1);
 	if (pub_event(p, o, d.len ? d.p : NULL, d.len, "application/json",
 	    err, sizeof(err)) == -1)
 		errw(EXIT_INVALID, NULL, "%s", err);

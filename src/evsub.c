@@ -104,7 +104,7 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 	struct line l;
 	char err[512];
 	long long n = 0;
-	int status = EXIT_OK, st, r;
+	int status = EXIT_OK, st, r, parked = 0;
 
 	scan_init(&sc);
 	while (!o->closed) {
@@ -137,12 +137,15 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			snprintf(where, sizeof(where), "%s:%llu", from->name,
 			    (unsigned long long)l.lineno);
 			r = deliver_exec(&sub->d, sub->mem.buf,
-			    sub->mem.len - 1, &ev, where);
+			    sub->mem.len - 1, l.p, l.len, &ev, where);
 			sub->mem.len = sub->mem.mark = 0;
 			if (r == -1) {
 				status = EXIT_FAIL;
 				break;
 			}
+			/* Parked, not lost: but the run did not deliver it. */
+			if (r == 1)
+				parked = 1;
 		} else
 			fmt_event(o, sub->fmt, l.p, l.len, &sc, &ev,
 			    sub->color);
@@ -150,8 +153,8 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			break;
 	}
 	scan_free(&sc);
-	if (status == EXIT_FAIL)
-		return status;
+	if (status == EXIT_FAIL || parked)
+		return EXIT_FAIL;
 	return c->status != EXIT_OK ? c->status : status;
 }
 

@@ -80,6 +80,14 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 			    "(=, !=, >, >=, <, <=)", text,
 			    (int)(strspn(op, "=<>!")), op);
 		f->isnum = number(f->value, &f->num);
+		if (f->isnum && strspn(f->value, "-0123456789") ==
+		    strlen(f->value)) {
+			char *end;
+
+			errno = 0;
+			f->ival = strtoll(f->value, &end, 10);
+			f->isint = errno == 0 && *end == '\0';
+		}
 		f->istime = rfc3339_parse(f->value, strlen(f->value),
 		    &f->usec) == 0;
 		f->glob = strpbrk(f->value, "*?[\\") != NULL;
@@ -143,7 +151,8 @@ lookup(const struct filter *f, const struct scanner *s,
 		for (i = 0; i < s->nm && m == NULL; i++)
 			if (scan_name_is(&s->m[i], f->name))
 				m = &s->m[i];
-	if (m == NULL || m->type == SCAN_NULL)
+	/* A null attribute is unset; a null field in data is a value. */
+	if (m == NULL || (m->type == SCAN_NULL && f->nkeys == 0))
 		return 0;
 	v->p = m->val;
 	v->len = m->vallen;
@@ -161,7 +170,28 @@ lookup(const struct filter *f, const struct scanner *s,
 		} else
 			return 0;
 	}
-	return v->type != SCAN_NULL;
+	return 1;
+}
+
+/*
+ * Compares a number field with a number operand: exactly when both are
+ * integers in 64 bits (ids beyond 2^53 stay apart), else as doubles.
+ */
+static int
+numcmp(const struct filter *f, const struct jspan *v)
+{
+	long long a;
+	char *end;
+	double d;
+
+	if (f->isint) {
+		errno = 0;
+		a = strtoll(v->p, &end, 10);
+		if (errno == 0 && end == v->p + v->len)
+			return a < f->ival ? -1 : a > f->ival;
+	}
+	d = strtod(v->p, NULL);
+	return d < f->num ? -1 : d > f->num;
 }
 
 /* Orders a against b, or returns 2 when they do not compare. */
@@ -170,14 +200,12 @@ order(const struct filter *f, const struct jspan *v, const char *str,
     size_t len)
 {
 	int64_t t;
-	double d;
 	int c;
 
 	if (v->type == SCAN_NUMBER) {
 		if (!f->isnum)
 			return 2;
-		d = strtod(v->p, NULL);
-		return d < f->num ? -1 : d > f->num;
+		return numcmp(f, v);
 	}
 	/* A number operand orders numbers only: "99" is not over 100. */
 	if (v->type != SCAN_STRING || f->isnum)
@@ -202,7 +230,7 @@ match(const struct filter *f, const struct scanner *s,
 	if (!lookup(f, s, ev, &v))
 		return f->op == F_NE;
 	if (f->op == F_EXISTS)
-		return 1;
+		return v.type != SCAN_NULL;
 	/* The text a string holds, NUL-terminated for fnmatch(3). */
 	if (v.type == SCAN_STRING) {
 		str = v.len - 1 <= sizeof(small) ? small :
@@ -217,9 +245,8 @@ match(const struct filter *f, const struct scanner *s,
 	}
 	if (f->op == F_EQ || f->op == F_NE) {
 		if (v.type == SCAN_NUMBER && f->isnum)
-			r = strtod(v.p, NULL) == f->num;
-		else if (v.type == SCAN_STRING || v.type == SCAN_TRUE ||
-		    v.type == SCAN_FALSE || v.type == SCAN_NUMBER)
+			r = numcmp(f, &v) == 0;
+		else if (v.type != SCAN_OBJECT && v.type != SCAN_ARRAY)
 			r = f->glob ? fnmatch(f->value, str, 0) == 0 :
 			    strlen(f->value) == len &&
 			    memcmp(f->value, str, len) == 0;

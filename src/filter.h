@@ -6,7 +6,8 @@
  *	op	= "=" | "!=" | ">" | ">=" | "<" | "<="
  *
  * name is an attribute, extensions included.  A bare path holds when the
- * attribute or field is present and not null.  "=" and "!=" match strings
+ * attribute or field is present and not null; a null attribute is unset,
+ * a null field matches "null".  "=" and "!=" match strings
  * with fnmatch(3) globs, numbers as numbers, true, false and null by name.
  * The others order numbers as numbers (a number operand orders numbers
  * only), RFC 3339 times as times, and other strings bytewise.  A key that is all digits also indexes an array.
@@ -32,6 +33,8 @@ struct filter {
 	char *value;		/* the operand */
 	int isnum;		/* the operand is a number: num */
 	double num;		/* its value */
+	int isint;		/* it is an integer in 64 bits: ival */
+	long long ival;		/* its value */
 	int istime;		/* the operand is an RFC 3339 time: usec */
 	int64_t usec;		/* its value */
 	int glob;		/* the operand holds glob characters */

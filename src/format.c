@@ -40,15 +40,26 @@ thin(struct out *o, const char *line, size_t len, const struct scanner *s)
 	out_putc(o, '}');
 }
 
-/* Writes a decoded string for a terminal: control characters as '?'. */
+/*
+ * Writes a decoded string for a terminal: control characters, C0 and C1
+ * (U+0080 to U+009F, as UTF-8), as '?', so no value can drive the
+ * terminal.
+ */
 static void
 safe(struct out *o, const char *p, size_t len)
 {
 	size_t i;
+	unsigned char c;
 
-	for (i = 0; i < len; i++)
-		out_putc(o, (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' :
-		    p[i]);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)p[i];
+		if (c == 0xc2 && i + 1 < len && (unsigned char)p[i + 1] >= 0x80 &&
+		    (unsigned char)p[i + 1] <= 0x9f) {
+			out_putc(o, '?');
+			i++;
+		} else
+			out_putc(o, c < 0x20 || c == 0x7f ? '?' : c);
+	}
 }
 
 static void

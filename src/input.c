@@ -130,7 +130,17 @@ recheck(struct inputs *in, struct input *p)
 	if (p->path == NULL || stat(p->path, &now) == -1 ||
 	    (now.st_dev == p->dev && now.st_ino == p->ino))
 		return 0;
-	/* Renamed over or rotated: what we had is read; take the new one. */
+	/*
+	 * Renamed over or rotated.  The old file's unterminated last line
+	 * will get no end now: read it as it is (it is checked like any
+	 * other line) before taking the new file.
+	 */
+	if (!p->rotating && (p->r.end > p->r.start || p->r.skipping)) {
+		p->rotating = 1;
+		p->r.tail = 0;
+		return 1;
+	}
+	p->rotating = 0;
 	if ((fd = openpath(p)) == -1)
 		return 0;
 	warnw(p->name, "replaced; reading the new file");

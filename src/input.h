@@ -2,10 +2,12 @@
  * input.h - where a subscriber's events come from: standard input, files
  * and FIFOs, one after another, or all at once when following.
  *
- * Following (-f) a file is tail -f: inotify(7) is the wake-up, stat(2) the
- * truth, checked at every wake-up and once a second, so that a truncated
- * file is read again from its start and a replaced one (rotated, renamed
- * over) is opened anew.  Following a FIFO keeps it open across writers:
+ * Following (-f) a file is tail -F: inotify(7) is the wake-up, stat(2) the
+ * truth, checked each time the end is reached (after every wake-up, and
+ * once a second), so that a truncated file is read again from its start
+ * and a replaced one (rotated, renamed over) is opened anew, after the old
+ * one's last line.  As for tail, a file truncated and written past its old
+ * size between two checks looks like one that grew.  Following a FIFO keeps it open across writers:
  * when the last writer goes, it is reopened without blocking, and poll(2)
  * sleeps until the next writer comes.  Nothing spins while idle.
  */
@@ -28,6 +30,8 @@ struct input {
 	int kind;		/* IN_FILE, IN_FIFO, or IN_PIPE (stdin) */
 	int done;		/* read to its end */
 	int wd;			/* its inotify watch, or -1 */
+	int rotating;		/* replaced: reading the old file's last,
+				   unterminated line before the new file */
 	dev_t dev;		/* the file being read: device */
 	ino_t ino;		/* and inode */
 	struct reader r;	/* its lines */

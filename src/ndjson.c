@@ -99,7 +99,7 @@ skiplong(struct reader *r, struct line *l)
 		    r->end - r->start;
 		if (r->rejfd >= 0 && writeall(r->rejfd, r->buf + r->start,
 		    n) == -1)
-			errwe(EXIT_FAIL, "rejects", "write");
+			errwe(EXIT_FAIL, r->rejname, "write");
 		r->start += n;
 		r->scan = r->start;
 		if (nl != NULL)
@@ -115,7 +115,7 @@ skiplong(struct reader *r, struct line *l)
 				return RD_EOF;
 			r->eof = 1;
 			if (r->rejfd >= 0 && writeall(r->rejfd, "\n", 1) == -1)
-				errwe(EXIT_FAIL, "rejects", "write");
+				errwe(EXIT_FAIL, r->rejname, "write");
 			break;
 		}
 	}
@@ -184,10 +184,10 @@ found:
 			len--;
 		if (len > r->max) {
 			if (r->rejfd >= 0 && writeall(r->rejfd, p, raw) == -1)
-				errwe(EXIT_FAIL, "rejects", "write");
+				errwe(EXIT_FAIL, r->rejname, "write");
 			if (r->rejfd >= 0 && p[raw - 1] != '\n' &&
 			    writeall(r->rejfd, "\n", 1) == -1)
-				errwe(EXIT_FAIL, "rejects", "write");
+				errwe(EXIT_FAIL, r->rejname, "write");
 			l->p = NULL;
 			l->len = l->rawlen = 0;
 			l->lineno = r->lineno;

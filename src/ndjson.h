@@ -47,6 +47,7 @@ struct reader {
 				   again and again */
 	int skipping;		/* inside an over-long line */
 	int rejfd;		/* where skipped over-long lines go, or -1 */
+	const char *rejname;	/* its name, for messages */
 	void (*idle)(void *);	/* called before a read that would block */
 	void *idlearg;		/* its argument */
 };

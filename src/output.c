@@ -35,6 +35,7 @@ out_open(struct out *o, const char *path)
 		if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
 			fd = open(path, O_WRONLY | O_CLOEXEC);
 			o->limit = PIPE_BUF;
+			o->fifo = 1;
 		} else {
 			fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
 			    O_CLOEXEC, 0600);
@@ -65,15 +66,21 @@ out_mem(struct out *o)
 static int
 emit(struct out *o, const char *p, size_t n)
 {
-	int r;
+	int r, lock;
 
 	if (n == 0 || o->closed || o->fd < 0)
 		return o->closed ? -1 : 0;
-	/* The lock orders our appends with those of evlog and others. */
-	if (o->lock && flock(o->fd, LOCK_EX) == -1)
+	/*
+	 * The lock orders our appends with those of evlog and others.  On a
+	 * FIFO, a write up to PIPE_BUF is atomic by itself; a longer one (a
+	 * single large event) could interleave with another writer's, so
+	 * our writers take turns under the FIFO's lock.
+	 */
+	lock = o->lock || (o->fifo && n > PIPE_BUF);
+	if (lock && flock(o->fd, LOCK_EX) == -1)
 		errwe(EXIT_FAIL, o->name, "flock");
 	r = writeall(o->fd, p, n);
-	if (o->lock)
+	if (lock)
 		(void)flock(o->fd, LOCK_UN);
 	if (r == -1) {
 		if (errno == EPIPE) {

@@ -623,6 +623,9 @@ pub_line(struct pub *p, struct out *o, const char *line, size_t len,
 	else if (p->type == NULL)
 		return bad(err, n, "not a CloudEvent, and no -t TYPE to make "
 		    "one of it");
+	else if (p->sc.deepest >= SCAN_MAXDEPTH)
+		return bad(err, n, "nested too deep to be the data of an event "
+		    "(%d levels at most)", SCAN_MAXDEPTH - 1);
 	else if (t == SCAN_NULL)
 		r = newevent(p, o, NULL, 0, NULL, err, n);
 	else

@@ -549,11 +549,16 @@ scan_json(struct scanner *s, const char *buf, size_t len)
 	s->nkeys = 0;
 	s->err = NULL;
 	s->type = SCAN_NONE;
+	s->deepest = 0;
 	p = skipws(buf, end);
 	s->val = p;
 value:
-	if (depth + 1 > SCAN_MAXDEPTH)
-		return fail(s, buf, p, "nested deeper than 2048 levels");
+	if (depth + 1 > s->deepest) {
+		if (depth + 1 > SCAN_MAXDEPTH)
+			return fail(s, buf, p, "nested deeper than 2048 "
+			    "levels");
+		s->deepest = depth + 1;
+	}
 	if (p >= end)
 		return fail(s, buf, p, "unexpected end of input, a value "
 		    "expected");

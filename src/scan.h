@@ -57,6 +57,8 @@ struct scanner {
 	const char *val;	/* the value, trimmed of whitespace */
 	size_t vallen;		/* its length */
 	int type;		/* enum scan_type of the value */
+	size_t deepest;		/* the deepest level a value sat at (1 for
+				   the value itself) */
 	size_t erroff;		/* on error: byte offset of the fault */
 	const char *err;	/* on error: what is wrong */
 	char errbuf[96];	/* room for err when it needs formatting */

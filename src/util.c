@@ -209,7 +209,11 @@ parsesecs(const char *s, double max, long long *usec, const char **errstr)
 	}
 	errno = 0;
 	d = strtod(s, &end);
-	if (*end != '\0' || errno != 0 || d <= 0 || d > max) {
+	if (end == s || *end != '\0') {
+		*errstr = "not a number of seconds";
+		return -1;
+	}
+	if (errno != 0 || d <= 0 || d > max) {
 		*errstr = d <= 0 ? "too small" : "out of range";
 		return -1;
 	}

@@ -369,3 +369,42 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 	run -1 --separate-stderr bash -c 'evpub -l -t x <.'
 	assert_equal "$stderr" 'evpub: stdin: read: Is a directory'
 }
+
+@test "--raw needs -t: a usage error" {
+	run -2 --separate-stderr evpub --raw <<<'text'
+	assert_equal "${stderr%%$'\n'*}" 'evpub: -t TYPE is required'
+}
+
+@test "data nested deeper than an event allows is refused, never written" {
+	run -2 --separate-stderr evpub -t d "$(printf 'a.%.0s' $(seq 3000))b=1"
+	assert_output ''
+	assert_equal "$stderr" 'evpub: fields: the data is nested too deep for an event (2047 levels at most)'
+	printf '%*s' 2048 '' | tr ' ' '[' >deep; printf '%*s' 2048 '' | tr ' ' ']' >>deep
+	run -3 evpub -t d -d @deep
+	assert_output --partial 'nested too deep'
+	printf '{"a":' >deepl; printf '%*s' 2047 '' | tr ' ' '[' >>deepl; printf '%*s' 2047 '' | tr ' ' ']' >>deepl; echo '}' >>deepl
+	run -3 --separate-stderr evpub -l -t d <deepl
+	assert_equal "$stderr" 'evpub: stdin:1: nested too deep to be the data of an event (2047 levels at most)'
+	# One level less fits, and the event passes evsub.
+	printf '%*s' 2047 '' | tr ' ' '[' >ok; printf '%*s' 2047 '' | tr ' ' ']' >>ok
+	run -0 bash -c 'evpub -t d -d @ok | evsub | wc -l'
+	assert_output 1
+}
+
+@test "-o FIFO: concurrent writers of events larger than PIPE_BUF never interleave" {
+	mkfifo f
+	cat f >got &
+	reader=$!
+	exec 5>f
+	big=$(head -c 200000 /dev/zero | tr '\0' z)
+	pids=()
+	for w in 1 2 3 4 5 6; do
+		for i in 1 2 3 4 5; do echo "{\"w\":$w,\"pad\":\"$big\"}"; done | evpub -l -t x -o f &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	exec 5>&-
+	wait "$reader"
+	run -0 evsub -i got
+	assert_equal "${#lines[@]}" 30
+}

@@ -367,7 +367,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 	ev=$(cat); case $ev in *'"id":"o2"'*) kill -9 $$;; esac; echo "$ev" >>got
 	SH
 	chmod +x fail2
-	run -0 --separate-stderr evsub --retries 0 --dead-letter dead --exec ./fail2 <events
+	run -1 --separate-stderr evsub --retries 0 --dead-letter dead --exec ./fail2 <events
 	assert_equal "$(ids <got)" "o1 u1 u2 c1 "
 	assert_equal "$(cat dead)" "$(sed -n 2p events)"
 	assert_equal "$stderr" $'evsub: stdin:2: ./fail2 was killed by signal 9, after 1 tries\nevsub: stdin:2: the event is kept in dead'
@@ -419,4 +419,88 @@ ids() { jq -r .id | tr '\n' ' '; }
 	jq -c 'select(.data.actor.login | test("bot"))' gh >theirs
 	cmp mine theirs
 	[ "$(wc -l <mine)" -gt 5 ]
+}
+
+@test "--dead-letter keeps the event as read, whatever form the command got" {
+	run -1 --separate-stderr evsub --data --retries 0 --dead-letter dead --exec false <events
+	cmp dead events
+	rm dead
+	run -1 --separate-stderr evsub --thin --retries 0 --dead-letter dead --exec false <events
+	cmp dead events
+}
+
+@test "a command that cannot start stops delivery even with --dead-letter" {
+	run -1 --separate-stderr evsub --dead-letter dead --exec ./no-such-command <events
+	[ ! -s dead ]
+	assert_equal "$(grep -c 'delivery stops' <<<"$stderr")" 1
+}
+
+@test "null: an unset attribute is absent, a null data field is a value" {
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"n1","subject":null,"data":{"x":null}}' >in
+	run -0 evsub data.x=null <in
+	assert_equal "$(ids <<<"$output")" "n1 "
+	run -0 evsub data.x!=null <in
+	assert_output ''
+	run -0 evsub data.x <in
+	assert_output ''
+	run -0 evsub subject <in
+	assert_output ''
+	run -0 evsub subject!=x <in
+	assert_equal "$(ids <<<"$output")" "n1 "
+}
+
+@test "integers compare exactly, beyond 2^53" {
+	evpub -t t --id big id:=9007199254740993 >in
+	run -0 evsub data.id=9007199254740992 <in
+	assert_output ''
+	run -0 evsub data.id=9007199254740993 <in
+	assert_equal "$(ids <<<"$output")" "big "
+	run -0 evsub 'data.id>9007199254740992' <in
+	assert_equal "$(ids <<<"$output")" "big "
+}
+
+@test "-o writes to a file it creates private, or a FIFO" {
+	run -0 evsub -o out 'type=order.*' <events
+	assert_output ''
+	assert_equal "$(ids <out)" "o1 o2 "
+	assert_equal "$(stat -c %a out)" 600
+}
+
+@test "--max-size rejects a longer line, keeps it, and goes on" {
+	{ head -1 events; printf '{"specversion":"1.0","type":"t","source":"s","id":"x","pad":"%s"}\n' "$(head -c 500 /dev/zero | tr '\0' p)"; tail -1 events; } >in
+	run -3 --separate-stderr evsub --max-size 400 --rejects rej <in
+	assert_equal "$(ids <<<"$output")" "o1 c1 "
+	assert_equal "$stderr" 'evsub: stdin:2: longer than 400 bytes (--max-size)'
+	assert_equal "$(cat rej)" "$(sed -n 2p in)"
+}
+
+@test "-q: no message for a rejected line, the status still 3" {
+	{ echo nope; cat events; } >in
+	run -3 --separate-stderr evsub -q <in
+	assert_equal "$stderr" ''
+	assert_equal "${#lines[@]}" 5
+}
+
+@test "follow: a rotated file's unterminated last line is read before the new file" {
+	head -1 events >log
+	printf '%s' "$(sed -n 2p events)" >>log
+	evsub -f -i log >out 2>err &
+	pid=$!
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 1 ] && break; sleep 0.1; done
+	tail -1 events >log.new
+	mv log.new log
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
+	kill "$pid"
+	assert_equal "$(ids <out)" "o1 o2 c1 "
+}
+
+@test "--pretty: C1 control characters cannot drive the terminal" {
+	printf '{"specversion":"1.0","type":"t","source":"s","id":"1","subject":"a\\u009b31mb"}\n' >in
+	run -0 evsub --pretty <in
+	assert_output '- t a?31mb'
+}
+
+@test "-w with a value that is not a number of seconds" {
+	run -2 evsub -w . <events
+	assert_output --partial 'not a number of seconds'
 }
