@@ -30,7 +30,7 @@ LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o input.o \
          pub.o scan.o store.o \
          timefmt.o util.o
 HDR = $(wildcard src/*.h)
-UNIT = scan_test event_test time_test id_test
+UNIT = scan_test event_test filter_test time_test id_test
 
 LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%)
@@ -83,7 +83,8 @@ check: deps
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so bats tests
 
-# libFuzzer: the scanner against jansson, for FUZZTIME seconds.
+# libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
+# envelope, filter and time parsers.
 FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
@@ -94,6 +95,13 @@ fuzz: deps
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS)
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/corpus
+	mkdir -p build/fuzz/ecorpus
+	cp ../shared/corpus/cloudevents/valid/*.json build/fuzz/ecorpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
+	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c))
+	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/ecorpus
 
 fuzzdeps:
 	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"

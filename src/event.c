@@ -3,7 +3,6 @@
  * are the spec's MUSTs (cloudevents/spec, spec.md and formats/json-format.md)
  * and nothing more; the messages say which rule a line broke.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,22 +10,12 @@
 
 #include "event.h"
 #include "timefmt.h"
+#include "util.h"
 
 const char *const ce_names[CE_NATTR] = {
 	"specversion", "id", "source", "type", "subject", "time",
 	"datacontenttype", "dataschema", "data", "data_base64", "sequence"
 };
-
-static int
-bad(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 ce_name_ok(const char *name, size_t len)
@@ -217,7 +206,7 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 
 	memset(ev, 0, sizeof(*ev));
 	if (s->type != SCAN_OBJECT)
-		return bad(err, errlen, "not a CloudEvent: %s, not an object",
+		return seterr(err, errlen, "not a CloudEvent: %s, not an object",
 		    typename(s->type));
 	ev->nmembers = s->nm;
 	for (i = 0; i < s->nm; i++) {
@@ -227,7 +216,7 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 		/* Known names are valid; data and data_base64 are members,
 		 * not attributes: the name rule does not apply to them. */
 		if (a == CE_NATTR && !ce_name_ok(nm, nl))
-			return bad(err, errlen, "attribute name \"%.*s\" is "
+			return seterr(err, errlen, "attribute name \"%.*s\" is "
 			    "not lower-case a-z and 0-9", (int)(nl > 40 ? 40 :
 			    nl), nm);
 		if (a == CE_SPECVERSION)
@@ -244,24 +233,24 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 				break;
 			if (m->type == SCAN_NUMBER) {
 				if (!m->isint || !int32_ok(m->val, m->vallen))
-					return bad(err, errlen, "extension "
+					return seterr(err, errlen, "extension "
 					    "\"%.*s\": %.*s is not an integer "
 					    "in signed 32 bits", (int)(nl > 40 ?
 					    40 : nl), nm, (int)(m->vallen > 24 ?
 					    24 : m->vallen), m->val);
 				break;
 			}
-			return bad(err, errlen, "extension \"%.*s\": %s is "
+			return seterr(err, errlen, "extension \"%.*s\": %s is "
 			    "not a CloudEvents type", (int)(nl > 40 ? 40 : nl),
 			    nm, typename(m->type));
 		default:
 			if (m->type != SCAN_STRING)
-				return bad(err, errlen, "\"%s\" must be a "
+				return seterr(err, errlen, "\"%s\" must be a "
 				    "string, not %s", ce_names[a],
 				    typename(m->type));
 			/* Empty base64 is empty data, not a missing value. */
 			if (m->vallen == 2 && a != CE_DATA_BASE64)
-				return bad(err, errlen, "\"%s\" is empty",
+				return seterr(err, errlen, "\"%s\" is empty",
 				    ce_names[a]);
 			break;
 		}
@@ -269,33 +258,33 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			ev->a[a] = m;
 	}
 	if ((m = ev->a[CE_SPECVERSION]) == NULL)
-		return bad(err, errlen, "missing \"specversion\"");
+		return seterr(err, errlen, "missing \"specversion\"");
 	v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
 	if (vl != 3 || memcmp(v, "1.0", 3) != 0)
-		return bad(err, errlen, "specversion \"%.*s\" is not \"1.0\"",
+		return seterr(err, errlen, "specversion \"%.*s\" is not \"1.0\"",
 		    (int)(vl > 20 ? 20 : vl), v);
 	for (a = CE_ID; a <= CE_TYPE; a++)
 		if (ev->a[a] == NULL && !(fill & 1U << a))
-			return bad(err, errlen, "missing \"%s\"", ce_names[a]);
+			return seterr(err, errlen, "missing \"%s\"", ce_names[a]);
 	if ((m = ev->a[CE_TIME]) != NULL) {
 		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
 		if (rfc3339_parse(v, vl, &t) == -1)
-			return bad(err, errlen, "time \"%.*s\" is not an RFC "
+			return seterr(err, errlen, "time \"%.*s\" is not an RFC "
 			    "3339 date-time", (int)(vl > 40 ? 40 : vl), v);
 	}
 	if ((m = ev->a[CE_DATASCHEMA]) != NULL) {
 		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
 		if (!absuri(v, vl))
-			return bad(err, errlen, "dataschema is not an "
+			return seterr(err, errlen, "dataschema is not an "
 			    "absolute URI");
 	}
 	if ((m = ev->a[CE_DATA_BASE64]) != NULL) {
 		if (ev->a[CE_DATA] != NULL)
-			return bad(err, errlen, "both \"data\" and "
+			return seterr(err, errlen, "both \"data\" and "
 			    "\"data_base64\"");
 		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
 		if (!base64_ok(v, vl))
-			return bad(err, errlen, "data_base64 is not valid "
+			return seterr(err, errlen, "data_base64 is not valid "
 			    "base64 (RFC 4648, padded)");
 	}
 	return 0;
@@ -318,7 +307,7 @@ ce_validate(struct scanner *s, const char *line, size_t len,
     struct ce_event *ev, char *err, size_t errlen)
 {
 	if (scan_json(s, line, len) < 0)
-		return bad(err, errlen, "invalid JSON at byte %zu: %s",
+		return seterr(err, errlen, "invalid JSON at byte %zu: %s",
 		    s->erroff + 1, s->err);
 	return ce_check(s, ev, 0, err, errlen);
 }

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +12,6 @@
 #include "filter.h"
 #include "timefmt.h"
 #include "util.h"
-
-static int
-bad(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Parses a whole string as a JSON-style number; returns 1 when it is one. */
 static int
@@ -51,7 +39,7 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 	op = text + strcspn(text, "=!<>");
 	plen = (size_t)(op - text);
 	if (plen == 0)
-		return bad(err, n, "\"%s\": a name is missing before \"%s\"",
+		return seterr(err, n, "\"%s\": a name is missing before \"%s\"",
 		    text, op);
 	switch (*op) {
 	case '\0':
@@ -62,7 +50,7 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 		break;
 	case '!':
 		if (op[1] != '=')
-			return bad(err, n, "\"%s\": \"!\" must be \"!=\"", text);
+			return seterr(err, n, "\"%s\": \"!\" must be \"!=\"", text);
 		f->op = F_NE;
 		break;
 	case '>':
@@ -76,7 +64,7 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 		f->value = xstrdup(op + (f->op == F_EQ || f->op == F_GT ||
 		    f->op == F_LT ? 1 : 2));
 		if (strchr("=<>!", f->value[0]) != NULL && f->value[0] != '\0')
-			return bad(err, n, "\"%s\": \"%.*s\" is not an operator "
+			return seterr(err, n, "\"%s\": \"%.*s\" is not an operator "
 			    "(=, !=, >, >=, <, <=)", text,
 			    (int)(strspn(op, "=<>!")), op);
 		f->isnum = number(f->value, &f->num);
@@ -100,19 +88,19 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 	memcpy(f->name, text, start);
 	f->name[start] = '\0';
 	if (!ce_name_ok(f->name, start) && strcmp(f->name, "data_base64") != 0)
-		return bad(err, n, "\"%s\": \"%s\" is not an attribute name "
+		return seterr(err, n, "\"%s\": \"%s\" is not an attribute name "
 		    "(lower-case a-z and 0-9)", text, f->name);
 	for (k = 0; k < CE_NATTR && strcmp(ce_names[k], f->name) != 0; k++)
 		;
 	f->attr = k;
 	if (start < plen && f->attr != CE_DATA)
-		return bad(err, n, "\"%s\": only data has fields; \"%s\" is "
+		return seterr(err, n, "\"%s\": only data has fields; \"%s\" is "
 		    "an attribute", text, f->name);
 	for (i = start; i < plen; ) {
 		size_t kl = strcspn(text + i + 1, ".=!<>");
 
 		if (kl == 0)
-			return bad(err, n, "\"%s\": an empty key after byte %zu",
+			return seterr(err, n, "\"%s\": an empty key after byte %zu",
 			    text, i + 1);
 		f->keys = xrealloc(f->keys, (f->nkeys + 1) * sizeof(*f->keys));
 		f->keys[f->nkeys] = xmalloc(kl + 1);

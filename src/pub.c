@@ -5,24 +5,12 @@
  */
 #include <sys/utsname.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pub.h"
 #include "util.h"
-
-static int
-bad(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 const char *
 pub_default_source(void)
@@ -92,20 +80,20 @@ pub_addext(struct pub *p, const char *arg, char *err, size_t n)
 	int json, t;
 
 	if (eq == NULL)
-		return bad(err, n, "\"%s\": NAME=VALUE or NAME:=JSON expected",
+		return seterr(err, n, "\"%s\": NAME=VALUE or NAME:=JSON expected",
 		    arg);
 	json = eq > arg && eq[-1] == ':';
 	nl = (size_t)(eq - arg) - (size_t)json;
 	if (!ce_name_ok(arg, nl))
-		return bad(err, n, "\"%.*s\": an attribute name is lower-case "
+		return seterr(err, n, "\"%.*s\": an attribute name is lower-case "
 		    "a-z and 0-9", (int)nl, arg);
 	if (reserved(arg, nl))
-		return bad(err, n, "\"%.*s\" is not an extension: use its own "
+		return seterr(err, n, "\"%.*s\" is not an extension: use its own "
 		    "option", (int)nl, arg);
 	for (size_t i = 0; i < p->next; i++)
 		if (strlen(p->ext[i].name) == nl &&
 		    memcmp(p->ext[i].name, arg, nl) == 0)
-			return bad(err, n, "\"%.*s\" given twice", (int)nl,
+			return seterr(err, n, "\"%.*s\" given twice", (int)nl,
 			    arg);
 	p->ext = xrealloc(p->ext, (p->next + 1) * sizeof(*p->ext));
 	e = &p->ext[p->next];
@@ -113,7 +101,7 @@ pub_addext(struct pub *p, const char *arg, char *err, size_t n)
 	if (json) {
 		t = scan_json(&p->sc, eq + 1, strlen(eq + 1));
 		if (t < 0)
-			return bad(err, n, "\"%.*s\": invalid JSON: %s",
+			return seterr(err, n, "\"%.*s\": invalid JSON: %s",
 			    (int)nl, arg, p->sc.err);
 		if (t == SCAN_NUMBER && p->sc.vallen <= 11 &&
 		    strspn(p->sc.val, "-0123456789") >= p->sc.vallen) {
@@ -125,12 +113,12 @@ pub_addext(struct pub *p, const char *arg, char *err, size_t n)
 		    t != SCAN_FALSE)
 			t = SCAN_NONE;
 		if (t == SCAN_NONE)
-			return bad(err, n, "\"%.*s\": an extension is a "
+			return seterr(err, n, "\"%.*s\": an extension is a "
 			    "string, a boolean or a 32-bit integer", (int)nl,
 			    arg);
 		buf_put(&e->json, p->sc.val, p->sc.vallen);
 	} else if (buf_jsonstr(&e->json, eq + 1, strlen(eq + 1)) == -1)
-		return bad(err, n, "\"%.*s\": the value is not valid UTF-8",
+		return seterr(err, n, "\"%.*s\": the value is not valid UTF-8",
 		    (int)nl, arg);
 	e->name = xmalloc(nl + 1);
 	memcpy(e->name, arg, nl);
@@ -145,9 +133,9 @@ optstr(struct buf *b, const char *v, const char *opt, int nonempty, char *err,
     size_t n)
 {
 	if (nonempty && *v == '\0')
-		return bad(err, n, "%s: must not be empty", opt);
+		return seterr(err, n, "%s: must not be empty", opt);
 	if (buf_jsonstr(b, v, strlen(v)) == -1)
-		return bad(err, n, "%s: not valid UTF-8", opt);
+		return seterr(err, n, "%s: not valid UTF-8", opt);
 	return 0;
 }
 
@@ -171,7 +159,7 @@ pub_prepare(struct pub *p, char *err, size_t n)
 		return -1;
 	if (p->time != NULL) {
 		if (rfc3339_parse(p->time, strlen(p->time), &t) == -1)
-			return bad(err, n, "--time: \"%s\" is not an RFC 3339 "
+			return seterr(err, n, "--time: \"%s\" is not an RFC 3339 "
 			    "date-time", p->time);
 		buf_jsonstr(&p->timej, p->time, strlen(p->time));
 	}
@@ -239,7 +227,7 @@ finish(struct pub *p, struct out *o, size_t start, char *err, size_t n)
 	size_t len = o->len - start;
 
 	if (len > p->maxsize)
-		return bad(err, n, "the event would be %zu bytes, over the "
+		return seterr(err, n, "the event would be %zu bytes, over the "
 		    "limit of %zu (--max-size)", len, p->maxsize);
 	out_putc(o, '\n');
 	return 0;
@@ -357,31 +345,31 @@ field(struct pub *p, struct node *root, const char *arg, char *err, size_t n)
 	int json;
 
 	if (eq == NULL)
-		return bad(err, n, "\"%s\": key=value or key:=json expected",
+		return seterr(err, n, "\"%s\": key=value or key:=json expected",
 		    arg);
 	json = eq > arg && eq[-1] == ':';
 	end = eq - json;
 	if (end == arg)
-		return bad(err, n, "\"%s\": the key is empty", arg);
+		return seterr(err, n, "\"%s\": the key is empty", arg);
 	for (seg = arg;; seg = dot + 1) {
 		dot = memchr(seg, '.', (size_t)(end - seg));
 		if (dot == NULL)
 			dot = end;
 		if (dot == seg)
-			return bad(err, n, "\"%.*s\": an empty key in the path",
+			return seterr(err, n, "\"%.*s\": an empty key in the path",
 			    (int)(end - arg), arg);
 		if (!scan_utf8_valid(seg, (size_t)(dot - seg)))
-			return bad(err, n, "\"%.*s\": the key is not valid "
+			return seterr(err, n, "\"%.*s\": the key is not valid "
 			    "UTF-8", (int)(end - arg), arg);
 		k = child(nd, seg, (size_t)(dot - seg));
 		if (dot == end) {
 			if (k->obj || k->val.len > 0)
-				return bad(err, n, "\"%.*s\": given twice",
+				return seterr(err, n, "\"%.*s\": given twice",
 				    (int)(end - arg), arg);
 			break;
 		}
 		if (!k->obj && k->val.len > 0)
-			return bad(err, n, "\"%.*s\": \"%.*s\" is already a "
+			return seterr(err, n, "\"%.*s\": \"%.*s\" is already a "
 			    "value, not an object", (int)(end - arg), arg,
 			    (int)(dot - arg), arg);
 		k->obj = 1;
@@ -392,10 +380,10 @@ field(struct pub *p, struct node *root, const char *arg, char *err, size_t n)
 
 		if (pub_json(p, &k->val, eq + 1, strlen(eq + 1), why,
 		    sizeof(why)) == -1)
-			return bad(err, n, "\"%.*s\": %s", (int)(end - arg),
+			return seterr(err, n, "\"%.*s\": %s", (int)(end - arg),
 			    arg, why);
 	} else if (buf_jsonstr(&k->val, eq + 1, strlen(eq + 1)) == -1)
-		return bad(err, n, "\"%.*s\": the value is not valid UTF-8",
+		return seterr(err, n, "\"%.*s\": the value is not valid UTF-8",
 		    (int)(end - arg), arg);
 	return 0;
 }
@@ -423,7 +411,7 @@ pub_json(struct pub *p, struct buf *data, const char *text, size_t len,
 	size_t before = data->len;
 
 	if (scan_json(&p->sc, text, len) < 0)
-		return bad(err, n, "invalid JSON at byte %zu: %s",
+		return seterr(err, n, "invalid JSON at byte %zu: %s",
 		    p->sc.erroff + 1, p->sc.err);
 	buf_put(data, p->sc.val, p->sc.vallen);
 	data->len = before + scan_compact(data->p + before, p->sc.vallen,
@@ -582,16 +570,16 @@ batch(struct pub *p, struct out *o, char *err, size_t n)
 	for (i = 0; i < nel && r == 0; i++) {
 		scan_json(&p->sc2, el[i].p, el[i].len);
 		if (p->sc2.type != SCAN_OBJECT || !isevent(&p->sc2))
-			r = bad(err, n, "batch element %zu: not a CloudEvent",
+			r = seterr(err, n, "batch element %zu: not a CloudEvent",
 			    i + 1);
 		else if (ce_check(&p->sc2, &p->ev, fillable(p), why,
 		    sizeof(why)) == -1)
-			r = bad(err, n, "batch element %zu: %s", i + 1, why);
+			r = seterr(err, n, "batch element %zu: %s", i + 1, why);
 	}
 	for (i = 0; i < nel && r == 0; i++) {
 		scan_json(&p->sc2, el[i].p, el[i].len);
 		if (complete(p, &p->sc2, o, why, sizeof(why)) == -1)
-			r = bad(err, n, "batch element %zu: %s", i + 1, why);
+			r = seterr(err, n, "batch element %zu: %s", i + 1, why);
 	}
 	free(el);
 	return r;
@@ -605,26 +593,26 @@ pub_line(struct pub *p, struct out *o, const char *line, size_t len,
 
 	if (p->raw) {
 		if (p->type == NULL)
-			return bad(err, n, "no -t TYPE to make an event of "
+			return seterr(err, n, "no -t TYPE to make an event of "
 			    "this line");
 		p->tmp.len = 0;
 		if (buf_jsonstr(&p->tmp, line, len) == -1)
-			return bad(err, n, "not valid UTF-8");
+			return seterr(err, n, "not valid UTF-8");
 		return pub_event(p, o, p->tmp.p, p->tmp.len, "text/plain", err,
 		    n);
 	}
 	if ((t = scan_json(&p->sc, line, len)) < 0)
-		return bad(err, n, "invalid JSON at byte %zu: %s",
+		return seterr(err, n, "invalid JSON at byte %zu: %s",
 		    p->sc.erroff + 1, p->sc.err);
 	if (t == SCAN_ARRAY)
 		r = batch(p, o, err, n);
 	else if (t == SCAN_OBJECT && isevent(&p->sc))
 		r = complete(p, &p->sc, o, err, n);
 	else if (p->type == NULL)
-		return bad(err, n, "not a CloudEvent, and no -t TYPE to make "
+		return seterr(err, n, "not a CloudEvent, and no -t TYPE to make "
 		    "one of it");
 	else if (p->sc.deepest >= SCAN_MAXDEPTH)
-		return bad(err, n, "nested too deep to be the data of an event "
+		return seterr(err, n, "nested too deep to be the data of an event "
 		    "(%d levels at most)", SCAN_MAXDEPTH - 1);
 	else if (t == SCAN_NULL)
 		r = newevent(p, o, NULL, 0, NULL, err, n);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,6 @@
 #include "util.h"
 
 #define CHUNK 65536
-
-static int
-bad(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 store_open(struct store *st, const char *path, int write, char *err,
@@ -47,13 +35,13 @@ store_open(struct store *st, const char *path, int write, char *err,
 	/* A symlink where the log belongs is refused, not followed. */
 	st->fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (st->fd == -1 && errno == ELOOP)
-		return bad(err, n, "a symlink: refused (name the log itself)");
+		return seterr(err, n, "a symlink: refused (name the log itself)");
 	if (st->fd == -1)
-		return bad(err, n, "open: %s", strerror(errno));
+		return seterr(err, n, "open: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		return bad(err, n, "fstat: %s", strerror(errno));
+		return seterr(err, n, "fstat: %s", strerror(errno));
 	if (!S_ISREG(sb.st_mode))
-		return bad(err, n, "not a regular file: refused");
+		return seterr(err, n, "not a regular file: refused");
 	return 0;
 }
 
@@ -136,16 +124,16 @@ seqat(struct store *st, off_t start, off_t end, char *err, size_t n)
 	uint64_t seq = 0;
 
 	if (end - start > (off_t)(64 << 20))
-		bad(err, n, "a line of %lld bytes at offset %lld",
+		seterr(err, n, "a line of %lld bytes at offset %lld",
 		    (long long)(end - start), (long long)start);
 	else if (readline(st->fd, start, end, &b) == -1)
-		bad(err, n, "read: %s", strerror(errno));
+		seterr(err, n, "read: %s", strerror(errno));
 	else if (ce_validate(&st->sc, b.p, b.len, &st->ev, why,
 	    sizeof(why)) == -1)
-		bad(err, n, "the line at offset %lld is not an event: %s",
+		seterr(err, n, "the line at offset %lld is not an event: %s",
 		    (long long)start, why);
 	else if ((seq = store_seqof(&st->ev)) == 0)
-		bad(err, n, "the line at offset %lld has no sequence",
+		seterr(err, n, "the line at offset %lld has no sequence",
 		    (long long)start);
 	buf_free(&b);
 	return seq;
@@ -165,14 +153,14 @@ tail(struct store *st, off_t size, off_t *whole, char *err, size_t n)
 	if (size == 0)
 		return 0;
 	if ((nl = lastnl(st->fd, size)) == -2)
-		return bad(err, n, "read: %s", strerror(errno));
+		return seterr(err, n, "read: %s", strerror(errno));
 	if (nl == -1)
 		return 0;	/* only a torn first line */
 	*whole = nl + 1;
 	if ((prev = lastnl(st->fd, nl)) == -2)
-		return bad(err, n, "read: %s", strerror(errno));
+		return seterr(err, n, "read: %s", strerror(errno));
 	if ((st->last = seqat(st, prev + 1, nl, err, n)) == 0)
-		return bad(err + strlen(err), n - strlen(err),
+		return seterr(err + strlen(err), n - strlen(err),
 		    ": not an evlog log, or damaged (see evlog verify)");
 	return 0;
 }
@@ -183,7 +171,7 @@ store_tail(struct store *st, char *err, size_t n)
 	struct stat sb;
 
 	if (fstat(st->fd, &sb) == -1)
-		return bad(err, n, "fstat: %s", strerror(errno));
+		return seterr(err, n, "fstat: %s", strerror(errno));
 	return tail(st, sb.st_size, &st->end, err, n);
 }
 
@@ -194,9 +182,9 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 	off_t whole;
 
 	if (flock(st->fd, LOCK_EX) == -1)
-		return bad(err, n, "flock: %s", strerror(errno));
+		return seterr(err, n, "flock: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		return bad(err, n, "fstat: %s", strerror(errno));
+		return seterr(err, n, "fstat: %s", strerror(errno));
 	/* Nobody appended since we last looked: what we know holds. */
 	if (sb.st_size == st->end && st->end > 0)
 		return 0;
@@ -206,7 +194,7 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 		/* A crash cut the last write short: that line was never
 		 * acknowledged, so cutting it loses nothing. */
 		if (ftruncate(st->fd, whole) == -1 || fsync(st->fd) == -1)
-			return bad(err, n, "cutting a torn last line: %s",
+			return seterr(err, n, "cutting a torn last line: %s",
 			    strerror(errno));
 		warnw(st->path, "cut a torn last line of %lld bytes at offset "
 		    "%lld", (long long)(sb.st_size - whole), (long long)whole);

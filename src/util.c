@@ -106,6 +106,17 @@ errwe(int status, const char *where, const char *fmt, ...)
 	exit(status);
 }
 
+int
+seterr(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -37,6 +37,13 @@ void errw(int status, const char *where, const char *fmt, ...)
 void errwe(int status, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
+/*
+ * Formats a reason into err[0..n) for a caller to report, and returns -1,
+ * so that "return seterr(err, n, ...)" ends a failing function.
+ */
+int seterr(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Allocation that cannot fail: on failure the program exits 1. */
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);

@@ -144,6 +144,10 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	assert_equal "$(jq -r '.types["say\"hi\\"]' <<<"$output")" 1
 }
 
+@test "the usage lines are the man page's SYNOPSIS" {
+	run -0 synopsis_is_usage evlog
+}
+
 @test "usage errors exit 2" {
 	run -2 evlog
 	run -2 evlog frobnicate l

@@ -151,10 +151,7 @@ load test_helper/common
 }
 
 @test "the usage line is the man page's SYNOPSIS" {
-	usage=$(evpub --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
-	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/evpub.1" | col -b |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
-	assert_equal "$synopsis" "$usage"
+	run -0 synopsis_is_usage evpub
 }
 
 @test "-l wraps each JSON line as the data of a new event" {

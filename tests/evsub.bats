@@ -396,10 +396,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 }
 
 @test "the usage line is the man page's SYNOPSIS" {
-	usage=$(evsub --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
-	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/evsub.1" | col -b |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
-	assert_equal "$synopsis" "$usage"
+	run -0 synopsis_is_usage evsub
 }
 
 @test "real data: GH Archive events selected by type and by a data field agree with jq" {

@@ -51,3 +51,13 @@ with open(sys.argv[1], "rb") as f:
 print(os.waitstatus_to_exitcode(st), ru.ru_maxrss)
 PY
 }
+
+# synopsis_is_usage PROG: the SYNOPSIS of PROG(1), as mandoc renders it,
+# is word for word the usage that PROG --help prints.
+synopsis_is_usage() {
+	local usage synopsis
+	usage=$("$1" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
+	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/$1.1" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
+	[ "$synopsis" = "$usage" ] || { printf 'usage:    %s\nsynopsis: %s\n' "$usage" "$synopsis"; return 1; }
+}

@@ -1,0 +1,154 @@
+/*
+ * filter_test - the filter grammar and its evaluation against events, and
+ * the line reader's edges, without the programs around them.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "filter.h"
+#include "ndjson.h"
+#include "scan.h"
+#include "util.h"
+#include "unit.h"
+
+static struct scanner sc;
+
+/* Does the filter text hold for the event line? -1 when it does not parse. */
+static int
+holds(const char *text, const char *line)
+{
+	struct filter f;
+	struct ce_event ev;
+	char err[256];
+	int r;
+
+	if (filter_parse(&f, text, err, sizeof(err)) == -1) {
+		filter_free(&f);
+		return -1;
+	}
+	if (ce_validate(&sc, line, strlen(line), &ev, err, sizeof(err)) == -1) {
+		fprintf(stderr, "bad test event: %s\n", err);
+		filter_free(&f);
+		return -2;
+	}
+	r = filter_all(&f, 1, &sc, &ev);
+	filter_free(&f);
+	return r;
+}
+
+static void
+grammar(void)
+{
+	static const char *bad[] = { "", "=x", "Type=x", "type==x", "a<>1",
+	    "type!x", "data..a", "data.", "subject.a=1", "a b=1", "x=<y" };
+	static const char *good[] = { "type", "type=a", "type!=a*", "a>1",
+	    "a>=1", "a<1", "a<=1", "data", "data.a.b.0=x", "x9=", "data.k=",
+	    "data_base64" };
+	struct filter f;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECKMSG(filter_parse(&f, bad[i], err, sizeof(err)) == -1,
+		    "\"%s\" parsed", bad[i]);
+		CHECKMSG(strstr(err, bad[i]) != NULL || bad[i][0] == '\0',
+		    "message \"%s\" does not name \"%s\"", err, bad[i]);
+		filter_free(&f);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECKMSG(filter_parse(&f, good[i], err, sizeof(err)) == 0,
+		    "\"%s\": %s", good[i], err);
+		filter_free(&f);
+	}
+	CHECK(filter_parse(&f, "data.a.b>=-1.5e2", err, sizeof(err)) == 0);
+	CHECK(f.op == F_GE && f.nkeys == 2 && f.isnum && f.num == -150 &&
+	    !f.isint && strcmp(f.keys[1], "b") == 0);
+	filter_free(&f);
+}
+
+#define EV(extra) "{\"specversion\":\"1.0\",\"type\":\"order.paid\"," \
+    "\"source\":\"/s\",\"id\":\"1\",\"time\":\"2026-01-02T03:04:05Z\"," \
+    "\"tenant\":\"acme\",\"n\":7" extra "}"
+
+static void
+evaluate(void)
+{
+	const char *e = EV(",\"data\":{\"a\":{\"b\":[10,\"x\",null,true]},"
+	    "\"s\":\"caf\\u00e9\",\"big\":9007199254740993,\"f\":1.5,"
+	    "\"t\":\"2026-01-01T00:00:00+01:00\"}");
+
+	CHECK(holds("type=order.*", e) == 1);
+	CHECK(holds("type=order.placed", e) == 0);
+	CHECK(holds("type!=order.placed", e) == 1);
+	CHECK(holds("subject", e) == 0);
+	CHECK(holds("subject!=x", e) == 1);
+	CHECK(holds("tenant=ac?e", e) == 1);
+	CHECK(holds("n=7", e) == 1);
+	CHECK(holds("n>6.5", e) == 1);
+	CHECK(holds("time>2026-01-02T04:00:00+02:00", e) == 1);
+	CHECK(holds("time<2026-01-02T03:04:05Z", e) == 0);
+	CHECK(holds("time<=2026-01-02T03:04:05Z", e) == 1);
+	CHECK(holds("data.a.b.0=10", e) == 1);
+	CHECK(holds("data.a.b.0>=10.0", e) == 1);
+	CHECK(holds("data.a.b.1=x", e) == 1);
+	CHECK(holds("data.a.b.2=null", e) == 1);
+	CHECK(holds("data.a.b.2", e) == 0);
+	CHECK(holds("data.a.b.3=true", e) == 1);
+	CHECK(holds("data.a.b.4", e) == 0);
+	CHECK(holds("data.a.b.x", e) == 0);
+	CHECK(holds("data.a", e) == 1);
+	CHECK(holds("data.a=x", e) == 0);
+	CHECK(holds("data.s=café", e) == 1);
+	CHECK(holds("data.s>cafe", e) == 1);
+	CHECK(holds("data.s>1", e) == 0);
+	CHECK(holds("data.big=9007199254740992", e) == 0);
+	CHECK(holds("data.big>9007199254740992", e) == 1);
+	CHECK(holds("data.f<2", e) == 1);
+	CHECK(holds("data.f=1.50", e) == 1);
+	CHECK(holds("data.t<2026-01-01T00:00:00Z", e) == 1);
+	CHECK(holds("data.missing!=1", e) == 1);
+	CHECK(holds("data.missing<1", e) == 0);
+	CHECK(holds("data_base64", e) == 0);
+}
+
+/* The reader: CRLF, blanks, NUL, an unterminated line, an over-long one. */
+static void
+reader(void)
+{
+	static const char text[] = "a\r\n\n  \t\r\nb\nxxxxxxxxxxxxxxxxxxxx\n"
+	    "c\0d\ne";
+	char path[] = "/tmp/filter_test.XXXXXX";
+	struct reader r;
+	struct line l;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, sizeof(text) - 1) == sizeof(text) - 1);
+	lseek(fd, 0, SEEK_SET);
+	rd_init(&r, fd, "t", 10);
+	CHECK(rd_line(&r, &l) == RD_LINE && l.len == 1 && l.p[0] == 'a' &&
+	    l.rawlen == 3 && l.lineno == 1);
+	CHECK(rd_line(&r, &l) == RD_LINE && l.len == 1 && l.p[0] == 'b' &&
+	    l.lineno == 4);
+	CHECK(rd_line(&r, &l) == RD_TOOLONG && l.lineno == 5);
+	CHECK(rd_line(&r, &l) == RD_NUL && l.lineno == 6);
+	CHECK(rd_line(&r, &l) == RD_LINE && l.len == 1 && l.p[0] == 'e' &&
+	    l.rawlen == 1 && l.lineno == 7);
+	CHECK(rd_line(&r, &l) == RD_EOF);
+	rd_free(&r);
+	close(fd);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	scan_init(&sc);
+	grammar();
+	evaluate();
+	reader();
+	scan_free(&sc);
+	return unit_done("filter_test");
+}
