@@ -17,8 +17,8 @@
 #include "store.h"
 #include "util.h"
 
-#define BATCH_EVENTS 1024		/* most events in one group commit */
-#define BATCH_BYTES (4 << 20)		/* most bytes in one group commit */
+#define BATCH_EVENTS 65536		/* most events in one group commit */
+#define BATCH_BYTES (8 << 20)		/* most bytes in one group commit */
 
 enum { OPT_FROM = OPT_FIRST_OWN, OPT_JSON, OPT_SYNC, OPT_TO };
 
