@@ -193,7 +193,7 @@ cat(struct opts *o, const char *path)
 	uint64_t seq;
 	off_t off, end;
 	ssize_t got;
-	size_t len;
+	size_t len, cap;
 
 	openlog(&st, path, 0);
 	if (store_tail(&st, err, sizeof(err)) == -1)
@@ -202,19 +202,22 @@ cat(struct opts *o, const char *path)
 		o->from = st.last >= o->last ? st.last - o->last + 1 : 1;
 	off = o->from > 1 ? store_seek(&st, o->from) : 0;
 	out_open(&out, NULL);
-	buf = xmalloc(1 << 20);
+	cap = 1 << 20;
+	buf = xmalloc(cap);
 	seq = 0;
 	end = st.end;
 	for (;;) {
 		while (off < end && !out.closed) {
-			len = end - off > (1 << 20) ? (1 << 20) :
-			    (size_t)(end - off);
+			len = end - off > (off_t)cap ? cap : (size_t)(end - off);
 			if ((got = pread(st.fd, buf, len, off)) <= 0)
 				errwe(EXIT_FAIL, path, "read");
-			/* Whole lines only: cut at the last newline. */
-			if ((p = memrchr(buf, '\n', (size_t)got)) == NULL)
-				errw(EXIT_FAIL, path, "a line over 1 MiB at "
-				    "offset %lld", (long long)off);
+			/* Whole lines only: cut at the last newline; a line
+			 * longer than the buffer makes it grow. */
+			if ((p = memrchr(buf, '\n', (size_t)got)) == NULL) {
+				cap *= 2;
+				buf = xrealloc(buf, cap);
+				continue;
+			}
 			len = (size_t)(p + 1 - buf);
 			for (p = buf; p < buf + len; p = nl + 1) {
 				nl = memchr(p, '\n', (size_t)(buf + len - p));

@@ -65,6 +65,14 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	assert_equal "${#lines[@]}" 300
 }
 
+@test "events longer than the replay buffer are replayed whole" {
+	pad=$(head -c 3000000 /dev/zero | tr '\0' p)
+	{ events 1; printf '{"specversion":"1.0","type":"t","source":"s","id":"big","data":"%s"}\n' "$pad"; events 1; } >in
+	evlog append --max-size 4M l <in >/dev/null
+	run -0 bash -c 'evlog cat l | cmp - l && evlog cat --from 2 --to 2 l | jq -r .id'
+	assert_output big
+}
+
 @test "--from in the middle of a large log seeks, and agrees with a full replay" {
 	yes '{"pad":"0123456789012345678901234567890123456789"}' | head -50000 |
 	    evpub -l -t x | evlog append l >/dev/null
