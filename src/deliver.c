@@ -151,7 +151,7 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 	char **envp, how[64];
 	size_t n = 0, k, i;
 	long wait = DELIVER_BACKOFF_MS;
-	int try, st, r = -1, nostart = 0;
+	int try, st, r = -1, nostart = 0, e;
 
 	for (k = 0; environ[k] != NULL; k++)
 		;
@@ -164,15 +164,24 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 	envp[n] = NULL;
 	for (try = 0; try <= d->retries; try++) {
 		if ((st = run(d, msg, mlen, envp)) == -1) {
+			e = errno;
 			warnwe(where, "%s", d->argv[0]);
-			nostart = 1;	/* nor will it next time */
-			break;
-		}
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			/* Missing or not runnable: nor will it be next time.
+			 * Anything else (E2BIG from this event's attributes,
+			 * EAGAIN, ENOMEM) is this try's failure. */
+			if (e == ENOENT || e == EACCES || e == ENOEXEC ||
+			    e == ENOTDIR || e == ELOOP) {
+				nostart = 1;
+				break;
+			}
+		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			r = 0;
 			break;
 		}
-		describe(st, how, sizeof(how));
+		if (st == -1)
+			snprintf(how, sizeof(how), "could not start");
+		else
+			describe(st, how, sizeof(how));
 		if (try < d->retries) {
 			warnw(where, "%s %s; try %d of %d in %ld ms",
 			    d->argv[0], how, try + 2, d->retries + 1, wait);

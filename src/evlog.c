@@ -411,6 +411,7 @@ main(int argc, char *argv[])
 	const char *cmd;
 	int ch;
 
+	stdfds();
 	setprogname(argv[0]);
 	memset(&o, 0, sizeof(o));
 	common_init(&o.c, usage);

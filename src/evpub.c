@@ -177,6 +177,7 @@ main(int argc, char *argv[])
 	char err[512];
 	int ch, lines = 0, status;
 
+	stdfds();
 	setprogname(argv[0]);
 	common_init(&c, usage);
 	pub_init(&p);

@@ -210,6 +210,7 @@ main(int argc, char *argv[])
 	size_t npaths = 0, i;
 	int ch, follow = 0, status;
 
+	stdfds();
 	setprogname(argv[0]);
 	common_init(&c, usage);
 	memset(&sub, 0, sizeof(sub));

@@ -74,7 +74,9 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 
 			errno = 0;
 			f->ival = strtoll(f->value, &end, 10);
-			f->isint = errno == 0 && *end == '\0';
+			/* Past 64 bits: above (or below) every int64. */
+			f->isint = errno == ERANGE ? (f->value[0] == '-' ?
+			    -2 : 2) : *end == '\0';
 		}
 		f->istime = rfc3339_parse(f->value, strlen(f->value),
 		    &f->usec) == 0;
@@ -175,8 +177,11 @@ numcmp(const struct filter *f, const struct jspan *v)
 	if (f->isint) {
 		errno = 0;
 		a = strtoll(v->p, &end, 10);
-		if (errno == 0 && end == v->p + v->len)
+		if (errno == 0 && end == v->p + v->len) {
+			if (f->isint == 2 || f->isint == -2)
+				return f->isint == 2 ? -1 : 1;
 			return a < f->ival ? -1 : a > f->ival;
+		}
 	}
 	d = strtod(v->p, NULL);
 	return d < f->num ? -1 : d > f->num;
@@ -234,6 +239,9 @@ match(const struct filter *f, const struct scanner *s,
 	if (f->op == F_EQ || f->op == F_NE) {
 		if (v.type == SCAN_NUMBER && f->isnum)
 			r = numcmp(f, &v) == 0;
+		else if (v.type == SCAN_TRUE || v.type == SCAN_FALSE ||
+		    v.type == SCAN_NULL)
+			r = strcmp(f->value, str) == 0;	/* by name, no glob */
 		else if (v.type != SCAN_OBJECT && v.type != SCAN_ARRAY)
 			r = f->glob ? fnmatch(f->value, str, 0) == 0 :
 			    strlen(f->value) == len &&

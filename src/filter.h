@@ -33,7 +33,8 @@ struct filter {
 	char *value;		/* the operand */
 	int isnum;		/* the operand is a number: num */
 	double num;		/* its value */
-	int isint;		/* it is an integer in 64 bits: ival */
+	int isint;		/* an integer: 1 in 64 bits (ival), 2 above
+				   them, -2 below them */
 	long long ival;		/* its value */
 	int istime;		/* the operand is an RFC 3339 time: usec */
 	int64_t usec;		/* its value */

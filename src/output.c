@@ -73,11 +73,13 @@ emit(struct out *o, const char *p, size_t n)
 	/*
 	 * The lock orders our appends with those of evlog and others.  On a
 	 * FIFO, a write up to PIPE_BUF is atomic by itself; a longer one (a
-	 * single large event) could interleave with another writer's, so
-	 * our writers take turns under the FIFO's lock.
+	 * single large event) is not, so it takes the FIFO's lock
+	 * exclusively, and the short ones take it shared: they may go
+	 * together, but never into the middle of a long one.
 	 */
-	lock = o->lock || (o->fifo && n > PIPE_BUF);
-	if (lock && flock(o->fd, LOCK_EX) == -1)
+	lock = o->lock ? LOCK_EX : !o->fifo ? 0 : n > PIPE_BUF ? LOCK_EX :
+	    LOCK_SH;
+	if (lock && flock(o->fd, lock) == -1)
 		errwe(EXIT_FAIL, o->name, "flock");
 	r = writeall(o->fd, p, n);
 	if (lock)

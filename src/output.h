@@ -6,9 +6,9 @@
  * reader is about to block (rd's idle hook), and at the end.  A write(2)
  * never splits an event: on a file opened for appending, each write holds
  * whole events under an exclusive flock(2); on a FIFO, a write holds at
- * most PIPE_BUF bytes of whole events, atomic by itself, or one larger
- * event under an exclusive flock(2) of the FIFO, so that writers sharing
- * the FIFO never interleave inside an event.
+ * most PIPE_BUF bytes of whole events, atomic by itself, under a shared
+ * flock(2) of the FIFO, or one larger event under an exclusive one, so
+ * that writers sharing the FIFO never interleave inside an event.
  */
 #ifndef EV_OUTPUT_H
 #define EV_OUTPUT_H

@@ -15,6 +15,17 @@
 static const char *progname = "eventful";
 
 void
+stdfds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+		(void)fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+}
+
+void
 setprogname(const char *argv0)
 {
 	const char *p;

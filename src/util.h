@@ -20,6 +20,13 @@ enum {
 
 #define EV_VERSION "0.1.0"
 
+/*
+ * Makes sure descriptors 0, 1 and 2 are open (on /dev/null when they were
+ * closed), so that no file the program opens takes their place and gets
+ * its input read, or its output written, by mistake.
+ */
+void stdfds(void);
+
 /* Sets the name that prefixes every message: the basename of argv0. */
 void setprogname(const char *argv0);
 const char *getprogname(void);

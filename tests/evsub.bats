@@ -501,3 +501,62 @@ ids() { jq -r .id | tr '\n' ' '; }
 	run -2 evsub -w . <events
 	assert_output --partial 'not a number of seconds'
 }
+
+@test "an event the command cannot be started with (E2BIG) is parked, and delivery goes on" {
+	"$SYSPY" -c 'import json;print(json.dumps({"specversion":"1.0","type":"a","source":"s","id":"huge","subject":"s"*140000}))' >in
+	head -1 events >>in
+	run -1 --separate-stderr evsub --retries 0 --dead-letter dead --exec sh -c 'jq -r .id' <in
+	assert_output o1
+	assert_equal "$(jq -r .id dead)" huge
+	[[ $stderr == *"sh: Argument list too long"* ]]
+}
+
+@test "integers past 64 bits order above and below every 64-bit one" {
+	evpub -t t --id m x:=9223372036854775807 >in
+	run -0 evsub 'data.x<9223372036854775808' <in
+	assert_equal "$(ids <<<"$output")" "m "
+	run -0 evsub 'data.x=9223372036854775808' <in
+	assert_output ''
+	run -0 evsub 'data.x>-9223372036854775809' <in
+	assert_equal "$(ids <<<"$output")" "m "
+}
+
+@test "true, false and null match by name only, not by glob" {
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"n","data":{"x":null,"y":true}}' >in
+	run -0 evsub 'data.x=nul*' <in
+	assert_output ''
+	run -0 evsub 'data.y=t*' <in
+	assert_output ''
+	run -0 evsub data.y=true data.x=null <in
+	assert_equal "$(ids <<<"$output")" "n "
+}
+
+@test "closed standard descriptors never stand in for an input or an output" {
+	run -0 bash -c 'evsub -i events <&- | wc -l'
+	assert_output 5
+	run -0 bash -c 'evsub -o out <events >&-; wc -l <out'
+	assert_output 5
+}
+
+@test "-o FIFO: small and large events from many writers never interleave" {
+	mkfifo f
+	cat f >got &
+	reader=$!
+	exec 5>f
+	big=$(head -c 100000 /dev/zero | tr '\0' z)
+	for i in $(seq 40); do echo "{\"pad\":\"$big\"}"; done | evpub -l -t big >bigs
+	yes '{"n":1}' | head -20000 | evpub -l -t small >smalls
+	evsub -o f <bigs &
+	p1=$!
+	evsub -o f <smalls &
+	p2=$!
+	evsub -o f <smalls &
+	p3=$!
+	wait "$p1" "$p2" "$p3"
+	exec 5>&-
+	wait "$reader"
+	# Every line is a valid event (status 0, not 3), and all are there.
+	run -0 evsub -q -v -i got
+	run -0 bash -c 'evsub -i got | wc -l'
+	assert_output 40040
+}
