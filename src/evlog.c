@@ -22,6 +22,9 @@
 
 enum { OPT_FROM = OPT_FIRST_OWN, OPT_JSON, OPT_SYNC, OPT_TO };
 
+/* Which command's options were given, to refuse them elsewhere. */
+enum { G_CAT = 1, G_JSON = 2, G_SYNC = 4, G_APPEND = 8 };
+
 static const struct option longopts[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -157,6 +160,9 @@ append(struct opts *o, const char *path)
 			continue;
 		if (store_lock(&st, 1, err, sizeof(err)) == -1)
 			errw(EXIT_FAIL, path, "%s", err);
+		if (st.last + n > SEQ_MAX)
+			errw(EXIT_FAIL, path, "full: sequence %llu is the last "
+			    "a log can hold", (unsigned long long)SEQ_MAX);
 		for (i = 0; i < n; i++) {
 			snprintf(num, sizeof(num), "%0*llu", SEQ_DIGITS,
 			    (unsigned long long)(st.last + 1 + i));
@@ -214,6 +220,10 @@ cat(struct opts *o, const char *path)
 			/* Whole lines only: cut at the last newline; a line
 			 * longer than the buffer makes it grow. */
 			if ((p = memrchr(buf, '\n', (size_t)got)) == NULL) {
+				if (cap > LOG_MAXLINE)
+					errw(EXIT_FAIL, path, "offset %lld: a "
+					    "line over %d bytes", (long long)off,
+					    LOG_MAXLINE);
 				cap *= 2;
 				buf = xrealloc(buf, cap);
 				continue;
@@ -255,8 +265,9 @@ cat(struct opts *o, const char *path)
 			if (stat(path, &now) == 0 && (now.st_ino != sb.st_ino ||
 			    now.st_dev != sb.st_dev))
 				errw(EXIT_FAIL, path, "replaced by another file");
-			if (store_tail(&st, err, sizeof(err)) == 0 &&
-			    st.end > off) {
+			if (store_tail(&st, err, sizeof(err)) == -1)
+				errw(EXIT_FAIL, path, "%s", err);
+			if (st.end > off) {
 				end = st.end;
 				break;
 			}
@@ -286,7 +297,7 @@ verify(const char *path, int stats, int json)
 	enum rd_status rs;
 
 	openlog(&st, path, 0);
-	rd_init(&r, st.fd, path, 64 << 20);
+	rd_init(&r, st.fd, path, LOG_MAXLINE);
 	r.tail = 1;	/* a torn last line is reported below, not read */
 	while ((rs = rd_line(&r, &l)) != RD_EOF) {
 		if (rs == RD_ERROR)
@@ -302,6 +313,13 @@ verify(const char *path, int stats, int json)
 			continue;
 		}
 		seq = store_seqof(&st.ev);
+		if (seq == 0) {
+			warnw(path, "line %llu, offset %lld: no sequence",
+			    (unsigned long long)l.lineno,
+			    (long long)(off - (off_t)l.rawlen));
+			bad = 1;
+			continue;
+		}
 		if (seq != want) {
 			warnw(path, "line %llu, offset %lld: sequence %llu, "
 			    "expected %llu", (unsigned long long)l.lineno,
@@ -314,11 +332,11 @@ verify(const char *path, int stats, int json)
 			first = seq;
 		if (!stats)
 			continue;
+		t1[0] = '\0';
 		if (st.ev.a[CE_TIME] != NULL)
-			ce_string(st.ev.a[CE_TIME], n == 1 ? t0 : t1,
-			    sizeof(t0));
+			ce_string(st.ev.a[CE_TIME], t1, sizeof(t1));
 		if (n == 1)
-			memcpy(t1, t0, sizeof(t1));
+			memcpy(t0, t1, sizeof(t0));
 		ce_string(st.ev.a[CE_TYPE], err, sizeof(err));
 		for (i = 0; i < ntypes && strcmp(types[i].type, err) != 0; i++)
 			;
@@ -359,9 +377,14 @@ verify(const char *path, int stats, int json)
 		    "last       %llu  %s\n", (unsigned long long)n,
 		    (long long)off, (unsigned long long)first, t0,
 		    (unsigned long long)(want - 1), t1);
-		for (i = 0; i < ntypes; i++)
+		for (i = 0; i < ntypes; i++) {
+			/* For a terminal: no control character gets through. */
+			for (char *c = types[i].type; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
 			printf("type       %llu  %s\n",
 			    (unsigned long long)types[i].n, types[i].type);
+		}
 	}
 	for (i = 0; i < ntypes; i++)
 		free(types[i].type);
@@ -409,7 +432,7 @@ main(int argc, char *argv[])
 {
 	struct opts o;
 	const char *cmd;
-	int ch;
+	int ch, given = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -430,6 +453,10 @@ main(int argc, char *argv[])
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, "fn:q", longopts, NULL)) != -1) {
+		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
+		    ch == OPT_TO ? G_CAT : ch == OPT_JSON ? G_JSON :
+		    ch == OPT_SYNC ? G_SYNC : ch == 'q' || ch == OPT_MAXSIZE ||
+		    ch == OPT_REJECTS ? G_APPEND : 0;
 		switch (ch) {
 		case 'f':
 			o.follow = 1;
@@ -466,6 +493,29 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc - 1) {
 		warnw(cmd, "one log is needed");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (strcmp(cmd, "append") != 0 && given & (G_SYNC | G_APPEND)) {
+		warnw(cmd, "-q, --max-size, --rejects and --sync are for "
+		    "append");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (strcmp(cmd, "cat") != 0 && given & G_CAT) {
+		warnw(cmd, "-f, -n, --from and --to are for cat");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (strcmp(cmd, "stats") != 0 && given & G_JSON) {
+		warnw(cmd, "--json is for stats");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (o.last > 0 && o.from > 1) {
+		warnw(cmd, "-n and --from exclude each other");
+		usage(stderr, EXIT_USAGE);
+	}
+	/* Stamped, an event must still fit the longest line a reader takes. */
+	if (o.c.maxsize > LOG_MAXLINE - 64) {
+		warnw("--max-size", "%zu: too large for a log (at most %d)",
+		    o.c.maxsize, LOG_MAXLINE - 64);
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "append") == 0) {

@@ -123,7 +123,7 @@ seqat(struct store *st, off_t start, off_t end, char *err, size_t n)
 	char why[256];
 	uint64_t seq = 0;
 
-	if (end - start > (off_t)(64 << 20))
+	if (end - start > (off_t)LOG_MAXLINE)
 		seterr(err, n, "a line of %lld bytes at offset %lld",
 		    (long long)(end - start), (long long)start);
 	else if (readline(st->fd, start, end, &b) == -1)
@@ -169,10 +169,21 @@ int
 store_tail(struct store *st, char *err, size_t n)
 {
 	struct stat sb;
+	int r;
 
+	/*
+	 * Shared, so as not to read a group an appender has written but not
+	 * yet made durable (or is taking back after a failed fsync): its
+	 * sequences could reach readers twice.
+	 */
+	if (flock(st->fd, LOCK_SH) == -1)
+		return seterr(err, n, "flock: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		return seterr(err, n, "fstat: %s", strerror(errno));
-	return tail(st, sb.st_size, &st->end, err, n);
+		r = seterr(err, n, "fstat: %s", strerror(errno));
+	else
+		r = tail(st, sb.st_size, &st->end, err, n);
+	(void)flock(st->fd, LOCK_UN);
+	return r;
 }
 
 int

@@ -16,6 +16,8 @@
 #include "scan.h"
 
 #define SEQ_DIGITS 12	/* "000000000001": sorts as text up to 10^12 - 1 */
+#define SEQ_MAX 999999999999ULL	/* the last sequence a log can hold */
+#define LOG_MAXLINE (64 << 20)	/* the longest line a log may hold */
 
 enum sync { SYNC_NONE, SYNC_BATCH, SYNC_EVENT };
 

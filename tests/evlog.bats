@@ -260,3 +260,53 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	fi
 	[ "$(wc -l <l)" -ge 100 ]
 }
+
+@test "readers never see a group that is not yet durable (it may be taken back)" {
+	events 2 | evlog append l >/dev/null
+	cp l committed
+	line=$(events 1 | sed 's/}$/,"sequence":"000000000003"}/')
+	# An appender's window: under the lock, written, not yet fsynced,
+	# then taken back.
+	flock -x l -c "printf '%s\n' '$line' >>l; sleep 1; truncate -s $(stat -c %s committed) l" &
+	pid=$!
+	sleep 0.3
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") committed
+	wait "$pid"
+}
+
+@test "a full log refuses more: sequences never pass 999999999999" {
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"999999999999"}' >l
+	run -1 evlog append l < <(events 1)
+	assert_output 'evlog: l: full: sequence 999999999999 is the last a log can hold'
+	assert_equal "$(wc -l <l)" 1
+}
+
+@test "options belong to their command" {
+	run -2 evlog append --json l
+	assert_output --partial '--json is for stats'
+	run -2 evlog verify --sync none l
+	assert_output --partial 'are for append'
+	run -2 evlog append -f l
+	assert_output --partial 'are for cat'
+	run -2 evlog cat -n 2 --from 3 l
+	assert_output --partial 'exclude each other'
+	run -2 evlog append --max-size 100M l
+	assert_output --partial 'too large for a log'
+}
+
+@test "stats: the last time is the last event's; type names cannot drive a terminal" {
+	printf '%s\n' '{"specversion":"1.0","type":"a","source":"s","id":"1","time":"2024-01-01T00:00:00Z"}' \
+	    '{"specversion":"1.0","type":"b\u001b[31m","source":"s","id":"2"}' | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	assert_equal "$(jq -r '.firsttime + "|" + .lasttime' <<<"$output")" '2024-01-01T00:00:00Z|'
+	run -0 evlog stats l
+	assert_line 'type       1  b?[31m'
+}
+
+@test "verify names a line without a sequence" {
+	events 1 | evlog append l >/dev/null
+	evpub -t x >>l
+	run -4 evlog verify l
+	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
+}
