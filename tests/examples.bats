@@ -11,6 +11,9 @@ load test_helper/common
 	assert_output --partial 'PushEvent'
 	assert_output --partial 'order.placed order/2 {"total":50}'
 	assert_output --partial 'billing order/1: 150'
+	assert_output --partial '{"sequence":"000000000002","type":"account.withdrawn","amount":30}'
+	assert_output --partial 'balance: 70'
+	assert_output --partial 'verify: the ledger is whole'
 	[[ $stderr == *'evpub: stdin:2: invalid JSON at byte 8'* ]]
 	# Every event it shows is valid.
 	grep '^{"specversion"' <<<"$output" >events
