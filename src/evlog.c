@@ -14,7 +14,9 @@
 #include "common.h"
 #include "event.h"
 #include "output.h"
+#include "id.h"
 #include "store.h"
+#include "timefmt.h"
 #include "util.h"
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
@@ -43,6 +45,7 @@ usage(FILE *f, int status)
 "usage: evlog append [-q] [--max-size size] [--rejects file] [--sync mode] log\n"
 "       evlog cat [-f] [-n count] [--from seq] [--to seq] log\n"
 "       evlog repair log\n"
+"       evlog revert log id\n"
 "       evlog stats [--json] log\n"
 "       evlog verify log\n");
 	if (f == stdout) {
@@ -52,6 +55,7 @@ usage(FILE *f, int status)
 "           durably, and write each to stdout once it is on disk\n"
 "  cat      replay the log; -f follows new appends\n"
 "  repair   cut a torn last line, the only damage a crash leaves\n"
+"  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
 "  stats    events, bytes, first and last sequence and time, types\n"
 "  verify   check every line; exit 4 on damage\n"
 "\n"
@@ -414,6 +418,138 @@ repair(const char *path)
 	return EXIT_OK;
 }
 
+/*
+ * Copies the validated JSON text v[0..len) to b with every number negated:
+ * the data of a compensating event.  Numbers inside strings stay.
+ */
+static void
+negate(struct buf *b, const char *v, size_t len)
+{
+	const char *p = v, *end = v + len, *q;
+
+	while (p < end) {
+		if (*p == '"') {
+			for (q = p + 1; *q != '"'; q += *q == '\\' ? 2 : 1)
+				;
+			buf_put(b, p, (size_t)(q + 1 - p));
+			p = q + 1;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			q = p + strspn(p, "-+0123456789.eE");
+			if (q > end)
+				q = end;
+			if (*p == '-')
+				buf_put(b, p + 1, (size_t)(q - p - 1));
+			else {
+				/* Zero has no opposite worth writing. */
+				if (strspn(p, "0.") < strcspn(p, "eE,]} \t\r\n"))
+					buf_putc(b, '-');
+				buf_put(b, p, (size_t)(q - p));
+			}
+			p = q;
+		} else
+			buf_putc(b, *p++);
+	}
+}
+
+/*
+ * Appends the compensating event of event id: the same type and subject,
+ * reverts=id, its data with every number negated.  Finding the event is a
+ * scan of the log.
+ */
+static int
+revert(struct opts *o, const char *path, const char *id)
+{
+	struct store st;
+	struct reader r;
+	struct line l;
+	struct buf orig = { 0 }, b = { 0 };
+	char err[512], val[512], uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
+	const struct scan_member *m;
+	enum rd_status rs;
+	int found = 0, done = 0;
+	int64_t us;
+
+	openlog(&st, path, 1);
+	rd_init(&r, st.fd, path, LOG_MAXLINE);
+	r.tail = 1;
+	while ((rs = rd_line(&r, &l)) != RD_EOF) {
+		if (rs == RD_ERROR)
+			errwe(EXIT_FAIL, path, "read");
+		if (rs != RD_LINE || ce_validate(&st.sc, l.p, l.len, &st.ev,
+		    err, sizeof(err)) == -1)
+			continue;
+		for (size_t i = 0; i < st.sc.nm; i++) {
+			m = &st.sc.m[i];
+			if (m->type == SCAN_STRING && scan_name_is(m, "reverts")
+			    && strcmp(ce_string(m, val, sizeof(val)), id) == 0)
+				done = 1;
+		}
+		if (!found && strcmp(ce_string(st.ev.a[CE_ID], val,
+		    sizeof(val)), id) == 0) {
+			found = 1;
+			buf_put(&orig, l.p, l.len);
+		}
+	}
+	rd_free(&r);
+	if (!found)
+		errw(EXIT_FAIL, path, "no event with id \"%s\"", id);
+	if (done)
+		errw(EXIT_EXPECT, path, "event \"%s\" is reverted already", id);
+	scan_json(&st.sc, orig.p, orig.len);
+	ce_check(&st.sc, &st.ev, 0, err, sizeof(err));
+	us = now_usec();
+	uuidv7(us, uuid);
+	rfc3339_format(us, now);
+	buf_puts(&b, "{\"specversion\":\"1.0\",\"id\":\"");
+	buf_puts(&b, uuid);
+	buf_puts(&b, "\",\"source\":");
+	buf_put(&b, st.ev.a[CE_SOURCE]->val, st.ev.a[CE_SOURCE]->vallen);
+	buf_puts(&b, ",\"type\":");
+	buf_put(&b, st.ev.a[CE_TYPE]->val, st.ev.a[CE_TYPE]->vallen);
+	if ((m = st.ev.a[CE_SUBJECT]) != NULL) {
+		buf_puts(&b, ",\"subject\":");
+		buf_put(&b, m->val, m->vallen);
+	}
+	buf_puts(&b, ",\"time\":\"");
+	buf_puts(&b, now);
+	buf_puts(&b, "\",\"reverts\":");
+	buf_jsonstr(&b, id, strlen(id));
+	if ((m = st.ev.a[CE_DATACONTENTTYPE]) != NULL) {
+		buf_puts(&b, ",\"datacontenttype\":");
+		buf_put(&b, m->val, m->vallen);
+	}
+	if ((m = st.ev.a[CE_DATA]) != NULL) {
+		buf_puts(&b, ",\"data\":");
+		negate(&b, m->val, m->vallen);
+	} else if ((m = st.ev.a[CE_DATA_BASE64]) != NULL) {
+		buf_puts(&b, ",\"data_base64\":");
+		buf_put(&b, m->val, m->vallen);
+	}
+	buf_putc(&b, '}');
+	/* Through the same door as every append. */
+	if (ce_validate(&st.sc, b.p, b.len, &st.ev, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "the compensating event: %s", err);
+	orig.len = 0;
+	store_stamp(&orig, b.p, b.len, &st.sc, 0);
+	if (store_lock(&st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "%s", err);
+	if (st.last + 1 > SEQ_MAX)
+		errw(EXIT_FAIL, path, "full: sequence %llu is the last a log "
+		    "can hold", (unsigned long long)SEQ_MAX);
+	snprintf(val, sizeof(val), "%0*llu", SEQ_DIGITS,
+	    (unsigned long long)(st.last + 1));
+	memcpy(orig.p + orig.len - 3 - SEQ_DIGITS, val, SEQ_DIGITS);
+	if (store_write(&st, &orig, st.last + 1, o->sync) == -1)
+		errwe(EXIT_FAIL, path, "append (nothing is stored)");
+	store_unlock(&st);
+	if (writeall(STDOUT_FILENO, orig.p, orig.len) == -1 && errno != EPIPE)
+		errwe(EXIT_FAIL, "stdout", "write");
+	buf_free(&orig);
+	buf_free(&b);
+	store_close(&st);
+	return EXIT_OK;
+}
+
 static uint64_t
 seqarg(const char *opt, const char *arg)
 {
@@ -491,13 +627,16 @@ main(int argc, char *argv[])
 				usage(stderr, EXIT_USAGE);
 		}
 	}
+	if (strcmp(cmd, "revert") == 0 && optind == argc - 2 &&
+	    !(given & ~G_SYNC))
+		return revert(&o, argv[optind], argv[optind + 1]);
 	if (optind != argc - 1) {
 		warnw(cmd, "one log is needed");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "append") != 0 && given & (G_SYNC | G_APPEND)) {
 		warnw(cmd, "-q, --max-size, --rejects and --sync are for "
-		    "append");
+		    "append (and --sync for revert)");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "cat") != 0 && given & G_CAT) {
@@ -530,6 +669,7 @@ main(int argc, char *argv[])
 		return verify(argv[optind], 1, o.json);
 	if (strcmp(cmd, "repair") == 0)
 		return repair(argv[optind]);
-	warnw(cmd, "not a command: append, cat, repair, stats or verify");
+	warnw(cmd, "not a command: append, cat, repair, revert, stats or "
+	    "verify");
 	usage(stderr, EXIT_USAGE);
 }

@@ -310,3 +310,18 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	run -4 evlog verify l
 	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
 }
+
+@test "revert appends the opposite: reverts=ID, numbers negated, strings kept" {
+	evpub -t account.deposited -S account/7 --id d1 amount:=100 'fees:=[1.5,-2,0,{"x":3e2}]' note="lot 42" |
+	    evlog append l >/dev/null
+	run -0 evlog revert l d1
+	run -0 jq -c '[.type, .subject, .reverts, .data, .sequence]' <<<"$output"
+	assert_output '["account.deposited","account/7","d1",{"amount":-100,"fees":[-1.5,2,0,{"x":-300}],"note":"lot 42"},"000000000002"]'
+	run -0 evlog verify l
+	run -4 evlog revert l d1
+	assert_output 'evlog: l: event "d1" is reverted already'
+	run -1 evlog revert l nope
+	assert_output 'evlog: l: no event with id "nope"'
+	assert_equal "$(wc -l <l)" 2
+	run -2 evlog revert --json l d1
+}
