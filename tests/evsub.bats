@@ -560,3 +560,10 @@ ids() { jq -r .id | tr '\n' ' '; }
 	run -0 bash -c 'evsub -i got | wc -l'
 	assert_output 40040
 }
+
+@test "a failing write is an error: status 1 and a message; a read error too" {
+	run -1 --separate-stderr bash -c 'evsub <events >/dev/full'
+	assert_equal "$stderr" 'evsub: stdout: write: No space left on device'
+	run -1 --separate-stderr evsub -i .
+	assert_equal "$stderr" 'evsub: .: read: Is a directory'
+}
