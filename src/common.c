@@ -94,10 +94,16 @@ reject(struct common *c, const char *name, const struct line *l,
 }
 
 void
+stdout_done(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errwe(EXIT_FAIL, "stdout", "write");
+}
+
+void
 version(void)
 {
 	printf("%s (eventful) %s\n", getprogname(), EV_VERSION);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		errwe(EXIT_FAIL, "stdout", "write");
+	stdout_done();
 	exit(EXIT_OK);
 }

@@ -62,6 +62,9 @@ void common_reader(struct common *c, struct reader *r, int fd,
 void reject(struct common *c, const char *name, const struct line *l,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Flushes stdout and exits 1 if what was printed did not get out. */
+void stdout_done(void);
+
 /* Prints "prog (eventful) VERSION" and exits 0. */
 void version(void) __attribute__((noreturn));
 

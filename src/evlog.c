@@ -72,8 +72,7 @@ usage(FILE *f, int status)
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             4 verify found damage\n");
-		if (fflush(f) == EOF || ferror(f))
-			errwe(EXIT_FAIL, "stdout", "write");
+		stdout_done();
 	}
 	exit(status);
 }
@@ -153,7 +152,7 @@ append(struct opts *o, const char *path)
 				continue;
 			}
 			/* Stamped with 0 for now: the lock gives the number. */
-			store_stamp(&b, l.p, l.len, &st.sc, 0);
+			store_stamp(&b, &st.sc, 0);
 			ends[n++] = b.len;
 			if (o->sync == SYNC_EVENT)
 				break;
@@ -395,8 +394,7 @@ verify(const char *path, int stats, int json)
 	free(types);
 	rd_free(&r);
 	store_close(&st);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		errwe(EXIT_FAIL, "stdout", "write");
+	stdout_done();
 	return bad ? EXIT_EXPECT : EXIT_OK;
 }
 
@@ -530,7 +528,7 @@ revert(struct opts *o, const char *path, const char *id)
 	if (ce_validate(&st.sc, b.p, b.len, &st.ev, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "the compensating event: %s", err);
 	orig.len = 0;
-	store_stamp(&orig, b.p, b.len, &st.sc, 0);
+	store_stamp(&orig, &st.sc, 0);
 	if (store_lock(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "%s", err);
 	if (st.last + 1 > SEQ_MAX)

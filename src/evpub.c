@@ -61,8 +61,7 @@ usage(FILE *f, int status)
 "      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
-		if (fflush(f) == EOF || ferror(f))
-			errwe(EXIT_FAIL, "stdout", "write");
+		stdout_done();
 	}
 	exit(status);
 }

@@ -73,8 +73,7 @@ usage(FILE *f, int status)
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             5 -w: nothing came in time\n");
-		if (fflush(f) == EOF || ferror(f))
-			errwe(EXIT_FAIL, "stdout", "write");
+		stdout_done();
 	}
 	exit(status);
 }

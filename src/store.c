@@ -221,14 +221,12 @@ store_unlock(struct store *st)
 }
 
 void
-store_stamp(struct buf *b, const char *line, size_t len,
-    const struct scanner *s, uint64_t seq)
+store_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 {
 	char num[32];
 	size_t i;
 	int first = 1, had = 0;
 
-	(void)len;
 	for (i = 0; i < s->nm; i++)
 		had |= scan_name_is(&s->m[i], "sequence");
 	if (!had)
@@ -248,7 +246,6 @@ store_stamp(struct buf *b, const char *line, size_t len,
 	snprintf(num, sizeof(num), ",\"sequence\":\"%0*llu\"}\n", SEQ_DIGITS,
 	    (unsigned long long)seq);
 	buf_puts(b, num);
-	(void)line;
 }
 
 int

@@ -58,12 +58,10 @@ int store_tail(struct store *st, char *err, size_t n);
 uint64_t store_seqof(const struct ce_event *ev);
 
 /*
- * Appends to b the event line[0..len) that s scanned, stamped with
- * sequence seq: an existing sequence member is dropped, the new one goes
- * last.
+ * Appends to b the event that s just scanned, stamped with sequence seq:
+ * an existing sequence member is dropped, the new one goes last.
  */
-void store_stamp(struct buf *b, const char *line, size_t len,
-    const struct scanner *s, uint64_t seq);
+void store_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
 
 /*
  * Writes b (whole stamped events ending at sequence last) at the end of
