@@ -25,7 +25,7 @@ DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
 FUZZDEPS = clang libclang-rt-14-dev
 
 PROGS = evlog evpub evsub
-LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o input.o \
+LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o \
          ndjson.o output.o \
          pub.o scan.o store.o \
          timefmt.o util.o

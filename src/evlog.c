@@ -2,9 +2,11 @@
  * evlog - the event log: append events durably with sequence numbers,
  * replay them, verify and repair the file, and count what it holds.
  */
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,28 +24,38 @@
 #define BATCH_EVENTS 65536		/* most events in one group commit */
 #define BATCH_BYTES (8 << 20)		/* most bytes in one group commit */
 
-enum { OPT_FROM = OPT_FIRST_OWN, OPT_JSON, OPT_SYNC, OPT_TO };
+enum {
+	OPT_EXPECT = OPT_FIRST_OWN, OPT_FROM, OPT_JSON, OPT_SINCE, OPT_SYNC,
+	OPT_TO, OPT_UNTIL
+};
 
 /* Which command's options were given, to refuse them elsewhere. */
 enum { G_CAT = 1, G_JSON = 2, G_SYNC = 4, G_APPEND = 8 };
 
 static const struct option longopts[] = {
+	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "last", required_argument, NULL, 'n' },
+	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+static void usage(FILE *, int) __attribute__((noreturn));
 
 static void
 usage(FILE *f, int status)
 {
 	fprintf(f,
-"usage: evlog append [-q] [--max-size size] [--rejects file] [--sync mode] log\n"
-"       evlog cat [-f] [-n count] [--from seq] [--to seq] log\n"
+"usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]\n"
+"                   [--sync mode] log\n"
+"       evlog cat [-f] [-n count] [--from seq] [--since time] [--to seq]\n"
+"                 [--until time] log\n"
 "       evlog repair log\n"
 "       evlog revert log id\n"
 "       evlog stats [--json] log\n"
@@ -61,17 +73,21 @@ usage(FILE *f, int status)
 "\n"
 "  -f, --follow       cat: go on with new appends\n"
 "  -n, --last N       cat: the last N events\n"
-"  -q, --quiet        append: no message per rejected line\n"
+"  -q, --quiet        append: no message per rejected or repeated line\n"
+"      --expect N     append: only if the subject has N events now\n"
 "      --from SEQ     cat: from this sequence\n"
 "      --json         stats: as JSON\n"
 "      --max-size N   append: the longest event (default 1M)\n"
 "      --rejects FILE append: keep rejected lines there\n"
+"      --since TIME   cat: events of this time (RFC 3339) or later\n"
 "      --sync MODE    append: event, batch (default) or none\n"
 "      --to SEQ       cat: up to this sequence\n"
+"      --until TIME   cat: events before this time\n"
 "      --help, --version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
-"             4 verify found damage\n");
+"             4 verify found damage, --expect did not hold, or revert\n"
+"             found the event reverted already\n");
 		stdout_done();
 	}
 	exit(status);
@@ -85,6 +101,9 @@ struct opts {
 	uint64_t from;		/* --from, or 1 */
 	uint64_t to;		/* --to, or 0 for no end */
 	uint64_t last;		/* -n, or 0 */
+	long long expect;	/* --expect, or -1 */
+	int64_t since;		/* --since, or IDX_NOTIME */
+	int64_t until;		/* --until, or IDX_NOTIME */
 };
 
 static void
@@ -96,10 +115,23 @@ openlog(struct store *st, const char *path, int write)
 		errw(EXIT_FAIL, path, "%s", err);
 }
 
+/* Tells whether the last event of bt has a subject, that of the first. */
+static int
+samesubject(const struct batch *bt)
+{
+	const struct idx_ev *a = &bt->ev[0], *z = &bt->ev[bt->n - 1];
+
+	return z->hassubj && z->subjlen == a->subjlen &&
+	    memcmp(bt->strs.p + a->subj, bt->strs.p + z->subj,
+	    a->subjlen) == 0;
+}
+
 /*
  * Appends stdin's events.  Each group commit takes what has arrived (up to
  * BATCH_EVENTS), stamps it under the lock, writes it in one write(2),
- * fsyncs once, and only then acknowledges it on stdout.
+ * fsyncs once, and only then acknowledges it on stdout.  An event whose
+ * source and id the log holds already is reported and left out.  With
+ * --expect, all of stdin is one batch, appended whole or not at all.
  */
 static int
 append(struct opts *o, const char *path)
@@ -108,11 +140,13 @@ append(struct opts *o, const char *path)
 	struct reader r;
 	struct out out;
 	struct line l;
-	struct buf b = { 0 };
-	size_t *ends = xmalloc(BATCH_EVENTS * sizeof(*ends)), n, i;
-	char err[512], num[32];
+	struct batch bt = { 0 };
+	uint64_t *lineno = NULL, count;
+	size_t cap = 0, i;
+	char err[512];
 	enum rd_status rs;
-	int eof = 0;
+	long got;
+	int eof = 0, bad = 0;
 
 	openlog(&st, path, 1);
 	/* Past a file size limit, write(2) should fail with EFBIG and be
@@ -123,10 +157,10 @@ append(struct opts *o, const char *path)
 	r.idle = out_idle;
 	r.idlearg = &out;
 	while (!eof && !out.closed) {
-		b.len = 0;
-		n = 0;
+		batch_clear(&bt);
 		r.nb = 0;
-		while (n < BATCH_EVENTS && b.len < BATCH_BYTES) {
+		while (o->expect >= 0 || (bt.n < BATCH_EVENTS &&
+		    bt.b.len < BATCH_BYTES)) {
 			rs = rd_line(&r, &l);
 			if (rs == RD_AGAIN)
 				break;
@@ -151,47 +185,153 @@ append(struct opts *o, const char *path)
 				reject(&o->c, "stdin", &l, "%s", err);
 				continue;
 			}
-			/* Stamped with 0 for now: the lock gives the number. */
-			store_stamp(&b, &st.sc, 0);
-			ends[n++] = b.len;
-			if (o->sync == SYNC_EVENT)
+			if (o->expect >= 0 && bt.n == BATCH_EVENTS)
+				errw(EXIT_FAIL, "stdin", "--expect: more than "
+				    "%d events; nothing is appended",
+				    BATCH_EVENTS);
+			batch_add(&bt, &st.sc, &st.ev);
+			if (bt.n > cap) {
+				cap = bt.n * 2;
+				lineno = xrealloc(lineno, cap *
+				    sizeof(*lineno));
+			}
+			lineno[bt.n - 1] = l.lineno;
+			if (o->expect >= 0 && !samesubject(&bt)) {
+				/* One subject: the stream the version is of. */
+				reject(&o->c, "stdin", &l, "--expect: %s",
+				    bt.ev[bt.n - 1].hassubj ? "not the subject "
+				    "of the first event" : "no subject");
+				bad = 1;
+			}
+			if (o->sync == SYNC_EVENT && o->expect < 0)
 				break;
 			/* Group commit: take what has already arrived. */
-			r.nb = 1;
+			if (o->expect < 0)
+				r.nb = 1;
 		}
-		if (n == 0)
+		if (o->expect >= 0 && (bad || o->c.status != EXIT_OK))
+			errw(EXIT_INVALID, "stdin", "--expect: an invalid line; "
+			    "nothing is appended");
+		if (bt.n == 0)
 			continue;
 		if (store_lock(&st, 1, err, sizeof(err)) == -1)
 			errw(EXIT_FAIL, path, "%s", err);
-		if (st.last + n > SEQ_MAX)
-			errw(EXIT_FAIL, path, "full: sequence %llu is the last "
-			    "a log can hold", (unsigned long long)SEQ_MAX);
-		for (i = 0; i < n; i++) {
-			snprintf(num, sizeof(num), "%0*llu", SEQ_DIGITS,
-			    (unsigned long long)(st.last + 1 + i));
-			memcpy(b.p + ends[i] - 3 - SEQ_DIGITS, num, SEQ_DIGITS);
-		}
-		if (store_write(&st, &b, st.last + n, o->sync) == -1)
+		got = store_append(&st, &bt, o->sync, o->expect, &count);
+		if (got == -1)
 			errwe(EXIT_FAIL, path, "append (nothing of this batch "
 			    "is stored)");
+		if (got == -2)
+			errw(EXIT_EXPECT, path, "subject \"%.*s\" has %llu "
+			    "event%s, not %lld: nothing is appended",
+			    (int)(bt.ev[0].subjlen > 200 ? 200 :
+			    bt.ev[0].subjlen), bt.strs.p + bt.ev[0].subj,
+			    (unsigned long long)count, count == 1 ? "" : "s",
+			    o->expect);
+		if (got == -3)
+			errw(EXIT_FAIL, path, "full: sequence %llu is the last "
+			    "a log can hold", (unsigned long long)SEQ_MAX);
 		store_unlock(&st);
+		for (i = 0; i < bt.n; i++) {
+			if (bt.dup[i] == 0 || o->c.quiet)
+				continue;
+			snprintf(err, sizeof(err), "stdin:%llu",
+			    (unsigned long long)lineno[i]);
+			warnw(err, "source and id are in the log already, as "
+			    "sequence %llu: not appended again",
+			    (unsigned long long)bt.dup[i]);
+		}
 		/* Durable: now acknowledge. */
-		out_put(&out, b.p, b.len);
+		out_put(&out, bt.b.p, bt.b.len);
 		out_end(&out);
 		(void)out_flush(&out);
 	}
 	(void)out_close(&out);
 	rd_free(&r);
-	buf_free(&b);
-	free(ends);
+	batch_free(&bt);
+	free(lineno);
 	store_close(&st);
 	return o->c.status;
 }
 
+/* The time of the event on line p[0..len), or IDX_NOTIME. */
+static int64_t
+timeof(struct scanner *sc, const char *p, size_t len)
+{
+	char t[64];
+	int64_t us;
+	size_t i;
+
+	if (scan_json(sc, p, len) != SCAN_OBJECT)
+		return IDX_NOTIME;
+	for (i = 0; i < sc->nm; i++)
+		if (sc->m[i].type == SCAN_STRING &&
+		    scan_name_is(&sc->m[i], "time")) {
+			ce_string(&sc->m[i], t, sizeof(t));
+			return rfc3339_parse(t, strlen(t), &us) == 0 ? us :
+			    IDX_NOTIME;
+		}
+	return IDX_NOTIME;
+}
+
+/* Tells whether block k of the index holds no event --since/--until want. */
+static int
+skipblock(const struct opts *o, const struct store *st, uint64_t k)
+{
+	int64_t tmin, tmax;
+
+	(void)idx_block(&st->x, k, &tmin, &tmax);
+	return tmin > tmax || (o->since != IDX_NOTIME && tmax < o->since) ||
+	    (o->until != IDX_NOTIME && tmin >= o->until);
+}
+
 /*
- * Replays the log from --from (or the last -n) to --to.  Lines are copied
- * as bytes and counted, not parsed: the log was checked when it was
- * written, and the sequence of a line is one more than the line before.
+ * Waits for the log to grow past off: inotify (when there is one) is the
+ * wake-up, fstat the truth, checked every second anyway.  Returns 0 when
+ * it grew, -1 when stdout's reader has gone.
+ */
+static int
+waitgrow(struct store *st, int ifd, off_t off)
+{
+	char err[512], ev[4096];
+	struct pollfd pfd[2];
+	struct stat now, sb;
+
+	for (;;) {
+		pfd[0].fd = STDOUT_FILENO;
+		pfd[0].events = 0;
+		pfd[1].fd = ifd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, ifd >= 0 ? 2 : 1, ifd >= 0 ? 1000 : 100) == -1 &&
+		    errno != EINTR)
+			errwe(EXIT_FAIL, "poll", "follow");
+		if (pfd[0].revents & (POLLERR | POLLHUP))
+			return -1;
+		if (ifd >= 0 && pfd[1].revents & POLLIN)
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+		if (fstat(st->fd, &sb) == -1)
+			errwe(EXIT_FAIL, st->path, "fstat");
+		if (sb.st_size < off)
+			errw(EXIT_FAIL, st->path, "truncated below what was "
+			    "read: a log only grows");
+		if (stat(st->path, &now) == 0 && (now.st_ino != sb.st_ino ||
+		    now.st_dev != sb.st_dev))
+			errw(EXIT_FAIL, st->path, "replaced by another file");
+		if (sb.st_size == off)
+			continue;
+		if (store_tail(st, 0, err, sizeof(err)) == -1)
+			errw(EXIT_FAIL, st->path, "%s", err);
+		if (st->end > off)
+			return 0;
+	}
+}
+
+/*
+ * Replays the log from --from (or the last -n) to --to, the events of
+ * --since to --until.  Lines are copied as bytes and counted, not parsed:
+ * the log was checked when it was written, and the sequence of a line is
+ * one more than the line before.  The index finds where --from starts, and
+ * which blocks of 256 events hold no time --since and --until ask for.
  */
 static int
 cat(struct opts *o, const char *path)
@@ -199,25 +339,64 @@ cat(struct opts *o, const char *path)
 	struct store st;
 	struct out out;
 	char err[512], *buf, *p, *nl;
-	uint64_t seq;
-	off_t off, end;
+	uint64_t seq = 0, k, ilast;
+	off_t off, end, next;
 	ssize_t got;
 	size_t len, cap;
+	int known = 0, ifd = -1, timed;
+	int64_t t;
 
 	openlog(&st, path, 0);
-	if (store_tail(&st, err, sizeof(err)) == -1)
+	if (store_tail(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "%s", err);
+	ilast = idx_last(&st.x);
+	timed = o->since != IDX_NOTIME || o->until != IDX_NOTIME;
 	if (o->last > 0)
 		o->from = st.last >= o->last ? st.last - o->last + 1 : 1;
-	off = o->from > 1 ? store_seek(&st, o->from) : 0;
+	off = 0;
+	if (ilast > 0) {
+		/* The index knows the sequence of a block's first line. */
+		k = o->from <= ilast ? (o->from - 1) / IDX_BLOCK : 0;
+		off = idx_block(&st.x, k, &t, &t);
+		seq = k * IDX_BLOCK;
+		known = 1;
+	}
+	if (o->from > 1 && o->from > ilast) {
+		/* Past what the index covers: bisect; the line says. */
+		off = store_seek(&st, o->from);
+		known = 0;
+	}
+	if (o->follow) {
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ifd >= 0 && inotify_add_watch(ifd, path, IN_MODIFY |
+		    IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF) == -1) {
+			close(ifd);
+			ifd = -1;
+		}
+	}
 	out_open(&out, NULL);
 	cap = 1 << 20;
 	buf = xmalloc(cap);
-	seq = 0;
 	end = st.end;
 	for (;;) {
 		while (off < end && !out.closed) {
 			len = end - off > (off_t)cap ? cap : (size_t)(end - off);
+			k = seq / IDX_BLOCK;
+			if (timed && known && (k + 1) * IDX_BLOCK <= ilast) {
+				if (seq % IDX_BLOCK == 0 && skipblock(o, &st, k)) {
+					/* Nothing wanted in these 256, nor
+					 * perhaps in the blocks after. */
+					while ((k + 2) * IDX_BLOCK <= ilast &&
+					    skipblock(o, &st, k + 1))
+						k++;
+					off = idx_next(&st.x, k);
+					seq = (k + 1) * IDX_BLOCK;
+					continue;
+				}
+				/* Read to the block's end, then decide again. */
+				if (idx_next(&st.x, k) - off < (off_t)len)
+					len = (size_t)(idx_next(&st.x, k) - off);
+			}
 			if ((got = pread(st.fd, buf, len, off)) <= 0)
 				errwe(EXIT_FAIL, path, "read");
 			/* Whole lines only: cut at the last newline; a line
@@ -232,53 +411,51 @@ cat(struct opts *o, const char *path)
 				continue;
 			}
 			len = (size_t)(p + 1 - buf);
+			next = off + (off_t)len;
 			for (p = buf; p < buf + len; p = nl + 1) {
 				nl = memchr(p, '\n', (size_t)(buf + len - p));
-				if (seq == 0) {
+				if (!known) {
 					/* The first line: learn its number. */
 					if (ce_validate(&st.sc, p, (size_t)(nl -
 					    p), &st.ev, err, sizeof(err)) == -1)
 						errw(EXIT_FAIL, path, "offset "
-						    "%lld: %s", (long long)off,
-						    err);
-					seq = store_seqof(&st.ev);
-				} else
-					seq++;
+						    "%lld: %s", (long long)(off +
+						    (p - buf)), err);
+					seq = store_seqof(&st.ev) - 1;
+					known = 1;
+				}
+				seq++;
 				if (o->to > 0 && seq > o->to)
 					goto done;
-				if (seq >= o->from)
-					out_put(&out, p, (size_t)(nl + 1 - p));
+				if (seq < o->from)
+					continue;
+				if (timed) {
+					t = timeof(&st.sc, p, (size_t)(nl - p));
+					if (t == IDX_NOTIME ||
+					    (o->since != IDX_NOTIME &&
+					    t < o->since) ||
+					    (o->until != IDX_NOTIME &&
+					    t >= o->until))
+						continue;
+				}
+				out_put(&out, p, (size_t)(nl + 1 - p));
+				if (o->to > 0 && seq == o->to)
+					goto done;
 			}
 			out_end(&out);
-			off += (off_t)len;
+			off = next;
 		}
 		if (!o->follow || out.closed)
 			break;
-		(void)out_flush(&out);
-		/* Follow: stat is the truth, a short sleep the wake-up. */
-		for (;;) {
-			struct stat now, sb;
-
-			usleep(100000);
-			if (fstat(st.fd, &sb) == -1)
-				errwe(EXIT_FAIL, path, "fstat");
-			if (sb.st_size < off)
-				errw(EXIT_FAIL, path, "truncated below what was "
-				    "read: a log only grows");
-			if (stat(path, &now) == 0 && (now.st_ino != sb.st_ino ||
-			    now.st_dev != sb.st_dev))
-				errw(EXIT_FAIL, path, "replaced by another file");
-			if (store_tail(&st, err, sizeof(err)) == -1)
-				errw(EXIT_FAIL, path, "%s", err);
-			if (st.end > off) {
-				end = st.end;
-				break;
-			}
-		}
+		if (out_flush(&out) == -1 || waitgrow(&st, ifd, off) == -1)
+			break;
+		end = st.end;
 	}
 done:
 	out_end(&out);
 	(void)out_close(&out);
+	if (ifd >= 0)
+		close(ifd);
 	free(buf);
 	store_close(&st);
 	return EXIT_OK;
@@ -461,6 +638,7 @@ revert(struct opts *o, const char *path, const char *id)
 	struct reader r;
 	struct line l;
 	struct buf orig = { 0 }, b = { 0 };
+	struct batch bt = { 0 };
 	char err[512], val[512], uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
 	const struct scan_member *m;
 	enum rd_status rs;
@@ -527,25 +705,54 @@ revert(struct opts *o, const char *path, const char *id)
 	/* Through the same door as every append. */
 	if (ce_validate(&st.sc, b.p, b.len, &st.ev, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "the compensating event: %s", err);
-	orig.len = 0;
-	store_stamp(&orig, &st.sc, 0);
+	batch_add(&bt, &st.sc, &st.ev);
 	if (store_lock(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "%s", err);
-	if (st.last + 1 > SEQ_MAX)
+	switch (store_append(&st, &bt, o->sync, -1, NULL)) {
+	case -1:
+		errwe(EXIT_FAIL, path, "append (nothing is stored)");
+	case -3:
 		errw(EXIT_FAIL, path, "full: sequence %llu is the last a log "
 		    "can hold", (unsigned long long)SEQ_MAX);
-	snprintf(val, sizeof(val), "%0*llu", SEQ_DIGITS,
-	    (unsigned long long)(st.last + 1));
-	memcpy(orig.p + orig.len - 3 - SEQ_DIGITS, val, SEQ_DIGITS);
-	if (store_write(&st, &orig, st.last + 1, o->sync) == -1)
-		errwe(EXIT_FAIL, path, "append (nothing is stored)");
+	}
 	store_unlock(&st);
-	if (writeall(STDOUT_FILENO, orig.p, orig.len) == -1 && errno != EPIPE)
+	if (writeall(STDOUT_FILENO, bt.b.p, bt.b.len) == -1 && errno != EPIPE)
 		errwe(EXIT_FAIL, "stdout", "write");
+	batch_free(&bt);
 	buf_free(&orig);
 	buf_free(&b);
 	store_close(&st);
 	return EXIT_OK;
+}
+
+/* An RFC 3339 time, or a date (YYYY-MM-DD: its midnight, UTC). */
+static int64_t
+timearg(const char *opt, const char *arg)
+{
+	char full[64];
+	int64_t us;
+
+	if (strlen(arg) == 10 && snprintf(full, sizeof(full),
+	    "%sT00:00:00Z", arg) > 0 && rfc3339_parse(full, strlen(full),
+	    &us) == 0)
+		return us;
+	if (rfc3339_parse(arg, strlen(arg), &us) == 0)
+		return us;
+	warnw(opt, "%s: not an RFC 3339 time or a date", arg);
+	usage(stderr, EXIT_USAGE);
+}
+
+static uint64_t
+seqarg0(const char *opt, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	if (parsenum(arg, 0, 999999999999LL, &v, &errstr) == -1) {
+		warnw(opt, "%s: %s", arg, errstr);
+		usage(stderr, EXIT_USAGE);
+	}
+	return (uint64_t)v;
 }
 
 static uint64_t
@@ -574,6 +781,8 @@ main(int argc, char *argv[])
 	common_init(&o.c, usage);
 	o.sync = SYNC_BATCH;
 	o.from = 1;
+	o.expect = -1;
+	o.since = o.until = IDX_NOTIME;
 	if (argc < 2)
 		usage(stderr, EXIT_USAGE);
 	cmd = argv[1];
@@ -588,10 +797,20 @@ main(int argc, char *argv[])
 	argv++;
 	while ((ch = getopt_long(argc, argv, "fn:q", longopts, NULL)) != -1) {
 		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
-		    ch == OPT_TO ? G_CAT : ch == OPT_JSON ? G_JSON :
-		    ch == OPT_SYNC ? G_SYNC : ch == 'q' || ch == OPT_MAXSIZE ||
-		    ch == OPT_REJECTS ? G_APPEND : 0;
+		    ch == OPT_TO || ch == OPT_SINCE || ch == OPT_UNTIL ? G_CAT :
+		    ch == OPT_JSON ? G_JSON : ch == OPT_SYNC ? G_SYNC :
+		    ch == 'q' || ch == OPT_MAXSIZE || ch == OPT_REJECTS ||
+		    ch == OPT_EXPECT ? G_APPEND : 0;
 		switch (ch) {
+		case OPT_EXPECT:
+			o.expect = (long long)seqarg0("--expect", optarg);
+			break;
+		case OPT_SINCE:
+			o.since = timearg("--since", optarg);
+			break;
+		case OPT_UNTIL:
+			o.until = timearg("--until", optarg);
+			break;
 		case 'f':
 			o.follow = 1;
 			break;
@@ -633,12 +852,13 @@ main(int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "append") != 0 && given & (G_SYNC | G_APPEND)) {
-		warnw(cmd, "-q, --max-size, --rejects and --sync are for "
-		    "append (and --sync for revert)");
+		warnw(cmd, "-q, --expect, --max-size, --rejects and --sync "
+		    "are for append (and --sync for revert)");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "cat") != 0 && given & G_CAT) {
-		warnw(cmd, "-f, -n, --from and --to are for cat");
+		warnw(cmd, "-f, -n, --from, --since, --to and --until are for "
+		    "cat");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "stats") != 0 && given & G_JSON) {

@@ -29,6 +29,7 @@ store_open(struct store *st, const char *path, int write, char *err,
 	memset(st, 0, sizeof(*st));
 	st->path = path;
 	st->fd = -1;
+	st->x.fd = -1;
 	scan_init(&st->sc);
 	if (write)
 		flags = O_RDWR | O_APPEND | O_CREAT;
@@ -52,6 +53,7 @@ store_close(struct store *st)
 		close(st->fd);
 	st->fd = -1;
 	scan_free(&st->sc);
+	idx_close(&st->x);
 }
 
 uint64_t
@@ -166,7 +168,7 @@ tail(struct store *st, off_t size, off_t *whole, char *err, size_t n)
 }
 
 int
-store_tail(struct store *st, char *err, size_t n)
+store_tail(struct store *st, int peek, char *err, size_t n)
 {
 	struct stat sb;
 	int r;
@@ -182,6 +184,8 @@ store_tail(struct store *st, char *err, size_t n)
 		r = seterr(err, n, "fstat: %s", strerror(errno));
 	else
 		r = tail(st, sb.st_size, &st->end, err, n);
+	if (r == 0 && peek)
+		idx_peek(&st->x, st->path, st->fd, st->end, st->last);
 	(void)flock(st->fd, LOCK_UN);
 	return r;
 }
@@ -198,7 +202,8 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 		return seterr(err, n, "fstat: %s", strerror(errno));
 	/* Nobody appended since we last looked: what we know holds. */
 	if (sb.st_size == st->end && st->end > 0)
-		return 0;
+		return idx_attach(&st->x, st->path, st->fd, st->end, st->last,
+		    err, n);
 	if (tail(st, sb.st_size, &whole, err, n) == -1)
 		return -1;
 	if (whole < sb.st_size && repair) {
@@ -211,13 +216,24 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 		    "%lld", (long long)(sb.st_size - whole), (long long)whole);
 	}
 	st->end = whole;
-	return 0;
+	return idx_attach(&st->x, st->path, st->fd, st->end, st->last, err,
+	    n);
 }
 
 void
 store_unlock(struct store *st)
 {
 	(void)flock(st->fd, LOCK_UN);
+}
+
+/* Writes seq as SEQ_DIGITS decimal digits, zero-padded, at p. */
+static void
+digits(char *p, uint64_t seq)
+{
+	int i;
+
+	for (i = SEQ_DIGITS - 1; i >= 0; i--, seq /= 10)
+		p[i] = (char)('0' + seq % 10);
 }
 
 void
@@ -243,29 +259,108 @@ store_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 			    s->m[i].vallen - s->m[i].start));
 		}
 	}
-	snprintf(num, sizeof(num), ",\"sequence\":\"%0*llu\"}\n", SEQ_DIGITS,
-	    (unsigned long long)seq);
-	buf_puts(b, num);
+	memcpy(num, ",\"sequence\":\"", 13);
+	digits(num + 13, seq);
+	memcpy(num + 13 + SEQ_DIGITS, "\"}\n", 4);
+	buf_put(b, num, 13 + SEQ_DIGITS + 3);
 }
 
-int
-store_write(struct store *st, const struct buf *b, uint64_t last, int sync)
+void
+batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev)
 {
+	if (bt->n == bt->cap) {
+		bt->cap = bt->cap ? bt->cap * 2 : 64;
+		bt->ends = xrealloc(bt->ends, bt->cap * sizeof(*bt->ends));
+		bt->ev = xrealloc(bt->ev, bt->cap * sizeof(*bt->ev));
+		bt->dup = xrealloc(bt->dup, bt->cap * sizeof(*bt->dup));
+	}
+	store_stamp(&bt->b, s, 0);
+	bt->ends[bt->n] = bt->b.len;
+	idx_evfrom(ev, &bt->strs, &bt->ev[bt->n]);
+	bt->dup[bt->n] = 0;
+	bt->n++;
+}
+
+void
+batch_clear(struct batch *bt)
+{
+	bt->b.len = 0;
+	bt->strs.len = 0;
+	bt->n = 0;
+}
+
+void
+batch_free(struct batch *bt)
+{
+	buf_free(&bt->b);
+	buf_free(&bt->strs);
+	free(bt->ends);
+	free(bt->ev);
+	free(bt->dup);
+	memset(bt, 0, sizeof(*bt));
+}
+
+long
+store_append(struct store *st, struct batch *bt, int sync, long long expect,
+    uint64_t *count)
+{
+	size_t i, m, start, len, at;
+	uint64_t seq;
+	off_t *offs;
 	int e;
 
-	if (writeall(st->fd, b->p, b->len) == -1 ||
-	    (sync != SYNC_NONE && fsync(st->fd) == -1)) {
+	idx_begin(&st->x);
+	for (i = 0; i < bt->n; i++)
+		idx_hash(&st->x, &bt->strs, &bt->ev[i]);
+	for (i = 0; i < bt->n && i < 8; i++)
+		idx_prefetch(&st->x, &bt->ev[i]);
+	if (expect >= 0) {
+		for (i = 0; i < bt->n && idx_dup(&st->x, &bt->ev[i]); i++)
+			;
+		*count = i < bt->n ? idx_count(&st->x, &bt->ev[i]) : 0;
+		if (i < bt->n && *count != (uint64_t)expect)
+			return -2;
+	}
+	/* Leave out what the log holds already, and stamp the rest. */
+	offs = xmalloc((bt->n + 1) * sizeof(*offs));
+	seq = st->last;
+	for (i = m = at = 0, start = 0; i < bt->n; start = bt->ends[i++]) {
+		len = bt->ends[i] - start;
+		if (i + 8 < bt->n)
+			idx_prefetch(&st->x, &bt->ev[i + 8]);
+		if ((bt->dup[i] = idx_dup(&st->x, &bt->ev[i])) != 0)
+			continue;
+		if (seq >= SEQ_MAX) {
+			free(offs);
+			return -3;
+		}
+		idx_stage(&st->x, &bt->ev[i], ++seq);
+		memmove(bt->b.p + at, bt->b.p + start, len);
+		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
+		offs[m] = st->end + (off_t)at;
+		if (m != i)
+			bt->ev[m] = bt->ev[i];
+		m++;
+		at += len;
+	}
+	bt->b.len = at;
+	if (m > 0 && (writeall(st->fd, bt->b.p, bt->b.len) == -1 ||
+	    (sync != SYNC_NONE && fsync(st->fd) == -1))) {
 		/* Not acknowledged: take it back, so that a retry does not
 		 * find half of it. */
 		e = errno;
 		if (ftruncate(st->fd, st->end) == 0)
 			(void)fsync(st->fd);
+		free(offs);
 		errno = e;
 		return -1;
 	}
-	st->end += (off_t)b->len;
-	st->last = last;
-	return 0;
+	st->end += (off_t)bt->b.len;
+	/* Durable: now the index may say so. */
+	idx_add(&st->x, bt->ev, m, st->last + 1, offs, st->end, seq);
+	st->last = seq;
+	free(offs);
+	return (long)m;
 }
 
 off_t

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "index.h"
 #include "scan.h"
 
 #define SEQ_DIGITS 12	/* "000000000001": sorts as text up to 10^12 - 1 */
@@ -28,7 +29,25 @@ struct store {
 	uint64_t last;		/* the last sequence, 0 for an empty log */
 	struct scanner sc;	/* for lines of the log */
 	struct ce_event ev;	/* the last line checked */
+	struct idx x;		/* the side index, LOG.idx */
 };
+
+/* Events read and checked, on their way into the log together. */
+struct batch {
+	struct buf b;		/* the events, stamped with sequence 0 */
+	size_t *ends;		/* where each ends in b */
+	struct buf strs;	/* what the index needs of each, decoded */
+	struct idx_ev *ev;	/* and where it is in strs */
+	uint64_t *dup;		/* after store_append: 0, or the sequence
+				   of the event it repeats (not appended) */
+	size_t n, cap;
+};
+
+/* Adds the event s has just scanned and ce_check checked as ev. */
+void batch_add(struct batch *bt, const struct scanner *s,
+    const struct ce_event *ev);
+void batch_clear(struct batch *bt);
+void batch_free(struct batch *bt);
 
 /*
  * Opens the log for appending (creating it, 0600, when missing) or only
@@ -49,10 +68,11 @@ int store_lock(struct store *st, int repair, char *err, size_t n);
 void store_unlock(struct store *st);
 
 /*
- * Finds the end of the whole lines and the last sequence without the lock:
- * for readers.  Returns as store_lock does.
+ * Finds the end of the whole lines and the last sequence under a shared
+ * lock: for readers.  With peek, maps the index too, when it is valid.
+ * Returns as store_lock does.
  */
-int store_tail(struct store *st, char *err, size_t n);
+int store_tail(struct store *st, int peek, char *err, size_t n);
 
 /* The sequence of a checked event, or 0 when it has none or a bad one. */
 uint64_t store_seqof(const struct ce_event *ev);
@@ -64,12 +84,20 @@ uint64_t store_seqof(const struct ce_event *ev);
 void store_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
 
 /*
- * Writes b (whole stamped events ending at sequence last) at the end of
- * the log, under the lock, and makes it durable as sync says.  On failure
- * the log is cut back to where it was and -1 returned with errno set.
+ * Under the lock: appends the events of bt that are not in the log already
+ * (same source and id, in the log or earlier in bt: bt->dup says which),
+ * numbered from the last sequence on, and makes them durable as sync says;
+ * then indexes them.  bt->b is left holding what was appended, stamped.
+ * With expect >= 0, every event of bt must have the same subject (the
+ * caller checks), and the events are appended only when that subject has
+ * exactly expect events in the log now; *count tells how many it has.
+ * Returns how many events were appended; -1 with errno when the write
+ * failed (the log is cut back to where it was: nothing of bt is stored);
+ * -2 when the expectation failed (nothing is written); -3 when the log is
+ * full (SEQ_MAX).
  */
-int store_write(struct store *st, const struct buf *b, uint64_t last,
-    int sync);
+long store_append(struct store *st, struct batch *bt, int sync,
+    long long expect, uint64_t *count);
 
 /*
  * The offset of the line with sequence seq, found by binary search over

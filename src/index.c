@@ -1,0 +1,763 @@
+/*
+ * index.c - the side index of an evlog log.  See index.h and evlog(5).
+ *
+ * The file is a 4096-byte header, then the ids table (slots of a 128-bit
+ * hash and a sequence), the subjects table (a hash, a count, the last
+ * sequence counted), both open addressing with linear probing kept at most
+ * half full, then the blocks (offset, earliest, latest time).  Growing any
+ * of them writes a new file beside the old and renames it over: readers
+ * that mapped the old one keep a consistent view.
+ */
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "store.h"
+#include "timefmt.h"
+#include "util.h"
+
+#define IDX_MAGIC "EVLOGIDX"
+#define IDX_VERSION 1
+#define HDRLEN 4096
+#define IDW 3		/* uint64s per ids slot */
+#define SUW 4		/* per subjects slot */
+#define BLW 4		/* per block */
+#define CHUNK 65536
+
+struct idx_hdr {
+	char magic[8];		/* IDX_MAGIC */
+	uint32_t version;	/* IDX_VERSION, 0 when dropped */
+	uint32_t block;		/* IDX_BLOCK */
+	char boot[40];		/* the boot it was written in */
+	uint64_t dev, ino;	/* the log it indexes */
+	uint64_t key[4];	/* the hash keys, random per index */
+	uint64_t covered;	/* the log's bytes it reaches */
+	uint64_t last;		/* the last sequence it holds */
+	uint64_t nids, usedids;	/* ids slots, and those in use */
+	uint64_t nsubj, usedsubj;
+	uint64_t nblocks;	/* room for blocks */
+};
+
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do {							\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+uint64_t
+siphash24(const uint64_t k[2], const void *msg, size_t len)
+{
+	const unsigned char *p = msg;
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	uint64_t m;
+	size_t i, left = len;
+	int j;
+
+	for (; left >= 8; left -= 8, p += 8) {
+		for (m = 0, j = 7; j >= 0; j--)
+			m = m << 8 | p[j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	m = (uint64_t)len << 56;
+	for (i = 0; i < left; i++)
+		m |= (uint64_t)p[i] << (8 * i);
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The id of this boot, read once: "" when the system does not say. */
+static void
+bootid(char out[40])
+{
+	static char boot[40];
+	static int known;
+	int fd;
+	ssize_t got;
+
+	if (!known) {
+		known = 1;
+		fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+		    O_CLOEXEC);
+		if (fd >= 0) {
+			got = read(fd, boot, 39);
+			close(fd);
+			if (got <= 0)
+				memset(boot, 0, sizeof(boot));
+			else if (boot[got - 1] == '\n')
+				boot[got - 1] = '\0';
+		}
+	}
+	memcpy(out, boot, 40);
+}
+
+static size_t
+maplen(uint64_t nids, uint64_t nsubj, uint64_t nblocks)
+{
+	return HDRLEN + 8 * (IDW * nids + SUW * nsubj + BLW * nblocks);
+}
+
+static uint64_t *
+ids(const struct idx *x)
+{
+	return (uint64_t *)(x->map + HDRLEN);
+}
+
+static uint64_t *
+subjs(const struct idx *x)
+{
+	return ids(x) + IDW * x->h->nids;
+}
+
+static uint64_t *
+blocks(const struct idx *x)
+{
+	return subjs(x) + SUW * x->h->nsubj;
+}
+
+/* Puts the decoded string m into b; returns its offset there. */
+static size_t
+putstr(struct buf *b, const struct scan_member *m, size_t *len)
+{
+	size_t at = b->len;
+
+	if (b->cap < b->len + m->vallen) {
+		b->cap = (b->len + m->vallen) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	*len = scan_unescape(m->val + 1, m->vallen - 2, b->p + at);
+	b->len += *len;
+	return at;
+}
+
+void
+idx_evfrom(const struct ce_event *ev, struct buf *strs, struct idx_ev *e)
+{
+	char t[64];
+	size_t len;
+
+	memset(e, 0, sizeof(*e));
+	e->key = putstr(strs, ev->a[CE_SOURCE], &len);
+	buf_putc(strs, '\0');
+	putstr(strs, ev->a[CE_ID], &len);
+	e->keylen = strs->len - e->key;
+	if (ev->a[CE_SUBJECT] != NULL) {
+		e->hassubj = 1;
+		e->subj = putstr(strs, ev->a[CE_SUBJECT], &e->subjlen);
+	}
+	e->time = IDX_NOTIME;
+	if (ev->a[CE_TIME] != NULL) {
+		ce_string(ev->a[CE_TIME], t, sizeof(t));
+		if (rfc3339_parse(t, strlen(t), &e->time) == -1)
+			e->time = IDX_NOTIME;
+	}
+}
+
+static void
+hash2(const uint64_t *key, const char *p, size_t len, uint64_t h[2])
+{
+	h[0] = siphash24(key, p, len);
+	h[1] = siphash24(key + 2, p, len);
+	if (h[0] == 0 && h[1] == 0)
+		h[0] = 1;	/* all zero marks an empty slot */
+}
+
+void
+idx_hash(const struct idx *x, const struct buf *strs, struct idx_ev *e)
+{
+	hash2(x->h->key, strs->p + e->key, e->keylen, e->hid);
+	if (e->hassubj)
+		hash2(x->h->key, strs->p + e->subj, e->subjlen, e->hsubj);
+}
+
+/* The slot of h in a table of n slots of w words: its own, or the empty
+ * one where it would go. */
+static uint64_t *
+probe(uint64_t *t, uint64_t n, int w, const uint64_t h[2])
+{
+	uint64_t i = h[0] & (n - 1);
+	uint64_t *s;
+
+	for (;; i = (i + 1) & (n - 1)) {
+		s = t + (size_t)w * i;
+		if ((s[0] == h[0] && s[1] == h[1]) || (s[0] == 0 && s[1] == 0))
+			return s;
+	}
+}
+
+static void
+unmap(struct idx *x)
+{
+	if (x->map != NULL)
+		munmap(x->map, x->maplen);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->map = NULL;
+	x->h = NULL;
+	x->fd = -1;
+	x->ok = 0;
+}
+
+/*
+ * Makes a new index with room for nids, nsubj and nblocks, taking over
+ * the keys and entries of the one mapped now, if any, and puts it in place
+ * of the old.  Falls back to memory when the file cannot be made.
+ */
+static void
+remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
+    uint64_t dev, uint64_t ino)
+{
+	struct idx old = *x, nx = *x;
+	struct idx_hdr *h;
+	char *tmp = NULL;
+	uint64_t i, *s, *d;
+	size_t len = maplen(nids, nsubj, nblocks);
+
+	nx.fd = -1;
+	nx.map = MAP_FAILED;
+	if (x->path != NULL && x->fd != -2) {
+		tmp = xmalloc(strlen(x->path) + 5);
+		sprintf(tmp, "%s.tmp", x->path);
+		(void)unlink(tmp);
+		nx.fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (nx.fd >= 0 && ftruncate(nx.fd, (off_t)len) == 0)
+			nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, nx.fd, 0);
+		if (nx.map == MAP_FAILED) {
+			warnwe(x->path, "cannot make the index; it is kept in "
+			    "memory for this run");
+			if (nx.fd >= 0) {
+				close(nx.fd);
+				(void)unlink(tmp);
+			}
+			nx.fd = -1;
+		}
+	}
+	if (nx.map == MAP_FAILED) {
+		nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+		if (nx.map == MAP_FAILED)
+			errwe(EXIT_FAIL, x->path, "mmap");
+		nx.fd = -2;	/* in memory from now on */
+	}
+	nx.maplen = len;
+	nx.h = h = (struct idx_hdr *)nx.map;
+	memcpy(h->magic, IDX_MAGIC, 8);
+	h->block = IDX_BLOCK;
+	bootid(h->boot);
+	h->dev = dev;
+	h->ino = ino;
+	h->nids = nids;
+	h->nsubj = nsubj;
+	h->nblocks = nblocks;
+	if (old.ok) {
+		memcpy(h->key, old.h->key, sizeof(h->key));
+		h->covered = old.h->covered;
+		h->last = old.h->last;
+		for (i = 0; i < old.h->nids; i++) {
+			s = ids(&old) + IDW * i;
+			if (s[0] == 0 && s[1] == 0)
+				continue;
+			d = probe(ids(&nx), nids, IDW, s);
+			memcpy(d, s, IDW * 8);
+			h->usedids++;
+		}
+		for (i = 0; i < old.h->nsubj; i++) {
+			s = subjs(&old) + SUW * i;
+			if (s[0] == 0 && s[1] == 0)
+				continue;
+			d = probe(subjs(&nx), nsubj, SUW, s);
+			memcpy(d, s, SUW * 8);
+			h->usedsubj++;
+		}
+		memcpy(blocks(&nx), blocks(&old), BLW * 8 * old.h->nblocks);
+	} else if (getrandom(h->key, sizeof(h->key), 0) !=
+	    (ssize_t)sizeof(h->key)) {
+		/* Without entropy the keys are still distinct per index. */
+		h->key[0] = (uint64_t)now_usec();
+		h->key[1] = (uint64_t)getpid();
+		h->key[2] = ino;
+		h->key[3] = ~(uint64_t)now_usec();
+	}
+	h->version = IDX_VERSION;
+	if (nx.fd >= 0 && rename(tmp, x->path) == -1) {
+		warnwe(x->path, "rename");
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	if (old.map != NULL)
+		munmap(old.map, old.maplen);
+	if (old.fd >= 0)
+		close(old.fd);
+	x->fd = nx.fd;
+	x->map = nx.map;
+	x->maplen = nx.maplen;
+	x->h = h;
+	x->ok = 1;
+}
+
+/* Makes room for one more event of sequence seq. */
+static void
+room(struct idx *x, uint64_t seq)
+{
+	struct idx_hdr *h = x->h;
+	uint64_t ni = h->nids, ns = h->nsubj, nb = h->nblocks;
+
+	while ((h->usedids + 1) * 2 > ni)
+		ni *= 2;
+	while ((h->usedsubj + 1) * 2 > ns)
+		ns *= 2;
+	while ((seq - 1) / IDX_BLOCK + 1 > nb)
+		nb *= 2;
+	if (ni != h->nids || ns != h->nsubj || nb != h->nblocks)
+		remake(x, ni, ns, nb, h->dev, h->ino);
+}
+
+/* Adds event e (hashed), sequence seq, whose line starts at off. */
+static void
+add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
+{
+	uint64_t *s, *b, k = (seq - 1) / IDX_BLOCK;
+
+	room(x, seq);
+	s = probe(ids(x), x->h->nids, IDW, e->hid);
+	if (s[0] == 0 && s[1] == 0) {
+		s[0] = e->hid[0];
+		s[1] = e->hid[1];
+		s[2] = seq;
+		x->h->usedids++;
+	}
+	if (e->hassubj) {
+		s = probe(subjs(x), x->h->nsubj, SUW, e->hsubj);
+		if (s[0] == 0 && s[1] == 0) {
+			s[0] = e->hsubj[0];
+			s[1] = e->hsubj[1];
+			x->h->usedsubj++;
+		}
+		/* Counted once, however often a crash makes us add it. */
+		if (s[3] < seq) {
+			s[2]++;
+			s[3] = seq;
+		}
+	}
+	b = blocks(x) + BLW * k;
+	if ((seq - 1) % IDX_BLOCK == 0) {
+		b[0] = (uint64_t)off;
+		b[1] = (uint64_t)INT64_MAX;
+		b[2] = (uint64_t)INT64_MIN;
+	}
+	if (e->time != IDX_NOTIME) {
+		if (e->time < (int64_t)b[1])
+			b[1] = (uint64_t)e->time;
+		if (e->time > (int64_t)b[2])
+			b[2] = (uint64_t)e->time;
+	}
+}
+
+/* The sequence of the line that ends just before off, or 0. */
+static uint64_t
+seqbefore(int fd, off_t off, struct scanner *sc)
+{
+	struct ce_event ev;
+	struct buf b = { 0 };
+	char c, err[64], chunk[4096], *p;
+	off_t start = off - 1;
+	size_t want;
+	uint64_t seq = 0;
+
+	if (off <= 0 || pread(fd, &c, 1, off - 1) != 1 || c != '\n')
+		return 0;
+	/* Back to the newline before, or the start of the file. */
+	while (start > 0) {
+		if (off - start > LOG_MAXLINE)
+			return 0;
+		want = start > (off_t)sizeof(chunk) ? sizeof(chunk) :
+		    (size_t)start;
+		if (pread(fd, chunk, want, start - (off_t)want) !=
+		    (ssize_t)want)
+			return 0;
+		if ((p = memrchr(chunk, '\n', want)) != NULL) {
+			start = start - (off_t)want + (p - chunk) + 1;
+			break;
+		}
+		start -= (off_t)want;
+	}
+	b.cap = (size_t)(off - start);
+	b.p = xmalloc(b.cap);
+	if (pread(fd, b.p, b.cap, start) == (ssize_t)b.cap &&
+	    ce_validate(sc, b.p, b.cap - 1, &ev, err, sizeof(err)) == 0)
+		seq = store_seqof(&ev);
+	free(b.p);
+	return seq;
+}
+
+/* Indexes the lines of the log from the index's end to end. */
+static int
+catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
+{
+	struct scanner sc;
+	struct ce_event ev;
+	struct idx_ev e;
+	struct buf strs = { 0 };
+	char *buf, *p, *nl, why[256];
+	size_t cap = 1 << 20, len;
+	off_t off = (off_t)x->h->covered;
+	ssize_t got;
+	uint64_t seq;
+	int r = 0;
+
+	scan_init(&sc);
+	buf = xmalloc(cap);
+	while (off < end) {
+		len = end - off > (off_t)cap ? cap : (size_t)(end - off);
+		if ((got = pread(logfd, buf, len, off)) <= 0) {
+			r = seterr(err, n, "indexing: read: %s",
+			    got == 0 ? "the log shrank" : strerror(errno));
+			break;
+		}
+		if ((p = memrchr(buf, '\n', (size_t)got)) == NULL) {
+			if (cap > LOG_MAXLINE) {
+				r = seterr(err, n, "indexing: offset %lld: a "
+				    "line over %d bytes", (long long)off,
+				    LOG_MAXLINE);
+				break;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+			continue;
+		}
+		len = (size_t)(p + 1 - buf);
+		for (p = buf; p < buf + len; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(buf + len - p));
+			if (ce_validate(&sc, p, (size_t)(nl - p), &ev, why,
+			    sizeof(why)) == -1 || (seq = store_seqof(&ev)) ==
+			    0) {
+				warnw(x->path, "the line at offset %lld is not "
+				    "a stamped event; not indexed (see evlog "
+				    "verify)", (long long)(off + (p - buf)));
+				continue;
+			}
+			strs.len = 0;
+			idx_evfrom(&ev, &strs, &e);
+			idx_hash(x, &strs, &e);
+			add(x, &e, seq, off + (p - buf));
+			x->h->last = seq;
+		}
+		off += (off_t)len;
+		x->h->covered = (uint64_t)off;
+	}
+	free(buf);
+	buf_free(&strs);
+	scan_free(&sc);
+	return r;
+}
+
+/* Tells whether the mapped header is one of ours, for this log. */
+static int
+sane(const struct idx *x, size_t size, const struct stat *lsb, off_t end,
+    uint64_t last, int logfd, struct scanner *sc)
+{
+	const struct idx_hdr *h = x->h;
+	char boot[40];
+
+	bootid(boot);
+	if (size < HDRLEN || memcmp(h->magic, IDX_MAGIC, 8) != 0 ||
+	    h->version != IDX_VERSION || h->block != IDX_BLOCK ||
+	    boot[0] == '\0' || strncmp(h->boot, boot, 40) != 0 ||
+	    h->dev != (uint64_t)lsb->st_dev || h->ino != (uint64_t)lsb->st_ino)
+		return 0;
+	if (h->nids == 0 || (h->nids & (h->nids - 1)) || h->nsubj == 0 ||
+	    (h->nsubj & (h->nsubj - 1)) || h->nblocks == 0 ||
+	    h->nids > (1ULL << 40) || h->nsubj > (1ULL << 40) ||
+	    h->nblocks > (1ULL << 40) ||
+	    maplen(h->nids, h->nsubj, h->nblocks) != size)
+		return 0;
+	if (h->covered > (uint64_t)end || h->last > last)
+		return 0;
+	if (h->covered == (uint64_t)end)
+		return h->last == last;
+	/* Behind the log: it must end where a line of its last ends. */
+	if (sc == NULL)
+		return 1;
+	return h->covered == 0 ? h->last == 0 :
+	    seqbefore(logfd, (off_t)h->covered, sc) == h->last;
+}
+
+/* Maps the index file as it is now; 0, or -1 when there is none. */
+static int
+mapfile(struct idx *x, int write)
+{
+	struct stat sb;
+	void *m;
+
+	x->fd = open(x->path, (write ? O_RDWR | O_CREAT : O_RDONLY) |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (x->fd == -1)
+		return -1;
+	if (fstat(x->fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size < HDRLEN) {
+		x->maplen = 0;
+		return 0;
+	}
+	m = mmap(NULL, (size_t)sb.st_size, write ? PROT_READ | PROT_WRITE :
+	    PROT_READ, MAP_SHARED, x->fd, 0);
+	if (m == MAP_FAILED) {
+		x->maplen = 0;
+		return 0;
+	}
+	x->map = m;
+	x->maplen = (size_t)sb.st_size;
+	x->h = (struct idx_hdr *)m;
+	return 0;
+}
+
+static void
+setpath(struct idx *x, const char *logpath)
+{
+	if (x->path == NULL) {
+		x->path = xmalloc(strlen(logpath) + 5);
+		sprintf(x->path, "%s.idx", logpath);
+		x->fd = -1;
+	}
+}
+
+int
+idx_attach(struct idx *x, const char *logpath, int logfd, off_t end,
+    uint64_t last, char *err, size_t n)
+{
+	struct stat lsb, isb, msb;
+	struct scanner sc;
+	int good;
+
+	setpath(x, logpath);
+	x->write = 1;
+	/* Another appender may have put a grown index in place. */
+	if (x->fd >= 0 && (stat(x->path, &isb) == -1 ||
+	    fstat(x->fd, &msb) == -1 || isb.st_ino != msb.st_ino ||
+	    isb.st_dev != msb.st_dev))
+		unmap(x);
+	if (fstat(logfd, &lsb) == -1)
+		return seterr(err, n, "fstat: %s", strerror(errno));
+	if (x->map == NULL && x->fd != -2 && mapfile(x, 1) == -1 &&
+	    errno != ENOENT) {
+		warnwe(x->path, "open; the index is kept in memory for this "
+		    "run");
+		x->fd = -2;
+	}
+	scan_init(&sc);
+	good = x->map != NULL && sane(x, x->maplen, &lsb, end, last, logfd,
+	    &sc);
+	scan_free(&sc);
+	if (!good) {
+		/* Missing, stale or damaged: built again from the log. */
+		if (x->fd != -2)
+			unmap(x);
+		else if (x->map != NULL) {
+			munmap(x->map, x->maplen);
+			x->map = NULL;
+		}
+		x->ok = 0;
+		remake(x, 1024, 256, 64, (uint64_t)lsb.st_dev,
+		    (uint64_t)lsb.st_ino);
+	}
+	x->ok = 1;
+	if (x->h->covered < (uint64_t)end)
+		return catchup(x, logfd, end, err, n);
+	return 0;
+}
+
+void
+idx_peek(struct idx *x, const char *logpath, int logfd, off_t end,
+    uint64_t last)
+{
+	struct stat lsb;
+
+	setpath(x, logpath);
+	unmap(x);
+	if (fstat(logfd, &lsb) == -1 || mapfile(x, 0) == -1)
+		return;
+	if (x->map == NULL || !sane(x, x->maplen, &lsb, end, last, logfd,
+	    NULL)) {
+		unmap(x);
+		return;
+	}
+	x->ok = 1;
+	/* What it covers now; an appender may move the header on. */
+	x->rlast = x->h->last;
+	x->rcovered = x->h->covered;
+}
+
+void
+idx_close(struct idx *x)
+{
+	unmap(x);
+	free(x->path);
+	free(x->stage);
+	free(x->sstage);
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+}
+
+void
+idx_drop(struct idx *x)
+{
+	if (x->ok && x->fd >= 0)
+		x->h->version = 0;
+	x->ok = 0;
+}
+
+/* The staging tables: the same open addressing, in memory. */
+static uint64_t *
+stageslot(uint64_t (**t)[3], size_t *cap, size_t *used, const uint64_t h[2])
+{
+	uint64_t (*o)[3] = *t;
+	size_t i, ocap = *cap;
+
+	if ((*used + 1) * 2 > *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*t = xmalloc(*cap * sizeof(**t));
+		memset(*t, 0, *cap * sizeof(**t));
+		for (i = 0; i < ocap; i++)
+			if (o[i][0] != 0 || o[i][1] != 0)
+				memcpy(probe(**t, *cap, 3, o[i]), o[i],
+				    sizeof(o[i]));
+		free(o);
+	}
+	return probe(**t, *cap, 3, h);
+}
+
+/* Asks for the slots of e early: the tables are larger than the caches. */
+void
+idx_prefetch(const struct idx *x, const struct idx_ev *e)
+{
+	__builtin_prefetch(ids(x) + IDW * (e->hid[0] & (x->h->nids - 1)));
+	if (e->hassubj)
+		__builtin_prefetch(subjs(x) + SUW * (e->hsubj[0] &
+		    (x->h->nsubj - 1)));
+}
+
+void
+idx_begin(struct idx *x)
+{
+	if (x->nstage > 0)
+		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
+	if (x->nsstage > 0)
+		memset(x->sstage, 0, x->sstagecap * sizeof(*x->sstage));
+	x->nstage = x->nsstage = 0;
+}
+
+uint64_t
+idx_dup(struct idx *x, const struct idx_ev *e)
+{
+	uint64_t *s;
+
+	s = probe(ids(x), x->h->nids, IDW, e->hid);
+	if (s[0] != 0 || s[1] != 0)
+		return s[2];
+	if (x->stagecap == 0)
+		return 0;
+	s = probe(*x->stage, x->stagecap, 3, e->hid);
+	return s[2];
+}
+
+uint64_t
+idx_count(struct idx *x, const struct idx_ev *e)
+{
+	uint64_t *s, c = 0;
+
+	if (!e->hassubj)
+		return 0;
+	s = probe(subjs(x), x->h->nsubj, SUW, e->hsubj);
+	c = s[2];
+	if (x->sstagecap > 0)
+		c += probe(*x->sstage, x->sstagecap, 3, e->hsubj)[2];
+	return c;
+}
+
+void
+idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq)
+{
+	uint64_t *s;
+
+	s = stageslot(&x->stage, &x->stagecap, &x->nstage, e->hid);
+	if (s[0] == 0 && s[1] == 0) {
+		s[0] = e->hid[0];
+		s[1] = e->hid[1];
+		s[2] = seq;
+		x->nstage++;
+	}
+	if (!e->hassubj)
+		return;
+	s = stageslot(&x->sstage, &x->sstagecap, &x->nsstage, e->hsubj);
+	if (s[0] == 0 && s[1] == 0) {
+		s[0] = e->hsubj[0];
+		s[1] = e->hsubj[1];
+		x->nsstage++;
+	}
+	s[2]++;
+}
+
+void
+idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
+    const off_t *offs, off_t end, uint64_t last)
+{
+	size_t i;
+
+	if (!x->ok)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i + 8 < n)
+			idx_prefetch(x, &ev[i + 8]);
+		add(x, &ev[i], first + i, offs[i]);
+	}
+	x->h->covered = (uint64_t)end;
+	x->h->last = last;
+}
+
+uint64_t
+idx_last(const struct idx *x)
+{
+	return x->ok ? x->rlast : 0;
+}
+
+off_t
+idx_block(const struct idx *x, uint64_t k, int64_t *tmin, int64_t *tmax)
+{
+	const uint64_t *b = blocks(x) + BLW * k;
+
+	*tmin = (int64_t)b[1];
+	*tmax = (int64_t)b[2];
+	return (off_t)b[0];
+}
+
+off_t
+idx_next(const struct idx *x, uint64_t k)
+{
+	if ((k + 1) * IDX_BLOCK >= x->rlast)
+		return (off_t)x->rcovered;
+	return (off_t)blocks(x)[BLW * (k + 1)];
+}
