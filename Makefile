@@ -30,7 +30,7 @@ LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o
          pub.o scan.o store.o \
          timefmt.o util.o
 HDR = $(wildcard src/*.h)
-UNIT = scan_test event_test filter_test time_test id_test
+UNIT = scan_test event_test filter_test time_test id_test index_test
 
 LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%)

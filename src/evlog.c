@@ -66,7 +66,8 @@ usage(FILE *f, int status)
 "  append   stamp stdin's events with sequence numbers, append them\n"
 "           durably, and write each to stdout once it is on disk\n"
 "  cat      replay the log; -f follows new appends\n"
-"  repair   cut a torn last line, the only damage a crash leaves\n"
+"  repair   cut a torn last line, the only damage a crash leaves;\n"
+"           rebuild the index\n"
 "  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
 "  stats    events, bytes, first and last sequence and time, types\n"
 "  verify   check every line; exit 4 on damage\n"
@@ -588,6 +589,10 @@ repair(const char *path)
 		store_close(&st);
 		return EXIT_EXPECT;
 	}
+	/* The index too, from scratch: whatever was done to the log. */
+	if (idx_rebuild(&st.x, path, st.fd, st.end, st.last, err,
+	    sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "%s", err);
 	store_unlock(&st);
 	store_close(&st);
 	return EXIT_OK;

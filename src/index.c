@@ -630,6 +630,20 @@ idx_drop(struct idx *x)
 	x->ok = 0;
 }
 
+int
+idx_rebuild(struct idx *x, const char *logpath, int logfd, off_t end,
+    uint64_t last, char *err, size_t n)
+{
+	setpath(x, logpath);
+	if (x->fd != -2) {
+		unmap(x);
+		if (unlink(x->path) == -1 && errno != ENOENT)
+			return seterr(err, n, "%s: unlink: %s", x->path,
+			    strerror(errno));
+	}
+	return idx_attach(x, logpath, logfd, end, last, err, n);
+}
+
 /* The staging tables: the same open addressing, in memory. */
 static uint64_t *
 stageslot(uint64_t (**t)[3], size_t *cap, size_t *used, const uint64_t h[2])

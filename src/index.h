@@ -112,6 +112,10 @@ void idx_add(struct idx *x, const struct idx_ev *ev, size_t n,
 /* Marks the index stale, so that the next appender rebuilds it. */
 void idx_drop(struct idx *x);
 
+/* Under the exclusive lock: builds the index again from the log. */
+int idx_rebuild(struct idx *x, const char *logpath, int logfd, off_t end,
+    uint64_t last, char *err, size_t n);
+
 /*
  * For readers of a valid index: the last sequence it covers, and for
  * block k (events IDX_BLOCK * k + 1 on) the offset of its first line and
