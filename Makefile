@@ -36,7 +36,7 @@ LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%)
 UNITBINS = $(UNIT:%=$(BUILD)/unit/%)
 
-ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN)
+ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) -pthread
 
 all: $(BINS)
 
@@ -50,7 +50,7 @@ $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)

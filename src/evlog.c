@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,130 +128,222 @@ samesubject(const struct batch *bt)
 	    a->subjlen) == 0;
 }
 
+/* What an append needs, shared by its reading and its writing side. */
+struct appender {
+	struct opts *o;
+	const char *path;
+	struct store st;	/* the log: the writing side's */
+	struct out out;		/* the acknowledgements: the writing side's */
+	struct reader r;	/* stdin: the reading side's */
+	struct scanner sc;	/* for checking lines: the reading side's */
+	struct ce_event ev;
+	int bad;		/* --expect: a line that cannot be in it */
+	/* The hand-over from the reading side to the writing side. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *full;	/* read, checked, waiting to be written */
+	int done;		/* nothing more will come */
+	int closed;		/* stdout's reader went away */
+};
+
+/*
+ * Reads and checks events into bt: for a group commit, what has arrived
+ * (up to BATCH_EVENTS or BATCH_BYTES), at least one event.  With --expect,
+ * all of stdin.  Returns 1 at the end of stdin.
+ */
+static int
+readbatch(struct appender *a, struct batch *bt)
+{
+	struct opts *o = a->o;
+	struct line l;
+	char err[512];
+	enum rd_status rs;
+
+	batch_clear(bt);
+	a->r.nb = 0;
+	while (o->expect >= 0 || (bt->n < BATCH_EVENTS &&
+	    bt->b.len < BATCH_BYTES)) {
+		rs = rd_line(&a->r, &l);
+		if (rs == RD_AGAIN)
+			return 0;
+		if (rs == RD_EOF)
+			return 1;
+		if (rs == RD_ERROR)
+			errwe(EXIT_FAIL, "stdin", "read");
+		if (rs == RD_TOOLONG) {
+			reject(&o->c, "stdin", &l, "longer than %zu bytes "
+			    "(--max-size)", o->c.maxsize);
+			continue;
+		}
+		if (rs == RD_NUL) {
+			reject(&o->c, "stdin", &l, "a NUL byte in the line");
+			continue;
+		}
+		if (ce_validate(&a->sc, l.p, l.len, &a->ev, err,
+		    sizeof(err)) == -1) {
+			reject(&o->c, "stdin", &l, "%s", err);
+			continue;
+		}
+		if (o->expect >= 0 && bt->n == BATCH_EVENTS)
+			errw(EXIT_FAIL, "stdin", "--expect: more than %d "
+			    "events; nothing is appended", BATCH_EVENTS);
+		batch_add(bt, &a->sc, &a->ev, l.lineno);
+		if (o->expect >= 0 && !samesubject(bt)) {
+			/* One subject: the stream the version is of. */
+			reject(&o->c, "stdin", &l, "--expect: %s",
+			    bt->ev[bt->n - 1].hassubj ? "not the subject of "
+			    "the first event" : "no subject");
+			a->bad = 1;
+		}
+		if (o->sync == SYNC_EVENT && o->expect < 0)
+			return 0;
+		/* Group commit: take what has already arrived. */
+		if (o->expect < 0)
+			a->r.nb = 1;
+	}
+	return 0;
+}
+
+/* Appends bt under the lock, durably, then acknowledges it on stdout. */
+static void
+writebatch(struct appender *a, struct batch *bt)
+{
+	struct opts *o = a->o;
+	char err[512];
+	uint64_t count;
+	size_t i;
+	long got;
+
+	if (store_lock(&a->st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, a->path, "%s", err);
+	got = store_append(&a->st, bt, o->sync, o->expect, &count);
+	if (got == -1)
+		errwe(EXIT_FAIL, a->path, "append (nothing of this batch is "
+		    "stored)");
+	if (got == -2)
+		errw(EXIT_EXPECT, a->path, "subject \"%.*s\" has %llu event%s, "
+		    "not %lld: nothing is appended", (int)(bt->ev[0].subjlen >
+		    200 ? 200 : bt->ev[0].subjlen), bt->strs.p + bt->ev[0].subj,
+		    (unsigned long long)count, count == 1 ? "" : "s",
+		    o->expect);
+	if (got == -3)
+		errw(EXIT_FAIL, a->path, "full: sequence %llu is the last a log "
+		    "can hold", (unsigned long long)SEQ_MAX);
+	store_unlock(&a->st);
+	for (i = 0; i < bt->n; i++) {
+		if (bt->dup[i] == 0 || o->c.quiet)
+			continue;
+		snprintf(err, sizeof(err), "stdin:%llu",
+		    (unsigned long long)bt->lineno[i]);
+		warnw(err, "source and id are in the log already, as sequence "
+		    "%llu: not appended again", (unsigned long long)bt->dup[i]);
+	}
+	/* Durable: now acknowledge. */
+	out_put(&a->out, bt->b.p, bt->b.len);
+	out_end(&a->out);
+	(void)out_flush(&a->out);
+}
+
+/* The writing side of a group commit: takes batches as they are handed over. */
+static void *
+writer(void *arg)
+{
+	struct appender *a = arg;
+	struct batch *bt;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->full == NULL && !a->done)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if ((bt = a->full) == NULL)
+			break;
+		pthread_mutex_unlock(&a->mu);
+		if (!a->closed)
+			writebatch(a, bt);
+		pthread_mutex_lock(&a->mu);
+		a->closed = a->out.closed;
+		a->full = NULL;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
 /*
  * Appends stdin's events.  Each group commit takes what has arrived (up to
  * BATCH_EVENTS), stamps it under the lock, writes it in one write(2),
- * fsyncs once, and only then acknowledges it on stdout.  An event whose
+ * fsyncs once, and only then acknowledges it on stdout.  With --sync batch
+ * or none, a thread writes one group while the next is read and checked,
+ * so that the fsync of one overlaps the work of the other.  An event whose
  * source and id the log holds already is reported and left out.  With
  * --expect, all of stdin is one batch, appended whole or not at all.
  */
 static int
 append(struct opts *o, const char *path)
 {
-	struct store st;
-	struct reader r;
-	struct out out;
-	struct line l;
-	struct batch bt = { 0 };
-	uint64_t *lineno = NULL, count;
-	size_t cap = 0, i;
-	char err[512];
-	enum rd_status rs;
-	long got;
-	int eof = 0, bad = 0;
+	struct appender a;
+	struct batch bts[2];
+	struct batch *bt = &bts[0];
+	pthread_t tid;
+	int eof = 0, threaded, closed = 0;
 
-	openlog(&st, path, 1);
+	memset(&a, 0, sizeof(a));
+	memset(bts, 0, sizeof(bts));
+	a.o = o;
+	a.path = path;
+	openlog(&a.st, path, 1);
 	/* Past a file size limit, write(2) should fail with EFBIG and be
 	 * reported, not kill us halfway. */
 	signal(SIGXFSZ, SIG_IGN);
-	out_open(&out, NULL);
-	common_reader(&o->c, &r, STDIN_FILENO, "stdin");
-	r.idle = out_idle;
-	r.idlearg = &out;
-	while (!eof && !out.closed) {
-		batch_clear(&bt);
-		r.nb = 0;
-		while (o->expect >= 0 || (bt.n < BATCH_EVENTS &&
-		    bt.b.len < BATCH_BYTES)) {
-			rs = rd_line(&r, &l);
-			if (rs == RD_AGAIN)
-				break;
-			if (rs == RD_EOF) {
-				eof = 1;
-				break;
-			}
-			if (rs == RD_ERROR)
-				errwe(EXIT_FAIL, "stdin", "read");
-			if (rs == RD_TOOLONG) {
-				reject(&o->c, "stdin", &l, "longer than %zu "
-				    "bytes (--max-size)", o->c.maxsize);
-				continue;
-			}
-			if (rs == RD_NUL) {
-				reject(&o->c, "stdin", &l, "a NUL byte in the "
-				    "line");
-				continue;
-			}
-			if (ce_validate(&st.sc, l.p, l.len, &st.ev, err,
-			    sizeof(err)) == -1) {
-				reject(&o->c, "stdin", &l, "%s", err);
-				continue;
-			}
-			if (o->expect >= 0 && bt.n == BATCH_EVENTS)
-				errw(EXIT_FAIL, "stdin", "--expect: more than "
-				    "%d events; nothing is appended",
-				    BATCH_EVENTS);
-			batch_add(&bt, &st.sc, &st.ev);
-			if (bt.n > cap) {
-				cap = bt.n * 2;
-				lineno = xrealloc(lineno, cap *
-				    sizeof(*lineno));
-			}
-			lineno[bt.n - 1] = l.lineno;
-			if (o->expect >= 0 && !samesubject(&bt)) {
-				/* One subject: the stream the version is of. */
-				reject(&o->c, "stdin", &l, "--expect: %s",
-				    bt.ev[bt.n - 1].hassubj ? "not the subject "
-				    "of the first event" : "no subject");
-				bad = 1;
-			}
-			if (o->sync == SYNC_EVENT && o->expect < 0)
-				break;
-			/* Group commit: take what has already arrived. */
-			if (o->expect < 0)
-				r.nb = 1;
-		}
-		if (o->expect >= 0 && (bad || o->c.status != EXIT_OK))
+	out_open(&a.out, NULL);
+	scan_init(&a.sc);
+	common_reader(&o->c, &a.r, STDIN_FILENO, "stdin");
+	threaded = o->expect < 0 && o->sync != SYNC_EVENT;
+	if (!threaded) {
+		a.r.idle = out_idle;
+		a.r.idlearg = &a.out;
+	}
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_cond_init(&a.cv, NULL);
+	if (threaded && (errno = pthread_create(&tid, NULL, writer, &a)) != 0)
+		errwe(EXIT_FAIL, "pthread_create", "append");
+	while (!eof && !closed) {
+		eof = readbatch(&a, bt);
+		if (o->expect >= 0 && (a.bad || o->c.status != EXIT_OK))
 			errw(EXIT_INVALID, "stdin", "--expect: an invalid line; "
 			    "nothing is appended");
-		if (bt.n == 0)
+		if (bt->n == 0)
 			continue;
-		if (store_lock(&st, 1, err, sizeof(err)) == -1)
-			errw(EXIT_FAIL, path, "%s", err);
-		got = store_append(&st, &bt, o->sync, o->expect, &count);
-		if (got == -1)
-			errwe(EXIT_FAIL, path, "append (nothing of this batch "
-			    "is stored)");
-		if (got == -2)
-			errw(EXIT_EXPECT, path, "subject \"%.*s\" has %llu "
-			    "event%s, not %lld: nothing is appended",
-			    (int)(bt.ev[0].subjlen > 200 ? 200 :
-			    bt.ev[0].subjlen), bt.strs.p + bt.ev[0].subj,
-			    (unsigned long long)count, count == 1 ? "" : "s",
-			    o->expect);
-		if (got == -3)
-			errw(EXIT_FAIL, path, "full: sequence %llu is the last "
-			    "a log can hold", (unsigned long long)SEQ_MAX);
-		store_unlock(&st);
-		for (i = 0; i < bt.n; i++) {
-			if (bt.dup[i] == 0 || o->c.quiet)
-				continue;
-			snprintf(err, sizeof(err), "stdin:%llu",
-			    (unsigned long long)lineno[i]);
-			warnw(err, "source and id are in the log already, as "
-			    "sequence %llu: not appended again",
-			    (unsigned long long)bt.dup[i]);
+		if (!threaded) {
+			writebatch(&a, bt);
+			closed = a.out.closed;
+			continue;
 		}
-		/* Durable: now acknowledge. */
-		out_put(&out, bt.b.p, bt.b.len);
-		out_end(&out);
-		(void)out_flush(&out);
+		/* Hand it over once the one before is written. */
+		pthread_mutex_lock(&a.mu);
+		while (a.full != NULL)
+			pthread_cond_wait(&a.cv, &a.mu);
+		closed = a.closed;
+		a.full = bt;
+		pthread_cond_broadcast(&a.cv);
+		pthread_mutex_unlock(&a.mu);
+		bt = bt == &bts[0] ? &bts[1] : &bts[0];
 	}
-	(void)out_close(&out);
-	rd_free(&r);
-	batch_free(&bt);
-	free(lineno);
-	store_close(&st);
+	if (threaded) {
+		pthread_mutex_lock(&a.mu);
+		a.done = 1;
+		pthread_cond_broadcast(&a.cv);
+		pthread_mutex_unlock(&a.mu);
+		pthread_join(tid, NULL);
+	}
+	pthread_mutex_destroy(&a.mu);
+	pthread_cond_destroy(&a.cv);
+	(void)out_close(&a.out);
+	rd_free(&a.r);
+	scan_free(&a.sc);
+	batch_free(&bts[0]);
+	batch_free(&bts[1]);
+	store_close(&a.st);
 	return o->c.status;
 }
 
@@ -710,7 +803,7 @@ revert(struct opts *o, const char *path, const char *id)
 	/* Through the same door as every append. */
 	if (ce_validate(&st.sc, b.p, b.len, &st.ev, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "the compensating event: %s", err);
-	batch_add(&bt, &st.sc, &st.ev);
+	batch_add(&bt, &st.sc, &st.ev, 1);
 	if (store_lock(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "%s", err);
 	switch (store_append(&st, &bt, o->sync, -1, NULL)) {

@@ -246,7 +246,7 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		    O_CLOEXEC, 0600);
 		if (nx.fd >= 0 && ftruncate(nx.fd, (off_t)len) == 0)
 			nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			    MAP_SHARED, nx.fd, 0);
+			    MAP_SHARED | MAP_POPULATE, nx.fd, 0);
 		if (nx.map == MAP_FAILED) {
 			warnwe(x->path, "cannot make the index; it is kept in "
 			    "memory for this run");
@@ -617,7 +617,6 @@ idx_close(struct idx *x)
 	unmap(x);
 	free(x->path);
 	free(x->stage);
-	free(x->sstage);
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
 }
@@ -679,9 +678,7 @@ idx_begin(struct idx *x)
 {
 	if (x->nstage > 0)
 		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
-	if (x->nsstage > 0)
-		memset(x->sstage, 0, x->sstagecap * sizeof(*x->sstage));
-	x->nstage = x->nsstage = 0;
+	x->nstage = 0;
 }
 
 uint64_t
@@ -701,15 +698,9 @@ idx_dup(struct idx *x, const struct idx_ev *e)
 uint64_t
 idx_count(struct idx *x, const struct idx_ev *e)
 {
-	uint64_t *s, c = 0;
-
 	if (!e->hassubj)
 		return 0;
-	s = probe(subjs(x), x->h->nsubj, SUW, e->hsubj);
-	c = s[2];
-	if (x->sstagecap > 0)
-		c += probe(*x->sstage, x->sstagecap, 3, e->hsubj)[2];
-	return c;
+	return probe(subjs(x), x->h->nsubj, SUW, e->hsubj)[2];
 }
 
 void
@@ -724,15 +715,6 @@ idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq)
 		s[2] = seq;
 		x->nstage++;
 	}
-	if (!e->hassubj)
-		return;
-	s = stageslot(&x->sstage, &x->sstagecap, &x->nsstage, e->hsubj);
-	if (s[0] == 0 && s[1] == 0) {
-		s[0] = e->hsubj[0];
-		s[1] = e->hsubj[1];
-		x->nsstage++;
-	}
-	s[2]++;
 }
 
 void

@@ -61,8 +61,6 @@ struct idx {
 	/* What this run staged for the batch in hand. */
 	uint64_t (*stage)[3];	/* {hash, hash, sequence or count} */
 	size_t nstage, stagecap;
-	uint64_t (*sstage)[3];	/* the same for subjects */
-	size_t nsstage, sstagecap;
 };
 
 /* Decodes what the index needs of the checked event ev into strs and e. */
@@ -93,8 +91,8 @@ void idx_hash(const struct idx *x, const struct buf *strs, struct idx_ev *e);
 /*
  * The batch in hand: idx_begin forgets what was staged.  idx_dup gives the
  * sequence of an event with e's source and id (in the log or staged), or
- * 0; idx_count the events of e's subject (in the log and staged);
- * idx_stage takes e, to be sequence seq.
+ * 0; idx_count the events of e's subject in the log; idx_stage takes e, to
+ * be sequence seq.
  */
 void idx_begin(struct idx *x);
 void idx_prefetch(const struct idx *x, const struct idx_ev *e);

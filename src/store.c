@@ -266,14 +266,18 @@ store_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 }
 
 void
-batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev)
+batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev,
+    uint64_t lineno)
 {
 	if (bt->n == bt->cap) {
 		bt->cap = bt->cap ? bt->cap * 2 : 64;
 		bt->ends = xrealloc(bt->ends, bt->cap * sizeof(*bt->ends));
 		bt->ev = xrealloc(bt->ev, bt->cap * sizeof(*bt->ev));
 		bt->dup = xrealloc(bt->dup, bt->cap * sizeof(*bt->dup));
+		bt->lineno = xrealloc(bt->lineno, bt->cap *
+		    sizeof(*bt->lineno));
 	}
+	bt->lineno[bt->n] = lineno;
 	store_stamp(&bt->b, s, 0);
 	bt->ends[bt->n] = bt->b.len;
 	idx_evfrom(ev, &bt->strs, &bt->ev[bt->n]);
@@ -297,6 +301,7 @@ batch_free(struct batch *bt)
 	free(bt->ends);
 	free(bt->ev);
 	free(bt->dup);
+	free(bt->lineno);
 	memset(bt, 0, sizeof(*bt));
 }
 

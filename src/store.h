@@ -40,12 +40,16 @@ struct batch {
 	struct idx_ev *ev;	/* and where it is in strs */
 	uint64_t *dup;		/* after store_append: 0, or the sequence
 				   of the event it repeats (not appended) */
+	uint64_t *lineno;	/* the input line of each, for messages */
 	size_t n, cap;
 };
 
-/* Adds the event s has just scanned and ce_check checked as ev. */
+/*
+ * Adds the event s has just scanned and ce_check checked as ev, read from
+ * input line lineno.
+ */
 void batch_add(struct batch *bt, const struct scanner *s,
-    const struct ce_event *ev);
+    const struct ce_event *ev, uint64_t lineno);
 void batch_clear(struct batch *bt);
 void batch_free(struct batch *bt);
 
