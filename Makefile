@@ -27,7 +27,7 @@ FUZZDEPS = clang libclang-rt-14-dev
 PROGS = evlog evpub evsub
 LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o \
          ndjson.o output.o \
-         pub.o scan.o store.o \
+         pub.o scan.o store.o topic.o \
          timefmt.o util.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test

@@ -14,20 +14,24 @@
 
 #include "common.h"
 #include "pub.h"
+#include "topic.h"
 #include "util.h"
 
-enum { OPT_ID = OPT_FIRST_OWN, OPT_RAW, OPT_TIME };
+enum { OPT_ID = OPT_FIRST_OWN, OPT_MAXWAIT, OPT_RAW, OPT_SYNC, OPT_TIME };
 
 static const struct option longopts[] = {
 	{ "data", required_argument, NULL, 'd' },
 	{ "ext", required_argument, NULL, 'e' },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
+	{ "max-wait", required_argument, NULL, OPT_MAXWAIT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "source", required_argument, NULL, 's' },
 	{ "subject", required_argument, NULL, 'S' },
+	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "topic", required_argument, NULL, 'T' },
 	{ "type", required_argument, NULL, 't' },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -37,9 +41,10 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f,
-"usage: evpub [-lq] [-d data] [-e name=value] [-o path] [-S subject]\n"
-"             [-s source] [-t type] [--id id] [--max-size size] [--raw]\n"
-"             [--rejects file] [--time time] [field ...]\n");
+"usage: evpub [-lq] [-d data] [-e name=value] [-o path | -T topic]\n"
+"             [-S subject] [-s source] [-t type] [--id id] [--max-size size]\n"
+"             [--max-wait seconds] [--raw] [--rejects file] [--sync mode]\n"
+"             [--time time] [field ...]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -52,11 +57,16 @@ usage(FILE *f, int status)
 "  -q, --quiet            no message per rejected line\n"
 "  -S, --subject SUBJECT  the subject\n"
 "  -s, --source SOURCE    the source (default $EV_SOURCE, else //HOST/evpub)\n"
+"  -T, --topic NAME       publish to a topic: its log, then its live\n"
+"                         subscribers ($EVENTFUL_HOME/topics/NAME)\n"
 "  -t, --type TYPE        the type\n"
 "      --id ID            the id (default: a new UUIDv7)\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
+"      --max-wait SECONDS -T: cut off a subscriber that takes nothing\n"
+"                         for so long (default 2)\n"
 "      --raw              with -l: each line is text data\n"
 "      --rejects FILE     keep rejected lines there\n"
+"      --sync MODE        -T: event, batch (default) or none, as evlog\n"
 "      --time TIME        the time, RFC 3339 (default: now)\n"
 "      --help, --version  this help; the version\n"
 "\n"
@@ -169,12 +179,14 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 int
 main(int argc, char *argv[])
 {
-	const char *data = NULL, *output = NULL, *env, *why;
+	const char *data = NULL, *output = NULL, *topic = NULL, *env, *why;
 	struct common c;
 	struct pub p;
 	struct out o;
+	struct topub tp;
 	char err[512];
-	int ch, lines = 0, status;
+	int ch, lines = 0, status, sync = SYNC_BATCH, tonly = 0;
+	long long maxwait = 2000000;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -182,9 +194,38 @@ main(int argc, char *argv[])
 	pub_init(&p);
 	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
 		p.source = env;
-	while ((ch = getopt_long(argc, argv, "d:e:lo:qS:s:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "d:e:lo:qS:s:T:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'T':
+			if (!topic_name_ok(optarg)) {
+				warnw("-T", "%s: a topic name is letters, "
+				    "digits, '.', '_' and '-'", optarg);
+				usage(stderr, EXIT_USAGE);
+			}
+			topic = optarg;
+			break;
+		case OPT_MAXWAIT:
+			if (parsesecs(optarg, 86400, &maxwait, &why) == -1) {
+				warnw("--max-wait", "%s: %s", optarg, why);
+				usage(stderr, EXIT_USAGE);
+			}
+			tonly = 1;
+			break;
+		case OPT_SYNC:
+			if (strcmp(optarg, "event") == 0)
+				sync = SYNC_EVENT;
+			else if (strcmp(optarg, "batch") == 0)
+				sync = SYNC_BATCH;
+			else if (strcmp(optarg, "none") == 0)
+				sync = SYNC_NONE;
+			else {
+				warnw("--sync", "%s: event, batch or none",
+				    optarg);
+				usage(stderr, EXIT_USAGE);
+			}
+			tonly = 1;
+			break;
 		case 'd':
 			data = optarg;
 			break;
@@ -226,7 +267,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	p.maxsize = c.maxsize;
-	if ((why = conflict(lines, argc, data, &p)) == NULL &&
+	if (topic != NULL && output != NULL)
+		why = "-o and -T exclude each other";
+	else if (topic == NULL && tonly)
+		why = "--max-wait and --sync are for -T";
+	else if ((why = conflict(lines, argc, data, &p)) == NULL &&
 	    pub_prepare(&p, err, sizeof(err)) == -1)
 		why = err;
 	if (why != NULL) {
@@ -234,10 +279,18 @@ main(int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	common_start(&c);
-	out_open(&o, output);
+	if (topic != NULL) {
+		topub_open(&tp, topic, sync, maxwait, c.quiet);
+		/* Group commits of what has arrived, as evlog append's. */
+		out_sink(&o, topub_sink, &tp, sync == SYNC_EVENT ? 1 :
+		    8 << 20);
+	} else
+		out_open(&o, output);
 	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,
 	    argv);
 	(void)out_close(&o);
+	if (topic != NULL)
+		topub_close(&tp);
 	pub_free(&p);
 	return status;
 }

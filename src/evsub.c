@@ -6,6 +6,12 @@
  * thin, or their data alone, or one line for people; or runs a command per
  * event with --exec.
  */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +24,28 @@
 #include "format.h"
 #include "input.h"
 #include "output.h"
+#include "timefmt.h"
+#include "topic.h"
 #include "util.h"
 
-enum { OPT_DATA = OPT_FIRST_OWN, OPT_DEADLETTER, OPT_PRETTY, OPT_RETRIES,
-    OPT_THIN };
+enum { OPT_CONSUMER = OPT_FIRST_OWN, OPT_DATA, OPT_DEADLETTER, OPT_ONCE,
+    OPT_PRETTY, OPT_RETRIES, OPT_THIN, OPT_TOPICS };
 
 static const struct option longopts[] = {
+	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
 	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "input", required_argument, NULL, 'i' },
 	{ "invert", no_argument, NULL, 'v' },
+	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "thin", no_argument, NULL, OPT_THIN },
+	{ "topic", required_argument, NULL, 'T' },
+	{ "topics", no_argument, NULL, OPT_TOPICS },
 	{ "wait", required_argument, NULL, 'w' },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -44,9 +56,11 @@ usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
+"             [-T topic [--consumer name [--once]]]\n"
 "             [--data | --pretty | --thin] [--dead-letter file]\n"
 "             [--max-size size] [--rejects file] [--retries n] [filter ...]\n"
-"             [--exec command [arg ...]]\n");
+"             [--exec command [arg ...]]\n"
+"       evsub --topics\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -59,20 +73,25 @@ usage(FILE *f, int status)
 "  -i, --input PATH       read PATH (repeatable; default stdin)\n"
 "  -o, --output PATH      append to a file, or write to a FIFO\n"
 "  -q, --quiet            no message per rejected line\n"
+"  -T, --topic NAME       listen to a topic: its events while we listen\n"
 "  -v, --invert           keep the events that do not pass\n"
 "  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
+"      --consumer NAME    -T: a durable consumer: every event of the\n"
+"                         topic's log from where NAME left off\n"
 "      --data             write only the data, one JSON value a line\n"
 "      --pretty           one line for people: time type subject data\n"
 "      --thin             drop data and data_base64: a notification\n"
 "      --dead-letter FILE keep events --exec failed to deliver\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
+"      --once             --consumer: deliver what is there, then exit\n"
 "      --rejects FILE     keep rejected lines there\n"
 "      --retries N        tries of --exec after the first (default 3)\n"
+"      --topics           list topics, live subscribers, consumers\n"
 "      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
 "      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
-"             5 -w: nothing came in time\n");
+"             5 -w: nothing came in time, 7 --consumer: running already\n");
 		stdout_done();
 	}
 	exit(status);
@@ -157,6 +176,175 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 	return c->status != EXIT_OK ? c->status : status;
 }
 
+/* The flush hook of a live subscriber: flush, and see if we were cut off. */
+static const char *topicname;
+
+static void
+liveflush(void *o)
+{
+	out_idle(o);
+	if (topic_cutoff())
+		errw(EXIT_FAIL, topicname, "cut off by a publisher: this "
+		    "subscriber took nothing for its --max-wait");
+}
+
+static void
+onsignal(int sig)
+{
+	topic_unlisten();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Listens to a topic: a FIFO under subs/, made under a hidden name, open
+ * for reading before it is put in place, removed on exit.
+ */
+static void
+listen_topic(struct common *c, struct inputs *in, const char *name)
+{
+	static struct topic t;
+	char *tmp, *path, *paths[1];
+
+	topic_init(&t, name, 1);
+	path = topic_listen(&t, &tmp);
+	paths[0] = tmp;
+	inputs_open(in, c, paths, 1, 1);
+	topic_inplace(tmp, path);
+	in->v[0].path = path;
+	in->v[0].name = t.name;
+	topicname = t.name;
+	atexit(topic_unlisten);
+	signal(SIGINT, onsignal);
+	signal(SIGTERM, onsignal);
+	signal(SIGHUP, onsignal);
+	free(tmp);
+}
+
+/*
+ * A durable consumer: reads the topic's log from the position after the
+ * committed one, delivers, and commits the position once delivery
+ * succeeded (the command exited 0 or the event was parked, the line was
+ * written), at least every 1000 events and every second, and before it
+ * waits or stops.  When delivery fails for good, the position stays
+ * before that event, and the next run starts with it.
+ */
+static int
+consume(struct common *c, struct sub *sub, const char *name,
+    const char *consumer, int once, int64_t idle, struct out *o)
+{
+	struct topic t;
+	struct store st;
+	struct logread lr;
+	struct scanner sc;
+	struct ce_event ev;
+	const char *line;
+	char err[512], where[600], evbuf[4096];
+	uint64_t seq, done, committed;
+	int64_t lastcommit, lastevent;
+	long long n = 0;
+	size_t len;
+	int status = EXIT_OK, r, dr, parked = 0, ifd = -1, stop = 0;
+
+	topic_init(&t, name, 1);
+	if (topic_consumer_lock(&t, consumer) == -1)
+		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
+		    "is going on: one at a time", name);
+	if (store_open(&st, t.log, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, t.log, "%s", err);
+	if (store_tail(&st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, t.log, "%s", err);
+	committed = done = topic_position(&t, consumer);
+	logread_init(&lr, &st, done + 1);
+	scan_init(&sc);
+	if (!once) {
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ifd >= 0 && inotify_add_watch(ifd, t.log, IN_MODIFY) == -1) {
+			close(ifd);
+			ifd = -1;
+		}
+	}
+	lastcommit = lastevent = now_usec();
+	while (!stop) {
+		r = logread_next(&lr, &line, &len, &seq);
+		if (r == 1) {
+			lastevent = now_usec();
+			snprintf(where, sizeof(where), "%s:%llu", name,
+			    (unsigned long long)seq);
+			if (ce_validate(&sc, line, len, &ev, err,
+			    sizeof(err)) == -1)
+				errw(EXIT_FAIL, where, "not an event in the "
+				    "log: %s (see evlog verify)", err);
+			if (filter_all(sub->f, sub->nf, &sc, &ev) !=
+			    sub->invert) {
+				if (sub->d.argv != NULL) {
+					fmt_event(&sub->mem, sub->fmt, line,
+					    len, &sc, &ev, 0);
+					dr = deliver_exec(&sub->d, sub->mem.buf,
+					    sub->mem.len - 1, line, len, &ev,
+					    where);
+					sub->mem.len = sub->mem.mark = 0;
+					if (dr == -1) {
+						/* Not delivered: the next run
+						 * starts with it. */
+						status = EXIT_FAIL;
+						break;
+					}
+					parked |= dr == 1;
+				} else {
+					fmt_event(o, sub->fmt, line, len, &sc,
+					    &ev, sub->color);
+					if (o->closed)
+						break;
+				}
+				if (sub->count > 0 && ++n >= sub->count)
+					stop = 1;
+			}
+			done = seq;
+			if (done - committed < 1000 &&
+			    now_usec() - lastcommit < 1000000 && !stop)
+				continue;
+		}
+		/* Commit what was delivered: the output written first. */
+		if (done > committed && out_flush(o) == 0) {
+			topic_commit(&t, consumer, done);
+			committed = done;
+			lastcommit = now_usec();
+		}
+		if (r == 1 || stop)
+			continue;
+		if (once || o->closed)
+			break;
+		if (idle > 0 && now_usec() - lastevent >= idle) {
+			status = EXIT_IDLE;
+			break;
+		}
+		/* Follow: inotify wakes us, a tick checks anyway. */
+		{
+			struct pollfd pfd = { ifd, POLLIN, 0 };
+
+			(void)poll(&pfd, ifd >= 0 ? 1 : 0, ifd >= 0 ? 1000 :
+			    100);
+			if (ifd >= 0)
+				while (read(ifd, evbuf, sizeof(evbuf)) > 0)
+					;
+		}
+		if (store_tail(&st, 0, err, sizeof(err)) == -1)
+			errw(EXIT_FAIL, t.log, "%s", err);
+	}
+	if (done > committed && out_flush(o) == 0)
+		topic_commit(&t, consumer, done);
+	if (ifd >= 0)
+		close(ifd);
+	scan_free(&sc);
+	logread_free(&lr);
+	store_close(&st);
+	topic_free(&t);
+	if (status == EXIT_FAIL || parked)
+		return EXIT_FAIL;
+	return c->status != EXIT_OK ? c->status : status;
+}
+
 /*
  * Splits "--exec CMD ARG..." off the command line: it takes the rest, so
  * the command's own options are never read as ours.
@@ -203,11 +391,12 @@ main(int argc, char *argv[])
 	struct inputs in;
 	struct sub sub;
 	struct out o;
-	const char *output = NULL, *errstr, *nc;
+	const char *output = NULL, *errstr, *nc, *topic = NULL,
+	    *consumer = NULL;
 	char **paths = NULL, err[512], **cmd;
 	long long v, idle = 0;
 	size_t npaths = 0, i;
-	int ch, follow = 0, status;
+	int ch, follow = 0, status, once = 0, topics = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -215,9 +404,27 @@ main(int argc, char *argv[])
 	memset(&sub, 0, sizeof(sub));
 	sub.d.retries = 3;
 	cmd = splitexec(&argc, argv);
-	while ((ch = getopt_long(argc, argv, "c:fi:o:qvw:", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "c:fi:o:qT:vw:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'T':
+			if (!topic_name_ok(optarg))
+				badval("-T", optarg, "a topic name is letters, "
+				    "digits, '.', '_' and '-'");
+			topic = optarg;
+			break;
+		case OPT_CONSUMER:
+			if (!topic_name_ok(optarg))
+				badval("--consumer", optarg, "a consumer name "
+				    "is letters, digits, '.', '_' and '-'");
+			consumer = optarg;
+			break;
+		case OPT_ONCE:
+			once = 1;
+			break;
+		case OPT_TOPICS:
+			topics = 1;
+			break;
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &sub.count,
 			    &errstr) == -1)
@@ -276,6 +483,28 @@ main(int argc, char *argv[])
 		warnw(NULL, "--dead-letter is for --exec");
 		usage(stderr, EXIT_USAGE);
 	}
+	if (topics) {
+		if (argc > 0 || cmd != NULL || topic != NULL || output != NULL ||
+		    npaths > 0 || follow) {
+			warnw(NULL, "--topics takes no other option");
+			usage(stderr, EXIT_USAGE);
+		}
+		topic_list(stdout);
+		stdout_done();
+		return EXIT_OK;
+	}
+	if (topic != NULL && (npaths > 0 || follow)) {
+		warnw(NULL, "-T reads the topic: not with -i or -f");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (consumer != NULL && topic == NULL) {
+		warnw(NULL, "--consumer is for -T");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (once && consumer == NULL) {
+		warnw(NULL, "--once is for --consumer");
+		usage(stderr, EXIT_USAGE);
+	}
 	sub.f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub.f));
 	for (sub.nf = 0; sub.nf < (size_t)argc; sub.nf++)
 		if (filter_parse(&sub.f[sub.nf], argv[sub.nf], err,
@@ -290,14 +519,24 @@ main(int argc, char *argv[])
 	out_mem(&sub.mem);
 	nc = getenv("NO_COLOR");
 	sub.color = isatty(o.fd) && (nc == NULL || *nc == '\0');
-	inputs_open(&in, &c, paths, npaths, follow);
+	if (consumer != NULL) {
+		status = consume(&c, &sub, topic, consumer, once, idle, &o);
+		(void)out_close(&o);
+		(void)out_close(&sub.mem);
+		goto done;
+	}
+	if (topic != NULL)
+		listen_topic(&c, &in, topic);
+	else
+		inputs_open(&in, &c, paths, npaths, follow);
 	in.idle = idle;
-	in.flush = out_idle;
+	in.flush = topic != NULL ? liveflush : out_idle;
 	in.arg = &o;
 	status = subscribe(&c, &sub, &in, &o);
 	(void)out_close(&o);
 	(void)out_close(&sub.mem);
 	inputs_close(&in);
+done:
 	for (i = 0; i < sub.nf; i++)
 		filter_free(&sub.f[i]);
 	free(sub.f);

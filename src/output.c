@@ -62,12 +62,28 @@ out_mem(struct out *o)
 	o->buf = xmalloc(o->cap);
 }
 
+void
+out_sink(struct out *o, void (*sink)(void *, const char *, size_t),
+    void *arg, size_t limit)
+{
+	out_mem(o);
+	o->name = "sink";
+	o->sink = sink;
+	o->sinkarg = arg;
+	o->limit = limit;
+}
+
 /* Writes buf[0..n) in one write(2) when it can; returns 0 or -1. */
 static int
 emit(struct out *o, const char *p, size_t n)
 {
 	int r, lock;
 
+	if (o->sink != NULL) {
+		if (n > 0)
+			o->sink(o->sinkarg, p, n);
+		return 0;
+	}
 	if (n == 0 || o->closed || o->fd < 0)
 		return o->closed ? -1 : 0;
 	/*

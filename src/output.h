@@ -26,6 +26,8 @@ struct out {
 	int lock;		/* take flock(2) around each write */
 	int fifo;		/* a FIFO: lock around writes over PIPE_BUF */
 	int closed;		/* the reader went away (EPIPE) */
+	void (*sink)(void *, const char *, size_t);	/* or this takes */
+	void *sinkarg;		/* whole events, with this */
 };
 
 /*
@@ -41,6 +43,12 @@ void out_open(struct out *o, const char *path);
  */
 void out_mem(struct out *o);
 
+/*
+ * Sets o up to hand whole events to sink(arg, p, n) rather than write
+ * them, in groups of up to limit bytes: evpub -T's publisher.
+ */
+void out_sink(struct out *o, void (*sink)(void *, const char *, size_t),
+    void *arg, size_t limit);
 /* Adds bytes to the event (or unit of events) being built. */
 void out_put(struct out *o, const void *p, size_t n);
 void out_putc(struct out *o, int c);

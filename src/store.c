@@ -408,3 +408,90 @@ store_seek(struct store *st, uint64_t seq)
 	}
 	return lo;
 }
+
+void
+logread_init(struct logread *lr, struct store *st, uint64_t from)
+{
+	int64_t t;
+	uint64_t k, ilast = idx_last(&st->x);
+
+	memset(lr, 0, sizeof(*lr));
+	lr->st = st;
+	lr->cap = 1 << 20;
+	lr->buf = xmalloc(lr->cap);
+	lr->from = from;
+	lr->known = 1;
+	if (from > 1 && from <= ilast) {
+		/* The index knows where the block of from starts. */
+		k = (from - 1) / IDX_BLOCK;
+		lr->off = idx_block(&st->x, k, &t, &t);
+		lr->seq = k * IDX_BLOCK;
+	} else if (from > 1) {
+		lr->off = store_seek(st, from);
+		lr->known = 0;
+	}
+}
+
+void
+logread_free(struct logread *lr)
+{
+	free(lr->buf);
+	lr->buf = NULL;
+}
+
+int
+logread_next(struct logread *lr, const char **line, size_t *len,
+    uint64_t *seq)
+{
+	struct store *st = lr->st;
+	char err[512], *p, *nl;
+	size_t want;
+	ssize_t got;
+
+	for (;;) {
+		p = lr->buf + lr->start;
+		nl = memchr(p, '\n', lr->len - lr->start);
+		if (nl != NULL) {
+			lr->start = (size_t)(nl + 1 - lr->buf);
+			if (!lr->known) {
+				/* After a bisection: the line says. */
+				if (ce_validate(&st->sc, p, (size_t)(nl - p),
+				    &st->ev, err, sizeof(err)) == -1)
+					errw(EXIT_FAIL, st->path, "offset %lld: "
+					    "%s", (long long)(lr->off -
+					    (off_t)(lr->len - (size_t)(p -
+					    lr->buf))), err);
+				lr->seq = store_seqof(&st->ev);
+				lr->known = 1;
+			} else
+				lr->seq++;
+			if (lr->seq < lr->from)
+				continue;
+			*line = p;
+			*len = (size_t)(nl - p);
+			*seq = lr->seq;
+			return 1;
+		}
+		memmove(lr->buf, p, lr->len - lr->start);
+		lr->len -= lr->start;
+		lr->start = 0;
+		if (lr->off >= st->end)
+			return 0;
+		if (lr->len == lr->cap) {
+			if (lr->cap > LOG_MAXLINE)
+				errw(EXIT_FAIL, st->path, "offset %lld: a line "
+				    "over %d bytes", (long long)lr->off,
+				    LOG_MAXLINE);
+			lr->cap *= 2;
+			lr->buf = xrealloc(lr->buf, lr->cap);
+		}
+		want = lr->cap - lr->len;
+		if ((off_t)want > st->end - lr->off)
+			want = (size_t)(st->end - lr->off);
+		if ((got = pread(st->fd, lr->buf + lr->len, want, lr->off)) <= 0)
+			errw(EXIT_FAIL, st->path, "read: %s", got == 0 ?
+			    "the log shrank" : strerror(errno));
+		lr->len += (size_t)got;
+		lr->off += got;
+	}
+}

@@ -109,4 +109,30 @@ long store_append(struct store *st, struct batch *bt, int sync,
  */
 off_t store_seek(struct store *st, uint64_t seq);
 
+/*
+ * Reading the log line by line from a sequence on, never past its durable
+ * end (store_tail), for consumers.  Lines are not checked: the log was.
+ */
+struct logread {
+	struct store *st;
+	char *buf;		/* lines read ahead */
+	size_t cap, start, len;	/* buf's size, next line, bytes in it */
+	off_t off;		/* the file offset of buf[len] */
+	uint64_t seq;		/* the sequence of the last line read */
+	uint64_t from;		/* lines before this one are skipped */
+	int known;		/* seq is known (else from the first line) */
+};
+
+/* Starts lr at sequence from (the index, or a binary search). */
+void logread_init(struct logread *lr, struct store *st, uint64_t from);
+void logread_free(struct logread *lr);
+
+/*
+ * The next line (without "\n") and its sequence: returns 1; 0 when the
+ * log holds no more for now (store_tail gives its new end); exits 1 on a
+ * read error or a line over LOG_MAXLINE.
+ */
+int logread_next(struct logread *lr, const char **line, size_t *len,
+    uint64_t *seq);
+
 #endif

@@ -1,0 +1,540 @@
+/*
+ * topic.c - the local bus: topics as directories.  See topic.h and
+ * eventful(7).
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "timefmt.h"
+#include "topic.h"
+#include "util.h"
+
+int
+topic_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > TOPIC_NAMEMAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == len;
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	char *p = xmalloc(strlen(a) + strlen(b) + 2);
+
+	sprintf(p, "%s/%s", a, b);
+	return p;
+}
+
+char *
+topic_home(void)
+{
+	const char *h;
+	char *p;
+
+	if ((h = getenv("EVENTFUL_HOME")) != NULL && *h != '\0')
+		return xstrdup(h);
+	if ((h = getenv("XDG_STATE_HOME")) != NULL && *h == '/')
+		return join(h, "eventful");
+	if ((h = getenv("HOME")) == NULL || *h == '\0')
+		errw(EXIT_FAIL, NULL, "neither EVENTFUL_HOME nor HOME is set: "
+		    "where do topics live?");
+	p = xmalloc(strlen(h) + 32);
+	sprintf(p, "%s/.local/state/eventful", h);
+	return p;
+}
+
+/* mkdir -p, 0700 for what it makes. */
+static void
+mkdirs(const char *path)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			errwe(EXIT_FAIL, p, "mkdir");
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+}
+
+void
+topic_init(struct topic *t, const char *name, int create)
+{
+	char *home = topic_home(), *topics;
+
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	topics = join(home, "topics");
+	t->dir = join(topics, name);
+	t->log = join(t->dir, "log");
+	t->subs = join(t->dir, "subs");
+	t->consumers = join(t->dir, "consumers");
+	if (create) {
+		mkdirs(t->subs);
+		mkdirs(t->consumers);
+	}
+	free(topics);
+	free(home);
+}
+
+void
+topic_free(struct topic *t)
+{
+	free(t->name);
+	free(t->dir);
+	free(t->log);
+	free(t->subs);
+	free(t->consumers);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- publishing ---- */
+
+void
+topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
+    int quiet)
+{
+	char err[512];
+
+	memset(p, 0, sizeof(*p));
+	topic_init(&p->t, name, 1);
+	if (store_open(&p->st, p->t.log, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, p->t.log, "%s", err);
+	scan_init(&p->sc);
+	p->sync = sync;
+	p->maxwait = maxwait;
+	p->quiet = quiet;
+	/* A subscriber that goes away is found by EPIPE, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+void
+topub_close(struct topub *p)
+{
+	batch_free(&p->bt);
+	scan_free(&p->sc);
+	store_close(&p->st);
+	topic_free(&p->t);
+}
+
+/* One subscriber being written to. */
+struct sub {
+	char *path;		/* its FIFO */
+	int fd;			/* open for writing, or -1 when done */
+	size_t off;		/* bytes of the batch it has taken */
+	int locked;		/* holds the FIFO's lock */
+	int64_t progress;	/* when it last took bytes */
+};
+
+static void
+dropsub(struct topub *p, struct sub *s, const char *why)
+{
+	if (why != NULL)
+		warnw(p->t.name, "subscriber %s: %s: cut off",
+		    strrchr(s->path, '/') + 1, why);
+	/* Gone from subs/: no publisher writes to it again, and the
+	 * subscriber sees that it was cut off. */
+	(void)unlink(s->path);
+	if (s->fd >= 0) {
+		if (s->locked)
+			(void)flock(s->fd, LOCK_UN);
+		close(s->fd);
+	}
+	s->fd = -1;
+}
+
+/*
+ * Writes buf[0..len) to every live subscriber, all at once: each FIFO
+ * takes what it can without blocking, and poll(2) waits for room.  Each
+ * write is under the FIFO's exclusive lock, so that publishers sharing a
+ * subscriber never interleave inside an event, whatever its size.  A FIFO
+ * without a reader (ENXIO, EPIPE) is a stale subscriber and is removed;
+ * one that takes nothing for --max-wait is cut off.
+ */
+static void
+fanout(struct topub *p, const char *buf, size_t len)
+{
+	struct sub *v = NULL;
+	struct pollfd *pfd;
+	struct dirent *de;
+	struct stat sb;
+	size_t n = 0, i, np, left;
+	ssize_t w;
+	int64_t now;
+	DIR *d;
+	int fd, waitlock;
+
+	if ((d = opendir(p->t.subs)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;	/* hidden: not in place yet */
+		char *path = join(p->t.subs, de->d_name);
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1) {
+			if (errno == ENXIO)	/* no reader: stale */
+				(void)unlink(path);
+			free(path);
+			continue;
+		}
+		if (fstat(fd, &sb) == -1 || !S_ISFIFO(sb.st_mode)) {
+			close(fd);
+			free(path);
+			continue;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n].path = path;
+		v[n].fd = fd;
+		v[n].off = 0;
+		v[n].locked = 0;
+		v[n].progress = now_usec();
+		n++;
+	}
+	closedir(d);
+	pfd = xmalloc((n + 1) * sizeof(*pfd));
+	for (;;) {
+		left = 0;
+		waitlock = 0;
+		np = 0;
+		now = now_usec();
+		for (i = 0; i < n; i++) {
+			struct sub *s = &v[i];
+
+			if (s->fd < 0)
+				continue;
+			if (!s->locked) {
+				if (flock(s->fd, LOCK_EX | LOCK_NB) == 0)
+					s->locked = 1;
+				else if (errno != EWOULDBLOCK) {
+					dropsub(p, s, "flock failed");
+					continue;
+				}
+			}
+			while (s->locked && s->off < len) {
+				w = write(s->fd, buf + s->off, len - s->off);
+				if (w > 0) {
+					s->off += (size_t)w;
+					s->progress = now;
+				} else
+					break;
+			}
+			if (s->locked && s->off < len && errno != EAGAIN) {
+				/* EPIPE: its reader died. */
+				dropsub(p, s, NULL);
+				continue;
+			}
+			if (s->off == len) {
+				(void)flock(s->fd, LOCK_UN);
+				close(s->fd);
+				s->fd = -1;
+				continue;
+			}
+			if (now - s->progress > p->maxwait) {
+				dropsub(p, s, s->locked ? "took nothing for "
+				    "--max-wait" : "another publisher held it "
+				    "for --max-wait");
+				continue;
+			}
+			left++;
+			if (s->locked) {
+				pfd[np].fd = s->fd;
+				pfd[np++].events = POLLOUT;
+			} else
+				waitlock = 1;
+		}
+		if (left == 0)
+			break;
+		/* Room in a FIFO, a lock let go (checked every ms), or the
+		 * time to cut one off. */
+		(void)poll(pfd, np, waitlock ? 1 : 100);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	free(pfd);
+}
+
+void
+topub_sink(void *arg, const char *buf, size_t len)
+{
+	struct topub *p = arg;
+	const char *s = buf, *end = buf + len, *nl;
+	char err[512];
+	uint64_t count;
+	size_t i;
+	long got;
+
+	batch_clear(&p->bt);
+	for (; s < end; s = nl + 1) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		p->n++;
+		/* Checked by evpub already: this cannot fail, but the batch
+		 * needs the scan. */
+		if (ce_validate(&p->sc, s, (size_t)(nl - s), &p->ev, err,
+		    sizeof(err)) == -1)
+			errw(EXIT_FAIL, p->t.name, "event %llu: %s",
+			    (unsigned long long)p->n, err);
+		batch_add(&p->bt, &p->sc, &p->ev, p->n);
+	}
+	if (p->bt.n == 0)
+		return;
+	if (store_lock(&p->st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, p->t.log, "%s", err);
+	got = store_append(&p->st, &p->bt, p->sync, -1, &count);
+	if (got == -1)
+		errwe(EXIT_FAIL, p->t.log, "append (nothing of this batch is "
+		    "stored or published)");
+	if (got == -3)
+		errw(EXIT_FAIL, p->t.log, "full: sequence %llu is the last a "
+		    "log can hold", (unsigned long long)SEQ_MAX);
+	/* Live subscribers get the events in the log's order: fan out
+	 * before another publisher can append. */
+	if (p->bt.b.len > 0)
+		fanout(p, p->bt.b.p, p->bt.b.len);
+	store_unlock(&p->st);
+	for (i = 0; i < p->bt.n; i++)
+		if (p->bt.dup[i] != 0 && !p->quiet)
+			warnw(p->t.name, "event %llu: source and id are in the "
+			    "log already, as sequence %llu: not published "
+			    "again", (unsigned long long)p->bt.lineno[i],
+			    (unsigned long long)p->bt.dup[i]);
+}
+
+/* ---- live subscribers ---- */
+
+static char listening[4096];	/* our FIFO, for topic_unlisten */
+static dev_t ldev;
+static ino_t lino;
+
+char *
+topic_listen(struct topic *t, char **tmp)
+{
+	char name[64];
+	char *path;
+
+	snprintf(name, sizeof(name), ".evsub-%ld", (long)getpid());
+	*tmp = join(t->subs, name);
+	path = join(t->subs, name + 1);
+	(void)unlink(*tmp);
+	if (mkfifo(*tmp, 0600) == -1)
+		errwe(EXIT_FAIL, *tmp, "mkfifo");
+	if (strlen(path) >= sizeof(listening))
+		errw(EXIT_FAIL, path, "path too long");
+	return path;
+}
+
+/* Called once the FIFO is open for reading: puts it in place. */
+void
+topic_inplace(const char *tmp, const char *path)
+{
+	struct stat sb;
+
+	if (stat(tmp, &sb) == -1)
+		errwe(EXIT_FAIL, tmp, "stat");
+	ldev = sb.st_dev;
+	lino = sb.st_ino;
+	strcpy(listening, path);
+	if (rename(tmp, path) == -1)
+		errwe(EXIT_FAIL, path, "rename");
+}
+
+void
+topic_unlisten(void)
+{
+	if (listening[0] != '\0')
+		(void)unlink(listening);
+}
+
+int
+topic_cutoff(void)
+{
+	struct stat sb;
+
+	if (listening[0] == '\0')
+		return 0;
+	return stat(listening, &sb) == -1 || sb.st_dev != ldev ||
+	    sb.st_ino != lino;
+}
+
+/* ---- durable consumers ---- */
+
+int
+topic_consumer_lock(struct topic *t, const char *name)
+{
+	char *path, *lname = xmalloc(strlen(name) + 8);
+	int fd;
+
+	sprintf(lname, ".%s.lock", name);
+	path = join(t->consumers, lname);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		errwe(EXIT_FAIL, path, "open");
+	free(path);
+	free(lname);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;	/* held until we exit */
+}
+
+uint64_t
+topic_position(struct topic *t, const char *name)
+{
+	char *path = join(t->consumers, name), buf[64];
+	unsigned long long v;
+	char *end;
+	ssize_t got;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno != ENOENT)
+			errwe(EXIT_FAIL, path, "open");
+		free(path);
+		return 0;
+	}
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		errw(EXIT_FAIL, path, "not a position: empty");
+	buf[got] = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\n' || buf[0] == '-')
+		errw(EXIT_FAIL, path, "not a position: \"%.20s\"", buf);
+	free(path);
+	return (uint64_t)v;
+}
+
+void
+topic_commit(struct topic *t, const char *name, uint64_t seq)
+{
+	char *path = join(t->consumers, name), *tmp, num[32];
+	int fd, dfd;
+
+	tmp = xmalloc(strlen(path) + 8);
+	sprintf(tmp, "%s.tmp", path);
+	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
+	/* Atomic: a crash leaves the old position or the new, never half. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || writeall(fd, num, strlen(num)) == -1 ||
+	    fsync(fd) == -1 || close(fd) == -1)
+		errwe(EXIT_FAIL, tmp, "committing the position");
+	if (rename(tmp, path) == -1)
+		errwe(EXIT_FAIL, path, "rename");
+	if ((dfd = open(t->consumers, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
+	    0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(tmp);
+	free(path);
+}
+
+/* ---- the listing ---- */
+
+static int
+namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dir that are not hidden, sorted. */
+static char **
+names(const char *dir, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL;
+	DIR *d;
+
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp") != NULL)
+			continue;
+		v = xrealloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(v, *n, sizeof(*v), namecmp);
+	return v;
+}
+
+int
+topic_list(FILE *f)
+{
+	char *home = topic_home(), *topics = join(home, "topics"), **tv, **sv,
+	    **cv, err[512], *path;
+	size_t nt, ns, nc, i, j, live;
+	struct topic t;
+	struct store st;
+	uint64_t last, pos;
+	int fd;
+
+	tv = names(topics, &nt);
+	for (i = 0; i < nt; i++) {
+		if (!topic_name_ok(tv[i]))
+			continue;
+		topic_init(&t, tv[i], 0);
+		last = 0;
+		if (store_open(&st, t.log, 0, err, sizeof(err)) == 0 &&
+		    store_tail(&st, 0, err, sizeof(err)) == 0)
+			last = st.last;
+		store_close(&st);
+		sv = names(t.subs, &ns);
+		for (j = live = 0; j < ns; j++) {
+			path = join(t.subs, sv[j]);
+			/* Live: a reader has it open. */
+			fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+			if (fd >= 0) {
+				live++;
+				close(fd);
+			}
+			free(path);
+			free(sv[j]);
+		}
+		free(sv);
+		fprintf(f, "%s\tevents %llu\tsubscribers %zu\n", tv[i],
+		    (unsigned long long)last, live);
+		cv = names(t.consumers, &nc);
+		for (j = 0; j < nc; j++) {
+			pos = topic_position(&t, cv[j]);
+			fprintf(f, "%s\tconsumer %s\tposition %llu\tlag %llu\n",
+			    tv[i], cv[j], (unsigned long long)pos,
+			    (unsigned long long)(last > pos ? last - pos : 0));
+			free(cv[j]);
+		}
+		free(cv);
+		topic_free(&t);
+		free(tv[i]);
+	}
+	free(tv);
+	free(topics);
+	free(home);
+	return 0;
+}

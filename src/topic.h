@@ -1,0 +1,88 @@
+/*
+ * topic.h - the local bus: a topic is a directory.
+ *
+ *   $EVENTFUL_HOME/topics/NAME/
+ *       log               its durable log, in evlog(5) format
+ *       subs/NAME         one FIFO per live subscriber
+ *       consumers/NAME    a durable consumer's committed position
+ *
+ * Publishing appends to the log (through store.h, as evlog append does)
+ * and then writes the stamped events to every live subscriber's FIFO.
+ * Live subscribers get events at most once, while they listen; durable
+ * consumers read the log from their position, at least once.
+ */
+#ifndef EV_TOPIC_H
+#define EV_TOPIC_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+#define TOPIC_NAMEMAX 128	/* the longest topic or consumer name */
+
+struct topic {
+	char *name;		/* as given */
+	char *dir;		/* $EVENTFUL_HOME/topics/NAME */
+	char *log;		/* dir/log */
+	char *subs;		/* dir/subs */
+	char *consumers;	/* dir/consumers */
+};
+
+/* Tells whether name is a topic (or consumer) name: [A-Za-z0-9._-]+,
+ * not "." or "..", at most TOPIC_NAMEMAX bytes. */
+int topic_name_ok(const char *name);
+
+/* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful. */
+char *topic_home(void);
+
+/* Fills t's paths for topic name, and with create makes its directories
+ * (0700).  Exits 1 when they cannot be made. */
+void topic_init(struct topic *t, const char *name, int create);
+void topic_free(struct topic *t);
+
+/* A publisher: the sink of an output (out_sink) that appends to the log
+ * and fans out to the live subscribers. */
+struct topub {
+	struct topic t;
+	struct store st;	/* the log */
+	struct batch bt;	/* the events being published */
+	struct scanner sc;	/* to check them */
+	struct ce_event ev;
+	int sync;		/* --sync */
+	int64_t maxwait;	/* --max-wait, microseconds */
+	int quiet;		/* -q */
+	uint64_t n;		/* events published so far, for messages */
+};
+
+void topub_open(struct topub *p, const char *name, int sync,
+    int64_t maxwait, int quiet);
+/* Publishes the whole events buf[0..len).  Exits 1 when the log cannot
+ * be written: nothing of them reached a subscriber then. */
+void topub_sink(void *arg, const char *buf, size_t len);
+void topub_close(struct topub *p);
+
+/*
+ * A live subscriber's FIFO: made under a hidden name, opened for reading
+ * by the caller (open), then put in place under subs/.  topic_unlisten
+ * removes it (also from a signal handler: it only calls unlink(2)).
+ * topic_cutoff tells whether it was removed by someone else: a publisher
+ * cut it off.
+ */
+char *topic_listen(struct topic *t, char **tmp);
+void topic_inplace(const char *tmp, const char *path);
+void topic_unlisten(void);
+int topic_cutoff(void);
+
+/* Durable consumers: one run at a time (the lock), and the position. */
+int topic_consumer_lock(struct topic *t, const char *name);
+uint64_t topic_position(struct topic *t, const char *name);
+void topic_commit(struct topic *t, const char *name, uint64_t seq);
+
+/* Lists every topic, its events, live subscribers, and consumers. */
+int topic_list(FILE *f);
+
+#endif
