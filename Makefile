@@ -23,6 +23,8 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq
 FUZZDEPS = clang libclang-rt-14-dev
+# What only the benchmark runs beside our programs.
+BENCHDEPS = mosquitto mosquitto-clients
 
 PROGS = evlog evpub evsub
 LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o \
@@ -107,6 +109,7 @@ fuzzdeps:
 	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"
 
 bench: deps all
+	$(MAKE) deps DEPS="$(BENCHDEPS)"
 	bench/run
 
 demo: deps all

@@ -283,7 +283,7 @@ main(int argc, char *argv[])
 		topub_open(&tp, topic, sync, maxwait, c.quiet);
 		/* Group commits of what has arrived, as evlog append's. */
 		out_sink(&o, topub_sink, &tp, sync == SYNC_EVENT ? 1 :
-		    8 << 20);
+		    1 << 20);
 	} else
 		out_open(&o, output);
 	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -210,6 +211,8 @@ listen_topic(struct common *c, struct inputs *in, const char *name)
 	path = topic_listen(&t, &tmp);
 	paths[0] = tmp;
 	inputs_open(in, c, paths, 1, 1);
+	/* Room for a burst: publishers wait less, and so do we. */
+	(void)fcntl(in->v[0].r.fd, F_SETPIPE_SZ, 1 << 20);
 	topic_inplace(tmp, path);
 	in->v[0].path = path;
 	in->v[0].name = t.name;

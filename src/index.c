@@ -320,19 +320,22 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 	x->ok = 1;
 }
 
-/* Makes room for one more event of sequence seq. */
+/*
+ * Makes room for n more events, the last of them sequence seq: one
+ * rebuild for a whole batch, each table growing fourfold at a time.
+ */
 static void
-room(struct idx *x, uint64_t seq)
+room(struct idx *x, uint64_t n, uint64_t seq)
 {
 	struct idx_hdr *h = x->h;
 	uint64_t ni = h->nids, ns = h->nsubj, nb = h->nblocks;
 
-	while ((h->usedids + 1) * 2 > ni)
-		ni *= 2;
-	while ((h->usedsubj + 1) * 2 > ns)
-		ns *= 2;
+	while ((h->usedids + n) * 2 > ni)
+		ni *= 4;
+	while ((h->usedsubj + n) * 2 > ns)
+		ns *= 4;
 	while ((seq - 1) / IDX_BLOCK + 1 > nb)
-		nb *= 2;
+		nb *= 4;
 	if (ni != h->nids || ns != h->nsubj || nb != h->nblocks)
 		remake(x, ni, ns, nb, h->dev, h->ino);
 }
@@ -343,7 +346,7 @@ add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 {
 	uint64_t *s, *b, k = (seq - 1) / IDX_BLOCK;
 
-	room(x, seq);
+	room(x, 1, seq);
 	s = probe(ids(x), x->h->nids, IDW, e->hid);
 	if (s[0] == 0 && s[1] == 0) {
 		s[0] = e->hid[0];
@@ -725,6 +728,8 @@ idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
 
 	if (!x->ok)
 		return;
+	if (n > 0)
+		room(x, n, first + n - 1);
 	for (i = 0; i < n; i++) {
 		if (i + 8 < n)
 			idx_prefetch(x, &ev[i + 8]);

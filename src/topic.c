@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,8 @@ topic_free(struct topic *t)
 
 /* ---- publishing ---- */
 
+static void *writer(void *);
+
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
     int quiet)
@@ -128,11 +131,29 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	/* A subscriber that goes away is found by EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	/* One event at a time, durable each: no group to overlap with. */
+	p->threaded = sync != SYNC_EVENT;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (p->threaded && (errno = pthread_create(&p->tid, NULL, writer,
+	    p)) != 0)
+		errwe(EXIT_FAIL, "pthread_create", "publishing");
 }
 
 void
 topub_close(struct topub *p)
 {
+	if (p->threaded) {
+		pthread_mutex_lock(&p->mu);
+		p->done = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->tid, NULL);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	buf_free(&p->pending[0]);
+	buf_free(&p->pending[1]);
 	batch_free(&p->bt);
 	scan_free(&p->sc);
 	store_close(&p->st);
@@ -276,10 +297,10 @@ fanout(struct topub *p, const char *buf, size_t len)
 	free(pfd);
 }
 
-void
-topub_sink(void *arg, const char *buf, size_t len)
+/* Appends the whole events buf[0..len) to the log, then fans them out. */
+static void
+commit(struct topub *p, const char *buf, size_t len)
 {
-	struct topub *p = arg;
 	const char *s = buf, *end = buf + len, *nl;
 	char err[512];
 	uint64_t count;
@@ -320,6 +341,53 @@ topub_sink(void *arg, const char *buf, size_t len)
 			    "log already, as sequence %llu: not published "
 			    "again", (unsigned long long)p->bt.lineno[i],
 			    (unsigned long long)p->bt.dup[i]);
+}
+
+/*
+ * The writing side: commits each group handed over, while evpub goes on
+ * making the next.
+ */
+static void *
+writer(void *arg)
+{
+	struct topub *p = arg;
+	struct buf *b;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->full == NULL && !p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if ((b = p->full) == NULL)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		commit(p, b->p, b->len);
+		pthread_mutex_lock(&p->mu);
+		p->full = NULL;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+void
+topub_sink(void *arg, const char *buf, size_t len)
+{
+	struct topub *p = arg;
+	struct buf *b = &p->pending[p->cur];
+
+	if (!p->threaded) {
+		commit(p, buf, len);
+		return;
+	}
+	b->len = 0;
+	buf_put(b, buf, len);
+	pthread_mutex_lock(&p->mu);
+	while (p->full != NULL)
+		pthread_cond_wait(&p->cv, &p->mu);
+	p->full = b;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	p->cur ^= 1;
 }
 
 /* ---- live subscribers ---- */

@@ -16,6 +16,8 @@
 
 #include <sys/types.h>
 
+#include <pthread.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,15 @@ struct topub {
 	int64_t maxwait;	/* --max-wait, microseconds */
 	int quiet;		/* -q */
 	uint64_t n;		/* events published so far, for messages */
+	/* A thread commits one group while evpub makes the next. */
+	int threaded;
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct buf pending[2];	/* groups being made and handed over */
+	int cur;		/* the one being made */
+	struct buf *full;	/* handed over, not yet committed */
+	int done;		/* no more will come */
 };
 
 void topub_open(struct topub *p, const char *name, int sync,

@@ -58,6 +58,6 @@ synopsis_is_usage() {
 	local usage synopsis
 	usage=$("$1" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
 	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/$1.1" | col -b |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //;s/ $//')
 	[ "$synopsis" = "$usage" ] || { printf 'usage:    %s\nsynopsis: %s\n' "$usage" "$synopsis"; return 1; }
 }
