@@ -24,7 +24,7 @@ DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq
 FUZZDEPS = clang libclang-rt-14-dev
 
-PROGS = evlog evpub evsub
+PROGS = evlog evproject evpub evsub
 LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o input.o \
          ndjson.o output.o \
          pub.o scan.o store.o \
@@ -51,6 +51,12 @@ $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB)
+
+# evproject keeps its state in jansson, and folds with fold.o.
+$(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -o $@ $(BUILD)/evproject.o \
+	    $(BUILD)/fold.o $(LIB) $(JANSSON_LIBS) -lm
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)
