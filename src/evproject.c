@@ -264,7 +264,7 @@ static int
 query(struct proj *p, const char *get)
 {
 	struct buf b = { 0 };
-	const char *k;
+	const char **keys;
 	json_t *v;
 	size_t i, n;
 	int status = EXIT_OK;
@@ -280,20 +280,12 @@ query(struct proj *p, const char *get)
 			buf_putc(&b, '\n');
 		}
 	} else {
-		const char **v2;
-
-		n = json_object_size(p->f.state);
-		v2 = xmalloc((n ? n : 1) * sizeof(*v2));
-		i = 0;
-		json_object_foreach(p->f.state, k, v)
-			v2[i++] = k;
-		qsort(v2, n, sizeof(*v2), (int (*)(const void *,
-		    const void *))strcmp);
+		keys = fold_keys(p->f.state, &n);
 		for (i = 0; i < n; i++) {
-			buf_puts(&b, v2[i]);
+			buf_puts(&b, keys[i]);
 			buf_putc(&b, '\n');
 		}
-		free(v2);
+		free(keys);
 	}
 	if (b.len > 0 && writeall(STDOUT_FILENO, b.p, b.len) == -1)
 		errwe(EXIT_FAIL, "stdout", "write");

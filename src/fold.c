@@ -523,6 +523,14 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 		 * negated already, so add and sub undo by applying it as it
 		 * is; a count has no number to negate, so it counts down. */
 		numadd(&a, &b, r->op == OP_SUB || (r->op == OP_COUNT && revert));
+		/* In place while the kind stays: no allocation per event. */
+		if (target != NULL && a.isint && json_is_integer(target)) {
+			json_integer_set(target, a.i);
+			return FOLD_APPLIED;
+		}
+		if (target != NULL && !a.isint && json_is_real(target) &&
+		    json_real_set(target, a.d) == 0)
+			return FOLD_APPLIED;
 		if ((nv = mknum(&a)) == NULL)
 			return seterr(err, n, "\"%s\": the result is not a finite "
 			    "number", r->text), FOLD_MISFIT;
@@ -701,23 +709,32 @@ keycmp(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
+const char **
+fold_keys(const json_t *obj, size_t *np)
+{
+	const char **keys, *k;
+	size_t i = 0, n = json_object_size(obj);
+	json_t *m;
+
+	keys = xmalloc((n ? n : 1) * sizeof(*keys));
+	json_object_foreach((json_t *)obj, k, m)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), keycmp);
+	*np = n;
+	return keys;
+}
+
 void
 fold_dump(struct buf *b, const json_t *v)
 {
-	const char **keys, *k;
+	const char **keys;
 	char num[40];
 	size_t i, n;
-	json_t *m;
 	int prec;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		n = json_object_size(v);
-		keys = xmalloc((n ? n : 1) * sizeof(*keys));
-		i = 0;
-		json_object_foreach((json_t *)v, k, m)
-			keys[i++] = k;
-		qsort(keys, n, sizeof(*keys), keycmp);
+		keys = fold_keys(v, &n);
 		buf_putc(b, '{');
 		for (i = 0; i < n; i++) {
 			if (i > 0)

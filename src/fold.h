@@ -132,6 +132,9 @@ int fold_save(struct fold *f, const char *path, char *err, size_t n);
  */
 void fold_dump(struct buf *b, const json_t *v);
 
+/* The keys of the object obj, sorted bytewise, in a malloc'd array. */
+const char **fold_keys(const json_t *obj, size_t *n);
+
 /* The name of an operation, for messages. */
 extern const char *const fold_opnames[];
 
