@@ -404,8 +404,8 @@ main(int argc, char *argv[])
 	jsonopt(&p->updj, "-t", type, ".updated");
 	jsonopt(&p->delj, "-t", type, ".deleted");
 
-	if (p->state != NULL && fold_load(&p->f, p->state, err,
-	    sizeof(err)) == -1)
+	if (p->state != NULL && fold_load(&p->f, p->state, get == NULL &&
+	    !keys, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, p->state, "%s", err);
 	if (get != NULL || keys) {
 		status = query(p, get);

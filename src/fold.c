@@ -6,6 +6,7 @@
  * sequence are read from the bytes, a number is parsed from its span, and
  * jansson builds a tree only for a value a rule stores (merge, set, push).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -172,6 +173,7 @@ fold_init(struct fold *f, const char *keypath, struct fold_rule *r,
 	char ferr[512];
 
 	memset(f, 0, sizeof(*f));
+	f->lockfd = -1;
 	f->r = r;
 	f->nr = nr;
 	f->state = json_object();
@@ -200,6 +202,8 @@ fold_free(struct fold *f)
 	fold_rule_free(&f->def[0]);
 	fold_rule_free(&f->def[1]);
 	filter_free(&f->key);
+	if (f->lockfd >= 0)
+		close(f->lockfd);
 	json_decref(f->state);
 	buf_free(&f->ck.seq);
 	buf_free(&f->ck.id);
@@ -658,16 +662,55 @@ ckmember(json_t *ck, const char *name, struct buf *b)
 	return 0;
 }
 
+/*
+ * Opens the state file at path, made empty when missing, and takes its
+ * lock.  A file that a save replaced while we took the lock is not the
+ * state file any more: the new one is opened.  Returns the descriptor, or
+ * -1 with a reason in err.
+ */
+static int
+lockfile(const char *path, char *err, size_t n)
+{
+	struct stat a, b;
+	int fd, e;
+
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+		if (fd == -1) {
+			if (errno == ELOOP)
+				return seterr(err, n, "a symbolic link: refused");
+			return seterr(err, n, "open: %s", strerror(errno));
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return seterr(err, n, "in use by another "
+				    "evproject");
+			return seterr(err, n, "lock: %s", strerror(e));
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+}
+
 int
-fold_load(struct fold *f, const char *path, char *err, size_t n)
+fold_load(struct fold *f, const char *path, int lock, char *err, size_t n)
 {
 	json_error_t je;
 	json_t *root, *st, *ck;
 	struct stat sb;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
+	if (lock) {
+		if ((fd = lockfile(path, err, n)) == -1)
+			return -1;
+		f->lockfd = fd;
+	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == ELOOP)
@@ -675,11 +718,19 @@ fold_load(struct fold *f, const char *path, char *err, size_t n)
 		return seterr(err, n, "open: %s", strerror(errno));
 	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		close(fd);
+		if (!lock)
+			close(fd);
 		return seterr(err, n, "not a regular file");
 	}
+	/* Made by lockfile(): no state yet. */
+	if (sb.st_size == 0) {
+		if (!lock)
+			close(fd);
+		return 0;
+	}
 	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
-	close(fd);
+	if (!lock)
+		close(fd);
 	if (root == NULL)
 		return seterr(err, n, "not a state file: line %d: %s", je.line,
 		    je.text);
@@ -833,9 +884,20 @@ fold_save(struct fold *f, const char *path, char *err, size_t n)
 		unlink(tmp);
 		goto fail;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
+	/* The lock goes with the file: the new one is locked before it
+	 * takes the name, so no other evproject gets in between. */
+	if ((f->lockfd >= 0 && flock(fd, LOCK_EX) == -1) ||
+	    rename(tmp, path) == -1) {
 		e = errno;
+		close(fd);
 		unlink(tmp);
+		goto fail;
+	}
+	if (f->lockfd >= 0) {
+		close(f->lockfd);
+		f->lockfd = fd;
+	} else if (close(fd) == -1) {
+		e = errno;
 		goto fail;
 	}
 	/* The rename is durable only once the directory is. */

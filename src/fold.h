@@ -77,6 +77,7 @@ struct fold {
 	struct buf k;		/* the key of the last event applied */
 	int deleted;		/* the last event applied deleted its entity */
 	unsigned long long skipped;	/* events skipped by the checkpoint */
+	int lockfd;		/* the state file, locked, or -1 */
 };
 
 /*
@@ -114,9 +115,12 @@ int fold_lost(const struct fold *f);
 
 /*
  * Loads the state file at path into f.  A missing file is an empty state.
- * Returns 0, or -1 with a reason in err (a symlink is refused).
+ * With lock, the file is made when missing and locked (flock(2)) until
+ * fold_free, and a file another evproject holds is refused.  Returns 0,
+ * or -1 with a reason in err (a symlink is refused).
  */
-int fold_load(struct fold *f, const char *path, char *err, size_t n);
+int fold_load(struct fold *f, const char *path, int lock, char *err,
+    size_t n);
 
 /*
  * Saves f to path atomically: a temporary file in the same directory,

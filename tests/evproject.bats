@@ -243,7 +243,7 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 			kill -9 "$pid" 2>/dev/null || true
 			wait "$pid" || true
 			# The file is whole, old or new: never half-written.
-			[ ! -e s.json ] || jq -e .checkpoint.id s.json >/dev/null
+			[ ! -s s.json ] || jq -e .checkpoint.id s.json >/dev/null
 			ls -a | grep -q '^\.s\.json\.' && ls -a | grep '^\.s\.json\.' | xargs rm -f
 			run -0 evproject --state s.json "${KILLRULES[@]}" "$input"
 			assert_output "$want"
@@ -260,7 +260,7 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 	evproject -f --emit none --state s.json --save-every 50 "${KILLRULES[@]}" grow &
 	pid=$!
 	head -n 1000 log >>grow
-	for _ in $(seq 100); do [ -e s.json ] && break; sleep 0.05; done
+	for _ in $(seq 100); do [ -s s.json ] && break; sleep 0.05; done
 	kill -9 "$pid"
 	wait "$pid" || true
 	sed -n '1001,$p' log >>grow
@@ -291,9 +291,15 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 	pid=$!
 	exec 5>fifo
 	cat all.ndjson >&5
-	for _ in $(seq 100); do [ -e s.json ] && break; sleep 0.05; done
+	for _ in $(seq 100); do [ -s s.json ] && break; sleep 0.05; done
 	run -0 jq -c .checkpoint s.json
 	assert_output '{"id":"e100"}'
+	# The follower holds the file: a second run is refused, a query is not.
+	run -1 --separate-stderr evproject --state s.json "${KILLRULES[@]}" </dev/null
+	assert_equal "$stderr" 'evproject: s.json: in use by another evproject'
+	# acct/1 has events 1 and 38 (t.added, n -5 and 6) and 75 (t.counted).
+	run -0 evproject --state s.json --get acct/1
+	assert_output '{"events":1,"total":1}'
 	exec 5>&-
 	st=0
 	wait "$pid" || st=$?
