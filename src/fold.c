@@ -107,10 +107,11 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 		flen = strcspn(field, "=");
 		if (field[flen] == '=')
 			path = field + flen + 1;
-		if (flen == 0)
+		/* "OP:=PATH": the entity itself, the value from PATH. */
+		if (flen == 0 && path == NULL)
 			return seterr(err, n, "\"%s\": a field is missing after "
 			    "\":\"", text);
-		for (i = 0; i <= flen; i += k + 1) {
+		for (i = 0; flen > 0 && i <= flen; i += k + 1) {
 			k = strcspn(field + i, ".=");
 			if (k > flen - i)
 				k = flen - i;
@@ -124,6 +125,8 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 			r->field[r->nfield++][k] = '\0';
 		}
 	}
+	if (flen == 0)
+		field = NULL;
 	if (r->op == OP_IGNORE && field != NULL)
 		return seterr(err, n, "\"%s\": ignore takes no field", text);
 	if (!r->hassrc && path != NULL)

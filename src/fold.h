@@ -3,14 +3,14 @@
  * field), with a rule per event type, and the state file that keeps the
  * state with its checkpoint.  evproject(1) is the user's view of it.
  *
- *	rule	= glob "=" op [ ":" field [ "=" path ] ]
+ *	rule	= glob "=" op [ ":" field [ "=" path ] | ":=" path ]
  *	op	= merge | set | delete | add | sub | count | push | min | max
  *		| ignore
  *
  * The first rule whose glob (fnmatch(3)) matches the event's type applies.
  * field is where the operation acts inside the entity (keys split at
- * dots, objects made on the way); without it the operation acts on the
- * entity itself.  path is where the value comes from: a filter path
+ * dots, objects made on the way); without it (or with ":=" before the
+ * path) the operation acts on the entity itself.  path is where the value comes from: a filter path
  * (filter.h), "data.FIELD" by default when field is given, else "data".
  *
  * The state is a jansson object from key to entity.  Integers stay exact

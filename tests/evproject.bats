@@ -116,8 +116,42 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 	run -0 evproject -r 'm.x=push:seen.v=data.v' -r '*=ignore' <n.ndjson
 	assert_output '{"m":{"seen":{"v":[5,-3,4]}}}'
 	# Without a field the operation acts on the entity itself.
+	run -0 evproject -r 'n.*=add:=data.v' -r '*=ignore' <n.ndjson
+	assert_output '{"k":9007199254740998,"o":9.223372036854776e+18}'
 	run -0 evproject -k type -r '*=count' <n.ndjson
 	assert_output '{"f.add":2,"m.drop":1,"m.x":3,"n.add":4,"n.sub":1}'
+}
+
+@test "merge is RFC 7386: the examples of its appendix A" {
+	# original | patch | result, where a null result removes the entity.
+	while IFS='|' read -r orig patch want; do
+		run -0 bash -c 'evpub -t t.set -S k -d "{\"p\":$1}"; evpub -t t.merge -S k -d "{\"p\":$2}"' _ "$orig" "$patch"
+		run -0 evproject -r 't.set=set:=data.p' -r 't.merge=merge:=data.p' <<<"$output"
+		if [ "$want" = null ]; then
+			assert_equal "$output" '{}'
+		else
+			assert_equal "$output" "{\"k\":$want}"
+		fi
+	done <<'EOF'
+{"a":"b"}|{"a":"c"}|{"a":"c"}
+{"a":"b"}|{"b":"c"}|{"a":"b","b":"c"}
+{"a":"b"}|{"a":null}|{}
+{"a":"b","b":"c"}|{"a":null}|{"b":"c"}
+{"a":["b"]}|{"a":"c"}|{"a":"c"}
+{"a":"c"}|{"a":["b"]}|{"a":["b"]}
+{"a":{"b":"c"}}|{"a":{"b":"d","c":null}}|{"a":{"b":"d"}}
+{"a":[{"b":"c"}]}|{"a":[1]}|{"a":[1]}
+["a","b"]|["c","d"]|["c","d"]
+{"a":"b"}|["c"]|["c"]
+{"a":"foo"}|null|null
+{"a":"foo"}|"bar"|"bar"
+{"e":null}|{"a":1}|{"a":1,"e":null}
+[1,2]|{"a":"b","c":null}|{"a":"b"}
+{}|{"a":{"bb":{"ccc":null}}}|{"a":{"bb":{}}}
+EOF
+	# Into a field, made on the way.
+	run -0 bash -c 'evpub -t t -S k -d "{\"x\":1,\"y\":{\"z\":null}}" | evproject -r "t=merge:a.b=data"'
+	assert_output '{"k":{"a":{"b":{"x":1,"y":{}}}}}'
 }
 
 @test "a revert undoes add, sub and count once; where an operation cannot be undone it is reported and skipped" {
