@@ -773,7 +773,8 @@ fold_keys(const json_t *obj, size_t *np)
 	keys = xmalloc((n ? n : 1) * sizeof(*keys));
 	json_object_foreach((json_t *)obj, k, m)
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), keycmp);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), keycmp);
 	*np = n;
 	return keys;
 }
@@ -795,7 +796,10 @@ fold_dump(struct buf *b, const json_t *v)
 				buf_putc(b, ',');
 			(void)buf_jsonstr(b, keys[i], strlen(keys[i]));
 			buf_putc(b, ':');
-			fold_dump(b, json_object_get(v, keys[i]));
+			/* A key jansson gave out leads to its value without
+			 * hashing it again. */
+			fold_dump(b, json_object_iter_value(
+			    json_object_key_to_iter(keys[i])));
 		}
 		buf_putc(b, '}');
 		free(keys);
