@@ -10,6 +10,7 @@
  */
 #include <sys/utsname.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,12 @@ struct proj {
 	struct fold f;		/* the rules and the state */
 	struct inputs in;	/* where events come from */
 	struct out o;		/* where output goes */
+	struct fold_rule *rules;	/* -r, handed to f */
+	size_t nrules;		/* how many */
 	const char *state;	/* --state, or NULL */
+	const char *get;	/* --get, or NULL */
+	int keys;		/* --keys */
+	int follow;		/* -f */
 	int emit;		/* --emit */
 	long long every;	/* --save-every, or 0 */
 	long long interval;	/* --save-interval in microseconds, or 0 */
@@ -262,8 +268,9 @@ project(struct proj *p)
 
 /* --get and --keys: the query side. */
 static int
-query(struct proj *p, const char *get)
+query(struct proj *p)
 {
+	const char *get = p->get;
 	struct buf b = { 0 };
 	const char **keys;
 	json_t *v;
@@ -288,7 +295,10 @@ query(struct proj *p, const char *get)
 		}
 		free(keys);
 	}
-	if (b.len > 0 && writeall(STDOUT_FILENO, b.p, b.len) == -1)
+	/* A reader that goes away (| head) ends the query quietly. */
+	signal(SIGPIPE, SIG_IGN);
+	if (b.len > 0 && writeall(STDOUT_FILENO, b.p, b.len) == -1 &&
+	    errno != EPIPE)
 		errwe(EXIT_FAIL, "stdout", "write");
 	buf_free(&b);
 	return status;
@@ -306,34 +316,29 @@ jsonopt(struct buf *b, const char *opt, const char *s, const char *suffix)
 	buf_free(&t);
 }
 
-int
-main(int argc, char *argv[])
+/* Reads the command line into p; the operands are left in argv. */
+static void
+options(struct proj *p, int *argcp, char ***argvp)
 {
-	struct proj *p = &P;
-	struct fold_rule *rules = NULL;
-	struct sigaction sa;
 	struct utsname u;
-	const char *keypath = NULL, *type = "state", *get = NULL, *errstr,
-	    *src;
+	const char *keypath = NULL, *type = "state", *errstr, *src;
 	char err[512], host[300];
-	size_t nrules = 0;
-	int ch, follow = 0, keys = 0, status;
+	int ch;
 
-	stdfds();
-	setprogname(argv[0]);
 	common_init(&p->c, usage);
-	while ((ch = getopt_long(argc, argv, "fk:qr:t:", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(*argcp, *argvp, "fk:qr:t:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			follow = 1;
+			p->follow = 1;
 			break;
 		case 'k':
 			keypath = optarg;
 			break;
 		case 'r':
-			rules = xrealloc(rules, (nrules + 1) * sizeof(*rules));
-			if (fold_rule_parse(&rules[nrules++], optarg, err,
+			p->rules = xrealloc(p->rules, (p->nrules + 1) *
+			    sizeof(*p->rules));
+			if (fold_rule_parse(&p->rules[p->nrules++], optarg, err,
 			    sizeof(err)) == -1) {
 				warnw("-r", "%s", err);
 				usage(stderr, EXIT_USAGE);
@@ -354,10 +359,10 @@ main(int argc, char *argv[])
 				    "none");
 			break;
 		case OPT_GET:
-			get = optarg;
+			p->get = optarg;
 			break;
 		case OPT_KEYS:
-			keys = 1;
+			p->keys = 1;
 			break;
 		case OPT_SAVEEVERY:
 			if (parsenum(optarg, 1, 1LL << 62, &p->every,
@@ -376,18 +381,19 @@ main(int argc, char *argv[])
 				usage(stderr, EXIT_USAGE);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (fold_init(&p->f, keypath, rules, nrules, err, sizeof(err)) == -1) {
+	*argcp -= optind;
+	*argvp += optind;
+	if (fold_init(&p->f, keypath, p->rules, p->nrules, err,
+	    sizeof(err)) == -1) {
 		warnw("-k", "%s", err);
 		usage(stderr, EXIT_USAGE);
 	}
-	if (get != NULL && keys) {
+	if (p->get != NULL && p->keys) {
 		warnw(NULL, "--get and --keys exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
-	if ((get != NULL || keys) && (p->state == NULL || argc > 0 ||
-	    nrules > 0 || follow)) {
+	if ((p->get != NULL || p->keys) && (p->state == NULL || *argcp > 0 ||
+	    p->nrules > 0 || p->follow)) {
 		warnw(NULL, "--get and --keys take --state alone");
 		usage(stderr, EXIT_USAGE);
 	}
@@ -404,16 +410,14 @@ main(int argc, char *argv[])
 	jsonopt(&p->srcj, "EV_SOURCE", src, "");
 	jsonopt(&p->updj, "-t", type, ".updated");
 	jsonopt(&p->delj, "-t", type, ".deleted");
+}
 
-	if (p->state != NULL && fold_load(&p->f, p->state, get == NULL &&
-	    !keys, err, sizeof(err)) == -1)
-		errw(EXIT_FAIL, p->state, "%s", err);
-	if (get != NULL || keys) {
-		status = query(p, get);
-		fold_free(&p->f);
-		free(rules);
-		return status;
-	}
+/* Folds the inputs, prints the state if asked, and saves. */
+static int
+run(struct proj *p, char **paths, size_t npaths)
+{
+	struct sigaction sa;
+	int status;
 
 	/* A signal ends the run as the end of the input does: saved. */
 	memset(&sa, 0, sizeof(sa));
@@ -424,7 +428,7 @@ main(int argc, char *argv[])
 
 	common_start(&p->c);
 	out_open(&p->o, NULL);
-	inputs_open(&p->in, &p->c, argv, (size_t)argc, follow);
+	inputs_open(&p->in, &p->c, paths, npaths, p->follow);
 	p->in.flush = idle;
 	p->in.arg = p;
 	p->in.idle = p->interval;
@@ -448,8 +452,29 @@ main(int argc, char *argv[])
 	}
 	(void)out_close(&p->o);
 	inputs_close(&p->in);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct proj *p = &P;
+	char err[512];
+	int status;
+
+	stdfds();
+	setprogname(argv[0]);
+	options(p, &argc, &argv);
+	/* Queries take no lock: the file is always whole. */
+	if (p->state != NULL && fold_load(&p->f, p->state, p->get == NULL &&
+	    !p->keys, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, p->state, "%s", err);
+	if (p->get != NULL || p->keys)
+		status = query(p);
+	else
+		status = run(p, argv, (size_t)argc);
 	fold_free(&p->f);
-	free(rules);
+	free(p->rules);
 	buf_free(&p->srcj);
 	buf_free(&p->updj);
 	buf_free(&p->delj);
