@@ -22,7 +22,8 @@
 #include "fold.h"
 #include "util.h"
 
-const char *const fold_opnames[] = {
+/* The operations by enum fold_op. */
+static const char *const fold_opnames[] = {
 	"merge", "set", "delete", "add", "sub", "count", "push", "min", "max",
 	"ignore"
 };

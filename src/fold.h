@@ -108,8 +108,9 @@ int fold_event(struct fold *f, const struct scanner *s,
     const struct ce_event *ev, char *err, size_t n);
 
 /*
- * Tells whether the input ended before an id checkpoint was met, so that
- * nothing was applied: the input is not the one the state came from.
+ * Tells whether events were read but the id checkpoint was not among
+ * them, so that nothing was applied: the input is not the one the state
+ * came from.
  */
 int fold_lost(const struct fold *f);
 
@@ -139,7 +140,5 @@ void fold_dump(struct buf *b, const json_t *v);
 /* The keys of the object obj, sorted bytewise, in a malloc'd array. */
 const char **fold_keys(const json_t *obj, size_t *n);
 
-/* The name of an operation, for messages. */
-extern const char *const fold_opnames[];
 
 #endif
