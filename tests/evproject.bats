@@ -245,6 +245,21 @@ EOF
 	assert_output ''
 }
 
+@test "--state: sequences of digits compare as numbers, padded or not; an event without one is refused" {
+	ev() { printf '{"specversion":"1.0","id":"i%s","source":"//t","type":"t","subject":"k","sequence":"%s","data":{"n":%s}}\n' "$1" "$1" "$2"; }
+	{ ev 8 1; ev 9 10; ev 10 100; } >a
+	{ ev 9 10; ev 10 100; ev 11 1000; ev 0012 10000; } >b
+	run -0 evproject --state s.json -r 't=add:n' a
+	assert_output '{"k":{"n":111}}'
+	run -0 evproject --state s.json -r 't=add:n' b
+	assert_output '{"k":{"n":11111}}'
+	run -0 jq -c .checkpoint s.json
+	assert_output '{"id":"i0012","sequence":"0012"}'
+	run -3 --separate-stderr evproject --state s.json -r 't=add:n' <<<'{"specversion":"1.0","id":"x","source":"//t","type":"t","subject":"k","data":{"n":5}}'
+	assert_output '{"k":{"n":11111}}'
+	assert_equal "$stderr" 'evproject: stdin:1: no sequence, and the checkpoint is sequence 0012: cannot tell whether it was applied (skipped)'
+}
+
 @test "--state without sequences: the checkpoint is the last id, and an input without it is refused (4)" {
 	stream 500 all.ndjson
 	run -0 evproject "${KILLRULES[@]}" all.ndjson
