@@ -9,8 +9,8 @@ load test_helper/common
 }
 
 # Runs every example of one page in a fresh directory: each must exit 0,
-# or 3 where the page shows the message of a rejected line; what it prints
-# on stdout must be CloudEvents that pass the schema, and every line the
+# or 3 where the page shows the message of a rejected line; the events it
+# prints on stdout must pass the schema, and every line the
 # page shows must match what it printed, with "..." matching anything.
 run_examples() {
 	local page=$1 dir n want got line pat status
