@@ -26,7 +26,7 @@ FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
 
-PROGS = evlog evpub evsub
+PROGS = evlog evproject evpub evsub
 LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o \
          ndjson.o output.o \
          pub.o scan.o store.o topic.o \
@@ -53,6 +53,12 @@ $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB)
+
+# evproject keeps its state in jansson, and folds with fold.o.
+$(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evproject.o \
+	    $(BUILD)/fold.o $(LIB) $(JANSSON_LIBS) -lm
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)

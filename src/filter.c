@@ -125,9 +125,8 @@ filter_free(struct filter *f)
 	free(f->value);
 }
 
-/* Finds the value the filter's path names; 0 when it is absent. */
-static int
-lookup(const struct filter *f, const struct scanner *s,
+int
+filter_lookup(const struct filter *f, const struct scanner *s,
     const struct ce_event *ev, struct jspan *v)
 {
 	const struct scan_member *m = NULL;
@@ -220,7 +219,7 @@ match(const struct filter *f, const struct scanner *s,
 	size_t len = 0;
 	int r, c;
 
-	if (!lookup(f, s, ev, &v))
+	if (!filter_lookup(f, s, ev, &v))
 		return f->op == F_NE;
 	if (f->op == F_EXISTS)
 		return v.type != SCAN_NULL;

@@ -49,6 +49,15 @@ int filter_parse(struct filter *f, const char *text, char *err, size_t n);
 void filter_free(struct filter *f);
 
 /*
+ * Finds the value that the path of f names in the event that s scanned:
+ * returns 1 and the value in *v, or 0 when it is absent (a null attribute
+ * is absent, a null field in data is a value).  evproject's paths are
+ * filters without an operator, so that the two cannot drift apart.
+ */
+int filter_lookup(const struct filter *f, const struct scanner *s,
+    const struct ce_event *ev, struct jspan *v);
+
+/*
  * Tells whether the event that s scanned (and ce_check filled ev from)
  * passes every filter.
  */

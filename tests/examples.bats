@@ -14,6 +14,7 @@ load test_helper/common
 	assert_output --partial '{"sequence":"000000000002","type":"account.withdrawn","amount":30}'
 	assert_output --partial 'balance: 70'
 	assert_output --partial 'verify: the ledger is whole'
+	assert_output --partial 'read model: {"balance":70}'
 	[[ $stderr == *'evpub: stdin:2: invalid JSON at byte 8'* ]]
 	# Every event it shows is valid.
 	grep '^{"specversion"' <<<"$output" >events

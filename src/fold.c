@@ -1,0 +1,933 @@
+/*
+ * fold.c - projections: the rules, the fold of one event into the state,
+ * the checkpoint, and the state file.
+ *
+ * The input side stays on the scanner's spans: the type, the key and the
+ * sequence are read from the bytes, a number is parsed from its span, and
+ * jansson builds a tree only for a value a rule stores (merge, set, push).
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fold.h"
+#include "util.h"
+
+/* The operations by enum fold_op. */
+static const char *const fold_opnames[] = {
+	"merge", "set", "delete", "add", "sub", "count", "push", "min", "max",
+	"ignore"
+};
+
+#define NOPS (sizeof(fold_opnames) / sizeof(fold_opnames[0]))
+
+/* A number as a rule sees it: an int64 while it fits, else a double. */
+struct num {
+	int isint;		/* i holds it; else d */
+	long long i;		/* the integer */
+	double d;		/* the real */
+};
+
+/* Makes room for n more bytes in b. */
+static void
+reserve(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = b->len + n + 1 + 64;
+		b->p = xrealloc(b->p, b->cap);
+	}
+}
+
+/*
+ * Sets b to the text a string or number value holds, decoded and
+ * NUL-terminated.  Returns -1 for any other type.
+ */
+static int
+spantext(struct buf *b, const char *p, size_t len, int type)
+{
+	b->len = 0;
+	reserve(b, len);
+	if (type == SCAN_STRING)
+		b->len = scan_unescape(p + 1, len - 2, b->p);
+	else if (type == SCAN_NUMBER || type == SCAN_TRUE ||
+	    type == SCAN_FALSE) {
+		memcpy(b->p, p, len);
+		b->len = len;
+	} else
+		return -1;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int
+fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
+{
+	const char *eq, *op, *field = NULL, *path = NULL;
+	char ferr[512];
+	size_t oplen, flen = 0, i, k;
+
+	memset(r, 0, sizeof(*r));
+	r->text = text;
+	eq = strchr(text, '=');
+	if (eq == NULL)
+		return seterr(err, n, "\"%s\": not GLOB=OP[:FIELD[=PATH]]", text);
+	if (eq == text)
+		return seterr(err, n, "\"%s\": a type glob is missing before "
+		    "\"=\"", text);
+	r->glob = xmalloc((size_t)(eq - text) + 1);
+	memcpy(r->glob, text, (size_t)(eq - text));
+	r->glob[eq - text] = '\0';
+	if (strcmp(r->glob, "*") == 0)
+		r->match = 1;
+	else if (strpbrk(r->glob, "*?[\\") == NULL)
+		r->match = 2;
+	op = eq + 1;
+	oplen = strcspn(op, ":");
+	for (i = 0; i < NOPS; i++)
+		if (strlen(fold_opnames[i]) == oplen &&
+		    memcmp(fold_opnames[i], op, oplen) == 0)
+			break;
+	if (i == NOPS)
+		return seterr(err, n, "\"%s\": \"%.*s\" is not an operation "
+		    "(merge, set, delete, add, sub, count, push, min, max, "
+		    "ignore)", text, (int)oplen, op);
+	r->op = (int)i;
+	r->hassrc = r->op != OP_DELETE && r->op != OP_COUNT &&
+	    r->op != OP_IGNORE;
+	if (op[oplen] == ':') {
+		field = op + oplen + 1;
+		flen = strcspn(field, "=");
+		if (field[flen] == '=')
+			path = field + flen + 1;
+		/* "OP:=PATH": the entity itself, the value from PATH. */
+		if (flen == 0 && path == NULL)
+			return seterr(err, n, "\"%s\": a field is missing after "
+			    "\":\"", text);
+		for (i = 0; flen > 0 && i <= flen; i += k + 1) {
+			k = strcspn(field + i, ".=");
+			if (k > flen - i)
+				k = flen - i;
+			if (k == 0)
+				return seterr(err, n, "\"%s\": an empty key in the "
+				    "field \"%.*s\"", text, (int)flen, field);
+			r->field = xrealloc(r->field, (r->nfield + 1) *
+			    sizeof(*r->field));
+			r->field[r->nfield] = xmalloc(k + 1);
+			memcpy(r->field[r->nfield], field + i, k);
+			r->field[r->nfield++][k] = '\0';
+		}
+	}
+	if (flen == 0)
+		field = NULL;
+	if (r->op == OP_IGNORE && field != NULL)
+		return seterr(err, n, "\"%s\": ignore takes no field", text);
+	if (!r->hassrc && path != NULL)
+		return seterr(err, n, "\"%s\": %s takes no path", text,
+		    fold_opnames[r->op]);
+	if (!r->hassrc)
+		return 0;
+	if (path != NULL && *path == '\0')
+		return seterr(err, n, "\"%s\": a path is missing after \"=\"",
+		    text);
+	if (path != NULL)
+		r->path = xstrdup(path);
+	else if (field != NULL) {
+		r->path = xmalloc(flen + 6);
+		memcpy(r->path, "data.", 5);
+		memcpy(r->path + 5, field, flen);
+		r->path[flen + 5] = '\0';
+	} else
+		r->path = xstrdup("data");
+	if (strpbrk(r->path, "=!<>") != NULL)
+		return seterr(err, n, "\"%s\": \"%s\" is not a path", text,
+		    r->path);
+	if (filter_parse(&r->src, r->path, ferr, sizeof(ferr)) == -1)
+		return seterr(err, n, "\"%s\": %s", text, ferr);
+	return 0;
+}
+
+void
+fold_rule_free(struct fold_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfield; i++)
+		free(r->field[i]);
+	free(r->field);
+	free(r->glob);
+	if (r->path != NULL)
+		filter_free(&r->src);
+	free(r->path);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+fold_init(struct fold *f, const char *keypath, struct fold_rule *r,
+    size_t nr, char *err, size_t n)
+{
+	char ferr[512];
+
+	memset(f, 0, sizeof(*f));
+	f->lockfd = -1;
+	f->r = r;
+	f->nr = nr;
+	f->state = json_object();
+	if (f->state == NULL)
+		errw(EXIT_FAIL, NULL, "out of memory");
+	if (fold_rule_parse(&f->def[0], "*.deleted=delete", ferr,
+	    sizeof(ferr)) == -1 || fold_rule_parse(&f->def[1], "*=merge",
+	    ferr, sizeof(ferr)) == -1)
+		return seterr(err, n, "%s", ferr);
+	if (keypath == NULL)
+		keypath = "subject";
+	if (strpbrk(keypath, "=!<>") != NULL)
+		return seterr(err, n, "\"%s\" is not a path", keypath);
+	if (filter_parse(&f->key, keypath, ferr, sizeof(ferr)) == -1)
+		return seterr(err, n, "%s", ferr);
+	return 0;
+}
+
+void
+fold_free(struct fold *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		fold_rule_free(&f->r[i]);
+	fold_rule_free(&f->def[0]);
+	fold_rule_free(&f->def[1]);
+	filter_free(&f->key);
+	if (f->lockfd >= 0)
+		close(f->lockfd);
+	json_decref(f->state);
+	buf_free(&f->ck.seq);
+	buf_free(&f->ck.id);
+	buf_free(&f->type);
+	buf_free(&f->tmp);
+	buf_free(&f->k);
+}
+
+/* The first rule for the type in f->type, or NULL when none matches. */
+static const struct fold_rule *
+findrule(const struct fold *f)
+{
+	const char *t = f->type.p;
+	size_t i, len = f->type.len;
+
+	if (f->nr == 0) {
+		/* The event-carried state default. */
+		if ((len > 8 && strcmp(t + len - 8, ".deleted") == 0) ||
+		    (len > 8 && strcmp(t + len - 8, ".removed") == 0))
+			return &f->def[0];
+		return &f->def[1];
+	}
+	for (i = 0; i < f->nr; i++) {
+		const struct fold_rule *r = &f->r[i];
+
+		if (r->match == 1 || (r->match == 2 ? strlen(r->glob) == len &&
+		    memcmp(r->glob, t, len) == 0 : fnmatch(r->glob, t, 0) == 0))
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * Orders two sequences: numerically when both are all digits (so that
+ * "9" comes before "10" as well as "000000000009" before "000000000010"),
+ * else bytewise, as the CloudEvents sequence extension says.
+ */
+static int
+seqcmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c;
+
+	if (al > 0 && bl > 0 && strspn(a, "0123456789") == al &&
+	    strspn(b, "0123456789") == bl) {
+		while (al > 1 && *a == '0')
+			a++, al--;
+		while (bl > 1 && *b == '0')
+			b++, bl--;
+		if (al != bl)
+			return al < bl ? -1 : 1;
+		return memcmp(a, b, al);
+	}
+	c = memcmp(a, b, al < bl ? al : bl);
+	if (c != 0)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+/*
+ * Tells whether the event was applied before: 1 to skip it, 0 to fold it,
+ * -1 (with err) when it cannot say.
+ */
+static int
+before(struct fold *f, const struct ce_event *ev, char *err, size_t n)
+{
+	const struct scan_member *m;
+
+	if (f->ck.seq.len > 0) {
+		m = ev->a[CE_SEQUENCE];
+		if (m == NULL || spantext(&f->tmp, m->val, m->vallen,
+		    m->type) == -1 || f->tmp.len == 0)
+			return seterr(err, n, "no sequence, and the checkpoint "
+			    "is sequence %s: cannot tell whether it was applied",
+			    f->ck.seq.p);
+		return seqcmp(f->tmp.p, f->tmp.len, f->ck.seq.p,
+		    f->ck.seq.len) <= 0;
+	}
+	if (f->ck.id.len > 0 && !f->ck.passed) {
+		m = ev->a[CE_ID];
+		(void)spantext(&f->tmp, m->val, m->vallen, m->type);
+		if (f->tmp.len == f->ck.id.len &&
+		    memcmp(f->tmp.p, f->ck.id.p, f->tmp.len) == 0)
+			f->ck.passed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Moves the checkpoint to the event. */
+static void
+advance(struct fold *f, const struct ce_event *ev)
+{
+	const struct scan_member *m = ev->a[CE_SEQUENCE];
+
+	f->ck.seq.len = 0;
+	if (m == NULL || spantext(&f->ck.seq, m->val, m->vallen, m->type) ==
+	    -1)
+		f->ck.seq.len = 0;
+	m = ev->a[CE_ID];
+	(void)spantext(&f->ck.id, m->val, m->vallen, m->type);
+	f->ck.passed = 1;
+}
+
+/* Tells whether the event undoes another: it carries "reverts". */
+static int
+isrevert(const struct scanner *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nm; i++)
+		if (s->m[i].type == SCAN_STRING && s->m[i].namelen == 7 &&
+		    scan_name_is(&s->m[i], "reverts"))
+			return 1;
+	return 0;
+}
+
+/* Reads the number that the validated span v holds. */
+static void
+spannum(const struct jspan *v, struct num *x)
+{
+	char *end;
+
+	x->isint = 0;
+	if (strcspn(v->p, ".eE,]} \t\r\n") >= v->len) {
+		errno = 0;
+		x->i = strtoll(v->p, &end, 10);
+		x->isint = errno == 0 && end == v->p + v->len;
+	}
+	if (!x->isint)
+		x->d = strtod(v->p, NULL);
+}
+
+static double
+numd(const struct num *x)
+{
+	return x->isint ? (double)x->i : x->d;
+}
+
+/* a += b (b negated when neg), leaving int64 for a double on overflow. */
+static void
+numadd(struct num *a, const struct num *b, int neg)
+{
+	long long r;
+
+	if (a->isint && b->isint && !(neg ?
+	    __builtin_sub_overflow(a->i, b->i, &r) :
+	    __builtin_add_overflow(a->i, b->i, &r))) {
+		a->i = r;
+		return;
+	}
+	a->d = neg ? numd(a) - numd(b) : numd(a) + numd(b);
+	a->isint = 0;
+}
+
+/* The value of x as a new jansson number, or NULL when it is not finite. */
+static json_t *
+mknum(const struct num *x)
+{
+	if (x->isint)
+		return json_integer(x->i);
+	if (!isfinite(x->d))
+		return NULL;
+	return json_real(x->d);
+}
+
+/*
+ * RFC 7386 JSON merge patch: returns patch applied to target (whose
+ * reference it takes), as a new reference.
+ */
+static json_t *
+mergepatch(json_t *target, json_t *patch)
+{
+	const char *k;
+	size_t kl;
+	json_t *v;
+
+	if (!json_is_object(patch)) {
+		json_decref(target);
+		return json_incref(patch);
+	}
+	if (!json_is_object(target)) {
+		json_decref(target);
+		target = json_object();
+	}
+	json_object_keylen_foreach(patch, k, kl, v) {
+		if (json_is_null(v))
+			json_object_deln(target, k, kl);
+		else
+			json_object_setn_new_nocheck(target, k, kl, mergepatch(
+			    json_incref(json_object_getn(target, k, kl)), v));
+	}
+	return target;
+}
+
+/* Writes the field path of r up to key i into b, for messages. */
+static const char *
+fieldname(const struct fold_rule *r, size_t upto, struct buf *b)
+{
+	size_t i;
+
+	b->len = 0;
+	for (i = 0; i <= upto && i < r->nfield; i++) {
+		if (i > 0)
+			buf_putc(b, '.');
+		buf_puts(b, r->field[i]);
+	}
+	buf_putc(b, '\0');
+	return b->p;
+}
+
+static const char *
+kind(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: case JSON_REAL: return "a number";
+	case JSON_NULL: return "null";
+	default: return "a boolean";
+	}
+}
+
+/*
+ * Applies rule r to the event: everything is checked before anything
+ * changes, so that a misfit leaves the state as it was.
+ */
+static int
+apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
+    const struct ce_event *ev, char *err, size_t n)
+{
+	struct jspan v = { NULL, 0, SCAN_NONE };
+	struct num a = { 1, 0, 0 }, b = { 1, 1, 0 };
+	json_t *entity, *cur, *nxt, *target = NULL, *val = NULL, *nv = NULL;
+	const char *key;
+	size_t klen, i, last;
+	int revert, c;
+
+	f->deleted = 0;
+	if (r == NULL || r->op == OP_IGNORE)
+		return FOLD_UNCHANGED;
+	revert = isrevert(s);
+	if (revert && r->op != OP_ADD && r->op != OP_SUB && r->op != OP_COUNT)
+		return seterr(err, n, "reverts an event that \"%s\" cannot undo "
+		    "(only add, sub and count can)", r->text), FOLD_MISFIT;
+	if (!filter_lookup(&f->key, s, ev, &v) || v.type == SCAN_NULL)
+		return seterr(err, n, "no key: %s is not set", f->key.text),
+		    FOLD_MISFIT;
+	if (spantext(&f->k, v.p, v.len, v.type) == -1)
+		return seterr(err, n, "the key %s is not a string or a number",
+		    f->key.text), FOLD_MISFIT;
+	if (f->k.len == 0)
+		return seterr(err, n, "the key %s is empty", f->key.text),
+		    FOLD_MISFIT;
+	key = f->k.p;
+	klen = f->k.len;
+
+	/* The value, and whether it fits the operation. */
+	if (r->hassrc) {
+		if (!filter_lookup(&r->src, s, ev, &v))
+			return seterr(err, n, "\"%s\": no %s", r->text, r->path),
+			    FOLD_MISFIT;
+		if ((r->op == OP_ADD || r->op == OP_SUB) &&
+		    v.type != SCAN_NUMBER)
+			return seterr(err, n, "\"%s\": %s is not a number",
+			    r->text, r->path), FOLD_MISFIT;
+		if ((r->op == OP_MIN || r->op == OP_MAX) &&
+		    v.type != SCAN_NUMBER && v.type != SCAN_STRING)
+			return seterr(err, n, "\"%s\": %s is not a number or a "
+			    "string", r->text, r->path), FOLD_MISFIT;
+		if (v.type == SCAN_NUMBER)
+			spannum(&v, &b);
+	}
+
+	/* Where it acts, found without making anything. */
+	entity = json_object_getn(f->state, key, klen);
+	cur = entity;
+	last = r->nfield ? r->nfield - 1 : 0;
+	if (r->nfield == 0)
+		target = entity;
+	else {
+		if (cur != NULL && !json_is_object(cur))
+			return seterr(err, n, "\"%s\": the entity is %s, not an "
+			    "object", r->text, kind(cur)), FOLD_MISFIT;
+		for (i = 0; i < last && cur != NULL; i++) {
+			cur = json_object_get(cur, r->field[i]);
+			if (cur != NULL && !json_is_object(cur))
+				return seterr(err, n, "\"%s\": %s is %s, not an "
+				    "object", r->text, fieldname(r, i, &f->tmp),
+				    kind(cur)), FOLD_MISFIT;
+		}
+		if (cur != NULL)
+			target = json_object_get(cur, r->field[last]);
+	}
+	if (r->op == OP_DELETE) {
+		if (target == NULL)
+			return FOLD_UNCHANGED;
+		if (r->nfield == 0) {
+			json_object_deln(f->state, key, klen);
+			f->deleted = 1;
+		} else
+			json_object_del(cur, r->field[last]);
+		return FOLD_APPLIED;
+	}
+
+	/* The new value. */
+	switch (r->op) {
+	case OP_ADD:
+	case OP_SUB:
+	case OP_COUNT:
+		if (target != NULL && !json_is_number(target))
+			return seterr(err, n, "\"%s\": %s is %s, not a number",
+			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
+			    "the entity", kind(target)), FOLD_MISFIT;
+		if (target != NULL) {
+			a.isint = json_is_integer(target);
+			a.i = a.isint ? json_integer_value(target) : 0;
+			a.d = json_real_value(target);
+		}
+		/* A compensating event of evlog revert carries its numbers
+		 * negated already, so add and sub undo by applying it as it
+		 * is; a count has no number to negate, so it counts down. */
+		numadd(&a, &b, r->op == OP_SUB || (r->op == OP_COUNT && revert));
+		/* In place while the kind stays: no allocation per event. */
+		if (target != NULL && a.isint && json_is_integer(target)) {
+			json_integer_set(target, a.i);
+			return FOLD_APPLIED;
+		}
+		if (target != NULL && !a.isint && json_is_real(target) &&
+		    json_real_set(target, a.d) == 0)
+			return FOLD_APPLIED;
+		if ((nv = mknum(&a)) == NULL)
+			return seterr(err, n, "\"%s\": the result is not a finite "
+			    "number", r->text), FOLD_MISFIT;
+		break;
+	case OP_MIN:
+	case OP_MAX:
+		if (target != NULL && (v.type == SCAN_NUMBER ?
+		    !json_is_number(target) : !json_is_string(target)))
+			return seterr(err, n, "\"%s\": %s is %s, and %s is %s",
+			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
+			    "the entity", kind(target), r->path, v.type ==
+			    SCAN_NUMBER ? "a number" : "a string"), FOLD_MISFIT;
+		if (target != NULL) {
+			if (v.type == SCAN_NUMBER) {
+				a.isint = json_is_integer(target);
+				a.i = a.isint ? json_integer_value(target) : 0;
+				a.d = json_real_value(target);
+				c = a.isint && b.isint ? (b.i > a.i) - (b.i < a.i) :
+				    (numd(&b) > numd(&a)) - (numd(&b) < numd(&a));
+			} else {
+				(void)spantext(&f->tmp, v.p, v.len, v.type);
+				c = strcmp(f->tmp.p, json_string_value(target));
+			}
+			if (r->op == OP_MIN ? c >= 0 : c <= 0)
+				return FOLD_UNCHANGED;
+		}
+		break;
+	case OP_PUSH:
+		if (target != NULL && !json_is_array(target))
+			return seterr(err, n, "\"%s\": %s is %s, not an array",
+			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
+			    "the entity", kind(target)), FOLD_MISFIT;
+		break;
+	}
+	if (nv == NULL) {
+		val = v.type == SCAN_NUMBER ? mknum(&b) : json_loadb(v.p, v.len,
+		    JSON_DECODE_ANY, NULL);
+		if (val == NULL)
+			errw(EXIT_FAIL, NULL, "out of memory");
+		switch (r->op) {
+		case OP_MERGE:
+			nv = mergepatch(json_incref(target), val);
+			json_decref(val);
+			break;
+		case OP_PUSH:
+			nv = target != NULL ? json_incref(target) : json_array();
+			json_array_append_new(nv, val);
+			break;
+		default:
+			nv = val;
+		}
+	}
+
+	/* A null left where the rule acts removes the member (RFC 7386). */
+	if (json_is_null(nv)) {
+		json_decref(nv);
+		if (target == NULL)
+			return FOLD_UNCHANGED;
+		if (r->nfield == 0) {
+			json_object_deln(f->state, key, klen);
+			f->deleted = 1;
+		} else
+			json_object_del(cur, r->field[last]);
+		return FOLD_APPLIED;
+	}
+	if (r->nfield == 0) {
+		json_object_setn_new_nocheck(f->state, key, klen, nv);
+		return FOLD_APPLIED;
+	}
+	if (entity == NULL) {
+		entity = json_object();
+		json_object_setn_new_nocheck(f->state, key, klen, entity);
+	}
+	for (cur = entity, i = 0; i < last; i++, cur = nxt)
+		if ((nxt = json_object_get(cur, r->field[i])) == NULL) {
+			nxt = json_object();
+			json_object_set_new(cur, r->field[i], nxt);
+		}
+	json_object_set_new(cur, r->field[last], nv);
+	return FOLD_APPLIED;
+}
+
+int
+fold_event(struct fold *f, const struct scanner *s,
+    const struct ce_event *ev, char *err, size_t n)
+{
+	const struct scan_member *t = ev->a[CE_TYPE];
+	int res;
+
+	switch (before(f, ev, err, n)) {
+	case 1:
+		f->skipped++;
+		return FOLD_SKIPPED;
+	case -1:
+		return FOLD_MISFIT;
+	}
+	(void)spantext(&f->type, t->val, t->vallen, t->type);
+	res = apply(f, findrule(f), s, ev, err, n);
+	advance(f, ev);
+	return res;
+}
+
+int
+fold_lost(const struct fold *f)
+{
+	return f->ck.seq.len == 0 && f->ck.id.len > 0 && !f->ck.passed &&
+	    f->skipped > 0;
+}
+
+/* Reads a checkpoint member: absent, or a non-empty string. */
+static int
+ckmember(json_t *ck, const char *name, struct buf *b)
+{
+	json_t *v = json_object_get(ck, name);
+
+	b->len = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return -1;
+	reserve(b, json_string_length(v));
+	memcpy(b->p, json_string_value(v), json_string_length(v));
+	b->len = json_string_length(v);
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * Opens the state file at path, made empty when missing, and takes its
+ * lock.  A file that a save replaced while we took the lock is not the
+ * state file any more: the new one is opened.  Returns the descriptor, or
+ * -1 with a reason in err.
+ */
+static int
+lockfile(const char *path, char *err, size_t n)
+{
+	struct stat a, b;
+	int fd, e;
+
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+		if (fd == -1) {
+			if (errno == ELOOP)
+				return seterr(err, n, "a symbolic link: refused");
+			return seterr(err, n, "open: %s", strerror(errno));
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return seterr(err, n, "in use by another "
+				    "evproject");
+			return seterr(err, n, "lock: %s", strerror(e));
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+}
+
+int
+fold_load(struct fold *f, const char *path, int lock, char *err, size_t n)
+{
+	json_error_t je;
+	json_t *root, *st, *ck;
+	struct stat sb;
+	int fd;
+
+	if (lock) {
+		if ((fd = lockfile(path, err, n)) == -1)
+			return -1;
+		f->lockfd = fd;
+	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return seterr(err, n, "a symbolic link: refused");
+		return seterr(err, n, "open: %s", strerror(errno));
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		if (!lock)
+			close(fd);
+		return seterr(err, n, "not a regular file");
+	}
+	/* Made by lockfile(): no state yet. */
+	if (sb.st_size == 0) {
+		if (!lock)
+			close(fd);
+		return 0;
+	}
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	if (!lock)
+		close(fd);
+	if (root == NULL)
+		return seterr(err, n, "not a state file: line %d: %s", je.line,
+		    je.text);
+	st = json_object_get(root, "state");
+	ck = json_object_get(root, "checkpoint");
+	if (!json_is_object(root) || !json_is_object(st) ||
+	    !json_is_object(ck) || ckmember(ck, "sequence", &f->ck.seq) == -1 ||
+	    ckmember(ck, "id", &f->ck.id) == -1 || (f->ck.seq.len > 0 &&
+	    f->ck.id.len == 0)) {
+		json_decref(root);
+		return seterr(err, n, "not a state file: an object with "
+		    "\"checkpoint\" and \"state\" objects");
+	}
+	json_decref(f->state);
+	f->state = json_incref(st);
+	f->ck.passed = 0;
+	json_decref(root);
+	return 0;
+}
+
+/* Compares two object members by key, bytewise. */
+static int
+keycmp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(*x, *y);
+}
+
+const char **
+fold_keys(const json_t *obj, size_t *np)
+{
+	const char **keys, *k;
+	size_t i = 0, n = json_object_size(obj);
+	json_t *m;
+
+	keys = xmalloc((n ? n : 1) * sizeof(*keys));
+	json_object_foreach((json_t *)obj, k, m)
+		keys[i++] = k;
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), keycmp);
+	*np = n;
+	return keys;
+}
+
+void
+fold_dump(struct buf *b, const json_t *v)
+{
+	const char **keys;
+	char num[40];
+	size_t i, n;
+	int prec;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		keys = fold_keys(v, &n);
+		buf_putc(b, '{');
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_putc(b, ',');
+			(void)buf_jsonstr(b, keys[i], strlen(keys[i]));
+			buf_putc(b, ':');
+			/* A key jansson gave out leads to its value without
+			 * hashing it again. */
+			fold_dump(b, json_object_iter_value(
+			    json_object_key_to_iter(keys[i])));
+		}
+		buf_putc(b, '}');
+		free(keys);
+		break;
+	case JSON_ARRAY:
+		buf_putc(b, '[');
+		for (i = 0; i < json_array_size(v); i++) {
+			if (i > 0)
+				buf_putc(b, ',');
+			fold_dump(b, json_array_get(v, i));
+		}
+		buf_putc(b, ']');
+		break;
+	case JSON_STRING:
+		(void)buf_jsonstr(b, json_string_value(v),
+		    json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)json_integer_value(v));
+		buf_puts(b, num);
+		break;
+	case JSON_REAL:
+		/* The shortest of %.15g to %.17g that reads back the same. */
+		for (prec = 15; prec < 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec,
+			    json_real_value(v));
+			if (strtod(num, NULL) == json_real_value(v))
+				break;
+		}
+		snprintf(num, sizeof(num), "%.*g", prec, json_real_value(v));
+		buf_puts(b, num);
+		if (strpbrk(num, ".e") == NULL)
+			buf_puts(b, ".0");
+		break;
+	case JSON_TRUE:
+		buf_puts(b, "true");
+		break;
+	case JSON_FALSE:
+		buf_puts(b, "false");
+		break;
+	default:
+		buf_puts(b, "null");
+	}
+}
+
+int
+fold_save(struct fold *f, const char *path, char *err, size_t n)
+{
+	struct buf b = { 0 };
+	struct stat sb;
+	char *tmp, *dir, *slash;
+	int fd, dfd, e;
+
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return seterr(err, n, "a symbolic link: refused");
+	buf_puts(&b, "{\"checkpoint\":{");
+	if (f->ck.id.len > 0) {
+		buf_puts(&b, "\"id\":");
+		(void)buf_jsonstr(&b, f->ck.id.p, f->ck.id.len);
+		if (f->ck.seq.len > 0) {
+			buf_puts(&b, ",\"sequence\":");
+			(void)buf_jsonstr(&b, f->ck.seq.p, f->ck.seq.len);
+		}
+	}
+	buf_puts(&b, "},\"state\":");
+	fold_dump(&b, f->state);
+	buf_puts(&b, "}\n");
+
+	/* The temporary file sits next to path, so that rename(2) is
+	 * atomic; a crash leaves path whole, old or new. */
+	slash = strrchr(path, '/');
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		errw(EXIT_FAIL, NULL, "out of memory");
+	tmp = xmalloc(strlen(path) + 16);
+	snprintf(tmp, strlen(path) + 16, "%.*s.%s.XXXXXX",
+	    slash == NULL ? 0 : (int)(slash - path + 1), path,
+	    slash == NULL ? path : slash + 1);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (writeall(fd, b.p, b.len) == -1 || fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	/* The lock goes with the file: the new one is locked before it
+	 * takes the name, so no other evproject gets in between. */
+	if ((f->lockfd >= 0 && flock(fd, LOCK_EX) == -1) ||
+	    rename(tmp, path) == -1) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	if (f->lockfd >= 0) {
+		close(f->lockfd);
+		f->lockfd = fd;
+	} else if (close(fd) == -1) {
+		e = errno;
+		goto fail;
+	}
+	/* The rename is durable only once the directory is. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		e = errno;
+		if (dfd != -1)
+			close(dfd);
+		free(tmp);
+		free(dir);
+		buf_free(&b);
+		return seterr(err, n, "fsync of the directory: %s",
+		    strerror(e));
+	}
+	close(dfd);
+	free(tmp);
+	free(dir);
+	buf_free(&b);
+	return 0;
+fail:
+	free(tmp);
+	free(dir);
+	buf_free(&b);
+	return seterr(err, n, "save: %s", strerror(e));
+}
