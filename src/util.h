@@ -15,7 +15,8 @@ enum {
 	EXIT_USAGE = 2,		/* bad usage */
 	EXIT_INVALID = 3,	/* invalid input events were met */
 	EXIT_EXPECT = 4,	/* an expectation failed */
-	EXIT_IDLE = 5		/* -w: nothing came for that long */
+	EXIT_IDLE = 5,		/* -w: nothing came for that long */
+	EXIT_GONE = 6		/* a webhook answered 410 Gone */
 };
 
 #define EV_VERSION "0.1.0"
