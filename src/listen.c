@@ -49,6 +49,7 @@ struct listen_state {
 	pthread_mutex_t mu;	/* orders writes, guards what follows */
 	pthread_t main;		/* the thread waiting for the end */
 	int stopping;		/* no more events are taken */
+	int draining;		/* no new requests; those begun finish */
 	long long n;		/* events written */
 	long inflight;		/* requests begun and not completed */
 	struct seenid *bucket[SEEN_BUCKETS];	/* webhook-ids by hash */
@@ -517,7 +518,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*ctx = r;
 		pthread_mutex_lock(&st->mu);
 		st->inflight++;
-		stopping = st->stopping;
+		stopping = st->stopping || st->draining;
 		pthread_mutex_unlock(&st->mu);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return answer(l, c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -689,7 +690,7 @@ listen_run(struct listen *l)
 	while (sigwait(&set, &sig) != 0)
 		;
 	pthread_mutex_lock(&st->mu);
-	st->stopping = 1;
+	st->draining = 1;
 	pthread_mutex_unlock(&st->mu);
 	/* No new connections; the requests begun get their answers. */
 	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
