@@ -18,7 +18,8 @@ run_examples() {
 	mkdir -p "$dir/run"
 	awk -v dir="$dir" -f "$ROOT/tests/test_helper/manex.awk" "$page"
 	n=0
-	for f in "$dir"/*.sh; do
+	# In the order of the page: 10.sh after 9.sh.
+	for f in $(printf '%s\n' "$dir"/*.sh | sort -V); do
 		[ -e "$f" ] || continue
 		n=$((n + 1))
 		want=0

@@ -57,7 +57,7 @@ PY
 synopsis_is_usage() {
 	local usage synopsis
 	usage=$("$1" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
-	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/$1.1" | col -b |
+	synopsis=$(MANWIDTH=200 mandoc -Tascii -O width=200 "$ROOT/man/man1/$1.1" | col -bx |
 	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' | sed 's/^ //;s/ $//')
 	[ "$synopsis" = "$usage" ] || { printf 'usage:    %s\nsynopsis: %s\n' "$usage" "$synopsis"; return 1; }
 }
