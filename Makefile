@@ -14,6 +14,10 @@ LDFLAGS   =
 # tests/fuzz).  Evaluated when a recipe runs, so that `make deps` can
 # install it first.
 JANSSON_LIBS = $$(pkg-config --libs jansson)
+# Webhooks: libcurl delivers (evsub --post), libmicrohttpd receives
+# (evpub --listen), libcrypto signs and verifies.  Only evpub and evsub
+# (and the unit tests of signing) link them.
+WEB_LIBS = $$(pkg-config --libs libcurl libmicrohttpd libcrypto) -lpthread
 
 # Where objects and programs go; `make check` builds a second tree.
 BUILD  = build/release
@@ -21,18 +25,20 @@ BINDIR = bin
 
 # The Debian packages that building, testing and the benchmark need.
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
-       bats-support mandoc python3 python3-jsonschema jq
+       bats-support mandoc python3 python3-jsonschema jq \
+       libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
 
 PROGS = evlog evproject evpub evsub
-LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o input.o \
-         ndjson.o output.o \
+LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o \
+         input.o http.o listen.o ndjson.o output.o post.o \
          pub.o scan.o store.o topic.o \
-         timefmt.o util.o
+         timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
-UNIT = scan_test event_test filter_test time_test id_test index_test
+UNIT = scan_test event_test filter_test time_test id_test index_test \
+       whsig_test
 
 LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%)
@@ -52,7 +58,9 @@ $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB) $(LIBS)
+
+$(BINDIR)/evpub $(BINDIR)/evsub: LIBS = $(WEB_LIBS)
 
 # evproject keeps its state in jansson, and folds with fold.o.
 $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
@@ -63,7 +71,7 @@ $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(JANSSON_LIBS)
+	    $(JANSSON_LIBS) $(WEB_LIBS)
 
 # The fault-injection shim of tests/evlog.bats.
 $(BUILD)/fault.so: tests/fault/fault.c
@@ -100,14 +108,14 @@ fuzz: deps
 	cp ../shared/corpus/json-test-suite/test_parsing/*.json build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
-	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS)
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS)
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/corpus
 	mkdir -p build/fuzz/ecorpus
 	cp ../shared/corpus/cloudevents/valid/*.json build/fuzz/ecorpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
-	    $(addprefix src/,$(LIBOBJ:.o=.c))
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ecorpus
 

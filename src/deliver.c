@@ -31,6 +31,24 @@ deliver_open(struct deliver *d)
 		errwe(EXIT_FAIL, d->dlpath, "open");
 }
 
+int
+deliver_park(struct deliver *d, const char *line, size_t len,
+    const char *where)
+{
+	if (d->dlfd < 0) {
+		warnw(where, "delivery stops at this event");
+		return -1;
+	}
+	/* The lock orders this append with other writers. */
+	if (flock(d->dlfd, LOCK_EX) == -1 ||
+	    writeall(d->dlfd, line, len) == -1 ||
+	    writeall(d->dlfd, "\n", 1) == -1)
+		errwe(EXIT_FAIL, d->dlpath, "write");
+	(void)flock(d->dlfd, LOCK_UN);
+	warnw(where, "the event is kept in %s", d->dlpath);
+	return 1;
+}
+
 /* "NAME=value" for one attribute: its decoded string, or its JSON text. */
 static char *
 envvar(const char *name, const struct scan_member *m)
@@ -192,16 +210,9 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 			warnw(where, "%s %s, after %d tries", d->argv[0], how,
 			    try + 1);
 	}
-	if (r == -1 && d->dlfd >= 0 && !nostart) {
-		/* The lock orders this append with other writers. */
-		if (flock(d->dlfd, LOCK_EX) == -1 ||
-		    writeall(d->dlfd, line, len) == -1 ||
-		    writeall(d->dlfd, "\n", 1) == -1)
-			errwe(EXIT_FAIL, d->dlpath, "write");
-		(void)flock(d->dlfd, LOCK_UN);
-		warnw(where, "the event is kept in %s", d->dlpath);
-		r = 1;
-	} else if (r == -1)
+	if (r == -1 && !nostart)
+		r = deliver_park(d, line, len, where);
+	else if (r == -1)
 		warnw(where, "delivery stops at this event");
 	for (i = n - NVARS; i < n; i++)
 		free(envp[i]);

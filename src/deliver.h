@@ -39,4 +39,13 @@ int deliver_exec(struct deliver *d, const char *msg, size_t mlen,
     const char *line, size_t len, const struct ce_event *ev,
     const char *where);
 
+/*
+ * Parks an event that could not be delivered: appends line[0..len) and a
+ * newline to the dead-letter file and says so.  Returns 1, or -1 when
+ * there is no dead-letter file (delivery must stop; that is said too).
+ * A failed write is fatal (status 1): nothing may be lost.
+ */
+int deliver_park(struct deliver *d, const char *line, size_t len,
+    const char *where);
+
 #endif

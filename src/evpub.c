@@ -4,7 +4,8 @@
  * One event from the command line (fields become its data), or with -l one
  * event per line of standard input: a JSON value becomes the data of a new
  * event, an event is completed and checked, a batch is split.  Events go to
- * standard output or, with -o, to a file or FIFO.
+ * standard output or, with -o, to a file or FIFO.  With --listen, events
+ * come from HTTP requests: the receiving side of webhooks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,24 +14,32 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "listen.h"
 #include "pub.h"
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_ID = OPT_FIRST_OWN, OPT_MAXWAIT, OPT_RAW, OPT_SYNC, OPT_TIME };
+enum { OPT_GHSECRET = OPT_FIRST_OWN, OPT_ID, OPT_LISTEN, OPT_MAXWAIT,
+    OPT_PATH, OPT_RAW, OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT };
 
 static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'c' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "ext", required_argument, NULL, 'e' },
+	{ "github-secret", required_argument, NULL, OPT_GHSECRET },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "max-wait", required_argument, NULL, OPT_MAXWAIT },
 	{ "output", required_argument, NULL, 'o' },
+	{ "path", required_argument, NULL, OPT_PATH },
 	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "source", required_argument, NULL, 's' },
 	{ "subject", required_argument, NULL, 'S' },
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "topic", required_argument, NULL, 'T' },
 	{ "type", required_argument, NULL, 't' },
 	COMMON_LONGOPTS,
@@ -41,14 +50,17 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f,
-"usage: evpub [-lq] [-d data] [-e name=value] [-o path | -T topic]\n"
-"             [-S subject] [-s source] [-t type] [--id id] [--max-size size]\n"
-"             [--max-wait seconds] [--raw] [--rejects file] [--sync mode]\n"
-"             [--time time] [field ...]\n");
+"usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
+"             [-S subject] [-s source] [-t type] [--github-secret secret]\n"
+"             [--id id] [--listen host:port] [--max-size size]\n"
+"             [--max-wait seconds] [--path path] [--raw] [--rejects file]\n"
+"             [--secret secret] [--sync mode] [--time time]\n"
+"             [--timeout seconds] [field ...]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
 "fields:  key=string  key:=json  a.b=nested   (the event's data)\n"
+"  -c, --count N          with --listen: exit after N events\n"
 "  -d, --data JSON|@FILE  the whole data (@- reads stdin)\n"
 "  -e, --ext NAME=VALUE   an extension attribute (NAME:=JSON for a\n"
 "                         boolean or 32-bit integer)\n"
@@ -60,14 +72,20 @@ usage(FILE *f, int status)
 "  -T, --topic NAME       publish to a topic: its log, then its live\n"
 "                         subscribers ($EVENTFUL_HOME/topics/NAME)\n"
 "  -t, --type TYPE        the type\n"
+"      --github-secret S  with --listen: require GitHub's signature\n"
 "      --id ID            the id (default: a new UUIDv7)\n"
+"      --listen HOST:PORT take events by HTTP POST (port 0: any free one)\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
 "      --max-wait SECONDS -T: cut off a subscriber that takes nothing\n"
 "                         for so long (default 2)\n"
+"      --path PATH        with --listen: where POSTs go (default /)\n"
 "      --raw              with -l: each line is text data\n"
 "      --rejects FILE     keep rejected lines there\n"
+"      --secret whsec_... with --listen: require Standard Webhooks\n"
+"                         signatures (default $EVENTFUL_WEBHOOK_SECRET)\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
 "      --time TIME        the time, RFC 3339 (default: now)\n"
+"      --timeout SECONDS  with --listen: the most a request may take (15)\n"
 "      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
@@ -78,8 +96,18 @@ usage(FILE *f, int status)
 
 /* Tells what is wrong with a combination of options, or NULL. */
 static const char *
-conflict(int lines, int argc, const char *data, const struct pub *p)
+conflict(int lines, int argc, const char *data, const struct pub *p,
+    const struct listen *l, int listenopt)
 {
+	if (l->addr == NULL && listenopt)
+		return "-c, --path, --secret, --github-secret and --timeout "
+		    "are for --listen";
+	if (l->addr != NULL && (lines || argc > 0 || data != NULL ||
+	    p->id != NULL))
+		return "--listen takes the events from HTTP: no -l, --raw, "
+		    "fields, -d or --id";
+	if (l->addr != NULL)
+		return NULL;
 	if (lines && (argc > 0 || data != NULL))
 		return "-l reads the data from stdin: no fields or -d";
 	if (lines && p->id != NULL)
@@ -180,21 +208,25 @@ int
 main(int argc, char *argv[])
 {
 	const char *data = NULL, *output = NULL, *topic = NULL, *env, *why;
+	const char *secret = NULL, *errstr;
+	struct listen l;
 	struct common c;
 	struct pub p;
 	struct out o;
 	struct topub tp;
 	char err[512];
-	int ch, lines = 0, status, sync = SYNC_BATCH, tonly = 0;
-	long long maxwait = 2000000;
+	long long v, maxwait = 2000000;
+	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
 
 	stdfds();
 	setprogname(argv[0]);
 	common_init(&c, usage);
 	pub_init(&p);
+	memset(&l, 0, sizeof(l));
+	l.path = "/";
 	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
 		p.source = env;
-	while ((ch = getopt_long(argc, argv, "d:e:lo:qS:s:T:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:e:lo:qS:s:T:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -226,6 +258,14 @@ main(int argc, char *argv[])
 			}
 			tonly = 1;
 			break;
+		case 'c':
+			if (parsenum(optarg, 1, 1LL << 62, &l.count, &errstr) ==
+			    -1) {
+				warnw("-c", "%s: %s", optarg, errstr);
+				usage(stderr, EXIT_USAGE);
+			}
+			listenopt = 1;
+			break;
 		case 'd':
 			data = optarg;
 			break;
@@ -250,14 +290,37 @@ main(int argc, char *argv[])
 		case 't':
 			p.type = optarg;
 			break;
+		case OPT_GHSECRET:
+			l.ghsecret = optarg;
+			listenopt = 1;
+			break;
 		case OPT_ID:
 			p.id = optarg;
+			break;
+		case OPT_LISTEN:
+			l.addr = optarg;
+			break;
+		case OPT_PATH:
+			l.path = optarg;
+			listenopt = 1;
 			break;
 		case OPT_RAW:
 			p.raw = lines = 1;
 			break;
+		case OPT_SECRET:
+			secret = optarg;
+			listenopt = 1;
+			break;
 		case OPT_TIME:
 			p.time = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parsenum(optarg, 1, 3600, &v, &errstr) == -1) {
+				warnw("--timeout", "%s: %s", optarg, errstr);
+				usage(stderr, EXIT_USAGE);
+			}
+			l.timeout = (unsigned)v;
+			listenopt = 1;
 			break;
 		default:
 			if (!common_opt(&c, ch, optarg))
@@ -267,27 +330,42 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	p.maxsize = c.maxsize;
+	if (secret == NULL && l.addr != NULL)
+		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
 	if (topic != NULL && output != NULL)
 		why = "-o and -T exclude each other";
 	else if (topic == NULL && tonly)
 		why = "--max-wait and --sync are for -T";
-	else if ((why = conflict(lines, argc, data, &p)) == NULL &&
+	else if ((why = conflict(lines, argc, data, &p, &l, listenopt)) == NULL &&
 	    pub_prepare(&p, err, sizeof(err)) == -1)
 		why = err;
+	if (why == NULL && secret != NULL && *secret != '\0') {
+		if (whsig_key(&l.key, secret, err, sizeof(err)) == -1)
+			why = err;
+		l.sign = 1;
+	}
 	if (why != NULL) {
 		warnw(NULL, "%s", why);
 		usage(stderr, EXIT_USAGE);
 	}
 	common_start(&c);
 	if (topic != NULL) {
-		topub_open(&tp, topic, sync, maxwait, c.quiet);
-		/* Group commits of what has arrived, as evlog append's. */
+		/* Group commits of what has arrived, as evlog append's; a
+		 * receiver answers only once its events are durable, so it
+		 * commits in its own thread, at once. */
+		topub_open(&tp, topic, sync, maxwait, c.quiet, l.addr == NULL);
 		out_sink(&o, topub_sink, &tp, sync == SYNC_EVENT ? 1 :
 		    1 << 20);
 	} else
 		out_open(&o, output);
-	status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data, argc,
-	    argv);
+	l.p = &p;
+	l.o = &o;
+	l.quiet = c.quiet;
+	if (l.addr != NULL)
+		status = listen_run(&l);
+	else
+		status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data,
+		    argc, argv);
 	(void)out_close(&o);
 	if (topic != NULL)
 		topub_close(&tp);

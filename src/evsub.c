@@ -4,7 +4,7 @@
  * Reads events from standard input or the -i inputs (following them with
  * -f), keeps those that pass every filter, and writes them out as read, or
  * thin, or their data alone, or one line for people; or runs a command per
- * event with --exec.
+ * event with --exec; or POSTs each to a webhook with --post.
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -25,14 +25,17 @@
 #include "format.h"
 #include "input.h"
 #include "output.h"
+#include "post.h"
 #include "timefmt.h"
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_CONSUMER = OPT_FIRST_OWN, OPT_DATA, OPT_DEADLETTER, OPT_ONCE,
-    OPT_PRETTY, OPT_RETRIES, OPT_THIN, OPT_TOPICS };
+enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
+    OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RETRIES, OPT_SECRET, OPT_THIN,
+    OPT_TIMEOUT, OPT_TOPICS };
 
 static const struct option longopts[] = {
+	{ "binary", no_argument, NULL, OPT_BINARY },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
@@ -42,9 +45,12 @@ static const struct option longopts[] = {
 	{ "invert", no_argument, NULL, 'v' },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
+	{ "post", required_argument, NULL, OPT_POST },
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "thin", no_argument, NULL, OPT_THIN },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "topic", required_argument, NULL, 'T' },
 	{ "topics", no_argument, NULL, OPT_TOPICS },
 	{ "wait", required_argument, NULL, 'w' },
@@ -58,8 +64,9 @@ usage(FILE *f, int status)
 	fprintf(f,
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
 "             [-T topic [--consumer name [--once]]]\n"
-"             [--data | --pretty | --thin] [--dead-letter file]\n"
-"             [--max-size size] [--rejects file] [--retries n] [filter ...]\n"
+"             [--data | --pretty | --thin] [--binary] [--dead-letter file]\n"
+"             [--max-size size] [--post url] [--rejects file] [--retries n]\n"
+"             [--secret secret] [--timeout seconds] [filter ...]\n"
 "             [--exec command [arg ...]]\n"
 "       evsub --topics\n");
 	if (f == stdout) {
@@ -77,22 +84,29 @@ usage(FILE *f, int status)
 "  -T, --topic NAME       listen to a topic: its events while we listen\n"
 "  -v, --invert           keep the events that do not pass\n"
 "  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
+"      --binary           with --post: CloudEvents binary mode\n"
 "      --consumer NAME    -T: a durable consumer: every event of the\n"
 "                         topic's log from where NAME left off\n"
 "      --data             write only the data, one JSON value a line\n"
 "      --pretty           one line for people: time type subject data\n"
 "      --thin             drop data and data_base64: a notification\n"
-"      --dead-letter FILE keep events --exec failed to deliver\n"
+"      --dead-letter FILE keep events --exec or --post failed to deliver\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
 "      --once             --consumer: deliver what is there, then exit\n"
+"      --post URL         POST each event to URL (a webhook)\n"
 "      --rejects FILE     keep rejected lines there\n"
-"      --retries N        tries of --exec after the first (default 3)\n"
+"      --retries N        tries of --exec or --post after the first\n"
+"                         (default 3)\n"
+"      --secret whsec_... with --post: sign as Standard Webhooks does\n"
+"                         (default $EVENTFUL_WEBHOOK_SECRET)\n"
+"      --timeout SECONDS  with --post: the most a request may take (15)\n"
 "      --topics           list topics, live subscribers, consumers\n"
 "      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
 "      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
-"             5 -w: nothing came in time, 7 --consumer: running already\n");
+"             5 -w: nothing came in time, 6 --post: the URL is gone (410),\n"
+"             7 --consumer: running already\n");
 		stdout_done();
 	}
 	exit(status);
@@ -105,9 +119,28 @@ struct sub {
 	int fmt;		/* enum fmt */
 	int color;		/* --pretty on a terminal */
 	long long count;	/* -c, or 0 */
-	struct deliver d;	/* --exec */
-	struct out mem;		/* what --exec hands the command */
+	struct deliver d;	/* --exec, and --post's retries */
+	struct post post;	/* --post */
+	struct out mem;		/* what --exec or --post hands on */
 };
+
+/* --post, in deliver_exec's terms: 0, 1 parked, -1 stop, -2 gone. */
+static int
+deliver_post(struct sub *sub, const char *line, size_t len,
+    const char *where)
+{
+	switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1, line,
+	    len, where)) {
+	case POST_OK:
+		return 0;
+	case POST_PARKED:
+		return 1;
+	case POST_GONE:
+		return -2;
+	default:
+		return -1;
+	}
+}
 
 /*
  * Reads, selects and delivers until the inputs end, -c is reached, -w
@@ -149,17 +182,18 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 		}
 		if (filter_all(sub->f, sub->nf, &sc, &ev) == sub->invert)
 			continue;
-		if (sub->d.argv != NULL) {
+		if (sub->d.argv != NULL || sub->post.url != NULL) {
 			char where[512];
 
 			fmt_event(&sub->mem, sub->fmt, l.p, l.len, &sc, &ev, 0);
 			snprintf(where, sizeof(where), "%s:%llu", from->name,
 			    (unsigned long long)l.lineno);
-			r = deliver_exec(&sub->d, sub->mem.buf,
+			r = sub->post.url != NULL ? deliver_post(sub, l.p, l.len,
+			    where) : deliver_exec(&sub->d, sub->mem.buf,
 			    sub->mem.len - 1, l.p, l.len, &ev, where);
 			sub->mem.len = sub->mem.mark = 0;
-			if (r == -1) {
-				status = EXIT_FAIL;
+			if (r < 0) {
+				status = r == -2 ? EXIT_GONE : EXIT_FAIL;
 				break;
 			}
 			/* Parked, not lost: but the run did not deliver it. */
@@ -172,6 +206,8 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			break;
 	}
 	scan_free(&sc);
+	if (status == EXIT_GONE)
+		return status;
 	if (status == EXIT_FAIL || parked)
 		return EXIT_FAIL;
 	return c->status != EXIT_OK ? c->status : status;
@@ -280,17 +316,22 @@ consume(struct common *c, struct sub *sub, const char *name,
 				    "log: %s (see evlog verify)", err);
 			if (filter_all(sub->f, sub->nf, &sc, &ev) !=
 			    sub->invert) {
-				if (sub->d.argv != NULL) {
+				if (sub->d.argv != NULL ||
+				    sub->post.url != NULL) {
 					fmt_event(&sub->mem, sub->fmt, line,
 					    len, &sc, &ev, 0);
-					dr = deliver_exec(&sub->d, sub->mem.buf,
-					    sub->mem.len - 1, line, len, &ev,
-					    where);
+					dr = sub->post.url != NULL ?
+					    deliver_post(sub, line, len,
+					    where) : deliver_exec(&sub->d,
+					    sub->mem.buf, sub->mem.len - 1,
+					    line, len, &ev, where);
 					sub->mem.len = sub->mem.mark = 0;
-					if (dr == -1) {
-						/* Not delivered: the next run
-						 * starts with it. */
-						status = EXIT_FAIL;
+					if (dr < 0) {
+						/* Not delivered (no 2xx, the
+						 * command failed): the next
+						 * run starts with it. */
+						status = dr == -2 ? EXIT_GONE :
+						    EXIT_FAIL;
 						break;
 					}
 					parked |= dr == 1;
@@ -343,6 +384,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 	logread_free(&lr);
 	store_close(&st);
 	topic_free(&t);
+	if (status == EXIT_GONE)
+		return status;
 	if (status == EXIT_FAIL || parked)
 		return EXIT_FAIL;
 	return c->status != EXIT_OK ? c->status : status;
@@ -387,6 +430,29 @@ setfmt(struct sub *sub, int fmt)
 	sub->fmt = fmt;
 }
 
+/* Checks what goes with --post, and takes the secret. */
+static void
+postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
+{
+	char err[256];
+
+	if (cmd != NULL || output != NULL) {
+		warnw(NULL, "--post, --exec and -o exclude each other");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY) {
+		warnw(NULL, "--post sends events: not --data or --pretty");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (secret == NULL)
+		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
+	if (secret == NULL || *secret == '\0')
+		return;
+	if (whsig_key(&sub->post.key, secret, err, sizeof(err)) == -1)
+		badval("--secret", "whsec_...", err);
+	sub->post.sign = 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -395,7 +461,7 @@ main(int argc, char *argv[])
 	struct sub sub;
 	struct out o;
 	const char *output = NULL, *errstr, *nc, *topic = NULL,
-	    *consumer = NULL;
+	    *consumer = NULL, *secret = NULL;
 	char **paths = NULL, err[512], **cmd;
 	long long v, idle = 0;
 	size_t npaths = 0, i;
@@ -450,11 +516,17 @@ main(int argc, char *argv[])
 			if (parsesecs(optarg, 1e7, &idle, &errstr) == -1)
 				badval("-w", optarg, errstr);
 			break;
+		case OPT_BINARY:
+			sub.post.binary = 1;
+			break;
 		case OPT_DATA:
 			setfmt(&sub, FMT_DATA);
 			break;
 		case OPT_DEADLETTER:
 			sub.d.dlpath = optarg;
+			break;
+		case OPT_POST:
+			sub.post.url = optarg;
 			break;
 		case OPT_PRETTY:
 			setfmt(&sub, FMT_PRETTY);
@@ -464,8 +536,16 @@ main(int argc, char *argv[])
 				badval("--retries", optarg, errstr);
 			sub.d.retries = (int)v;
 			break;
+		case OPT_SECRET:
+			secret = optarg;
+			break;
 		case OPT_THIN:
 			setfmt(&sub, FMT_THIN);
+			break;
+		case OPT_TIMEOUT:
+			if (parsesecs(optarg, 3600, &v, &errstr) == -1)
+				badval("--timeout", optarg, errstr);
+			sub.post.timeout = v < 1000 ? 1 : (long)(v / 1000);
 			break;
 		default:
 			if (!common_opt(&c, ch, optarg))
@@ -482,8 +562,14 @@ main(int argc, char *argv[])
 		warnw(NULL, "--exec and -o exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (sub.d.dlpath != NULL && cmd == NULL) {
-		warnw(NULL, "--dead-letter is for --exec");
+	if (sub.d.dlpath != NULL && cmd == NULL && sub.post.url == NULL) {
+		warnw(NULL, "--dead-letter is for --exec and --post");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (sub.post.url != NULL)
+		postopts(&sub, cmd, output, secret);
+	else if (sub.post.binary || secret != NULL || sub.post.timeout) {
+		warnw(NULL, "--binary, --secret and --timeout are for --post");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topics) {
@@ -518,6 +604,11 @@ main(int argc, char *argv[])
 	sub.d.argv = cmd;
 	common_start(&c);
 	deliver_open(&sub.d);
+	if (sub.post.url != NULL && post_open(&sub.post, &sub.d, err,
+	    sizeof(err)) == -1) {
+		warnw("--post", "%s", err);
+		usage(stderr, EXIT_USAGE);
+	}
 	out_open(&o, output);
 	out_mem(&sub.mem);
 	nc = getenv("NO_COLOR");
@@ -540,6 +631,7 @@ main(int argc, char *argv[])
 	(void)out_close(&sub.mem);
 	inputs_close(&in);
 done:
+	post_close(&sub.post);
 	for (i = 0; i < sub.nf; i++)
 		filter_free(&sub.f[i]);
 	free(sub.f);

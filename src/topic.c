@@ -116,7 +116,7 @@ static void *writer(void *);
 
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
-    int quiet)
+    int quiet, int overlap)
 {
 	char err[512];
 
@@ -132,7 +132,7 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	/* One event at a time, durable each: no group to overlap with. */
-	p->threaded = sync != SYNC_EVENT;
+	p->threaded = overlap && sync != SYNC_EVENT;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	if (p->threaded && (errno = pthread_create(&p->tid, NULL, writer,

@@ -69,8 +69,12 @@ struct topub {
 	int done;		/* no more will come */
 };
 
+/*
+ * With overlap, a thread commits each group while the caller makes the
+ * next; without, topub_sink returns once its events are durable.
+ */
 void topub_open(struct topub *p, const char *name, int sync,
-    int64_t maxwait, int quiet);
+    int64_t maxwait, int quiet, int overlap);
 /* Publishes the whole events buf[0..len).  Exits 1 when the log cannot
  * be written: nothing of them reached a subscriber then. */
 void topub_sink(void *arg, const char *buf, size_t len);

@@ -16,6 +16,7 @@ enum {
 	EXIT_INVALID = 3,	/* invalid input events were met */
 	EXIT_EXPECT = 4,	/* an expectation failed */
 	EXIT_IDLE = 5,		/* -w: nothing came for that long */
+	EXIT_GONE = 6,		/* a webhook answered 410 Gone */
 	EXIT_BUSY = 7		/* another run holds what this one needs */
 };
 

@@ -143,7 +143,7 @@ load test_helper/common
 
 @test "--help prints the usage on stdout and exits 0; --version too" {
 	run -0 --separate-stderr evpub --help
-	assert_line -n 0 'usage: evpub [-lq] [-d data] [-e name=value] [-o path | -T topic]'
+	assert_line -n 0 'usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]'
 	assert_output --partial 'exit status'
 	assert_equal "$stderr" ''
 	run -0 evpub --version

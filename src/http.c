@@ -1,0 +1,105 @@
+/*
+ * http.c - header values, media types and base64 for the HTTP binding.
+ */
+#include <openssl/evp.h>
+
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "util.h"
+
+int
+http_isjson(const char *t, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && t[n] != ';' && t[n] != ' ' && t[n] != '\t')
+		n++;
+	return (n == 16 && strncasecmp(t, "application/json", 16) == 0) ||
+	    (n > 5 && strncasecmp(t + n - 5, "+json", 5) == 0);
+}
+
+void
+http_pctenc(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *v = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (v[i] > 0x20 && v[i] < 0x7f && v[i] != '"' && v[i] != '%')
+			buf_putc(b, v[i]);
+		else {
+			buf_putc(b, '%');
+			buf_putc(b, hex[v[i] >> 4]);
+			buf_putc(b, hex[v[i] & 15]);
+		}
+	}
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_pctdec(struct buf *b, const char *s)
+{
+	int hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '%') {
+			buf_putc(b, *s);
+			continue;
+		}
+		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+			return -1;
+		buf_putc(b, hi << 4 | lo);
+		s += 2;
+	}
+	return 0;
+}
+
+/* Makes room for n more bytes at the end of b. */
+static void
+room(struct buf *b, size_t n)
+{
+	if (b->cap - b->len >= n)
+		return;
+	b->cap = b->len + n > 2 * b->cap ? b->len + n : 2 * b->cap;
+	b->p = xrealloc(b->p, b->cap);
+}
+
+void
+http_b64enc(struct buf *b, const void *s, size_t len)
+{
+	size_t n = (len + 2) / 3 * 4;
+
+	room(b, n + 1);
+	EVP_EncodeBlock((unsigned char *)b->p + b->len,
+	    (const unsigned char *)s, (int)len);
+	b->len += n;
+}
+
+void
+http_b64dec(struct buf *b, const char *s, size_t len)
+{
+	int n;
+
+	if (len == 0)
+		return;
+	room(b, len / 4 * 3);
+	n = EVP_DecodeBlock((unsigned char *)b->p + b->len,
+	    (const unsigned char *)s, (int)len);
+	/* EVP_DecodeBlock counts the padding as zero bytes of data. */
+	if (n > 0)
+		b->len += (size_t)n - (s[len - 1] == '=') - (s[len - 2] == '=');
+}

@@ -1,0 +1,718 @@
+/*
+ * listen.c - the webhook receiver, on libmicrohttpd.
+ *
+ * libmicrohttpd runs one internal thread that polls every connection and
+ * calls handle() for each piece of a request; the writes are further
+ * ordered by a mutex, so that the output only ever gets whole events, one
+ * request's after another's.  The main thread waits for a signal: SIGTERM
+ * or SIGINT from outside, SIGUSR1 from the server when -c is reached or
+ * the output went away.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "http.h"
+#include "listen.h"
+#include "timefmt.h"
+#include "util.h"
+
+/* What a request's body is. */
+enum kind {
+	K_EVENT,	/* structured mode: one event */
+	K_BATCH,	/* structured mode: a batch of events */
+	K_BINARY,	/* binary mode: ce- headers, the data as body */
+	K_JSON		/* plain JSON: the data of a new event */
+};
+
+#define SEEN_BUCKETS 65536
+
+/* A webhook-id whose event was written. */
+struct seenid {
+	char *id;		/* the id */
+	int64_t at;		/* when, in seconds */
+	struct seenid *next;	/* the next in its bucket */
+};
+
+struct listen_state {
+	pthread_mutex_t mu;	/* orders writes, guards what follows */
+	pthread_t main;		/* the thread waiting for the end */
+	int stopping;		/* no more events are taken */
+	int draining;		/* no new requests; those begun finish */
+	long long n;		/* events written */
+	long inflight;		/* requests begun and not completed */
+	struct seenid *bucket[SEEN_BUCKETS];	/* webhook-ids by hash */
+	struct seenid **ring;	/* the same, oldest first, LISTEN_SEEN */
+	size_t head;		/* the oldest's place in ring */
+	size_t nseen;		/* how many */
+	struct scanner sc;	/* scans bodies */
+	struct buf tmp;		/* a body, compacted */
+	struct buf ev;		/* a binary-mode event being built */
+};
+
+/* One request, from its headers to its answer. */
+struct req {
+	struct buf body;	/* the body so far */
+	int64_t start;		/* when it began, in microseconds */
+	int kind;		/* enum kind */
+	int toolong;		/* the body went over --max-size */
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Forgets the oldest remembered id. */
+static void
+forget(struct listen_state *st)
+{
+	struct seenid *old = st->ring[st->head], **pp;
+
+	for (pp = &st->bucket[hash(old->id) % SEEN_BUCKETS]; *pp != old;
+	    pp = &(*pp)->next)
+		;
+	*pp = old->next;
+	free(old->id);
+	free(old);
+	st->head = (st->head + 1) % LISTEN_SEEN;
+	st->nseen--;
+}
+
+/*
+ * Forgets the ids that are past replaying: a timestamp older than twice
+ * the tolerance is refused anyway.  When the table is full, the oldest
+ * goes first, still inside the window (LISTEN_SEEN signed requests in
+ * ten minutes).
+ */
+static void
+expire(struct listen_state *st, int64_t now)
+{
+	while (st->nseen > 0 && (st->nseen == LISTEN_SEEN ||
+	    st->ring[st->head]->at < now - 2 * WHSIG_TOLERANCE))
+		forget(st);
+}
+
+static int
+seen(struct listen_state *st, const char *id)
+{
+	struct seenid *s;
+
+	for (s = st->bucket[hash(id) % SEEN_BUCKETS]; s != NULL; s = s->next)
+		if (strcmp(s->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+remember(struct listen_state *st, const char *id, int64_t now)
+{
+	struct seenid *s;
+	uint64_t h = hash(id) % SEEN_BUCKETS;
+
+	expire(st, now);
+	s = xmalloc(sizeof(*s));
+	s->id = xstrdup(id);
+	s->at = now;
+	s->next = st->bucket[h];
+	st->bucket[h] = s;
+	st->ring[(st->head + st->nseen) % LISTEN_SEEN] = s;
+	st->nseen++;
+}
+
+/* "HOST:PORT" of the client, for messages. */
+static void
+peer(struct MHD_Connection *c, char *buf, size_t n)
+{
+	const union MHD_ConnectionInfo *ci;
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	socklen_t len;
+
+	snprintf(buf, n, "http");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	len = ci->client_addr->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(ci->client_addr, len, host, sizeof(host), serv,
+	    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(buf, n, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host,
+		    serv);
+}
+
+/* Answers with code and a line of text; a refusal is logged. */
+static enum MHD_Result
+answer(struct listen *l, struct MHD_Connection *c, unsigned code,
+    const char *why)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char text[600], who[NI_MAXHOST + NI_MAXSERV + 4];
+	int n;
+
+	if (code >= 400 && !l->quiet) {
+		peer(c, who, sizeof(who));
+		warnw(who, "%u: %s", code, why);
+	}
+	n = snprintf(text, sizeof(text), "%s\n", why);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = (int)sizeof(text) - 1;
+	r = MHD_create_response_from_buffer((size_t)n, text,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Tells whether the media type t (parameters allowed) is name. */
+static int
+mediais(const char *t, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(t, name, n) == 0 && (t[n] == '\0' || t[n] == ';' ||
+	    t[n] == ' ' || t[n] == '\t');
+}
+
+/* What the request carries, by its headers; -1: nothing we take. */
+static int
+kindof(struct MHD_Connection *c)
+{
+	const char *ct;
+
+	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct != NULL && mediais(ct, "application/cloudevents+json"))
+		return K_EVENT;
+	if (ct != NULL && mediais(ct, "application/cloudevents-batch+json"))
+		return K_BATCH;
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "ce-specversion")
+	    != NULL)
+		return K_BINARY;
+	if (ct == NULL || http_isjson(ct, strlen(ct)))
+		return K_JSON;
+	return -1;
+}
+
+/* Gathers the ce- headers of a binary-mode request. */
+struct cehdrs {
+	struct buf *ev;		/* the event being built */
+	int first;		/* no member written yet */
+	char err[256];		/* what is wrong, or "" */
+};
+
+static enum MHD_Result
+cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
+{
+	struct cehdrs *h = arg;
+	struct buf v = { 0 };
+	char name[128];
+	size_t i, n;
+
+	(void)kind;
+	if (strncasecmp(key, "ce-", 3) != 0 || h->err[0] != '\0')
+		return MHD_YES;
+	key += 3;
+	n = strlen(key);
+	if (n == 0 || n >= sizeof(name)) {
+		snprintf(h->err, sizeof(h->err), "a ce- header without an "
+		    "attribute name");
+		return MHD_YES;
+	}
+	for (i = 0; i <= n; i++)
+		name[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 :
+		    key[i]);
+	if (!ce_name_ok(name, n)) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: not an attribute name "
+		    "(a-z, 0-9)", name);
+		return MHD_YES;
+	}
+	if (http_pctdec(&v, val) == -1) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: a bad %%-escape",
+		    name);
+		buf_free(&v);
+		return MHD_YES;
+	}
+	buf_puts(h->ev, h->first ? "\"" : ",\"");
+	buf_puts(h->ev, name);
+	buf_puts(h->ev, "\":");
+	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
+		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8", name);
+	h->first = 0;
+	buf_free(&v);
+	return MHD_YES;
+}
+
+/*
+ * A binary-mode request as an event in st->ev: the ce- headers as
+ * attributes, Content-Type as datacontenttype, the body as data (JSON
+ * when the type is JSON, a string when it is text, else data_base64).
+ */
+static int
+binary(struct listen *l, struct MHD_Connection *c, struct req *r, char *err,
+    size_t n)
+{
+	struct listen_state *st = l->st;
+	struct cehdrs h = { &st->ev, 1, "" };
+	const char *ct;
+
+	st->ev.len = 0;
+	buf_putc(&st->ev, '{');
+	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &h);
+	if (h.err[0] != '\0')
+		return seterr(err, n, "%s", h.err);
+	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct != NULL) {
+		buf_puts(&st->ev, ",\"datacontenttype\":");
+		if (buf_jsonstr(&st->ev, ct, strlen(ct)) == -1)
+			return seterr(err, n, "Content-Type: not valid UTF-8");
+	}
+	if (r->body.len > 0 && (ct == NULL || http_isjson(ct, strlen(ct)))) {
+		st->tmp.len = 0;
+		if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) ==
+		    -1)
+			return -1;
+		buf_puts(&st->ev, ",\"data\":");
+		buf_put(&st->ev, st->tmp.p, st->tmp.len);
+	} else if (r->body.len > 0 && strncasecmp(ct, "text/", 5) == 0 &&
+	    scan_utf8_valid(r->body.p, r->body.len) &&
+	    memchr(r->body.p, '\0', r->body.len) == NULL) {
+		buf_puts(&st->ev, ",\"data\":");
+		(void)buf_jsonstr(&st->ev, r->body.p, r->body.len);
+	} else if (r->body.len > 0) {
+		buf_puts(&st->ev, ",\"data_base64\":\"");
+		http_b64enc(&st->ev, r->body.p, r->body.len);
+		buf_putc(&st->ev, '"');
+	}
+	buf_putc(&st->ev, '}');
+	return pub_line(l->p, l->o, st->ev.p, st->ev.len, err, n);
+}
+
+/* Sets a string option of the pub for this request: its JSON too. */
+static void
+setstr(const char **opt, struct buf *json, const char *s)
+{
+	*opt = s;
+	json->len = 0;
+	if (s != NULL)
+		(void)buf_jsonstr(json, s, strlen(s));
+}
+
+/*
+ * A plain JSON body as the data of a new event: its type from -t or from
+ * the sender's event header, its id from the sender's delivery id when
+ * there is one.
+ */
+static int
+plain(struct listen *l, struct MHD_Connection *c, struct req *r,
+    const char *whid, char *err, size_t n)
+{
+	struct listen_state *st = l->st;
+	struct pub *p = l->p;
+	const char *gh, *id;
+	char type[128];
+	int ret;
+
+	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-GitHub-Event");
+	if (p->type == NULL && gh == NULL)
+		return seterr(err, n, "no -t TYPE, and no X-GitHub-Event to "
+		    "make one");
+	if (p->type == NULL && (*gh == '\0' || strlen(gh) > 64 ||
+	    strspn(gh, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(gh)))
+		return seterr(err, n, "X-GitHub-Event: not an event name");
+	st->tmp.len = 0;
+	if (r->body.len > 0 && pub_json(p, &st->tmp, r->body.p, r->body.len,
+	    err, n) == -1)
+		return -1;
+	if (st->tmp.len > 0 && (scan_json(&st->sc, st->tmp.p, st->tmp.len) < 0
+	    || st->sc.deepest >= SCAN_MAXDEPTH))
+		return seterr(err, n, "nested too deep to be the data of an "
+		    "event");
+	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-GitHub-Delivery");
+	if (id == NULL || *id == '\0')
+		id = whid;
+	if (p->type == NULL) {
+		snprintf(type, sizeof(type), "com.github.%s", gh);
+		setstr(&p->type, &p->typej, type);
+	}
+	if (id != NULL && p->id == NULL)
+		setstr(&p->id, &p->idj, id);
+	ret = pub_event(p, l->o, st->tmp.len ? st->tmp.p : NULL, st->tmp.len,
+	    "application/json", err, n);
+	/* Back to what the options said. */
+	if (p->type == type)
+		setstr(&p->type, &p->typej, NULL);
+	if (p->id == id && id != NULL)
+		setstr(&p->id, &p->idj, NULL);
+	return ret;
+}
+
+/* A structured-mode body: one event, or a batch of them. */
+static int
+structured(struct listen *l, struct req *r, char *err, size_t n)
+{
+	struct listen_state *st = l->st;
+	int t;
+
+	st->tmp.len = 0;
+	if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) == -1)
+		return -1;
+	t = scan_json(&st->sc, st->tmp.p, st->tmp.len);
+	if (r->kind == K_BATCH && t != SCAN_ARRAY)
+		return seterr(err, n, "a batch must be a JSON array");
+	if (r->kind == K_EVENT && t != SCAN_OBJECT)
+		return seterr(err, n, "not a CloudEvent: not a JSON object");
+	if (r->kind == K_EVENT) {
+		size_t i;
+
+		for (i = 0; i < st->sc.nm; i++)
+			if (scan_name_is(&st->sc.m[i], "specversion"))
+				break;
+		if (i == st->sc.nm)
+			return seterr(err, n, "not a CloudEvent: no "
+			    "specversion");
+	}
+	return pub_line(l->p, l->o, st->tmp.p, st->tmp.len, err, n);
+}
+
+/* Checks the request's signature, when one is required. */
+static int
+verify(struct listen *l, struct MHD_Connection *c, struct req *r,
+    const char **whid, char *err, size_t n)
+{
+	const char *gh, *ts, *sigs;
+
+	*whid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "webhook-id");
+	if (!l->sign && l->ghsecret == NULL)
+		return 0;
+	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-Hub-Signature-256");
+	if (l->ghsecret != NULL && (gh != NULL || !l->sign)) {
+		*whid = NULL;
+		return whsig_github(l->ghsecret, gh, r->body.p, r->body.len, err,
+		    n);
+	}
+	ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "webhook-timestamp");
+	sigs = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "webhook-signature");
+	return whsig_verify(&l->key, *whid, ts, sigs, r->body.p, r->body.len,
+	    (int64_t)time(NULL), WHSIG_TOLERANCE, err, n);
+}
+
+/* Wakes the main thread: the server is to stop.  Called locked. */
+static void
+stop(struct listen_state *st)
+{
+	if (!st->stopping) {
+		st->stopping = 1;
+		pthread_kill(st->main, SIGUSR1);
+	}
+}
+
+/* The whole request is in: verify, write, flush, answer. */
+static enum MHD_Result
+take(struct listen *l, struct MHD_Connection *c, struct req *r)
+{
+	struct listen_state *st = l->st;
+	const char *whid = NULL;
+	char err[512], why[600];
+	long long nev = 1;
+	int ret;
+
+	if (verify(l, c, r, &whid, err, sizeof(err)) == -1)
+		return answer(l, c, MHD_HTTP_UNAUTHORIZED, err);
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting "
+		    "down");
+	}
+	/*
+	 * A signed id that was written already is a replay, or a retry whose
+	 * answer got lost: either way it is not written again, and the 200
+	 * stops a sender that is retrying.
+	 */
+	if (l->sign && whid != NULL && seen(st, whid)) {
+		pthread_mutex_unlock(&st->mu);
+		snprintf(why, sizeof(why), "webhook-id %.200s was taken before: "
+		    "not written again", whid);
+		if (!l->quiet) {
+			char who[NI_MAXHOST + NI_MAXSERV + 4];
+
+			peer(c, who, sizeof(who));
+			warnw(who, "%s", why);
+		}
+		return answer(l, c, MHD_HTTP_OK, why);
+	}
+	if (r->kind == K_BINARY)
+		ret = binary(l, c, r, err, sizeof(err));
+	else if (r->kind == K_JSON)
+		ret = plain(l, c, r, whid, err, sizeof(err));
+	else
+		ret = structured(l, r, err, sizeof(err));
+	if (ret == 0 && r->kind == K_BATCH)
+		nev = (long long)st->sc.nm;
+	if (ret == 0 && out_flush(l->o) == -1) {
+		/* The reader went away: nothing more can be taken. */
+		stop(st);
+		pthread_mutex_unlock(&st->mu);
+		return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the output "
+		    "is closed");
+	}
+	if (ret == 0) {
+		st->n += nev;
+		if (l->sign && whid != NULL)
+			remember(st, whid, (int64_t)time(NULL));
+		if (l->count > 0 && st->n >= l->count)
+			stop(st);
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (ret == -1)
+		/* pub says so when the event would be over the limit. */
+		return answer(l, c, strstr(err, "(--max-size)") != NULL ?
+		    MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST, err);
+	return answer(l, c, MHD_HTTP_OK, "ok");
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *size, void **ctx)
+{
+	struct listen *l = cls;
+	struct listen_state *st = l->st;
+	struct req *r = *ctx;
+	const char *cl, *errstr;
+	long long v;
+	int stopping;
+
+	(void)version;
+	if (r == NULL) {
+		r = xmalloc(sizeof(*r));
+		memset(r, 0, sizeof(*r));
+		r->start = now_usec();
+		*ctx = r;
+		pthread_mutex_lock(&st->mu);
+		st->inflight++;
+		stopping = st->stopping || st->draining;
+		pthread_mutex_unlock(&st->mu);
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return answer(l, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "only POST is taken");
+		if (strcmp(url, l->path) != 0)
+			return answer(l, c, MHD_HTTP_NOT_FOUND, "no such path");
+		if (stopping)
+			return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "shutting down");
+		if ((r->kind = kindof(c)) == -1)
+			return answer(l, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "Content-Type: not CloudEvents, nor JSON, nor a "
+			    "binary-mode event");
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && parsenum(cl, 0, 1LL << 62, &v, &errstr) == 0
+		    && (unsigned long long)v > l->p->maxsize)
+			return answer(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
+			    "is over --max-size");
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		/* A body that trickles in holds a connection: it gets the
+		 * time-out for the whole of it, not for each piece. */
+		if (now_usec() - r->start > (int64_t)l->timeout * 1000000) {
+			if (!l->quiet) {
+				char who[NI_MAXHOST + NI_MAXSERV + 4];
+
+				peer(c, who, sizeof(who));
+				warnw(who, "the body is too slow: closed");
+			}
+			return MHD_NO;
+		}
+		if (!r->toolong && r->body.len + *size > l->p->maxsize) {
+			r->toolong = 1;
+			buf_free(&r->body);
+			memset(&r->body, 0, sizeof(r->body));
+		}
+		if (!r->toolong)
+			buf_put(&r->body, upload, *size);
+		*size = 0;
+		return MHD_YES;
+	}
+	if (r->toolong)
+		return answer(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over "
+		    "--max-size");
+	return take(l, c, r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct listen *l = cls;
+	struct req *r = *ctx;
+
+	(void)c;
+	(void)toe;
+	if (r == NULL)
+		return;
+	buf_free(&r->body);
+	free(r);
+	*ctx = NULL;
+	pthread_mutex_lock(&l->st->mu);
+	l->st->inflight--;
+	pthread_mutex_unlock(&l->st->mu);
+}
+
+/*
+ * Opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
+ * or "*" is every address) and writes where it listens into where.
+ */
+static int
+bindto(const char *addr, char *where, size_t n)
+{
+	struct addrinfo hints, *res, *ai;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char *host, *port, h[NI_MAXHOST], s[NI_MAXSERV];
+	int fd = -1, one = 1, e;
+
+	host = xstrdup(addr);
+	if ((port = strrchr(host, ':')) == NULL) {
+		free(host);
+		errw(EXIT_USAGE, "--listen", "%s: not HOST:PORT", addr);
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && port - host > 2 && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((e = getaddrinfo(*host == '\0' || strcmp(host, "*") == 0 ? NULL :
+	    host, port, &hints, &res)) != 0) {
+		free(host);
+		errw(EXIT_USAGE, "--listen", "%s: %s", addr, gai_strerror(e));
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+		    listen(fd, 511) == -1) {
+			e = errno;
+			close(fd);
+			fd = -1;
+			errno = e;
+		}
+	}
+	freeaddrinfo(res);
+	free(host);
+	if (fd == -1)
+		errwe(EXIT_FAIL, "--listen", "%s", addr);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), s,
+	    sizeof(s), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(where, n, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
+	else
+		snprintf(where, n, "%s", addr);
+	return fd;
+}
+
+int
+listen_run(struct listen *l)
+{
+	struct listen_state *st;
+	struct MHD_Daemon *d;
+	struct timespec ts = { 0, 10 * 1000000L };
+	sigset_t set;
+	char where[NI_MAXHOST + NI_MAXSERV + 4];
+	int64_t deadline;
+	int fd, sig;
+	long inflight;
+
+	if (l->timeout == 0)
+		l->timeout = LISTEN_TIMEOUT;
+	st = xmalloc(sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_init(&st->mu, NULL);
+	st->main = pthread_self();
+	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
+	scan_init(&st->sc);
+	l->st = st;
+	/* The server's thread inherits this mask: the signals come here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = bindto(l->addr, where, sizeof(where));
+	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0,
+	    NULL, NULL, handle, l,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)LISTEN_MAXCONN,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		errw(EXIT_FAIL, "--listen", "%s: the HTTP server would not "
+		    "start", where);
+	warnw(NULL, "listening on %s", where);
+	while (sigwait(&set, &sig) != 0)
+		;
+	pthread_mutex_lock(&st->mu);
+	st->draining = 1;
+	pthread_mutex_unlock(&st->mu);
+	/* No new connections; the requests begun get their answers. */
+	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
+		close(fd);
+	deadline = now_usec() + (int64_t)l->timeout * 1000000;
+	for (;;) {
+		pthread_mutex_lock(&st->mu);
+		inflight = st->inflight;
+		pthread_mutex_unlock(&st->mu);
+		if (inflight == 0 || now_usec() > deadline)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(d);
+	while (st->nseen > 0)
+		forget(st);
+	free(st->ring);
+	scan_free(&st->sc);
+	buf_free(&st->tmp);
+	buf_free(&st->ev);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+	l->st = NULL;
+	return EXIT_OK;
+}

@@ -1,0 +1,54 @@
+/*
+ * listen.h - receiving events over HTTP: evpub --listen, the receiving
+ * side of webhooks.
+ *
+ * An HTTP/1.1 server (libmicrohttpd, one internal thread polling every
+ * connection, keep-alive) takes POSTs on one path: structured-mode
+ * CloudEvents (application/cloudevents+json, and the batch format),
+ * binary-mode CloudEvents (ce- headers, the data as the body) and plain
+ * JSON bodies, which become the data of a new event.  With a secret,
+ * every request must carry a valid Standard Webhooks signature (or, with
+ * a GitHub secret, X-Hub-Signature-256).  A request is answered 2xx only
+ * once its events are written, whole, to the output and flushed; every
+ * refusal is answered with its status and logged on stderr.
+ */
+#ifndef EV_LISTEN_H
+#define EV_LISTEN_H
+
+#include <stddef.h>
+
+#include "output.h"
+#include "pub.h"
+#include "whsig.h"
+
+#define LISTEN_TIMEOUT 15	/* seconds a request may take, by default */
+#define LISTEN_MAXCONN 1000	/* connections at once */
+#define LISTEN_CONNMEM (64 * 1024)	/* memory per connection for headers */
+#define LISTEN_SEEN 100000	/* webhook-ids remembered against replays */
+
+struct listen_state;
+
+struct listen {
+	const char *addr;	/* --listen: HOST:PORT */
+	const char *path;	/* --path: where POSTs go */
+	int sign;		/* --secret given: signatures required */
+	struct whsig_key key;	/* its key */
+	const char *ghsecret;	/* --github-secret, or NULL */
+	long long count;	/* -c: stop after so many events, or 0 */
+	unsigned timeout;	/* --timeout: seconds per request */
+	int quiet;		/* -q: refusals are not logged */
+	struct pub *p;		/* makes and completes the events */
+	struct out *o;		/* where they go */
+	struct listen_state *st;	/* the server's own state */
+};
+
+/*
+ * Listens on l->addr (port 0: any free port) and says where on stderr,
+ * "listening on HOST:PORT"; serves until -c events were written, SIGTERM
+ * or SIGINT (requests in flight are finished first), or the output's
+ * reader went away.  Returns the exit status: 0, or 1 when it could not
+ * listen.
+ */
+int listen_run(struct listen *l);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * post.c - delivering events by HTTP POST with libcurl.
+ */
+#include <sys/random.h>
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "event.h"
+#include "http.h"
+#include "post.h"
+#include "util.h"
+
+/* The answer's body is not ours to keep. */
+static size_t
+discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * nmemb;
+}
+
+int
+post_open(struct post *p, struct deliver *d, char *err, size_t n)
+{
+	CURLU *u;
+	char *scheme = NULL;
+	CURL *h;
+	int ok;
+
+	p->d = d;
+	if (p->timeout <= 0)
+		p->timeout = POST_TIMEOUT_MS;
+	if ((u = curl_url()) == NULL)
+		return seterr(err, n, "out of memory");
+	ok = curl_url_set(u, CURLUPART_URL, p->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	if (!ok)
+		return seterr(err, n, "%s: not an http:// or https:// URL",
+		    p->url);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return seterr(err, n, "libcurl would not start");
+	if ((h = curl_easy_init()) == NULL) {
+		curl_global_cleanup();
+		return seterr(err, n, "libcurl would not start");
+	}
+	p->curl = h;
+	p->errbuf = xmalloc(CURL_ERROR_SIZE);
+	scan_init(&p->sc);
+	curl_easy_setopt(h, CURLOPT_URL, p->url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	/* A redirect would send the event, and its signature, somewhere
+	 * the user never named. */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout);
+	/* Signals are the program's: time-outs must not use SIGALRM. */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "eventful/" EV_VERSION);
+	return 0;
+}
+
+void
+post_close(struct post *p)
+{
+	if (p->curl == NULL)
+		return;
+	curl_easy_cleanup(p->curl);
+	curl_global_cleanup();
+	p->curl = NULL;
+	free(p->errbuf);
+	scan_free(&p->sc);
+	buf_free(&p->body);
+	buf_free(&p->tmp);
+}
+
+/*
+ * Appends a header value for member m: a string decoded, anything else as
+ * its JSON text, percent-encoded where the binding says.
+ */
+static void
+hdrval(struct buf *b, const struct scan_member *m)
+{
+	char *s;
+	size_t len;
+
+	if (m->type != SCAN_STRING) {
+		http_pctenc(b, m->val, m->vallen);
+		return;
+	}
+	s = xmalloc(m->vallen);
+	len = scan_unescape(m->val + 1, m->vallen - 2, s);
+	http_pctenc(b, s, len);
+	free(s);
+}
+
+/* Adds "Name: value" to the list; a NUL ends tmp's text first. */
+static struct curl_slist *
+addhdr(struct curl_slist *l, struct buf *tmp)
+{
+	struct curl_slist *n;
+
+	buf_putc(tmp, '\0');
+	if ((n = curl_slist_append(l, tmp->p)) == NULL)
+		errw(EXIT_FAIL, NULL, "out of memory");
+	tmp->len = 0;
+	return n;
+}
+
+/* The member of the scanned event named name, when set. */
+static const struct scan_member *
+attr(const struct scanner *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nm; i++)
+		if (s->m[i].type != SCAN_NULL && scan_name_is(&s->m[i], name))
+			return &s->m[i];
+	return NULL;
+}
+
+/*
+ * Binary mode: the ce- headers of every attribute but the data and its
+ * content type, Content-Type, and the data as the body, in p->body.
+ */
+static struct curl_slist *
+binary(struct post *p, struct curl_slist *h)
+{
+	const struct scan_member *m, *ct, *data, *b64;
+	char *s;
+	size_t i, len;
+	int jsondata = 1;
+
+	ct = attr(&p->sc, "datacontenttype");
+	data = attr(&p->sc, "data");
+	b64 = attr(&p->sc, "data_base64");
+	for (i = 0; i < p->sc.nm; i++) {
+		m = &p->sc.m[i];
+		if (m->type == SCAN_NULL || m == ct || m == data ||
+		    scan_name_is(m, "data_base64"))
+			continue;
+		buf_puts(&p->tmp, "ce-");
+		buf_put(&p->tmp, m->name, m->namelen);
+		buf_puts(&p->tmp, ": ");
+		hdrval(&p->tmp, m);
+		h = addhdr(h, &p->tmp);
+	}
+	buf_puts(&p->tmp, "Content-Type:");
+	if (ct != NULL) {
+		buf_putc(&p->tmp, ' ');
+		hdrval(&p->tmp, ct);
+		jsondata = http_isjson(p->tmp.p + 14, p->tmp.len - 14);
+	} else if (data != NULL)
+		buf_puts(&p->tmp, " application/json");
+	else if (b64 != NULL)
+		buf_puts(&p->tmp, " application/octet-stream");
+	p->body.len = 0;
+	if (b64 != NULL) {
+		http_b64dec(&p->body, b64->val + 1, b64->vallen - 2);
+	} else if (data != NULL && data->type == SCAN_STRING && !jsondata) {
+		/* Text data is sent as the text, not as a JSON string. */
+		s = xmalloc(data->vallen);
+		len = scan_unescape(data->val + 1, data->vallen - 2, s);
+		buf_put(&p->body, s, len);
+		free(s);
+	} else if (data != NULL)
+		buf_put(&p->body, data->val, data->vallen);
+	return addhdr(h, &p->tmp);
+}
+
+/*
+ * One request.  Returns libcurl's code, the answer's status in *code and
+ * its Retry-After in seconds (0 when none) in *after.
+ */
+static CURLcode
+attempt(struct post *p, const char *msg, size_t mlen, long *code,
+    long *after)
+{
+	struct curl_slist *h = NULL;
+	struct buf idv = { 0 };
+	const char *body = msg;
+	size_t blen = mlen;
+	char ts[24], sig[WHSIG_SIGLEN + 1];
+	curl_off_t ra = 0;
+	CURLcode rc;
+
+	*code = 0;
+	*after = 0;
+	/* A body over 1 KiB would wait for "100 Continue" first. */
+	buf_puts(&p->tmp, "Expect:");
+	h = addhdr(h, &p->tmp);
+	if (p->binary) {
+		h = binary(p, h);
+		body = p->body.p;
+		blen = p->body.len;
+	} else {
+		buf_puts(&p->tmp, "Content-Type: application/cloudevents+json");
+		h = addhdr(h, &p->tmp);
+	}
+	if (p->sign) {
+		/* The id is signed as it goes in the header. */
+		hdrval(&idv, attr(&p->sc, "id"));
+		buf_putc(&idv, '\0');
+		snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+		if (whsig_sign(&p->key, idv.p, ts, body, blen, sig) == -1)
+			errw(EXIT_FAIL, NULL, "could not sign");
+		buf_puts(&p->tmp, "webhook-id: ");
+		buf_puts(&p->tmp, idv.p);
+		h = addhdr(h, &p->tmp);
+		buf_puts(&p->tmp, "webhook-timestamp: ");
+		buf_puts(&p->tmp, ts);
+		h = addhdr(h, &p->tmp);
+		buf_puts(&p->tmp, "webhook-signature: ");
+		buf_puts(&p->tmp, sig);
+		h = addhdr(h, &p->tmp);
+		buf_free(&idv);
+	}
+	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, blen ? body : "");
+	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)blen);
+	p->errbuf[0] = '\0';
+	rc = curl_easy_perform(p->curl);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, code);
+		if (curl_easy_getinfo(p->curl, CURLINFO_RETRY_AFTER, &ra) ==
+		    CURLE_OK && ra > 0)
+			*after = ra > POST_MAXRETRYAFTER ? POST_MAXRETRYAFTER :
+			    (long)ra;
+	}
+	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	return rc;
+}
+
+/* Tells whether a failure of libcurl may pass if tried again. */
+static int
+transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+	case CURLE_OUT_OF_MEMORY:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void
+sleepms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * The wait before the next try: between half the backoff and all of it,
+ * so that senders that failed together do not come back together.
+ */
+static long
+jitter(long wait)
+{
+	unsigned int r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned int)rand();
+	return wait / 2 + (long)(r % (unsigned int)(wait / 2 + 1));
+}
+
+int
+post_send(struct post *p, const char *msg, size_t mlen, const char *where)
+{
+	long wait = DELIVER_BACKOFF_MS, code, after, ms;
+	char how[CURL_ERROR_SIZE + 64];
+	int try, retry;
+	CURLcode rc;
+
+	if (scan_json(&p->sc, msg, mlen) != SCAN_OBJECT ||
+	    attr(&p->sc, "id") == NULL) {
+		warnw(where, "not an event to post");
+		return POST_FAILED;
+	}
+	for (try = 0;; try++) {
+		rc = attempt(p, msg, mlen, &code, &after);
+		if (rc == CURLE_OK && code >= 200 && code < 300)
+			return POST_OK;
+		if (rc == CURLE_OK && code == 410) {
+			warnw(where, "%s answered 410 Gone: delivery stops",
+			    p->url);
+			return POST_GONE;
+		}
+		if (rc != CURLE_OK) {
+			snprintf(how, sizeof(how), "failed: %s", p->errbuf[0] ?
+			    p->errbuf : curl_easy_strerror(rc));
+			retry = transient(rc);
+		} else {
+			snprintf(how, sizeof(how), "answered %ld%s", code,
+			    code >= 300 && code < 400 ? " (redirects are not "
+			    "followed)" : "");
+			retry = code >= 500 || code == 429 || code == 408;
+		}
+		if (!retry) {
+			warnw(where, "%s %s, not retried", p->url, how);
+			return POST_FAILED;
+		}
+		if (try >= p->d->retries) {
+			warnw(where, "%s %s, after %d tries", p->url, how,
+			    try + 1);
+			return POST_FAILED;
+		}
+		ms = after > 0 ? after * 1000 : jitter(wait);
+		warnw(where, "%s %s; try %d of %d in %ld ms", p->url, how,
+		    try + 2, p->d->retries + 1, ms);
+		sleepms(ms);
+		wait = wait * 2 > DELIVER_MAXWAIT_MS ? DELIVER_MAXWAIT_MS :
+		    wait * 2;
+	}
+}
+
+int
+post_event(struct post *p, const char *msg, size_t mlen, const char *line,
+    size_t len, const char *where)
+{
+	int r;
+
+	if ((r = post_send(p, msg, mlen, where)) != POST_FAILED)
+		return r;
+	return deliver_park(p->d, line, len, where) == 1 ? POST_PARKED :
+	    POST_FAILED;
+}

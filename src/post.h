@@ -1,0 +1,76 @@
+/*
+ * post.h - delivering events by HTTP POST: evsub --post, the sending side
+ * of webhooks.
+ *
+ * One POST per event, in the CloudEvents HTTP binding's structured mode
+ * (Content-Type: application/cloudevents+json, the event as the body) or
+ * binary mode (the attributes as ce- headers, the data as the body).  With
+ * a secret, each request is signed as Standard Webhooks does: webhook-id
+ * (the event's id, the same on every retry), webhook-timestamp and
+ * webhook-signature.  Only a 2xx answer is success; 5xx, 429, 408, time-
+ * outs and connection errors are retried with exponential backoff and
+ * jitter, honouring Retry-After; 410 Gone ends delivery.  Redirects are
+ * never followed.  One libcurl handle carries every request, so the
+ * connection is kept alive.
+ */
+#ifndef EV_POST_H
+#define EV_POST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "scan.h"
+#include "whsig.h"
+
+#define POST_TIMEOUT_MS 15000		/* per request, by default */
+#define POST_MAXRETRYAFTER 600		/* the longest Retry-After obeyed */
+
+/* What became of one event. */
+enum post_result {
+	POST_OK,		/* a 2xx answer */
+	POST_PARKED,		/* failed; kept in the dead-letter file */
+	POST_FAILED,		/* failed, nowhere to keep it: stop */
+	POST_GONE		/* 410 Gone: the endpoint is no more; stop */
+};
+
+struct post {
+	const char *url;	/* where events go */
+	int binary;		/* --binary: ce- headers, the data as body */
+	int sign;		/* a secret was given */
+	struct whsig_key key;	/* its key */
+	long timeout;		/* milliseconds per request */
+	struct deliver *d;	/* --retries and --dead-letter */
+	void *curl;		/* the one CURL handle */
+	struct scanner sc;	/* for the event being sent */
+	struct buf body;	/* binary mode: the data */
+	struct buf tmp;		/* scratch for header lines */
+	char *errbuf;		/* libcurl's message for the last try */
+};
+
+/*
+ * Checks the URL (http or https) and sets up libcurl.  d gives the
+ * retries and the dead-letter file.  Returns 0, or -1 with a reason in err.
+ */
+int post_open(struct post *p, struct deliver *d, char *err, size_t n);
+
+/*
+ * Sends one event, retrying as above: msg[0..mlen) is the event as it is
+ * to be sent (a valid event: as read, or thin).  Returns POST_OK,
+ * POST_FAILED or POST_GONE; where names the event in messages.  Nothing
+ * is parked: the caller decides (a durable consumer keeps its position).
+ */
+int post_send(struct post *p, const char *msg, size_t mlen,
+    const char *where);
+
+/*
+ * post_send, then, when the event was not delivered and delivery may go
+ * on, parks line[0..len) (the event as read) in the dead-letter file:
+ * POST_PARKED, or POST_FAILED without one.
+ */
+int post_event(struct post *p, const char *msg, size_t mlen,
+    const char *line, size_t len, const char *where);
+
+void post_close(struct post *p);
+
+#endif
