@@ -477,3 +477,44 @@ PY
 	run -2 evpub --listen 127.0.0.1:0 --secret whsec_
 	run -2 evpub --listen 127.0.0.1:0 --timeout 0
 }
+
+@test "evpub --listen -T: the topic's log holds the event before the 2xx; live subscribers get it" {
+	evsub -T hooks -c 2 -o live.out 2>live.err &
+	SPID=$!
+	for _ in $(seq 100); do [ -n "$(ls "$EVENTFUL_HOME/topics/hooks/subs" 2>/dev/null)" ] && break; sleep 0.05; done
+	listen -T hooks -t com.example.hook
+	assert_equal "$(post -X POST -H 'Content-Type: application/json' -d '{"n":1}' "$URL")" 200
+	# Answered: so it is in the log, durable, already.
+	assert_equal "$(jq -c .data "$EVENTFUL_HOME/topics/hooks/log")" '{"n":1}'
+	assert_equal "$(post -X POST -H 'Content-Type: application/json' -d '{"n":2}' "$URL")" 200
+	assert_equal "$(wc -l <"$EVENTFUL_HOME/topics/hooks/log")" 2
+	for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
+	wait "$SPID"
+	cmp live.out "$EVENTFUL_HOME/topics/hooks/log"
+	run -0 evlog verify "$EVENTFUL_HOME/topics/hooks/log"
+	# Not with -o.
+	run -2 evpub --listen 127.0.0.1:0 -T hooks -o x -t t
+}
+
+@test "a durable consumer with --post moves its position only after a 2xx" {
+	for i in 1 2 3 4; do evpub -T out -t t n:=$i; done
+	# The third event gets 500 every time: the run stops there, status 1.
+	receiver 200 200 500
+	run -1 --separate-stderr evsub -T out --consumer hook --once --retries 1 --post "$RURL"
+	assert_equal "$(cat "$EVENTFUL_HOME/topics/out/consumers/hook")" 2
+	assert_equal "$(wc -l <attempts)" 4	# 2 delivered, 2 tries of the third
+	kill "$RPID"
+	wait "$RPID" 2>/dev/null || true
+	# The next run starts with the third, and delivers the rest.
+	receiver 200
+	run -0 evsub -T out --consumer hook --once --post "$RURL"
+	assert_equal "$(jq -r .body attempts | base64 -d | jq -r .data.n | tr '\n' ' ')" "3 4 "
+	assert_equal "$(cat "$EVENTFUL_HOME/topics/out/consumers/hook")" 4
+	kill "$RPID"
+	wait "$RPID" 2>/dev/null || true
+	# 410: the endpoint is gone; status 6, the position before it.
+	evpub -T out -t t n:=5
+	receiver 410
+	run -6 evsub -T out --consumer hook --once --post "$RURL"
+	assert_equal "$(cat "$EVENTFUL_HOME/topics/out/consumers/hook")" 4
+}
