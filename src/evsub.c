@@ -237,22 +237,25 @@ onsignal(int sig)
  * Listens to a topic: a FIFO under subs/, made under a hidden name, open
  * for reading before it is put in place, removed on exit.
  */
+static struct topic live;	/* the topic listened to */
+static char *livepath;		/* our FIFO in it */
+
 static void
 listen_topic(struct common *c, struct inputs *in, const char *name)
 {
-	static struct topic t;
+	struct topic *t = &live;
 	char *tmp, *path, *paths[1];
 
-	topic_init(&t, name, 1);
-	path = topic_listen(&t, &tmp);
+	topic_init(t, name, 1);
+	path = livepath = topic_listen(t, &tmp);
 	paths[0] = tmp;
 	inputs_open(in, c, paths, 1, 1);
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(in->v[0].r.fd, F_SETPIPE_SZ, 1 << 20);
 	topic_inplace(tmp, path);
 	in->v[0].path = path;
-	in->v[0].name = t.name;
-	topicname = t.name;
+	in->v[0].name = t->name;
+	topicname = t->name;
 	atexit(topic_unlisten);
 	signal(SIGINT, onsignal);
 	signal(SIGTERM, onsignal);
@@ -630,6 +633,11 @@ main(int argc, char *argv[])
 	(void)out_close(&o);
 	(void)out_close(&sub.mem);
 	inputs_close(&in);
+	if (topic != NULL) {
+		topic_unlisten();
+		topic_free(&live);
+		free(livepath);
+	}
 done:
 	post_close(&sub.post);
 	for (i = 0; i < sub.nf; i++)
