@@ -322,7 +322,7 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 
 /*
  * Makes room for n more events, the last of them sequence seq: one
- * rebuild for a whole batch, each table growing fourfold at a time.
+ * rebuild for a whole batch, each table doubling as often as it must.
  */
 static void
 room(struct idx *x, uint64_t n, uint64_t seq)
@@ -331,11 +331,11 @@ room(struct idx *x, uint64_t n, uint64_t seq)
 	uint64_t ni = h->nids, ns = h->nsubj, nb = h->nblocks;
 
 	while ((h->usedids + n) * 2 > ni)
-		ni *= 4;
+		ni *= 2;
 	while ((h->usedsubj + n) * 2 > ns)
-		ns *= 4;
+		ns *= 2;
 	while ((seq - 1) / IDX_BLOCK + 1 > nb)
-		nb *= 4;
+		nb *= 2;
 	if (ni != h->nids || ns != h->nsubj || nb != h->nblocks)
 		remake(x, ni, ns, nb, h->dev, h->ino);
 }
