@@ -468,33 +468,42 @@ topic_consumer_lock(struct topic *t, const char *name)
 	return fd;	/* held until we exit */
 }
 
-uint64_t
-topic_position(struct topic *t, const char *name)
+/* Reads a position file: 0 and *pos, or -1 with a reason in err. */
+static int
+readpos(const char *path, uint64_t *pos, char *err, size_t n)
 {
-	char *path = join(t->consumers, name), buf[64];
+	char buf[64], *end;
 	unsigned long long v;
-	char *end;
 	ssize_t got;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno != ENOENT)
-			errwe(EXIT_FAIL, path, "open");
-		free(path);
-		return 0;
-	}
+	*pos = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : seterr(err, n, "open: %s",
+		    strerror(errno));
 	got = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (got <= 0)
-		errw(EXIT_FAIL, path, "not a position: empty");
+		return seterr(err, n, "not a position: empty");
 	buf[got] = '\0';
 	errno = 0;
 	v = strtoull(buf, &end, 10);
 	if (errno != 0 || end == buf || *end != '\n' || buf[0] == '-')
-		errw(EXIT_FAIL, path, "not a position: \"%.20s\"", buf);
+		return seterr(err, n, "not a position: \"%.20s\"", buf);
+	*pos = (uint64_t)v;
+	return 0;
+}
+
+uint64_t
+topic_position(struct topic *t, const char *name)
+{
+	char *path = join(t->consumers, name), err[256];
+	uint64_t pos;
+
+	if (readpos(path, &pos, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, path, "%s", err);
 	free(path);
-	return (uint64_t)v;
+	return pos;
 }
 
 void
@@ -591,10 +600,18 @@ topic_list(FILE *f)
 		    (unsigned long long)last, live);
 		cv = names(t.consumers, &nc);
 		for (j = 0; j < nc; j++) {
-			pos = topic_position(&t, cv[j]);
-			fprintf(f, "%s\tconsumer %s\tposition %llu\tlag %llu\n",
-			    tv[i], cv[j], (unsigned long long)pos,
-			    (unsigned long long)(last > pos ? last - pos : 0));
+			path = join(t.consumers, cv[j]);
+			/* One bad file is reported; the others are listed. */
+			if (readpos(path, &pos, err, sizeof(err)) == -1) {
+				warnw(path, "%s", err);
+				fprintf(f, "%s\tconsumer %s\tposition ?\tlag ?\n",
+				    tv[i], cv[j]);
+			} else
+				fprintf(f, "%s\tconsumer %s\tposition %llu\t"
+				    "lag %llu\n", tv[i], cv[j],
+				    (unsigned long long)pos, (unsigned long long)
+				    (last > pos ? last - pos : 0));
+			free(path);
 			free(cv[j]);
 		}
 		free(cv);

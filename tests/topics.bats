@@ -260,4 +260,12 @@ EOF
 	assert_equal "${lines[0]}" "$(printf 'one\tevents 10\tsubscribers 0')"
 	assert_equal "${lines[1]}" "$(printf 'one\tconsumer billing\tposition 7\tlag 3')"
 	assert_equal "${lines[2]}" "$(printf 'two\tevents 4\tsubscribers 1')"
+	# A damaged position file is reported, and the rest still listed.
+	printf 'garbage' >"$EVENTFUL_HOME/topics/one/consumers/audit"
+	run -0 --separate-stderr evsub --topics
+	assert_equal "${lines[1]}" "$(printf 'one\tconsumer audit\tposition ?\tlag ?')"
+	assert_equal "${lines[2]}" "$(printf 'one\tconsumer billing\tposition 7\tlag 3')"
+	[[ $stderr == *"consumers/audit: not a position"* ]]
+	# And the consumer itself refuses to guess where to start.
+	run -1 evsub -T one --consumer audit --once
 }
