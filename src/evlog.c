@@ -188,6 +188,14 @@ readbatch(struct appender *a, struct batch *bt)
 			errw(EXIT_FAIL, "stdin", "--expect: more than %d "
 			    "events; nothing is appended", BATCH_EVENTS);
 		batch_add(bt, &a->sc, &a->ev, l.lineno);
+		/* Stamped, it must still pass any reader of the same size. */
+		if (batch_len(bt, bt->n - 1) > o->c.maxsize) {
+			batch_pop(bt);
+			reject(&o->c, "stdin", &l, "longer than %zu bytes with "
+			    "its sequence (--max-size)", o->c.maxsize);
+			a->bad = 1;
+			continue;
+		}
 		if (o->expect >= 0 && !samesubject(bt)) {
 			/* One subject: the stream the version is of. */
 			reject(&o->c, "stdin", &l, "--expect: %s",

@@ -232,7 +232,8 @@ main(int argc, char *argv[])
 		case 'T':
 			if (!topic_name_ok(optarg)) {
 				warnw("-T", "%s: a topic name is letters, "
-				    "digits, '.', '_' and '-'", optarg);
+				    "digits, '.', '_' and '-', not starting "
+				    "with '.' nor ending in .tmp or .lock", optarg);
 				usage(stderr, EXIT_USAGE);
 			}
 			topic = optarg;
@@ -330,6 +331,9 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	p.maxsize = c.maxsize;
+	/* In a topic's log an event carries its sequence: that must fit. */
+	if (topic != NULL)
+		p.maxsize = c.maxsize > STAMP_LEN ? c.maxsize - STAMP_LEN : 1;
 	if (secret == NULL && l.addr != NULL)
 		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
 	if (topic != NULL && output != NULL)

@@ -253,6 +253,9 @@ listen_topic(struct common *c, struct inputs *in, const char *name)
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(in->v[0].r.fd, F_SETPIPE_SZ, 1 << 20);
 	topic_inplace(tmp, path);
+	/* Publishers write whole events: a partial one is a dead writer's. */
+	in->v[0].whole = 1;
+	in->v[0].r.tail = 1;
 	in->v[0].path = path;
 	in->v[0].name = t->name;
 	topicname = t->name;
@@ -261,6 +264,24 @@ listen_topic(struct common *c, struct inputs *in, const char *name)
 	signal(SIGTERM, onsignal);
 	signal(SIGHUP, onsignal);
 	free(tmp);
+}
+
+/*
+ * Writes what is buffered for o, and when o is a file, makes it durable:
+ * a position may only be committed past events that are.  Returns 0, or
+ * -1 when the reader went away.
+ */
+static int
+delivered(struct out *o)
+{
+	struct stat sb;
+
+	if (out_flush(o) == -1)
+		return -1;
+	if (o->fd >= 0 && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    fsync(o->fd) == -1)
+		errwe(EXIT_FAIL, o->name, "fsync");
+	return 0;
 }
 
 /*
@@ -297,6 +318,11 @@ consume(struct common *c, struct sub *sub, const char *name,
 	if (store_tail(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, t.log, "%s", err);
 	committed = done = topic_position(&t, consumer);
+	if (done > st.last)
+		errw(EXIT_FAIL, consumer, "position %llu is past the end of "
+		    "topic %s (sequence %llu): was its log replaced?",
+		    (unsigned long long)done, name,
+		    (unsigned long long)st.last);
 	logread_init(&lr, &st, done + 1);
 	scan_init(&sc);
 	if (!once) {
@@ -353,7 +379,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 				continue;
 		}
 		/* Commit what was delivered: the output written first. */
-		if (done > committed && out_flush(o) == 0) {
+		if (done > committed && delivered(o) == 0) {
 			topic_commit(&t, consumer, done);
 			committed = done;
 			lastcommit = now_usec();
@@ -379,7 +405,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 		if (store_tail(&st, 0, err, sizeof(err)) == -1)
 			errw(EXIT_FAIL, t.log, "%s", err);
 	}
-	if (done > committed && out_flush(o) == 0)
+	if (done > committed && delivered(o) == 0)
 		topic_commit(&t, consumer, done);
 	if (ifd >= 0)
 		close(ifd);
@@ -482,13 +508,14 @@ main(int argc, char *argv[])
 		case 'T':
 			if (!topic_name_ok(optarg))
 				badval("-T", optarg, "a topic name is letters, "
-				    "digits, '.', '_' and '-'");
+				    "digits, '.', '_' and '-', not starting "
+				    "with '.' nor ending in .tmp or .lock");
 			topic = optarg;
 			break;
 		case OPT_CONSUMER:
 			if (!topic_name_ok(optarg))
 				badval("--consumer", optarg, "a consumer name "
-				    "is letters, digits, '.', '_' and '-'");
+				    "is as a topic name");
 			consumer = optarg;
 			break;
 		case OPT_ONCE:

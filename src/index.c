@@ -25,7 +25,7 @@
 #include "util.h"
 
 #define IDX_MAGIC "EVLOGIDX"
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 #define HDRLEN 4096
 #define IDW 3		/* uint64s per ids slot */
 #define SUW 4		/* per subjects slot */
@@ -41,9 +41,12 @@ struct idx_hdr {
 	uint64_t key[4];	/* the hash keys, random per index */
 	uint64_t covered;	/* the log's bytes it reaches */
 	uint64_t last;		/* the last sequence it holds */
+	uint64_t linehash;	/* the hash of the line ending at covered */
 	uint64_t nids, usedids;	/* ids slots, and those in use */
 	uint64_t nsubj, usedsubj;
 	uint64_t nblocks;	/* room for blocks */
+	uint64_t noblocks;	/* the sequences do not count from 1 (not
+				   a log evlog made): no blocks */
 };
 
 #define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
@@ -244,7 +247,10 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		(void)unlink(tmp);
 		nx.fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
-		if (nx.fd >= 0 && ftruncate(nx.fd, (off_t)len) == 0)
+		/* Blocks allocated now, not on a first write through the
+		 * mapping: a full disk is an error here, not a SIGBUS. */
+		if (nx.fd >= 0 && (errno = posix_fallocate(nx.fd, 0,
+		    (off_t)len)) == 0)
 			nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			    MAP_SHARED | MAP_POPULATE, nx.fd, 0);
 		if (nx.map == MAP_FAILED) {
@@ -278,6 +284,8 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		memcpy(h->key, old.h->key, sizeof(h->key));
 		h->covered = old.h->covered;
 		h->last = old.h->last;
+		h->linehash = old.h->linehash;
+		h->noblocks = old.h->noblocks;
 		for (i = 0; i < old.h->nids; i++) {
 			s = ids(&old) + IDW * i;
 			if (s[0] == 0 && s[1] == 0)
@@ -334,7 +342,10 @@ room(struct idx *x, uint64_t n, uint64_t seq)
 		ni *= 2;
 	while ((h->usedsubj + n) * 2 > ns)
 		ns *= 2;
-	while ((seq - 1) / IDX_BLOCK + 1 > nb)
+	/* Blocks for the events there are: a log whose sequences do not
+	 * count from 1 gets none (see add), not a huge table. */
+	while ((seq - 1) / IDX_BLOCK + 1 > nb &&
+	    (h->usedids + n) / IDX_BLOCK + 2 > nb)
 		nb *= 2;
 	if (ni != h->nids || ns != h->nsubj || nb != h->nblocks)
 		remake(x, ni, ns, nb, h->dev, h->ino);
@@ -367,6 +378,10 @@ add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 			s[3] = seq;
 		}
 	}
+	if (k >= x->h->nblocks) {
+		x->h->noblocks = 1;
+		return;
+	}
 	b = blocks(x) + BLW * k;
 	if ((seq - 1) % IDX_BLOCK == 0) {
 		b[0] = (uint64_t)off;
@@ -381,16 +396,25 @@ add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 	}
 }
 
-/* The sequence of the line that ends just before off, or 0. */
+/* The hash of line p[0..len) (without its newline), under x's key. */
 static uint64_t
-seqbefore(int fd, off_t off, struct scanner *sc)
+linehash(const struct idx *x, const char *p, size_t len)
 {
-	struct ce_event ev;
+	return siphash24(x->h->key, p, len) | 1;
+}
+
+/*
+ * Tells whether the line that ends just before off (with its newline) is
+ * the one the index saw last: the same bytes, by their hash.
+ */
+static int
+samelast(const struct idx *x, int fd, off_t off)
+{
 	struct buf b = { 0 };
-	char c, err[64], chunk[4096], *p;
+	char c, chunk[4096], *p;
 	off_t start = off - 1;
 	size_t want;
-	uint64_t seq = 0;
+	int same = 0;
 
 	if (off <= 0 || pread(fd, &c, 1, off - 1) != 1 || c != '\n')
 		return 0;
@@ -411,11 +435,10 @@ seqbefore(int fd, off_t off, struct scanner *sc)
 	}
 	b.cap = (size_t)(off - start);
 	b.p = xmalloc(b.cap);
-	if (pread(fd, b.p, b.cap, start) == (ssize_t)b.cap &&
-	    ce_validate(sc, b.p, b.cap - 1, &ev, err, sizeof(err)) == 0)
-		seq = store_seqof(&ev);
+	if (pread(fd, b.p, b.cap, start) == (ssize_t)b.cap)
+		same = linehash(x, b.p, b.cap - 1) == x->h->linehash;
 	free(b.p);
-	return seq;
+	return same;
 }
 
 /* Indexes the lines of the log from the index's end to end. */
@@ -468,10 +491,12 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 			idx_evfrom(&ev, &strs, &e);
 			idx_hash(x, &strs, &e);
 			add(x, &e, seq, off + (p - buf));
+			/* The header moves line by line, all three together. */
+			x->h->linehash = linehash(x, p, (size_t)(nl - p));
 			x->h->last = seq;
+			x->h->covered = (uint64_t)(off + (nl + 1 - buf));
 		}
 		off += (off_t)len;
-		x->h->covered = (uint64_t)off;
 	}
 	free(buf);
 	buf_free(&strs);
@@ -482,7 +507,7 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 /* Tells whether the mapped header is one of ours, for this log. */
 static int
 sane(const struct idx *x, size_t size, const struct stat *lsb, off_t end,
-    uint64_t last, int logfd, struct scanner *sc)
+    uint64_t last, int logfd)
 {
 	const struct idx_hdr *h = x->h;
 	char boot[40];
@@ -501,13 +526,14 @@ sane(const struct idx *x, size_t size, const struct stat *lsb, off_t end,
 		return 0;
 	if (h->covered > (uint64_t)end || h->last > last)
 		return 0;
-	if (h->covered == (uint64_t)end)
-		return h->last == last;
-	/* Behind the log: it must end where a line of its last ends. */
-	if (sc == NULL)
-		return 1;
+	if (h->covered == (uint64_t)end && h->last != last)
+		return 0;
+	/*
+	 * The log may have been written over in place (same file, other
+	 * bytes): the line the index saw last must still end where it did.
+	 */
 	return h->covered == 0 ? h->last == 0 :
-	    seqbefore(logfd, (off_t)h->covered, sc) == h->last;
+	    samelast(x, logfd, (off_t)h->covered);
 }
 
 /* Maps the index file as it is now; 0, or -1 when there is none. */
@@ -553,7 +579,6 @@ idx_attach(struct idx *x, const char *logpath, int logfd, off_t end,
     uint64_t last, char *err, size_t n)
 {
 	struct stat lsb, isb, msb;
-	struct scanner sc;
 	int good;
 
 	setpath(x, logpath);
@@ -571,10 +596,7 @@ idx_attach(struct idx *x, const char *logpath, int logfd, off_t end,
 		    "run");
 		x->fd = -2;
 	}
-	scan_init(&sc);
-	good = x->map != NULL && sane(x, x->maplen, &lsb, end, last, logfd,
-	    &sc);
-	scan_free(&sc);
+	good = x->map != NULL && sane(x, x->maplen, &lsb, end, last, logfd);
 	if (!good) {
 		/* Missing, stale or damaged: built again from the log. */
 		if (x->fd != -2)
@@ -603,8 +625,7 @@ idx_peek(struct idx *x, const char *logpath, int logfd, off_t end,
 	unmap(x);
 	if (fstat(logfd, &lsb) == -1 || mapfile(x, 0) == -1)
 		return;
-	if (x->map == NULL || !sane(x, x->maplen, &lsb, end, last, logfd,
-	    NULL)) {
+	if (x->map == NULL || !sane(x, x->maplen, &lsb, end, last, logfd)) {
 		unmap(x);
 		return;
 	}
@@ -722,7 +743,8 @@ idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq)
 
 void
 idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
-    const off_t *offs, off_t end, uint64_t last)
+    const off_t *offs, off_t end, uint64_t last, const char *line,
+    size_t len)
 {
 	size_t i;
 
@@ -735,6 +757,8 @@ idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
 			idx_prefetch(x, &ev[i + 8]);
 		add(x, &ev[i], first + i, offs[i]);
 	}
+	if (n > 0)
+		x->h->linehash = linehash(x, line, len);
 	x->h->covered = (uint64_t)end;
 	x->h->last = last;
 }
@@ -742,7 +766,7 @@ idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
 uint64_t
 idx_last(const struct idx *x)
 {
-	return x->ok ? x->rlast : 0;
+	return x->ok && !x->h->noblocks ? x->rlast : 0;
 }
 
 off_t

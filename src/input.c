@@ -213,8 +213,21 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 					p->done = 1;
 					in->cur = i + 1;
 					again = 1;
-				} else if (p->kind == IN_FIFO)
+				} else if (p->kind == IN_FIFO) {
+					if (p->whole && p->r.end > p->r.start) {
+						warnw(p->name, "a writer went "
+						    "away in the middle of an "
+						    "event: %zu bytes dropped",
+						    p->r.end - p->r.start);
+						rd_reset(&p->r);
+					}
+					/* Flushed before anything can stop
+					 * us, and the hook may have more to
+					 * check. */
+					if (in->flush != NULL)
+						in->flush(in->arg);
 					reopen(p);
+				}
 				else if (recheck(in, p))
 					again = 1;
 				break;

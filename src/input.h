@@ -30,6 +30,10 @@ struct input {
 	int kind;		/* IN_FILE, IN_FIFO, or IN_PIPE (stdin) */
 	int done;		/* read to its end */
 	int wd;			/* its inotify watch, or -1 */
+	int whole;		/* a FIFO whose writers write whole lines
+				   only: bytes left when the last writer
+				   goes are the remains of one that died
+				   mid-line, and are dropped */
 	int rotating;		/* replaced: reading the old file's last,
 				   unterminated line before the new file */
 	dev_t dev;		/* the file being read: device */

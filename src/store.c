@@ -286,6 +286,21 @@ batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev,
 }
 
 void
+batch_pop(struct batch *bt)
+{
+	if (bt->n == 0)
+		return;
+	bt->n--;
+	bt->b.len = bt->n ? bt->ends[bt->n - 1] : 0;
+}
+
+size_t
+batch_len(const struct batch *bt, size_t i)
+{
+	return bt->ends[i] - (i ? bt->ends[i - 1] : 0) - 1;
+}
+
+void
 batch_clear(struct batch *bt)
 {
 	bt->b.len = 0;
@@ -309,7 +324,7 @@ long
 store_append(struct store *st, struct batch *bt, int sync, long long expect,
     uint64_t *count)
 {
-	size_t i, m, start, len, at;
+	size_t i, m, start, len, at, lastat = 0, lastlen = 1;
 	uint64_t seq;
 	off_t *offs;
 	int e;
@@ -343,6 +358,8 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 		memmove(bt->b.p + at, bt->b.p + start, len);
 		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
 		offs[m] = st->end + (off_t)at;
+		lastat = at;
+		lastlen = len;
 		if (m != i)
 			bt->ev[m] = bt->ev[i];
 		m++;
@@ -362,7 +379,8 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 	}
 	st->end += (off_t)bt->b.len;
 	/* Durable: now the index may say so. */
-	idx_add(&st->x, bt->ev, m, st->last + 1, offs, st->end, seq);
+	idx_add(&st->x, bt->ev, m, st->last + 1, offs, st->end, seq,
+	    bt->b.p + lastat, lastlen - 1);
 	st->last = seq;
 	free(offs);
 	return (long)m;

@@ -19,6 +19,7 @@
 #define SEQ_DIGITS 12	/* "000000000001": sorts as text up to 10^12 - 1 */
 #define SEQ_MAX 999999999999ULL	/* the last sequence a log can hold */
 #define LOG_MAXLINE (64 << 20)	/* the longest line a log may hold */
+#define STAMP_LEN (13 + SEQ_DIGITS + 1)	/* ,"sequence":"000000000001" */
 
 enum sync { SYNC_NONE, SYNC_BATCH, SYNC_EVENT };
 
@@ -50,6 +51,10 @@ struct batch {
  */
 void batch_add(struct batch *bt, const struct scanner *s,
     const struct ce_event *ev, uint64_t lineno);
+/* Takes the last event back out of bt. */
+void batch_pop(struct batch *bt);
+/* The length of event i of bt as it will be stored, without "\n". */
+size_t batch_len(const struct batch *bt, size_t i);
 void batch_clear(struct batch *bt);
 void batch_free(struct batch *bt);
 

@@ -25,8 +25,10 @@ topic_name_ok(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len > TOPIC_NAMEMAX || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
+	/* A leading dot, .tmp and .lock are the names of our own files. */
+	if (len == 0 || len > TOPIC_NAMEMAX || name[0] == '.' ||
+	    (len >= 4 && strcmp(name + len - 4, ".tmp") == 0) ||
+	    (len >= 5 && strcmp(name + len - 5, ".lock") == 0))
 		return 0;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-") == len;
@@ -551,7 +553,7 @@ names(const char *dir, size_t *n)
 	if ((d = opendir(dir)) == NULL)
 		return NULL;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp") != NULL)
+		if (!topic_name_ok(de->d_name))
 			continue;
 		v = xrealloc(v, (*n + 1) * sizeof(*v));
 		v[(*n)++] = xstrdup(de->d_name);

@@ -34,8 +34,9 @@ struct topic {
 	char *consumers;	/* dir/consumers */
 };
 
-/* Tells whether name is a topic (or consumer) name: [A-Za-z0-9._-]+,
- * not "." or "..", at most TOPIC_NAMEMAX bytes. */
+/* Tells whether name is a topic (or consumer) name: [A-Za-z0-9._-]+, not
+ * starting with "." nor ending in ".tmp" or ".lock" (the names of our own
+ * files), at most TOPIC_NAMEMAX bytes. */
 int topic_name_ok(const char *name);
 
 /* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful. */

@@ -28,11 +28,13 @@ subs() {
 lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 
 @test "a topic name is letters, digits, '.', '_' and '-': nothing else, no path tricks" {
-	for bad in ../x a/b . .. '' 'a b' "$(printf 'x%.0s' $(seq 200))"; do
+	for bad in ../x a/b . .. '' 'a b' .hidden x.tmp y.lock "$(printf 'x%.0s' $(seq 200))"; do
 		run -2 evpub -T "$bad" -t t n:=1
 		run -2 evsub -T "$bad"
 	done
 	run -2 evsub -T ok --consumer ../up
+	run -2 evsub -T ok --consumer a.tmp
+	run -2 evsub -T ok --consumer .a.lock
 	[ ! -e "$EVENTFUL_HOME/x" ]
 	run -0 evpub -T a.b_c-1 -t t n:=1
 	[ -f "$T/a.b_c-1/log" ]
@@ -138,7 +140,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 @test "a subscriber that stops reading is cut off after --max-wait; the others keep receiving" {
 	bg evsub -T slow -o good
 	good=$LAST
-	bg evsub -T slow -o stuck
+	bg evsub -T slow -o stuck 2>stuck.err
 	stuck=$LAST
 	subs slow 2
 	kill -STOP "$stuck"
@@ -153,6 +155,12 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	status=0
 	wait "$stuck" || status=$?
 	assert_equal "$status" 1
+	grep -q "slow: cut off by a publisher" stuck.err || { cat stuck.err; return 1; }
+	# What it got before is whole, in order, and written out; the rest
+	# of an event cut in two is dropped, not taken for a bad line.
+	! grep -q 'invalid JSON' stuck.err
+	[ -s stuck ]
+	cmp stuck <(head -n "$(wc -l <stuck)" "$T/slow/log")
 }
 
 @test "SIGINT, SIGTERM and SIGHUP remove the subscriber's FIFO" {
@@ -268,4 +276,38 @@ EOF
 	[[ $stderr == *"consumers/audit: not a position"* ]]
 	# And the consumer itself refuses to guess where to start.
 	run -1 evsub -T one --consumer audit --once
+}
+
+@test "a consumer whose position is past the end of the log says so, and delivers nothing" {
+	lines 5 | evpub -l -T gone -t n
+	evsub -T gone --consumer c --once >/dev/null
+	rm "$T/gone/log" "$T/gone/log.idx"
+	lines 3 | evpub -l -T gone -t n
+	run -1 --separate-stderr evsub -T gone --consumer c --once
+	[[ $stderr == *"c: position 5 is past the end of topic gone (sequence 3)"* ]]
+	assert_output ''
+}
+
+@test "a publisher killed in the middle of an event: subscribers drop the half, and go on" {
+	bg evsub -T half -o got 2>half.err
+	sub=$LAST
+	subs half 1
+	# A writer of our own plays the dying publisher: half an event, gone.
+	frag='{"specversion":"1.0","id":"x","sou'
+	printf '%s' "$frag" >"$(find "$T/half/subs" -type p ! -name '.*')"
+	evpub -T half -t t n:=1
+	for _ in $(seq 100); do [ -s got ] && break; sleep 0.05; done
+	assert_equal "$(jq -r .data.n got)" 1
+	grep -q "a writer went away in the middle of an event: ${#frag} bytes dropped" half.err || { cat half.err; return 1; }
+	kill "$sub"
+}
+
+@test "with -T, --max-size holds for the event with the sequence the topic adds" {
+	pad=$(head -c 300 /dev/zero | tr '\0' x)
+	evpub -t t "p=$pad" >e
+	size=$(( $(wc -c <e) - 1 ))
+	run -3 --separate-stderr evpub -l -T big --max-size "$size" <e
+	[ ! -s "$T/big/log" ]
+	run -0 evpub -l -T big --max-size $((size + 26)) <e
+	run -0 evsub --max-size $((size + 26)) <"$T/big/log"
 }
