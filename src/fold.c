@@ -453,6 +453,15 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 	if (revert && r->op != OP_ADD && r->op != OP_SUB && r->op != OP_COUNT)
 		return seterr(err, n, "reverts an event that \"%s\" cannot undo "
 		    "(only add, sub and count can)", r->text), FOLD_MISFIT;
+	/*
+	 * The state file holds an entity two levels down, and each field
+	 * one more: what could not be read back from it is not kept.
+	 */
+	if ((r->op == OP_MERGE || r->op == OP_SET || r->op == OP_PUSH) &&
+	    s->deepest + r->nfield + 3 > SCAN_MAXDEPTH)
+		return seterr(err, n, "\"%s\": nested too deep to keep in the "
+		    "state (%d levels at most)", r->text, SCAN_MAXDEPTH - 1),
+		    FOLD_MISFIT;
 	if (!filter_lookup(&f->key, s, ev, &v) || v.type == SCAN_NULL)
 		return seterr(err, n, "no key: %s is not set", f->key.text),
 		    FOLD_MISFIT;

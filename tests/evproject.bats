@@ -430,3 +430,21 @@ EOF
 @test "--help matches the SYNOPSIS of evproject(1)" {
 	run -0 synopsis_is_usage evproject
 }
+
+@test "an event nested too deep to keep in the state file is a misfit; the state stays loadable" {
+	deep() { python3 -c "d=$1;print('{\"specversion\":\"1.0\",\"id\":\"'+'$2'+'\",\"source\":\"s\",\"type\":\"t\",\"subject\":\"k\",\"data\":'+'{\"a\":'*d+'1'+'}'*d+'}')"; }
+	deep 2046 1 >in
+	# Valid as an event (2048 levels with the envelope), too deep for the file.
+	run -0 evsub <in
+	run -3 --separate-stderr evproject --state st.json --emit none <in
+	[[ $stderr == *"stdin:1: \"*=merge\": nested too deep to keep in the state"* ]]
+	# The state file still reads, and a shallower event folds.
+	deep 100 2 >in2
+	run -0 evproject --state st.json --emit none < <(cat in in2)
+	run -0 evproject --state st.json --keys
+	assert_output 'k'
+	# A field path counts too.
+	deep 2040 3 >in3
+	run -3 evproject --state st2.json --emit none -r 't=set:a.b.c.d.e.f.g.h' <in3
+	run -0 evproject --state st2.json --keys
+}
