@@ -8,8 +8,8 @@
 #include "scan.h"
 #include "util.h"
 
-static void
-grow(struct buf *b, size_t n)
+void
+buf_reserve(struct buf *b, size_t n)
 {
 	if (b->len + n <= b->cap)
 		return;
@@ -24,7 +24,7 @@ buf_put(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
-	grow(b, n);
+	buf_reserve(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
@@ -38,7 +38,7 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, int c)
 {
-	grow(b, 1);
+	buf_reserve(b, 1);
 	b->p[b->len++] = (char)c;
 }
 
@@ -51,7 +51,7 @@ buf_jsonstr(struct buf *b, const char *s, size_t len)
 
 	if (memchr(s, '\0', len) != NULL || !scan_utf8_valid(s, len))
 		return -1;
-	grow(b, len + 2);
+	buf_reserve(b, len + 2);
 	b->p[b->len++] = '"';
 	for (i = start = 0; i < len; i++) {
 		c = (unsigned char)s[i];

@@ -12,6 +12,8 @@ struct buf {
 	size_t cap;	/* allocated */
 };
 
+/* Makes room for n more bytes after b->len. */
+void buf_reserve(struct buf *, size_t n);
 void buf_put(struct buf *, const void *, size_t);
 void buf_puts(struct buf *, const char *);
 void buf_putc(struct buf *, int);

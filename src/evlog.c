@@ -848,26 +848,14 @@ timearg(const char *opt, const char *arg)
 	usage(stderr, EXIT_USAGE);
 }
 
+/* A sequence number option, from min (0 or 1) up. */
 static uint64_t
-seqarg0(const char *opt, const char *arg)
+seqarg(const char *opt, const char *arg, long long min)
 {
 	const char *errstr;
 	long long v;
 
-	if (parsenum(arg, 0, 999999999999LL, &v, &errstr) == -1) {
-		warnw(opt, "%s: %s", arg, errstr);
-		usage(stderr, EXIT_USAGE);
-	}
-	return (uint64_t)v;
-}
-
-static uint64_t
-seqarg(const char *opt, const char *arg)
-{
-	const char *errstr;
-	long long v;
-
-	if (parsenum(arg, 1, 999999999999LL, &v, &errstr) == -1) {
+	if (parsenum(arg, min, (long long)SEQ_MAX, &v, &errstr) == -1) {
 		warnw(opt, "%s: %s", arg, errstr);
 		usage(stderr, EXIT_USAGE);
 	}
@@ -909,7 +897,7 @@ main(int argc, char *argv[])
 		    ch == OPT_EXPECT ? G_APPEND : 0;
 		switch (ch) {
 		case OPT_EXPECT:
-			o.expect = (long long)seqarg0("--expect", optarg);
+			o.expect = (long long)seqarg("--expect", optarg, 0);
 			break;
 		case OPT_SINCE:
 			o.since = timearg("--since", optarg);
@@ -921,29 +909,23 @@ main(int argc, char *argv[])
 			o.follow = 1;
 			break;
 		case 'n':
-			o.last = seqarg("-n", optarg);
+			o.last = seqarg("-n", optarg, 1);
 			break;
 		case OPT_FROM:
-			o.from = seqarg("--from", optarg);
+			o.from = seqarg("--from", optarg, 1);
 			break;
 		case OPT_JSON:
 			o.json = 1;
 			break;
 		case OPT_SYNC:
-			if (strcmp(optarg, "event") == 0)
-				o.sync = SYNC_EVENT;
-			else if (strcmp(optarg, "batch") == 0)
-				o.sync = SYNC_BATCH;
-			else if (strcmp(optarg, "none") == 0)
-				o.sync = SYNC_NONE;
-			else {
+			if ((o.sync = store_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
 				usage(stderr, EXIT_USAGE);
 			}
 			break;
 		case OPT_TO:
-			o.to = seqarg("--to", optarg);
+			o.to = seqarg("--to", optarg, 1);
 			break;
 		default:
 			if (!common_opt(&o.c, ch, optarg))

@@ -246,13 +246,7 @@ main(int argc, char *argv[])
 			tonly = 1;
 			break;
 		case OPT_SYNC:
-			if (strcmp(optarg, "event") == 0)
-				sync = SYNC_EVENT;
-			else if (strcmp(optarg, "batch") == 0)
-				sync = SYNC_BATCH;
-			else if (strcmp(optarg, "none") == 0)
-				sync = SYNC_NONE;
-			else {
+			if ((sync = store_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
 				usage(stderr, EXIT_USAGE);

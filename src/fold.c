@@ -37,16 +37,6 @@ struct num {
 	double d;		/* the real */
 };
 
-/* Makes room for n more bytes in b. */
-static void
-reserve(struct buf *b, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = b->len + n + 1 + 64;
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
-
 /*
  * Sets b to the text a string or number value holds, decoded and
  * NUL-terminated.  Returns -1 for any other type.
@@ -55,7 +45,7 @@ static int
 spantext(struct buf *b, const char *p, size_t len, int type)
 {
 	b->len = 0;
-	reserve(b, len);
+	buf_reserve(b, len + 1);
 	if (type == SCAN_STRING)
 		b->len = scan_unescape(p + 1, len - 2, b->p);
 	else if (type == SCAN_NUMBER || type == SCAN_TRUE ||
@@ -432,6 +422,22 @@ kind(const json_t *j)
 }
 
 /*
+ * Removes what rule r acts on: the entity key[0..klen), or its last field
+ * in cur.
+ */
+static int
+drop(struct fold *f, const struct fold_rule *r, json_t *cur, const char *key,
+    size_t klen)
+{
+	if (r->nfield == 0) {
+		json_object_deln(f->state, key, klen);
+		f->deleted = 1;
+	} else
+		json_object_del(cur, r->field[r->nfield - 1]);
+	return FOLD_APPLIED;
+}
+
+/*
  * Applies rule r to the event: everything is checked before anything
  * changes, so that a misfit leaves the state as it was.
  */
@@ -511,16 +517,9 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 		if (cur != NULL)
 			target = json_object_get(cur, r->field[last]);
 	}
-	if (r->op == OP_DELETE) {
-		if (target == NULL)
-			return FOLD_UNCHANGED;
-		if (r->nfield == 0) {
-			json_object_deln(f->state, key, klen);
-			f->deleted = 1;
-		} else
-			json_object_del(cur, r->field[last]);
-		return FOLD_APPLIED;
-	}
+	if (r->op == OP_DELETE)
+		return target == NULL ? FOLD_UNCHANGED : drop(f, r, cur, key,
+		    klen);
 
 	/* The new value. */
 	switch (r->op) {
@@ -604,14 +603,8 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 	/* A null left where the rule acts removes the member (RFC 7386). */
 	if (json_is_null(nv)) {
 		json_decref(nv);
-		if (target == NULL)
-			return FOLD_UNCHANGED;
-		if (r->nfield == 0) {
-			json_object_deln(f->state, key, klen);
-			f->deleted = 1;
-		} else
-			json_object_del(cur, r->field[last]);
-		return FOLD_APPLIED;
+		return target == NULL ? FOLD_UNCHANGED : drop(f, r, cur, key,
+		    klen);
 	}
 	if (r->nfield == 0) {
 		json_object_setn_new_nocheck(f->state, key, klen, nv);
@@ -668,7 +661,7 @@ ckmember(json_t *ck, const char *name, struct buf *b)
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return -1;
-	reserve(b, json_string_length(v));
+	buf_reserve(b, json_string_length(v) + 1);
 	memcpy(b->p, json_string_value(v), json_string_length(v));
 	b->len = json_string_length(v);
 	b->p[b->len] = '\0';

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "scan.h"
 #include "util.h"
 
 int
@@ -38,18 +39,6 @@ http_pctenc(struct buf *b, const char *s, size_t len)
 	}
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_pctdec(struct buf *b, const char *s)
 {
@@ -60,7 +49,8 @@ http_pctdec(struct buf *b, const char *s)
 			buf_putc(b, *s);
 			continue;
 		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+		if ((hi = scan_hexval(s[1])) < 0 ||
+		    (lo = scan_hexval(s[2])) < 0)
 			return -1;
 		buf_putc(b, hi << 4 | lo);
 		s += 2;
@@ -68,22 +58,12 @@ http_pctdec(struct buf *b, const char *s)
 	return 0;
 }
 
-/* Makes room for n more bytes at the end of b. */
-static void
-room(struct buf *b, size_t n)
-{
-	if (b->cap - b->len >= n)
-		return;
-	b->cap = b->len + n > 2 * b->cap ? b->len + n : 2 * b->cap;
-	b->p = xrealloc(b->p, b->cap);
-}
-
 void
 http_b64enc(struct buf *b, const void *s, size_t len)
 {
 	size_t n = (len + 2) / 3 * 4;
 
-	room(b, n + 1);
+	buf_reserve(b, n + 1);
 	EVP_EncodeBlock((unsigned char *)b->p + b->len,
 	    (const unsigned char *)s, (int)len);
 	b->len += n;
@@ -96,7 +76,7 @@ http_b64dec(struct buf *b, const char *s, size_t len)
 
 	if (len == 0)
 		return;
-	room(b, len / 4 * 3);
+	buf_reserve(b, len / 4 * 3);
 	n = EVP_DecodeBlock((unsigned char *)b->p + b->len,
 	    (const unsigned char *)s, (int)len);
 	/* EVP_DecodeBlock counts the padding as zero bytes of data. */

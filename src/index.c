@@ -147,10 +147,7 @@ putstr(struct buf *b, const struct scan_member *m, size_t *len)
 {
 	size_t at = b->len;
 
-	if (b->cap < b->len + m->vallen) {
-		b->cap = (b->len + m->vallen) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
+	buf_reserve(b, m->vallen);
 	*len = scan_unescape(m->val + 1, m->vallen - 2, b->p + at);
 	b->len += *len;
 	return at;

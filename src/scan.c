@@ -159,8 +159,8 @@ scan_utf8_valid(const char *buf, size_t len)
 	return 1;
 }
 
-static inline int
-hexval(int c)
+int
+scan_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -179,7 +179,7 @@ hex4(const char *p, const char *end)
 	if (end - p < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval((unsigned char)p[i])) < 0)
+		if ((d = scan_hexval((unsigned char)p[i])) < 0)
 			return -1;
 		v = v << 4 | d;
 	}

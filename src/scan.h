@@ -108,6 +108,9 @@ int scan_at(const char *arr, size_t len, size_t i, struct jspan *out);
 /* The type of the validated value that starts at p. */
 int scan_typeof(const char *p);
 
+/* The value of hexadecimal digit c, or -1. */
+int scan_hexval(int c);
+
 /* Returns 1 when buf[0..len) is valid UTF-8 by the rules above. */
 int scan_utf8_valid(const char *buf, size_t len);
 

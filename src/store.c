@@ -20,6 +20,18 @@
 #define CHUNK 65536
 
 int
+store_syncmode(const char *name)
+{
+	if (strcmp(name, "event") == 0)
+		return SYNC_EVENT;
+	if (strcmp(name, "batch") == 0)
+		return SYNC_BATCH;
+	if (strcmp(name, "none") == 0)
+		return SYNC_NONE;
+	return -1;
+}
+
+int
 store_open(struct store *st, const char *path, int write, char *err,
     size_t n)
 {

@@ -23,6 +23,9 @@
 
 enum sync { SYNC_NONE, SYNC_BATCH, SYNC_EVENT };
 
+/* The mode --sync names: "event", "batch" or "none"; -1 for anything else. */
+int store_syncmode(const char *name);
+
 struct store {
 	const char *path;	/* the log */
 	int fd;			/* open for reading and appending */
