@@ -32,7 +32,7 @@ FUZZDEPS = clang libclang-rt-14-dev
 BENCHDEPS = mosquitto mosquitto-clients
 
 PROGS = evlog evproject evpub evsub
-LIBOBJ = buf.o common.o deliver.o event.o filter.o format.o id.o index.o \
+LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
          input.o http.o listen.o ndjson.o output.o post.o \
          pub.o scan.o store.o topic.o \
          timefmt.o util.o whsig.o

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "common.h"
 #include "event.h"
 #include "output.h"
@@ -128,22 +129,16 @@ samesubject(const struct batch *bt)
 	    a->subjlen) == 0;
 }
 
-/* What an append needs, shared by its reading and its writing side. */
+/* What an append needs. */
 struct appender {
 	struct opts *o;
 	const char *path;
-	struct store st;	/* the log: the writing side's */
-	struct out out;		/* the acknowledgements: the writing side's */
-	struct reader r;	/* stdin: the reading side's */
-	struct scanner sc;	/* for checking lines: the reading side's */
+	struct store st;	/* the log */
+	struct out out;		/* the acknowledgements */
+	struct reader r;	/* stdin */
+	struct scanner sc;	/* for checking lines */
 	struct ce_event ev;
 	int bad;		/* --expect: a line that cannot be in it */
-	/* The hand-over from the reading side to the writing side. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct batch *full;	/* read, checked, waiting to be written */
-	int done;		/* nothing more will come */
-	int closed;		/* stdout's reader went away */
 };
 
 /*
@@ -212,6 +207,44 @@ readbatch(struct appender *a, struct batch *bt)
 	return 0;
 }
 
+/* After bt is durable: reports its repeats, then acknowledges it on
+ * stdout.  Returns -1 when stdout's reader has gone away. */
+static int
+acked(void *arg, struct batch *bt)
+{
+	struct appender *a = arg;
+	char where[64];
+	size_t i;
+
+	for (i = 0; i < bt->n; i++) {
+		if (bt->dup[i] == 0 || a->o->c.quiet)
+			continue;
+		snprintf(where, sizeof(where), "stdin:%llu",
+		    (unsigned long long)bt->lineno[i]);
+		warnw(where, "source and id are in the log already, as "
+		    "sequence %llu: not appended again",
+		    (unsigned long long)bt->dup[i]);
+	}
+	out_put(&a->out, bt->b.p, bt->b.len);
+	out_end(&a->out);
+	(void)out_flush(&a->out);
+	return a->out.closed ? -1 : 0;
+}
+
+/* A write, an fsync or the log's room failed: nothing of the batch is
+ * stored, and we stop. */
+static void
+appendfail(void *arg, long how, int err)
+{
+	struct appender *a = arg;
+
+	if (how == -3)
+		errw(EXIT_FAIL, a->path, "full: sequence %llu is the last a "
+		    "log can hold", (unsigned long long)SEQ_MAX);
+	errno = err;
+	errwe(EXIT_FAIL, a->path, "append (nothing of this batch is stored)");
+}
+
 /* Appends bt under the lock, durably, then acknowledges it on stdout. */
 static void
 writebatch(struct appender *a, struct batch *bt)
@@ -219,84 +252,44 @@ writebatch(struct appender *a, struct batch *bt)
 	struct opts *o = a->o;
 	char err[512];
 	uint64_t count;
-	size_t i;
 	long got;
 
 	if (store_lock(&a->st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, a->path, "%s", err);
 	got = store_append(&a->st, bt, o->sync, o->expect, &count);
-	if (got == -1)
-		errwe(EXIT_FAIL, a->path, "append (nothing of this batch is "
-		    "stored)");
 	if (got == -2)
 		errw(EXIT_EXPECT, a->path, "subject \"%.*s\" has %llu event%s, "
 		    "not %lld: nothing is appended", (int)(bt->ev[0].subjlen >
 		    200 ? 200 : bt->ev[0].subjlen), bt->strs.p + bt->ev[0].subj,
 		    (unsigned long long)count, count == 1 ? "" : "s",
 		    o->expect);
-	if (got == -3)
-		errw(EXIT_FAIL, a->path, "full: sequence %llu is the last a log "
-		    "can hold", (unsigned long long)SEQ_MAX);
+	if (got < 0)
+		appendfail(a, got, errno);
 	store_unlock(&a->st);
-	for (i = 0; i < bt->n; i++) {
-		if (bt->dup[i] == 0 || o->c.quiet)
-			continue;
-		snprintf(err, sizeof(err), "stdin:%llu",
-		    (unsigned long long)bt->lineno[i]);
-		warnw(err, "source and id are in the log already, as sequence "
-		    "%llu: not appended again", (unsigned long long)bt->dup[i]);
-	}
-	/* Durable: now acknowledge. */
-	out_put(&a->out, bt->b.p, bt->b.len);
-	out_end(&a->out);
-	(void)out_flush(&a->out);
-}
-
-/* The writing side of a group commit: takes batches as they are handed over. */
-static void *
-writer(void *arg)
-{
-	struct appender *a = arg;
-	struct batch *bt;
-
-	pthread_mutex_lock(&a->mu);
-	for (;;) {
-		while (a->full == NULL && !a->done)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if ((bt = a->full) == NULL)
-			break;
-		pthread_mutex_unlock(&a->mu);
-		if (!a->closed)
-			writebatch(a, bt);
-		pthread_mutex_lock(&a->mu);
-		a->closed = a->out.closed;
-		a->full = NULL;
-		pthread_cond_broadcast(&a->cv);
-	}
-	pthread_mutex_unlock(&a->mu);
-	return NULL;
+	(void)acked(a, bt);
 }
 
 /*
  * Appends stdin's events.  Each group commit takes what has arrived (up to
  * BATCH_EVENTS), stamps it under the lock, writes it in one write(2),
  * fsyncs once, and only then acknowledges it on stdout.  With --sync batch
- * or none, a thread writes one group while the next is read and checked,
- * so that the fsync of one overlaps the work of the other.  An event whose
- * source and id the log holds already is reported and left out.  With
- * --expect, all of stdin is one batch, appended whole or not at all.
+ * or none, this thread reads and checks while one thread writes the group
+ * before and another makes the one before that durable and acknowledges
+ * it (commit.h).  An event whose source and id the log holds already is
+ * reported and left out.  With --expect, all of stdin is one batch,
+ * appended whole or not at all.
  */
 static int
 append(struct opts *o, const char *path)
 {
 	struct appender a;
-	struct batch bts[2];
-	struct batch *bt = &bts[0];
-	pthread_t tid;
+	struct committer cm;
+	struct batch one;
+	struct batch *bt = &one;
 	int eof = 0, threaded, closed = 0;
 
 	memset(&a, 0, sizeof(a));
-	memset(bts, 0, sizeof(bts));
+	memset(&one, 0, sizeof(one));
 	a.o = o;
 	a.path = path;
 	openlog(&a.st, path, 1);
@@ -307,50 +300,34 @@ append(struct opts *o, const char *path)
 	scan_init(&a.sc);
 	common_reader(&o->c, &a.r, STDIN_FILENO, "stdin");
 	threaded = o->expect < 0 && o->sync != SYNC_EVENT;
-	if (!threaded) {
+	if (threaded)
+		commit_start(&cm, &a.st, o->sync, acked, appendfail, &a);
+	else {
 		a.r.idle = out_idle;
 		a.r.idlearg = &a.out;
 	}
-	pthread_mutex_init(&a.mu, NULL);
-	pthread_cond_init(&a.cv, NULL);
-	if (threaded && (errno = pthread_create(&tid, NULL, writer, &a)) != 0)
-		errwe(EXIT_FAIL, "pthread_create", "append");
 	while (!eof && !closed) {
+		if (threaded)
+			bt = commit_batch(&cm);
 		eof = readbatch(&a, bt);
 		if (o->expect >= 0 && (a.bad || o->c.status != EXIT_OK))
 			errw(EXIT_INVALID, "stdin", "--expect: an invalid line; "
 			    "nothing is appended");
-		if (bt->n == 0)
-			continue;
-		if (!threaded) {
-			writebatch(&a, bt);
-			closed = a.out.closed;
+		if (threaded) {
+			closed = commit_submit(&cm) == -1;
 			continue;
 		}
-		/* Hand it over once the one before is written. */
-		pthread_mutex_lock(&a.mu);
-		while (a.full != NULL)
-			pthread_cond_wait(&a.cv, &a.mu);
-		closed = a.closed;
-		a.full = bt;
-		pthread_cond_broadcast(&a.cv);
-		pthread_mutex_unlock(&a.mu);
-		bt = bt == &bts[0] ? &bts[1] : &bts[0];
+		if (bt->n == 0)
+			continue;
+		writebatch(&a, bt);
+		closed = a.out.closed;
 	}
-	if (threaded) {
-		pthread_mutex_lock(&a.mu);
-		a.done = 1;
-		pthread_cond_broadcast(&a.cv);
-		pthread_mutex_unlock(&a.mu);
-		pthread_join(tid, NULL);
-	}
-	pthread_mutex_destroy(&a.mu);
-	pthread_cond_destroy(&a.cv);
+	if (threaded)
+		commit_finish(&cm);
 	(void)out_close(&a.out);
 	rd_free(&a.r);
 	scan_free(&a.sc);
-	batch_free(&bts[0]);
-	batch_free(&bts[1]);
+	batch_free(&one);
 	store_close(&a.st);
 	return o->c.status;
 }

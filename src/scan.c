@@ -857,6 +857,50 @@ skipval(const char *p, const char *end)
 	return p;
 }
 
+int
+scan_trusted(struct scanner *s, const char *buf, size_t len)
+{
+	const char *p, *end = buf + len, *q;
+	struct scan_member *m;
+
+	s->nm = 0;
+	s->err = NULL;
+	s->type = SCAN_NONE;
+	p = skipws(buf, end);
+	s->val = p;
+	if (p >= end || *p != '{')
+		return fail(s, buf, p, "not an object");
+	p = skipws(p + 1, end);
+	while (p < end && *p == '"') {
+		m = newmember(s);
+		m->start = p;
+		m->name = p + 1;
+		q = skipstr(p + 1, end);
+		m->namelen = (size_t)(q - 1 - m->name);
+		m->nameesc = memchr(m->name, '\\', m->namelen) != NULL;
+		p = skipws(skipws(q, end) + 1, end);	/* past ':' */
+		m->val = p;
+		m->type = (uint8_t)scan_typeof(p);
+		p = skipval(p, end);
+		m->vallen = (size_t)(p - m->val);
+		if (m->type == SCAN_STRING)
+			m->valesc = memchr(m->val, '\\', m->vallen) != NULL;
+		else if (m->type == SCAN_NUMBER)
+			m->isint = memchr(m->val, '.', m->vallen) == NULL &&
+			    memchr(m->val, 'e', m->vallen) == NULL &&
+			    memchr(m->val, 'E', m->vallen) == NULL;
+		p = skipws(p, end);
+		if (p < end && *p == ',')
+			p = skipws(p + 1, end);
+	}
+	if (p < end && *p == '}')
+		p++;
+	s->vallen = (size_t)(p - s->val);
+	s->type = SCAN_OBJECT;
+	s->deepest = 1;
+	return SCAN_OBJECT;
+}
+
 static int
 span(const char *p, const char *end, struct jspan *out)
 {

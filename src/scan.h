@@ -77,6 +77,14 @@ void scan_free(struct scanner *);
 int scan_json(struct scanner *s, const char *buf, size_t len);
 
 /*
+ * For a buffer that scan_json accepted before (a line this process checked
+ * and wrote): records the members of its top-level object as scan_json
+ * would, without checking anything again.  Returns SCAN_OBJECT, or -1
+ * when the value is not an object.
+ */
+int scan_trusted(struct scanner *s, const char *buf, size_t len);
+
+/*
  * Decodes the raw bytes of a validated JSON string (between the quotes)
  * into out, which must have room for len bytes.  Returns the length.
  */

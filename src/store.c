@@ -329,18 +329,24 @@ batch_free(struct batch *bt)
 	free(bt->ev);
 	free(bt->dup);
 	free(bt->lineno);
+	free(bt->offs);
 	memset(bt, 0, sizeof(*bt));
 }
 
-long
-store_append(struct store *st, struct batch *bt, int sync, long long expect,
-    uint64_t *count)
+/*
+ * Under the lock: leaves out what the log holds already, stamps the rest
+ * and writes them.  A failed write is taken back.  Returns as store_append.
+ */
+static long
+put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 {
-	size_t i, m, start, len, at, lastat = 0, lastlen = 1;
+	size_t i, m, start, len, at;
 	uint64_t seq;
-	off_t *offs;
 	int e;
 
+	bt->from = st->end;
+	bt->before = st->last;
+	bt->m = 0;
 	idx_begin(&st->x);
 	for (i = 0; i < bt->n; i++)
 		idx_hash(&st->x, &bt->strs, &bt->ev[i]);
@@ -353,8 +359,10 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 		if (i < bt->n && *count != (uint64_t)expect)
 			return -2;
 	}
-	/* Leave out what the log holds already, and stamp the rest. */
-	offs = xmalloc((bt->n + 1) * sizeof(*offs));
+	if (bt->offcap < bt->n + 1) {
+		bt->offcap = bt->n + 1;
+		bt->offs = xrealloc(bt->offs, bt->offcap * sizeof(*bt->offs));
+	}
 	seq = st->last;
 	for (i = m = at = 0, start = 0; i < bt->n; start = bt->ends[i++]) {
 		len = bt->ends[i] - start;
@@ -362,40 +370,85 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 			idx_prefetch(&st->x, &bt->ev[i + 8]);
 		if ((bt->dup[i] = idx_dup(&st->x, &bt->ev[i])) != 0)
 			continue;
-		if (seq >= SEQ_MAX) {
-			free(offs);
+		if (seq >= SEQ_MAX)
 			return -3;
-		}
 		idx_stage(&st->x, &bt->ev[i], ++seq);
 		memmove(bt->b.p + at, bt->b.p + start, len);
 		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
-		offs[m] = st->end + (off_t)at;
-		lastat = at;
-		lastlen = len;
+		bt->offs[m] = st->end + (off_t)at;
+		bt->lastat = at;
+		bt->lastlen = len;
 		if (m != i)
 			bt->ev[m] = bt->ev[i];
 		m++;
 		at += len;
 	}
 	bt->b.len = at;
-	if (m > 0 && (writeall(st->fd, bt->b.p, bt->b.len) == -1 ||
-	    (sync != SYNC_NONE && fsync(st->fd) == -1))) {
+	if (m > 0 && writeall(st->fd, bt->b.p, bt->b.len) == -1) {
 		/* Not acknowledged: take it back, so that a retry does not
 		 * find half of it. */
 		e = errno;
 		if (ftruncate(st->fd, st->end) == 0)
 			(void)fsync(st->fd);
-		free(offs);
 		errno = e;
 		return -1;
 	}
+	bt->m = m;
 	st->end += (off_t)bt->b.len;
-	/* Durable: now the index may say so. */
-	idx_add(&st->x, bt->ev, m, st->last + 1, offs, st->end, seq,
-	    bt->b.p + lastat, lastlen - 1);
 	st->last = seq;
-	free(offs);
 	return (long)m;
+}
+
+/* Adds what put wrote to the index. */
+static void
+index_batch(struct store *st, struct batch *bt)
+{
+	idx_add(&st->x, bt->ev, bt->m, bt->before + 1, bt->offs, st->end,
+	    st->last, bt->b.p + bt->lastat, bt->lastlen - 1);
+}
+
+long
+store_append(struct store *st, struct batch *bt, int sync, long long expect,
+    uint64_t *count)
+{
+	long got;
+
+	if ((got = put(st, bt, expect, count)) <= 0)
+		return got;
+	if (sync != SYNC_NONE && store_sync(st, bt->from, bt->before) == -1)
+		return -1;
+	/* Durable: now the index may say so. */
+	index_batch(st, bt);
+	return got;
+}
+
+long
+store_write(struct store *st, struct batch *bt, uint64_t *count)
+{
+	long got;
+
+	if ((got = put(st, bt, -1, count)) > 0)
+		index_batch(st, bt);
+	return got;
+}
+
+int
+store_sync(struct store *st, off_t from, uint64_t before)
+{
+	int e;
+
+	if (fsync(st->fd) == 0)
+		return 0;
+	/* Not durable, so not acknowledged: cut the log back to where it
+	 * was, and the index with it. */
+	e = errno;
+	if (ftruncate(st->fd, from) == 0)
+		(void)fsync(st->fd);
+	idx_drop(&st->x);
+	st->end = from;
+	st->last = before;
+	errno = e;
+	return -1;
 }
 
 off_t

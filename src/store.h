@@ -46,6 +46,13 @@ struct batch {
 				   of the event it repeats (not appended) */
 	uint64_t *lineno;	/* the input line of each, for messages */
 	size_t n, cap;
+	/* Filled by store_append and store_write: */
+	size_t m;		/* how many were appended */
+	off_t from;		/* where they start in the log */
+	uint64_t before;	/* the last sequence before them */
+	off_t *offs;		/* where each appended one starts */
+	size_t offcap;
+	size_t lastat, lastlen;	/* the last appended one in b */
 };
 
 /*
@@ -110,6 +117,16 @@ void store_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
  */
 long store_append(struct store *st, struct batch *bt, int sync,
     long long expect, uint64_t *count);
+
+/*
+ * For a pipeline (commit.h): store_append without the fsync, and with the
+ * index updated at once.  store_sync then makes the log durable up to its
+ * end; when that fails, it cuts the log back to from (where the first
+ * batch not yet durable starts, after sequence before), drops the index,
+ * and returns -1 with errno.
+ */
+long store_write(struct store *st, struct batch *bt, uint64_t *count);
+int store_sync(struct store *st, off_t from, uint64_t before);
 
 /*
  * The offset of the line with sequence seq, found by binary search over

@@ -114,7 +114,8 @@ topic_free(struct topic *t)
 
 /* ---- publishing ---- */
 
-static void *writer(void *);
+static int published(void *, struct batch *);
+static void pubfail(void *, long, int);
 
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
@@ -135,27 +136,15 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	signal(SIGXFSZ, SIG_IGN);
 	/* One event at a time, durable each: no group to overlap with. */
 	p->threaded = overlap && sync != SYNC_EVENT;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	if (p->threaded && (errno = pthread_create(&p->tid, NULL, writer,
-	    p)) != 0)
-		errwe(EXIT_FAIL, "pthread_create", "publishing");
+	if (p->threaded)
+		commit_start(&p->cm, &p->st, sync, published, pubfail, p);
 }
 
 void
 topub_close(struct topub *p)
 {
-	if (p->threaded) {
-		pthread_mutex_lock(&p->mu);
-		p->done = 1;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->tid, NULL);
-	}
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
-	buf_free(&p->pending[0]);
-	buf_free(&p->pending[1]);
+	if (p->threaded)
+		commit_finish(&p->cm);
 	batch_free(&p->bt);
 	scan_free(&p->sc);
 	store_close(&p->st);
@@ -299,97 +288,90 @@ fanout(struct topub *p, const char *buf, size_t len)
 	free(pfd);
 }
 
-/* Appends the whole events buf[0..len) to the log, then fans them out. */
+/*
+ * Adds the whole events buf[0..len) to bt.  They are evpub's own output,
+ * each checked on its way in: their members are found, not checked again.
+ */
 static void
-commit(struct topub *p, const char *buf, size_t len)
+fill(struct topub *p, struct batch *bt, const char *buf, size_t len)
 {
 	const char *s = buf, *end = buf + len, *nl;
 	char err[512];
-	uint64_t count;
-	size_t i;
-	long got;
 
-	batch_clear(&p->bt);
 	for (; s < end; s = nl + 1) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		p->n++;
-		/* Checked by evpub already: this cannot fail, but the batch
-		 * needs the scan. */
-		if (ce_validate(&p->sc, s, (size_t)(nl - s), &p->ev, err,
-		    sizeof(err)) == -1)
+		if (scan_trusted(&p->sc, s, (size_t)(nl - s)) == -1 ||
+		    ce_check(&p->sc, &p->ev, 0, err, sizeof(err)) == -1)
 			errw(EXIT_FAIL, p->t.name, "event %llu: %s",
-			    (unsigned long long)p->n, err);
-		batch_add(&p->bt, &p->sc, &p->ev, p->n);
+			    (unsigned long long)p->n, p->sc.err != NULL ?
+			    p->sc.err : err);
+		batch_add(bt, &p->sc, &p->ev, p->n);
 	}
-	if (p->bt.n == 0)
-		return;
-	if (store_lock(&p->st, 1, err, sizeof(err)) == -1)
-		errw(EXIT_FAIL, p->t.log, "%s", err);
-	got = store_append(&p->st, &p->bt, p->sync, -1, &count);
-	if (got == -1)
-		errwe(EXIT_FAIL, p->t.log, "append (nothing of this batch is "
-		    "stored or published)");
-	if (got == -3)
-		errw(EXIT_FAIL, p->t.log, "full: sequence %llu is the last a "
-		    "log can hold", (unsigned long long)SEQ_MAX);
+}
+
+/* After bt is in the log, durable, and still under its lock: fans it out,
+ * then reports the events left out as repeats. */
+static int
+published(void *arg, struct batch *bt)
+{
+	struct topub *p = arg;
+	size_t i;
+
 	/* Live subscribers get the events in the log's order: fan out
 	 * before another publisher can append. */
-	if (p->bt.b.len > 0)
-		fanout(p, p->bt.b.p, p->bt.b.len);
-	store_unlock(&p->st);
-	for (i = 0; i < p->bt.n; i++)
-		if (p->bt.dup[i] != 0 && !p->quiet)
+	if (bt->b.len > 0)
+		fanout(p, bt->b.p, bt->b.len);
+	for (i = 0; i < bt->n; i++)
+		if (bt->dup[i] != 0 && !p->quiet)
 			warnw(p->t.name, "event %llu: source and id are in the "
 			    "log already, as sequence %llu: not published "
-			    "again", (unsigned long long)p->bt.lineno[i],
-			    (unsigned long long)p->bt.dup[i]);
+			    "again", (unsigned long long)bt->lineno[i],
+			    (unsigned long long)bt->dup[i]);
+	return 0;
+}
+
+static void
+pubfail(void *arg, long how, int err)
+{
+	struct topub *p = arg;
+
+	if (how == -3)
+		errw(EXIT_FAIL, p->t.log, "full: sequence %llu is the last a "
+		    "log can hold", (unsigned long long)SEQ_MAX);
+	errno = err;
+	errwe(EXIT_FAIL, p->t.log, "append (nothing of this batch is stored "
+	    "or published)");
 }
 
 /*
- * The writing side: commits each group handed over, while evpub goes on
- * making the next.
+ * Publishes the whole events buf[0..len): with threads, hands them to the
+ * pipeline (commit.h); without, appends them to the log, then fans them
+ * out, and returns once that is done.
  */
-static void *
-writer(void *arg)
-{
-	struct topub *p = arg;
-	struct buf *b;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (p->full == NULL && !p->done)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if ((b = p->full) == NULL)
-			break;
-		pthread_mutex_unlock(&p->mu);
-		commit(p, b->p, b->len);
-		pthread_mutex_lock(&p->mu);
-		p->full = NULL;
-		pthread_cond_broadcast(&p->cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
 void
 topub_sink(void *arg, const char *buf, size_t len)
 {
 	struct topub *p = arg;
-	struct buf *b = &p->pending[p->cur];
+	char err[512];
+	uint64_t count;
+	long got;
 
-	if (!p->threaded) {
-		commit(p, buf, len);
+	if (p->threaded) {
+		fill(p, commit_batch(&p->cm), buf, len);
+		commit_submit(&p->cm);
 		return;
 	}
-	b->len = 0;
-	buf_put(b, buf, len);
-	pthread_mutex_lock(&p->mu);
-	while (p->full != NULL)
-		pthread_cond_wait(&p->cv, &p->mu);
-	p->full = b;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	p->cur ^= 1;
+	batch_clear(&p->bt);
+	fill(p, &p->bt, buf, len);
+	if (p->bt.n == 0)
+		return;
+	if (store_lock(&p->st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, p->t.log, "%s", err);
+	if ((got = store_append(&p->st, &p->bt, p->sync, -1, &count)) < 0)
+		pubfail(p, got, errno);
+	(void)published(p, &p->bt);
+	store_unlock(&p->st);
 }
 
 /* ---- live subscribers ---- */

@@ -16,12 +16,11 @@
 
 #include <sys/types.h>
 
-#include <pthread.h>
-
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "commit.h"
 #include "store.h"
 
 #define TOPIC_NAMEMAX 128	/* the longest topic or consumer name */
@@ -52,22 +51,16 @@ void topic_free(struct topic *t);
 struct topub {
 	struct topic t;
 	struct store st;	/* the log */
-	struct batch bt;	/* the events being published */
-	struct scanner sc;	/* to check them */
+	struct batch bt;	/* the events being published, unthreaded */
+	struct scanner sc;	/* to find their members */
 	struct ce_event ev;
 	int sync;		/* --sync */
 	int64_t maxwait;	/* --max-wait, microseconds */
 	int quiet;		/* -q */
 	uint64_t n;		/* events published so far, for messages */
-	/* A thread commits one group while evpub makes the next. */
+	/* Two threads write and commit groups while evpub makes the next. */
 	int threaded;
-	pthread_t tid;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct buf pending[2];	/* groups being made and handed over */
-	int cur;		/* the one being made */
-	struct buf *full;	/* handed over, not yet committed */
-	int done;		/* no more will come */
+	struct committer cm;
 };
 
 /*

@@ -1,0 +1,216 @@
+/*
+ * commit.c - group commit as a pipeline: a writing thread and a syncing
+ * thread behind the caller.  See commit.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "util.h"
+
+#define SLOT(c, k) (&(c)->bt[(k) % COMMIT_NBATCH])
+
+/* Ends the program through the fail hook, once the syncing side has done
+ * what it can with the batches before (so that no acknowledgement is left
+ * half-written). */
+static void
+writefail(struct committer *c, long how, int err)
+{
+	pthread_mutex_lock(&c->mu);
+	c->writing = 0;
+	pthread_cond_broadcast(&c->cv);
+	while (c->ndone < c->nwritten && !c->failed)
+		pthread_cond_wait(&c->cv, &c->mu);
+	while (c->failed)	/* the syncing side is ending it */
+		pthread_cond_wait(&c->cv, &c->mu);
+	c->failed = 1;
+	pthread_mutex_unlock(&c->mu);
+	c->fail(c->arg, how, err);
+}
+
+/* The writing side: each batch handed over goes into the log, in order. */
+static void *
+writer(void *arg)
+{
+	struct committer *c = arg;
+	struct batch *bt;
+	char err[512];
+	uint64_t count;
+	long got;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->nwritten == c->nsub && !c->closing)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->nwritten == c->nsub)
+			break;
+		while (c->failed)	/* the fail hook is ending it */
+			pthread_cond_wait(&c->cv, &c->mu);
+		bt = SLOT(c, c->nwritten);
+		if (c->stopped || bt->n == 0) {
+			/* Nobody takes the acknowledgements: write no more. */
+			bt->m = 0;
+			c->nwritten++;
+			pthread_cond_broadcast(&c->cv);
+			continue;
+		}
+		c->writing = 1;
+		pthread_mutex_unlock(&c->mu);
+		/* Only this side takes the lock, and the other lets it go
+		 * only while this one is not writing. */
+		if (!c->held) {
+			if (store_lock(c->st, 1, err, sizeof(err)) == -1)
+				errw(EXIT_FAIL, c->st->path, "%s", err);
+			c->held = 1;
+		}
+		got = store_write(c->st, bt, &count);
+		if (got < 0)
+			writefail(c, got, errno);
+		pthread_mutex_lock(&c->mu);
+		c->writing = 0;
+		c->nwritten++;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* The syncing side: one fsync for all that is written, then the hook. */
+static void *
+syncer(void *arg)
+{
+	struct committer *c = arg;
+	struct batch *bt;
+	uint64_t k, hi;
+	off_t from;
+	uint64_t before;
+	int stop = 0, e;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->ndone == c->nwritten &&
+		    !(c->closing && c->nwritten == c->nsub))
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->ndone == c->nwritten)
+			break;
+		hi = c->nwritten;
+		bt = SLOT(c, c->ndone);
+		from = bt->from;
+		before = bt->before;
+		pthread_mutex_unlock(&c->mu);
+		if (c->sync != SYNC_NONE && fsync(c->st->fd) == -1) {
+			e = errno;
+			pthread_mutex_lock(&c->mu);
+			while (c->failed)	/* the writer is ending it */
+				pthread_cond_wait(&c->cv, &c->mu);
+			c->failed = 1;
+			while (c->writing)
+				pthread_cond_wait(&c->cv, &c->mu);
+			pthread_mutex_unlock(&c->mu);
+			/* What the writer added since cannot be durable
+			 * either: all of it goes. */
+			errno = e;
+			(void)store_sync(c->st, from, before);
+			c->fail(c->arg, -1, e);
+		}
+		for (k = c->ndone; k < hi; k++) {
+			bt = SLOT(c, k);
+			if (!stop && bt->n > 0 && c->durable(c->arg, bt) == -1)
+				stop = 1;
+		}
+		pthread_mutex_lock(&c->mu);
+		c->ndone = hi;
+		if (stop)
+			c->stopped = 1;
+		if (c->ndone == c->nwritten && !c->writing && c->held) {
+			store_unlock(c->st);
+			c->held = 0;
+		}
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+void
+commit_start(struct committer *c, struct store *st, int sync,
+    int (*durable)(void *, struct batch *), void (*fail)(void *, long, int),
+    void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	c->sync = sync;
+	c->durable = durable;
+	c->fail = fail;
+	c->arg = arg;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if ((errno = pthread_create(&c->wt, NULL, writer, c)) != 0 ||
+	    (errno = pthread_create(&c->ft, NULL, syncer, c)) != 0)
+		errwe(EXIT_FAIL, "pthread_create", "append");
+}
+
+struct batch *
+commit_batch(struct committer *c)
+{
+	struct batch *bt;
+
+	pthread_mutex_lock(&c->mu);
+	while (c->ngot - c->ndone >= COMMIT_NBATCH)
+		pthread_cond_wait(&c->cv, &c->mu);
+	bt = SLOT(c, c->ngot);
+	c->ngot++;
+	pthread_mutex_unlock(&c->mu);
+	batch_clear(bt);
+	return bt;
+}
+
+int
+commit_submit(struct committer *c)
+{
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	c->nsub++;
+	r = c->stopped ? -1 : 0;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+int
+commit_stopped(struct committer *c)
+{
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	r = c->stopped;
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+void
+commit_finish(struct committer *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->mu);
+	/* A batch taken and not handed over is handed over empty. */
+	if (c->ngot > c->nsub) {
+		SLOT(c, c->nsub)->n = 0;
+		SLOT(c, c->nsub)->b.len = 0;
+		c->nsub = c->ngot;
+	}
+	c->closing = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->wt, NULL);
+	pthread_join(c->ft, NULL);
+	if (c->held)
+		store_unlock(c->st);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	for (i = 0; i < COMMIT_NBATCH; i++)
+		batch_free(&c->bt[i]);
+}
