@@ -68,6 +68,9 @@ writer(void *arg)
 		if (got < 0)
 			writefail(c, got, errno);
 		pthread_mutex_lock(&c->mu);
+		/* Batches to come can be hashed as they are filled. */
+		memcpy(c->key, idx_key(&c->st->x), sizeof(c->key));
+		c->keyed = 1;
 		c->writing = 0;
 		c->nwritten++;
 		pthread_cond_broadcast(&c->cv);
@@ -110,8 +113,7 @@ syncer(void *arg)
 			pthread_mutex_unlock(&c->mu);
 			/* What the writer added since cannot be durable
 			 * either: all of it goes. */
-			errno = e;
-			(void)store_sync(c->st, from, before);
+			store_cut(c->st, from, before);
 			c->fail(c->arg, -1, e);
 		}
 		for (k = c->ndone; k < hi; k++) {
@@ -161,8 +163,10 @@ commit_batch(struct committer *c)
 		pthread_cond_wait(&c->cv, &c->mu);
 	bt = SLOT(c, c->ngot);
 	c->ngot++;
-	pthread_mutex_unlock(&c->mu);
 	batch_clear(bt);
+	memcpy(bt->key, c->key, sizeof(bt->key));
+	bt->keyed = c->keyed;
+	pthread_mutex_unlock(&c->mu);
 	return bt;
 }
 

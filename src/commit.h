@@ -47,6 +47,8 @@ struct committer {
 	int stopped;		/* the durable hook said stop */
 	int failed;		/* the syncing side found a failure */
 	int closing;		/* nothing more will be handed over */
+	uint64_t key[4];	/* the index's keys, once known */
+	int keyed;
 };
 
 /* Starts the two threads. */

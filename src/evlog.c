@@ -225,9 +225,7 @@ acked(void *arg, struct batch *bt)
 		    "sequence %llu: not appended again",
 		    (unsigned long long)bt->dup[i]);
 	}
-	out_put(&a->out, bt->b.p, bt->b.len);
-	out_end(&a->out);
-	(void)out_flush(&a->out);
+	(void)out_write(&a->out, bt->b.p, bt->b.len);
 	return a->out.closed ? -1 : 0;
 }
 
@@ -270,6 +268,27 @@ writebatch(struct appender *a, struct batch *bt)
 }
 
 /*
+ * When stdin is a file, the events the first batch bt and the rest of the
+ * file hold, at bt's bytes per event: the index then grows once, to its
+ * size, and not by doubling as they come.  0 when not known.
+ */
+static uint64_t
+expected(const struct batch *bt)
+{
+	struct stat sb;
+	double more;
+	off_t at;
+
+	if (bt->n == 0 || bt->b.len == 0 || fstat(STDIN_FILENO, &sb) == -1 ||
+	    !S_ISREG(sb.st_mode) ||
+	    (at = lseek(STDIN_FILENO, 0, SEEK_CUR)) == -1 || at >= sb.st_size)
+		return 0;
+	more = (double)(sb.st_size - at) * (double)bt->n / (double)bt->b.len;
+	return bt->n + (more < (double)(1ULL << 32) ? (uint64_t)more :
+	    1ULL << 32);
+}
+
+/*
  * Appends stdin's events.  Each group commit takes what has arrived (up to
  * BATCH_EVENTS), stamps it under the lock, writes it in one write(2),
  * fsyncs once, and only then acknowledges it on stdout.  With --sync batch
@@ -286,7 +305,7 @@ append(struct opts *o, const char *path)
 	struct committer cm;
 	struct batch one;
 	struct batch *bt = &one;
-	int eof = 0, threaded, closed = 0;
+	int eof = 0, threaded, closed = 0, first = 1;
 
 	memset(&a, 0, sizeof(a));
 	memset(&one, 0, sizeof(one));
@@ -300,6 +319,10 @@ append(struct opts *o, const char *path)
 	scan_init(&a.sc);
 	common_reader(&o->c, &a.r, STDIN_FILENO, "stdin");
 	threaded = o->expect < 0 && o->sync != SYNC_EVENT;
+	/* The acknowledging thread must not end the program while the
+	 * writing one is in the middle of a write: an error on stdout stops
+	 * the pipeline, and is reported once it has. */
+	a.out.soft = threaded;
 	if (threaded)
 		commit_start(&cm, &a.st, o->sync, acked, appendfail, &a);
 	else {
@@ -310,6 +333,9 @@ append(struct opts *o, const char *path)
 		if (threaded)
 			bt = commit_batch(&cm);
 		eof = readbatch(&a, bt);
+		if (first && threaded && !eof)
+			bt->reserve = expected(bt);
+		first = 0;
 		if (o->expect >= 0 && (a.bad || o->c.status != EXIT_OK))
 			errw(EXIT_INVALID, "stdin", "--expect: an invalid line; "
 			    "nothing is appended");
@@ -324,6 +350,10 @@ append(struct opts *o, const char *path)
 	}
 	if (threaded)
 		commit_finish(&cm);
+	if (a.out.err != 0) {
+		errno = a.out.err;
+		errwe(EXIT_FAIL, "stdout", "write");
+	}
 	(void)out_close(&a.out);
 	rd_free(&a.r);
 	scan_free(&a.sc);

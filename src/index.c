@@ -186,11 +186,23 @@ hash2(const uint64_t *key, const char *p, size_t len, uint64_t h[2])
 }
 
 void
+idx_hashkey(const uint64_t key[4], const struct buf *strs, struct idx_ev *e)
+{
+	hash2(key, strs->p + e->key, e->keylen, e->hid);
+	if (e->hassubj)
+		hash2(key, strs->p + e->subj, e->subjlen, e->hsubj);
+}
+
+void
 idx_hash(const struct idx *x, const struct buf *strs, struct idx_ev *e)
 {
-	hash2(x->h->key, strs->p + e->key, e->keylen, e->hid);
-	if (e->hassubj)
-		hash2(x->h->key, strs->p + e->subj, e->subjlen, e->hsubj);
+	idx_hashkey(x->h->key, strs, e);
+}
+
+const uint64_t *
+idx_key(const struct idx *x)
+{
+	return x->h->key;
 }
 
 /* The slot of h in a table of n slots of w words: its own, or the empty
@@ -247,9 +259,18 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		/* Blocks allocated now, not on a first write through the
 		 * mapping: a full disk is an error here, not a SIGBUS. */
 		if (nx.fd >= 0 && (errno = posix_fallocate(nx.fd, 0,
-		    (off_t)len)) == 0)
-			nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_POPULATE, nx.fd, 0);
+		    (off_t)len)) == 0 && (nx.map = mmap(NULL, len,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, nx.fd, 0)) !=
+		    MAP_FAILED) {
+			/* Every page is written soon: fault them all in,
+			 * writable, at once (MAP_POPULATE maps a shared
+			 * file read-only, and each page would fault again
+			 * on its first write).  Where this is not known,
+			 * they fault in one by one. */
+#ifdef MADV_POPULATE_WRITE
+			(void)madvise(nx.map, len, MADV_POPULATE_WRITE);
+#endif
+		}
 		if (nx.map == MAP_FAILED) {
 			warnwe(x->path, "cannot make the index; it is kept in "
 			    "memory for this run");
@@ -355,7 +376,11 @@ add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 	uint64_t *s, *b, k = (seq - 1) / IDX_BLOCK;
 
 	room(x, 1, seq);
-	s = probe(ids(x), x->h->nids, IDW, e->hid);
+	/* The slot idx_dup found empty, unless another took it since. */
+	s = e->slot;
+	if (s == NULL || !((s[0] == 0 && s[1] == 0) || (s[0] == e->hid[0] &&
+	    s[1] == e->hid[1])))
+		s = probe(ids(x), x->h->nids, IDW, e->hid);
 	if (s[0] == 0 && s[1] == 0) {
 		s[0] = e->hid[0];
 		s[1] = e->hid[1];
@@ -695,21 +720,24 @@ idx_prefetch(const struct idx *x, const struct idx_ev *e)
 }
 
 void
-idx_begin(struct idx *x)
+idx_begin(struct idx *x, uint64_t n, uint64_t seq)
 {
+	if (x->ok && n > 0)
+		room(x, n, seq);
 	if (x->nstage > 0)
 		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
 	x->nstage = 0;
 }
 
 uint64_t
-idx_dup(struct idx *x, const struct idx_ev *e)
+idx_dup(struct idx *x, struct idx_ev *e)
 {
 	uint64_t *s;
 
 	s = probe(ids(x), x->h->nids, IDW, e->hid);
 	if (s[0] != 0 || s[1] != 0)
 		return s[2];
+	e->slot = s;
 	if (x->stagecap == 0)
 		return 0;
 	s = probe(*x->stage, x->stagecap, 3, e->hid);

@@ -44,6 +44,7 @@ struct idx_ev {
 	int64_t time;		/* its time, or IDX_NOTIME */
 	uint64_t hid[2];	/* filled by idx_hash */
 	uint64_t hsubj[2];
+	uint64_t *slot;		/* where idx_dup found no entry for it */
 };
 
 struct idx_hdr;
@@ -85,18 +86,24 @@ void idx_peek(struct idx *x, const char *logpath, int logfd, off_t end,
 
 void idx_close(struct idx *x);
 
-/* Fills e->hid and e->hsubj with the index's keyed hashes. */
+/* Fills e->hid and e->hsubj with the index's keyed hashes: idx_hashkey
+ * with a copy of its keys (idx_key), which any thread may use. */
 void idx_hash(const struct idx *x, const struct buf *strs, struct idx_ev *e);
+void idx_hashkey(const uint64_t key[4], const struct buf *strs,
+    struct idx_ev *e);
+const uint64_t *idx_key(const struct idx *x);
 
 /*
- * The batch in hand: idx_begin forgets what was staged.  idx_dup gives the
+ * The batch in hand: idx_begin forgets what was staged and makes room for
+ * n more events, the last of them sequence seq, so that the tables do not
+ * move before idx_add.  idx_dup gives the
  * sequence of an event with e's source and id (in the log or staged), or
  * 0; idx_count the events of e's subject in the log; idx_stage takes e, to
  * be sequence seq.
  */
-void idx_begin(struct idx *x);
+void idx_begin(struct idx *x, uint64_t n, uint64_t seq);
 void idx_prefetch(const struct idx *x, const struct idx_ev *e);
-uint64_t idx_dup(struct idx *x, const struct idx_ev *e);
+uint64_t idx_dup(struct idx *x, struct idx_ev *e);
 uint64_t idx_count(struct idx *x, const struct idx_ev *e);
 void idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq);
 

@@ -101,7 +101,8 @@ emit(struct out *o, const char *p, size_t n)
 	if (lock)
 		(void)flock(o->fd, LOCK_UN);
 	if (r == -1) {
-		if (errno == EPIPE) {
+		if (errno == EPIPE || o->soft) {
+			o->err = errno == EPIPE ? 0 : errno;
 			o->closed = 1;
 			return -1;
 		}
@@ -165,6 +166,14 @@ out_end(struct out *o)
 	o->mark = o->len;
 	if (o->len >= o->limit)
 		(void)out_flush(o);
+}
+
+int
+out_write(struct out *o, const char *p, size_t n)
+{
+	if (out_flush(o) == -1)
+		return -1;
+	return emit(o, p, n);
 }
 
 void

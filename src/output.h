@@ -25,7 +25,10 @@ struct out {
 	size_t limit;		/* most bytes of several events per write */
 	int lock;		/* take flock(2) around each write */
 	int fifo;		/* a FIFO: lock around writes over PIPE_BUF */
-	int closed;		/* the reader went away (EPIPE) */
+	int closed;		/* the reader went away (EPIPE), or with
+				   soft, a write failed */
+	int soft;		/* a write error is kept in err, not fatal */
+	int err;		/* that error (errno) */
 	void (*sink)(void *, const char *, size_t);	/* or this takes */
 	void *sinkarg;		/* whole events, with this */
 };
@@ -58,6 +61,13 @@ void out_putc(struct out *o, int c);
  * A unit is written whole in one write(2).
  */
 void out_end(struct out *o);
+
+/*
+ * Writes the whole events p[0..n) as one unit, after the whole events
+ * buffered, without copying them into the buffer; not while an event is
+ * being built.  Returns as out_flush.
+ */
+int out_write(struct out *o, const char *p, size_t n);
 
 /* Drops the event being built. */
 void out_drop(struct out *o);

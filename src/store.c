@@ -293,6 +293,8 @@ batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev,
 	store_stamp(&bt->b, s, 0);
 	bt->ends[bt->n] = bt->b.len;
 	idx_evfrom(ev, &bt->strs, &bt->ev[bt->n]);
+	if (bt->keyed)
+		idx_hashkey(bt->key, &bt->strs, &bt->ev[bt->n]);
 	bt->dup[bt->n] = 0;
 	bt->n++;
 }
@@ -318,6 +320,7 @@ batch_clear(struct batch *bt)
 	bt->b.len = 0;
 	bt->strs.len = 0;
 	bt->n = 0;
+	bt->reserve = 0;
 }
 
 void
@@ -341,15 +344,19 @@ static long
 put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 {
 	size_t i, m, start, len, at;
-	uint64_t seq;
+	uint64_t seq, want;
 	int e;
 
 	bt->from = st->end;
 	bt->before = st->last;
 	bt->m = 0;
-	idx_begin(&st->x);
-	for (i = 0; i < bt->n; i++)
-		idx_hash(&st->x, &bt->strs, &bt->ev[i]);
+	want = bt->reserve > bt->n ? bt->reserve : bt->n;
+	idx_begin(&st->x, want, st->last + want);
+	/* Hashed as they were read, unless under other keys. */
+	if (!bt->keyed || memcmp(bt->key, idx_key(&st->x),
+	    sizeof(bt->key)) != 0)
+		for (i = 0; i < bt->n; i++)
+			idx_hash(&st->x, &bt->strs, &bt->ev[i]);
 	for (i = 0; i < bt->n && i < 8; i++)
 		idx_prefetch(&st->x, &bt->ev[i]);
 	if (expect >= 0) {
@@ -373,7 +380,8 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		if (seq >= SEQ_MAX)
 			return -3;
 		idx_stage(&st->x, &bt->ev[i], ++seq);
-		memmove(bt->b.p + at, bt->b.p + start, len);
+		if (at != start)
+			memmove(bt->b.p + at, bt->b.p + start, len);
 		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
 		bt->offs[m] = st->end + (off_t)at;
 		bt->lastat = at;
@@ -435,20 +443,25 @@ store_write(struct store *st, struct batch *bt, uint64_t *count)
 int
 store_sync(struct store *st, off_t from, uint64_t before)
 {
-	int e;
-
 	if (fsync(st->fd) == 0)
 		return 0;
+	store_cut(st, from, before);
+	return -1;
+}
+
+void
+store_cut(struct store *st, off_t from, uint64_t before)
+{
+	int e = errno;
+
 	/* Not durable, so not acknowledged: cut the log back to where it
 	 * was, and the index with it. */
-	e = errno;
 	if (ftruncate(st->fd, from) == 0)
 		(void)fsync(st->fd);
 	idx_drop(&st->x);
 	st->end = from;
 	st->last = before;
 	errno = e;
-	return -1;
 }
 
 off_t

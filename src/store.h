@@ -46,6 +46,10 @@ struct batch {
 				   of the event it repeats (not appended) */
 	uint64_t *lineno;	/* the input line of each, for messages */
 	size_t n, cap;
+	uint64_t key[4];	/* with keyed, the index's keys: the events */
+	int keyed;		/* are hashed as they are added */
+	uint64_t reserve;	/* events this and later batches will hold,
+				   when known, for the index to make room */
 	/* Filled by store_append and store_write: */
 	size_t m;		/* how many were appended */
 	off_t from;		/* where they start in the log */
@@ -127,6 +131,8 @@ long store_append(struct store *st, struct batch *bt, int sync,
  */
 long store_write(struct store *st, struct batch *bt, uint64_t *count);
 int store_sync(struct store *st, off_t from, uint64_t before);
+/* What store_sync does when the fsync fails; errno is kept. */
+void store_cut(struct store *st, off_t from, uint64_t before);
 
 /*
  * The offset of the line with sequence seq, found by binary search over

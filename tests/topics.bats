@@ -311,3 +311,32 @@ EOF
 	run -0 evpub -l -T big --max-size $((size + 26)) <e
 	run -0 evsub --max-size $((size + 26)) <"$T/big/log"
 }
+
+@test "an fsync that fails: the publisher stops with 1, and subscribers got exactly what the log holds" {
+	FAULT=${EVENTFUL_FAULT:-$ROOT/build/release/fault.so}
+	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	# 24 MB: groups of 1 MiB, one made durable while the next is written.
+	pad=$(printf '%3000s' '' | tr ' ' x)
+	seq 8000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' >in
+	for n in 1 2 5 12; do
+		rm -rf "$T/f" sub.out
+		bg evsub -T f -o sub.out
+		subs f 1
+		status=0
+		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evpub -l -t t -T f <in 2>err || status=$?
+		[ "$status" -eq 1 ] || { echo "#$n: status $status"; return 1; }
+		grep -q 'log: append (nothing of this batch is stored or published): Input/output error' err
+		run -0 evlog verify "$T/f/log"
+		[ "$(wc -l <"$T/f/log")" -lt 8000 ]
+		# A last event, published cleanly, ends what the subscriber
+		# gets: all of the log, nothing more.
+		evpub -T f -t end n:=0
+		for _ in $(seq 100); do
+			[ -s sub.out ] && [[ $(tail -1 sub.out) == *'"type":"end"'* ]] && break
+			sleep 0.05
+		done
+		kill "$LAST"
+		cmp sub.out "$T/f/log"
+	done
+}

@@ -36,6 +36,56 @@ agree(const char *buf, size_t len, int *scanok)
 	return a == b;
 }
 
+/*
+ * What scan_trusted finds in a text scan_json accepted must be what
+ * scan_json found: the same members, spans and flags.
+ */
+static void
+trusted(const char *buf, size_t len, const char *what)
+{
+	struct scanner t;
+	size_t i;
+	int same;
+
+	if (scan_json(&sc, buf, len) != SCAN_OBJECT)
+		return;
+	scan_init(&t);
+	CHECKMSG(scan_trusted(&t, buf, len) == SCAN_OBJECT, "%s", what);
+	same = t.nm == sc.nm && t.val == sc.val && t.vallen == sc.vallen;
+	for (i = 0; same && i < sc.nm; i++) {
+		const struct scan_member *a = &sc.m[i], *b = &t.m[i];
+
+		same = a->start == b->start && a->name == b->name &&
+		    a->namelen == b->namelen && a->val == b->val &&
+		    a->vallen == b->vallen && a->type == b->type &&
+		    a->nameesc == b->nameesc && a->valesc == b->valesc &&
+		    (a->type != SCAN_NUMBER || a->isint == b->isint);
+	}
+	CHECKMSG(same, "%s: scan_trusted differs from scan_json", what);
+	scan_free(&t);
+}
+
+/* Every line of the GH Archive sample, through trusted. */
+static void
+archive(const char *corpus)
+{
+	char path[1024], *buf, *p, *nl;
+	size_t len;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/gharchive/2021-07-21-sample.ndjson",
+	    corpus);
+	buf = readfile(path, 1 << 28, &len);
+	CHECKMSG(buf != NULL, "%s", path);
+	if (buf == NULL)
+		return;
+	for (p = buf; p < buf + len && (nl = memchr(p, '\n',
+	    (size_t)(buf + len - p))) != NULL; p = nl + 1, n++)
+		trusted(p, (size_t)(nl - p), "gharchive");
+	CHECKMSG(n > 100, "%d lines", n);
+	free(buf);
+}
+
 static void
 suite(const char *corpus)
 {
@@ -62,6 +112,8 @@ suite(const char *corpus)
 		n++;
 		CHECKMSG(agree(buf, len, &ok), "%s: scanner %s, jansson not",
 		    d->d_name, ok ? "accepts" : "rejects");
+		if (ok)
+			trusted(buf, len, d->d_name);
 		/* The suite's own verdicts, but for the rejections we make
 		 * on purpose: duplicate names and \u0000 (see evpub(1)). */
 		if (d->d_name[0] == 'y' &&
@@ -182,6 +234,7 @@ main(int argc, char *argv[])
 {
 	scan_init(&sc);
 	suite(argc > 1 ? argv[1] : "../shared/corpus");
+	archive(argc > 1 ? argv[1] : "../shared/corpus");
 	edges();
 	depth();
 	wide();
