@@ -14,8 +14,10 @@
  *             earliest and latest time among them.
  *
  * Its header says how far into the log it reaches.  Appenders update it
- * under the log's lock after their write is durable, so a crash leaves it
+ * under the log's lock right after their write, so a crash leaves it
  * behind the log, never ahead; the next appender indexes what is missing.
+ * When the fsync that follows fails, the log is cut back and the index
+ * dropped (store_cut).
  * Adding an event twice changes nothing, so catching up after a crash in
  * the middle of an update is safe.  The index is not fsynced: it names the
  * boot it was written in, and one from another boot (after a power loss,
