@@ -284,8 +284,8 @@ expected(const struct batch *bt)
 	    (at = lseek(STDIN_FILENO, 0, SEEK_CUR)) == -1 || at >= sb.st_size)
 		return 0;
 	more = (double)(sb.st_size - at) * (double)bt->n / (double)bt->b.len;
-	return bt->n + (more < (double)(1ULL << 32) ? (uint64_t)more :
-	    1ULL << 32);
+	/* A guess, from the first events: past 16M, doubling does. */
+	return bt->n + (more < (double)(1 << 24) ? (uint64_t)more : 1 << 24);
 }
 
 /*
