@@ -3,10 +3,12 @@
  * thread behind the caller.  See commit.h.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commit.h"
+#include "timefmt.h"
 #include "util.h"
 
 #define SLOT(c, k) (&(c)->bt[(k) % COMMIT_NBATCH])
@@ -47,6 +49,19 @@ writer(void *arg)
 			break;
 		while (c->failed)	/* the fail hook is ending it */
 			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->held && now_usec() - c->since > COMMIT_HOLD) {
+			/* Held long enough: let readers and other writers
+			 * in once what is written is durable. */
+			while (c->ndone < c->nwritten)
+				pthread_cond_wait(&c->cv, &c->mu);
+			if (c->held) {
+				store_unlock(c->st);
+				c->held = 0;
+			}
+			pthread_mutex_unlock(&c->mu);
+			sched_yield();
+			pthread_mutex_lock(&c->mu);
+		}
 		bt = SLOT(c, c->nwritten);
 		if (c->stopped || bt->n == 0) {
 			/* Nobody takes the acknowledgements: write no more. */
@@ -63,6 +78,7 @@ writer(void *arg)
 			if (store_lock(c->st, 1, err, sizeof(err)) == -1)
 				errw(EXIT_FAIL, c->st->path, "%s", err);
 			c->held = 1;
+			c->since = now_usec();
 		}
 		got = store_write(c->st, bt, &count);
 		if (got < 0)

@@ -9,7 +9,10 @@
  * overlaps the writing of the next and the filling of the one after.
  *
  * The log's lock is taken for the first batch and let go when the
- * pipeline runs dry, so the hook runs under it, in the log's order.
+ * pipeline runs dry, so the hook runs under it, in the log's order.  A
+ * pipeline that never runs dry (a big file on stdin) is drained every
+ * COMMIT_HOLD and lets go, so that readers and other writers get in;
+ * they never see what is written and not yet durable.
  * When a write or an fsync fails, the log is cut back to the end of what
  * was durable before, the index is dropped (it may be ahead of the log),
  * the batches acknowledged so far stay acknowledged, and the fail hook
@@ -23,6 +26,8 @@
 #include "store.h"
 
 #define COMMIT_NBATCH 3		/* batches in the pipeline */
+#define COMMIT_HOLD 200000	/* microseconds the lock is held, at most,
+				   before the pipeline drains to let go */
 
 struct committer {
 	struct store *st;
@@ -43,6 +48,7 @@ struct committer {
 	 * done with.  Batch k lives in bt[k % COMMIT_NBATCH]. */
 	uint64_t ngot, nsub, nwritten, ndone;
 	int held;		/* the log's lock is ours */
+	int64_t since;		/* since then (now_usec) */
 	int writing;		/* the writer is at work on the log */
 	int stopped;		/* the durable hook said stop */
 	int failed;		/* the syncing side found a failure */

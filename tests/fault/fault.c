@@ -4,7 +4,9 @@
  * or rename, FAULT_N the call that fails (counting from 1), FAULT_ERRNO
  * the error (EIO by default).  Writes to stderr are not counted and never
  * fail, so the program can still say what went wrong.  FAULT_COUNT, when
- * set, names a file that receives the number of calls made.
+ * set, names a file that receives the number of calls made.  FAULT_SLOW,
+ * when set, makes every fsync take that many microseconds more: a slow
+ * disk.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -51,6 +53,8 @@ fsync(int fd)
 
 	if (real == NULL)
 		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	if (getenv("FAULT_SLOW") != NULL)
+		usleep((useconds_t)atol(getenv("FAULT_SLOW")));
 	if (hit("fsync"))
 		return -1;
 	return real(fd);
