@@ -141,6 +141,34 @@ compact(const json_t *j)
 	free(out);
 }
 
+/* scan_trusted must find in an accepted object what scan_json found. */
+static void
+trusted(void)
+{
+	static struct scanner t;
+	static int tready;
+	size_t i;
+
+	if (!tready) {
+		scan_init(&t);
+		tready = 1;
+	}
+	if (scan_trusted(&t, (const char *)in, insize) != SCAN_OBJECT)
+		fail("scan_trusted refuses an object");
+	if (t.nm != sc.nm || t.val != sc.val || t.vallen != sc.vallen)
+		fail("scan_trusted: %zu members, scan_json %zu", t.nm, sc.nm);
+	for (i = 0; i < sc.nm; i++) {
+		const struct scan_member *a = &sc.m[i], *b = &t.m[i];
+
+		if (a->start != b->start || a->name != b->name ||
+		    a->namelen != b->namelen || a->val != b->val ||
+		    a->vallen != b->vallen || a->type != b->type ||
+		    a->nameesc != b->nameesc || a->valesc != b->valesc ||
+		    (a->type == SCAN_NUMBER && a->isint != b->isint))
+			fail("scan_trusted: member %zu differs", i);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -178,6 +206,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("value span outside the input");
 	if (t == SCAN_OBJECT || t == SCAN_ARRAY)
 		members(j);
+	if (t == SCAN_OBJECT)
+		trusted();
 	compact(j);
 	json_decref(j);
 	return 0;
