@@ -66,6 +66,8 @@ writer(void *arg)
 		if (c->stopped || bt->n == 0) {
 			/* Nobody takes the acknowledgements: write no more. */
 			bt->m = 0;
+			bt->from = c->st->end;
+			bt->before = c->st->last;
 			c->nwritten++;
 			pthread_cond_broadcast(&c->cv);
 			continue;
@@ -104,7 +106,7 @@ syncer(void *arg)
 	uint64_t k, hi;
 	off_t from;
 	uint64_t before;
-	int stop = 0, e;
+	int stop = 0, e, wrote;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -117,8 +119,10 @@ syncer(void *arg)
 		bt = SLOT(c, c->ndone);
 		from = bt->from;
 		before = bt->before;
+		for (wrote = 0, k = c->ndone; k < hi; k++)
+			wrote |= SLOT(c, k)->m > 0;
 		pthread_mutex_unlock(&c->mu);
-		if (c->sync != SYNC_NONE && fsync(c->st->fd) == -1) {
+		if (wrote && c->sync != SYNC_NONE && fsync(c->st->fd) == -1) {
 			e = errno;
 			pthread_mutex_lock(&c->mu);
 			while (c->failed)	/* the writer is ending it */
