@@ -38,7 +38,6 @@ writer(void *arg)
 	struct committer *c = arg;
 	struct batch *bt;
 	char err[512];
-	uint64_t count;
 	long got;
 
 	pthread_mutex_lock(&c->mu);
@@ -82,7 +81,7 @@ writer(void *arg)
 			c->held = 1;
 			c->since = now_usec();
 		}
-		got = store_write(c->st, bt, &count);
+		got = store_write(c->st, bt);
 		if (got < 0)
 			writefail(c, got, errno);
 		pthread_mutex_lock(&c->mu);
@@ -199,17 +198,6 @@ commit_submit(struct committer *c)
 	c->nsub++;
 	r = c->stopped ? -1 : 0;
 	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	return r;
-}
-
-int
-commit_stopped(struct committer *c)
-{
-	int r;
-
-	pthread_mutex_lock(&c->mu);
-	r = c->stopped;
 	pthread_mutex_unlock(&c->mu);
 	return r;
 }

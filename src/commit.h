@@ -66,8 +66,6 @@ struct batch *commit_batch(struct committer *c);
 /* Hands over the batch commit_batch gave last.  Returns -1 when the
  * durable hook has said stop (the batch is dropped). */
 int commit_submit(struct committer *c);
-/* Tells whether the durable hook has said stop. */
-int commit_stopped(struct committer *c);
 /* Waits until every batch handed over is done with; ends the threads. */
 void commit_finish(struct committer *c);
 

@@ -220,6 +220,24 @@ probe(uint64_t *t, uint64_t n, int w, const uint64_t h[2])
 	}
 }
 
+/* Puts the entries of table from (n slots of w words) into the empty
+ * table to (nto slots); returns how many there were. */
+static uint64_t
+move(const uint64_t *from, uint64_t n, uint64_t *to, uint64_t nto, int w)
+{
+	const uint64_t *s;
+	uint64_t i, used = 0;
+
+	for (i = 0; i < n; i++) {
+		s = from + (size_t)w * i;
+		if (s[0] == 0 && s[1] == 0)
+			continue;
+		memcpy(probe(to, nto, w, s), s, (size_t)w * 8);
+		used++;
+	}
+	return used;
+}
+
 static void
 unmap(struct idx *x)
 {
@@ -245,7 +263,6 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 	struct idx old = *x, nx = *x;
 	struct idx_hdr *h;
 	char *tmp = NULL;
-	uint64_t i, *s, *d;
 	size_t len = maplen(nids, nsubj, nblocks);
 
 	nx.fd = -1;
@@ -304,22 +321,9 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		h->last = old.h->last;
 		h->linehash = old.h->linehash;
 		h->noblocks = old.h->noblocks;
-		for (i = 0; i < old.h->nids; i++) {
-			s = ids(&old) + IDW * i;
-			if (s[0] == 0 && s[1] == 0)
-				continue;
-			d = probe(ids(&nx), nids, IDW, s);
-			memcpy(d, s, IDW * 8);
-			h->usedids++;
-		}
-		for (i = 0; i < old.h->nsubj; i++) {
-			s = subjs(&old) + SUW * i;
-			if (s[0] == 0 && s[1] == 0)
-				continue;
-			d = probe(subjs(&nx), nsubj, SUW, s);
-			memcpy(d, s, SUW * 8);
-			h->usedsubj++;
-		}
+		h->usedids = move(ids(&old), old.h->nids, ids(&nx), nids, IDW);
+		h->usedsubj = move(subjs(&old), old.h->nsubj, subjs(&nx), nsubj,
+		    SUW);
 		memcpy(blocks(&nx), blocks(&old), BLW * 8 * old.h->nblocks);
 	} else if (getrandom(h->key, sizeof(h->key), 0) !=
 	    (ssize_t)sizeof(h->key)) {
@@ -694,16 +698,14 @@ static uint64_t *
 stageslot(uint64_t (**t)[3], size_t *cap, size_t *used, const uint64_t h[2])
 {
 	uint64_t (*o)[3] = *t;
-	size_t i, ocap = *cap;
+	size_t ocap = *cap;
 
 	if ((*used + 1) * 2 > *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		*t = xmalloc(*cap * sizeof(**t));
 		memset(*t, 0, *cap * sizeof(**t));
-		for (i = 0; i < ocap; i++)
-			if (o[i][0] != 0 || o[i][1] != 0)
-				memcpy(probe(**t, *cap, 3, o[i]), o[i],
-				    sizeof(o[i]));
+		if (o != NULL)
+			(void)move(*o, ocap, **t, *cap, 3);
 		free(o);
 	}
 	return probe(**t, *cap, 3, h);

@@ -431,11 +431,11 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 }
 
 long
-store_write(struct store *st, struct batch *bt, uint64_t *count)
+store_write(struct store *st, struct batch *bt)
 {
 	long got;
 
-	if ((got = put(st, bt, -1, count)) > 0)
+	if ((got = put(st, bt, -1, NULL)) > 0)
 		index_batch(st, bt);
 	return got;
 }

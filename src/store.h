@@ -129,7 +129,7 @@ long store_append(struct store *st, struct batch *bt, int sync,
  * batch not yet durable starts, after sequence before), drops the index,
  * and returns -1 with errno.
  */
-long store_write(struct store *st, struct batch *bt, uint64_t *count);
+long store_write(struct store *st, struct batch *bt);
 int store_sync(struct store *st, off_t from, uint64_t before);
 /* What store_sync does when the fsync fails; errno is kept. */
 void store_cut(struct store *st, off_t from, uint64_t before);

@@ -13,6 +13,14 @@ events() {
 
 seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 
+# bigevents: 10000 events of 4 KiB, 40 MB: five group commits of 8 MiB.
+bigevents() {
+	local pad
+	pad=$(printf '%4000s' '' | tr ' ' x)
+	seq 10000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' |
+		evpub -l -t t -S s/1
+}
+
 @test "append stamps sequences 1, 2, 3 and acknowledges what is stored" {
 	events 3 >in
 	run -0 --separate-stderr evlog append ledger.log <in
@@ -622,11 +630,9 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 @test "the pipelined append (--sync batch): write and fsync fail at every call in turn, with batches in flight" {
 	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	# 40 MB of 4 KiB events: five group commits of 8 MiB, so that one
-	# is written while the one before is made durable.
-	pad=$(printf '%4000s' '' | tr ' ' x)
-	seq 10000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' |
-		evpub -l -t t -S s/1 >in
+	# Five group commits: one is written while the one before is made
+	# durable.
+	bigevents >in
 	for call in write fsync; do
 		rm -f l l.idx
 		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >/dev/null
@@ -665,9 +671,7 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	# Five group commits on a disk where each fsync takes 0.4 s: the
 	# pipeline never runs dry, and still lets go of the lock.
-	pad=$(printf '%4000s' '' | tr ' ' x)
-	seq 10000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' |
-		evpub -l -t t -S s/1 >in
+	bigevents >in
 	FAULT_SLOW=400000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
 	pid=$!
 	for _ in $(seq 100); do [ -s l ] && break; sleep 0.05; done
@@ -684,9 +688,7 @@ seqs() { jq -r .sequence "$@" | tr '\n' ' '; }
 @test "stdout going away mid-append, then an fsync failing: nothing acknowledged is lost" {
 	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	pad=$(printf '%4000s' '' | tr ' ' x)
-	seq 10000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' |
-		evpub -l -t t -S s/1 >in
+	bigevents >in
 	# The reader of the acknowledgements leaves after 100 bytes; the
 	# groups still in the pipeline are not written, and an fsync with
 	# nothing new to make durable must not cut the log anywhere.

@@ -340,3 +340,15 @@ EOF
 		cmp sub.out "$T/f/log"
 	done
 }
+
+@test "a full topic log: the publisher says so, exits 1, and publishes nothing" {
+	mkdir -p "$T/full"
+	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"999999999999"}' >"$T/full/log"
+	bg evsub -T full -o sub.out
+	subs full 1
+	run -1 --separate-stderr evpub -l -T full -t t < <(lines 3)
+	[[ $stderr == *"log: full: sequence 999999999999 is the last a log can hold"* ]]
+	assert_equal "$(wc -l <"$T/full/log")" 1
+	kill "$LAST"
+	[ ! -s sub.out ]
+}
