@@ -42,8 +42,10 @@ writer(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (c->nwritten == c->nsub && !c->closing)
+		while (c->nwritten == c->nsub && !c->closing) {
+			c->starved = 1;
 			pthread_cond_wait(&c->cv, &c->mu);
+		}
 		if (c->nwritten == c->nsub)
 			break;
 		while (c->failed)	/* the fail hook is ending it */
@@ -184,7 +186,10 @@ commit_batch(struct committer *c)
 	c->ngot++;
 	batch_clear(bt);
 	memcpy(bt->key, c->key, sizeof(bt->key));
-	bt->keyed = c->keyed;
+	/* Hashing goes to whichever side has less to do: to the writer
+	 * when it waited for this side since the last batch. */
+	bt->keyed = c->keyed && !c->starved;
+	c->starved = 0;
 	pthread_mutex_unlock(&c->mu);
 	return bt;
 }

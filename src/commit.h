@@ -55,6 +55,7 @@ struct committer {
 	int closing;		/* nothing more will be handed over */
 	uint64_t key[4];	/* the index's keys, once known */
 	int keyed;
+	int starved;		/* the writer waited for a batch */
 };
 
 /* Starts the two threads. */

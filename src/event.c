@@ -205,6 +205,7 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 	int a;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->time = CE_NOTIME;
 	if (s->type != SCAN_OBJECT)
 		return seterr(err, errlen, "not a CloudEvent: %s, not an object",
 		    typename(s->type));
@@ -271,6 +272,7 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 		if (rfc3339_parse(v, vl, &t) == -1)
 			return seterr(err, errlen, "time \"%.*s\" is not an RFC "
 			    "3339 date-time", (int)(vl > 40 ? 40 : vl), v);
+		ev->time = t;
 	}
 	if ((m = ev->a[CE_DATASCHEMA]) != NULL) {
 		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);

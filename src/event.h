@@ -30,7 +30,11 @@ struct ce_event {
 	const struct scan_member *a[CE_NATTR];	/* set, non-null members */
 	size_t specpos;		/* index of specversion among the members */
 	size_t nmembers;	/* members in the object, null ones too */
+	int64_t time;		/* time, microseconds since the epoch, or
+				   CE_NOTIME when there is none */
 };
+
+#define CE_NOTIME INT64_MIN
 
 /* The name of each known attribute, by enum ce_attr. */
 extern const char *const ce_names[CE_NATTR];

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@
 #include "util.h"
 
 #define IDX_MAGIC "EVLOGIDX"
-#define IDX_VERSION 2
+#define IDX_VERSION 3	/* 3: one 128-bit SipHash, not two 64-bit */
 #define HDRLEN 4096
 #define IDW 3		/* uint64s per ids slot */
 #define SUW 4		/* per subjects slot */
@@ -57,39 +58,68 @@ struct idx_hdr {
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
+/* The message and its length put into the state, as SipHash-2-4 does. */
+#define SIPCOMPRESS(p, len) do {					\
+	const unsigned char *q_ = (p);					\
+	size_t i_, left_ = (len);					\
+	uint64_t m_;							\
+									\
+	for (; left_ >= 8; left_ -= 8, q_ += 8) {			\
+		memcpy(&m_, q_, 8);					\
+		m_ = le64toh(m_);					\
+		v3 ^= m_;						\
+		SIPROUND;						\
+		SIPROUND;						\
+		v0 ^= m_;						\
+	}								\
+	m_ = (uint64_t)(len) << 56;					\
+	for (i_ = 0; i_ < left_; i_++)					\
+		m_ |= (uint64_t)q_[i_] << (8 * i_);			\
+	v3 ^= m_;							\
+	SIPROUND;							\
+	SIPROUND;							\
+	v0 ^= m_;							\
+} while (0)
+
 uint64_t
 siphash24(const uint64_t k[2], const void *msg, size_t len)
 {
-	const unsigned char *p = msg;
 	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
 	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
 	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
-	uint64_t m;
-	size_t i, left = len;
-	int j;
 
-	for (; left >= 8; left -= 8, p += 8) {
-		for (m = 0, j = 7; j >= 0; j--)
-			m = m << 8 | p[j];
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	m = (uint64_t)len << 56;
-	for (i = 0; i < left; i++)
-		m |= (uint64_t)p[i] << (8 * i);
-	v3 ^= m;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= m;
+	SIPCOMPRESS(msg, len);
 	v2 ^= 0xff;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+void
+siphash24_128(const uint64_t k[2], const void *msg, size_t len,
+    uint64_t h[2])
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL ^ 0xee;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+
+	SIPCOMPRESS(msg, len);
+	v2 ^= 0xee;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	h[0] = v0 ^ v1 ^ v2 ^ v3;
+	v1 ^= 0xdd;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	h[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
 /* The id of this boot, read once: "" when the system does not say. */
@@ -156,7 +186,6 @@ putstr(struct buf *b, const struct scan_member *m, size_t *len)
 void
 idx_evfrom(const struct ce_event *ev, struct buf *strs, struct idx_ev *e)
 {
-	char t[64];
 	size_t len;
 
 	memset(e, 0, sizeof(*e));
@@ -168,19 +197,14 @@ idx_evfrom(const struct ce_event *ev, struct buf *strs, struct idx_ev *e)
 		e->hassubj = 1;
 		e->subj = putstr(strs, ev->a[CE_SUBJECT], &e->subjlen);
 	}
-	e->time = IDX_NOTIME;
-	if (ev->a[CE_TIME] != NULL) {
-		ce_string(ev->a[CE_TIME], t, sizeof(t));
-		if (rfc3339_parse(t, strlen(t), &e->time) == -1)
-			e->time = IDX_NOTIME;
-	}
+	/* Parsed when it was checked. */
+	e->time = ev->time == CE_NOTIME ? IDX_NOTIME : ev->time;
 }
 
 static void
 hash2(const uint64_t *key, const char *p, size_t len, uint64_t h[2])
 {
-	h[0] = siphash24(key, p, len);
-	h[1] = siphash24(key + 2, p, len);
+	siphash24_128(key + 2, p, len, h);
 	if (h[0] == 0 && h[1] == 0)
 		h[0] = 1;	/* all zero marks an empty slot */
 }
@@ -284,6 +308,9 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 			 * file read-only, and each page would fault again
 			 * on its first write).  Where this is not known,
 			 * they fault in one by one. */
+#ifdef MADV_HUGEPAGE
+			(void)madvise(nx.map, len, MADV_HUGEPAGE);
+#endif
 #ifdef MADV_POPULATE_WRITE
 			(void)madvise(nx.map, len, MADV_POPULATE_WRITE);
 #endif

@@ -136,7 +136,10 @@ off_t idx_block(const struct idx *x, uint64_t k, int64_t *tmin,
     int64_t *tmax);
 off_t idx_next(const struct idx *x, uint64_t k);
 
-/* SipHash-2-4 of msg[0..len) under key k, for the unit tests too. */
+/* SipHash-2-4 of msg[0..len) under key k, for the unit tests too: the
+ * 64-bit hash, and the 128-bit one (h[0] its first eight bytes). */
 uint64_t siphash24(const uint64_t k[2], const void *msg, size_t len);
+void siphash24_128(const uint64_t k[2], const void *msg, size_t len,
+    uint64_t h[2]);
 
 #endif

@@ -784,13 +784,11 @@ scan_compact(const char *src, size_t len, char *out)
 }
 
 int
-scan_name_is(const struct scan_member *m, const char *lit)
+scan_name_esc_is(const struct scan_member *m, const char *lit)
 {
 	size_t n = strlen(lit), dl;
 	char tmp[256];
 
-	if (!m->nameesc)
-		return m->namelen == n && memcmp(m->name, lit, n) == 0;
 	/* An escaped name decodes to at most its raw length. */
 	if (m->namelen > sizeof(tmp))
 		return 0;

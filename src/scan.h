@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SCAN_MAXDEPTH 2048	/* jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -124,8 +125,19 @@ int scan_utf8_valid(const char *buf, size_t len);
 
 /*
  * Tells whether the member's name equals the NUL-terminated lit, decoding
- * escapes when the name holds any.
+ * escapes when the name holds any.  Inline, so that the length of a literal
+ * is known when compiling: stamping asks it of every member of every event.
  */
-int scan_name_is(const struct scan_member *, const char *lit);
+int scan_name_esc_is(const struct scan_member *, const char *lit);
+
+static inline int
+scan_name_is(const struct scan_member *m, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (m->nameesc)
+		return scan_name_esc_is(m, lit);
+	return m->namelen == n && memcmp(m->name, lit, n) == 0;
+}
 
 #endif

@@ -15,6 +15,7 @@ main(void)
 {
 	uint64_t k[2] = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
 	unsigned char msg[64];
+	uint64_t h[2];
 	struct scanner sc;
 	struct ce_event ev;
 	struct buf strs = { 0 };
@@ -34,8 +35,17 @@ main(void)
 	/* Each length hashes differently; so does each key. */
 	for (i = 1; i < sizeof(msg); i++)
 		CHECK(siphash24(k, msg, i) != siphash24(k, msg, i - 1));
+	/* The 128-bit output: vectors_sip128 of the reference code. */
+	siphash24_128(k, msg, 0, h);
+	CHECK(h[0] == 0xe6a825ba047f81a3ULL && h[1] == 0x930255c71472f66dULL);
+	siphash24_128(k, msg, 8, h);
+	CHECK(h[0] == 0x61f55862baa9623bULL && h[1] == 0xb49714f364e2830fULL);
+	siphash24_128(k, msg, 15, h);
+	CHECK(h[0] == 0x11a8b03399e99354ULL && h[1] == 0xd9c3cf970fec087eULL);
 	k[0] ^= 1;
 	CHECK(siphash24(k, msg, 15) != 0xa129ca6149be45e5ULL);
+	siphash24_128(k, msg, 15, h);
+	CHECK(h[0] != 0x11a8b03399e99354ULL);
 
 	/* The key is source, NUL, id, decoded; the subject decoded too. */
 	scan_init(&sc);
