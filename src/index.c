@@ -178,7 +178,12 @@ putstr(struct buf *b, const struct scan_member *m, size_t *len)
 	size_t at = b->len;
 
 	buf_reserve(b, m->vallen);
-	*len = scan_unescape(m->val + 1, m->vallen - 2, b->p + at);
+	if (m->valesc)
+		*len = scan_unescape(m->val + 1, m->vallen - 2, b->p + at);
+	else {
+		*len = m->vallen - 2;
+		memcpy(b->p + at, m->val + 1, *len);
+	}
 	b->len += *len;
 	return at;
 }
@@ -308,9 +313,6 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 			 * file read-only, and each page would fault again
 			 * on its first write).  Where this is not known,
 			 * they fault in one by one. */
-#ifdef MADV_HUGEPAGE
-			(void)madvise(nx.map, len, MADV_HUGEPAGE);
-#endif
 #ifdef MADV_POPULATE_WRITE
 			(void)madvise(nx.map, len, MADV_POPULATE_WRITE);
 #endif

@@ -495,10 +495,19 @@ dupcheck(struct scanner *s, const char *buf, size_t base)
 	const struct scan_key *a;
 
 	if (n <= 16) {
-		for (i = 1; i < n; i++)
-			for (j = 0; j < i; j++)
-				if (k[i].sig == k[j].sig && keyeq(&k[i], &k[j]))
-					goto dup;
+		/* A name is compared with those before it only when its
+		 * signature's bit is taken: once in a while, not n^2/2. */
+		uint64_t seen = 0, bit;
+
+		for (i = 0; i < n; i++) {
+			bit = 1ULL << (k[i].sig * 0x9e3779b1u >> 26);
+			if (seen & bit)
+				for (j = 0; j < i; j++)
+					if (k[i].sig == k[j].sig &&
+					    keyeq(&k[i], &k[j]))
+						goto dup;
+			seen |= bit;
+		}
 		return 0;
 	}
 	for (i = 0; i < n; i++)
@@ -553,12 +562,10 @@ scan_json(struct scanner *s, const char *buf, size_t len)
 	p = skipws(buf, end);
 	s->val = p;
 value:
-	if (depth + 1 > s->deepest) {
-		if (depth + 1 > SCAN_MAXDEPTH)
-			return fail(s, buf, p, "nested deeper than 2048 "
-			    "levels");
-		s->deepest = depth + 1;
-	}
+	if (depth + 1 > SCAN_MAXDEPTH)
+		return fail(s, buf, p, "nested deeper than 2048 levels");
+	/* Without a branch: it grows by one level at a time. */
+	s->deepest += depth + 1 > s->deepest;
 	if (p >= end)
 		return fail(s, buf, p, "unexpected end of input, a value "
 		    "expected");

@@ -175,6 +175,60 @@ depth(void)
 	}
 }
 
+/*
+ * Few names in one object: the check that compares a name with those before
+ * it only when a bit of its signature is taken.  Every pair of places, in
+ * objects of 2 to 16 names, raw and escaped, nested too.
+ */
+static void
+narrow(void)
+{
+	char buf[512], name[16];
+	size_t len;
+	int n, i, j, x, ok;
+
+	for (n = 2; n <= 16; n++) {
+		for (i = 0; i < n; i++) {
+			for (j = i + 1; j < n; j++) {
+				for (x = 0; x < 2; x++) {
+					len = (size_t)sprintf(buf, "{\"o\":{");
+					for (int m = 0; m < n; m++) {
+						/* Name j is name i, written
+						 * with an escape when x. */
+						if (m == j && x)
+							snprintf(name, sizeof(name),
+							    "\\u006e%d", i);
+						else
+							snprintf(name, sizeof(name),
+							    "n%d", m == j ? i : m);
+						len += (size_t)sprintf(buf + len,
+						    "%s\"%s\":%d", m ? "," : "",
+						    name, m);
+					}
+					len += (size_t)sprintf(buf + len, "}}");
+					CHECKMSG(agree(buf, len, &ok) && !ok,
+					    "%d names, %d = %d, escaped %d", n,
+					    i, j, x);
+					/* The later one, as written. */
+					snprintf(name, sizeof(name), x ?
+					    "\"\\u006e%d\"" : "\"n%d\"", i);
+					CHECKMSG(sc.err != NULL &&
+					    strstr(sc.err, name) != NULL,
+					    "%d names, %d = %d: %s", n, i, j,
+					    sc.err ? sc.err : "no error");
+				}
+			}
+		}
+		/* No two alike: accepted. */
+		len = (size_t)sprintf(buf, "{");
+		for (i = 0; i < n; i++)
+			len += (size_t)sprintf(buf + len, "%s\"n%d\":%d",
+			    i ? "," : "", i, i);
+		len += (size_t)sprintf(buf + len, "}");
+		CHECKMSG(agree(buf, len, &ok) && ok, "%d names", n);
+	}
+}
+
 /* Many names in one object: the sorted duplicate check. */
 static void
 wide(void)
@@ -237,6 +291,7 @@ main(int argc, char *argv[])
 	archive(argc > 1 ? argv[1] : "../shared/corpus");
 	edges();
 	depth();
+	narrow();
 	wide();
 	spans();
 	scan_free(&sc);
