@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "timefmt.h"
@@ -33,6 +34,8 @@ topic_name_ok(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-") == len;
 }
+
+#define SWEEP_AGE 60	/* seconds after which a hidden FIFO is stale */
 
 static char *
 join(const char *a, const char *b)
@@ -178,6 +181,34 @@ dropsub(struct topub *p, struct sub *s, const char *why)
 }
 
 /*
+ * Removes the hidden FIFO name in dir of a subscriber that died before it
+ * put it in place (killed in the moment of its start-up): one whose
+ * process is gone and that is older than SWEEP_AGE seconds, which no
+ * start-up takes.
+ */
+static void
+sweep(const char *dir, const char *name)
+{
+	struct stat sb;
+	char *end, *path;
+	long pid;
+
+	if (strncmp(name, ".evsub-", 7) != 0)
+		return;
+	errno = 0;
+	pid = strtol(name + 7, &end, 10);
+	if (end == name + 7 || *end != '\0' || errno != 0 || pid <= 0 ||
+	    pid != (pid_t)pid)
+		return;
+	path = join(dir, name);
+	if (lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode) &&
+	    time(NULL) - sb.st_mtime > SWEEP_AGE &&
+	    kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		(void)unlink(path);
+	free(path);
+}
+
+/*
  * Writes buf[0..len) to every live subscriber, all at once: each FIFO
  * takes what it can without blocking, and poll(2) waits for room.  Each
  * write is under the FIFO's exclusive lock, so that publishers sharing a
@@ -201,8 +232,11 @@ fanout(struct topub *p, const char *buf, size_t len)
 	if ((d = opendir(p->t.subs)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;	/* hidden: not in place yet */
+		if (de->d_name[0] == '.') {
+			/* Hidden: not in place yet, or never will be. */
+			sweep(p->t.subs, de->d_name);
+			continue;
+		}
 		char *path = join(p->t.subs, de->d_name);
 		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1) {

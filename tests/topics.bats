@@ -137,6 +137,27 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	[ ! -e "$T/k/subs/evsub-$s2" ]
 }
 
+@test "a hidden FIFO left by a subscriber killed in start-up goes at a publish, once a minute old and its process gone" {
+	evpub -T h -t n n:=1
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead" || true
+	d="$T/h/subs"
+	mkfifo "$d/.evsub-$dead" "$d/.evsub-$$" "$d/.other"
+	touch -h -d '-2 minutes' "$d/.evsub-$dead" "$d/.evsub-$$" "$d/.other"
+	evpub -T h -t n n:=2
+	# Its process gone and two minutes old: removed.
+	[ ! -e "$d/.evsub-$dead" ]
+	# A live process's, and a name not ours: kept.
+	[ -p "$d/.evsub-$$" ]
+	[ -p "$d/.other" ]
+	# Gone, but just made: a subscriber may be starting.
+	rm "$d/.evsub-$$"
+	mkfifo "$d/.evsub-$dead"
+	evpub -T h -t n n:=3
+	[ -p "$d/.evsub-$dead" ]
+}
+
 @test "a subscriber that stops reading is cut off after --max-wait; the others keep receiving" {
 	bg evsub -T slow -o good
 	good=$LAST
