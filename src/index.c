@@ -58,68 +58,67 @@ struct idx_hdr {
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
-/* The message and its length put into the state, as SipHash-2-4 does. */
-#define SIPCOMPRESS(p, len) do {					\
-	const unsigned char *q_ = (p);					\
-	size_t i_, left_ = (len);					\
-	uint64_t m_;							\
-									\
-	for (; left_ >= 8; left_ -= 8, q_ += 8) {			\
-		memcpy(&m_, q_, 8);					\
-		m_ = le64toh(m_);					\
-		v3 ^= m_;						\
-		SIPROUND;						\
-		SIPROUND;						\
-		v0 ^= m_;						\
-	}								\
-	m_ = (uint64_t)(len) << 56;					\
-	for (i_ = 0; i_ < left_; i_++)					\
-		m_ |= (uint64_t)q_[i_] << (8 * i_);			\
-	v3 ^= m_;							\
-	SIPROUND;							\
-	SIPROUND;							\
-	v0 ^= m_;							\
-} while (0)
-
-uint64_t
-siphash24(const uint64_t k[2], const void *msg, size_t len)
-{
-	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
-
-	SIPCOMPRESS(msg, len);
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-void
-siphash24_128(const uint64_t k[2], const void *msg, size_t len,
+/*
+ * SipHash-2-4 of msg[0..len) under key k: the 64-bit hash in h[0], or with
+ * wide the 128-bit one in h[0] and h[1].  Inlined, wide is a constant.
+ */
+static inline void
+sip(const uint64_t k[2], const void *msg, size_t len, int wide,
     uint64_t h[2])
 {
+	const unsigned char *p = msg;
 	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL ^ 0xee;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL ^ (wide ? 0xee : 0);
 	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
 	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	uint64_t m;
+	size_t i, left = len;
 
-	SIPCOMPRESS(msg, len);
-	v2 ^= 0xee;
+	for (; left >= 8; left -= 8, p += 8) {
+		memcpy(&m, p, 8);
+		m = le64toh(m);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	m = (uint64_t)len << 56;
+	for (i = 0; i < left; i++)
+		m |= (uint64_t)p[i] << (8 * i);
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= wide ? 0xee : 0xff;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	h[0] = v0 ^ v1 ^ v2 ^ v3;
+	if (!wide)
+		return;
 	v1 ^= 0xdd;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	h[1] = v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t
+siphash24(const uint64_t k[2], const void *msg, size_t len)
+{
+	uint64_t h[2];
+
+	sip(k, msg, len, 0, h);
+	return h[0];
+}
+
+void
+siphash24_128(const uint64_t k[2], const void *msg, size_t len,
+    uint64_t h[2])
+{
+	sip(k, msg, len, 1, h);
 }
 
 /* The id of this boot, read once: "" when the system does not say. */
