@@ -18,6 +18,15 @@
 #include "util.h"
 
 #define CHUNK 65536
+/*
+ * Most bytes in one write(2) to the log.  A group is up to 8 MiB, but on
+ * Linux 6.x ext4 a write that large is slower to copy into the page cache
+ * than the same bytes in 128 KiB pieces (0.36 to 0.87 s against 0.18 to
+ * 0.22 s for 462 MB on the bench machine: the page cache takes larger
+ * folios for larger writes, and they cost more to get).  We hold the lock,
+ * so the pieces cannot interleave with another writer's.
+ */
+#define WCHUNK (128 * 1024)
 
 int
 store_syncmode(const char *name)
@@ -336,6 +345,20 @@ batch_free(struct batch *bt)
 	memset(bt, 0, sizeof(*bt));
 }
 
+/* Writes buf[0..len) to the log in pieces of WCHUNK; returns 0 or -1. */
+static int
+writelog(int fd, const char *p, size_t len)
+{
+	size_t n;
+
+	for (; len > 0; p += n, len -= n) {
+		n = len < WCHUNK ? len : WCHUNK;
+		if (writeall(fd, p, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Under the lock: leaves out what the log holds already, stamps the rest
  * and writes them.  A failed write is taken back.  Returns as store_append.
@@ -392,7 +415,7 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		at += len;
 	}
 	bt->b.len = at;
-	if (m > 0 && writeall(st->fd, bt->b.p, bt->b.len) == -1) {
+	if (m > 0 && writelog(st->fd, bt->b.p, bt->b.len) == -1) {
 		/* Not acknowledged: take it back, so that a retry does not
 		 * find half of it. */
 		e = errno;

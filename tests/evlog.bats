@@ -627,7 +627,7 @@ bigevents() {
 	run -0 evsub --max-size $((size + 26)) <l
 }
 
-@test "the pipelined append (--sync batch): write and fsync fail at every call in turn, with batches in flight" {
+@test "the pipelined append (--sync batch): writes (in and between batches) and every fsync fail in turn, with batches in flight" {
 	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	# Six group commits: one is written while the one before is made
@@ -637,11 +637,20 @@ bigevents() {
 		rm -f l l.idx
 		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >/dev/null
 		total=$(cat count)
-		# Six batches, so at least six writes; each fsync takes what is
-		# written by then, so how many there are is up to the timing,
-		# but at least one follows another.
-		if [ "$call" = write ]; then [ "$total" -ge 6 ]; else [ "$total" -ge 2 ]; fi
-		for n in $(seq "$total"); do
+		# Six batches of up to 8 MiB, each written in pieces of 128 KiB:
+		# more than 300 writes.  Each fsync takes what is written by
+		# then, so how many there are is up to the timing, but at least
+		# one follows another.  Every fsync fails in turn; of the writes,
+		# every 13th (a failure in the middle of a batch, whose pieces
+		# before must be taken back), the first three and the last.
+		if [ "$call" = write ]; then
+			[ "$total" -ge 300 ]
+			calls=$( { seq 3; seq 13 13 "$total"; echo "$total"; } | sort -nu)
+		else
+			[ "$total" -ge 2 ]
+			calls=$(seq "$total")
+		fi
+		for n in $calls; do
 			rm -f l l.idx
 			events 2 | evlog append l >/dev/null
 			cp l before
