@@ -15,7 +15,9 @@
 #include "output.h"
 #include "util.h"
 
-#define OUT_CAP (256 * 1024)	/* buffer size, also most bytes per write */
+/* Buffer size, also most bytes per write: no more, since a larger write
+ * is slower to copy into the page cache (see WCHUNK in store.c). */
+#define OUT_CAP (128 * 1024)
 
 void
 out_open(struct out *o, const char *path)
