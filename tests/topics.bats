@@ -74,6 +74,21 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	run -0 evlog verify "$T/orders/log"
 }
 
+@test "evlog append into a topic's log: durable consumers get it, live subscribers do not" {
+	bg evsub -T mix -c 2 -o live
+	subs mix 1
+	evpub -T mix -t t n:=1
+	evpub -t t n:=2 | evlog append "$T/mix/log" >/dev/null
+	evpub -l -T mix <<<'{"specversion":"1.0","id":"made","source":"//x","type":"t","data":{"n":3}}'
+	wait "$LAST"
+	# The live subscriber got what the publishers published, as the log
+	# holds it; not the event evlog appended.
+	assert_equal "$(jq -r .data.n live | tr '\n' ' ')" "1 3 "
+	cmp live <(sed -n '1p;3p' "$T/mix/log")
+	run -0 evsub -T mix --consumer c --once
+	assert_equal "$(jq -r .data.n <<<"$output" | tr '\n' ' ')" "1 2 3 "
+}
+
 @test "EVENTFUL_HOME, else XDG_STATE_HOME, else ~/.local/state/eventful" {
 	unset EVENTFUL_HOME
 	evpub -T a -t t n:=1
