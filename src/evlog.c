@@ -290,7 +290,7 @@ expected(const struct batch *bt)
 
 /*
  * Appends stdin's events.  Each group commit takes what has arrived (up to
- * BATCH_EVENTS), stamps it under the lock, writes it (store.c: WCHUNK),
+ * BATCH_EVENTS), stamps it under the lock, writes it (in pieces: WCHUNK),
  * fsyncs once, and only then acknowledges it on stdout.  With --sync batch
  * or none, this thread reads and checks while one thread writes the group
  * before and another makes the one before that durable and acknowledges

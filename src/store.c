@@ -20,11 +20,11 @@
 #define CHUNK 65536
 /*
  * Most bytes in one write(2) to the log.  A group is up to 8 MiB, but on
- * Linux 6.x ext4 a write that large is slower to copy into the page cache
+ * Linux 6.18 ext4 a write that large is slower to copy into the page cache
  * than the same bytes in 128 KiB pieces (0.36 to 0.87 s against 0.18 to
- * 0.22 s for 462 MB on the bench machine: the page cache takes larger
- * folios for larger writes, and they cost more to get).  We hold the lock,
- * so the pieces cannot interleave with another writer's.
+ * 0.22 s for 462 MB on the bench machine; we think because the page cache
+ * takes larger folios for larger writes, and they cost more to get).  We
+ * hold the lock, so the pieces cannot interleave with another writer's.
  */
 #define WCHUNK (128 * 1024)
 
