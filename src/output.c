@@ -173,8 +173,20 @@ out_end(struct out *o)
 int
 out_write(struct out *o, const char *p, size_t n)
 {
+	const char *q;
+	size_t k;
+
 	if (out_flush(o) == -1)
 		return -1;
+	/* Within the limit, as out_end keeps it: whole events in each
+	 * write, and an event longer than the limit by itself. */
+	for (; n > o->limit; p += k, n -= k) {
+		if ((q = memrchr(p, '\n', o->limit)) == NULL)
+			q = memchr(p + o->limit, '\n', n - o->limit);
+		k = q == NULL ? n : (size_t)(q - p) + 1;
+		if (emit(o, p, k) == -1)
+			return -1;
+	}
 	return emit(o, p, n);
 }
 

@@ -63,9 +63,10 @@ void out_putc(struct out *o, int c);
 void out_end(struct out *o);
 
 /*
- * Writes the whole events p[0..n) as one unit, after the whole events
- * buffered, without copying them into the buffer; not while an event is
- * being built.  Returns as out_flush.
+ * Writes the whole events p[0..n), after the whole events buffered,
+ * without copying them into the buffer; not while an event is being
+ * built.  As out_end, it keeps each write within limit, whole events in
+ * each (one longer than limit by itself).  Returns as out_flush.
  */
 int out_write(struct out *o, const char *p, size_t n);
 

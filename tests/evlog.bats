@@ -33,6 +33,25 @@ bigevents() {
 	assert_equal "$(seqs ledger.log)" "000000000001 000000000002 000000000003 000000000004 000000000005 "
 }
 
+@test "the acknowledgements of a large append: the log byte for byte, in writes of whole events of 128 KiB at most" {
+	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	# 42 MB in 4 KiB events, and between them three of 200 KiB, longer
+	# than a write: each of those goes by itself.
+	pad=$(printf '%200000s' '' | tr ' ' y)
+	{ bigevents | head -5000
+	  for i in 1 2 3; do printf '{"long":%d,"pad":"%s"}\n' "$i" "$pad"; done | evpub -l -t t -S s/2
+	  bigevents | tail -5000; } >in
+	FAULT_CALL=write FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >acks
+	cmp acks l
+	run -0 evlog verify l
+	# The log goes in writes of 128 KiB, and so do the acknowledgements:
+	# about 330 writes each, where the whole of a group in one write
+	# would make 6.
+	[ "$(cat count)" -ge 600 ] || { echo "$(cat count) writes"; return 1; }
+	evlog append l2 <in | cmp - l2
+}
+
 @test "an event's own sequence is replaced by the log's" {
 	echo '{"specversion":"1.0","sequence":"77","type":"t","source":"s","id":"1"}' >in
 	run -0 evlog append l <in
