@@ -4,8 +4,7 @@
  * one fsync for each 8 MiB group or for all that came while it waited, as
  * "evlog append --sync batch" does (src/commit.c), and once at the end.
  * It checks, stamps and indexes nothing: the time of the bytes alone, made
- * durable in groups.  Prints the number of fsyncs to stderr; bench/evlog
- * times it.
+ * durable in groups.  Prints nothing; bench/evlog times it.
  * Usage: groups FILE
  */
 #include <errno.h>
@@ -22,7 +21,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long long written, synced;
-static int done, fd, nsync, failed;
+static int done, fd, failed;
 
 static void *
 syncer(void *arg)
@@ -41,7 +40,6 @@ syncer(void *arg)
 		if (fsync(fd) == -1)
 			failed = errno;
 		pthread_mutex_lock(&mu);
-		nsync++;
 		synced = w;
 	}
 	pthread_mutex_unlock(&mu);
@@ -99,6 +97,5 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: fsync: %s\n", argv[1], strerror(failed));
 		return 1;
 	}
-	fprintf(stderr, "%d fsyncs\n", nsync);
 	return close(fd) == 0 ? 0 : 1;
 }
