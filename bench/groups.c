@@ -62,7 +62,7 @@ main(int argc, char *argv[])
 	static char buf[CHUNK];
 	long long group = 0;
 	pthread_t t;
-	ssize_t n;
+	ssize_t n, w, k;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: groups file\n");
@@ -78,10 +78,12 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
-			perror(argv[1]);
-			return 1;
-		}
+		/* A short write goes on where it stopped, as writeall does. */
+		for (w = 0; w < n; w += k)
+			if ((k = write(fd, buf + w, (size_t)(n - w))) == -1) {
+				perror(argv[1]);
+				return 1;
+			}
 		if ((group += n) >= GROUP) {
 			handover(group, 0);
 			group = 0;
