@@ -324,6 +324,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 		    (unsigned long long)done, name,
 		    (unsigned long long)st.last);
 	logread_init(&lr, &st, done + 1);
+	/* Found where to start: the index is no use to a follower now. */
+	store_unpeek(&st);
 	scan_init(&sc);
 	if (!once) {
 		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -211,6 +211,12 @@ store_tail(struct store *st, int peek, char *err, size_t n)
 	return r;
 }
 
+void
+store_unpeek(struct store *st)
+{
+	idx_close(&st->x);
+}
+
 int
 store_lock(struct store *st, int repair, char *err, size_t n)
 {

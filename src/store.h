@@ -97,6 +97,14 @@ void store_unlock(struct store *st);
  */
 int store_tail(struct store *st, int peek, char *err, size_t n);
 
+/*
+ * Lets go of the index a reader peeked at, once it has found where to
+ * start (logread_init): a follower that kept it would hold, for as long
+ * as it runs, the disk space of an index that appenders have since grown
+ * and replaced.
+ */
+void store_unpeek(struct store *st);
+
 /* The sequence of a checked event, or 0 when it has none or a bad one. */
 uint64_t store_seqof(const struct ce_event *ev);
 

@@ -209,56 +209,61 @@ sweep(const char *dir, const char *name)
 }
 
 /*
- * Writes buf[0..len) to every live subscriber, all at once: each FIFO
+ * Opens the subscriber FIFO name in p's subs/ for writing and adds it to
+ * v[*n].  A FIFO without a reader (ENXIO) is a stale subscriber and is
+ * removed; one that went in the meantime is skipped.  Returns -1, taking
+ * nothing, when no descriptor is left (EMFILE, ENFILE), else 0.
+ */
+static int
+addsub(struct topub *p, struct sub **v, size_t *n, const char *name)
+{
+	struct stat sb;
+	char *path = join(p->t.subs, name);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			free(path);
+			return -1;
+		}
+		if (errno == ENXIO)	/* no reader: stale */
+			(void)unlink(path);
+		free(path);
+		return 0;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISFIFO(sb.st_mode)) {
+		close(fd);
+		free(path);
+		return 0;
+	}
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n].path = path;
+	(*v)[*n].fd = fd;
+	(*v)[*n].off = 0;
+	(*v)[*n].locked = 0;
+	(*v)[*n].progress = now_usec();
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Writes buf[0..len) to the n subscribers of v, all at once: each FIFO
  * takes what it can without blocking, and poll(2) waits for room.  Each
  * write is under the FIFO's exclusive lock, so that publishers sharing a
  * subscriber never interleave inside an event, whatever its size.  A FIFO
- * without a reader (ENXIO, EPIPE) is a stale subscriber and is removed;
- * one that takes nothing for --max-wait is cut off.
+ * whose reader went (EPIPE) is removed; one that takes nothing for
+ * --max-wait is cut off.  Closes every FIFO and frees v's paths.
  */
 static void
-fanout(struct topub *p, const char *buf, size_t len)
+serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 {
-	struct sub *v = NULL;
 	struct pollfd *pfd;
-	struct dirent *de;
-	struct stat sb;
-	size_t n = 0, i, np, left;
+	size_t i, np, left;
 	ssize_t w;
 	int64_t now;
-	DIR *d;
-	int fd, waitlock;
+	int waitlock;
 
-	if ((d = opendir(p->t.subs)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') {
-			/* Hidden: not in place yet, or never will be. */
-			sweep(p->t.subs, de->d_name);
-			continue;
-		}
-		char *path = join(p->t.subs, de->d_name);
-		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd == -1) {
-			if (errno == ENXIO)	/* no reader: stale */
-				(void)unlink(path);
-			free(path);
-			continue;
-		}
-		if (fstat(fd, &sb) == -1 || !S_ISFIFO(sb.st_mode)) {
-			close(fd);
-			free(path);
-			continue;
-		}
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n].path = path;
-		v[n].fd = fd;
-		v[n].off = 0;
-		v[n].locked = 0;
-		v[n].progress = now_usec();
-		n++;
-	}
-	closedir(d);
 	pfd = xmalloc((n + 1) * sizeof(*pfd));
 	for (;;) {
 		left = 0;
@@ -318,8 +323,46 @@ fanout(struct topub *p, const char *buf, size_t len)
 	}
 	for (i = 0; i < n; i++)
 		free(v[i].path);
-	free(v);
 	free(pfd);
+}
+
+/*
+ * Writes buf[0..len) to every live subscriber in subs/.  All of them are
+ * served at once while descriptors last.  The table of descriptors is
+ * finite (RLIMIT_NOFILE, often 1024), and the subscribers are not: when
+ * it is full, the FIFOs open are served and closed, and the rest of the
+ * directory is read on, so that every subscriber gets the events, not
+ * only the first to fit.  A FIFO that cannot be opened with nothing else
+ * open is reported: never a subscriber skipped in silence.
+ */
+static void
+fanout(struct topub *p, const char *buf, size_t len)
+{
+	struct sub *v = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir(p->t.subs)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.') {
+			/* Hidden: not in place yet, or never will be. */
+			sweep(p->t.subs, de->d_name);
+			continue;
+		}
+		if (addsub(p, &v, &n, de->d_name) == 0)
+			continue;
+		/* Out of descriptors: serve those open, then retry. */
+		serve(p, v, n, buf, len);
+		n = 0;
+		if (addsub(p, &v, &n, de->d_name) == -1)
+			warnwe(p->t.name, "subscriber %s: not written to",
+			    de->d_name);
+	}
+	closedir(d);
+	serve(p, v, n, buf, len);
+	free(v);
 }
 
 /*

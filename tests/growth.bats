@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# growth: what a long run, or an input, can make grow without bound:
+# memory, file descriptors, child processes, files and the disk they hold.
+
+load test_helper/common
+
+# Processes a test started in the background, ended in teardown.
+PIDS=()
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# until_true TRIES CMD...: runs CMD every 0.1 s until it succeeds, at most
+# TRIES times; fails when it never does.
+until_true() {
+	local n=$1
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# live TOPIC N: N live subscribers of TOPIC are in place.
+live() {
+	[ "$(find "$EVENTFUL_HOME/topics/$1/subs" -maxdepth 1 -type p \
+	    ! -name '.*' 2>/dev/null | wc -l)" -eq "$2" ]
+}
+
+# lines FILE N: FILE holds at least N lines.
+lines() {
+	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+# --- many subscribers -----------------------------------------------------
+
+@test "a publisher out of file descriptors still writes to every subscriber" {
+	# Each live subscriber costs the publisher a descriptor while it
+	# writes.  Forty of them against a table of sixteen: the first few
+	# used to get the event and the rest nothing, in silence, status 0.
+	local i
+	for i in $(seq 40); do
+		evsub -T many -c 1 >"sub.$i" 2>"err.$i" 3>&- &
+		PIDS+=($!)
+	done
+	until_true 150 live many 40
+	run -0 bash -c 'ulimit -n 16; evpub -t x.y -T many'
+	for i in $(seq 40); do
+		until_true 50 lines "sub.$i" 1 || {
+			echo "subscriber $i got nothing"
+			return 1
+		}
+	done
+	cat sub.* | jq -e -s 'length == 40 and all(.sequence == "000000000001")' >/dev/null
+}
+
+# --- durable consumers ----------------------------------------------------
+
+@test "a following consumer holds no index that appenders replaced" {
+	# The index is for finding where to start.  A consumer that kept it
+	# open held the disk space of the old index, once it was grown and
+	# renamed over (at 512 events first), for as long as it ran.
+	seq 10 | sed 's/.*/{"n":&}/' | evpub -l -t x.y -T ix
+	evsub -T ix --consumer c >out 2>err 3>&- &
+	PIDS+=($!)
+	until_true 50 lines out 10
+	seq 2000 | sed 's/.*/{"n":&}/' | evpub -l -t x.y -T ix
+	until_true 100 lines out 2010
+	run -0 ls -l "/proc/${PIDS[0]}/fd"
+	refute_output --partial "(deleted)"
+	refute_output --partial "log.idx"
+}
