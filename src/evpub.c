@@ -19,17 +19,22 @@
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_GHSECRET = OPT_FIRST_OWN, OPT_ID, OPT_LISTEN, OPT_MAXWAIT,
-    OPT_PATH, OPT_RAW, OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT };
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_GHSECRET, OPT_HEADTIME, OPT_ID,
+    OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
+    OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT };
 
 static const struct option longopts[] = {
+	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "ext", required_argument, NULL, 'e' },
 	{ "github-secret", required_argument, NULL, OPT_GHSECRET },
+	{ "head-timeout", required_argument, NULL, OPT_HEADTIME },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "max-conns", required_argument, NULL, OPT_MAXCONN },
+	{ "max-per-addr", required_argument, NULL, OPT_PERADDR },
 	{ "max-wait", required_argument, NULL, OPT_MAXWAIT },
 	{ "output", required_argument, NULL, 'o' },
 	{ "path", required_argument, NULL, OPT_PATH },
@@ -51,11 +56,12 @@ usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
-"             [-S subject] [-s source] [-t type] [--github-secret secret]\n"
-"             [--id id] [--listen host:port] [--max-size size]\n"
-"             [--max-wait seconds] [--path path] [--raw] [--rejects file]\n"
-"             [--secret secret] [--sync mode] [--time time]\n"
-"             [--timeout seconds] [field ...]\n");
+"             [-S subject] [-s source] [-t type] [--body-timeout seconds]\n"
+"             [--github-secret secret] [--head-timeout seconds] [--id id]\n"
+"             [--listen host:port] [--max-conns n] [--max-per-addr n]\n"
+"             [--max-size size] [--max-wait seconds] [--path path] [--raw]\n"
+"             [--rejects file] [--secret secret] [--sync mode]\n"
+"             [--time time] [--timeout seconds] [field ...]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -72,9 +78,16 @@ usage(FILE *f, int status)
 "  -T, --topic NAME       publish to a topic: its log, then its live\n"
 "                         subscribers ($EVENTFUL_HOME/topics/NAME)\n"
 "  -t, --type TYPE        the type\n"
+"      --body-timeout S   with --listen: the most a request's body may\n"
+"                         take to arrive (60)\n"
 "      --github-secret S  with --listen: require GitHub's signature\n"
+"      --head-timeout S   with --listen: the most a request's head may\n"
+"                         take to arrive (10)\n"
 "      --id ID            the id (default: a new UUIDv7)\n"
 "      --listen HOST:PORT take events by HTTP POST (port 0: any free one)\n"
+"      --max-conns N      with --listen: connections at once (10000)\n"
+"      --max-per-addr N   with --listen: connections from one address\n"
+"                         (100; 0: no limit)\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
 "      --max-wait SECONDS -T: cut off a subscriber that takes nothing\n"
 "                         for so long (default 2)\n"
@@ -85,7 +98,8 @@ usage(FILE *f, int status)
 "                         signatures (default $EVENTFUL_WEBHOOK_SECRET)\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
 "      --time TIME        the time, RFC 3339 (default: now)\n"
-"      --timeout SECONDS  with --listen: the most a request may take (15)\n"
+"      --timeout SECONDS  with --listen: the most a connection may stay\n"
+"                         silent (15)\n"
 "      --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
@@ -100,8 +114,8 @@ conflict(int lines, int argc, const char *data, const struct pub *p,
     const struct listen *l, int listenopt)
 {
 	if (l->addr == NULL && listenopt)
-		return "-c, --path, --secret, --github-secret and --timeout "
-		    "are for --listen";
+		return "-c, --path, --secret, --github-secret, --max-conns, "
+		    "--max-per-addr and the time-outs are for --listen";
 	if (l->addr != NULL && (lines || argc > 0 || data != NULL ||
 	    p->id != NULL))
 		return "--listen takes the events from HTTP: no -l, --raw, "
@@ -117,6 +131,20 @@ conflict(int lines, int argc, const char *data, const struct pub *p,
 	if (data != NULL && argc > 0)
 		return "the data comes from fields or from -d, not both";
 	return NULL;
+}
+
+/* A whole number of --listen's, from min to max; a bad one is usage. */
+static unsigned
+listennum(const char *opt, const char *arg, long long min, long long max)
+{
+	const char *errstr;
+	long long v;
+
+	if (parsenum(arg, min, max, &v, &errstr) == -1) {
+		warnw(opt, "%s: %s", arg, errstr);
+		usage(stderr, EXIT_USAGE);
+	}
+	return (unsigned)v;
 }
 
 /* Publishes one event per line of standard input. */
@@ -215,7 +243,7 @@ main(int argc, char *argv[])
 	struct out o;
 	struct topub tp;
 	char err[512];
-	long long v, maxwait = 2000000;
+	long long maxwait = 2000000;
 	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
 
 	stdfds();
@@ -224,6 +252,7 @@ main(int argc, char *argv[])
 	pub_init(&p);
 	memset(&l, 0, sizeof(l));
 	l.path = "/";
+	l.peraddr = LISTEN_PERADDR;
 	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
 		p.source = env;
 	while ((ch = getopt_long(argc, argv, "c:d:e:lo:qS:s:T:t:", longopts,
@@ -310,11 +339,24 @@ main(int argc, char *argv[])
 			p.time = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (parsenum(optarg, 1, 3600, &v, &errstr) == -1) {
-				warnw("--timeout", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
-			l.timeout = (unsigned)v;
+			l.timeout = listennum("--timeout", optarg, 1, 3600);
+			listenopt = 1;
+			break;
+		case OPT_HEADTIME:
+			l.headtime = listennum("--head-timeout", optarg, 1, 3600);
+			listenopt = 1;
+			break;
+		case OPT_BODYTIME:
+			l.bodytime = listennum("--body-timeout", optarg, 1, 3600);
+			listenopt = 1;
+			break;
+		case OPT_MAXCONN:
+			l.maxconn = listennum("--max-conns", optarg, 1, 1000000);
+			listenopt = 1;
+			break;
+		case OPT_PERADDR:
+			l.peraddr = listennum("--max-per-addr", optarg, 0,
+			    1000000);
 			listenopt = 1;
 			break;
 		default:

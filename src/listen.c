@@ -1,13 +1,25 @@
 /*
  * listen.c - the webhook receiver, on libmicrohttpd.
  *
- * libmicrohttpd runs one internal thread that polls every connection and
- * calls handle() for each piece of a request; the writes are further
- * ordered by a mutex, so that the output only ever gets whole events, one
- * request's after another's.  The main thread waits for a signal: SIGTERM
- * or SIGINT from outside, SIGUSR1 from the server when -c is reached or
- * the output went away.
+ * libmicrohttpd runs one internal thread that polls every connection
+ * (epoll: no ceiling of FD_SETSIZE) and calls handle() for each piece of
+ * a request; the writes are further ordered by a mutex, so that the output
+ * only ever gets whole events, one request's after another's.  The main
+ * thread waits for a signal: SIGTERM or SIGINT from outside, SIGUSR1 from
+ * the server when -c is reached or the output went away.
+ *
+ * While it waits, the main thread sweeps the connections five times a
+ * second and cuts off each one past its deadline.  libmicrohttpd bounds
+ * only the time between two reads, which a client sending a header line
+ * every few seconds never reaches: it could hold a connection for ever,
+ * and enough of them hold the server.  So each connection has a deadline
+ * of our own: for the head, from its start or the end of its previous
+ * request; for the body, from the end of the head; none while we write
+ * its events and answer.  The sweep shuts the socket down (shutdown(2),
+ * not close: the descriptor stays the server's), and the server then
+ * reads the end and closes the connection as any other.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -45,7 +57,27 @@ struct seenid {
 	struct seenid *next;	/* the next in its bucket */
 };
 
+/*
+ * A connection, from its accept to its close: where the sweep finds it.
+ * Made and freed by the server's thread (notify()), read and cut by the
+ * sweep; the list and every member are guarded by listen_state.cmu.  The
+ * server closes the descriptor only after notify() has taken the
+ * connection out of the list, so the sweep never shuts another down.
+ */
+struct conn {
+	int fd;			/* its socket */
+	int64_t deadline;	/* when it is cut off, in microseconds; 0: never */
+	const char *what;	/* what is late when it passes, for the message */
+	unsigned secs;		/* the seconds it was given, likewise */
+	int cut;		/* shut down by the sweep */
+	char who[NI_MAXHOST + NI_MAXSERV + 4];	/* the client, HOST:PORT */
+	struct conn *prev, *next;
+};
+
 struct listen_state {
+	pthread_mutex_t cmu;	/* guards the connections */
+	struct conn *conns;	/* every open connection */
+	long nconns;		/* how many */
 	pthread_mutex_t mu;	/* orders writes, guards what follows */
 	pthread_t main;		/* the thread waiting for the end */
 	int stopping;		/* no more events are taken */
@@ -64,7 +96,6 @@ struct listen_state {
 /* One request, from its headers to its answer. */
 struct req {
 	struct buf body;	/* the body so far */
-	int64_t start;		/* when it began, in microseconds */
 	int kind;		/* enum kind */
 	int toolong;		/* the body went over --max-size */
 };
@@ -498,6 +529,106 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 	return answer(l, c, MHD_HTTP_OK, "ok");
 }
 
+/*
+ * Gives connection c secs seconds from now for what (0: no deadline while
+ * its request is ours).
+ */
+static void
+due(struct listen *l, struct MHD_Connection *c, unsigned secs,
+    const char *what)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (k = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&l->st->cmu);
+	k->deadline = secs ? now_usec() + (int64_t)secs * 1000000 : 0;
+	k->what = what;
+	k->secs = secs;
+	pthread_mutex_unlock(&l->st->cmu);
+}
+
+/* A connection opens (its head is due) or closes. */
+static void
+notify(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct listen *l = cls;
+	struct listen_state *st = l->st;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k = *ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		k = xmalloc(sizeof(*k));
+		memset(k, 0, sizeof(*k));
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		k->fd = ci != NULL ? ci->connect_fd : -1;
+		k->deadline = now_usec() + (int64_t)l->headtime * 1000000;
+		k->what = "the head did not arrive within";
+		k->secs = l->headtime;
+		peer(c, k->who, sizeof(k->who));
+		pthread_mutex_lock(&st->cmu);
+		if ((k->next = st->conns) != NULL)
+			k->next->prev = k;
+		st->conns = k;
+		st->nconns++;
+		pthread_mutex_unlock(&st->cmu);
+		*ctx = k;
+		return;
+	}
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&st->cmu);
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		st->conns = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	st->nconns--;
+	pthread_mutex_unlock(&st->cmu);
+	free(k);
+	*ctx = NULL;
+}
+
+/*
+ * Cuts off every connection past its deadline, each once.  The first few
+ * of a sweep are logged one by one, the rest in a sum: a flood of slow
+ * clients must not become a flood of lines.
+ */
+static void
+sweep(struct listen *l)
+{
+	struct listen_state *st = l->st;
+	struct conn *k;
+	char line[3][NI_MAXHOST + NI_MAXSERV + 80];
+	int64_t now = now_usec();
+	long n = 0, i;
+
+	pthread_mutex_lock(&st->cmu);
+	for (k = st->conns; k != NULL; k = k->next) {
+		if (k->cut || k->deadline == 0 || now < k->deadline)
+			continue;
+		(void)shutdown(k->fd, SHUT_RDWR);
+		k->cut = 1;
+		if (n < 3)
+			snprintf(line[n], sizeof(line[n]), "%s: %s %u s: "
+			    "closed", k->who, k->what, k->secs);
+		n++;
+	}
+	pthread_mutex_unlock(&st->cmu);
+	if (l->quiet)
+		return;
+	for (i = 0; i < n && i < 3; i++)
+		warnw(NULL, "%s", line[i]);
+	if (n > 3)
+		warnw(NULL, "%ld more connections past their deadline: closed",
+		    n - 3);
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -512,9 +643,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (r == NULL) {
+		/* The head is in: the body has its own deadline. */
+		due(l, c, l->bodytime, "the body did not arrive within");
 		r = xmalloc(sizeof(*r));
 		memset(r, 0, sizeof(*r));
-		r->start = now_usec();
 		*ctx = r;
 		pthread_mutex_lock(&st->mu);
 		st->inflight++;
@@ -541,17 +673,6 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*size > 0) {
-		/* A body that trickles in holds a connection: it gets the
-		 * time-out for the whole of it, not for each piece. */
-		if (now_usec() - r->start > (int64_t)l->timeout * 1000000) {
-			if (!l->quiet) {
-				char who[NI_MAXHOST + NI_MAXSERV + 4];
-
-				peer(c, who, sizeof(who));
-				warnw(who, "the body is too slow: closed");
-			}
-			return MHD_NO;
-		}
 		if (!r->toolong && r->body.len + *size > l->p->maxsize) {
 			r->toolong = 1;
 			buf_free(&r->body);
@@ -562,6 +683,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
+	/* The whole request is in: the time is ours until the answer. */
+	due(l, c, 0, NULL);
 	if (r->toolong)
 		return answer(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over "
 		    "--max-size");
@@ -575,8 +698,9 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 	struct listen *l = cls;
 	struct req *r = *ctx;
 
-	(void)c;
 	(void)toe;
+	/* The next request on this connection has a head to send. */
+	due(l, c, l->headtime, "no next request within");
 	if (r == NULL)
 		return;
 	buf_free(&r->body);
@@ -647,12 +771,40 @@ bindto(const char *addr, char *where, size_t n)
 	return fd;
 }
 
+/*
+ * How many connections can be served: each is a descriptor, so the soft
+ * limit is raised to the hard one, and what it still cannot hold is said.
+ */
+static unsigned
+ceiling(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* Descriptors for the output, a topic's files and libraries. */
+	room = rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 1;
+	if (rl.rlim_cur != RLIM_INFINITY && room < want) {
+		warnw("--max-conns", "%u connections need as many descriptors; "
+		    "the limit is %llu (ulimit -n): at most %llu at once", want,
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+		return (unsigned)room;
+	}
+	return want;
+}
+
 int
 listen_run(struct listen *l)
 {
 	struct listen_state *st;
 	struct MHD_Daemon *d;
-	struct timespec ts = { 0, 10 * 1000000L };
+	struct timespec ts = { 0, 200 * 1000000L };
 	sigset_t set;
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
 	int64_t deadline;
@@ -661,9 +813,17 @@ listen_run(struct listen *l)
 
 	if (l->timeout == 0)
 		l->timeout = LISTEN_TIMEOUT;
+	if (l->headtime == 0)
+		l->headtime = LISTEN_HEADTIME;
+	if (l->bodytime == 0)
+		l->bodytime = LISTEN_BODYTIME;
+	if (l->maxconn == 0)
+		l->maxconn = LISTEN_MAXCONN;
+	l->maxconn = ceiling(l->maxconn);
 	st = xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
+	pthread_mutex_init(&st->cmu, NULL);
 	st->main = pthread_self();
 	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
 	scan_init(&st->sc);
@@ -675,20 +835,22 @@ listen_run(struct listen *l)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	fd = bindto(l->addr, where, sizeof(where));
-	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0,
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0,
 	    NULL, NULL, handle, l,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)LISTEN_MAXCONN,
+	    MHD_OPTION_CONNECTION_LIMIT, l->maxconn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, l->peraddr,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		errw(EXIT_FAIL, "--listen", "%s: the HTTP server would not "
 		    "start", where);
 	warnw(NULL, "listening on %s", where);
-	while (sigwait(&set, &sig) != 0)
-		;
+	while ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
+		sweep(l);
 	pthread_mutex_lock(&st->mu);
 	st->draining = 1;
 	pthread_mutex_unlock(&st->mu);
@@ -696,6 +858,7 @@ listen_run(struct listen *l)
 	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
 		close(fd);
 	deadline = now_usec() + (int64_t)l->timeout * 1000000;
+	ts.tv_nsec = 10 * 1000000L;
 	for (;;) {
 		pthread_mutex_lock(&st->mu);
 		inflight = st->inflight;
@@ -703,6 +866,7 @@ listen_run(struct listen *l)
 		if (inflight == 0 || now_usec() > deadline)
 			break;
 		nanosleep(&ts, NULL);
+		sweep(l);
 	}
 	MHD_stop_daemon(d);
 	while (st->nseen > 0)
@@ -712,6 +876,7 @@ listen_run(struct listen *l)
 	buf_free(&st->tmp);
 	buf_free(&st->ev);
 	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->cmu);
 	free(st);
 	l->st = NULL;
 	return EXIT_OK;

@@ -3,7 +3,7 @@
  * side of webhooks.
  *
  * An HTTP/1.1 server (libmicrohttpd, one internal thread polling every
- * connection, keep-alive) takes POSTs on one path: structured-mode
+ * connection with epoll, keep-alive) takes POSTs on one path: structured-mode
  * CloudEvents (application/cloudevents+json, and the batch format),
  * binary-mode CloudEvents (ce- headers, the data as the body) and plain
  * JSON bodies, which become the data of a new event.  With a secret,
@@ -11,6 +11,11 @@
  * a GitHub secret, X-Hub-Signature-256).  A request is answered 2xx only
  * once its events are written, whole, to the output and flushed; every
  * refusal is answered with its status and logged on stderr.
+ *
+ * The receiver faces the internet, so no client may hold it: each
+ * connection has a deadline for its request's head and one for its body
+ * (a client that trickles a byte now and then is cut off all the same),
+ * an idle time-out, and one address may hold only so many connections.
  */
 #ifndef EV_LISTEN_H
 #define EV_LISTEN_H
@@ -21,8 +26,11 @@
 #include "pub.h"
 #include "whsig.h"
 
-#define LISTEN_TIMEOUT 15	/* seconds a request may take, by default */
-#define LISTEN_MAXCONN 1000	/* connections at once */
+#define LISTEN_TIMEOUT 15	/* seconds a connection may be silent */
+#define LISTEN_HEADTIME 10	/* seconds for a request's head */
+#define LISTEN_BODYTIME 60	/* seconds for a request's body */
+#define LISTEN_MAXCONN 10000	/* connections at once, by default */
+#define LISTEN_PERADDR 100	/* connections from one address, by default */
 #define LISTEN_CONNMEM (64 * 1024)	/* memory per connection for headers */
 #define LISTEN_SEEN 100000	/* webhook-ids remembered against replays */
 
@@ -35,7 +43,11 @@ struct listen {
 	struct whsig_key key;	/* its key */
 	const char *ghsecret;	/* --github-secret, or NULL */
 	long long count;	/* -c: stop after so many events, or 0 */
-	unsigned timeout;	/* --timeout: seconds per request */
+	unsigned timeout;	/* --timeout: seconds a connection may idle */
+	unsigned headtime;	/* --head-timeout: seconds for a head */
+	unsigned bodytime;	/* --body-timeout: seconds for a body */
+	unsigned maxconn;	/* --max-conns: connections at once */
+	unsigned peraddr;	/* --max-per-addr: from one address; 0: any */
 	int quiet;		/* -q: refusals are not logged */
 	struct pub *p;		/* makes and completes the events */
 	struct out *o;		/* where they go */

@@ -71,7 +71,7 @@ swpost() {
 
 @test "evsub --post into evpub --listen, signed: 1,000 events arrive once each, byte for byte" {
 	{
-		head -n 500 "$CORPUS/gharchive/2021-07-21-sample.ndjson" |
+		head -n 500 "$DATA/gharchive/2021-07-21-sample.ndjson" |
 		    evpub -l -t gh.event
 		seq 500 | jq -c '{n: ., s: "caf\u00e9 \u2603 \"q\" \\\\ \(.)"}' |
 		    evpub -l -t counted -S n -e tenant=acme
@@ -180,7 +180,7 @@ swpost() {
 @test "GitHub: every payload of the corpus with its event header and signature becomes an event; a wrong signature gets 401" {
 	listen --github-secret 'It is a secret'
 	n=0
-	for f in "$CORPUS"/github-webhooks/payloads/*/*.json; do
+	for f in "$DATA"/github-webhooks/payloads/*/*.json; do
 		ev=$(basename "$(dirname "$f")")
 		sig=$("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' "$f")
 		run -0 post -H 'Content-Type: application/json' -H "X-GitHub-Event: $ev" \
@@ -196,7 +196,7 @@ swpost() {
 	[ "$n" -eq 13 ]
 	[ "$(wc -l <out.ndjson)" -eq 13 ]
 	schema_check out.ndjson
-	f="$CORPUS/github-webhooks/payloads/ping/payload.json"
+	f="$DATA/github-webhooks/payloads/ping/payload.json"
 	run -0 post -H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' \
 	    -H "X-Hub-Signature-256: sha256=$(printf '%064d' 0)" --data-binary @"$f" "$URL"
 	assert_output 401
@@ -333,7 +333,7 @@ swpost() {
 }
 
 @test "1,000 bad requests, slow bodies among them, and then a good one: still up, memory flat" {
-	listen --secret "$SECRET" --max-size 4K --timeout 1 -t good
+	listen --secret "$SECRET" --max-size 4K --timeout 1 --body-timeout 1 -t good
 	"$SYSPY" - "$PORT" <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])
@@ -412,7 +412,7 @@ PY
 	assert_output 200
 	run -0 jq -c .data out.ndjson
 	assert_output '{"ok":true}'
-	grep -q 'the body is too slow: closed' listen.err
+	grep -q 'the body did not arrive within 1 s: closed' listen.err
 }
 
 @test "SIGTERM: the request in flight is answered and written, then exit 0" {

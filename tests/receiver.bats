@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# The webhook receiver under attack, on loopback: clients that trickle a
+# head or a body, or hold keep-alive connections, from one address
+# (127.0.0.2; all of 127/8 is the loopback), and an honest client from
+# another (127.0.0.1) that must still be served.  test_helper/slow.py
+# plays the attacker and says what became of its connections.
+
+load test_helper/common
+
+teardown() {
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
+	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null || true
+	return 0
+}
+
+# listen ARGS...: starts evpub --listen on a free loopback port with ARGS,
+# its events into out.ndjson and its messages into listen.err; sets LPID,
+# PORT and URL.
+listen() {
+	evpub --listen 127.0.0.1:0 -t t "$@" >out.ndjson 2>listen.err &
+	LPID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q 'listening on' listen.err 2>/dev/null && break
+		sleep 0.05
+	done
+	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
+	[ -n "$PORT" ] || { cat listen.err; return 1; }
+	URL="http://127.0.0.1:$PORT/"
+}
+
+# attack MODE N LIMIT: starts slow.py with N connections from 127.0.0.2,
+# its summary into attack.json; waits (at most 60 s) until they are open.
+attack() {
+	rm -f ready attack.json
+	"$SYSPY" "$ROOT/tests/test_helper/slow.py" "$PORT" "$1" "$2" 127.0.0.2 \
+	    ready "$3" >attack.json &
+	SPID=$!
+	local i
+	for i in $(seq 600); do
+		[ -e ready ] && return 0
+		kill -0 "$SPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "slow.py did not get its connections open"
+	return 1
+}
+
+# served: a client from 127.0.0.1 posts an event and is answered 200
+# within 5 seconds.
+served() {
+	run -0 curl -s -m 5 -o /dev/null -w '%{http_code}' \
+	    -H 'Content-Type: application/json' -d '{"honest":true}' "$URL"
+	assert_output 200
+}
+
+# finished: waits for slow.py to end, and shows what it said.
+finished() {
+	wait "$SPID"
+	SPID=
+	cat attack.json
+}
+
+# cutoff: how many connections listen.err says were cut off, by name or
+# in a sum.
+cutoff() {
+	awk '/did not arrive within|no next request within/ { n++ }
+	    / more connections past their deadline: closed$/ { n += $2 }
+	    END { print n + 0 }' listen.err
+}
+
+# summary FIELD: what slow.py said of its connections.
+summary() {
+	jq -r ".$1" attack.json
+}
+
+@test "1,500 slow heads from one address: another address is served at once, the slow ones are cut at their head deadline" {
+	listen --head-timeout 3
+	attack head 1500 20
+	served
+	finished
+	# The default of 100 connections an address refuses the others.
+	[ "$(summary early)" -eq 1400 ]
+	[ "$(summary late)" -eq 100 ]
+	[ "$(summary open)" -eq 0 ]
+	# Cut by their deadline, not before it, and not long after.
+	awk -v t="$(summary first)" 'BEGIN { exit !(t >= 1.5) }'
+	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 6) }'
+	served
+	# Each is logged once: a few by name, the rest in a sum.
+	grep -q 'the head did not arrive within 3 s: closed' listen.err
+	[ "$(cutoff)" -eq 100 ]
+	run -0 jq -c .data out.ndjson
+	assert_output $'{"honest":true}\n{"honest":true}'
+}
+
+@test "more connections than a select(2) set holds: 1,500 slow heads with no per-address limit, and another client is served" {
+	# Started with the soft limit of descriptors most shells have; the
+	# receiver raises it to the hard one.
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge 4096 ] ||
+	    { echo "the hard limit of descriptors here is $hard: 1,500 connections need more"; return 1; }
+	ulimit -Sn 1024
+	listen --head-timeout 4 --max-per-addr 0
+	attack head 1500 20
+	[ "$(ls /proc/$LPID/fd | wc -l)" -gt 1500 ]
+	served
+	finished
+	[ "$(summary early)" -eq 0 ]
+	[ "$(summary late)" -eq 1500 ]
+	[ "$(summary open)" -eq 0 ]
+	# Each logged once, by name or in a sweep's sum.
+	[ "$(cutoff)" -eq 1500 ]
+	# Its descriptors are given back.
+	for i in $(seq 50); do
+		[ "$(ls /proc/$LPID/fd | wc -l)" -lt 20 ] && break
+		sleep 0.1
+	done
+	[ "$(ls /proc/$LPID/fd | wc -l)" -lt 20 ]
+}
+
+@test "huge bodies sent slowly are cut at the body deadline, and nothing of them is written" {
+	listen --body-timeout 2 --max-size 2M
+	attack body 50 20
+	served
+	finished
+	[ "$(summary late)" -eq 50 ]
+	awk -v t="$(summary first)" 'BEGIN { exit !(t >= 0.5) }'
+	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 5) }'
+	grep -q 'the body did not arrive within 2 s: closed' listen.err
+	[ "$(cutoff)" -eq 50 ]
+	run -0 jq -c .data out.ndjson
+	assert_output '{"honest":true}'
+}
+
+@test "keep-alive clients that never send a second request are closed when their next head is due" {
+	listen --head-timeout 2 --max-per-addr 400
+	attack keepalive 300 20
+	served
+	finished
+	[ "$(summary ok)" -eq 300 ]
+	[ "$(summary late)" -eq 300 ]
+	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 5) }'
+	grep -q 'no next request within 2 s: closed' listen.err
+	[ "$(cutoff)" -eq 300 ]
+	[ "$(wc -l <out.ndjson)" -eq 301 ]
+}
+
+@test "--max-per-addr 2: a third connection from one address is refused, another address is served" {
+	listen --head-timeout 1 --max-per-addr 2
+	attack head 3 10
+	served
+	finished
+	[ "$(summary early)" -eq 1 ]
+	[ "$(summary late)" -eq 2 ]
+}
+
+@test "--max-conns beyond the descriptors there are: said, and served up to what fits" {
+	(
+		ulimit -n 200
+		exec evpub --listen 127.0.0.1:0 -t t --max-conns 10000 >out.ndjson 2>listen.err
+	) &
+	LPID=$!
+	for i in $(seq 100); do
+		grep -q 'listening on' listen.err 2>/dev/null && break
+		sleep 0.05
+	done
+	run -0 cat listen.err
+	assert_line 'evpub: --max-conns: 10000 connections need as many descriptors; the limit is 200 (ulimit -n): at most 136 at once'
+	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
+	URL="http://127.0.0.1:$PORT/"
+	served
+}
+
+@test "usage: the receiver's limits" {
+	run -2 evpub --listen 127.0.0.1:0 -t t --head-timeout 0
+	assert_output --partial '--head-timeout: 0: too small'
+	run -2 evpub --listen 127.0.0.1:0 -t t --body-timeout 1.5
+	assert_output --partial '--body-timeout: 1.5'
+	run -2 evpub --listen 127.0.0.1:0 -t t --max-conns 0
+	assert_output --partial '--max-conns: 0'
+	run -2 evpub --listen 127.0.0.1:0 -t t --max-per-addr -1
+	assert_output --partial '--max-per-addr: -1'
+	run -2 evpub -t t --max-per-addr 5
+	assert_output --partial 'are for --listen'
+	run -2 evpub -t t --head-timeout 5
+	assert_output --partial 'are for --listen'
+}
