@@ -170,6 +170,30 @@ reopen(struct input *p)
 	p->r.eof = 0;
 }
 
+/*
+ * The last writer of a FIFO whose writers write whole lines went away:
+ * what is left of a line is a dead writer's, and is dropped.  That holds
+ * for an over-long line being skipped too: left skipping, the reader
+ * would take the next writer's first event for the rest of it, and lose
+ * it.  Its bytes went to the rejects file as they streamed past: a
+ * newline ends them there.
+ */
+static void
+dropremains(struct input *p)
+{
+	if (p->r.skipping) {
+		warnw(p->name, "a writer went away in the middle of an event "
+		    "over --max-size: the rest of it dropped");
+		if (p->r.rejfd >= 0 && writeall(p->r.rejfd, "\n", 1) == -1)
+			errwe(EXIT_FAIL, p->r.rejname, "write");
+	} else if (p->r.end > p->r.start)
+		warnw(p->name, "a writer went away in the middle of an event: "
+		    "%zu bytes dropped", p->r.end - p->r.start);
+	else
+		return;
+	rd_reset(&p->r);
+}
+
 static void
 drain(int fd)
 {
@@ -214,13 +238,8 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 					in->cur = i + 1;
 					again = 1;
 				} else if (p->kind == IN_FIFO) {
-					if (p->whole && p->r.end > p->r.start) {
-						warnw(p->name, "a writer went "
-						    "away in the middle of an "
-						    "event: %zu bytes dropped",
-						    p->r.end - p->r.start);
-						rd_reset(&p->r);
-					}
+					if (p->whole)
+						dropremains(p);
 					/* Flushed before anything can stop
 					 * us, and the hook may have more to
 					 * check. */

@@ -78,3 +78,26 @@ lines() {
 	refute_output --partial "(deleted)"
 	refute_output --partial "log.idx"
 }
+
+# --- a giant line with no newline -----------------------------------------
+
+@test "a live subscriber drops a dead writer's over-long half line, not the next event" {
+	# Past --max-size, the half line is skipped as it streams, never held.
+	# When its writer went away, the subscriber stayed skipping and took
+	# the next publisher's first event for the rest of it.
+	local fifo
+	evsub -T half --max-size 1K --rejects rej -c 1 >out 2>err 3>&- &
+	PIDS+=($!)
+	fifo="$EVENTFUL_HOME/topics/half/subs/evsub-${PIDS[0]}"
+	until_true 50 test -p "$fifo"
+	head -c 5000 /dev/zero | tr '\0' a >"$fifo"
+	evpub -t x.y -T half n:=1
+	until_true 50 lines out 1
+	run -0 jq -c .data out
+	assert_output '{"n":1}'
+	run -0 cat err
+	assert_output --partial "a writer went away in the middle of an event over --max-size"
+	# The part that streamed into the rejects file is ended there.
+	run -0 wc -l <rej
+	assert_output 1
+}
