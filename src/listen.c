@@ -84,6 +84,8 @@ struct listen_state {
 	int draining;		/* no new requests; those begun finish */
 	long long n;		/* events written */
 	long inflight;		/* requests begun and not completed */
+	size_t bodymem;		/* bytes of bodies held, the server thread's */
+	size_t bodymax;		/* the most it may hold */
 	struct seenid *bucket[SEEN_BUCKETS];	/* webhook-ids by hash */
 	struct seenid **ring;	/* the same, oldest first, LISTEN_SEEN */
 	size_t head;		/* the oldest's place in ring */
@@ -98,6 +100,7 @@ struct req {
 	struct buf body;	/* the body so far */
 	int kind;		/* enum kind */
 	int toolong;		/* the body went over --max-size */
+	size_t held;		/* its part of listen_state.bodymem */
 };
 
 static uint64_t
@@ -530,6 +533,52 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 }
 
 /*
+ * Holds n bytes of r's body in memory, if the bodies held by all requests
+ * stay within their bound: without one, ten thousand connections each
+ * sending a large body slowly would hold gigabytes.  A small body is
+ * always taken (its connection's headers cost as much), so that large
+ * ones cannot starve webhooks of the usual size.  Called by the server's
+ * thread only, as is completed(), which lets go of what a request held.
+ */
+static int
+hold(struct listen_state *st, struct req *r, size_t n)
+{
+	if (n <= r->held)
+		return 1;
+	if (n > LISTEN_SMALLBODY && st->bodymem + (n - r->held) > st->bodymax)
+		return 0;
+	st->bodymem += n - r->held;
+	r->held = n;
+	return 1;
+}
+
+/* Refuses a request whose body there is no room for now. */
+static enum MHD_Result
+busy(struct listen *l, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char who[NI_MAXHOST + NI_MAXSERV + 4];
+	static const char text[] = "busy: too many large bodies at once; "
+	    "try again\n";
+
+	if (!l->quiet) {
+		peer(c, who, sizeof(who));
+		warnw(who, "503: the bodies held are over %zu bytes",
+		    l->st->bodymax);
+	}
+	r = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/*
  * Gives connection c secs seconds from now for what (0: no deadline while
  * its request is ours).
  */
@@ -666,10 +715,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "binary-mode event");
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && parsenum(cl, 0, 1LL << 62, &v, &errstr) == 0
-		    && (unsigned long long)v > l->p->maxsize)
+		if (cl == NULL || parsenum(cl, 0, 1LL << 62, &v, &errstr) == -1)
+			return MHD_YES;
+		if ((unsigned long long)v > l->p->maxsize)
 			return answer(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "the body "
 			    "is over --max-size");
+		if (!hold(st, r, (size_t)v))
+			return busy(l, c);
 		return MHD_YES;
 	}
 	if (*size > 0) {
@@ -677,6 +729,16 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			r->toolong = 1;
 			buf_free(&r->body);
 			memset(&r->body, 0, sizeof(r->body));
+		}
+		if (!r->toolong && !hold(st, r, r->body.len + *size)) {
+			if (!l->quiet) {
+				char who[NI_MAXHOST + NI_MAXSERV + 4];
+
+				peer(c, who, sizeof(who));
+				warnw(who, "503: the bodies held are over %zu "
+				    "bytes: closed", st->bodymax);
+			}
+			return MHD_NO;
 		}
 		if (!r->toolong)
 			buf_put(&r->body, upload, *size);
@@ -703,6 +765,7 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 	due(l, c, l->headtime, "no next request within");
 	if (r == NULL)
 		return;
+	l->st->bodymem -= r->held;
 	buf_free(&r->body);
 	free(r);
 	*ctx = NULL;
@@ -826,6 +889,8 @@ listen_run(struct listen *l)
 	pthread_mutex_init(&st->cmu, NULL);
 	st->main = pthread_self();
 	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
+	st->bodymax = l->p->maxsize > LISTEN_BODYMEM / 4 ? 4 * l->p->maxsize :
+	    LISTEN_BODYMEM;
 	scan_init(&st->sc);
 	l->st = st;
 	/* The server's thread inherits this mask: the signals come here. */

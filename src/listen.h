@@ -32,6 +32,8 @@
 #define LISTEN_MAXCONN 10000	/* connections at once, by default */
 #define LISTEN_PERADDR 100	/* connections from one address, by default */
 #define LISTEN_CONNMEM (64 * 1024)	/* memory per connection for headers */
+#define LISTEN_BODYMEM (64 << 20)	/* bodies held at once, at least */
+#define LISTEN_SMALLBODY (64 * 1024)	/* a body always taken */
 #define LISTEN_SEEN 100000	/* webhook-ids remembered against replays */
 
 struct listen_state;

@@ -9,7 +9,8 @@ load test_helper/common
 
 teardown() {
 	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
-	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null || true
+	# shellcheck disable=SC2086
+	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true
 	return 0
 }
 
@@ -129,6 +130,30 @@ summary() {
 	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 5) }'
 	grep -q 'the body did not arrive within 2 s: closed' listen.err
 	[ "$(cutoff)" -eq 50 ]
+	run -0 jq -c .data out.ndjson
+	assert_output '{"honest":true}'
+}
+
+@test "large bodies held at once are bounded: past 64 MiB a request is answered 503, and memory stays flat" {
+	listen --body-timeout 6
+	rss0=$(awk '/^VmRSS/ { print $2 }' /proc/$LPID/status)
+	# 200 bodies of 1 MB, 900 KB of each sent at once: 180 MB to hold.
+	attack bigbody 100 20
+	pid2=$SPID
+	"$SYSPY" "$ROOT/tests/test_helper/slow.py" "$PORT" bigbody 100 127.0.0.3 \
+	    ready3 20 >attack3.json &
+	SPID="$pid2 $!"
+	for i in $(seq 600); do [ -e ready3 ] && break; sleep 0.1; done
+	rss=$(awk '/^VmRSS/ { print $2 }' /proc/$LPID/status)
+	echo "rss $rss0 KiB, then $rss KiB"
+	[ "$rss" -lt $((rss0 + 100 * 1024)) ]
+	served
+	wait $SPID
+	SPID=
+	busy=$(jq -s 'map(.busy) | add' attack.json attack3.json)
+	echo "503: $busy"
+	[ "$busy" -ge 100 ] && [ "$busy" -le 140 ]
+	grep -q '503: the bodies held are over 67108864 bytes' listen.err
 	run -0 jq -c .data out.ndjson
 	assert_output '{"honest":true}'
 }

@@ -10,12 +10,15 @@
 #   body       sends a whole head announcing a body of 1 MB, then a byte of
 #              it every half second;
 #   keepalive  sends one whole request, reads its answer, then sends
-#              nothing more on the open connection.
+#              nothing more on the open connection;
+#   bigbody    sends a whole head announcing a body of 1,000,000 bytes
+#              and 900,000 of them at once, then a byte now and then.
 # Half a second after the last is opened, those the server has closed are
 # counted as refused ("early"); then it touches READY and watches them until the server has closed them all or LIMIT
 # seconds have passed, and prints one line of JSON: how many were opened,
 # refused, closed later, still open at the end, answered 200 (keepalive),
-# and the seconds from READY to the first and the last later close.
+# answered 503, and the seconds from READY to the first and the last later
+# close.
 import json
 import resource
 import selectors
@@ -32,7 +35,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 sel = selectors.DefaultSelector()
 opened = {}         # socket -> when it was opened
-early = late = ok = 0
+early = late = ok = busy = 0
 closes = []
 watching = False
 
@@ -77,6 +80,9 @@ for i in range(n):
             s.sendall(b"POST / HTTP/1.1\r\n")
         elif mode == "body":
             s.sendall(HEAD + b"Content-Length: 1000000\r\n\r\n[")
+        elif mode == "bigbody":
+            s.sendall(HEAD + b"Content-Length: 1000000\r\n\r\n[" +
+                      b" " * 899999)
         else:
             body = b'{"n":%d}' % i
             s.sendall(HEAD + b"Content-Length: %d\r\n\r\n" % len(body) +
@@ -97,16 +103,23 @@ if mode == "keepalive":
                 if b"\r\n\r\n" in pending[s]:
                     ok += pending[s].startswith(b"HTTP/1.1 200")
                     del pending[s]
+
+def answered(busy_socks):
+    global busy
+    for s, got in busy_socks:
+        busy += got.startswith(b"HTTP/1.1 503")
+
+
 end = time.monotonic() + 0.5
 while time.monotonic() < end:
-    drain(0.1)
+    answered(drain(0.1))
 
 watching = True
 open(ready, "w").close()
 t0ready = time.monotonic()
 tick = t0ready
 while opened and time.monotonic() - t0ready < limit:
-    drain(0.1)
+    answered(drain(0.1))
     now = time.monotonic()
     step = 1.0 if mode == "head" else 0.5
     if mode != "keepalive" and now - tick >= step:
@@ -122,6 +135,6 @@ while opened and time.monotonic() - t0ready < limit:
 
 print(json.dumps({
     "opened": n, "early": early, "late": late, "open": len(opened),
-    "ok": ok,
+    "ok": ok, "busy": busy,
     "first": round(min(closes) - t0ready, 1) if closes else None,
     "last": round(max(closes) - t0ready, 1) if closes else None}))
