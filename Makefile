@@ -3,6 +3,8 @@
 
 PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
+# The tour and the data it reads (examples/), installed together.
+EXAMPLEDIR = $(PREFIX)/share/eventful/examples
 CC        = cc
 CFLAGS    = -O2 -g
 WARN      = -Wall -Wextra
@@ -39,6 +41,13 @@ LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
        whsig_test
+# The unit tests that read real data, from the folder given as argument.
+DATAUNIT = scan_test event_test whsig_test
+
+# The real data of the tests (tests/data/README), and the project's shared
+# corpus beside the checkout: where it is, it is tested too; nothing needs it.
+TESTDATA = tests/data
+SHARED_CORPUS = ../shared/corpus
 
 LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%)
@@ -79,7 +88,10 @@ $(BUILD)/fault.so: tests/fault/fault.c
 	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
 
 unit: $(UNITBINS) $(BUILD)/fault.so
-	@for t in $(UNITBINS); do echo "$$t"; ./$$t ../shared/corpus || exit 1; done
+	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
+	@if [ -d $(SHARED_CORPUS) ]; then for t in $(DATAUNIT); do \
+	    echo "$(BUILD)/unit/$$t $(SHARED_CORPUS)"; \
+	    ./$(BUILD)/unit/$$t $(SHARED_CORPUS) || exit 1; done; fi
 
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
@@ -105,14 +117,18 @@ FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
 	mkdir -p build/fuzz/corpus
-	cp ../shared/corpus/json-test-suite/test_parsing/*.json build/fuzz/corpus/
+	cp $(TESTDATA)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
+	[ ! -d $(SHARED_CORPUS) ] || cp \
+	    $(SHARED_CORPUS)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS)
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/corpus
 	mkdir -p build/fuzz/ecorpus
-	cp ../shared/corpus/cloudevents/valid/*.json build/fuzz/ecorpus/
+	cp $(TESTDATA)/cloudevents/valid/*.json build/fuzz/ecorpus/
+	[ ! -d $(SHARED_CORPUS) ] || cp \
+	    $(SHARED_CORPUS)/cloudevents/valid/*.json build/fuzz/ecorpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS)
@@ -145,18 +161,23 @@ deps:
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
-	    $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
+	    $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 \
+	    $(DESTDIR)$(EXAMPLEDIR)/data
 	cp -f $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp -f man/man1/*.1 $(DESTDIR)$(MANPREFIX)/man1/
 	cp -f man/man7/*.7 $(DESTDIR)$(MANPREFIX)/man7/
 	for f in man/man5/*.5; do [ -f "$$f" ] && \
 	    cp -f $$f $(DESTDIR)$(MANPREFIX)/man5/ || true; done
+	cp -f examples/tour $(DESTDIR)$(EXAMPLEDIR)/
+	cp -f examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
 	for f in man/man*/*.[0-9]; do \
 	    rm -f $(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f); \
 	done
+	rm -rf $(DESTDIR)$(EXAMPLEDIR)
+	rmdir $(DESTDIR)$(PREFIX)/share/eventful 2>/dev/null || true
 
 lint:
 	mandoc -Tlint -Wwarning man/man*/*.[0-9]

@@ -1,57 +1,66 @@
 #!/usr/bin/env bats
 # Real data nobody here wrote: the CloudEvents fixtures, the JSON test
-# suite and the CloudEvents JSON Schema, against evpub.
+# suite and the CloudEvents JSON Schema, against evpub.  Each folder is gone
+# through in tests/data, then in ../shared/corpus when it is there.
 
 load test_helper/common
 
 @test "every valid CloudEvents fixture is accepted by evpub -l, kept byte for byte" {
-	n=0
-	for f in "$CORPUS"/cloudevents/valid/*.json; do
-		jq -c . "$f" >line
-		run -0 --separate-stderr evpub -l <line
-		if jq -e 'has("time")' line >/dev/null; then
-			# Complete: written exactly as read.
-			assert_output "$(cat line)"
-		else
-			# Only the time is added, right after specversion.
-			assert_equal "$(jq -c 'del(.time)' <<<"$output")" "$(cat line)"
-			assert_output --regexp '^\{"specversion":"1.0","time":"[^"]+Z",'
-		fi
-		n=$((n + 1))
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/cloudevents/valid/*.json; do
+			jq -c . "$f" >line
+			run -0 --separate-stderr evpub -l <line
+			if jq -e 'has("time")' line >/dev/null; then
+				# Complete: written exactly as read.
+				assert_output "$(cat line)"
+			else
+				# Only the time is added, right after specversion.
+				assert_equal "$(jq -c 'del(.time)' <<<"$output")" "$(cat line)"
+				assert_output --regexp '^\{"specversion":"1.0","time":"[^"]+Z",'
+			fi
+			n=$((n + 1))
+		done
+		assert_equal "$n" 13
 	done
-	assert_equal "$n" 13
 }
 
 @test "the spec's examples are accepted, but for the one whose data_base64 is not base64" {
-	for f in "$CORPUS"/cloudevents/spec-examples/*.json; do
-		jq -c . "$f" >line
-		case $f in
-		*placeholder*)
-			run -3 --separate-stderr evpub -l <line
-			assert_equal "$stderr" 'evpub: stdin:1: data_base64 is not valid base64 (RFC 4648, padded)'
-			;;
-		*batch_empty*)
-			run -0 evpub -l <line
-			assert_output ''
-			;;
-		*batch_two*)
-			# Its first event carries the same placeholder.
-			run -3 --separate-stderr evpub -l <line
-			assert_output ''
-			assert_equal "$stderr" 'evpub: stdin:1: batch element 1: data_base64 is not valid base64 (RFC 4648, padded)'
-			;;
-		*)
-			run -0 evpub -l <line
-			assert_equal "${#lines[@]}" 1
-			;;
-		esac
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/cloudevents/spec-examples/*.json; do
+			jq -c . "$f" >line
+			case $f in
+			*placeholder*)
+				run -3 --separate-stderr evpub -l <line
+				assert_equal "$stderr" 'evpub: stdin:1: data_base64 is not valid base64 (RFC 4648, padded)'
+				;;
+			*batch_empty*)
+				run -0 evpub -l <line
+				assert_output ''
+				;;
+			*batch_two*)
+				# Its first event carries the same placeholder.
+				run -3 --separate-stderr evpub -l <line
+				assert_output ''
+				assert_equal "$stderr" 'evpub: stdin:1: batch element 1: data_base64 is not valid base64 (RFC 4648, padded)'
+				;;
+			*)
+				run -0 evpub -l <line
+				assert_equal "${#lines[@]}" 1
+				;;
+			esac
+			n=$((n + 1))
+		done
+		assert_equal "$n" 9
+		# The NDJSON of all nine, as one stream: the placeholder is there
+		# twice (once from the batch example), the other seven pass.
+		rm -f rej
+		run -3 --separate-stderr evpub -l --rejects rej <"$d/cloudevents/spec-examples/all_single_events.ndjson"
+		assert_equal "${#lines[@]}" 7
+		assert_equal "$(grep -c 'base64 encoded string' rej)" 2
+		assert_equal "$(wc -l <rej)" 2
 	done
-	# The NDJSON of all nine, as one stream: the placeholder is there twice
-	# (once from the batch example), the other seven pass.
-	run -3 --separate-stderr evpub -l --rejects rej <"$CORPUS/cloudevents/spec-examples/all_single_events.ndjson"
-	assert_equal "${#lines[@]}" 7
-	assert_equal "$(grep -c 'base64 encoded string' rej)" 2
-	assert_equal "$(wc -l <rej)" 2
 }
 
 @test "every invalid CloudEvents fixture is rejected with status 3, and why" {
@@ -61,16 +70,18 @@ load test_helper/common
 		[json_data_with_ext_invalid]='attribute name "a_invalid_name" is not lower-case a-z and 0-9'
 		[json_data_with_ext_upper_case]='attribute name "aString" is not lower-case a-z and 0-9'
 	)
-	n=0
-	for f in "$CORPUS"/cloudevents/invalid/*.json; do
-		b=$(basename "$f" .json)
-		jq -c . "$f" >line
-		run -3 --separate-stderr evpub -l <line
-		assert_output ''
-		assert_equal "$stderr" "evpub: stdin:1: ${why[$b]}"
-		n=$((n + 1))
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/cloudevents/invalid/*.json; do
+			b=$(basename "$f" .json)
+			jq -c . "$f" >line
+			run -3 --separate-stderr evpub -l <line
+			assert_output ''
+			assert_equal "$stderr" "evpub: stdin:1: ${why[$b]}"
+			n=$((n + 1))
+		done
+		assert_equal "$n" 4
 	done
-	assert_equal "$n" 4
 }
 
 # The y_ files evpub refuses on purpose, and why.
@@ -81,49 +92,60 @@ load test_helper/common
 EXCEPTIONS=" y_object_duplicated_key.json y_object_duplicated_key_and_value.json y_object_escaped_null_in_key.json y_string_null_escape.json "
 
 @test "every y_ file of the JSON test suite is accepted as data, but the listed exceptions" {
-	n=0
-	for f in "$CORPUS"/json-test-suite/test_parsing/y_*.json; do
-		b=$(basename "$f")
-		if [[ $EXCEPTIONS == *" $b "* ]]; then
-			run -3 evpub -t x -d "@$f"
-			continue
-		fi
-		run -0 evpub -t x -d "@$f"
-		# The data is the file's value.
-		run -0 jq -e --slurpfile want "$f" '.data == $want[0]' <<<"$output"
-		n=$((n + 1))
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/json-test-suite/test_parsing/y_*.json; do
+			b=$(basename "$f")
+			if [[ $EXCEPTIONS == *" $b "* ]]; then
+				run -3 evpub -t x -d "@$f"
+				continue
+			fi
+			run -0 evpub -t x -d "@$f"
+			# The data is the file's value.
+			run -0 jq -e --slurpfile want "$f" '.data == $want[0]' <<<"$output"
+			n=$((n + 1))
+		done
+		assert_equal "$n" 91
 	done
-	assert_equal "$n" 91
 }
 
 @test "every n_ file of the JSON test suite is rejected with status 3" {
-	n=0
-	for f in "$CORPUS"/json-test-suite/test_parsing/n_*.json; do
-		run -3 --separate-stderr evpub -t x -d "@$f"
-		[[ $stderr == "evpub: $f: invalid JSON at byte "* ]] || { echo "$f: $stderr"; return 1; }
-		assert_output ''
-		n=$((n + 1))
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/json-test-suite/test_parsing/n_*.json; do
+			run -3 --separate-stderr evpub -t x -d "@$f"
+			[[ $stderr == "evpub: $f: invalid JSON at byte "* ]] || { echo "$f: $stderr"; return 1; }
+			assert_output ''
+			n=$((n + 1))
+		done
+		assert_equal "$n" 188
 	done
-	assert_equal "$n" 188
 }
 
 @test "no i_ file of the JSON test suite crashes evpub" {
-	for f in "$CORPUS"/json-test-suite/test_parsing/i_*.json; do
-		run evpub -t x -d "@$f"
-		[ "$status" -eq 0 ] || [ "$status" -eq 3 ] || { echo "$f: $status"; return 1; }
+	for d in "${DATASETS[@]}"; do
+		n=0
+		for f in "$d"/json-test-suite/test_parsing/i_*.json; do
+			run evpub -t x -d "@$f"
+			[ "$status" -eq 0 ] || [ "$status" -eq 3 ] || { echo "$f: $status"; return 1; }
+			n=$((n + 1))
+		done
+		assert_equal "$n" 35
 	done
 }
 
 @test "the suite's files as lines of evpub -l agree with -d" {
-	for f in "$CORPUS"/json-test-suite/test_parsing/[yn]_*.json; do
-		# Only the one-line files: a line reader sees lines.
-		[ "$(wc -l <"$f")" -le 1 ] || continue
-		# Blank lines are skipped, not rejected; arrays are batches.
-		grep -q '[^[:space:]]' "$f" || continue
-		grep -q '^[[:space:]]*\[' "$f" && continue
-		r1=0; evpub -t x -d "@$f" >/dev/null 2>&1 || r1=$?
-		r2=0; evpub -l -t x <"$f" >/dev/null 2>&1 || r2=$?
-		[ "$r1" -eq "$r2" ] || { echo "$f: -d $r1, -l $r2"; return 1; }
+	for d in "${DATASETS[@]}"; do
+		for f in "$d"/json-test-suite/test_parsing/[yn]_*.json; do
+			# Only the one-line files: a line reader sees lines.
+			[ "$(wc -l <"$f")" -le 1 ] || continue
+			# Blank lines are skipped, not rejected; arrays are batches.
+			grep -q '[^[:space:]]' "$f" || continue
+			grep -q '^[[:space:]]*\[' "$f" && continue
+			r1=0; evpub -t x -d "@$f" >/dev/null 2>&1 || r1=$?
+			r2=0; evpub -l -t x <"$f" >/dev/null 2>&1 || r2=$?
+			[ "$r1" -eq "$r2" ] || { echo "$f: -d $r1, -l $r2"; return 1; }
+		done
 	done
 }
 
@@ -134,18 +156,23 @@ EXCEPTIONS=" y_object_duplicated_key.json y_object_duplicated_key_and_value.json
 		evpub -t x -s urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66 --time 2026-01-02T03:04:05+01:00 -d '[1,2]'
 		printf '%s\n' '{"a":1}' '"s"' 'null' | evpub -l -t y
 		printf 'text\n' | evpub --raw -t z
-		for f in "$CORPUS"/cloudevents/valid/*.json; do jq -c . "$f"; done | evpub -l
-		head -50 "$CORPUS/gharchive/2021-07-21-sample.ndjson" | evpub -l -t com.github.event
+		for f in "$DATA"/cloudevents/valid/*.json; do jq -c . "$f"; done | evpub -l
+		head -50 "$DATA/gharchive/2021-07-21-sample.ndjson" | evpub -l -t com.github.event
 	} >events
 	run -0 schema_check events
 	assert_output '70 valid'
 }
 
 @test "real GitHub payloads become events, data unchanged" {
-	n=$(wc -l <"$CORPUS/github-webhooks/all-payloads.ndjson")
-	jq -c .payload "$CORPUS/github-webhooks/all-payloads.ndjson" >payloads
-	run -0 evpub -l -t com.github.webhook -s https://github.com <payloads
-	echo "$output" >events
-	assert_equal "$(wc -l <events)" "$n"
-	cmp <(jq -c .data events) <(jq -c . payloads)
+	for d in "${DATASETS[@]}"; do
+		f=$d/github-webhooks/all-payloads.ndjson
+		n=$(wc -l <"$f")
+		# One payload of each of the 60 event types, at least.
+		[ "$(jq -r .x_github_event "$f" | sort -u | wc -l)" -eq 60 ]
+		jq -c .payload "$f" >payloads
+		run -0 evpub -l -t com.github.webhook -s https://github.com <payloads
+		echo "$output" >events
+		assert_equal "$(wc -l <events)" "$n"
+		cmp <(jq -c .data events) <(jq -c . payloads)
+	done
 }

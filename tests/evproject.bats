@@ -376,22 +376,26 @@ EOF
 }
 
 @test "GH Archive: events per repository and pushes per actor are what jq computes" {
-	evpub -l -t com.github.event -s //gharchive <"$CORPUS/gharchive/2021-07-21-sample.ndjson" >gh.ndjson
-	[ "$(wc -l <gh.ndjson)" -eq 800 ]
-	run -0 evproject -k data.repo.name -r '*=count' gh.ndjson
-	assert_equal "$(jq -S -c . <<<"$output")" \
-	    "$(jq -n -S -c 'reduce inputs as $e ({}; .[$e.repo.name] += 1)' "$CORPUS/gharchive/2021-07-21-sample.ndjson")"
-	# --keys lists them sorted bytewise, as jq sorts them.
-	evproject -k data.repo.name -r '*=count' --state gh.json --emit none gh.ndjson
-	run -0 evproject --state gh.json --keys
-	assert_equal "$output" "$(jq -n -r '[inputs.repo.name] | unique[]' "$CORPUS/gharchive/2021-07-21-sample.ndjson")"
-	run -0 evproject -k data.actor.login -r '*=count:events' gh.ndjson
-	assert_equal "$(jq -S -c . <<<"$output")" \
-	    "$(jq -n -S -c 'reduce inputs as $e ({}; .[$e.actor.login].events += 1)' "$CORPUS/gharchive/2021-07-21-sample.ndjson")"
-	run -0 evproject -k data.type -r '*=add:commits=data.payload.size' -r '*=ignore' \
-	    <(evsub 'data.type=PushEvent' <gh.ndjson)
-	assert_equal "$output" \
-	    "$(jq -n -S -c 'reduce (inputs | select(.type == "PushEvent")) as $e ({}; .PushEvent.commits += $e.payload.size)' "$CORPUS/gharchive/2021-07-21-sample.ndjson")"
+	for d in "${DATASETS[@]}"; do
+		f=$d/gharchive/2021-07-21-sample.ndjson
+		rm -f gh.json
+		evpub -l -t com.github.event -s //gharchive <"$f" >gh.ndjson
+		[ "$(wc -l <gh.ndjson)" -eq "$(wc -l <"$f")" ]
+		run -0 evproject -k data.repo.name -r '*=count' gh.ndjson
+		assert_equal "$(jq -S -c . <<<"$output")" \
+		    "$(jq -n -S -c 'reduce inputs as $e ({}; .[$e.repo.name] += 1)' "$f")"
+		# --keys lists them sorted bytewise, as jq sorts them.
+		evproject -k data.repo.name -r '*=count' --state gh.json --emit none gh.ndjson
+		run -0 evproject --state gh.json --keys
+		assert_equal "$output" "$(jq -n -r '[inputs.repo.name] | unique[]' "$f")"
+		run -0 evproject -k data.actor.login -r '*=count:events' gh.ndjson
+		assert_equal "$(jq -S -c . <<<"$output")" \
+		    "$(jq -n -S -c 'reduce inputs as $e ({}; .[$e.actor.login].events += 1)' "$f")"
+		run -0 evproject -k data.type -r '*=add:commits=data.payload.size' -r '*=ignore' \
+		    <(evsub 'data.type=PushEvent' <gh.ndjson)
+		assert_equal "$output" \
+		    "$(jq -n -S -c 'reduce (inputs | select(.type == "PushEvent")) as $e ({}; .PushEvent.commits += $e.payload.size)' "$f")"
+	done
 }
 
 @test "a symlink where the state file belongs is refused; a failed save leaves the old state" {

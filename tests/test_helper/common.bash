@@ -6,10 +6,21 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-CORPUS="$(cd "$ROOT/../shared/corpus" && pwd)"
 BIN="${EVENTFUL_BIN:-$ROOT/bin}"
 PATH="$BIN:$PATH"
-export PATH ROOT CORPUS
+# DATA is the real data of tests/data (see its README).  CORPUS is the
+# project's shared corpus beside the checkout when there is one, and else
+# empty; no test needs it.  The tests that go through every file of a
+# folder, or every line of a sample, do it for each of DATASETS: DATA,
+# then CORPUS when it is there.
+DATA="$ROOT/tests/data"
+CORPUS=
+DATASETS=("$DATA")
+if [ -d "$ROOT/../shared/corpus" ]; then
+	CORPUS="$(cd "$ROOT/../shared/corpus" && pwd)"
+	DATASETS+=("$CORPUS")
+fi
+export PATH ROOT DATA CORPUS
 
 export HOME="$BATS_TEST_TMPDIR/home"
 export EVENTFUL_HOME="$BATS_TEST_TMPDIR/eventful"
@@ -22,9 +33,9 @@ cd "$BATS_TEST_TMPDIR" || exit 1
 SYSPY=/usr/bin/python3
 
 # schema_check FILE: every line of FILE validates against the CloudEvents
-# JSON Schema of the corpus.
+# JSON Schema of tests/data.
 schema_check() {
-	"$SYSPY" - "$CORPUS/cloudevents/schema.json" "$1" <<'PY'
+	"$SYSPY" - "$DATA/cloudevents/schema.json" "$1" <<'PY'
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())

@@ -3,7 +3,7 @@
  * corpus (the Java SDK's valid and invalid events, the spec's examples),
  * then cases written for each rule of ce_validate, each checked for its
  * verdict and for what the message says.  Also base64_ok and ce_name_ok.
- * Usage: event_test CORPUS (the ../shared/corpus folder).
+ * Usage: event_test [DATA] (tests/data, or a copy of its layout).
  */
 #include <dirent.h>
 #include <string.h>
@@ -476,7 +476,7 @@ int
 main(int argc, char *argv[])
 {
 	scan_init(&sc);
-	corpus(argc > 1 ? argv[1] : "../shared/corpus");
+	corpus(argc > 1 ? argv[1] : "tests/data");
 	required();
 	optional();
 	extensions();

@@ -1,7 +1,7 @@
 /*
  * id_test - UUIDv7 ids: their layout, the millisecond in their first 48
  * bits, and their order when the clock runs, stands still or steps back.
- * Usage: id_test [CORPUS] (the corpus is not needed here).
+ * Usage: id_test [DATA] (no data is needed here).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * index_test - the keyed hash of the log index: SipHash-2-4 against the
  * test vectors of its paper (key 00 01 ... 0f, messages 00 01 ... of each
  * length), and the decoding of the keys it hashes.
- * Usage: index_test [CORPUS] (the corpus is not needed here).
+ * Usage: index_test [DATA] (no data is needed here).
  */
 #include <stdint.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * scan_test - the scanner against jansson on every file of the JSON test
  * suite, and on cases written for its edges; spans, unescaping, compacting.
- * Usage: scan_test CORPUS (the ../shared/corpus folder).
+ * Usage: scan_test [DATA] (tests/data, or a copy of its layout).
  */
 #include <dirent.h>
 #include <jansson.h>
@@ -287,8 +287,8 @@ int
 main(int argc, char *argv[])
 {
 	scan_init(&sc);
-	suite(argc > 1 ? argv[1] : "../shared/corpus");
-	archive(argc > 1 ? argv[1] : "../shared/corpus");
+	suite(argc > 1 ? argv[1] : "tests/data");
+	archive(argc > 1 ? argv[1] : "tests/data");
 	edges();
 	depth();
 	narrow();

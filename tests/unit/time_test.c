@@ -2,7 +2,7 @@
  * time_test - RFC 3339 parsing and formatting: known instants, every
  * malformed shape we could think of, a round trip over random times from
  * year 1 to 9999, and agreement with the C library's gmtime_r and timegm.
- * Usage: time_test [CORPUS] (the corpus is not needed here).
+ * Usage: time_test [DATA] (no data is needed here).
  */
 #include <stdint.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * invalid ones refused, bad timestamps refused by both), then the time
  * tolerance with an injected "now", and GitHub's X-Hub-Signature-256 with
  * the example of GitHub's documentation.
- * Usage: whsig_test CORPUS (the ../shared/corpus folder).
+ * Usage: whsig_test DATA (tests/data, or a copy of its layout).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -167,7 +167,7 @@ main(int argc, char *argv[])
 	size_t i;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: whsig_test CORPUS\n");
+		fprintf(stderr, "usage: whsig_test DATA\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/standard-webhooks/vectors.json",
