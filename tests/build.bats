@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# The build: warning-free, and `make install` puts programs and pages where
-# PREFIX and DESTDIR say.
+# The build: warning-free, and `make install` puts programs, pages and the
+# tour where PREFIX and DESTDIR say.
 
 load test_helper/common
 
@@ -19,6 +19,23 @@ load test_helper/common
 	run -0 make -C "$ROOT" -s uninstall DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
 	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
 	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man1/evpub.1" ]
+}
+
+@test "make install puts the tour and its data in share/eventful/examples, and it runs there" {
+	root=$BATS_TEST_TMPDIR/root
+	run -0 make -C "$ROOT" -s install DESTDIR="$root" PREFIX=/usr
+	ex=$root/usr/share/eventful/examples
+	[ -x "$ex/tour" ]
+	[ -f "$ex/data/gharchive.ndjson" ] && [ -f "$ex/data/LICENSE" ] && [ -f "$ex/data/NOTICE" ]
+	# From another directory, with the installed programs first on PATH.
+	mkdir elsewhere
+	cd elsewhere
+	run -0 --separate-stderr env PATH="$root/usr/bin:$PATH" "$ex/tour"
+	assert_output --partial 'PushEvent'
+	assert_output --partial 'verify: the ledger is whole'
+	assert_output --partial 'read model: {"balance":75}'
+	run -0 make -C "$ROOT" -s uninstall DESTDIR="$root" PREFIX=/usr
+	[ ! -e "$root/usr/share/eventful" ]
 }
 
 @test "--help of every program matches its man page's options" {
