@@ -22,6 +22,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -70,7 +72,7 @@ struct conn {
 	const char *what;	/* what is late when it passes, for the message */
 	unsigned secs;		/* the seconds it was given, likewise */
 	int cut;		/* shut down by the sweep */
-	char who[NI_MAXHOST + NI_MAXSERV + 4];	/* the client, HOST:PORT */
+	char who[INET6_ADDRSTRLEN + 16];	/* the client, [HOST]:PORT */
 	struct conn *prev, *next;
 };
 
@@ -722,6 +724,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "is over --max-size");
 		if (!hold(st, r, (size_t)v))
 			return busy(l, c);
+		/* Its room at once: no copies as it grows. */
+		buf_reserve(&r->body, (size_t)v);
 		return MHD_YES;
 	}
 	if (*size > 0) {
