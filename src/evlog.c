@@ -556,6 +556,15 @@ cat(struct opts *o, const char *path)
 		}
 		if (!o->follow || out.closed)
 			break;
+		/*
+		 * All the index covers is read: let go of it.  Kept, it would
+		 * hold the disk space of an index that appenders have since
+		 * grown and renamed over, for as long as this follows.
+		 */
+		if (ilast > 0) {
+			store_unpeek(&st);
+			ilast = 0;
+		}
 		if (out_flush(&out) == -1 || waitgrow(&st, ifd, off) == -1)
 			break;
 		end = st.end;

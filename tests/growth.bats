@@ -79,6 +79,20 @@ lines() {
 	refute_output --partial "log.idx"
 }
 
+@test "evlog cat -f holds no index that appenders replaced" {
+	# The same for a follower of a log: the index finds where --from
+	# starts and skips blocks for --since; once it is read past, it goes.
+	seq 600 | sed 's/.*/{"n":&}/' | evpub -l -t x.y | evlog append -q l >/dev/null
+	evlog cat -f --from 300 l >out 2>err 3>&- &
+	PIDS+=($!)
+	until_true 50 lines out 301
+	seq 2000 | sed 's/.*/{"n":&}/' | evpub -l -t x.y | evlog append -q l >/dev/null
+	until_true 100 lines out 2301
+	run -0 ls -l "/proc/${PIDS[0]}/fd"
+	refute_output --partial "(deleted)"
+	refute_output --partial "l.idx"
+}
+
 # --- a giant line with no newline -----------------------------------------
 
 @test "a live subscriber drops a dead writer's over-long half line, not the next event" {
