@@ -7,6 +7,7 @@
  * event with --exec; or POSTs each to a webhook with --post.
  */
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -31,8 +33,8 @@
 #include "util.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
-    OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RETRIES, OPT_SECRET, OPT_THIN,
-    OPT_TIMEOUT, OPT_TOPICS };
+    OPT_INTERVAL, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RETRIES,
+    OPT_SECRET, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
@@ -42,7 +44,9 @@ static const struct option longopts[] = {
 	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "input", required_argument, NULL, 'i' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "invert", no_argument, NULL, 'v' },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "post", required_argument, NULL, OPT_POST },
@@ -54,6 +58,7 @@ static const struct option longopts[] = {
 	{ "topic", required_argument, NULL, 'T' },
 	{ "topics", no_argument, NULL, OPT_TOPICS },
 	{ "wait", required_argument, NULL, 'w' },
+	{ "watch", no_argument, NULL, OPT_WATCH },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -63,12 +68,12 @@ usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
-"             [-T topic [--consumer name [--once]]]\n"
+"             [-T topic [--consumer name [--once] | --name name]]\n"
 "             [--data | --pretty | --thin] [--binary] [--dead-letter file]\n"
 "             [--max-size size] [--post url] [--rejects file] [--retries n]\n"
 "             [--secret secret] [--timeout seconds] [filter ...]\n"
 "             [--exec command [arg ...]]\n"
-"       evsub --topics\n");
+"       evsub --topics [--watch [-c count] [--interval seconds]]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -76,7 +81,7 @@ usage(FILE *f, int status)
 "  NAME              the attribute is set          subject\n"
 "  NAME=GLOB         matches (!= does not)         type=order.*\n"
 "  data.PATH OP VAL  a data field: = != > >= < <=  data.total>100\n"
-"  -c, --count N          exit after N events\n"
+"  -c, --count N          exit after N events (--watch: N refreshes)\n"
 "  -f, --follow           follow files and FIFOs as they grow\n"
 "  -i, --input PATH       read PATH (repeatable; default stdin)\n"
 "  -o, --output PATH      append to a file, or write to a FIFO\n"
@@ -91,7 +96,9 @@ usage(FILE *f, int status)
 "      --pretty           one line for people: time type subject data\n"
 "      --thin             drop data and data_base64: a notification\n"
 "      --dead-letter FILE keep events --exec or --post failed to deliver\n"
+"      --interval SECONDS --watch: time between refreshes (default 1)\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
+"      --name NAME        -T: the name --topics shows for this subscriber\n"
 "      --once             --consumer: deliver what is there, then exit\n"
 "      --post URL         POST each event to URL (a webhook)\n"
 "      --rejects FILE     keep rejected lines there\n"
@@ -101,6 +108,7 @@ usage(FILE *f, int status)
 "                         (default $EVENTFUL_WEBHOOK_SECRET)\n"
 "      --timeout SECONDS  with --post: the most a request may take (15)\n"
 "      --topics           list topics, live subscribers, consumers\n"
+"      --watch            --topics, refreshed: on a terminal, in place\n"
 "      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
 "      --help, --version  this help; the version\n"
 "\n"
@@ -241,13 +249,14 @@ static struct topic live;	/* the topic listened to */
 static char *livepath;		/* our FIFO in it */
 
 static void
-listen_topic(struct common *c, struct inputs *in, const char *name)
+listen_topic(struct common *c, struct inputs *in, const char *name,
+    const char *subname)
 {
 	struct topic *t = &live;
 	char *tmp, *path, *paths[1];
 
 	topic_init(t, name, 1);
-	path = livepath = topic_listen(t, &tmp);
+	path = livepath = topic_listen(t, subname, &tmp);
 	paths[0] = tmp;
 	inputs_open(in, c, paths, 1, 1);
 	/* Room for a burst: publishers wait less, and so do we. */
@@ -422,6 +431,410 @@ consume(struct common *c, struct sub *sub, const char *name,
 	return c->status != EXIT_OK ? c->status : status;
 }
 
+/* ---- --topics --watch: the flow of events, as a class can watch it ---- */
+
+#define VIEW_COLS 80	/* the widest line drawn, whatever the terminal */
+#define NAME_W 24	/* the name column */
+#define BAR_AT 57	/* where the lag bar starts: name, sequence, rate, lag */
+
+static volatile sig_atomic_t stopsig;	/* the signal that ends the watch */
+static int drawing;			/* the cursor is hidden */
+
+static void
+onstop(int sig)
+{
+	stopsig = sig;
+}
+
+/* Shows the cursor again: at the end, and at any exit on the way. */
+static void
+showcursor(void)
+{
+	if (!drawing)
+		return;
+	drawing = 0;
+	fputs("\033[?25h", stdout);
+	(void)fflush(stdout);
+}
+
+static int64_t
+mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One frame of the terminal view, drawn in memory and written at once so
+ * that the screen never shows half of one. */
+struct frame {
+	FILE *f;		/* the frame, in memory */
+	int cols;		/* the room for a line */
+	int rows;		/* the terminal's rows */
+	int lines;		/* lines drawn */
+	int left;		/* lines that did not fit */
+	int color;		/* on a terminal and no NO_COLOR */
+};
+
+/* Draws one line: text in style sgr, then tail in style tsgr, cut to
+ * the width; an SGR of NULL is plain. */
+static void
+fline(struct frame *fr, const char *sgr, const char *text, const char *tsgr,
+    const char *tail)
+{
+	int room = fr->cols, n;
+
+	/* The last row stays free: a newline there would scroll the view;
+	 * the one above is for the line that counts what did not fit. */
+	if (fr->lines >= fr->rows - 2) {
+		fr->left++;
+		return;
+	}
+	fr->lines++;
+	for (; text != NULL && room > 0; text = tail, tail = NULL,
+	    sgr = tsgr) {
+		n = (int)strlen(text) < room ? (int)strlen(text) : room;
+		room -= n;
+		if (fr->color && sgr != NULL)
+			fprintf(fr->f, "\033[%sm%.*s\033[m", sgr, n, text);
+		else
+			fprintf(fr->f, "%.*s", n, text);
+	}
+	/* Clear what an older, longer line left there. */
+	fputs("\033[K\n", fr->f);
+}
+
+/* The full scale of the lag bars: the largest lag, rounded up to 1, 2 or
+ * 5 times a power of ten, and at least 10, so that the scale is a number
+ * a reader can take in, and a lag of one or two is not a full bar. */
+static uint64_t
+lagscale(const struct topic_stat *v, size_t n)
+{
+	uint64_t most = 0, lag, p;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < v[i].ncons; j++)
+			if (v[i].cons[j].err == NULL &&
+			    (lag = topic_lag(&v[i], v[i].cons[j].pos)) > most)
+				most = lag;
+	for (p = 10; p < UINT64_MAX / 10; p *= 10) {
+		if (most <= p)
+			return p;
+		if (most <= 2 * p)
+			return 2 * p;
+		if (most <= 5 * p)
+			return 5 * p;
+	}
+	return UINT64_MAX;
+}
+
+/* A lag as a bar of width cells: any lag at all shows one. */
+static void
+lagbar(char *bar, int width, uint64_t lag, uint64_t scale)
+{
+	int fill = 0;
+
+	if (lag > 0)
+		fill = lag >= scale ? width : 1 + (int)((long double)lag *
+		    (width - 1) / scale);
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(width - fill));
+	bar[width] = '\0';
+}
+
+/* The line of live subscribers: by name, else by pid. */
+static void
+drawlive(struct frame *fr, const struct topic_stat *s)
+{
+	char line[VIEW_COLS + 64];
+	size_t j, at;
+
+	at = (size_t)snprintf(line, sizeof(line), "  live:%s",
+	    s->nlive == 0 ? " none" : "");
+	for (j = 0; j < s->nlive && at < sizeof(line); j++) {
+		if (s->live[j].name != NULL)
+			at += (size_t)snprintf(line + at, sizeof(line) - at,
+			    "%s %s", j ? "," : "", s->live[j].name);
+		else
+			at += (size_t)snprintf(line + at, sizeof(line) - at,
+			    "%s pid %ld", j ? "," : "", s->live[j].pid);
+	}
+	/* More than fit: say so rather than cut a name in two. */
+	if (at >= (size_t)fr->cols && fr->cols > 8)
+		strcpy(line + fr->cols - 4, " ...");
+	fline(fr, NULL, line, NULL, NULL);
+}
+
+/* A topic: its sequence and rate, who listens, and its consumers. */
+static void
+drawtopic(struct frame *fr, const struct topic_stat *s, double rate,
+    uint64_t scale)
+{
+	char line[VIEW_COLS + 64], bar[VIEW_COLS + 1], r[32], lag[32];
+	const struct topic_pos *c;
+	int barw = fr->cols - BAR_AT - 3;
+	size_t j;
+
+	if (rate < 0)
+		r[0] = '\0';
+	else
+		snprintf(r, sizeof(r), "%.1f/s", rate);
+	snprintf(line, sizeof(line), "%-*.*s%12llu%10s", NAME_W, NAME_W,
+	    s->name, (unsigned long long)s->last, r);
+	fline(fr, "1", line, NULL, NULL);
+	drawlive(fr, s);
+	for (j = 0; j < s->ncons; j++) {
+		c = &s->cons[j];
+		if (c->err != NULL) {
+			snprintf(line, sizeof(line), "  %-*.*s%12s%10s%10s",
+			    NAME_W - 2, NAME_W - 2, c->name, "?", "", "?");
+			fline(fr, NULL, line, NULL, NULL);
+			continue;
+		}
+		snprintf(lag, sizeof(lag), "%llu",
+		    (unsigned long long)topic_lag(s, c->pos));
+		snprintf(line, sizeof(line), "  %-*.*s%12llu%10s%10s  |",
+		    NAME_W - 2, NAME_W - 2, c->name,
+		    (unsigned long long)c->pos, "", lag);
+		if (barw < 4) {
+			line[BAR_AT] = '\0';
+			fline(fr, NULL, line, NULL, NULL);
+			continue;
+		}
+		lagbar(bar, barw, topic_lag(s, c->pos), scale);
+		strcat(bar, "|");
+		fline(fr, NULL, line, "33", bar);
+	}
+}
+
+/* Sets the frame's room from the terminal's size. */
+static void
+framesize(struct frame *fr)
+{
+	struct winsize ws;
+
+	fr->cols = VIEW_COLS;
+	fr->rows = 24;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+		fr->cols = ws.ws_col < VIEW_COLS ? ws.ws_col : VIEW_COLS;
+		fr->rows = ws.ws_row > 2 ? ws.ws_row : 2;
+	}
+}
+
+/* Draws the whole view over the last one, from the top left corner. */
+static void
+drawview(const struct topic_stat *v, size_t n, const double *rate,
+    int64_t interval, int color)
+{
+	struct frame fr = { 0 };
+	char *buf = NULL, *home = topic_home(), line[VIEW_COLS + 64],
+	    when[RFC3339_LEN + 1];
+	size_t len = 0, i;
+	uint64_t scale = lagscale(v, n);
+
+	framesize(&fr);
+	fr.color = color;
+	if ((fr.f = open_memstream(&buf, &len)) == NULL)
+		errwe(EXIT_FAIL, NULL, "open_memstream");
+	fputs("\033[H", fr.f);
+	rfc3339_format(now_usec(), when);
+	snprintf(line, sizeof(line), "eventful topics  %.8s UTC  every %gs"
+	    "  ^C ends", when + 11, interval / 1e6);
+	fline(&fr, "7", line, NULL, NULL);
+	snprintf(line, sizeof(line), "in %s", home);
+	fline(&fr, NULL, line, NULL, NULL);
+	snprintf(line, sizeof(line), "%-*s%12s%10s%10s  lag bar: full at "
+	    "%llu", NAME_W, "TOPIC  consumer", "SEQ  POS", "RATE", "LAG",
+	    (unsigned long long)scale);
+	fline(&fr, "4", line, NULL, NULL);
+	if (n == 0)
+		fline(&fr, NULL, "no topics yet: evpub -T NAME publishes to "
+		    "one", NULL, NULL);
+	for (i = 0; i < n; i++)
+		drawtopic(&fr, &v[i], rate[i], scale);
+	if (fr.left > 0) {
+		fr.rows++;
+		snprintf(line, sizeof(line), "... %d more lines: a taller "
+		    "window shows them", fr.left);
+		fline(&fr, NULL, line, NULL, NULL);
+	}
+	/* Clear what an older, longer frame left below. */
+	fputs("\033[J", fr.f);
+	if (fclose(fr.f) == EOF)
+		errwe(EXIT_FAIL, NULL, "open_memstream");
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) == EOF)
+		errwe(EXIT_FAIL, "stdout", "write");
+	free(buf);
+	free(home);
+}
+
+/* The plain form: one block of --topics lines per refresh, each after
+ * the refresh's number, the first with its time. */
+static void
+printblock(unsigned long long k, const struct topic_stat *v, size_t n,
+    const double *rate)
+{
+	char pre[32], r[32], when[RFC3339_LEN + 1];
+	size_t i;
+
+	snprintf(pre, sizeof(pre), "%llu\t", k);
+	rfc3339_format(now_usec(), when);
+	printf("%stime %s\n", pre, when);
+	for (i = 0; i < n; i++) {
+		if (rate[i] < 0)
+			strcpy(r, "-");
+		else
+			snprintf(r, sizeof(r), "%.1f", rate[i]);
+		topic_print(stdout, pre, &v[i], r);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		/* The reader went away: not an error. */
+		if (errno == EPIPE)
+			exit(EXIT_OK);
+		errwe(EXIT_FAIL, "stdout", "write");
+	}
+}
+
+/* Events per second of each topic of v since the survey pv, usec ago;
+ * -1 for a topic that was not in it (or none came before). */
+static void
+rates(double *rate, const struct topic_stat *v, size_t n,
+    const struct topic_stat *pv, size_t pn, int64_t usec)
+{
+	size_t i, j = 0;
+	int c = 1;
+
+	for (i = 0; i < n; i++) {
+		rate[i] = -1;
+		/* Both are sorted by name: walk them together. */
+		while (j < pn && (c = strcmp(pv[j].name, v[i].name)) < 0)
+			j++;
+		if (pv == NULL || j >= pn || c != 0 || usec <= 0)
+			continue;
+		/* A log replaced by a shorter one: nothing came. */
+		rate[i] = v[i].last > pv[j].last ? (double)(v[i].last -
+		    pv[j].last) * 1e6 / (double)usec : 0;
+	}
+}
+
+/* Waits until the monotonic time at, or a signal: returns 0, or -1 when
+ * a signal asks us to stop.  The signals are blocked but here, so that
+ * one cannot come between the check and the wait and be missed. */
+static int
+pause_until(int64_t at, const sigset_t *open)
+{
+	struct timespec ts;
+	int64_t left;
+
+	while (!stopsig && (left = at - mono_usec()) > 0) {
+		ts.tv_sec = left / 1000000;
+		ts.tv_nsec = (left % 1000000) * 1000;
+		(void)ppoll(NULL, 0, &ts, open);
+	}
+	return stopsig ? -1 : 0;
+}
+
+/* Blocks the signals that end the watch, and catches them; *open gets
+ * the mask to wait with. */
+static void
+catchstop(sigset_t *open)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onstop;
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&block, sigs[i]);
+		(void)sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &block, open);
+	/* A reader that goes away is seen by EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Shows every topic each interval microseconds, count times (0: until a
+ * signal): on a terminal, one view redrawn in place; else plain blocks.
+ * A signal ends it with the cursor shown, and then does what it does.
+ */
+static int
+watch_topics(int64_t interval, long long count)
+{
+	struct topic_stat *v, *pv = NULL;
+	size_t n, pn = 0;
+	double *rate;
+	sigset_t open;
+	int64_t start, t, pt = 0;
+	long long k;
+	const char *nc = getenv("NO_COLOR");
+	int tty = isatty(STDOUT_FILENO);
+
+	catchstop(&open);
+	if (tty) {
+		drawing = 1;
+		atexit(showcursor);
+		fputs("\033[?25l\033[H\033[2J", stdout);
+	}
+	start = mono_usec();
+	for (k = 1; ; k++) {
+		t = mono_usec();
+		n = topic_survey(&v);
+		rate = xmalloc((n ? n : 1) * sizeof(*rate));
+		rates(rate, v, n, pv, pn, t - pt);
+		if (tty)
+			drawview(v, n, rate, interval, nc == NULL || *nc == '\0');
+		else
+			printblock((unsigned long long)k, v, n, rate);
+		free(rate);
+		topic_survey_free(pv, pn);
+		pv = v;
+		pn = n;
+		pt = t;
+		if ((count > 0 && k >= count) ||
+		    pause_until(start + k * interval, &open) == -1)
+			break;
+	}
+	topic_survey_free(pv, pn);
+	showcursor();
+	if (stopsig) {
+		signal(stopsig, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &open, NULL);
+		raise(stopsig);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * evsub --topics, once or --watch.  others tells whether an option that
+ * --topics does not take was given.
+ */
+static int
+topics_main(struct common *c, struct sub *sub, int others, int watch,
+    int64_t interval)
+{
+	if (others || c->rejects != NULL || c->quiet || sub->fmt != FMT_EVENT) {
+		warnw(NULL, "--topics takes no other option but --watch, -c "
+		    "and --interval");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (!watch && (sub->count > 0 || interval > 0)) {
+		warnw(NULL, "-c and --interval are for --watch");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (watch)
+		return watch_topics(interval > 0 ? interval : 1000000,
+		    sub->count);
+	topic_list(stdout);
+	stdout_done();
+	return EXIT_OK;
+}
+
 /*
  * Splits "--exec CMD ARG..." off the command line: it takes the rest, so
  * the command's own options are never read as ours.
@@ -492,11 +905,11 @@ main(int argc, char *argv[])
 	struct sub sub;
 	struct out o;
 	const char *output = NULL, *errstr, *nc, *topic = NULL,
-	    *consumer = NULL, *secret = NULL;
+	    *consumer = NULL, *secret = NULL, *subname = NULL;
 	char **paths = NULL, err[512], **cmd;
-	long long v, idle = 0;
+	long long v, idle = 0, interval = 0;
 	size_t npaths = 0, i;
-	int ch, follow = 0, status, once = 0, topics = 0;
+	int ch, follow = 0, status, once = 0, topics = 0, watch = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -520,11 +933,29 @@ main(int argc, char *argv[])
 				    "is as a topic name");
 			consumer = optarg;
 			break;
+		case OPT_INTERVAL:
+			if (parsesecs(optarg, 3600, &interval, &errstr) == -1)
+				badval("--interval", optarg, errstr);
+			if (interval < 100000)
+				badval("--interval", optarg, "too small: 0.1 "
+				    "is the least");
+			break;
+		case OPT_NAME:
+			if (!topic_name_ok(optarg))
+				badval("--name", optarg, "a subscriber's name "
+				    "is as a topic name: letters, digits, '.', "
+				    "'_' and '-', not starting with '.' nor "
+				    "ending in .tmp or .lock");
+			subname = optarg;
+			break;
 		case OPT_ONCE:
 			once = 1;
 			break;
 		case OPT_TOPICS:
 			topics = 1;
+			break;
+		case OPT_WATCH:
+			watch = 1;
 			break;
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &sub.count,
@@ -604,15 +1035,18 @@ main(int argc, char *argv[])
 		warnw(NULL, "--binary, --secret and --timeout are for --post");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (topics) {
-		if (argc > 0 || cmd != NULL || topic != NULL || output != NULL ||
-		    npaths > 0 || follow) {
-			warnw(NULL, "--topics takes no other option");
-			usage(stderr, EXIT_USAGE);
-		}
-		topic_list(stdout);
-		stdout_done();
-		return EXIT_OK;
+	if (topics)
+		return topics_main(&c, &sub, argc > 0 || cmd != NULL ||
+		    topic != NULL || output != NULL || npaths > 0 || follow ||
+		    subname != NULL || idle > 0 || sub.invert, watch, interval);
+	if (watch || interval > 0) {
+		warnw(NULL, "--watch and --interval are for --topics");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (subname != NULL && (topic == NULL || consumer != NULL)) {
+		warnw(NULL, "--name names a live subscriber: -T without "
+		    "--consumer");
+		usage(stderr, EXIT_USAGE);
 	}
 	if (topic != NULL && (npaths > 0 || follow)) {
 		warnw(NULL, "-T reads the topic: not with -i or -f");
@@ -652,7 +1086,7 @@ main(int argc, char *argv[])
 		goto done;
 	}
 	if (topic != NULL)
-		listen_topic(&c, &in, topic);
+		listen_topic(&c, &in, topic, subname);
 	else
 		inputs_open(&in, &c, paths, npaths, follow);
 	in.idle = idle;

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +182,36 @@ dropsub(struct topub *p, struct sub *s, const char *why)
 }
 
 /*
+ * Reads a subscriber FIFO's file name, "evsub-PID" or "evsub-PID-NAME"
+ * (its --name): returns 0 with *pid and, when name is not NULL, *name
+ * (NULL or a pointer into fname), or -1 when fname is not such a name.
+ * The pid is digits only, so the first '-' after it starts the name.
+ */
+static int
+subname(const char *fname, long *pid, const char **name)
+{
+	const char *s;
+	char *end;
+
+	if (strncmp(fname, "evsub-", 6) != 0 || !isdigit((unsigned char)
+	    fname[6]))
+		return -1;
+	errno = 0;
+	*pid = strtol(fname + 6, &end, 10);
+	if (errno != 0 || *pid <= 0 || *pid != (pid_t)*pid)
+		return -1;
+	if (*end == '-' && topic_name_ok(end + 1))
+		s = end + 1;
+	else if (*end == '\0')
+		s = NULL;
+	else
+		return -1;
+	if (name != NULL)
+		*name = s;
+	return 0;
+}
+
+/*
  * Removes the hidden FIFO name in dir of a subscriber that died before it
  * put it in place (killed in the moment of its start-up): one whose
  * process is gone and that is older than SWEEP_AGE seconds, which no
@@ -190,15 +221,10 @@ static void
 sweep(const char *dir, const char *name)
 {
 	struct stat sb;
-	char *end, *path;
+	char *path;
 	long pid;
 
-	if (strncmp(name, ".evsub-", 7) != 0)
-		return;
-	errno = 0;
-	pid = strtol(name + 7, &end, 10);
-	if (end == name + 7 || *end != '\0' || errno != 0 || pid <= 0 ||
-	    pid != (pid_t)pid)
+	if (name[0] != '.' || subname(name + 1, &pid, NULL) == -1)
 		return;
 	path = join(dir, name);
 	if (lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode) &&
@@ -458,14 +484,20 @@ static dev_t ldev;
 static ino_t lino;
 
 char *
-topic_listen(struct topic *t, char **tmp)
+topic_listen(struct topic *t, const char *name, char **tmp)
 {
-	char name[64];
-	char *path;
+	char *fname, *path;
 
-	snprintf(name, sizeof(name), ".evsub-%ld", (long)getpid());
-	*tmp = join(t->subs, name);
-	path = join(t->subs, name + 1);
+	/* The name rides in the FIFO's file name: it appears with the FIFO,
+	 * in one rename, and goes with it. */
+	fname = xmalloc(32 + (name != NULL ? strlen(name) : 0));
+	if (name != NULL)
+		sprintf(fname, ".evsub-%ld-%s", (long)getpid(), name);
+	else
+		sprintf(fname, ".evsub-%ld", (long)getpid());
+	*tmp = join(t->subs, fname);
+	path = join(t->subs, fname + 1);
+	free(fname);
 	(void)unlink(*tmp);
 	if (mkfifo(*tmp, 0600) == -1)
 		errwe(EXIT_FAIL, *tmp, "mkfifo");
@@ -623,64 +655,176 @@ names(const char *dir, size_t *n)
 	return v;
 }
 
-int
-topic_list(FILE *f)
+/* A subscriber FIFO of t that a reader holds open: a live subscriber.
+ * Adds it to s's list, by the pid and --name its file name carries. */
+static void
+addlive(struct topic_stat *s, struct topic *t, const char *fname)
 {
-	char *home = topic_home(), *topics = join(home, "topics"), **tv, **sv,
-	    **cv, err[512], *path;
-	size_t nt, ns, nc, i, j, live;
-	struct topic t;
-	struct store st;
-	uint64_t last, pos;
+	struct topic_live *l;
+	const char *name = fname;
+	char *path = join(t->subs, fname);
+	long pid = 0;
 	int fd;
 
+	/* Opening for writing succeeds only when a reader has it open. */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return;
+	close(fd);
+	/* A FIFO not named by evsub is listed under its file name. */
+	if (subname(fname, &pid, &name) == -1)
+		pid = 0;
+	s->live = xrealloc(s->live, (s->nlive + 1) * sizeof(*s->live));
+	l = &s->live[s->nlive++];
+	l->pid = pid;
+	l->name = name != NULL ? xstrdup(name) : NULL;
+}
+
+static int
+livecmp(const void *a, const void *b)
+{
+	const struct topic_live *x = a, *y = b;
+
+	return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) :
+	    strcmp(x->name != NULL ? x->name : "", y->name != NULL ? y->name :
+	    "");
+}
+
+/* Fills s with what topic name holds now. */
+static void
+survey1(struct topic_stat *s, const char *name)
+{
+	struct topic t;
+	struct store st;
+	char err[512], *path, **v;
+	size_t n, i;
+
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	topic_init(&t, name, 0);
+	if (store_open(&st, t.log, 0, err, sizeof(err)) == 0 &&
+	    store_tail(&st, 0, err, sizeof(err)) == 0)
+		s->last = st.last;
+	store_close(&st);
+	v = names(t.subs, &n);
+	for (i = 0; i < n; i++) {
+		addlive(s, &t, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	if (s->nlive > 1)
+		qsort(s->live, s->nlive, sizeof(*s->live), livecmp);
+	v = names(t.consumers, &n);
+	s->cons = xmalloc((n ? n : 1) * sizeof(*s->cons));
+	for (i = 0; i < n; i++) {
+		path = join(t.consumers, v[i]);
+		s->cons[i].name = v[i];
+		s->cons[i].err = readpos(path, &s->cons[i].pos, err,
+		    sizeof(err)) == -1 ? xstrdup(err) : NULL;
+		free(path);
+	}
+	s->ncons = n;
+	free(v);
+	topic_free(&t);
+}
+
+size_t
+topic_survey(struct topic_stat **vp)
+{
+	char *home = topic_home(), *topics = join(home, "topics"), **tv;
+	struct topic_stat *v;
+	size_t nt, i;
+
 	tv = names(topics, &nt);
+	v = xmalloc((nt ? nt : 1) * sizeof(*v));
 	for (i = 0; i < nt; i++) {
-		if (!topic_name_ok(tv[i]))
-			continue;
-		topic_init(&t, tv[i], 0);
-		last = 0;
-		if (store_open(&st, t.log, 0, err, sizeof(err)) == 0 &&
-		    store_tail(&st, 0, err, sizeof(err)) == 0)
-			last = st.last;
-		store_close(&st);
-		sv = names(t.subs, &ns);
-		for (j = live = 0; j < ns; j++) {
-			path = join(t.subs, sv[j]);
-			/* Live: a reader has it open. */
-			fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-			if (fd >= 0) {
-				live++;
-				close(fd);
-			}
-			free(path);
-			free(sv[j]);
-		}
-		free(sv);
-		fprintf(f, "%s\tevents %llu\tsubscribers %zu\n", tv[i],
-		    (unsigned long long)last, live);
-		cv = names(t.consumers, &nc);
-		for (j = 0; j < nc; j++) {
-			path = join(t.consumers, cv[j]);
-			/* One bad file is reported; the others are listed. */
-			if (readpos(path, &pos, err, sizeof(err)) == -1) {
-				warnw(path, "%s", err);
-				fprintf(f, "%s\tconsumer %s\tposition ?\tlag ?\n",
-				    tv[i], cv[j]);
-			} else
-				fprintf(f, "%s\tconsumer %s\tposition %llu\t"
-				    "lag %llu\n", tv[i], cv[j],
-				    (unsigned long long)pos, (unsigned long long)
-				    (last > pos ? last - pos : 0));
-			free(path);
-			free(cv[j]);
-		}
-		free(cv);
-		topic_free(&t);
+		survey1(&v[i], tv[i]);
 		free(tv[i]);
 	}
 	free(tv);
 	free(topics);
 	free(home);
+	*vp = v;
+	return nt;
+}
+
+void
+topic_survey_free(struct topic_stat *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].nlive; j++)
+			free(v[i].live[j].name);
+		for (j = 0; j < v[i].ncons; j++) {
+			free(v[i].cons[j].name);
+			free(v[i].cons[j].err);
+		}
+		free(v[i].live);
+		free(v[i].cons);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+void
+topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
+    const char *rate)
+{
+	const struct topic_pos *c;
+	size_t j;
+
+	fprintf(f, "%s%s\tevents %llu", prefix, s->name,
+	    (unsigned long long)s->last);
+	if (rate != NULL)
+		fprintf(f, "\trate %s", rate);
+	fprintf(f, "\tsubscribers %zu\n", s->nlive);
+	for (j = 0; j < s->nlive; j++) {
+		if (s->live[j].pid > 0)
+			fprintf(f, "%s%s\tsubscriber %ld", prefix, s->name,
+			    s->live[j].pid);
+		else
+			fprintf(f, "%s%s\tsubscriber ?", prefix, s->name);
+		if (s->live[j].name != NULL)
+			fprintf(f, "\tname %s", s->live[j].name);
+		fputc('\n', f);
+	}
+	for (j = 0; j < s->ncons; j++) {
+		c = &s->cons[j];
+		if (c->err != NULL)
+			fprintf(f, "%s%s\tconsumer %s\tposition ?\tlag ?\n",
+			    prefix, s->name, c->name);
+		else
+			fprintf(f, "%s%s\tconsumer %s\tposition %llu\tlag "
+			    "%llu\n", prefix, s->name, c->name,
+			    (unsigned long long)c->pos, (unsigned long long)
+			    topic_lag(s, c->pos));
+	}
+}
+
+int
+topic_list(FILE *f)
+{
+	char *path;
+	struct topic_stat *v;
+	struct topic t;
+	size_t n, i, j;
+
+	n = topic_survey(&v);
+	for (i = 0; i < n; i++) {
+		/* One bad position file is reported; the others listed. */
+		for (j = 0; j < v[i].ncons; j++) {
+			if (v[i].cons[j].err == NULL)
+				continue;
+			topic_init(&t, v[i].name, 0);
+			path = join(t.consumers, v[i].cons[j].name);
+			warnw(path, "%s", v[i].cons[j].err);
+			free(path);
+			topic_free(&t);
+		}
+		topic_print(f, "", &v[i], NULL);
+	}
+	topic_survey_free(v, n);
 	return 0;
 }

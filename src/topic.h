@@ -3,7 +3,8 @@
  *
  *   $EVENTFUL_HOME/topics/NAME/
  *       log               its durable log, in evlog(5) format
- *       subs/NAME         one FIFO per live subscriber
+ *       subs/evsub-PID    one FIFO per live subscriber (evsub-PID-NAME
+ *                         when it was given a --name)
  *       consumers/NAME    a durable consumer's committed position
  *
  * Publishing appends to the log (through store.h, as evlog append does)
@@ -75,13 +76,14 @@ void topub_sink(void *arg, const char *buf, size_t len);
 void topub_close(struct topub *p);
 
 /*
- * A live subscriber's FIFO: made under a hidden name, opened for reading
- * by the caller (open), then put in place under subs/.  topic_unlisten
- * removes it (also from a signal handler: it only calls unlink(2)).
- * topic_cutoff tells whether it was removed by someone else: a publisher
- * cut it off.
+ * A live subscriber's FIFO, subs/evsub-PID, or subs/evsub-PID-NAME when
+ * it has a name (NULL for none; a valid topic name, which the caller
+ * checked): made under a hidden name, opened for reading by the caller
+ * (open), then put in place under subs/.  topic_unlisten removes it (also
+ * from a signal handler: it only calls unlink(2)).  topic_cutoff tells
+ * whether it was removed by someone else: a publisher cut it off.
  */
-char *topic_listen(struct topic *t, char **tmp);
+char *topic_listen(struct topic *t, const char *name, char **tmp);
 void topic_inplace(const char *tmp, const char *path);
 void topic_unlisten(void);
 int topic_cutoff(void);
@@ -91,7 +93,53 @@ int topic_consumer_lock(struct topic *t, const char *name);
 uint64_t topic_position(struct topic *t, const char *name);
 void topic_commit(struct topic *t, const char *name, uint64_t seq);
 
-/* Lists every topic, its events, live subscribers, and consumers. */
+/*
+ * What --topics shows: every topic, as it is at one moment.  The caller
+ * owns what topic_survey returns and frees it with topic_survey_free.
+ */
+struct topic_live {		/* a live subscriber: a FIFO with a reader */
+	long pid;		/* its process, or 0 when the file name has none */
+	char *name;		/* its --name (a foreign FIFO's file name), or NULL */
+};
+
+struct topic_pos {		/* a durable consumer */
+	char *name;
+	uint64_t pos;		/* its committed position */
+	char *err;		/* why its position is unreadable, or NULL */
+};
+
+struct topic_stat {
+	char *name;		/* the topic */
+	uint64_t last;		/* its last sequence: how many events */
+	struct topic_live *live;	/* sorted by pid */
+	size_t nlive;
+	struct topic_pos *cons;	/* sorted by name */
+	size_t ncons;
+};
+
+/* Fills *v with every topic under $EVENTFUL_HOME, sorted by name, and
+ * returns how many.  Nothing is reported: an unreadable position is in
+ * its err. */
+size_t topic_survey(struct topic_stat **v);
+void topic_survey_free(struct topic_stat *v, size_t n);
+
+/* The events of s a consumer at pos has yet to take. */
+static inline uint64_t
+topic_lag(const struct topic_stat *s, uint64_t pos)
+{
+	return s->last > pos ? s->last - pos : 0;
+}
+
+/*
+ * Prints s as --topics does, each line after prefix: the topic's line
+ * (with "rate RATE" after its events when rate is not NULL), a line per
+ * live subscriber, a line per consumer.  Tab-separated fields.
+ */
+void topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
+    const char *rate);
+
+/* Lists every topic, its events, live subscribers, and consumers; an
+ * unreadable position is reported on stderr and shown as "?". */
 int topic_list(FILE *f);
 
 #endif
