@@ -28,12 +28,14 @@ BINDIR = bin
 # The Debian packages that building, testing and the benchmark need.
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
-       libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk
+       libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
 
 PROGS = evlog evproject evpub evsub
+# The lessons (evtour(1)): a shell script, installed with the programs.
+SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
          input.o http.o listen.o ndjson.o output.o post.o \
          pub.o scan.o store.o topic.o \
@@ -50,7 +52,7 @@ TESTDATA = tests/data
 SHARED_CORPUS = ../shared/corpus
 
 LIB  = $(BUILD)/libeventful.a
-BINS = $(PROGS:%=$(BINDIR)/%)
+BINS = $(PROGS:%=$(BINDIR)/%) $(SCRIPTS:%=$(BINDIR)/%)
 UNITBINS = $(UNIT:%=$(BUILD)/unit/%)
 
 ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) -pthread
@@ -70,6 +72,11 @@ $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB) $(LIBS)
 
 $(BINDIR)/evpub $(BINDIR)/evsub: LIBS = $(WEB_LIBS)
+
+$(BINDIR)/evtour: src/evtour
+	@mkdir -p $(@D)
+	cp -f src/evtour $@
+	chmod 755 $@
 
 # evproject keeps its state in jansson, and folds with fold.o.
 $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
@@ -142,8 +149,9 @@ bench: deps all
 	$(MAKE) deps DEPS="$(BENCHDEPS)"
 	bench/run
 
+# The lessons: step by step on a terminal, straight through otherwise.
 demo: deps all
-	PATH="$(CURDIR)/$(BINDIR):$$PATH" examples/tour
+	$(BINDIR)/evtour
 
 # Installs what is missing with apt-get when root; else says how.
 deps:
@@ -172,7 +180,7 @@ install: all
 	cp -f examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for p in $(PROGS) $(SCRIPTS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
 	for f in man/man*/*.[0-9]; do \
 	    rm -f $(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f); \
 	done
