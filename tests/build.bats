@@ -34,8 +34,13 @@ load test_helper/common
 	assert_output --partial 'PushEvent'
 	assert_output --partial 'verify: the ledger is whole'
 	assert_output --partial 'read model: {"balance":75}'
+	# The lessons, installed with the programs, run the programs beside them.
+	[ -f "$root/usr/share/man/man1/evtour.1" ]
+	run -0 "$root/usr/bin/evtour" --no-pause --dir "$BATS_TEST_TMPDIR/sb" cqrs
+	assert_output --partial '{"balance":150}'
 	run -0 make -C "$ROOT" -s uninstall DESTDIR="$root" PREFIX=/usr
 	[ ! -e "$root/usr/share/eventful" ]
+	[ ! -e "$root/usr/bin/evtour" ]
 }
 
 @test "--help of every program matches its man page's options" {

@@ -35,6 +35,10 @@ tour() {
 	# Every step is shown with its command, as typed.
 	[ "$(grep -c '^\[[0-9]*\]' <<<"$output")" -eq "$(evtour --list | grep -c '^ *[0-9]')" ]
 	assert_line '$ evsub --thin < users.ndjson'
+	# Again in the same sandbox: each lesson starts over.
+	run -0 evtour --dir sandbox
+	assert_line 'sender: delivered'
+	assert_line 'second writer: refused, status 4'
 }
 
 @test "the tour: RESTful asks for the state, EVENTful is told what happened" {
@@ -202,6 +206,15 @@ tour() {
 	run -2 evtour --list cqrs
 	run -0 evtour --help
 	assert_line --index 0 'usage: evtour [--no-pause] [--dir dir] [--step n] [lesson]'
+}
+
+@test "evtour(1): the synopsis is the usage; every option of --help is in the page" {
+	run -0 synopsis_is_usage evtour
+	for o in $(evtour --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -q -- "^\.It Fl ${o#-}" "$ROOT/man/man1/evtour.1" ||
+		    grep -q -- "^\.It Fl ${o#-} " "$ROOT/man/man1/evtour.1" ||
+		    { echo "$o is not in evtour(1)"; return 1; }
+	done
 }
 
 # tmux: a private server, a fixed size; capture the pane until it shows

@@ -83,3 +83,8 @@ run_examples() {
 	run -0 run_examples "$ROOT/man/man1/evlog.1"
 	assert_output --regexp '^[0-9]+ examples$'
 }
+
+@test "the examples of evtour(1) run" {
+	run -0 run_examples "$ROOT/man/man1/evtour.1"
+	assert_output --regexp '^[0-9]+ examples$'
+}
