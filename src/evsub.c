@@ -656,8 +656,9 @@ drawview(const struct topic_stat *v, size_t n, const double *rate,
 		drawtopic(&fr, &v[i], rate[i], scale);
 	if (fr.left > 0) {
 		fr.rows++;
-		snprintf(line, sizeof(line), "... %d more lines: a taller "
-		    "window shows them", fr.left);
+		snprintf(line, sizeof(line), "... %d more line%s: a taller "
+		    "window shows %s", fr.left, fr.left == 1 ? "" : "s",
+		    fr.left == 1 ? "it" : "them");
 		fline(&fr, NULL, line, NULL, NULL);
 	}
 	/* Clear what an older, longer frame left below. */

@@ -312,6 +312,7 @@ bar() { pane | sed -n "s/^  $1 .*|\\(#*\\) *|\$/\\1/p" | tr -d '\n' | wc -c; }
 	tmux -L "$SOCK" kill-server
 	term env NO_COLOR=1 evsub --topics --watch --interval 0.2 -c 3
 	ended
+	assert_equal "$(tmuxfmt '#{pane_dead_status}')" 0
 	cursor_shown
 	pane -e >screen
 	grep -Eq '^  k +1 +3 ' screen
