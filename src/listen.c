@@ -47,7 +47,8 @@ enum kind {
 	K_EVENT,	/* structured mode: one event */
 	K_BATCH,	/* structured mode: a batch of events */
 	K_BINARY,	/* binary mode: ce- headers, the data as body */
-	K_JSON		/* plain JSON: the data of a new event */
+	K_JSON,		/* plain JSON: the data of a new event */
+	K_FORM		/* a form, payload=JSON, as GitHub can send it */
 };
 
 #define SEEN_BUCKETS 65536
@@ -248,7 +249,56 @@ kindof(struct MHD_Connection *c)
 		return K_BINARY;
 	if (ct == NULL || http_isjson(ct, strlen(ct)))
 		return K_JSON;
+	if (mediais(ct, "application/x-www-form-urlencoded"))
+		return K_FORM;
 	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * A form-encoded GitHub delivery: the JSON is the field payload, with
+ * '+' for space and %XX for a byte.  The signature was checked over the
+ * form as it came; the body becomes the payload, decoded.
+ */
+static int
+unform(struct req *r, struct buf *tmp, char *err, size_t n)
+{
+	const char *p = r->body.p, *end = p + r->body.len, *f;
+	int hi, lo;
+
+	for (f = p; f < end; f++)
+		if ((f == p || f[-1] == '&') && end - f >= 8 &&
+		    memcmp(f, "payload=", 8) == 0)
+			break;
+	if (f >= end)
+		return seterr(err, n, "a form without a payload= field: not "
+		    "a GitHub delivery");
+	tmp->len = 0;
+	for (f += 8; f < end && *f != '&'; f++) {
+		if (*f == '+')
+			buf_putc(tmp, ' ');
+		else if (*f != '%')
+			buf_putc(tmp, *f);
+		else if (end - f < 3 || (hi = hexval(f[1])) < 0 ||
+		    (lo = hexval(f[2])) < 0)
+			return seterr(err, n, "the form's payload: a %% not "
+			    "followed by two hex digits");
+		else {
+			buf_putc(tmp, hi << 4 | lo);
+			f += 2;
+		}
+	}
+	r->body.len = 0;
+	buf_put(&r->body, tmp->p, tmp->len);
+	return 0;
 }
 
 /* Gathers the ce- headers of a binary-mode request. */
@@ -504,7 +554,12 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		}
 		return answer(l, c, MHD_HTTP_OK, why);
 	}
-	if (r->kind == K_BINARY)
+	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
+	    sizeof(err))) == 0)
+		r->kind = K_JSON;
+	if (r->kind == K_FORM)
+		;	/* ret says what was wrong with the form */
+	else if (r->kind == K_BINARY)
 		ret = binary(l, c, r, err, sizeof(err));
 	else if (r->kind == K_JSON)
 		ret = plain(l, c, r, whid, err, sizeof(err));
@@ -713,8 +768,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "shutting down");
 		if ((r->kind = kindof(c)) == -1)
 			return answer(l, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-			    "Content-Type: not CloudEvents, nor JSON, nor a "
-			    "binary-mode event");
+			    "Content-Type: not one taken: send "
+			    "application/cloudevents+json (an event), "
+			    "application/cloudevents-batch+json, "
+			    "application/json (the data of a new event; curl "
+			    "-H 'Content-Type: application/json' --data-binary "
+			    "@FILE), a binary-mode event (ce- headers), or a "
+			    "GitHub form (application/x-www-form-urlencoded)");
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl == NULL || parsenum(cl, 0, 1LL << 62, &v, &errstr) == -1)

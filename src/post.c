@@ -17,12 +17,79 @@
 #include "post.h"
 #include "util.h"
 
-/* The answer's body is not ours to keep. */
-static size_t
-discard(char *ptr, size_t size, size_t nmemb, void *arg)
+/*
+ * Keeps what an answer says of itself, for the message of a failed try:
+ * the reason phrase of the status line ("401 Unauthorized"), then the
+ * first line of the body, where a receiver such as evpub --listen says
+ * what was wrong.  Bytes from outside: control characters become \xNN,
+ * and only POST_REASON bytes are kept.
+ */
+static void
+keep(struct post *p, const char *s, size_t n)
 {
-	(void)ptr;
-	(void)arg;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < n && !p->rdone; i++) {
+		c = (unsigned char)s[i];
+		if (c == '\n' || c == '\r') {
+			p->rdone = p->rlen > 0;
+			continue;
+		}
+		if (p->rlen + 5 >= sizeof(p->reason)) {
+			p->rdone = 1;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			p->reason[p->rlen++] = '\\';
+			p->reason[p->rlen++] = 'x';
+			p->reason[p->rlen++] = hex[c >> 4];
+			p->reason[p->rlen++] = hex[c & 15];
+		} else
+			p->reason[p->rlen++] = (char)c;
+	}
+	p->reason[p->rlen] = '\0';
+}
+
+/* The status line's reason phrase: "HTTP/1.1 401 Unauthorized". */
+static size_t
+header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct post *p = arg;
+	size_t n = size * nmemb;
+	const char *sp;
+
+	if (n > 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+		/* A new answer (after a 100 Continue, say): start again. */
+		p->rlen = 0;
+		p->rdone = 0;
+		p->reason[0] = '\0';
+		if ((sp = memchr(ptr, ' ', n)) != NULL &&
+		    (sp = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - ptr))) !=
+		    NULL)
+			keep(p, sp + 1, n - (size_t)(sp + 1 - ptr));
+		p->rdone = 0;
+	}
+	return n;
+}
+
+/* The body: its first line joins the reason; the rest is not kept. */
+static size_t
+body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct post *p = arg;
+
+	if (!p->rdone) {
+		if (p->rlen > 0 && p->reason[p->rlen - 1] != ':' &&
+		    p->rlen + 2 < sizeof(p->reason)) {
+			p->reason[p->rlen++] = ':';
+			p->reason[p->rlen++] = ' ';
+			p->reason[p->rlen] = '\0';
+		}
+		keep(p, ptr, size * nmemb);
+		p->rdone = 1;
+	}
 	return size * nmemb;
 }
 
@@ -66,7 +133,10 @@ post_open(struct post *p, struct deliver *d, char *err, size_t n)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout);
 	/* Signals are the program's: time-outs must not use SIGALRM. */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "eventful/" EV_VERSION);
 	return 0;
@@ -232,6 +302,9 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)blen);
 	p->errbuf[0] = '\0';
+	p->rlen = 0;
+	p->rdone = 0;
+	p->reason[0] = '\0';
 	rc = curl_easy_perform(p->curl);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, code);
@@ -287,7 +360,7 @@ int
 post_send(struct post *p, const char *msg, size_t mlen, const char *where)
 {
 	long wait = DELIVER_BACKOFF_MS, code, after, ms;
-	char how[CURL_ERROR_SIZE + 64];
+	char how[CURL_ERROR_SIZE + POST_REASON + 64];
 	int try, retry;
 	CURLcode rc;
 
@@ -310,7 +383,8 @@ post_send(struct post *p, const char *msg, size_t mlen, const char *where)
 			    p->errbuf : curl_easy_strerror(rc));
 			retry = transient(rc);
 		} else {
-			snprintf(how, sizeof(how), "answered %ld%s", code,
+			snprintf(how, sizeof(how), "answered %ld%s%s%s", code,
+			    p->rlen > 0 ? " " : "", p->reason,
 			    code >= 300 && code < 400 ? " (redirects are not "
 			    "followed)" : "");
 			retry = code >= 500 || code == 429 || code == 408;

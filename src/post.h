@@ -34,6 +34,8 @@ enum post_result {
 	POST_GONE		/* 410 Gone: the endpoint is no more; stop */
 };
 
+#define POST_REASON 160	/* bytes of an answer's reason kept, at most */
+
 struct post {
 	const char *url;	/* where events go */
 	int binary;		/* --binary: ce- headers, the data as body */
@@ -46,6 +48,9 @@ struct post {
 	struct buf body;	/* binary mode: the data */
 	struct buf tmp;		/* scratch for header lines */
 	char *errbuf;		/* libcurl's message for the last try */
+	char reason[POST_REASON];	/* the last answer's reason, for messages */
+	size_t rlen;		/* its length */
+	int rdone;		/* its first line is whole */
 };
 
 /*

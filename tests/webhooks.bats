@@ -97,7 +97,7 @@ swpost() {
 	# A sender without the secret is refused: 401, logged, not written.
 	listen -c 1
 	run -1 env -u EVENTFUL_WEBHOOK_SECRET evsub --retries 0 --post "$URL" <one.ndjson
-	assert_output --partial 'answered 401, not retried'
+	assert_output --partial 'answered 401 Unauthorized: no webhook-id, not retried'
 	assert_output --partial 'delivery stops at this event'
 	[ ! -s out.ndjson ]
 	grep -q ': 401: no webhook-id' listen.err
@@ -208,6 +208,73 @@ swpost() {
 	grep -q ': 401: no X-Hub-Signature-256' listen.err
 }
 
+@test "GitHub's form-encoded delivery (payload=...): signed over the form, its payload becomes the data" {
+	listen --github-secret 'It is a secret'
+	f="$DATA/github-webhooks/payloads/push/payload.json"
+	# As GitHub sends it: payload= and the JSON, percent-encoded.
+	"$SYSPY" -c 'import sys, urllib.parse; sys.stdout.write("payload=" + urllib.parse.quote_plus(open(sys.argv[1]).read()))' "$f" >form
+	sig=$("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' form)
+	run -0 post -H 'Content-Type: application/x-www-form-urlencoded' \
+	    -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: f-1' \
+	    -H "X-Hub-Signature-256: $sig" --data-binary @form "$URL"
+	assert_output 200
+	diff <(jq -S .data out.ndjson) <(jq -S . "$f")
+	[ "$(jq -r .type out.ndjson)" = com.github.push ]
+	# The signature is over the form as sent, not over the payload.
+	sig=$("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' "$f")
+	run -0 post -H 'Content-Type: application/x-www-form-urlencoded' \
+	    -H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: $sig" --data-binary @form "$URL"
+	assert_output 401
+	printf 'other=1' >bad
+	sig=$("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' bad)
+	run -0 curl -s -w ' %{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' \
+	    -H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: $sig" --data-binary @bad "$URL"
+	assert_output 'a form without a payload= field: not a GitHub delivery
+ 400'
+	[ "$(wc -l <out.ndjson)" -eq 1 ]
+}
+
+@test "a 415 names the content types taken and the curl flag that sends JSON" {
+	listen -t t
+	run -0 curl -s -w ' %{http_code}' -H 'Content-Type: text/plain' -d x "$URL"
+	assert_output --partial "application/cloudevents+json (an event)"
+	assert_output --partial "curl -H 'Content-Type: application/json' --data-binary @FILE"
+	assert_output --partial ' 415'
+}
+
+@test "evsub --post says what the receiver answered: the status, its reason, the first line of the body" {
+	listen --secret "$SECRET"
+	run -1 --separate-stderr evsub --post "$URL" --secret whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+	    < <(evpub -t t)
+	[[ $stderr == *"$URL answered 401 Unauthorized: no webhook-signature matches, not retried"* ]]
+	run -1 --separate-stderr evsub --post "${URL}nope" < <(evpub -t t)
+	[[ $stderr == *"answered 404 Not Found: no such path, not retried"* ]]
+	# What comes from outside is escaped, and cut at its first line.
+	"$SYSPY" - rport <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b"bad\x1b[2J and " + b"x" * 300 + b"\nevsub: FORGED\n"
+        self.send_response(500, "Oops\x07")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.handle_request()
+PY
+	RPID=$!
+	for i in $(seq 100); do [ -s rport ] && break; sleep 0.05; done
+	run -1 --separate-stderr evsub --retries 0 --post "http://127.0.0.1:$(cat rport)/" < <(evpub -t t)
+	[[ $stderr == *'answered 500 Oops\x07: bad\x1b[2J and xxx'* ]]
+	[[ $stderr != *$'\e'* ]] && [[ $stderr != *FORGED* ]]
+	[ "$(grep -c 'answered 500' <<<"$stderr")" -eq 1 ]
+	[ "$(grep 'answered 500' <<<"$stderr" | wc -c)" -lt 300 ]
+}
+
 @test "500 twice then 200: three attempts, one webhook-id, delivered" {
 	evpub -t r.t --id r1 >one.ndjson
 	receiver 500 500 200
@@ -218,7 +285,7 @@ swpost() {
 	# Each attempt is signed afresh, and the body is the event.
 	run -0 jq -r '.body | @base64d' attempts
 	assert_line --index 2 "$(cat one.ndjson | tr -d '\n')"
-	[ "$(grep -c 'answered 500; try' <<<"$stderr")" -eq 2 ]
+	[ "$(grep -c 'answered 500 Internal Server Error; try' <<<"$stderr")" -eq 2 ]
 }
 
 @test "429 with Retry-After: 1 is honoured; 410 stops delivery with status 6" {
@@ -240,7 +307,7 @@ swpost() {
 	kill "$RPID"
 	receiver 400
 	run -1 evsub --post "$RURL" --dead-letter dl <one.ndjson
-	assert_output --partial 'answered 400, not retried'
+	assert_output --partial 'answered 400 Bad Request, not retried'
 	[ "$(wc -l <attempts)" -eq 1 ]
 	cmp one.ndjson dl
 }
@@ -249,7 +316,7 @@ swpost() {
 	evpub -t r.t --id r1 >one.ndjson
 	receiver 302
 	run -1 evsub --post "$RURL" <one.ndjson
-	assert_output --partial 'answered 302 (redirects are not followed), not retried'
+	assert_output --partial 'answered 302 Found (redirects are not followed), not retried'
 	[ "$(wc -l <attempts)" -eq 1 ]
 }
 
@@ -284,8 +351,9 @@ swpost() {
 	assert_output 404
 	run -0 post -H 'Content-Type: text/plain' -d 'hello' "$URL"
 	assert_output 415
+	# A form is taken as GitHub sends one: without payload=, it is bad.
 	run -0 post -H 'Content-Type: application/x-www-form-urlencoded' -d 'a=b' "$URL"
-	assert_output 415
+	assert_output 400
 	head -c 3000 /dev/zero | tr '\0' 'a' | sed 's/.*/"&"/' >big.json
 	run -0 post -H 'Content-Type: application/json' --data-binary @big.json "$URL"
 	assert_output 413
@@ -306,7 +374,7 @@ swpost() {
 	run -0 grep -c '^evpub: 127\.0\.0\.1:[0-9]*: [0-9][0-9][0-9]: ' listen.err
 	assert_output 12
 	grep -q ': 405: only POST is taken' listen.err
-	grep -q ': 415: Content-Type: not CloudEvents' listen.err
+	grep -q ': 415: Content-Type: not one taken: send application/cloudevents+json' listen.err
 	grep -q ': 413: the body is over --max-size' listen.err
 	grep -q ': 400: invalid JSON' listen.err
 	grep -q ': 400: not a CloudEvent: no specversion' listen.err
