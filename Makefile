@@ -28,7 +28,8 @@ BINDIR = bin
 # The Debian packages that building, testing and the benchmark need.
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
-       libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux
+       libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
+       openssl
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients

@@ -21,7 +21,7 @@
 
 enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_GHSECRET, OPT_HEADTIME, OPT_ID,
     OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
-    OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT };
+    OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
 
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
@@ -45,6 +45,8 @@ static const struct option longopts[] = {
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "time", required_argument, NULL, OPT_TIME },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "tls-cert", required_argument, NULL, OPT_TLSCERT },
+	{ "tls-key", required_argument, NULL, OPT_TLSKEY },
 	{ "topic", required_argument, NULL, 'T' },
 	{ "type", required_argument, NULL, 't' },
 	COMMON_LONGOPTS,
@@ -61,7 +63,8 @@ usage(FILE *f, int status)
 "             [--listen host:port] [--max-conns n] [--max-per-addr n]\n"
 "             [--max-size size] [--max-wait seconds] [--path path] [--raw]\n"
 "             [--rejects file] [--secret secret] [--sync mode]\n"
-"             [--time time] [--timeout seconds] [field ...]\n");
+"             [--time time] [--timeout seconds] [--tls-cert file]\n"
+"             [--tls-key file] [field ...]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -98,6 +101,9 @@ usage(FILE *f, int status)
 "                         signatures (default $EVENTFUL_WEBHOOK_SECRET)\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
 "      --time TIME        the time, RFC 3339 (default: now)\n"
+"      --tls-cert FILE    with --listen: serve HTTPS with this certificate\n"
+"                         (PEM; the chain, leaf first), and --tls-key\n"
+"      --tls-key FILE     with --listen: the certificate's private key (PEM)\n"
 "      --timeout SECONDS  with --listen: the most a connection may stay\n"
 "                         silent (15)\n"
 "      --help, --version  this help; the version\n"
@@ -115,7 +121,10 @@ conflict(int lines, int argc, const char *data, const struct pub *p,
 {
 	if (l->addr == NULL && listenopt)
 		return "-c, --path, --secret, --github-secret, --max-conns, "
-		    "--max-per-addr and the time-outs are for --listen";
+		    "--max-per-addr, --tls-cert, --tls-key and the time-outs "
+		    "are for --listen";
+	if ((l->tlscert == NULL) != (l->tlskey == NULL))
+		return "--tls-cert and --tls-key go together";
 	if (l->addr != NULL && (lines || argc > 0 || data != NULL ||
 	    p->id != NULL))
 		return "--listen takes the events from HTTP: no -l, --raw, "
@@ -337,6 +346,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_TIME:
 			p.time = optarg;
+			break;
+		case OPT_TLSCERT:
+			l.tlscert = optarg;
+			listenopt = 1;
+			break;
+		case OPT_TLSKEY:
+			l.tlskey = optarg;
+			listenopt = 1;
 			break;
 		case OPT_TIMEOUT:
 			l.timeout = listennum("--timeout", optarg, 1, 3600);

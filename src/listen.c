@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -926,6 +927,32 @@ ceiling(unsigned want)
 	return want;
 }
 
+/* The whole of a PEM file, as a string; a file that will not do ends it. */
+static char *
+pem(const char *opt, const char *path)
+{
+	struct buf b = { 0 };
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		errwe(EXIT_FAIL, opt, "%s", path);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		buf_put(&b, chunk, (size_t)n);
+		if (b.len > 1 << 20)
+			errw(EXIT_FAIL, opt, "%s: over 1 MiB: not a PEM file",
+			    path);
+	}
+	if (n == -1)
+		errwe(EXIT_FAIL, opt, "%s", path);
+	close(fd);
+	buf_putc(&b, '\0');
+	if (strstr(b.p, "-----BEGIN ") == NULL)
+		errw(EXIT_FAIL, opt, "%s: not PEM (no -----BEGIN line)", path);
+	return b.p;
+}
+
 int
 listen_run(struct listen *l)
 {
@@ -935,6 +962,8 @@ listen_run(struct listen *l)
 	sigset_t set;
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
 	int64_t deadline;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+	char *cert = NULL, *key = NULL;
 	int fd, sig;
 	long inflight;
 
@@ -963,9 +992,16 @@ listen_run(struct listen *l)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (l->tlscert != NULL) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+			errw(EXIT_FAIL, "--tls-cert", "this libmicrohttpd has "
+			    "no TLS");
+		cert = pem("--tls-cert", l->tlscert);
+		key = pem("--tls-key", l->tlskey);
+		flags |= MHD_USE_TLS;
+	}
 	fd = bindto(l->addr, where, sizeof(where));
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0,
-	    NULL, NULL, handle, l,
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
 	    MHD_OPTION_CONNECTION_LIMIT, l->maxconn,
@@ -973,7 +1009,13 @@ listen_run(struct listen *l)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
+	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
+	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
 	    MHD_OPTION_END);
+	if (d == NULL && cert != NULL)
+		errw(EXIT_FAIL, "--listen", "%s: HTTPS would not start: is "
+		    "%s the key of %s?", where, l->tlskey, l->tlscert);
 	if (d == NULL)
 		errw(EXIT_FAIL, "--listen", "%s: the HTTP server would not "
 		    "start", where);
@@ -1007,6 +1049,8 @@ listen_run(struct listen *l)
 	pthread_mutex_destroy(&st->mu);
 	pthread_mutex_destroy(&st->cmu);
 	free(st);
+	free(cert);
+	free(key);
 	l->st = NULL;
 	return EXIT_OK;
 }

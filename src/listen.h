@@ -3,7 +3,8 @@
  * side of webhooks.
  *
  * An HTTP/1.1 server (libmicrohttpd, one internal thread polling every
- * connection with epoll, keep-alive) takes POSTs on one path: structured-mode
+ * connection with epoll, keep-alive; HTTPS with GnuTLS when given a
+ * certificate) takes POSTs on one path: structured-mode
  * CloudEvents (application/cloudevents+json, and the batch format),
  * binary-mode CloudEvents (ce- headers, the data as the body) and plain
  * JSON bodies, which become the data of a new event.  With a secret,
@@ -50,6 +51,8 @@ struct listen {
 	unsigned bodytime;	/* --body-timeout: seconds for a body */
 	unsigned maxconn;	/* --max-conns: connections at once */
 	unsigned peraddr;	/* --max-per-addr: from one address; 0: any */
+	const char *tlscert;	/* --tls-cert: HTTPS with this, or NULL */
+	const char *tlskey;	/* --tls-key: its key */
 	int quiet;		/* -q: refusals are not logged */
 	struct pub *p;		/* makes and completes the events */
 	struct out *o;		/* where they go */

@@ -211,3 +211,44 @@ summary() {
 	run -2 evpub -t t --head-timeout 5
 	assert_output --partial 'are for --listen'
 }
+
+@test "HTTPS: --tls-cert and --tls-key, checked by curl against the certificate the test made" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
+	    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	listen --tls-cert cert.pem --tls-key key.pem --head-timeout 2
+	run -0 curl -s -m 5 --cacert cert.pem -w ' %{http_code}' \
+	    -H 'Content-Type: application/json' -d '{"tls":true}' "https://127.0.0.1:$PORT/"
+	assert_output 'ok
+ 200'
+	run -0 jq -c .data out.ndjson
+	assert_output '{"tls":true}'
+	# Plain HTTP gets no answer, and a client that does not trust the
+	# certificate does not send.
+	run curl -s -m 5 -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$PORT/"
+	[ "$status" -ne 0 ]
+	run curl -s -m 5 -H 'Content-Type: application/json' -d '{}' "https://127.0.0.1:$PORT/"
+	assert_equal "$status" 60
+	# A client that opens a connection and never greets is cut off too.
+	attack silent 5 10
+	finished
+	[ "$(summary late)" -eq 5 ]
+	[ "$(wc -l <out.ndjson)" -eq 1 ]
+}
+
+@test "HTTPS: a key that is not the certificate's, a missing file, one without the other" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
+	    -days 2 -subj /CN=a 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key2.pem -out cert2.pem \
+	    -days 2 -subj /CN=b 2>/dev/null
+	run -1 evpub --listen 127.0.0.1:0 -t t --tls-cert cert.pem --tls-key key2.pem
+	assert_output --partial 'HTTPS would not start: is key2.pem the key of cert.pem?'
+	run -1 evpub --listen 127.0.0.1:0 -t t --tls-cert nosuch.pem --tls-key key.pem
+	assert_output 'evpub: --tls-cert: nosuch.pem: No such file or directory'
+	echo hello >notpem
+	run -1 evpub --listen 127.0.0.1:0 -t t --tls-cert notpem --tls-key key.pem
+	assert_output 'evpub: --tls-cert: notpem: not PEM (no -----BEGIN line)'
+	run -2 evpub --listen 127.0.0.1:0 -t t --tls-cert cert.pem
+	assert_output --partial '--tls-cert and --tls-key go together'
+	run -2 evpub -t t --tls-cert cert.pem --tls-key key.pem
+	assert_output --partial 'are for --listen'
+}

@@ -12,7 +12,8 @@
 #   keepalive  sends one whole request, reads its answer, then sends
 #              nothing more on the open connection;
 #   bigbody    sends a whole head announcing a body of 1,000,000 bytes
-#              and 900,000 of them at once, then a byte now and then.
+#              and 900,000 of them at once, then a byte now and then;
+#   silent     sends nothing (a TLS client that never greets, say).
 # Half a second after the last is opened, those the server has closed are
 # counted as refused ("early"); then it touches READY and watches them until the server has closed them all or LIMIT
 # seconds have passed, and prints one line of JSON: how many were opened,
@@ -80,6 +81,8 @@ for i in range(n):
             s.sendall(b"POST / HTTP/1.1\r\n")
         elif mode == "body":
             s.sendall(HEAD + b"Content-Length: 1000000\r\n\r\n[")
+        elif mode == "silent":
+            pass
         elif mode == "bigbody":
             s.sendall(HEAD + b"Content-Length: 1000000\r\n\r\n[" +
                       b" " * 899999)
@@ -122,7 +125,7 @@ while opened and time.monotonic() - t0ready < limit:
     answered(drain(0.1))
     now = time.monotonic()
     step = 1.0 if mode == "head" else 0.5
-    if mode != "keepalive" and now - tick >= step:
+    if mode not in ("keepalive", "silent") and now - tick >= step:
         tick = now
         for s in list(opened):
             try:
