@@ -6,6 +6,7 @@ load test_helper/common
 
 teardown() {
 	[ -z "${TSOCK:-}" ] || tmux -L "$TSOCK" kill-server 2>/dev/null || true
+	[ -z "${TSOCK:-}" ] || rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TSOCK"
 	return 0
 }
 
