@@ -6,28 +6,13 @@
 # plays the attacker and says what became of its connections.
 
 load test_helper/common
+load test_helper/listen
 
 teardown() {
 	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
 	# shellcheck disable=SC2086
 	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true
 	return 0
-}
-
-# listen ARGS...: starts evpub --listen on a free loopback port with ARGS,
-# its events into out.ndjson and its messages into listen.err; sets LPID,
-# PORT and URL.
-listen() {
-	evpub --listen 127.0.0.1:0 -t t "$@" >out.ndjson 2>listen.err &
-	LPID=$!
-	local i
-	for i in $(seq 100); do
-		grep -q 'listening on' listen.err 2>/dev/null && break
-		sleep 0.05
-	done
-	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
-	[ -n "$PORT" ] || { cat listen.err; return 1; }
-	URL="http://127.0.0.1:$PORT/"
 }
 
 # attack MODE N LIMIT: starts slow.py with N connections from 127.0.0.2,
@@ -76,7 +61,7 @@ summary() {
 }
 
 @test "1,500 slow heads from one address: another address is served at once, the slow ones are cut at their head deadline" {
-	listen --head-timeout 3
+	listen -t t --head-timeout 3
 	attack head 1500 20
 	served
 	finished
@@ -102,7 +87,7 @@ summary() {
 	[ "$hard" = unlimited ] || [ "$hard" -ge 4096 ] ||
 	    { echo "the hard limit of descriptors here is $hard: 1,500 connections need more"; return 1; }
 	ulimit -Sn 1024
-	listen --head-timeout 4 --max-per-addr 0
+	listen -t t --head-timeout 4 --max-per-addr 0
 	attack head 1500 20
 	[ "$(ls /proc/$LPID/fd | wc -l)" -gt 1500 ]
 	served
@@ -121,7 +106,7 @@ summary() {
 }
 
 @test "huge bodies sent slowly are cut at the body deadline, and nothing of them is written" {
-	listen --body-timeout 2 --max-size 2M
+	listen -t t --body-timeout 2 --max-size 2M
 	attack body 50 20
 	served
 	finished
@@ -135,7 +120,7 @@ summary() {
 }
 
 @test "large bodies held at once are bounded: past 64 MiB a request is answered 503, and memory stays flat" {
-	listen --body-timeout 6
+	listen -t t --body-timeout 6
 	rss0=$(awk '/^VmRSS/ { print $2 }' /proc/$LPID/status)
 	# 200 bodies of 1 MB, 900 KB of each sent at once: 180 MB to hold.
 	attack bigbody 100 20
@@ -159,7 +144,7 @@ summary() {
 }
 
 @test "keep-alive clients that never send a second request are closed when their next head is due" {
-	listen --head-timeout 2 --max-per-addr 400
+	listen -t t --head-timeout 2 --max-per-addr 400
 	attack keepalive 300 20
 	served
 	finished
@@ -172,7 +157,7 @@ summary() {
 }
 
 @test "--max-per-addr 2: a third connection from one address is refused, another address is served" {
-	listen --head-timeout 1 --max-per-addr 2
+	listen -t t --head-timeout 1 --max-per-addr 2
 	attack head 3 10
 	served
 	finished
@@ -215,7 +200,7 @@ summary() {
 @test "HTTPS: --tls-cert and --tls-key, checked by curl against the certificate the test made" {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
 	    -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-	listen --tls-cert cert.pem --tls-key key.pem --head-timeout 2
+	listen -t t --tls-cert cert.pem --tls-key key.pem --head-timeout 2
 	run -0 curl -s -m 5 --cacert cert.pem -w ' %{http_code}' \
 	    -H 'Content-Type: application/json' -d '{"tls":true}' "https://127.0.0.1:$PORT/"
 	assert_output 'ok

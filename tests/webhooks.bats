@@ -5,6 +5,7 @@
 # sender would, and Python's hmac signs (test_helper/sign.py).
 
 load test_helper/common
+load test_helper/listen
 
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
@@ -14,22 +15,6 @@ teardown() {
 		kill "$p" 2>/dev/null || true
 	done
 	return 0
-}
-
-# listen ARGS...: starts evpub --listen on a free loopback port with ARGS,
-# its events into out.ndjson and its messages into listen.err; sets LPID,
-# PORT and URL.
-listen() {
-	evpub --listen 127.0.0.1:0 "$@" >out.ndjson 2>listen.err &
-	LPID=$!
-	local i
-	for i in $(seq 100); do
-		grep -q 'listening on' listen.err 2>/dev/null && break
-		sleep 0.05
-	done
-	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
-	[ -n "$PORT" ] || { cat listen.err; return 1; }
-	URL="http://127.0.0.1:$PORT/"
 }
 
 # receiver ANSWER...: starts the Python endpoint; sets RPID and RURL.

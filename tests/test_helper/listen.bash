@@ -1,0 +1,17 @@
+# listen.bash - loaded by the suites that post to evpub --listen.
+
+# listen ARGS...: starts evpub --listen on a free loopback port with ARGS,
+# its events into out.ndjson and its messages into listen.err; sets LPID,
+# PORT and URL.
+listen() {
+	evpub --listen 127.0.0.1:0 "$@" >out.ndjson 2>listen.err &
+	LPID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q 'listening on' listen.err 2>/dev/null && break
+		sleep 0.05
+	done
+	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
+	[ -n "$PORT" ] || { cat listen.err; return 1; }
+	URL="http://127.0.0.1:$PORT/"
+}
