@@ -1,8 +1,11 @@
 /*
  * timefmt.c - RFC 3339 parsing and formatting, with the calendar done by
  * Howard Hinnant's days-from-civil arithmetic rather than gmtime/timegm,
- * which are slow and depend on TZ.
+ * which are slow and depend on TZ; and time_parse, the one syntax of a
+ * time on every program's command line.
  */
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "timefmt.h"
@@ -156,4 +159,64 @@ now_usec(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * A duration back from now: number-unit pairs, units strictly from the
+ * largest down, so that "30m1h" (surely a slip) is refused.  At most 100
+ * years in all: more is a typo, and keeps the arithmetic far from overflow.
+ */
+static int
+duration(const char *s, int64_t *secs)
+{
+	static const char units[] = "wdhms";
+	static const int64_t unitsecs[] = { 604800, 86400, 3600, 60, 1 };
+	const char *u, *last = NULL;
+	int64_t n, total = 0;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (n = 0; *s >= '0' && *s <= '9'; s++) {
+			n = n * 10 + (*s - '0');
+			if (n > 100LL * 366 * 86400)
+				return -1;
+		}
+		if (*s == '\0' || (u = strchr(units, *s)) == NULL ||
+		    (last != NULL && u <= last))
+			return -1;
+		last = u;
+		total += n * unitsecs[u - units];
+		if (total > 100LL * 366 * 86400)
+			return -1;
+		s++;
+	}
+	*secs = total;
+	return 0;
+}
+
+int
+time_parse(const char *s, int64_t now, int64_t *usec)
+{
+	char full[32];
+	size_t len = strlen(s);
+	int64_t secs;
+
+	if (rfc3339_parse(s, len, usec) == 0)
+		return 0;
+	/* A date alone is its first instant, in UTC as every time here. */
+	if (len == 10 && s[4] == '-' && s[7] == '-') {
+		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		return rfc3339_parse(full, strlen(full), usec);
+	}
+	if (strcmp(s, "now") == 0) {
+		*usec = now;
+		return 0;
+	}
+	if (duration(s, &secs) == -1)
+		return -1;
+	*usec = now - secs * 1000000;
+	return 0;
 }

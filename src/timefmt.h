@@ -1,6 +1,7 @@
 /*
  * timefmt.h - RFC 3339 times: parsing any valid one, formatting UTC with
- * microseconds.  Times are microseconds since the Unix epoch.
+ * microseconds; and the one syntax of a time on the command line.  Times
+ * are microseconds since the Unix epoch.
  */
 #ifndef EV_TIMEFMT_H
 #define EV_TIMEFMT_H
@@ -23,5 +24,19 @@ void rfc3339_format(int64_t usec, char buf[RFC3339_LEN + 1]);
 
 /* The current time in microseconds since the epoch. */
 int64_t now_usec(void);
+
+/* What time_parse takes, for a message that refuses a time. */
+#define TIME_SYNTAX "an RFC 3339 time, a date (YYYY-MM-DD) or a duration " \
+	"back from now (90s, 30m, 1h30m, 2d, 1w)"
+
+/*
+ * Parses a time as every eventful option takes one (--time, --since,
+ * --until, a consumer's start): an RFC 3339 date-time, a date alone
+ * (YYYY-MM-DD: its midnight, UTC), "now", or a duration back from now:
+ * one or more whole numbers each with a unit, s m h d or w ("90s", "1h30m",
+ * "2d"), largest unit first.  now is the current time in microseconds (a
+ * parameter, so that tests are exact).  Returns 0 and sets *usec, or -1.
+ */
+int time_parse(const char *s, int64_t now, int64_t *usec);
 
 #endif

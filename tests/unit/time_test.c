@@ -1,7 +1,8 @@
 /*
  * time_test - RFC 3339 parsing and formatting: known instants, every
  * malformed shape we could think of, a round trip over random times from
- * year 1 to 9999, and agreement with the C library's gmtime_r and timegm.
+ * year 1 to 9999, and agreement with the C library's gmtime_r and timegm;
+ * then time_parse, the command line's syntax: dates and durations.
  * Usage: time_test [DATA] (no data is needed here).
  */
 #include <stdint.h>
@@ -301,6 +302,47 @@ now(void)
 	    "now_usec %lld, time %lld", (long long)a, (long long)t);
 }
 
+/* time_parse: what it takes, against a fixed now. */
+static void
+cmdline(void)
+{
+	static const struct {
+		const char *s;
+		int64_t back;	/* seconds before now */
+	} dur[] = {
+		{ "90s", 90 }, { "30m", 1800 }, { "1h", 3600 }, { "2d", 172800 },
+		{ "1w", 604800 }, { "1h30m", 5400 }, { "1d12h", 129600 },
+		{ "2h0m5s", 7205 }, { "0s", 0 }, { "now", 0 },
+		{ "1w1d1h1m1s", 694861 }
+	};
+	static const char *bad[] = {
+		"", "1", "90", "h", "1x", "1hh", "30m1h", "1h1h", "-1h", "1.5h",
+		"1 h", " 1h", "1h ", "1H", "1ms", "99999999999d", "2026-02-30",
+		"2026-1-01", "2026-01-01T", "2026-01-01 10:00:00Z", "yesterday",
+		"2026-01-01Z", "20260101"
+	};
+	int64_t now = 1767225600LL * USEC + 123456, t;	/* 2026-01-01 */
+	size_t i;
+
+	for (i = 0; i < sizeof(dur) / sizeof(dur[0]); i++) {
+		t = -1;
+		CHECKMSG(time_parse(dur[i].s, now, &t) == 0 &&
+		    t == now - dur[i].back * USEC, "%s: %lld", dur[i].s,
+		    (long long)t);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECKMSG(time_parse(bad[i], now, &t) == -1, "took \"%s\"",
+		    bad[i]);
+	CHECK(time_parse("2026-03-01", now, &t) == 0 &&
+	    t == 1772323200LL * USEC);
+	CHECK(time_parse("2024-02-29", now, &t) == 0 &&
+	    t == 1709164800LL * USEC);
+	CHECK(time_parse("2026-03-01T10:00:00+02:00", now, &t) == 0 &&
+	    t == (1772323200LL + 8 * 3600) * USEC);
+	CHECK(time_parse("2026-03-01t08:00:00.5z", now, &t) == 0 &&
+	    t == (1772323200LL + 8 * 3600) * USEC + 500000);
+}
+
 int
 main(void)
 {
@@ -310,5 +352,6 @@ main(void)
 	roundtrip();
 	libc();
 	now();
+	cmdline();
 	return unit_done("time_test");
 }
