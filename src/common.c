@@ -1,6 +1,9 @@
 /*
  * common.c - the shared options and the one way a bad line is reported.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +33,19 @@ common_opt(struct common *c, int ch, const char *arg)
 	case 'q':
 		c->quiet = 1;
 		return 1;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			c->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			c->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			c->color = COLOR_NEVER;
+		else {
+			warnw("--color", "%s: auto, always or never", arg);
+			c->usage(stderr, EXIT_USAGE);
+		}
+		return 1;
+	case 'h':
 	case OPT_HELP:
 		c->usage(stdout, EXIT_OK);
 		return 1;
@@ -48,6 +64,70 @@ common_opt(struct common *c, int ch, const char *arg)
 		version();
 	}
 	return 0;
+}
+
+void
+tryhelp(void)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "try '%s --help'\n", getprogname());
+	if (n > 0)
+		(void)writeall(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ?
+		    (size_t)n : sizeof(buf) - 1);
+	exit(EXIT_USAGE);
+}
+
+int
+term_escapes(int fd)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fd) && (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+int
+common_color(const struct common *c, int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (c->color != COLOR_AUTO)
+		return c->color == COLOR_ALWAYS;
+	return term_escapes(fd) && (nc == NULL || *nc == '\0');
+}
+
+/* The secrets read, kept for the whole run (and so never a leak). */
+static char *secrets[4];
+
+const char *
+secret_file(const char *opt, const char *path)
+{
+	struct stat st;
+	size_t len, i;
+	char *s;
+
+	if ((s = readfile(path, 65536, &len)) == NULL) {
+		if (errno == EFBIG)
+			errw(EXIT_USAGE, opt, "%s: longer than a secret", path);
+		errwe(EXIT_FAIL, opt, "%s", path);
+	}
+	s[strcspn(s, "\n")] = '\0';
+	if ((len = strlen(s)) > 0 && s[len - 1] == '\r')
+		s[len - 1] = '\0';
+	if (*s == '\0')
+		errw(EXIT_USAGE, opt, "%s: no secret on its first line", path);
+	/* Warn, not refuse: the file may be meant for a group's service. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IROTH))
+		warnw(opt, "%s: anyone may read this secret (chmod o-r %s)",
+		    path, path);
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (secrets[i] == NULL) {
+			secrets[i] = s;
+			break;
+		}
+	return s;
 }
 
 void

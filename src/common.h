@@ -1,6 +1,7 @@
 /*
  * common.h - what every program shares on its command line and in its run:
- * the shared long options, and the reporting of rejected input lines.
+ * the shared long options, the usage error, colour, secrets read from a
+ * file, and the reporting of rejected input lines.
  */
 #ifndef EV_COMMON_H
 #define EV_COMMON_H
@@ -15,6 +16,7 @@
 /* getopt_long codes of the long options without a short form. */
 enum {
 	OPT_HELP = 256,
+	OPT_COLOR,
 	OPT_MAXSIZE,
 	OPT_REJECTS,
 	OPT_VERSION,
@@ -29,22 +31,56 @@ enum {
 	{ "rejects", required_argument, NULL, OPT_REJECTS }, \
 	{ "version", no_argument, NULL, OPT_VERSION }
 
+/* --color, for the struct option table of a program that colours. */
+#define COLOR_LONGOPT { "color", required_argument, NULL, OPT_COLOR }
+
+/* --color's modes. */
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
 struct common {
 	size_t maxsize;		/* --max-size: the longest event, in bytes */
 	const char *rejects;	/* --rejects: where rejected lines go */
 	int rejfd;		/* its descriptor, or -1 */
 	int quiet;		/* -q: no message per rejected line */
 	int status;		/* the exit status so far */
+	int color;		/* --color: COLOR_AUTO, _ALWAYS or _NEVER */
 	void (*usage)(FILE *, int);	/* the program's usage() */
 };
 
 void common_init(struct common *c, void (*usage)(FILE *, int));
 
 /*
- * Handles ch if it is a shared option: returns 1, or 0 when it is not one.
- * A bad value is a usage error: exit 2.  --help and --version exit 0.
+ * Handles ch if it is a shared option (-h is --help): returns 1, or 0 when
+ * it is not one.  A bad value is a usage error: exit 2.  --help and
+ * --version exit 0.
  */
 int common_opt(struct common *c, int ch, const char *arg);
+
+/*
+ * Ends a usage error, once the caller has said in one line what is wrong:
+ * prints "try 'prog --help'" and exits 2.  A program's usage() calls it
+ * for stderr, so that the synopsis is shown only when asked for.
+ */
+void tryhelp(void) __attribute__((noreturn));
+
+/*
+ * Tells whether output to fd gets colour and other escape sequences:
+ * --color=always yes, never no; auto (the default) when fd is a terminal
+ * that is not TERM=dumb and NO_COLOR is unset or empty.
+ */
+int common_color(const struct common *c, int fd);
+
+/* Tells whether fd is a terminal that takes escape sequences. */
+int term_escapes(int fd);
+
+/*
+ * Reads a secret from a file, so that it need not be on the command line
+ * where ps shows it: the first line, without its line end.  A file others
+ * may read gets a warning; one that can not be read, or an empty secret,
+ * exits (1 and 2).  opt names the option in messages.  The string lives
+ * until the program exits.
+ */
+const char *secret_file(const char *opt, const char *path);
 
 /* Opens the rejects file, if one was asked for (0600, appended to). */
 void common_start(struct common *c);

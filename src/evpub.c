@@ -19,9 +19,10 @@
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_GHSECRET, OPT_HEADTIME, OPT_ID,
-    OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
-    OPT_SECRET, OPT_SYNC, OPT_TIME, OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_GHSECRET, OPT_GHSECRETFILE,
+    OPT_HEADTIME, OPT_ID, OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH,
+    OPT_PERADDR, OPT_RAW, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME,
+    OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
 
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
@@ -29,6 +30,7 @@ static const struct option longopts[] = {
 	{ "data", required_argument, NULL, 'd' },
 	{ "ext", required_argument, NULL, 'e' },
 	{ "github-secret", required_argument, NULL, OPT_GHSECRET },
+	{ "github-secret-file", required_argument, NULL, OPT_GHSECRETFILE },
 	{ "head-timeout", required_argument, NULL, OPT_HEADTIME },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
 	{ "source", required_argument, NULL, 's' },
 	{ "subject", required_argument, NULL, 'S' },
 	{ "sync", required_argument, NULL, OPT_SYNC },
@@ -56,13 +59,16 @@ static const struct option longopts[] = {
 static void
 usage(FILE *f, int status)
 {
+	if (f != stdout)
+		tryhelp();
 	fprintf(f,
 "usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
 "             [-S subject] [-s source] [-t type] [--body-timeout seconds]\n"
-"             [--github-secret secret] [--head-timeout seconds] [--id id]\n"
-"             [--listen host:port] [--max-conns n] [--max-per-addr n]\n"
-"             [--max-size size] [--max-wait seconds] [--path path] [--raw]\n"
-"             [--rejects file] [--secret secret] [--sync mode]\n"
+"             [--github-secret secret | --github-secret-file file]\n"
+"             [--head-timeout seconds] [--id id] [--listen host:port]\n"
+"             [--max-conns n] [--max-per-addr n] [--max-size size]\n"
+"             [--max-wait seconds] [--path path] [--raw] [--rejects file]\n"
+"             [--secret secret | --secret-file file] [--sync mode]\n"
 "             [--time time] [--timeout seconds] [--tls-cert file]\n"
 "             [--tls-key file] [field ...]\n");
 	if (f == stdout) {
@@ -84,6 +90,9 @@ usage(FILE *f, int status)
 "      --body-timeout S   with --listen: the most a request's body may\n"
 "                         take to arrive (60)\n"
 "      --github-secret S  with --listen: require GitHub's signature\n"
+"                         (default $EVENTFUL_GITHUB_SECRET)\n"
+"      --github-secret-file FILE\n"
+"                         --github-secret from FILE's first line\n"
 "      --head-timeout S   with --listen: the most a request's head may\n"
 "                         take to arrive (10)\n"
 "      --id ID            the id (default: a new UUIDv7)\n"
@@ -99,14 +108,16 @@ usage(FILE *f, int status)
 "      --rejects FILE     keep rejected lines there\n"
 "      --secret whsec_... with --listen: require Standard Webhooks\n"
 "                         signatures (default $EVENTFUL_WEBHOOK_SECRET)\n"
+"      --secret-file FILE --secret from FILE's first line\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
-"      --time TIME        the time, RFC 3339 (default: now)\n"
+"      --time TIME        the time: RFC 3339, a date, or a duration ago\n"
+"                         (1h, 30m, 2d; default: now)\n"
 "      --tls-cert FILE    with --listen: serve HTTPS with this certificate\n"
 "                         (PEM; the chain, leaf first), and --tls-key\n"
 "      --tls-key FILE     with --listen: the certificate's private key (PEM)\n"
 "      --timeout SECONDS  with --listen: the most a connection may stay\n"
 "                         silent (15)\n"
-"      --help, --version  this help; the version\n"
+"  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
 		stdout_done();
@@ -120,7 +131,8 @@ conflict(int lines, int argc, const char *data, const struct pub *p,
     const struct listen *l, int listenopt)
 {
 	if (l->addr == NULL && listenopt)
-		return "-c, --path, --secret, --github-secret, --max-conns, "
+		return "-c, --path, --secret, --github-secret (and their "
+		    "-file forms), --max-conns, "
 		    "--max-per-addr, --tls-cert, --tls-key and the time-outs "
 		    "are for --listen";
 	if ((l->tlscert == NULL) != (l->tlskey == NULL))
@@ -254,6 +266,7 @@ main(int argc, char *argv[])
 	char err[512];
 	long long maxwait = 2000000;
 	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
+	int secgiven = 0, ghgiven = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -264,7 +277,7 @@ main(int argc, char *argv[])
 	l.peraddr = LISTEN_PERADDR;
 	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
 		p.source = env;
-	while ((ch = getopt_long(argc, argv, "c:d:e:lo:qS:s:T:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:e:hlo:qS:s:T:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -326,6 +339,12 @@ main(int argc, char *argv[])
 		case OPT_GHSECRET:
 			l.ghsecret = optarg;
 			listenopt = 1;
+			ghgiven++;
+			break;
+		case OPT_GHSECRETFILE:
+			l.ghsecret = secret_file("--github-secret-file", optarg);
+			listenopt = 1;
+			ghgiven++;
 			break;
 		case OPT_ID:
 			p.id = optarg;
@@ -343,6 +362,12 @@ main(int argc, char *argv[])
 		case OPT_SECRET:
 			secret = optarg;
 			listenopt = 1;
+			secgiven++;
+			break;
+		case OPT_SECRETFILE:
+			secret = secret_file("--secret-file", optarg);
+			listenopt = 1;
+			secgiven++;
 			break;
 		case OPT_TIME:
 			p.time = optarg;
@@ -389,7 +414,13 @@ main(int argc, char *argv[])
 		p.maxsize = c.maxsize > STAMP_LEN ? c.maxsize - STAMP_LEN : 1;
 	if (secret == NULL && l.addr != NULL)
 		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
-	if (topic != NULL && output != NULL)
+	if (l.ghsecret == NULL && l.addr != NULL &&
+	    (env = getenv("EVENTFUL_GITHUB_SECRET")) != NULL && *env != '\0')
+		l.ghsecret = env;
+	if (secgiven > 1 || ghgiven > 1)
+		why = "a secret comes from --secret or --secret-file, "
+		    "--github-secret or --github-secret-file, once";
+	else if (topic != NULL && output != NULL)
 		why = "-o and -T exclude each other";
 	else if (topic == NULL && tonly)
 		why = "--max-wait and --sync are for -T";

@@ -142,6 +142,7 @@ optstr(struct buf *b, const char *v, const char *opt, int nonempty, char *err,
 int
 pub_prepare(struct pub *p, char *err, size_t n)
 {
+	char tbuf[RFC3339_LEN + 1];
 	int64_t t;
 	size_t i;
 
@@ -158,10 +159,16 @@ pub_prepare(struct pub *p, char *err, size_t n)
 	if (p->id != NULL && optstr(&p->idj, p->id, "--id", 1, err, n) == -1)
 		return -1;
 	if (p->time != NULL) {
-		if (rfc3339_parse(p->time, strlen(p->time), &t) == -1)
-			return seterr(err, n, "--time: \"%s\" is not an RFC 3339 "
-			    "date-time", p->time);
-		buf_jsonstr(&p->timej, p->time, strlen(p->time));
+		/* An RFC 3339 time is kept as written, offset and all; a
+		 * date or a duration becomes the time it means, in UTC. */
+		if (rfc3339_parse(p->time, strlen(p->time), &t) == 0)
+			buf_jsonstr(&p->timej, p->time, strlen(p->time));
+		else if (time_parse(p->time, now_usec(), &t) == 0) {
+			rfc3339_format(t, tbuf);
+			buf_jsonstr(&p->timej, tbuf, strlen(tbuf));
+		} else
+			return seterr(err, n, "--time: \"%s\" is not "
+			    TIME_SYNTAX, p->time);
 	}
 	for (i = 0; i < p->next; i++) {
 		buf_puts(&p->extj, ",\"");
