@@ -4,13 +4,22 @@
  *	filter	= path [ op value ]
  *	path	= name | "data" *( "." key )
  *	op	= "=" | "!=" | ">" | ">=" | "<" | "<="
+ *	value	= alt *( "," alt )	; alternatives: "=" and "!=" only
  *
  * name is an attribute, extensions included.  A bare path holds when the
  * attribute or field is present and not null; a null attribute is unset,
  * a null field matches "null".  "=" and "!=" match strings
- * with fnmatch(3) globs, numbers as numbers, true, false and null by name.
- * The others order numbers as numbers (a number operand orders numbers
- * only), RFC 3339 times as times, and other strings bytewise.  A key that is all digits also indexes an array.
+ * with fnmatch(3) globs, numbers as numbers, true, false and null by name;
+ * "=" holds when one alternative matches, "!=" when none does.  A comma
+ * inside brackets ([,]) or escaped (\,) is a comma.  The others order
+ * numbers as numbers (a number operand orders numbers only), RFC 3339
+ * times as times, and other strings bytewise.  A key that is all digits
+ * also indexes an array.
+ *
+ * What the grammar would take but can never mean what was written is
+ * refused with a hint: spaces around the operator, a quoted value (""
+ * alone is the empty string), a missing value, "==", "=~", a decimal
+ * comma, a jq-style ".data" or "items[0]".
  */
 #ifndef EV_FILTER_H
 #define EV_FILTER_H
@@ -23,6 +32,19 @@
 
 enum fop { F_EXISTS, F_EQ, F_NE, F_GT, F_GE, F_LT, F_LE };
 
+/* An operand: the value of a filter, or one of its alternatives. */
+struct fval {
+	char *text;		/* as written ("" for the empty string) */
+	int isnum;		/* a number: num */
+	double num;		/* its value */
+	int isint;		/* an integer: 1 in 64 bits (ival), 2 above
+				   them, -2 below them */
+	long long ival;		/* its value */
+	int istime;		/* an RFC 3339 time: usec */
+	int64_t usec;		/* its value */
+	int glob;		/* holds glob characters */
+};
+
 struct filter {
 	const char *text;	/* as given, for messages */
 	char *name;		/* the attribute, or "data" */
@@ -30,15 +52,8 @@ struct filter {
 	char **keys;		/* the path inside data */
 	size_t nkeys;		/* how many */
 	int op;			/* enum fop */
-	char *value;		/* the operand */
-	int isnum;		/* the operand is a number: num */
-	double num;		/* its value */
-	int isint;		/* an integer: 1 in 64 bits (ival), 2 above
-				   them, -2 below them */
-	long long ival;		/* its value */
-	int istime;		/* the operand is an RFC 3339 time: usec */
-	int64_t usec;		/* its value */
-	int glob;		/* the operand holds glob characters */
+	struct fval *val;	/* the operand, or the alternatives of = and != */
+	size_t nval;		/* how many; 0 for F_EXISTS */
 };
 
 /*

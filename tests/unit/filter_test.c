@@ -42,10 +42,13 @@ static void
 grammar(void)
 {
 	static const char *bad[] = { "", "=x", "Type=x", "type==x", "a<>1",
-	    "type!x", "data..a", "data.", "subject.a=1", "a b=1", "x=<y" };
+	    "type!x", "data..a", "data.", "subject.a=1", "a b=1", "x=<y",
+	    "x9=", "data.k=", "a>", "type=a,", "type=,a", "type=a,,b",
+	    "data.k='x'", "data.k=''", "a=~x" };
 	static const char *good[] = { "type", "type=a", "type!=a*", "a>1",
-	    "a>=1", "a<1", "a<=1", "data", "data.a.b.0=x", "x9=", "data.k=",
-	    "data_base64" };
+	    "a>=1", "a<1", "a<=1", "data", "data.a.b.0=x", "data_base64",
+	    "data.k=\"\"", "type=a,b*", "type=a[,]b", "type=a\\,b",
+	    "subject=my order", "data.k=a\"b\"", "a>x,y", "data.k=\"" };
 	struct filter f;
 	char err[256];
 	size_t i;
@@ -63,9 +66,56 @@ grammar(void)
 		filter_free(&f);
 	}
 	CHECK(filter_parse(&f, "data.a.b>=-1.5e2", err, sizeof(err)) == 0);
-	CHECK(f.op == F_GE && f.nkeys == 2 && f.isnum && f.num == -150 &&
-	    !f.isint && strcmp(f.keys[1], "b") == 0);
+	CHECK(f.op == F_GE && f.nkeys == 2 && f.nval == 1 && f.val[0].isnum &&
+	    f.val[0].num == -150 && !f.val[0].isint &&
+	    strcmp(f.keys[1], "b") == 0);
 	filter_free(&f);
+	CHECK(filter_parse(&f, "type=a,b[,]c\\,d,\"\"", err, sizeof(err)) == 0);
+	CHECK(f.nval == 3 && strcmp(f.val[0].text, "a") == 0 &&
+	    strcmp(f.val[1].text, "b[,]c\\,d") == 0 && f.val[2].text[0] == '\0');
+	filter_free(&f);
+}
+
+/* Does the message for text hold want? */
+static void
+hint(const char *text, const char *want)
+{
+	struct filter f;
+	char err[256];
+
+	CHECKMSG(filter_parse(&f, text, err, sizeof(err)) == -1,
+	    "\"%s\" parsed", text);
+	CHECKMSG(strstr(err, want) != NULL, "\"%s\": \"%s\" does not say \"%s\"",
+	    text, err, want);
+	filter_free(&f);
+}
+
+/* What can never match is refused, and the message says what to write. */
+static void
+hints(void)
+{
+	hint("data.total > 10", "write 'data.total>10'");
+	hint(" data.total>=10 ", "write 'data.total>=10'");
+	hint("data.total >10", "write 'data.total>10'");
+	hint("type == x", "write 'type=x'");
+	hint("subject ", "write 'subject'");
+	hint("type= ", "a value is missing after \"=\"");
+	hint("data.total>\"10\"", "write 10, not \"10\"");
+	hint("type='order.paid'", "write order.paid, not 'order.paid'");
+	hint("type=a,'b'", "write b, not 'b'");
+	hint("data.k=''", "write \"\", not ''");
+	hint("type=", "a value is missing after \"=\"");
+	hint("data.n<=", "a value is missing after \"<=\"");
+	hint("type==x", "write 'type=x'");
+	hint("a=>1", "write 'a>=1'");
+	hint("a<>1", "write 'a!=1'");
+	hint("a!==1", "write 'a!=1'");
+	hint("type=~order", "no regular expressions");
+	hint("type=a,,b", "an empty alternative");
+	hint("data.price<1,5", "write 1.5");
+	hint(".data.total>1", "write 'data.total>1'");
+	hint("data.items[0].sku=A", "data.items.0");
+	hint("", "an empty filter");
 }
 
 #define EV(extra) "{\"specversion\":\"1.0\",\"type\":\"order.paid\"," \
@@ -111,6 +161,34 @@ evaluate(void)
 	CHECK(holds("data.missing!=1", e) == 1);
 	CHECK(holds("data.missing<1", e) == 0);
 	CHECK(holds("data_base64", e) == 0);
+
+	/* Alternatives: "=" holds for one of them, "!=" for none. */
+	CHECK(holds("type=user.*,order.*", e) == 1);
+	CHECK(holds("type=user.*,cache.*", e) == 0);
+	CHECK(holds("type!=user.*,order.*", e) == 0);
+	CHECK(holds("type!=user.*,cache.*", e) == 1);
+	CHECK(holds("n=6,7", e) == 1);
+	CHECK(holds("data.a.b.3=false,true", e) == 1);
+	CHECK(holds("subject=a,b", e) == 0);
+	CHECK(holds("subject!=a,b", e) == 1);
+	CHECK(holds("data.missing=\"\"", e) == 0);
+}
+
+/* A comma in a value: [,] or \, (a glob), as fnmatch(3) reads them. */
+static void
+commas(void)
+{
+	const char *e = EV(",\"data\":{\"c\":\"a,b\",\"e\":\"\",\"n\":1.5}");
+
+	CHECK(holds("data.c=a[,]b", e) == 1);
+	CHECK(holds("data.c=a\\,b", e) == 1);
+	CHECK(holds("data.c=a,b", e) == 0);
+	CHECK(holds("data.c=x,a[,]b", e) == 1);
+	CHECK(holds("data.c=a*", e) == 1);
+	CHECK(holds("data.e=\"\"", e) == 1);
+	CHECK(holds("data.e!=\"\"", e) == 0);
+	CHECK(holds("data.c!=\"\"", e) == 1);
+	CHECK(holds("data.n>1.2", e) == 1);
 }
 
 /* The reader: CRLF, blanks, NUL, an unterminated line, an over-long one. */
@@ -147,7 +225,9 @@ main(void)
 {
 	scan_init(&sc);
 	grammar();
+	hints();
 	evaluate();
+	commas();
 	reader();
 	scan_free(&sc);
 	return unit_done("filter_test");
