@@ -34,7 +34,7 @@
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
     OPT_INTERVAL, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RETRIES,
-    OPT_SECRET, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
+    OPT_SECRET, OPT_SECRETFILE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
@@ -53,12 +53,14 @@ static const struct option longopts[] = {
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
 	{ "thin", no_argument, NULL, OPT_THIN },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "topic", required_argument, NULL, 'T' },
 	{ "topics", no_argument, NULL, OPT_TOPICS },
 	{ "wait", required_argument, NULL, 'w' },
 	{ "watch", no_argument, NULL, OPT_WATCH },
+	COLOR_LONGOPT,
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -66,14 +68,19 @@ static const struct option longopts[] = {
 static void
 usage(FILE *f, int status)
 {
+	if (f != stdout)
+		tryhelp();
 	fprintf(f,
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
 "             [-T topic [--consumer name [--once] | --name name]]\n"
-"             [--data | --pretty | --thin] [--binary] [--dead-letter file]\n"
-"             [--max-size size] [--post url] [--rejects file] [--retries n]\n"
-"             [--secret secret] [--timeout seconds] [filter ...]\n"
+"             [--data | --pretty | --thin] [--binary] [--color when]\n"
+"             [--dead-letter file] [--max-size size] [--post url]\n"
+"             [--rejects file] [--retries n]\n"
+"             [--secret secret | --secret-file file] [--timeout seconds]\n"
+"             [filter ...]\n"
 "             [--exec command [arg ...]]\n"
-"       evsub --topics [--watch [-c count] [--interval seconds]]\n");
+"       evsub --topics [--watch [-c count] [--color when]\n"
+"             [--interval seconds]]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -90,6 +97,8 @@ usage(FILE *f, int status)
 "  -v, --invert           keep the events that do not pass\n"
 "  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
 "      --binary           with --post: CloudEvents binary mode\n"
+"      --color WHEN       --pretty and --watch: auto (on a terminal but\n"
+"                         TERM=dumb, without $NO_COLOR), always or never\n"
 "      --consumer NAME    -T: a durable consumer: every event of the\n"
 "                         topic's log from where NAME left off\n"
 "      --data             write only the data, one JSON value a line\n"
@@ -106,11 +115,12 @@ usage(FILE *f, int status)
 "                         (default 3)\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
 "                         (default $EVENTFUL_WEBHOOK_SECRET)\n"
+"      --secret-file FILE --secret from FILE's first line\n"
 "      --timeout SECONDS  with --post: the most a request may take (15)\n"
 "      --topics           list topics, live subscribers, consumers\n"
 "      --watch            --topics, refreshed: on a terminal, in place\n"
 "      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
-"      --help, --version  this help; the version\n"
+"  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             5 -w: nothing came in time, 6 --post: the URL is gone (410),\n"
@@ -765,7 +775,7 @@ catchstop(sigset_t *open)
  * A signal ends it with the cursor shown, and then does what it does.
  */
 static int
-watch_topics(int64_t interval, long long count)
+watch_topics(int64_t interval, long long count, int color)
 {
 	struct topic_stat *v, *pv = NULL;
 	size_t n, pn = 0;
@@ -773,8 +783,7 @@ watch_topics(int64_t interval, long long count)
 	sigset_t open;
 	int64_t start, t, pt = 0;
 	long long k;
-	const char *nc = getenv("NO_COLOR");
-	int tty = isatty(STDOUT_FILENO);
+	int tty = term_escapes(STDOUT_FILENO);
 
 	catchstop(&open);
 	if (tty) {
@@ -789,7 +798,7 @@ watch_topics(int64_t interval, long long count)
 		rate = xmalloc((n ? n : 1) * sizeof(*rate));
 		rates(rate, v, n, pv, pn, t - pt);
 		if (tty)
-			drawview(v, n, rate, interval, nc == NULL || *nc == '\0');
+			drawview(v, n, rate, interval, color);
 		else
 			printblock((unsigned long long)k, v, n, rate);
 		free(rate);
@@ -830,7 +839,7 @@ topics_main(struct common *c, struct sub *sub, int others, int watch,
 	}
 	if (watch)
 		return watch_topics(interval > 0 ? interval : 1000000,
-		    sub->count);
+		    sub->count, common_color(c, STDOUT_FILENO));
 	topic_list(stdout);
 	stdout_done();
 	return EXIT_OK;
@@ -905,7 +914,7 @@ main(int argc, char *argv[])
 	struct inputs in;
 	struct sub sub;
 	struct out o;
-	const char *output = NULL, *errstr, *nc, *topic = NULL,
+	const char *output = NULL, *errstr, *topic = NULL,
 	    *consumer = NULL, *secret = NULL, *subname = NULL;
 	char **paths = NULL, err[512], **cmd;
 	long long v, idle = 0, interval = 0;
@@ -918,7 +927,7 @@ main(int argc, char *argv[])
 	memset(&sub, 0, sizeof(sub));
 	sub.d.retries = 3;
 	cmd = splitexec(&argc, argv);
-	while ((ch = getopt_long(argc, argv, "c:fi:o:qT:vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:fhi:o:qT:vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -1001,7 +1010,13 @@ main(int argc, char *argv[])
 			sub.d.retries = (int)v;
 			break;
 		case OPT_SECRET:
-			secret = optarg;
+		case OPT_SECRETFILE:
+			if (secret != NULL)
+				badval(ch == OPT_SECRET ? "--secret" :
+				    "--secret-file", optarg, "a second secret: "
+				    "--secret or --secret-file, once");
+			secret = ch == OPT_SECRET ? optarg :
+			    secret_file("--secret-file", optarg);
 			break;
 		case OPT_THIN:
 			setfmt(&sub, FMT_THIN);
@@ -1033,7 +1048,8 @@ main(int argc, char *argv[])
 	if (sub.post.url != NULL)
 		postopts(&sub, cmd, output, secret);
 	else if (sub.post.binary || secret != NULL || sub.post.timeout) {
-		warnw(NULL, "--binary, --secret and --timeout are for --post");
+		warnw(NULL, "--binary, --secret, --secret-file and --timeout "
+		    "are for --post");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topics)
@@ -1078,8 +1094,7 @@ main(int argc, char *argv[])
 	}
 	out_open(&o, output);
 	out_mem(&sub.mem);
-	nc = getenv("NO_COLOR");
-	sub.color = isatty(o.fd) && (nc == NULL || *nc == '\0');
+	sub.color = common_color(&c, o.fd);
 	if (consumer != NULL) {
 		status = consume(&c, &sub, topic, consumer, once, idle, &o);
 		(void)out_close(&o);
