@@ -53,6 +53,8 @@ static void usage(FILE *, int) __attribute__((noreturn));
 static void
 usage(FILE *f, int status)
 {
+	if (f != stdout)
+		tryhelp();
 	fprintf(f,
 "usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]\n"
 "                   [--sync mode] log\n"
@@ -82,11 +84,12 @@ usage(FILE *f, int status)
 "      --json         stats: as JSON\n"
 "      --max-size N   append: the longest event (default 1M)\n"
 "      --rejects FILE append: keep rejected lines there\n"
-"      --since TIME   cat: events of this time (RFC 3339) or later\n"
+"      --since TIME   cat: events of this time or later: RFC 3339, a\n"
+"                     date, or a duration back from now (1h, 30m, 2d)\n"
 "      --sync MODE    append: event, batch (default) or none\n"
 "      --to SEQ       cat: up to this sequence\n"
 "      --until TIME   cat: events before this time\n"
-"      --help, --version\n"
+"  -h, --help, --version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             4 verify found damage, --expect did not hold, or revert\n"
@@ -847,20 +850,15 @@ revert(struct opts *o, const char *path, const char *id)
 	return EXIT_OK;
 }
 
-/* An RFC 3339 time, or a date (YYYY-MM-DD: its midnight, UTC). */
+/* A time as every program takes one (time_parse in timefmt.h). */
 static int64_t
 timearg(const char *opt, const char *arg)
 {
-	char full[64];
 	int64_t us;
 
-	if (strlen(arg) == 10 && snprintf(full, sizeof(full),
-	    "%sT00:00:00Z", arg) > 0 && rfc3339_parse(full, strlen(full),
-	    &us) == 0)
+	if (time_parse(arg, now_usec(), &us) == 0)
 		return us;
-	if (rfc3339_parse(arg, strlen(arg), &us) == 0)
-		return us;
-	warnw(opt, "%s: not an RFC 3339 time or a date", arg);
+	warnw(opt, "%s: not %s", arg, TIME_SYNTAX);
 	usage(stderr, EXIT_USAGE);
 }
 
@@ -898,14 +896,14 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (cmd[0] == '-') {
 		/* --help and --version before a command. */
-		while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 			if (!common_opt(&o.c, ch, optarg))
 				break;
 		usage(stderr, EXIT_USAGE);
 	}
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "fn:q", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fhn:q", longopts, NULL)) != -1) {
 		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
 		    ch == OPT_TO || ch == OPT_SINCE || ch == OPT_UNTIL ? G_CAT :
 		    ch == OPT_JSON ? G_JSON : ch == OPT_SYNC ? G_SYNC :

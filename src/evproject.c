@@ -50,6 +50,8 @@ static const struct option longopts[] = {
 static void
 usage(FILE *f, int status)
 {
+	if (f != stdout)
+		tryhelp();
 	fprintf(f,
 "usage: evproject [-fq] [-k path] [-r rule] [-t type] [--emit what]\n"
 "                 [--max-size size] [--rejects file] [--save-every n]\n"
@@ -80,7 +82,7 @@ usage(FILE *f, int status)
 "      --save-every N      save --state every N events\n"
 "      --save-interval S   save --state every S seconds\n"
 "      --state FILE        load, skip what was applied, save atomically\n"
-"      --help, --version   this help; the version\n"
+"  -h, --help, --version   this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines or events\n"
 "             that do not fit their rule, 4 --get: no such key, or the\n"
@@ -326,7 +328,7 @@ options(struct proj *p, int *argcp, char ***argvp)
 	int ch;
 
 	common_init(&p->c, usage);
-	while ((ch = getopt_long(*argcp, *argvp, "fk:qr:t:", longopts,
+	while ((ch = getopt_long(*argcp, *argvp, "fhk:qr:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
