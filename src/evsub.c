@@ -86,7 +86,7 @@ usage(FILE *f, int status)
 "\n"
 "filters (all must hold):\n"
 "  NAME              the attribute is set          subject\n"
-"  NAME=GLOB         matches (!= does not)         type=order.*\n"
+"  NAME=GLOB[,GLOB]  one matches (!= none does)    type=order.*,user.*\n"
 "  data.PATH OP VAL  a data field: = != > >= < <=  data.total>100\n"
 "  -c, --count N          exit after N events (--watch: N refreshes)\n"
 "  -f, --follow           follow files and FIFOs as they grow\n"
