@@ -196,7 +196,7 @@ bigevents() {
 	assert_line -n 0 'usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]'
 	run -2 evlog append --expect -1 l
 	run -2 evlog cat --since yesterday l
-	assert_output --partial 'not an RFC 3339 time or a date'
+	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'
 	run -2 evlog cat --expect 1 l
 	run -2 evlog append --until 2026-01-01 l
 }

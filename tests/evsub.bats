@@ -113,7 +113,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 @test "a malformed filter is a usage error that points at it" {
 	run -2 --separate-stderr evsub 'Type=x' <events
 	assert_equal "${stderr%%$'\n'*}" 'evsub: filter: "Type=x": "Type" is not an attribute name (lower-case a-z and 0-9)'
-	[[ $stderr == *$'\nusage: evsub'* ]]
+	assert_equal "${stderr#*$'\n'}" "try 'evsub --help'"
 	run -2 evsub 'type==x' <events
 	assert_output --partial '"==" is not an operator'
 	run -2 evsub '=x' <events
@@ -184,8 +184,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 	run -0 bash -c 'while cat events; do :; done | evsub -c 3 type=user.created | wc -l'
 	assert_output 3
 	run -2 --separate-stderr evsub -c 0 <events
-	assert_equal "${stderr%%$'\n'*}" 'evsub: -c: 0: too small'
-	[[ $stderr == *$'\nusage: evsub'* ]]
+	assert_equal "$stderr" $'evsub: -c: 0: too small\ntry \'evsub --help\''
 	run -2 evsub -c x <events
 	run -2 evsub --retries 101 <events
 }

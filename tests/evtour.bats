@@ -206,7 +206,7 @@ tour() {
 	assert_output --partial '--bogus: unknown option'
 	run -2 evtour --list cqrs
 	run -0 evtour --help
-	assert_line --index 0 'usage: evtour [--no-pause] [--dir dir] [--step n] [lesson]'
+	assert_line --index 0 'usage: evtour [--no-pause] [--color when] [--dir dir] [--step n] [lesson]'
 }
 
 @test "evtour(1): the synopsis is the usage; every option of --help is in the page" {
