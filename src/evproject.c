@@ -69,7 +69,8 @@ usage(FILE *f, int status)
 "\n"
 "  -f, --follow            follow files and FIFOs as they grow\n"
 "  -k, --key PATH          what the state is keyed by (default subject)\n"
-"  -q, --quiet             no message per rejected line\n"
+"  -q, --quiet             no message per rejected line, nor for a rule\n"
+"                          that matched no event\n"
 "  -r, --rule RULE         a rule (repeatable)\n"
 "  -t, --type TYPE         change events: TYPE.updated, TYPE.deleted\n"
 "                          (default state)\n"
@@ -414,6 +415,23 @@ options(struct proj *p, int *argcp, char ***argvp)
 	jsonopt(&p->delj, "-t", type, ".deleted");
 }
 
+/*
+ * Names each rule that matched no event of the run, with the types seen
+ * that are close to its glob: a mistyped rule would otherwise print {}
+ * and pass.  A message only: the exit status stays what the events made
+ * it, as a rule for events that did not come is no error.
+ */
+static void
+unmatched(struct proj *p)
+{
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < p->nrules && !p->c.quiet; i++)
+		if (fold_unmatched(&p->f, i, err, sizeof(err)))
+			warnw("-r", "%s", err);
+}
+
 /* Folds the inputs, prints the state if asked, and saves. */
 static int
 run(struct proj *p, char **paths, size_t npaths)
@@ -437,6 +455,7 @@ run(struct proj *p, char **paths, size_t npaths)
 	p->saved = now_usec();
 	project(p);
 	status = p->c.status;
+	unmatched(p);
 	if (fold_lost(&p->f)) {
 		warnw(p->state, "the checkpoint's event (id \"%s\") was not in "
 		    "the input: nothing was applied", p->f.ck.id.p);

@@ -30,6 +30,8 @@ static const char *const fold_opnames[] = {
 
 #define NOPS (sizeof(fold_opnames) / sizeof(fold_opnames[0]))
 
+#define MAXTYPES 1024		/* the most types kept for fold_unmatched */
+
 /* A number as a rule sees it: an int64 while it fits, else a double. */
 struct num {
 	int isint;		/* i holds it; else d */
@@ -170,8 +172,10 @@ fold_init(struct fold *f, const char *keypath, struct fold_rule *r,
 	f->lockfd = -1;
 	f->r = r;
 	f->nr = nr;
+	f->unhit = nr;
 	f->state = json_object();
-	if (f->state == NULL)
+	f->types = json_object();
+	if (f->state == NULL || f->types == NULL)
 		errw(EXIT_FAIL, NULL, "out of memory");
 	if (fold_rule_parse(&f->def[0], "*.deleted=delete", ferr,
 	    sizeof(ferr)) == -1 || fold_rule_parse(&f->def[1], "*=merge",
@@ -199,6 +203,7 @@ fold_free(struct fold *f)
 	if (f->lockfd >= 0)
 		close(f->lockfd);
 	json_decref(f->state);
+	json_decref(f->types);
 	buf_free(&f->ck.seq);
 	buf_free(&f->ck.id);
 	buf_free(&f->type);
@@ -207,8 +212,8 @@ fold_free(struct fold *f)
 }
 
 /* The first rule for the type in f->type, or NULL when none matches. */
-static const struct fold_rule *
-findrule(const struct fold *f)
+static struct fold_rule *
+findrule(struct fold *f)
 {
 	const char *t = f->type.p;
 	size_t i, len = f->type.len;
@@ -221,7 +226,7 @@ findrule(const struct fold *f)
 		return &f->def[1];
 	}
 	for (i = 0; i < f->nr; i++) {
-		const struct fold_rule *r = &f->r[i];
+		struct fold_rule *r = &f->r[i];
 
 		if (r->match == 1 || (r->match == 2 ? strlen(r->glob) == len &&
 		    memcmp(r->glob, t, len) == 0 : fnmatch(r->glob, t, 0) == 0))
@@ -438,6 +443,42 @@ drop(struct fold *f, const struct fold_rule *r, json_t *cur, const char *key,
 }
 
 /*
+ * Says that the value's path of r is absent from the event; and when the
+ * path names an attribute that the data has as a field (=amount, where
+ * data.amount was meant), the rule to write instead.
+ */
+static int
+nosrc(const struct fold_rule *r, const struct scanner *s,
+    const struct ce_event *ev, char *err, size_t n)
+{
+	struct filter d;
+	struct jspan v;
+	struct buf t = { 0 };
+	char ferr[256];
+	size_t keep;
+	int has = 0;
+
+	if (r->src.attr != CE_DATA) {
+		buf_puts(&t, "data.");
+		buf_puts(&t, r->path);
+		buf_putc(&t, '\0');
+		has = filter_parse(&d, t.p, ferr, sizeof(ferr)) == 0 &&
+		    filter_lookup(&d, s, ev, &v);
+		filter_free(&d);
+	}
+	/* An explicit path ends the rule's text. */
+	keep = strlen(r->text) - strlen(r->path);
+	if (has)
+		seterr(err, n, "\"%s\": no %s (an attribute), but the data has "
+		    "it: write %.*sdata.%s", r->text, r->path, (int)keep,
+		    r->text, r->path);
+	else
+		seterr(err, n, "\"%s\": no %s", r->text, r->path);
+	buf_free(&t);
+	return -1;
+}
+
+/*
  * Applies rule r to the event: everything is checked before anything
  * changes, so that a misfit leaves the state as it was.
  */
@@ -483,8 +524,7 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 	/* The value, and whether it fits the operation. */
 	if (r->hassrc) {
 		if (!filter_lookup(&r->src, s, ev, &v))
-			return seterr(err, n, "\"%s\": no %s", r->text, r->path),
-			    FOLD_MISFIT;
+			return nosrc(r, s, ev, err, n), FOLD_MISFIT;
 		if ((r->op == OP_ADD || r->op == OP_SUB) &&
 		    v.type != SCAN_NUMBER)
 			return seterr(err, n, "\"%s\": %s is not a number",
@@ -623,11 +663,134 @@ apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
 	return FOLD_APPLIED;
 }
 
+/*
+ * Keeps the event's type in the set f->types, while a rule has matched
+ * nothing yet: what fold_unmatched suggests from.  At most MAXTYPES, so
+ * that a stream of ever new types cannot grow it.
+ */
+static void
+seentype(struct fold *f)
+{
+	if (f->unhit == 0 || json_object_size(f->types) >= MAXTYPES ||
+	    json_object_getn(f->types, f->type.p, f->type.len) != NULL)
+		return;
+	json_object_setn_new_nocheck(f->types, f->type.p, f->type.len,
+	    json_true());
+}
+
+/* The edit distance of a and b, or more than max when it is. */
+static size_t
+distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[65], prev, tmp;
+
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < d[j] ?
+			    (prev < d[j - 1] ? prev : d[j - 1]) :
+			    (d[j] < d[j - 1] ? d[j] : d[j - 1]));
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+/*
+ * Tells whether type is close to the glob of a rule that matched nothing:
+ * the glob is part of it (deposited, account.deposited), in any case, or
+ * a literal glob is a typo or two away from it.
+ */
+static int
+closetype(const struct fold_rule *r, const char *type)
+{
+	struct buf p = { 0 };
+	int c;
+
+	buf_putc(&p, '*');
+	buf_puts(&p, r->glob);
+	buf_putc(&p, '*');
+	buf_putc(&p, '\0');
+	c = fnmatch(p.p, type, FNM_CASEFOLD) == 0 || (r->match == 2 &&
+	    strlen(r->glob) > 3 && distance(r->glob, type, 2) <= 2);
+	buf_free(&p);
+	return c;
+}
+
+/*
+ * Lists in b (at most 5) the types keys[0..nk) that the glob of r matches
+ * (how 0), that are close to it (1), or all of them (2).  Returns how many
+ * were listed.
+ */
+static size_t
+listtypes(struct buf *b, const struct fold_rule *r, const char **keys,
+    size_t nk, int how)
+{
+	size_t j, shown = 0;
+	int more = 0;
+
+	b->len = 0;
+	for (j = 0; j < nk; j++) {
+		if (how == 0 ? fnmatch(r->glob, keys[j], 0) != 0 :
+		    how == 1 ? !closetype(r, keys[j]) : 0)
+			continue;
+		if (shown == 5) {
+			more = 1;
+			break;
+		}
+		buf_puts(b, shown++ ? ", " : "");
+		buf_puts(b, keys[j]);
+	}
+	buf_puts(b, more ? ", ..." : "");
+	buf_putc(b, '\0');
+	return shown;
+}
+
+int
+fold_unmatched(const struct fold *f, size_t i, char *err, size_t n)
+{
+	const struct fold_rule *r = &f->r[i];
+	const char **keys;
+	struct buf b = { 0 };
+	size_t nk;
+
+	/*
+	 * Not for a catch-all ("*=ignore" after the rules that matter), nor
+	 * for a run that went on from a checkpoint: the rule may have met
+	 * its events in the runs before.
+	 */
+	if (i >= f->nr || r->hits > 0 || f->folded == 0 || r->match == 1 ||
+	    f->skipped > 0)
+		return 0;
+	keys = fold_keys(f->types, &nk);
+	if (listtypes(&b, r, keys, nk, 0) > 0)
+		seterr(err, n, "\"%s\" matched no event: an earlier rule comes "
+		    "first for %s", r->text, b.p);
+	else if (listtypes(&b, r, keys, nk, 1) > 0)
+		seterr(err, n, "\"%s\" matched no event; types seen close to "
+		    "\"%s\": %s", r->text, r->glob, b.p);
+	else {
+		(void)listtypes(&b, r, keys, nk, 2);
+		seterr(err, n, "\"%s\" matched no event; types seen: %s",
+		    r->text, b.p);
+	}
+	free(keys);
+	buf_free(&b);
+	return 1;
+}
+
 int
 fold_event(struct fold *f, const struct scanner *s,
     const struct ce_event *ev, char *err, size_t n)
 {
 	const struct scan_member *t = ev->a[CE_TYPE];
+	struct fold_rule *r;
 	int res;
 
 	switch (before(f, ev, err, n)) {
@@ -638,7 +801,12 @@ fold_event(struct fold *f, const struct scanner *s,
 		return FOLD_MISFIT;
 	}
 	(void)spantext(&f->type, t->val, t->vallen, t->type);
-	res = apply(f, findrule(f), s, ev, err, n);
+	r = findrule(f);
+	f->folded++;
+	if (r != NULL && r->hits++ == 0 && f->nr > 0)
+		f->unhit--;
+	seentype(f);
+	res = apply(f, r, s, ev, err, n);
 	advance(f, ev);
 	return res;
 }

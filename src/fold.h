@@ -45,6 +45,7 @@ struct fold_rule {
 	char *path;		/* the value's path, as text */
 	struct filter src;	/* where the value comes from */
 	int hassrc;		/* the operation takes a value */
+	unsigned long long hits;	/* events whose type it was first for */
 };
 
 /* What fold_event did with an event. */
@@ -77,6 +78,9 @@ struct fold {
 	struct buf k;		/* the key of the last event applied */
 	int deleted;		/* the last event applied deleted its entity */
 	unsigned long long skipped;	/* events skipped by the checkpoint */
+	unsigned long long folded;	/* events a rule was looked up for */
+	json_t *types;		/* the types seen (a set), for fold_unmatched */
+	size_t unhit;		/* rules that matched nothing yet */
 	int lockfd;		/* the state file, locked, or -1 */
 };
 
@@ -113,6 +117,16 @@ int fold_event(struct fold *f, const struct scanner *s,
  * came from.
  */
 int fold_lost(const struct fold *f);
+
+/*
+ * Tells, after a run, whether the rule f->r[i] was the first for no
+ * event's type although events were folded: a mistyped glob (a type
+ * without its prefix, say), or a rule behind one that takes its types.
+ * Then err says which types an earlier rule took, or which types seen are
+ * close to its glob, or else some of the types seen.  A catch-all ("*")
+ * and a run that skipped events at the checkpoint are not told of.
+ */
+int fold_unmatched(const struct fold *f, size_t i, char *err, size_t n);
 
 /*
  * Loads the state file at path into f.  A missing file is an empty state.

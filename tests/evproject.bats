@@ -81,9 +81,10 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 	# Each order's current status, and what each customer did.
 	run -0 evproject -r 'order.*=set:status=data.status' <orders.ndjson
 	assert_output '{"order/1":{"status":"shipped"},"order/2":{"status":"paid"},"order/3":{"status":"cancelled"}}'
-	run -0 evproject -k data.customer -r 'order.placed=count:orders' \
+	run -0 --separate-stderr evproject -k data.customer -r 'order.placed=count:orders' \
 	    -r 'order.placed=ignore' -r 'order.*=push:history=subject' <orders.ndjson
 	# The first rule that matches wins: placed orders are counted only.
+	assert_equal "$stderr" 'evproject: -r: "order.placed=ignore" matched no event: an earlier rule comes first for order.placed'
 	assert_output '{"c1":{"history":["order/1","order/1","order/3"],"orders":2},"c2":{"history":["order/2"],"orders":1}}'
 }
 
@@ -106,7 +107,7 @@ KILLRULES=(-r 't.added=add:total=data.n' -r 't.*=count:events')
 	# 2^53 + 1 + 3 - 2 is exact in 64 bits (a double would say ...992);
 	# past 2^63 - 1 the sum becomes a double.
 	assert_output '{"f":{"s":0.30000000000000004},"k":{"s":9007199254740994},"m":{"lo":-3},"o":{"s":9.223372036854776e+18}}'
-	run -0 evproject -r 'm.x=max:hi=data.v' -r 'm.x=ignore' <n.ndjson
+	run -0 --separate-stderr evproject -r 'm.x=max:hi=data.v' -r 'm.x=ignore' <n.ndjson
 	assert_output '{"m":{"hi":5}}'
 	# max of strings is bytewise: RFC 3339 UTC times sort as times.
 	run -0 evproject -r 'm.x=max:last=data.t' -r '*=ignore' <n.ndjson
@@ -371,8 +372,10 @@ EOF
 	stream 2000 all.ndjson
 	run -0 evproject "${KILLRULES[@]}" all.ndjson
 	want=$output
-	run -0 bash -c 'evproject --emit changes "$@" all.ndjson | evproject -r "*.deleted=delete" -r "*=set"' _ "${KILLRULES[@]}"
+	# No account is deleted: the delete rule says it matched nothing.
+	run -0 --separate-stderr bash -c 'evproject --emit changes "$@" all.ndjson | evproject -r "*.deleted=delete" -r "*=set"' _ "${KILLRULES[@]}"
 	assert_output "$want"
+	assert_equal "$stderr" 'evproject: -r: "*.deleted=delete" matched no event; types seen: state.updated'
 }
 
 @test "GH Archive: events per repository and pushes per actor are what jq computes" {

@@ -53,3 +53,41 @@ ids() { jq -r .id | tr '\n' ' '; }
 	run -0 evsub 'data.tag=a,b' <events
 	assert_output ""
 }
+
+# --- evproject's rules -----------------------------------------------------
+
+ledger() {
+	{
+		evpub -t account.opened -S account/7 owner=Ada
+		evpub -t account.deposited -S account/7 amount:=100
+		evpub -t account.withdrawn -S account/7 amount:=30
+	} >ledger.ndjson
+}
+
+@test "evproject names a rule that matched no event, and the types close to it" {
+	ledger
+	run -0 --separate-stderr evproject -r 'deposited=add:balance=data.amount' ledger.ndjson
+	assert_output '{}'
+	assert_equal "$stderr" 'evproject: -r: "deposited=add:balance=data.amount" matched no event; types seen close to "deposited": account.deposited'
+	# A typo, a rule behind one that takes its types, one for types unseen.
+	run -0 --separate-stderr evproject -r 'acount.deposited=add:balance' \
+	    -r 'account.*=set' -r 'account.opened=set' -r 'order.*=count' -r '*=ignore' ledger.ndjson
+	assert_equal "${stderr_lines[0]}" 'evproject: -r: "acount.deposited=add:balance" matched no event; types seen close to "acount.deposited": account.deposited'
+	assert_equal "${stderr_lines[1]}" 'evproject: -r: "account.opened=set" matched no event: an earlier rule comes first for account.opened'
+	assert_equal "${stderr_lines[2]}" 'evproject: -r: "order.*=count" matched no event; types seen: account.deposited, account.opened, account.withdrawn'
+	assert_equal "${#stderr_lines[@]}" 3
+	# -q: nothing; no events at all: nothing to say.
+	run -0 --separate-stderr evproject -q -r 'deposited=add:balance' ledger.ndjson
+	assert_equal "$stderr" ''
+	run -0 --separate-stderr evproject -r 'deposited=add:balance' </dev/null
+	assert_equal "$stderr" ''
+}
+
+@test "evproject: a value path that is an attribute the event lacks suggests data.PATH" {
+	ledger
+	run -3 --separate-stderr evproject -r 'account.deposited=add:balance=amount' -r '*=ignore' ledger.ndjson
+	assert_equal "$stderr" 'evproject: ledger.ndjson:2: "account.deposited=add:balance=amount": no amount (an attribute), but the data has it: write account.deposited=add:balance=data.amount (skipped)'
+	# An attribute that is not in the data either: no suggestion.
+	run -3 --separate-stderr evproject -r 'account.deposited=add:balance=fee' -r '*=ignore' ledger.ndjson
+	assert_equal "$stderr" 'evproject: ledger.ndjson:2: "account.deposited=add:balance=fee": no fee (skipped)'
+}
