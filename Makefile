@@ -5,6 +5,10 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 # The tour and the data it reads (examples/), installed together.
 EXAMPLEDIR = $(PREFIX)/share/eventful/examples
+# Shell completion: bash-completion loads the file named for the command,
+# so the one script is there once and linked under every program's name.
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 CC        = cc
 CFLAGS    = -O2 -g
 WARN      = -Wall -Wextra
@@ -29,7 +33,7 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl
+       openssl zsh
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
@@ -179,6 +183,11 @@ install: all
 	    cp -f $$f $(DESTDIR)$(MANPREFIX)/man5/ || true; done
 	cp -f examples/tour $(DESTDIR)$(EXAMPLEDIR)/
 	cp -f examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
+	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	cp -f completion/eventful.bash $(DESTDIR)$(BASHCOMPDIR)/eventful
+	for p in $(PROGS) $(SCRIPTS); do \
+	    ln -sf eventful $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	cp -f completion/_eventful $(DESTDIR)$(ZSHCOMPDIR)/
 
 uninstall:
 	for p in $(PROGS) $(SCRIPTS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
@@ -187,6 +196,9 @@ uninstall:
 	done
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 	rmdir $(DESTDIR)$(PREFIX)/share/eventful 2>/dev/null || true
+	for p in eventful $(PROGS) $(SCRIPTS); do \
+	    rm -f $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_eventful
 
 lint:
 	mandoc -Tlint -Wwarning man/man*/*.[0-9]
