@@ -295,15 +295,24 @@ complete() {
 	assert_output ''
 }
 
-@test "zsh completion: the script parses, and completes topics" {
+@test "zsh completion: the script parses, and completes topics and consumers" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	run -0 zsh -n "$ROOT/completion/_eventful"
 	evpub -T orders -t a >/dev/null
+	evpub -T payments -t a >/dev/null
+	evsub -T orders --consumer billing --once >/dev/null
+	evsub -T payments --consumer bank --once >/dev/null
 	# The helpers alone, outside the completion system.
-	run -0 zsh -fc 'source <(sed "\$d" "$1"); _wanted() { shift 3; "$@"; }
-		compadd() { [[ $1 == -a ]] && print -l ${(P)2} || print -l "$@"; }
-		_eventful_topics' zsh "$ROOT/completion/_eventful"
-	assert_output orders
+	helpers='source <(sed "\$d" "$1"); _wanted() { shift 3; "$@"; }
+		compadd() { [[ $1 == -a ]] && print -l ${(P)2} || print -l "$@"; }'
+	run -0 zsh -fc "$helpers; _eventful_topics" zsh "$ROOT/completion/_eventful"
+	assert_output $'orders\npayments'
+	run -0 zsh -fc "$helpers; words=(evsub -T orders --consumer ''); CURRENT=5
+		_eventful_consumers" zsh "$ROOT/completion/_eventful"
+	assert_output billing
+	run -0 zsh -fc "$helpers; words=(evsub --consumer ''); CURRENT=3
+		_eventful_consumers" zsh "$ROOT/completion/_eventful"
+	assert_output $'bank\nbilling'
 }
 
 @test "make install puts the completion where bash-completion and zsh look; uninstall takes it away" {
