@@ -55,7 +55,7 @@ load test_helper/common
 	assert_equal "$(jq -r '.id + " " + .time' <<<"$output")" \
 	    "order-17 2026-01-02T03:04:05+01:00"
 	run -2 evpub -t x --time yesterday
-	assert_output --partial 'not an RFC 3339 date-time'
+	assert_output --partial 'is not an RFC 3339 time, a date'
 	run -2 evpub -t x --id ''
 	assert_output --partial 'must not be empty'
 }

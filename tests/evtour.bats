@@ -126,7 +126,7 @@ tour() {
 	assert_output '{"account/7":{"balance":70}}'
 	run stepout 37
 	assert_line --index 0 'first writer: appended'
-	assert_line --index 1 'evlog: ledger.log: subject "account/7" has 5 events, not 4: nothing is appended'
+	assert_line --index 1 'evlog append: ledger.log: subject "account/7" has 5 events, not 4: nothing is appended'
 	assert_line --index 2 'second writer: refused, status 4'
 	run stepout 40
 	assert_output '{"balance":100}'
@@ -214,6 +214,7 @@ tour() {
 	for o in $(evtour --help | grep -o -- '--[a-z-]*' | sort -u); do
 		grep -q -- "^\.It Fl ${o#-}" "$ROOT/man/man1/evtour.1" ||
 		    grep -q -- "^\.It Fl ${o#-} " "$ROOT/man/man1/evtour.1" ||
+		    grep -q -- "^\.It Fl h , Fl ${o#-}$" "$ROOT/man/man1/evtour.1" ||
 		    { echo "$o is not in evtour(1)"; return 1; }
 	done
 }
