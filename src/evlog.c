@@ -21,6 +21,7 @@
 #include "id.h"
 #include "store.h"
 #include "timefmt.h"
+#include "topic.h"
 #include "util.h"
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "topic", required_argument, NULL, 'T' },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -59,11 +61,11 @@ usage(FILE *f, int status)
 "usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]\n"
 "                   [--sync mode] log\n"
 "       evlog cat [-f] [-n count] [--from seq] [--since time] [--to seq]\n"
-"                 [--until time] log\n"
-"       evlog repair log\n"
+"                 [--until time] log | -T topic\n"
+"       evlog repair log | -T topic\n"
 "       evlog revert log id\n"
-"       evlog stats [--json] log\n"
-"       evlog verify log\n");
+"       evlog stats [--json] log | -T topic\n"
+"       evlog verify log | -T topic\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -79,6 +81,7 @@ usage(FILE *f, int status)
 "  -f, --follow       cat: go on with new appends\n"
 "  -n, --last N       cat: the last N events\n"
 "  -q, --quiet        append: no message per rejected or repeated line\n"
+"  -T, --topic NAME   the log of topic NAME ($EVENTFUL_HOME/topics/NAME/log)\n"
 "      --expect N     append: only if the subject has N events now\n"
 "      --from SEQ     cat: from this sequence\n"
 "      --json         stats: as JSON\n"
@@ -110,7 +113,20 @@ struct opts {
 	long long expect;	/* --expect, or -1 */
 	int64_t since;		/* --since, or IDX_NOTIME */
 	int64_t until;		/* --until, or IDX_NOTIME */
+	const char *topic;	/* -T, or NULL */
 };
+
+/* The commands; -T may stand for the log of those that only read it or
+ * mend it: an append to a topic goes through evpub, to its subscribers. */
+static const struct {
+	const char *name;
+	int topic;		/* takes -T */
+} cmds[] = {
+	{ "append", 0 }, { "cat", 1 }, { "repair", 1 }, { "revert", 0 },
+	{ "stats", 1 }, { "verify", 1 }
+};
+
+#define CMDLIST "append, cat, repair, revert, stats or verify"
 
 static void
 openlog(struct store *st, const char *path, int write)
@@ -876,12 +892,94 @@ seqarg(const char *opt, const char *arg, long long min)
 	return (uint64_t)v;
 }
 
+/*
+ * Finds the command argv[1], and from then on names it in every message
+ * ("evlog cat: ...").  A log named where the command should be, another
+ * word, or no command at all is a usage error that lists the commands.
+ */
+static size_t
+command(int argc, char *argv[])
+{
+	static char name[64];
+	struct stat sb;
+	size_t i;
+
+	if (argc < 2) {
+		warnw(NULL, "a command is missing: " CMDLIST);
+		usage(stderr, EXIT_USAGE);
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			snprintf(name, sizeof(name), "%s %s", getprogname(),
+			    cmds[i].name);
+			setprogname(name);
+			return i;
+		}
+	if (stat(argv[1], &sb) == 0)
+		warnw(NULL, "\"%s\": a command is missing before the log: "
+		    "evlog cat %s (or append, repair, revert, stats, verify)",
+		    argv[1], argv[1]);
+	else
+		warnw(NULL, "\"%s\": not a command: " CMDLIST, argv[1]);
+	usage(stderr, EXIT_USAGE);
+}
+
+/* getopt's own messages would name "cat", not "evlog cat": ours do. */
+static void
+badopt(int ch, char *argv[])
+{
+	if (ch == ':')
+		warnw(NULL, "%s: needs a value", argv[optind - 1]);
+	else if (optopt != 0)
+		warnw(NULL, "-%c: not an option", optopt);
+	else
+		warnw(NULL, "%s: not an option", argv[optind - 1]);
+	usage(stderr, EXIT_USAGE);
+}
+
+/*
+ * The log of command cmd: its operand arg, or with -T the topic's, which
+ * must exist.  "-" is refused: a log is a file that is read back, and
+ * append's events come from standard input already.
+ */
+static char *
+logpath(const struct opts *o, size_t cmd, const char *arg)
+{
+	struct topic t;
+	struct stat sb;
+	char *log;
+
+	if (o->topic == NULL && strcmp(arg, "-") == 0) {
+		warnw(NULL, "\"-\" is not a log: %s", strcmp(cmds[cmd].name,
+		    "append") == 0 ? "events come from standard input; name "
+		    "the log's file: evlog append LOG <events" : "name the log's "
+		    "file, or a topic with -T");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (o->topic == NULL)
+		return xstrdup(arg);
+	if (!topic_name_ok(o->topic)) {
+		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
+		    o->topic);
+		usage(stderr, EXIT_USAGE);
+	}
+	topic_init(&t, o->topic, 0);
+	if (stat(t.dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		errw(EXIT_FAIL, "-T", "no topic \"%s\": looked in %s", o->topic,
+		    t.dir);
+	log = xstrdup(t.log);
+	topic_free(&t);
+	return log;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct opts o;
 	const char *cmd;
-	int ch, given = 0;
+	char *log;
+	int ch, given = 0, status;
+	size_t ci;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -891,19 +989,20 @@ main(int argc, char *argv[])
 	o.from = 1;
 	o.expect = -1;
 	o.since = o.until = IDX_NOTIME;
-	if (argc < 2)
-		usage(stderr, EXIT_USAGE);
-	cmd = argv[1];
-	if (cmd[0] == '-') {
+	opterr = 0;
+	if (argc >= 2 && argv[1][0] == '-') {
 		/* --help and --version before a command. */
 		while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 			if (!common_opt(&o.c, ch, optarg))
 				break;
+		warnw(NULL, "%s: the command comes first: " CMDLIST, argv[1]);
 		usage(stderr, EXIT_USAGE);
 	}
+	ci = command(argc, argv);
+	cmd = cmds[ci].name;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "fhn:q", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fhn:qT:", longopts, NULL)) != -1) {
 		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
 		    ch == OPT_TO || ch == OPT_SINCE || ch == OPT_UNTIL ? G_CAT :
 		    ch == OPT_JSON ? G_JSON : ch == OPT_SYNC ? G_SYNC :
@@ -941,34 +1040,51 @@ main(int argc, char *argv[])
 		case OPT_TO:
 			o.to = seqarg("--to", optarg, 1);
 			break;
+		case 'T':
+			o.topic = optarg;
+			break;
+		case ':':
+		case '?':
+			badopt(ch, argv);
+			break;
 		default:
 			if (!common_opt(&o.c, ch, optarg))
 				usage(stderr, EXIT_USAGE);
 		}
 	}
+	if (o.topic != NULL && !cmds[ci].topic) {
+		warnw(NULL, "-T is for cat, repair, stats and verify: evpub -T "
+		    "publishes to a topic, and its live subscribers get it");
+		usage(stderr, EXIT_USAGE);
+	}
 	if (strcmp(cmd, "revert") == 0 && optind == argc - 2 &&
-	    !(given & ~G_SYNC))
-		return revert(&o, argv[optind], argv[optind + 1]);
-	if (optind != argc - 1) {
-		warnw(cmd, "one log is needed");
+	    !(given & ~G_SYNC)) {
+		log = logpath(&o, ci, argv[optind]);
+		status = revert(&o, log, argv[optind + 1]);
+		free(log);
+		return status;
+	}
+	if (optind != argc - (o.topic != NULL ? 0 : 1)) {
+		warnw(NULL, o.topic != NULL ? "-T names the log: no other" :
+		    "one log is needed");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "append") != 0 && given & (G_SYNC | G_APPEND)) {
-		warnw(cmd, "-q, --expect, --max-size, --rejects and --sync "
+		warnw(NULL, "-q, --expect, --max-size, --rejects and --sync "
 		    "are for append (and --sync for revert)");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "cat") != 0 && given & G_CAT) {
-		warnw(cmd, "-f, -n, --from, --since, --to and --until are for "
+		warnw(NULL, "-f, -n, --from, --since, --to and --until are for "
 		    "cat");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "stats") != 0 && given & G_JSON) {
-		warnw(cmd, "--json is for stats");
+		warnw(NULL, "--json is for stats");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (o.last > 0 && o.from > 1) {
-		warnw(cmd, "-n and --from exclude each other");
+		warnw(NULL, "-n and --from exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
 	/* Stamped, an event must still fit the longest line a reader takes. */
@@ -977,19 +1093,23 @@ main(int argc, char *argv[])
 		    o.c.maxsize, LOG_MAXLINE - 64);
 		usage(stderr, EXIT_USAGE);
 	}
+	log = logpath(&o, ci, argv[optind]);
 	if (strcmp(cmd, "append") == 0) {
 		common_start(&o.c);
-		return append(&o, argv[optind]);
+		status = append(&o, log);
+	} else if (strcmp(cmd, "cat") == 0)
+		status = cat(&o, log);
+	else if (strcmp(cmd, "verify") == 0)
+		status = verify(log, 0, 0);
+	else if (strcmp(cmd, "stats") == 0)
+		status = verify(log, 1, o.json);
+	else if (strcmp(cmd, "repair") == 0)
+		status = repair(log);
+	else {
+		/* revert with other than a log and an id. */
+		warnw(NULL, "a log and an id are needed");
+		usage(stderr, EXIT_USAGE);
 	}
-	if (strcmp(cmd, "cat") == 0)
-		return cat(&o, argv[optind]);
-	if (strcmp(cmd, "verify") == 0)
-		return verify(argv[optind], 0, 0);
-	if (strcmp(cmd, "stats") == 0)
-		return verify(argv[optind], 1, o.json);
-	if (strcmp(cmd, "repair") == 0)
-		return repair(argv[optind]);
-	warnw(cmd, "not a command: append, cat, repair, revert, stats or "
-	    "verify");
-	usage(stderr, EXIT_USAGE);
+	free(log);
+	return status;
 }

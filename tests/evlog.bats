@@ -64,7 +64,7 @@ bigevents() {
 	{ events 1; echo 'nope'; echo '{"specversion":"1.0","id":"x"}'; events 1; } >in
 	run -3 --separate-stderr evlog append --rejects rej l <in
 	assert_equal "$(wc -l <l)" 2
-	assert_equal "$stderr" $'evlog: stdin:2: invalid JSON at byte 1: a value expected, found \'n\'\nevlog: stdin:3: missing "source"'
+	assert_equal "$stderr" $'evlog append: stdin:2: invalid JSON at byte 1: a value expected, found \'n\'\nevlog append: stdin:3: missing "source"'
 	assert_equal "$(wc -l <rej)" 2
 	run -0 evlog verify l
 }
@@ -117,9 +117,9 @@ bigevents() {
 	run -0 evlog cat l
 	cmp <(printf '%s\n' "$output") whole
 	run -4 evlog verify l
-	assert_output "evlog: l: a torn last line of 24 bytes at offset $(stat -c %s whole) (evlog repair cuts it)"
+	assert_output "evlog verify: l: a torn last line of 24 bytes at offset $(stat -c %s whole) (evlog repair cuts it)"
 	run -0 evlog repair l
-	assert_output "evlog: l: cut a torn last line of 24 bytes at offset $(stat -c %s whole)"
+	assert_output "evlog repair: l: cut a torn last line of 24 bytes at offset $(stat -c %s whole)"
 	cmp l whole
 	run -0 evlog verify l
 	run -0 evlog repair l
@@ -130,7 +130,7 @@ bigevents() {
 	events 2 | evlog append l >/dev/null
 	printf '{"specv' >>l
 	run -0 --separate-stderr evlog append l < <(events 1)
-	[[ $stderr == "evlog: l: cut a torn last line of 7 bytes at offset "* ]]
+	[[ $stderr == "evlog append: l: cut a torn last line of 7 bytes at offset "* ]]
 	assert_equal "$(seqs l)" "000000000001 000000000002 000000000003 "
 	run -0 evlog verify l
 }
@@ -139,7 +139,7 @@ bigevents() {
 	events 4 | evlog append l >/dev/null
 	sed 3d l >gap
 	run -4 evlog verify gap
-	assert_output --regexp '^evlog: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
+	assert_output --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
 	{ head -1 l; echo garbage; tail -3 l; } >bad
 	run -4 evlog verify bad
 	assert_output --partial 'line 2, offset'
@@ -161,7 +161,7 @@ bigevents() {
 	events 1 | evlog append real >/dev/null
 	ln -s real link
 	run -1 evlog append link < <(events 1)
-	assert_output 'evlog: link: a symlink: refused (name the log itself)'
+	assert_output 'evlog append: link: a symlink: refused (name the log itself)'
 	assert_equal "$(wc -l <real)" 1
 	mkdir d
 	run -1 evlog append d < <(events 1)
@@ -212,7 +212,7 @@ bigevents() {
 	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	run wait "$pid"
 	assert_equal "$status" 1
-	assert_equal "$(cat err)" "evlog: l: truncated below what was read: a log only grows"
+	assert_equal "$(cat err)" "evlog cat: l: truncated below what was read: a log only grows"
 }
 
 @test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
@@ -278,7 +278,7 @@ bigevents() {
 			status=0
 			FAULT_CALL=$call FAULT_N=$n LD_PRELOAD=$FAULT evlog append --sync event l <in >ack 2>err || status=$?
 			[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
-			grep -q '^evlog: ' err || { echo "$call #$n: no message"; return 1; }
+			grep -q '^evlog append: ' err || { echo "$call #$n: no message"; return 1; }
 			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
 			# The old events are still there, and every acknowledged one.
 			cmp <(head -2 l) before
@@ -317,7 +317,7 @@ bigevents() {
 	size=$(stat -c %s l)
 	events 1000 >in
 	run -1 --separate-stderr bash -c "ulimit -f $(( (size + 20000) / 1024 )); evlog append --sync batch l <in >ack"
-	[[ $stderr == *"evlog: l: append (nothing of this batch is stored): File too large"* ]]
+	[[ $stderr == *"evlog append: l: append (nothing of this batch is stored): File too large"* ]]
 	run -0 evlog verify l
 	if [ -s ack ]; then
 		assert_equal "$(grep -Fxf ack l | wc -l)" "$(wc -l <ack)"
@@ -364,7 +364,7 @@ bigevents() {
 @test "a full log refuses more: sequences never pass 999999999999" {
 	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"999999999999"}' >l
 	run -1 evlog append l < <(events 1)
-	assert_output 'evlog: l: full: sequence 999999999999 is the last a log can hold'
+	assert_output 'evlog append: l: full: sequence 999999999999 is the last a log can hold'
 	assert_equal "$(wc -l <l)" 1
 }
 
@@ -405,9 +405,9 @@ bigevents() {
 	assert_output '["account.deposited","account/7","d1",{"amount":-100,"fees":[-1.5,2,0,{"x":-300}],"note":"lot 42"},"000000000002"]'
 	run -0 evlog verify l
 	run -4 evlog revert l d1
-	assert_output 'evlog: l: event "d1" is reverted already'
+	assert_output 'evlog revert: l: event "d1" is reverted already'
 	run -1 evlog revert l nope
-	assert_output 'evlog: l: no event with id "nope"'
+	assert_output 'evlog revert: l: no event with id "nope"'
 	assert_equal "$(wc -l <l)" 2
 	run -2 evlog revert --json l d1
 }
@@ -483,7 +483,7 @@ bigevents() {
 	# acct/1 has 1 event: --expect 0 fails, nothing written, status 4.
 	cp l before
 	run -4 --separate-stderr evlog append --expect 0 l < <(e acct/1)
-	assert_equal "$stderr" 'evlog: l: subject "acct/1" has 1 event, not 0: nothing is appended'
+	assert_equal "$stderr" 'evlog append: l: subject "acct/1" has 1 event, not 0: nothing is appended'
 	assert_output ''
 	cmp l before
 	run -4 evlog append --expect 2 l < <(e acct/1)
@@ -683,7 +683,7 @@ bigevents() {
 				[ "$status" -eq 0 ] && [ "$(wc -l <ack)" -eq 10000 ] || { echo "$call #$n: status $status without a fault"; return 1; }
 			else
 				[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
-				grep -Eq '^evlog: (l|stdout): ' err || { echo "$call #$n: no message"; cat err; return 1; }
+				grep -Eq '^evlog append: (l|stdout): ' err || { echo "$call #$n: no message"; cat err; return 1; }
 			fi
 			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
 			# The old events are there, then every acknowledged one,

@@ -91,3 +91,65 @@ ledger() {
 	run -3 --separate-stderr evproject -r 'account.deposited=add:balance=fee' -r '*=ignore' ledger.ndjson
 	assert_equal "$stderr" 'evproject: ledger.ndjson:2: "account.deposited=add:balance=fee": no fee (skipped)'
 }
+
+# --- evlog's commands and logs ---------------------------------------------
+
+@test "evlog: no command, an unknown one, or a log where the command belongs" {
+	evpub -t a.b -S s x=1 | evlog append ledger.log >/dev/null
+	run -2 --separate-stderr evlog
+	assert_equal "${stderr_lines[0]}" 'evlog: a command is missing: append, cat, repair, revert, stats or verify'
+	run -2 --separate-stderr evlog foo
+	assert_equal "${stderr_lines[0]}" 'evlog: "foo": not a command: append, cat, repair, revert, stats or verify'
+	run -2 --separate-stderr evlog ledger.log
+	assert_equal "${stderr_lines[0]}" 'evlog: "ledger.log": a command is missing before the log: evlog cat ledger.log (or append, repair, revert, stats, verify)'
+	run -2 --separate-stderr evlog -f ledger.log
+	assert_equal "${stderr_lines[0]}" 'evlog: -f: the command comes first: append, cat, repair, revert, stats or verify'
+	run -0 evlog --help
+}
+
+@test "evlog: every message names the command, getopt's too" {
+	run -2 --separate-stderr evlog cat -x l
+	assert_equal "${stderr_lines[0]}" 'evlog cat: -x: not an option'
+	run -2 --separate-stderr evlog stats --frob l
+	assert_equal "${stderr_lines[0]}" 'evlog stats: --frob: not an option'
+	run -2 --separate-stderr evlog cat l -n
+	assert_equal "${stderr_lines[0]}" 'evlog cat: -n: needs a value'
+	run -2 --separate-stderr evlog cat --from
+	assert_equal "${stderr_lines[0]}" 'evlog cat: --from: needs a value'
+	run -2 --separate-stderr evlog verify
+	assert_equal "${stderr_lines[0]}" 'evlog verify: one log is needed'
+	run -2 --separate-stderr evlog append --json l
+	[[ ${stderr_lines[0]} == 'evlog append: --json is for stats' ]]
+	run -1 --separate-stderr evlog cat missing.log
+	[[ ${stderr_lines[0]} == 'evlog cat: missing.log: '* ]]
+}
+
+@test "evlog append - is refused, and makes no file named -" {
+	run -2 --separate-stderr evlog append - < <(evpub -t a.b -S s x=1)
+	assert_equal "${stderr_lines[0]}" 'evlog append: "-" is not a log: events come from standard input; name the log'"'"'s file: evlog append LOG <events'
+	assert_output ''
+	[ ! -e ./- ]
+	run -2 --separate-stderr evlog cat -
+	assert_equal "${stderr_lines[0]}" 'evlog cat: "-" is not a log: name the log'"'"'s file, or a topic with -T'
+}
+
+@test "evlog -T NAME: a topic's log by name; a missing topic names where it looked" {
+	evpub -T orders -t order.placed -S order/1 --id o1 >/dev/null
+	evpub -T orders -t order.paid -S order/1 --id o2 >/dev/null
+	run -0 evlog cat -T orders
+	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" "o1 o2 "
+	run -0 evlog cat -n 1 --topic orders
+	assert_equal "$(jq -r .sequence <<<"$output")" "000000000002"
+	run -0 evlog verify -T orders
+	run -0 evlog stats --json -T orders
+	assert_equal "$(jq -r .events <<<"$output")" 2
+	run -1 --separate-stderr evlog cat -T ordres
+	assert_equal "$stderr" "evlog cat: -T: no topic \"ordres\": looked in $EVENTFUL_HOME/topics/ordres"
+	[ ! -e "$EVENTFUL_HOME/topics/ordres" ]
+	run -2 --separate-stderr evlog append -T orders </dev/null
+	[[ ${stderr_lines[0]} == 'evlog append: -T is for cat, repair, stats and verify: evpub -T publishes'* ]]
+	run -2 --separate-stderr evlog cat -T orders other.log
+	assert_equal "${stderr_lines[0]}" 'evlog cat: -T names the log: no other'
+	run -2 --separate-stderr evlog cat -T ../x
+	[[ ${stderr_lines[0]} == 'evlog cat: -T: "../x": not a topic name'* ]]
+}
