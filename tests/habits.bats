@@ -49,7 +49,8 @@ complete() {
 	    "evlog cat --since 1x l" "evlog append --sync x l"; do
 		run -2 --separate-stderr $cmd </dev/null
 		assert_output ''
-		prog=${cmd%% *}
+		# evlog names its command too: try 'evlog cat --help'.
+		prog=${cmd%% -*}
 		[ "$(wc -l <<<"$stderr")" -eq 2 ] || { echo "$cmd: $stderr"; false; }
 		assert_equal "${stderr##*$'\n'}" "try '$prog --help'"
 		[[ $stderr != *usage:* ]]
