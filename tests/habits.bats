@@ -9,16 +9,6 @@ load test_helper/listen
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 GHSECRET='It is a secret'
 
-# stopped PID: waits (at most 10 s) for PID to exit; its status is $?.
-stopped() {
-	local i
-	for i in $(seq 200); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	wait "$1"
-}
-
 teardown() {
 	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
 }

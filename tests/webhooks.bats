@@ -30,16 +30,6 @@ receiver() {
 	RURL="http://127.0.0.1:$(cat rport)/hook"
 }
 
-# stopped PID: waits (at most 10 s) for PID to exit; its status is $?.
-stopped() {
-	local i
-	for i in $(seq 200); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	wait "$1"
-}
-
 # code: the HTTP status of curl's last request (curl -w '%{http_code}').
 post() {
 	curl -s -o /dev/null -w '%{http_code}' "$@"

@@ -15,3 +15,13 @@ listen() {
 	[ -n "$PORT" ] || { cat listen.err; return 1; }
 	URL="http://127.0.0.1:$PORT/"
 }
+
+# stopped PID: waits (at most 10 s) for PID to exit; its status is $?.
+stopped() {
+	local i
+	for i in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$1"
+}
