@@ -75,6 +75,24 @@ envvar(const char *name, const struct scan_member *m)
 	return s;
 }
 
+/*
+ * CE_SEQUENCE in plain decimal: the attribute is zero-padded so that it
+ * sorts as a string, but a shell reads "000000000008" as octal, and
+ * $((CE_SEQUENCE+1)) fails on it.  A value that is not all digits is
+ * left as it is.
+ */
+static void
+unpad(char *var)
+{
+	char *v = strchr(var, '=') + 1, *d = v;
+
+	if (*v == '\0' || v[strspn(v, "0123456789")] != '\0')
+		return;
+	while (d[0] == '0' && d[1] != '\0')
+		d++;
+	memmove(v, d, strlen(d) + 1);
+}
+
 static const struct {
 	const char *name;	/* the variable */
 	int attr;		/* the attribute it holds */
@@ -177,8 +195,12 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 	for (k = 0; environ[k] != NULL; k++)
 		if (!ours(environ[k]))
 			envp[n++] = environ[k];
-	for (i = 0; i < NVARS; i++)
-		envp[n++] = envvar(vars[i].name, ev->a[vars[i].attr]);
+	for (i = 0; i < NVARS; i++) {
+		envp[n] = envvar(vars[i].name, ev->a[vars[i].attr]);
+		if (vars[i].attr == CE_SEQUENCE)
+			unpad(envp[n]);
+		n++;
+	}
 	envp[n] = NULL;
 	for (try = 0; try <= d->retries; try++) {
 		if ((st = run(d, msg, mlen, envp)) == -1) {
