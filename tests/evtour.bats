@@ -74,38 +74,38 @@ tour() {
 
 @test "the tour: publish-subscribe and durable consumers" {
 	tour
-	run stepout 15
-	assert_line --index 0 "$(printf 'chat\tevents 0\tsubscribers 2')"
+	run stepout 16
+	assert_line --index 0 "$(printf 'chat\tevents 1\tsubscribers 2')"
 	assert_output --partial 'name alice'
 	assert_output --partial 'name bob'
-	run stepout 18
+	run stepout 19
 	assert_line --index 0 --regexp ' chat.message room/1 \{"text":"hello, all"\}$'
 	assert_line --index 1 --regexp ' chat.message room/1 \{"text":"urgent: coffee is out"\}$'
-	run stepout 19
+	run stepout 20
 	assert_output --regexp '^[^ ]+ chat.message room/1 \{"text":"urgent: coffee is out"\}$'
-	run stepout 22
+	run stepout 23
 	assert_line --index 0 --regexp ' order.placed order/1 \{"total":150\}$'
 	assert_line --index 1 --regexp ' order.placed order/2 \{"total":40\}$'
-	run stepout 24
-	assert_line "$(printf 'orders\tconsumer shipping\tposition 2\tlag 1')"
 	run stepout 25
+	assert_line "$(printf 'orders\tconsumer shipping\tposition 2\tlag 1')"
+	run stepout 26
 	assert_output --regexp '^[^ ]+ order.placed order/3 \{"total":220\}$'
 	grep -q '^Exercise: Make a durable consumer named billing' tour.out
 }
 
 @test "the tour: webhooks signed, retried while the receiver is down, delivered, and parked" {
 	tour
-	run stepout 27
+	run stepout 28
 	assert_output --regexp '^evpub: listening on 127\.0\.0\.1:[0-9]+$'
-	run stepout 30
-	assert_output --regexp ' order.placed order/1 \{"total":150\}$'
 	run stepout 31
+	assert_output --regexp ' order.placed order/1 \{"total":150\}$'
+	run stepout 32
 	assert_line --index 0 --regexp 'failed: .*; try 2 of 11 in [0-9]+ ms$'
 	assert_line --index 1 --regexp '; try 3 of 11 in [0-9]+ ms$'
-	run stepout 32
+	run stepout 33
 	assert_line --index 0 'sender: delivered'
 	assert_line --index 2 --regexp ' order.placed order/2 \{"total":80\}$'
-	run stepout 33
+	run stepout 34
 	assert_output --partial 'after 3 tries'
 	assert_output --partial 'the event is kept in dead.ndjson'
 	assert_line 'status 1'
@@ -117,24 +117,24 @@ tour() {
 
 @test "the tour: event sourcing with a reversal and --expect losing a race; CQRS lagging, then caught up" {
 	tour
-	run stepout 34
+	run stepout 35
 	[ "${#lines[@]}" -eq 3 ]
 	assert_line --index 1 --regexp ' account.deposited account/7 \{"amount":250\}$'
-	run stepout 35
-	assert_output --regexp ' account.deposited account/7 \{"amount":-250\}$'
 	run stepout 36
-	assert_output '{"account/7":{"balance":70}}'
+	assert_output --regexp ' account.deposited account/7 \{"amount":-250\}$'
 	run stepout 37
+	assert_output '{"account/7":{"balance":70}}'
+	run stepout 38
 	assert_line --index 0 'first writer: appended'
 	assert_line --index 1 'evlog append: ledger.log: subject "account/7" has 5 events, not 4: nothing is appended'
 	assert_line --index 2 'second writer: refused, status 4'
-	run stepout 40
-	assert_output '{"balance":100}'
 	run stepout 41
-	assert_line "$(printf 'bank\tconsumer balances\tposition 1\tlag 1')"
-	run stepout 42
 	assert_output '{"balance":100}'
-	run stepout 44
+	run stepout 42
+	assert_line "$(printf 'bank\tconsumer balances\tposition 1\tlag 1')"
+	run stepout 43
+	assert_output '{"balance":100}'
+	run stepout 45
 	assert_output '{"balance":150}'
 }
 
@@ -146,7 +146,7 @@ tour() {
 	for l in contrast notification state pubsub durable webhooks sourcing cqrs; do
 		assert_line --regexp "^$l - "
 	done
-	assert_line '   13  evsub -T chat --name alice --pretty &'
+	assert_line '   14  evsub -T chat --name alice --pretty &'
 	assert_line '       and an exercise (evtour --check durable)'
 	# Numbered 1, 2, ... with no gap.
 	n=$(grep -c '^ *[0-9]' <<<"$output")
@@ -155,7 +155,7 @@ tour() {
 
 @test "a lesson, or a step, starts there; earlier steps of its lesson are run first in a new sandbox" {
 	run -0 evtour --no-pause cqrs
-	refute_output --partial '[37]'
+	refute_output --partial '[38]'
 	assert_output --partial '== cqrs:'
 	refute_output --partial '== sourcing:'
 	assert_output --partial '{"balance":150}'
@@ -197,7 +197,7 @@ tour() {
 	run -2 evtour --step x
 	assert_output --partial '--step x: not a step number'
 	run -2 evtour --step 99
-	assert_output --partial '--step 99: the tour has 44 steps'
+	assert_output --partial '--step 99: the tour has 45 steps'
 	run -2 evtour --check durable
 	assert_output --partial '--check needs the sandbox: --dir DIR'
 	run -2 evtour --check contrast --dir x
@@ -270,10 +270,12 @@ waitpane() {
 	tstart evtour --dir "$PWD/sb" pubsub
 	waitpane '[13] Publish-subscribe'
 	tmux -L "$TSOCK" send-keys -t t Enter
+	waitpane '[14] Two subscribers'
+	tmux -L "$TSOCK" send-keys -t t Enter
 	waitpane '(in a pane below)'
 	[ "$(tmux -L "$TSOCK" list-panes -t t | wc -l)" -eq 2 ]
 	tmux -L "$TSOCK" send-keys -t t Enter
-	waitpane '[15] Topics are directories'
+	waitpane '[16] Topics are directories'
 	[ "$(tmux -L "$TSOCK" list-panes -t t | wc -l)" -eq 3 ]
 	for i in 15 16 17; do
 		tmux -L "$TSOCK" send-keys -t t Enter
@@ -293,6 +295,6 @@ waitpane() {
 	tmux -L "$TSOCK" send-keys -t t Enter
 	sleep 0.2
 	tmux -L "$TSOCK" send-keys -t t Enter
-	waitpane '[20] A live subscriber sees what is published'
+	waitpane '[21] A live subscriber sees what is published'
 	[ "$(tmux -L "$TSOCK" list-panes -t t | wc -l)" -eq 1 ]
 }
