@@ -33,8 +33,10 @@
 #include "util.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
-    OPT_INTERVAL, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RETRIES,
-    OPT_SECRET, OPT_SECRETFILE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
+    OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM, OPT_INTERVAL, OPT_JSON,
+    OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RESET, OPT_RETRIES,
+    OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS,
+    OPT_WATCH };
 
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
@@ -42,18 +44,25 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
 	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "delete-topic", required_argument, NULL, OPT_DELETETOPIC },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "input", required_argument, NULL, 'i' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "invert", no_argument, NULL, 'v' },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "post", required_argument, NULL, OPT_POST },
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
+	{ "reset", required_argument, NULL, OPT_RESET },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
+	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "thin", no_argument, NULL, OPT_THIN },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "topic", required_argument, NULL, 'T' },
@@ -72,14 +81,18 @@ usage(FILE *f, int status)
 		tryhelp();
 	fprintf(f,
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
-"             [-T topic [--consumer name [--once] | --name name]]\n"
+"             [-T topic [--consumer name | --name name | --from seq |\n"
+"             --since time] [--once]]\n"
 "             [--data | --pretty | --thin] [--binary] [--color when]\n"
 "             [--dead-letter file] [--max-size size] [--post url]\n"
 "             [--rejects file] [--retries n]\n"
 "             [--secret secret | --secret-file file] [--timeout seconds]\n"
 "             [filter ...]\n"
 "             [--exec command [arg ...]]\n"
-"       evsub --topics [--watch [-c count] [--color when]\n"
+"       evsub -T topic --consumer name --reset seq | time\n"
+"       evsub -T topic --consumer name --delete\n"
+"       evsub --delete-topic topic [--force]\n"
+"       evsub --topics [--json | --watch [-c count] [--color when]\n"
 "             [--interval seconds]]\n");
 	if (f == stdout) {
 		fprintf(f,
@@ -102,20 +115,30 @@ usage(FILE *f, int status)
 "      --consumer NAME    -T: a durable consumer: every event of the\n"
 "                         topic's log from where NAME left off\n"
 "      --data             write only the data, one JSON value a line\n"
+"      --delete           -T --consumer: delete the consumer, and exit\n"
+"      --delete-topic NAME  delete a topic (not while in use) and exit\n"
+"      --force            --delete-topic: even while in use\n"
+"      --from SEQ         -T: the log from SEQ on, then what comes\n"
+"      --json             --topics: one JSON object a topic\n"
 "      --pretty           one line for people: time type subject data\n"
 "      --thin             drop data and data_base64: a notification\n"
 "      --dead-letter FILE keep events --exec or --post failed to deliver\n"
 "      --interval SECONDS --watch: time between refreshes (default 1)\n"
 "      --max-size SIZE    the longest event (default 1M)\n"
 "      --name NAME        -T: the name --topics shows for this subscriber\n"
-"      --once             --consumer: deliver what is there, then exit\n"
+"      --once             --consumer, --from, --since: deliver what is\n"
+"                         there, then exit\n"
 "      --post URL         POST each event to URL (a webhook)\n"
 "      --rejects FILE     keep rejected lines there\n"
+"      --reset SEQ|TIME   -T --consumer: its next run starts at SEQ, or at\n"
+"                         the first event of TIME or later; then exit\n"
 "      --retries N        tries of --exec or --post after the first\n"
 "                         (default 3)\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
 "                         (default $EVENTFUL_WEBHOOK_SECRET)\n"
 "      --secret-file FILE --secret from FILE's first line\n"
+"      --since TIME       -T: the log from TIME on (1h: an hour ago),\n"
+"                         then what comes\n"
 "      --timeout SECONDS  with --post: the most a request may take (15)\n"
 "      --topics           list topics, live subscribers, consumers\n"
 "      --watch            --topics, refreshed: on a terminal, in place\n"
@@ -124,7 +147,8 @@ usage(FILE *f, int status)
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             5 -w: nothing came in time, 6 --post: the URL is gone (410),\n"
-"             7 --consumer: running already\n");
+"             7 --consumer: running already, 8 no such topic\n"
+"             (--consumer, --from, --since; a subscriber waits)\n");
 		stdout_done();
 	}
 	exit(status);
@@ -265,6 +289,13 @@ listen_topic(struct common *c, struct inputs *in, const char *name,
 	struct topic *t = &live;
 	char *tmp, *path, *paths[1];
 
+	/*
+	 * A live subscriber may come before the topic's first publisher, and
+	 * then makes the topic to listen on; a mistyped name would make a
+	 * new, empty one, so it says so, with the topics there are.
+	 */
+	if (!topic_exists(name, "-T"))
+		warnw("-T", "%s: made, to listen on it", name);
 	topic_init(t, name, 1);
 	path = livepath = topic_listen(t, subname, &tmp);
 	paths[0] = tmp;
@@ -309,11 +340,14 @@ delivered(struct out *o)
  * succeeded (the command exited 0 or the event was parked, the line was
  * written), at least every 1000 events and every second, and before it
  * waits or stops.  When delivery fails for good, the position stays
- * before that event, and the next run starts with it.
+ * before that event, and the next run starts with it.  Without a
+ * consumer (--from, --since): the same reading of the log, from sequence
+ * from, and nothing committed.
  */
 static int
 consume(struct common *c, struct sub *sub, const char *name,
-    const char *consumer, int once, int64_t idle, struct out *o)
+    const char *consumer, uint64_t from, int once, int64_t idle,
+    struct out *o)
 {
 	struct topic t;
 	struct store st;
@@ -328,16 +362,21 @@ consume(struct common *c, struct sub *sub, const char *name,
 	size_t len;
 	int status = EXIT_OK, r, dr, parked = 0, ifd = -1, stop = 0;
 
+	/* A consumer of a topic that does not exist has nothing to take,
+	 * and must not make it (see listen_topic). */
+	if (!topic_exists(name, "-T"))
+		exit(EXIT_NOTOPIC);
 	topic_init(&t, name, 1);
-	if (topic_consumer_lock(&t, consumer) == -1)
+	if (consumer != NULL && topic_consumer_lock(&t, consumer) == -1)
 		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
 		    "is going on: one at a time", name);
 	if (store_open(&st, t.log, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, t.log, "%s", err);
 	if (store_tail(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, t.log, "%s", err);
-	committed = done = topic_position(&t, consumer);
-	if (done > st.last)
+	committed = done = consumer != NULL ? topic_position(&t, consumer) :
+	    from - 1;
+	if (consumer != NULL && done > st.last)
 		errw(EXIT_FAIL, consumer, "position %llu is past the end of "
 		    "topic %s (sequence %llu): was its log replaced?",
 		    (unsigned long long)done, name,
@@ -401,7 +440,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 		}
 		/* Commit what was delivered: the output written first. */
 		if (done > committed && delivered(o) == 0) {
-			topic_commit(&t, consumer, done);
+			if (consumer != NULL)
+				topic_commit(&t, consumer, done);
 			committed = done;
 			lastcommit = now_usec();
 		}
@@ -426,7 +466,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 		if (store_tail(&st, 0, err, sizeof(err)) == -1)
 			errw(EXIT_FAIL, t.log, "%s", err);
 	}
-	if (done > committed && delivered(o) == 0)
+	if (done > committed && delivered(o) == 0 && consumer != NULL)
 		topic_commit(&t, consumer, done);
 	if (ifd >= 0)
 		close(ifd);
@@ -820,17 +860,118 @@ watch_topics(int64_t interval, long long count, int color)
 	return EXIT_OK;
 }
 
+/* ---- replay, rewind and deletion: no file edited by hand ---- */
+
+#define NOTIME INT64_MIN	/* --since or --reset gave no time */
+
 /*
- * evsub --topics, once or --watch.  others tells whether an option that
- * --topics does not take was given.
+ * Where a reading of topic name starts: seq when it is not 0, else the
+ * first event whose time is since or later (the end when none is).
+ */
+static uint64_t
+startat(const char *name, uint64_t seq, int64_t since)
+{
+	struct topic t;
+	uint64_t at;
+
+	if (seq > 0)
+		return seq;
+	topic_init(&t, name, 0);
+	at = topic_seek_time(&t, since);
+	topic_free(&t);
+	return at;
+}
+
+/*
+ * evsub -T NAME --consumer C --reset SEQ|TIME: moves C's position so
+ * that its next run starts at SEQ (or at TIME), says from where to
+ * where, and exits; a consumer not seen before starts there.
+ */
+static int
+reset_consumer(const char *name, const char *consumer, uint64_t seq,
+    int64_t since)
+{
+	struct topic t;
+	uint64_t last, was, to;
+	int known;
+
+	if (!topic_exists(name, "-T"))
+		return EXIT_NOTOPIC;
+	topic_init(&t, name, 1);
+	if (topic_consumer_lock(&t, consumer) == -1)
+		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
+		    "is going on: stop it, then --reset", name);
+	last = topic_last(&t);
+	to = startat(name, seq, since);
+	if (to > last + 1)
+		errw(EXIT_USAGE, "--reset", "%llu: past the end of topic %s, "
+		    "whose last sequence is %llu (%llu skips all there is)",
+		    (unsigned long long)to, name, (unsigned long long)last,
+		    (unsigned long long)last + 1);
+	known = topic_consumer_exists(&t, consumer);
+	was = known ? topic_position(&t, consumer) : 0;
+	topic_commit(&t, consumer, to - 1);
+	warnw(consumer, "position %s%llu -> %llu on topic %s: its next run "
+	    "starts at sequence %llu", known ? "" : "(new) ",
+	    (unsigned long long)was, (unsigned long long)to - 1, name,
+	    (unsigned long long)to);
+	topic_free(&t);
+	return EXIT_OK;
+}
+
+/* evsub -T NAME --consumer C --delete: C's position and lock go. */
+static int
+delete_consumer(const char *name, const char *consumer)
+{
+	struct topic t;
+	uint64_t was;
+
+	if (!topic_exists(name, "-T"))
+		return EXIT_NOTOPIC;
+	topic_init(&t, name, 1);
+	if (!topic_consumer_exists(&t, consumer))
+		errw(EXIT_FAIL, consumer, "no such consumer of topic %s "
+		    "(evsub --topics lists them)", name);
+	if (topic_consumer_lock(&t, consumer) == -1)
+		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
+		    "is going on: stop it, then --delete", name);
+	was = topic_position(&t, consumer);
+	topic_consumer_delete(&t, consumer);
+	warnw(consumer, "deleted, at position %llu of topic %s: a run of that "
+	    "name starts again from the start", (unsigned long long)was, name);
+	topic_free(&t);
+	return EXIT_OK;
+}
+
+/* evsub --delete-topic NAME [--force]. */
+static int
+delete_topic(const char *name, int force)
+{
+	char err[512];
+
+	if (!topic_exists(name, "--delete-topic"))
+		return EXIT_NOTOPIC;
+	if (topic_delete(name, force, err, sizeof(err)) == -1)
+		errw(EXIT_BUSY, name, "in use: %s", err);
+	warnw(name, "topic deleted, its log and consumers with it");
+	return EXIT_OK;
+}
+
+/*
+ * evsub --topics, once, --json or --watch.  others tells whether an
+ * option that --topics does not take was given.
  */
 static int
 topics_main(struct common *c, struct sub *sub, int others, int watch,
-    int64_t interval)
+    int64_t interval, int json)
 {
 	if (others || c->rejects != NULL || c->quiet || sub->fmt != FMT_EVENT) {
-		warnw(NULL, "--topics takes no other option but --watch, -c "
-		    "and --interval");
+		warnw(NULL, "--topics takes no other option but --json, "
+		    "--watch, -c and --interval");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (json && watch) {
+		warnw(NULL, "--json and --watch exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (!watch && (sub->count > 0 || interval > 0)) {
@@ -840,7 +981,12 @@ topics_main(struct common *c, struct sub *sub, int others, int watch,
 	if (watch)
 		return watch_topics(interval > 0 ? interval : 1000000,
 		    sub->count, common_color(c, STDOUT_FILENO));
-	topic_list(stdout);
+	if (topic_any()) {
+		if (json)
+			topic_list_json(stdout);
+		else
+			topic_list(stdout);
+	}
 	stdout_done();
 	return EXIT_OK;
 }
@@ -907,6 +1053,99 @@ postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
 	sub->post.sign = 1;
 }
 
+/* --reset's argument: a sequence (digits), or a time. */
+static void
+resetarg(const char *arg, uint64_t *seq, int64_t *usec)
+{
+	const char *errstr;
+	long long v;
+
+	if (arg[strspn(arg, "0123456789")] == '\0') {
+		if (parsenum(arg, 1, 1LL << 62, &v, &errstr) == -1)
+			badval("--reset", arg, errstr);
+		*seq = (uint64_t)v;
+	} else if (time_parse(arg, now_usec(), usec) == -1)
+		badval("--reset", arg, "not a sequence (1 is the first event) "
+		    "nor " TIME_SYNTAX);
+}
+
+/* Tells whether path is a file one could read events from. */
+static int
+isfile(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && (S_ISREG(sb.st_mode) ||
+	    S_ISFIFO(sb.st_mode));
+}
+
+/*
+ * Parses the filters.  An argument that names a file is most likely one
+ * meant as input, as cat and jq take it: the hint says -i.
+ */
+static void
+filters(struct sub *sub, int argc, char **argv)
+{
+	char err[512];
+
+	sub->f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub->f));
+	for (sub->nf = 0; sub->nf < (size_t)argc; sub->nf++) {
+		if (filter_parse(&sub->f[sub->nf], argv[sub->nf], err,
+		    sizeof(err)) == 0) {
+			/* A bare name is a filter (the attribute is set),
+			 * and may be a file too: both are said. */
+			if (strpbrk(argv[sub->nf], "=<>!") == NULL &&
+			    isfile(argv[sub->nf]))
+				warnw("filter", "\"%s\" is also a file here: "
+				    "to read it, -i %s", argv[sub->nf],
+				    argv[sub->nf]);
+			continue;
+		}
+		if (isfile(argv[sub->nf]))
+			warnw("filter", "\"%s\": a file, not a filter: to "
+			    "read it, -i %s", argv[sub->nf], argv[sub->nf]);
+		else
+			warnw("filter", "%s", err);
+		usage(stderr, EXIT_USAGE);
+	}
+}
+
+/*
+ * The usage errors of the topic options, and --reset, --delete and
+ * --delete-topic, which do their work and return a status (-1: none of
+ * them was asked for).
+ */
+static int
+topic_admin(const char *topic, const char *consumer, const char *deltopic,
+    int force, int del, uint64_t resetseq, int64_t resettime,
+    int others)
+{
+	int reset = resetseq > 0 || resettime != NOTIME;
+
+	if (force && deltopic == NULL) {
+		warnw(NULL, "--force is for --delete-topic");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (deltopic != NULL) {
+		if (others || topic != NULL || consumer != NULL || del ||
+		    reset) {
+			warnw(NULL, "--delete-topic takes no other option but "
+			    "--force");
+			usage(stderr, EXIT_USAGE);
+		}
+		return delete_topic(deltopic, force);
+	}
+	if (!del && !reset)
+		return -1;
+	if (topic == NULL || consumer == NULL || others || (del && reset)) {
+		warnw(NULL, "--reset and --delete go with -T and --consumer "
+		    "alone, one at a time");
+		usage(stderr, EXIT_USAGE);
+	}
+	return del ? delete_consumer(topic, consumer) :
+	    reset_consumer(topic, consumer, resetseq, resettime);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -914,12 +1153,15 @@ main(int argc, char *argv[])
 	struct inputs in;
 	struct sub sub;
 	struct out o;
-	const char *output = NULL, *errstr, *topic = NULL,
+	const char *output = NULL, *errstr, *topic = NULL, *deltopic = NULL,
 	    *consumer = NULL, *secret = NULL, *subname = NULL;
 	char **paths = NULL, err[512], **cmd;
 	long long v, idle = 0, interval = 0;
+	uint64_t from = 0, resetseq = 0;
+	int64_t since = NOTIME, resettime = NOTIME;
 	size_t npaths = 0, i;
-	int ch, follow = 0, status, once = 0, topics = 0, watch = 0;
+	int ch, follow = 0, status, once = 0, topics = 0, watch = 0, json = 0,
+	    del = 0, force = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -943,12 +1185,32 @@ main(int argc, char *argv[])
 				    "is as a topic name");
 			consumer = optarg;
 			break;
+		case OPT_DELETE:
+			del = 1;
+			break;
+		case OPT_DELETETOPIC:
+			if (!topic_name_ok(optarg))
+				badval("--delete-topic", optarg, "not a topic "
+				    "name");
+			deltopic = optarg;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		case OPT_FROM:
+			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
+				badval("--from", optarg, errstr);
+			from = (uint64_t)v;
+			break;
 		case OPT_INTERVAL:
 			if (parsesecs(optarg, 3600, &interval, &errstr) == -1)
 				badval("--interval", optarg, errstr);
 			if (interval < 100000)
 				badval("--interval", optarg, "too small: 0.1 "
 				    "is the least");
+			break;
+		case OPT_JSON:
+			json = 1;
 			break;
 		case OPT_NAME:
 			if (!topic_name_ok(optarg))
@@ -960,6 +1222,13 @@ main(int argc, char *argv[])
 			break;
 		case OPT_ONCE:
 			once = 1;
+			break;
+		case OPT_RESET:
+			resetarg(optarg, &resetseq, &resettime);
+			break;
+		case OPT_SINCE:
+			if (time_parse(optarg, now_usec(), &since) == -1)
+				badval("--since", optarg, "not " TIME_SYNTAX);
 			break;
 		case OPT_TOPICS:
 			topics = 1;
@@ -1055,7 +1324,26 @@ main(int argc, char *argv[])
 	if (topics)
 		return topics_main(&c, &sub, argc > 0 || cmd != NULL ||
 		    topic != NULL || output != NULL || npaths > 0 || follow ||
-		    subname != NULL || idle > 0 || sub.invert, watch, interval);
+		    subname != NULL || idle > 0 || sub.invert ||
+		    deltopic != NULL || from > 0 || since != NOTIME ||
+		    resetseq > 0 || resettime != NOTIME || del || force, watch,
+		    interval, json);
+	if ((status = topic_admin(topic, consumer, deltopic, force, del,
+	    resetseq, resettime, argc > 0 || cmd != NULL || output != NULL ||
+	    npaths > 0 || follow || subname != NULL || once || idle > 0 ||
+	    from > 0 || since != NOTIME || sub.post.url != NULL)) != -1)
+		return status;
+	if (json) {
+		warnw(NULL, "--json is for --topics");
+		usage(stderr, EXIT_USAGE);
+	}
+	if ((from > 0 || since != NOTIME) && (topic == NULL || consumer !=
+	    NULL || subname != NULL || (from > 0 && since != NOTIME))) {
+		warnw(NULL, "--from or --since reads a topic's log: -T, one of "
+		    "them, not --consumer (--reset moves a consumer) nor "
+		    "--name");
+		usage(stderr, EXIT_USAGE);
+	}
 	if (watch || interval > 0) {
 		warnw(NULL, "--watch and --interval are for --topics");
 		usage(stderr, EXIT_USAGE);
@@ -1073,17 +1361,11 @@ main(int argc, char *argv[])
 		warnw(NULL, "--consumer is for -T");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (once && consumer == NULL) {
-		warnw(NULL, "--once is for --consumer");
+	if (once && consumer == NULL && from == 0 && since == NOTIME) {
+		warnw(NULL, "--once is for --consumer, --from and --since");
 		usage(stderr, EXIT_USAGE);
 	}
-	sub.f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub.f));
-	for (sub.nf = 0; sub.nf < (size_t)argc; sub.nf++)
-		if (filter_parse(&sub.f[sub.nf], argv[sub.nf], err,
-		    sizeof(err)) == -1) {
-			warnw("filter", "%s", err);
-			usage(stderr, EXIT_USAGE);
-		}
+	filters(&sub, argc, argv);
 	sub.d.argv = cmd;
 	common_start(&c);
 	deliver_open(&sub.d);
@@ -1095,8 +1377,12 @@ main(int argc, char *argv[])
 	out_open(&o, output);
 	out_mem(&sub.mem);
 	sub.color = common_color(&c, o.fd);
-	if (consumer != NULL) {
-		status = consume(&c, &sub, topic, consumer, once, idle, &o);
+	if (consumer != NULL || from > 0 || since != NOTIME) {
+		/* A topic that is not there: consume says so. */
+		if (since != NOTIME && topic_exists(topic, NULL))
+			from = startat(topic, 0, since);
+		status = consume(&c, &sub, topic, consumer, from, once, idle,
+		    &o);
 		(void)out_close(&o);
 		(void)out_close(&sub.mem);
 		goto done;

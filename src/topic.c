@@ -9,8 +9,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +68,110 @@ topic_home(void)
 	return p;
 }
 
-/* mkdir -p, 0700 for what it makes. */
+/*
+ * A home shared by a group: $EVENTFUL_HOME group-writable and setgid, as
+ * its owner makes it for a group (git's core.sharedRepository).  What is
+ * made under it is then the group's too: directories 2770, files 0660,
+ * set with chmod, for the umask would take the group's bits away.
+ */
+int
+topic_shared(void)
+{
+	static int shared = -1;
+	struct stat sb;
+	char *home;
+
+	if (shared < 0) {
+		home = topic_home();
+		shared = stat(home, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    (sb.st_mode & (S_IWGRP | S_ISGID)) == (S_IWGRP | S_ISGID);
+		free(home);
+	}
+	return shared;
+}
+
+/* The mode of what we make: a file (dir 0) or a directory. */
+static mode_t
+modefor(int dir)
+{
+	if (topic_shared())
+		return dir ? 02770 : 0660;
+	return dir ? 0700 : 0600;
+}
+
+/* Gives the file we just made its mode, past the umask, when shared. */
+static void
+share(const char *path, int fd, int dir)
+{
+	if (!topic_shared())
+		return;
+	/* Another member's file cannot be chmod-ed by us: its maker did. */
+	if ((fd >= 0 ? fchmod(fd, modefor(dir)) : chmod(path, modefor(dir))) ==
+	    -1 && errno != EPERM && errno != ENOENT)
+		warnwe(path, "chmod");
+}
+
+/*
+ * Exits on an operation on path that failed for want of permission,
+ * naming the directory in the way, its owner and mode, and the fix: never
+ * "mkdir: Permission denied" for a directory that exists.
+ */
+static void
+denied(const char *path, const char *op)
+{
+	struct stat sb;
+	struct passwd *pw;
+	char *dir = xstrdup(path), *slash, *home = topic_home();
+
+	/* The deepest directory we can see: the one that keeps us out. */
+	while (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	pw = getpwuid(sb.st_uid);
+	errw(EXIT_FAIL, path, "%s: permission denied: %s is %s's, mode %04o, "
+	    "not shared with you; to share %s with a group, its owner runs "
+	    "'chgrp -R GROUP %s && chmod -R g+rwX %s && find %s -type d "
+	    "-exec chmod g+s {} +' (see evsub(1)); or set EVENTFUL_HOME to a "
+	    "directory of your own", op, dir, pw != NULL ? pw->pw_name :
+	    "another user", (unsigned)(sb.st_mode & 07777), home, home, home,
+	    home);
+}
+
+/* Exits on a failed op on path: denied() for want of permission. */
+static void
+failed(const char *path, const char *op)
+{
+	if (errno == EACCES || errno == EPERM)
+		denied(path, op);
+	errwe(EXIT_FAIL, path, "%s", op);
+}
+
+/* Makes directory p, or finds it there: 0700, or the group's when the
+ * home is shared. */
+static void
+mkdir1(const char *p)
+{
+	struct stat sb;
+	int e;
+
+	if (mkdir(p, 0700) == 0) {
+		share(p, -1, 1);
+		return;
+	}
+	if (errno == EEXIST)
+		return;
+	/* EACCES for a directory that is there is no error: what we cannot
+	 * do in it is said by name when we try. */
+	e = errno;
+	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return;
+	errno = e;
+	failed(p, "mkdir");
+}
+
+/* mkdir -p, as mkdir1 makes each. */
 static void
 mkdirs(const char *path)
 {
@@ -76,8 +182,7 @@ mkdirs(const char *path)
 			continue;
 		char c = *s;
 		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			errwe(EXIT_FAIL, p, "mkdir");
+		mkdir1(p);
 		*s = c;
 		if (c == '\0')
 			break;
@@ -129,8 +234,12 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 
 	memset(p, 0, sizeof(*p));
 	topic_init(&p->t, name, 1);
-	if (store_open(&p->st, p->t.log, 1, err, sizeof(err)) == -1)
+	if (store_open(&p->st, p->t.log, 1, err, sizeof(err)) == -1) {
+		if (errno == EACCES)
+			denied(p->t.log, "open");
 		errw(EXIT_FAIL, p->t.log, "%s", err);
+	}
+	share(p->t.log, p->st.fd, 0);
 	scan_init(&p->sc);
 	p->sync = sync;
 	p->maxwait = maxwait;
@@ -147,8 +256,18 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 void
 topub_close(struct topub *p)
 {
+	char *idx;
+
 	if (p->threaded)
 		commit_finish(&p->cm);
+	/* The index is made (and remade, as it grows) by whoever appends:
+	 * the group's readers use it too. */
+	if (topic_shared()) {
+		idx = xmalloc(strlen(p->t.log) + 5);
+		sprintf(idx, "%s.idx", p->t.log);
+		share(idx, -1, 0);
+		free(idx);
+	}
 	batch_free(&p->bt);
 	scan_free(&p->sc);
 	store_close(&p->st);
@@ -499,8 +618,9 @@ topic_listen(struct topic *t, const char *name, char **tmp)
 	path = join(t->subs, fname + 1);
 	free(fname);
 	(void)unlink(*tmp);
-	if (mkfifo(*tmp, 0600) == -1)
-		errwe(EXIT_FAIL, *tmp, "mkfifo");
+	if (mkfifo(*tmp, modefor(0)) == -1)
+		failed(*tmp, "mkfifo");
+	share(*tmp, -1, 0);
 	if (strlen(path) >= sizeof(listening))
 		errw(EXIT_FAIL, path, "path too long");
 	return path;
@@ -549,9 +669,10 @@ topic_consumer_lock(struct topic *t, const char *name)
 
 	sprintf(lname, ".%s.lock", name);
 	path = join(t->consumers, lname);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, modefor(0));
 	if (fd == -1)
-		errwe(EXIT_FAIL, path, "open");
+		failed(path, "open");
+	share(path, fd, 0);
 	free(path);
 	free(lname);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -609,7 +730,11 @@ topic_commit(struct topic *t, const char *name, uint64_t seq)
 	sprintf(tmp, "%s.tmp", path);
 	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
 	/* Atomic: a crash leaves the old position or the new, never half. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, modefor(0));
+	if (fd == -1 && (errno == EACCES || errno == EPERM))
+		denied(tmp, "committing the position");
+	if (fd >= 0)
+		share(tmp, fd, 0);
 	if (fd == -1 || writeall(fd, num, strlen(num)) == -1 ||
 	    fsync(fd) == -1 || close(fd) == -1)
 		errwe(EXIT_FAIL, tmp, "committing the position");
@@ -749,22 +874,30 @@ topic_survey(struct topic_stat **vp)
 	return nt;
 }
 
+/* Frees what s holds. */
+static void
+statfree(struct topic_stat *s)
+{
+	size_t j;
+
+	for (j = 0; j < s->nlive; j++)
+		free(s->live[j].name);
+	for (j = 0; j < s->ncons; j++) {
+		free(s->cons[j].name);
+		free(s->cons[j].err);
+	}
+	free(s->live);
+	free(s->cons);
+	free(s->name);
+}
+
 void
 topic_survey_free(struct topic_stat *v, size_t n)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < v[i].nlive; j++)
-			free(v[i].live[j].name);
-		for (j = 0; j < v[i].ncons; j++) {
-			free(v[i].cons[j].name);
-			free(v[i].cons[j].err);
-		}
-		free(v[i].live);
-		free(v[i].cons);
-		free(v[i].name);
-	}
+	for (i = 0; i < n; i++)
+		statfree(&v[i]);
 	free(v);
 }
 
@@ -803,6 +936,101 @@ topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
 	}
 }
 
+/* How many letters changed, dropped or added make a into b (Levenshtein). */
+static size_t
+near(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, *row, diag, up, d;
+
+	row = xmalloc((lb + 1) * sizeof(*row));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			d = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d;
+}
+
+int
+topic_exists(const char *name, const char *why)
+{
+	struct topic t;
+	struct stat sb;
+	struct buf b = { 0 };
+	char **v, *topics, *home;
+	size_t n, i, best = 0, bestd = 3, d;
+	int ok;
+
+	topic_init(&t, name, 0);
+	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	if (!ok && errno == EACCES)
+		denied(t.dir, "stat");
+	topic_free(&t);
+	if (ok || why == NULL)
+		return ok;
+	home = topic_home();
+	topics = join(home, "topics");
+	v = names(topics, &n);
+	for (i = 0; i < n; i++)
+		if ((d = near(name, v[i])) < bestd) {
+			bestd = d;
+			best = i;
+		}
+	for (i = 0; i < n; i++) {
+		buf_puts(&b, i ? ", " : "");
+		buf_puts(&b, v[i]);
+	}
+	buf_putc(&b, '\0');
+	if (n == 0)
+		warnw(why, "%s: no such topic in %s, which has none: a publisher "
+		    "makes one (evpub -T %s ...); is EVENTFUL_HOME the one you "
+		    "meant?", name, topics, name);
+	else if (bestd <= 2)
+		warnw(why, "%s: no such topic in %s; did you mean %s? (there: "
+		    "%s)", name, topics, v[best], b.p);
+	else
+		warnw(why, "%s: no such topic in %s (there: %s)", name, topics,
+		    b.p);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	buf_free(&b);
+	free(topics);
+	free(home);
+	return 0;
+}
+
+int
+topic_any(void)
+{
+	char **v, *home = topic_home(), *topics = join(home, "topics");
+	size_t n, i;
+
+	v = names(topics, &n);
+	if (n == 0)
+		warnw(NULL, "no topics in %s: a publisher makes one (evpub -T "
+		    "NAME ...); is EVENTFUL_HOME the one you meant?", topics);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	free(topics);
+	free(home);
+	return n > 0;
+}
+
 int
 topic_list(FILE *f)
 {
@@ -827,4 +1055,224 @@ topic_list(FILE *f)
 	}
 	topic_survey_free(v, n);
 	return 0;
+}
+
+/* ---- replay, rewind, deletion ---- */
+
+uint64_t
+topic_seek_time(struct topic *t, int64_t usec)
+{
+	struct store st;
+	struct logread lr;
+	struct scanner sc;
+	struct ce_event ev;
+	const char *line;
+	char err[512], when[64];
+	uint64_t seq, found = 0;
+	int64_t at;
+	size_t len;
+
+	if (store_open(&st, t->log, 0, err, sizeof(err)) == -1 ||
+	    store_tail(&st, 1, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, t->log, "%s", err);
+	logread_init(&lr, &st, 1);
+	scan_init(&sc);
+	/* From the start: times need not grow with sequences (evpub --time
+	 * sets any), and the first at or after usec is the one asked for. */
+	while (found == 0 && logread_next(&lr, &line, &len, &seq) == 1)
+		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
+		    ev.a[CE_TIME] != NULL && ce_string(ev.a[CE_TIME], when,
+		    sizeof(when)) != NULL && rfc3339_parse(when, strlen(when),
+		    &at) == 0 && at >= usec)
+			found = seq;
+	if (found == 0)
+		found = st.last + 1;
+	scan_free(&sc);
+	logread_free(&lr);
+	store_close(&st);
+	return found;
+}
+
+uint64_t
+topic_last(struct topic *t)
+{
+	struct store st;
+	char err[512];
+	uint64_t last;
+
+	if (store_open(&st, t->log, 0, err, sizeof(err)) == -1) {
+		store_close(&st);
+		return 0;	/* made, nothing published yet */
+	}
+	if (store_tail(&st, 0, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, t->log, "%s", err);
+	last = st.last;
+	store_close(&st);
+	return last;
+}
+
+int
+topic_consumer_exists(struct topic *t, const char *name)
+{
+	char *path = join(t->consumers, name);
+	struct stat sb;
+	int ok = lstat(path, &sb) == 0;
+
+	free(path);
+	return ok;
+}
+
+void
+topic_consumer_delete(struct topic *t, const char *name)
+{
+	char *path = join(t->consumers, name), *lname, *lpath;
+
+	if (unlink(path) == -1 && errno != ENOENT)
+		failed(path, "unlink");
+	lname = xmalloc(strlen(name) + 8);
+	sprintf(lname, ".%s.lock", name);
+	lpath = join(t->consumers, lname);
+	/* Our run holds the lock: no run of it comes between. */
+	(void)unlink(lpath);
+	free(lpath);
+	free(lname);
+	free(path);
+}
+
+/* Tells whether a run of a consumer of t holds its lock now. */
+static int
+running(struct topic *t, const char *lname)
+{
+	char *path = join(t->consumers, lname);
+	int fd, busy = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		busy = flock(fd, LOCK_EX | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(path);
+	return busy;
+}
+
+/* nftw's callback: removes what it is given, the deepest first. */
+static int
+rmone(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1)
+		warnwe(path, "remove");
+	return 0;
+}
+
+int
+topic_delete(const char *name, int force, char *err, size_t n)
+{
+	struct topic t;
+	struct topic_stat s;
+	struct dirent *de;
+	char *gone;
+	size_t busy = 0;
+	DIR *d;
+
+	topic_init(&t, name, 0);
+	survey1(&s, name);
+	if ((d = opendir(t.consumers)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] == '.' && strlen(de->d_name) > 6 &&
+			    strcmp(de->d_name + strlen(de->d_name) - 5,
+			    ".lock") == 0)
+				busy += running(&t, de->d_name);
+		closedir(d);
+	}
+	if (!force && (s.nlive > 0 || busy > 0)) {
+		seterr(err, n, "%zu live subscriber%s and %zu running "
+		    "consumer%s: --force deletes it under them (they stop)",
+		    s.nlive, s.nlive == 1 ? "" : "s", busy, busy == 1 ? "" :
+		    "s");
+		statfree(&s);
+		topic_free(&t);
+		return -1;
+	}
+	statfree(&s);
+	/*
+	 * Out of sight in one rename (a hidden name is no topic), then
+	 * removed: a publisher that comes meanwhile makes a new topic rather
+	 * than write into one half gone.
+	 */
+	gone = xmalloc(strlen(t.dir) + 64);
+	sprintf(gone, "%.*s.%s.deleted-%ld", (int)(strrchr(t.dir, '/') + 1 -
+	    t.dir), t.dir, name, (long)getpid());
+	if (rename(t.dir, gone) == -1)
+		failed(t.dir, "rename");
+	(void)nftw(gone, rmone, 16, FTW_DEPTH | FTW_PHYS);
+	free(gone);
+	topic_free(&t);
+	return 0;
+}
+
+/* Appends "name":value where value is the JSON string s (or null). */
+static void
+jsonstr(struct buf *b, const char *key, const char *s)
+{
+	buf_puts(b, key);
+	if (s == NULL || buf_jsonstr(b, s, strlen(s)) == -1)
+		buf_puts(b, "null");
+}
+
+/* One line of --topics --json: s as a JSON object. */
+static void
+topic_json(struct buf *b, const struct topic_stat *s)
+{
+	char num[64];
+	size_t j;
+
+	jsonstr(b, "{\"topic\":", s->name);
+	snprintf(num, sizeof(num), ",\"last\":%llu,\"subscribers\":[",
+	    (unsigned long long)s->last);
+	buf_puts(b, num);
+	for (j = 0; j < s->nlive; j++) {
+		if (s->live[j].pid > 0)
+			snprintf(num, sizeof(num), "%s{\"pid\":%ld,",
+			    j ? "," : "", s->live[j].pid);
+		else
+			snprintf(num, sizeof(num), "%s{\"pid\":null,",
+			    j ? "," : "");
+		buf_puts(b, num);
+		jsonstr(b, "\"name\":", s->live[j].name);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, "],\"consumers\":[");
+	for (j = 0; j < s->ncons; j++) {
+		jsonstr(b, j ? ",{\"name\":" : "{\"name\":", s->cons[j].name);
+		if (s->cons[j].err != NULL) {
+			jsonstr(b, ",\"position\":null,\"lag\":null,"
+			    "\"error\":", s->cons[j].err);
+			buf_putc(b, '}');
+			continue;
+		}
+		snprintf(num, sizeof(num), ",\"position\":%llu,\"lag\":%llu}",
+		    (unsigned long long)s->cons[j].pos,
+		    (unsigned long long)topic_lag(s, s->cons[j].pos));
+		buf_puts(b, num);
+	}
+	buf_puts(b, "]}\n");
+}
+
+void
+topic_list_json(FILE *f)
+{
+	struct topic_stat *v;
+	struct buf b = { 0 };
+	size_t n, i;
+
+	n = topic_survey(&v);
+	for (i = 0; i < n; i++) {
+		b.len = 0;
+		topic_json(&b, &v[i]);
+		fwrite(b.p, 1, b.len, f);
+	}
+	buf_free(&b);
+	topic_survey_free(v, n);
 }

@@ -42,9 +42,30 @@ int topic_name_ok(const char *name);
 /* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful. */
 char *topic_home(void);
 
+/*
+ * Tells whether $EVENTFUL_HOME is shared by a group: group-writable and
+ * setgid.  Then what is made under it is the group's (directories 2770,
+ * files and FIFOs 0660), as git's core.sharedRepository does; else 0700
+ * and 0600.
+ */
+int topic_shared(void);
+
 /* Fills t's paths for topic name, and with create makes its directories
- * (0700).  Exits 1 when they cannot be made. */
+ * (0700, or 2770 when shared).  Exits 1 when they cannot be made, for
+ * want of permission naming the directory in the way and the fix. */
 void topic_init(struct topic *t, const char *name, int create);
+
+/*
+ * Tells whether topic name exists (a publisher has made it).  When it
+ * does not, and why is not NULL, says so on stderr under why: the
+ * directory looked in, and the topics there, the closest first when one
+ * is close.  Subscribing never makes a topic: a mistyped name, or another
+ * EVENTFUL_HOME, would make a new, empty one without a word.
+ */
+int topic_exists(const char *name, const char *why);
+
+/* Whether any topic exists; if not, says so on stderr (--topics). */
+int topic_any(void);
 void topic_free(struct topic *t);
 
 /* A publisher: the sink of an output (out_sink) that appends to the log
@@ -92,6 +113,25 @@ int topic_cutoff(void);
 int topic_consumer_lock(struct topic *t, const char *name);
 uint64_t topic_position(struct topic *t, const char *name);
 void topic_commit(struct topic *t, const char *name, uint64_t seq);
+
+/* Whether consumer name of t has a position (or a lock: it ran). */
+int topic_consumer_exists(struct topic *t, const char *name);
+/* Removes consumer name's position and lock; the caller holds the lock. */
+void topic_consumer_delete(struct topic *t, const char *name);
+
+/* The last sequence of t's log: 0 when it has none yet. */
+uint64_t topic_last(struct topic *t);
+
+/* The sequence of the first event in t's log whose time is usec or
+ * later, or the last sequence + 1 when there is none. */
+uint64_t topic_seek_time(struct topic *t, int64_t usec);
+
+/*
+ * Deletes topic name: out of sight at once (one rename), then removed.
+ * Returns -1 with why in err, deleting nothing, when it has live
+ * subscribers or a consumer running, unless force.
+ */
+int topic_delete(const char *name, int force, char *err, size_t n);
 
 /*
  * What --topics shows: every topic, as it is at one moment.  The caller
@@ -141,5 +181,10 @@ void topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
 /* Lists every topic, its events, live subscribers, and consumers; an
  * unreadable position is reported on stderr and shown as "?". */
 int topic_list(FILE *f);
+
+/* Lists every topic as --topics --json does: one JSON object a line,
+ * {"topic","last","subscribers":[{"pid","name"}],"consumers":[{"name",
+ * "position","lag"}]}; an unreadable position is null, with "error". */
+void topic_list_json(FILE *f);
 
 #endif

@@ -17,7 +17,8 @@ enum {
 	EXIT_EXPECT = 4,	/* an expectation failed */
 	EXIT_IDLE = 5,		/* -w: nothing came for that long */
 	EXIT_GONE = 6,		/* a webhook answered 410 Gone */
-	EXIT_BUSY = 7		/* another run holds what this one needs */
+	EXIT_BUSY = 7,		/* another run holds what this one needs */
+	EXIT_NOTOPIC = 8	/* evsub --consumer: no such topic */
 };
 
 #define EV_VERSION "0.1.0"

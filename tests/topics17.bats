@@ -10,6 +10,8 @@ T="$EVENTFUL_HOME/topics"
 teardown() {
 	# Nothing a test started may outlive it.
 	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	# A home made outside the test's directory, for other users.
+	if [ -f "$BATS_TEST_TMPDIR/shared" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/shared")"; fi
 }
 
 bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
@@ -57,4 +59,281 @@ grows() {
 	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"0000"}' >in
 	run -0 evsub --exec printenv CE_SEQUENCE <in
 	assert_output 0
+}
+
+# ---- a topic that is not there ----------------------------------------------
+
+@test "--consumer --once, --from and --reset of a topic that is not there: status 8, where it looked, what is there, nothing made" {
+	evpub -T orders -t order.placed n:=1 >/dev/null
+	run -8 --separate-stderr evsub -T ordres --consumer billing --once
+	assert_output ''
+	assert_equal "$stderr" "evsub: -T: ordres: no such topic in $T; did you mean orders? (there: orders)"
+	run -8 evsub -T ordres --from 1 --once
+	run -8 evsub -T ordres --since 1h --once
+	run -8 evsub -T ordres --consumer billing --reset 1
+	run -8 evsub -T ordres --consumer billing --delete
+	run -8 --separate-stderr evsub -T zzz --consumer billing --once
+	assert_equal "$stderr" "evsub: -T: zzz: no such topic in $T (there: orders)"
+	[ ! -e "$T/ordres" ] && [ ! -e "$T/zzz" ]
+	assert_equal "$(ls "$T")" orders
+}
+
+@test "evsub --topics on a missing or empty home says so, status 0" {
+	run -0 --separate-stderr evsub --topics
+	assert_output ''
+	[[ $stderr == "evsub: no topics in $T:"* ]]
+	run -0 --separate-stderr evsub --topics --json
+	assert_output ''
+	[[ $stderr == "evsub: no topics in $T:"* ]]
+	[ ! -e "$T" ]
+	mkdir -p "$T"
+	run -0 --separate-stderr evsub --topics
+	[[ $stderr == "evsub: no topics in $T:"* ]]
+}
+
+# ---- a file where a filter goes ---------------------------------------------
+
+@test "an argument that names a file gets the hint -i FILE" {
+	evpub -t user.created name=ada >events.ndjson
+	run -2 --separate-stderr evsub type=user.created events.ndjson
+	assert_equal "${stderr_lines[0]}" 'evsub: filter: "events.ndjson": a file, not a filter: to read it, -i events.ndjson'
+	refute_output --partial 'is an attribute'
+	run -0 evsub type=user.created -i events.ndjson
+	assert_output "$(cat events.ndjson)"
+	# A bare name is a filter, and a file too: both said, the filter kept.
+	cp events.ndjson subject
+	run -0 --separate-stderr evsub subject <events.ndjson
+	assert_output ''
+	assert_equal "$stderr" 'evsub: filter: "subject" is also a file here: to read it, -i subject'
+}
+
+# ---- replay and rewind ------------------------------------------------------
+
+@test "--from SEQ: the log from there, then what comes; --once stops at the end" {
+	for i in 1 2 3 4 5; do evpub -T orders -t order.placed n:=$i >/dev/null; done
+	run -0 evsub -T orders --from 3 --once --data
+	assert_output $'{"n":3}\n{"n":4}\n{"n":5}'
+	run -0 evsub -T orders --from 9 --once
+	assert_output ''
+	bg evsub -T orders --from 4 -c 3 -o out
+	lines_in out 2
+	evpub -T orders -t order.placed n:=6 >/dev/null
+	wait "$LAST"
+	assert_equal "$(jq -c .data out | tr '\n' ' ')" '{"n":4} {"n":5} {"n":6} '
+	# It commits nothing: no consumer appears.
+	[ -z "$(ls "$T/orders/consumers")" ]
+	run -2 evsub -T orders --from 0
+	run -2 evsub -T orders --from 1 --consumer c
+	run -2 evsub -T orders --from 1 --since 1h
+	run -2 evsub --from 1
+}
+
+@test "--since TIME: the log from the first event of that time or later, then what comes" {
+	evpub -T orders --time 2026-01-01T00:00:00Z -t order.placed n:=1 >/dev/null
+	evpub -T orders --time 2026-03-01T00:00:00Z -t order.placed n:=2 >/dev/null
+	evpub -T orders --time 2026-05-01T00:00:00Z -t order.placed n:=3 >/dev/null
+	run -0 evsub -T orders --since 2026-02-01 --once --data
+	assert_output $'{"n":2}\n{"n":3}'
+	run -0 evsub -T orders --since 2026-03-01T00:00:00Z --once --data
+	assert_output $'{"n":2}\n{"n":3}'
+	# A duration back from now: none of these is that recent.
+	run -0 evsub -T orders --since 1h --once
+	assert_output ''
+	bg evsub -T orders --since 1m -c 1 -o out
+	evpub -T orders -t order.placed n:=4 >/dev/null
+	wait "$LAST"
+	assert_equal "$(jq -c .data out)" '{"n":4}'
+	run -2 --separate-stderr evsub -T orders --since yesterday
+	[[ ${stderr_lines[0]} == 'evsub: --since: yesterday: not an RFC 3339 time'* ]]
+}
+
+@test "--consumer --reset SEQ|TIME moves the position, says from where to where, and exits" {
+	for i in 1 2 3 4 5; do evpub -T orders --time 2026-0$i-01 -t order.placed n:=$i >/dev/null; done
+	run -0 evsub -T orders --consumer billing --once
+	run -0 --separate-stderr evsub -T orders --consumer billing --reset 2
+	assert_output ''
+	assert_equal "$stderr" 'evsub: billing: position 5 -> 1 on topic orders: its next run starts at sequence 2'
+	assert_equal "$(cat "$T/orders/consumers/billing")" 1
+	run -0 evsub -T orders --consumer billing --once --data
+	assert_output $'{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}'
+	run -0 --separate-stderr evsub -T orders --consumer billing --reset 2026-04-01
+	assert_equal "$stderr" 'evsub: billing: position 5 -> 3 on topic orders: its next run starts at sequence 4'
+	# A new consumer can start anywhere, the end ("now") too.
+	run -0 --separate-stderr evsub -T orders --consumer audit --reset now
+	assert_equal "$stderr" 'evsub: audit: position (new) 0 -> 5 on topic orders: its next run starts at sequence 6'
+	run -0 evsub -T orders --consumer audit --once
+	assert_output ''
+	# Past the end, not a sequence nor a time, with other options: refused.
+	run -2 --separate-stderr evsub -T orders --consumer billing --reset 7
+	assert_equal "$stderr" 'evsub: --reset: 7: past the end of topic orders, whose last sequence is 5 (6 skips all there is)'
+	run -2 evsub -T orders --consumer billing --reset soon
+	run -2 evsub -T orders --consumer billing --reset 0
+	run -2 evsub -T orders --reset 1
+	run -2 evsub -T orders --consumer billing --reset 1 --once
+	run -2 evsub -T orders --consumer billing --reset 1 --delete
+	assert_equal "$(cat "$T/orders/consumers/billing")" 3
+}
+
+@test "--reset and --delete wait for no running consumer: status 7" {
+	evpub -T orders -t order.placed n:=1 >/dev/null
+	bg evsub -T orders --consumer billing -o out
+	lines_in out 1
+	run -7 evsub -T orders --consumer billing --reset 1
+	run -7 evsub -T orders --consumer billing --delete
+	assert_equal "$(cat "$T/orders/consumers/billing")" 1
+}
+
+@test "--delete: a consumer goes, and a run of its name starts from the start" {
+	for i in 1 2 3; do evpub -T orders -t order.placed n:=$i >/dev/null; done
+	run -0 evsub -T orders --consumer billing --once
+	run -0 --separate-stderr evsub -T orders --consumer billing --delete
+	assert_equal "$stderr" 'evsub: billing: deleted, at position 3 of topic orders: a run of that name starts again from the start'
+	[ -z "$(ls -A "$T/orders/consumers")" ]
+	run -0 evsub --topics
+	refute_output --partial billing
+	run -1 --separate-stderr evsub -T orders --consumer billing --delete
+	assert_equal "$stderr" 'evsub: billing: no such consumer of topic orders (evsub --topics lists them)'
+	run -0 evsub -T orders --consumer billing --once
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "--delete-topic: refused while a subscriber listens (status 7), done with --force, or when none does" {
+	evpub -T orders -t order.placed n:=1 >/dev/null
+	evpub -T audit -t t n:=1 >/dev/null
+	bg evsub -T orders -o out
+	subs orders 1
+	run -7 --separate-stderr evsub --delete-topic orders
+	assert_equal "$stderr" 'evsub: orders: in use: 1 live subscriber and 0 running consumers: --force deletes it under them (they stop)'
+	[ -f "$T/orders/log" ]
+	run -0 --separate-stderr evsub --delete-topic orders --force
+	assert_equal "$stderr" 'evsub: orders: topic deleted, its log and consumers with it'
+	[ ! -e "$T/orders" ]
+	assert_equal "$(ls -A "$T")" audit
+	# The subscriber sees it was cut off, and stops.
+	for i in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$LAST" 2>/dev/null
+	run -0 evsub --delete-topic audit
+	[ -z "$(ls -A "$T")" ]
+	run -8 --separate-stderr evsub --delete-topic audit
+	run -2 evsub --delete-topic ../x
+	run -2 evsub --delete-topic orders -T orders
+	run -2 evsub --force
+}
+
+# ---- --topics --json --------------------------------------------------------
+
+@test "--topics --json: one object a topic, with its last sequence, live subscribers and consumers' positions and lags" {
+	for i in 1 2 3; do evpub -T orders -t order.placed n:=$i >/dev/null; done
+	evpub -T audit -t t n:=1 >/dev/null
+	run -0 evsub -T orders --consumer billing --once -c 1
+	run -0 evsub -T orders --consumer ship --once
+	bg evsub -T orders --name tail -o out
+	pid=$LAST
+	subs orders 1
+	run -0 evsub --topics --json
+	assert_equal "${#lines[@]}" 2
+	assert_line -n 0 '{"topic":"audit","last":1,"subscribers":[],"consumers":[]}'
+	assert_line -n 1 "{\"topic\":\"orders\",\"last\":3,\"subscribers\":[{\"pid\":$pid,\"name\":\"tail\"}],\"consumers\":[{\"name\":\"billing\",\"position\":1,\"lag\":2},{\"name\":\"ship\",\"position\":3,\"lag\":0}]}"
+	jq -e . <<<"$output" >/dev/null
+	# An unreadable position: null, with why.
+	echo bad >"$T/orders/consumers/ship"
+	run -0 --separate-stderr evsub --topics --json
+	assert_equal "$(jq -c 'select(.topic=="orders") | .consumers[1]' <<<"$output")" '{"name":"ship","position":null,"lag":null,"error":"not a position: \"bad\n\""}'
+	run -2 evsub --topics --json --watch
+	run -2 evsub --json
+}
+
+# ---- a home a group shares --------------------------------------------------
+
+# as USER CMD...: runs CMD as USER in group nogroup, no other group, with
+# this test's environment (root's powers would hide every mode).
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid=nogroup --clear-groups "$@"
+}
+
+# shared_home: a home that the users nobody and daemon can reach; root's
+# test directory is closed to them.
+shared_home() {
+	SHARED=$(mktemp -d /tmp/topics17.XXXXXX)
+	chmod 755 "$SHARED"
+	echo "$SHARED" >"$BATS_TEST_TMPDIR/shared"
+	export EVENTFUL_HOME=$SHARED/home T=$SHARED/home/topics
+	mkdir "$EVENTFUL_HOME"
+}
+
+modes() { stat -c '%a %G' "$@" | tr '\n' ' '; }
+
+@test "a home that is group-writable and setgid: topics, FIFOs and positions are the group's, and two users share them" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" = 0 ] || skip "needs root to become two users"
+	shared_home
+	chgrp nogroup "$EVENTFUL_HOME"
+	chmod 2770 "$EVENTFUL_HOME"
+	as nobody evpub -T orders -t order.placed n:=1 >/dev/null
+	assert_equal "$(modes "$T" "$T/orders" "$T/orders/subs" "$T/orders/consumers")" "2770 nogroup 2770 nogroup 2770 nogroup 2770 nogroup "
+	assert_equal "$(modes "$T/orders/log")" "660 nogroup "
+	# Another member consumes, and publishes to the same log.
+	run -0 as daemon evsub -T orders --consumer billing --once --data
+	assert_output '{"n":1}'
+	assert_equal "$(modes "$T/orders/consumers/billing" "$T/orders/consumers/.billing.lock")" "660 nogroup 660 nogroup "
+	as daemon evpub -T orders -t order.placed n:=2 >/dev/null
+	# The first takes the consumer on where the other left it.
+	run -0 as nobody evsub -T orders --consumer billing --once --data
+	assert_output '{"n":2}'
+	# A live subscriber's FIFO is the group's: the other publishes to it.
+	as daemon evsub -T orders -c 1 >"$BATS_TEST_TMPDIR/live" &
+	BGPIDS="$!"
+	subs orders 1
+	assert_equal "$(modes "$T"/orders/subs/evsub-*)" "660 nogroup "
+	as nobody evpub -T orders -t order.placed n:=3 >/dev/null
+	wait $BGPIDS
+	assert_equal "$(jq -c .data "$BATS_TEST_TMPDIR/live")" '{"n":3}'
+	run -0 as nobody evsub --topics --json
+	[[ $output == '{"topic":"orders","last":3,'* ]]
+}
+
+@test "a home that is not shared: 0700 and 0600 as before, and a permission error names the path and the fix" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" = 0 ] || skip "needs root to become another user"
+	shared_home
+	chmod 700 "$EVENTFUL_HOME"
+	evpub -T orders -t order.placed n:=1 >/dev/null
+	run -0 evsub -T orders --consumer billing --once
+	assert_equal "$(stat -c %a "$T" "$T/orders" "$T/orders/subs" "$T/orders/log" "$T/orders/consumers/billing" | tr '\n' ' ')" "700 700 700 600 600 "
+	bg evsub -T orders -o out
+	subs orders 1
+	assert_equal "$(stat -c %a "$T"/orders/subs/evsub-*)" 600
+	# Another user: told whose the directory is and what to do.
+	run -1 --separate-stderr as nobody evsub -T orders --consumer billing --once
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == "evsub: $T/orders: stat: permission denied: $EVENTFUL_HOME is root's, mode 0700, not shared with you; to share $EVENTFUL_HOME with a group, its owner runs 'chgrp -R GROUP $EVENTFUL_HOME && chmod -R g+rwX $EVENTFUL_HOME && find $EVENTFUL_HOME -type d -exec chmod g+s {} +'"* ]]
+	[[ $stderr != *"mkdir: Permission denied"* ]]
+	# A home one may enter but not write in: the same, for the publisher.
+	chmod 755 "$EVENTFUL_HOME" "$T"
+	run -1 --separate-stderr as nobody evpub -T new -t t n:=1
+	[[ $stderr == "evpub: $T/new: mkdir: permission denied: $T is root's, mode 0755, not shared with you;"* ]]
+	[ ! -e "$T/new" ]
+}
+
+# ---- what the manuals say ---------------------------------------------------
+
+# page PAGE: the manual PAGE (section/name) as a reader sees it, one line.
+page() { MANWIDTH=80 mandoc -Tascii "$ROOT/man/$1" | col -bx | tr -s ' \n\t' ' '; }
+
+@test "eventful(7) and evsub(1) say that at least once ends at the pipe, and point to --exec and --post" {
+	run -0 page man7/eventful.7
+	[[ $output == *'--consumer billing --once | jq -r .data.total'*'Into a pipe, as here, at least once ends at the pipe: the position is committed once the write to the pipe returns'*'use --exec'*'or --post'* ]]
+	run -0 page man1/evsub.1
+	[[ $output == *'at least once ends at the pipe'*'use --exec or --post'* ]]
+}
+
+@test "exit status 8 is in evsub(1), eventful(7) and --help" {
+	run -0 page man7/eventful.7
+	[[ $output == *' 8 No such topic'* ]]
+	run -0 page man1/evsub.1
+	[[ $output == *' 8 No such topic'* ]]
+	run -0 evsub --help
+	assert_output --partial '8 no such topic'
 }
