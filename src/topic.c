@@ -123,8 +123,8 @@ denied(const char *path, const char *op)
 	struct passwd *pw;
 	char *dir = xstrdup(path), *slash, *home = topic_home();
 
-	/* The deepest directory we can see: the one that keeps us out. */
-	while (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+	/* The deepest file or directory we can see: what keeps us out. */
+	while (stat(dir, &sb) == -1) {
 		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 			break;
 		*slash = '\0';
@@ -975,9 +975,9 @@ topic_exists(const char *name, const char *why)
 	int ok;
 
 	topic_init(&t, name, 0);
-	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
-	if (!ok && errno == EACCES)
+	if (stat(t.dir, &sb) == -1 && errno == EACCES)
 		denied(t.dir, "stat");
+	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
 	topic_free(&t);
 	if (ok || why == NULL)
 		return ok;

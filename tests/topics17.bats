@@ -212,6 +212,13 @@ grows() {
 	# The subscriber sees it was cut off, and stops.
 	for i in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$LAST" 2>/dev/null
+	# A running consumer holds it too.
+	bg evsub -T audit --consumer c -o out2
+	lines_in out2 1
+	run -7 --separate-stderr evsub --delete-topic audit
+	assert_equal "$stderr" 'evsub: audit: in use: 0 live subscribers and 1 running consumer: --force deletes it under them (they stop)'
+	kill "$LAST"
+	wait "$LAST" || true
 	run -0 evsub --delete-topic audit
 	[ -z "$(ls -A "$T")" ]
 	run -8 --separate-stderr evsub --delete-topic audit
