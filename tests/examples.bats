@@ -17,8 +17,8 @@ load test_helper/common
 	assert_output --partial 'appended: account/7 had the 2 events this writer saw'
 	assert_output --partial '(exit status 4: someone appended since)'
 	assert_output --partial 'read model: {"balance":75}'
-	assert_output --partial 'billing order/4 (event 000000000002)'
-	assert_output --partial "$(printf 'the next run:\nbilling order/5 (event 000000000003)\n')"
+	assert_output --partial 'billing order/4 (event 2)'
+	assert_output --partial "$(printf 'the next run:\nbilling order/5 (event 3)\n')"
 	assert_output --partial "$(printf 'orders\tconsumer billing\tposition 3\tlag 0')"
 	[[ $stderr == *'evpub: stdin:2: invalid JSON at byte 8'* ]]
 	# Every event it shows is valid.
