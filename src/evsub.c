@@ -370,8 +370,10 @@ consume(struct common *c, struct sub *sub, const char *name,
 	if (consumer != NULL && topic_consumer_lock(&t, consumer) == -1)
 		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
 		    "is going on: one at a time", name);
-	if (store_open(&st, t.log, 1, err, sizeof(err)) == -1)
+	if (store_open(&st, t.log, 1, err, sizeof(err)) == -1) {
+		topic_denied(t.log, "open");
 		errw(EXIT_FAIL, t.log, "%s", err);
+	}
 	if (store_tail(&st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, t.log, "%s", err);
 	committed = done = consumer != NULL ? topic_position(&t, consumer) :

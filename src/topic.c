@@ -139,6 +139,13 @@ denied(const char *path, const char *op)
 	    home);
 }
 
+void
+topic_denied(const char *path, const char *op)
+{
+	if (errno == EACCES || errno == EPERM)
+		denied(path, op);
+}
+
 /* Exits on a failed op on path: denied() for want of permission. */
 static void
 failed(const char *path, const char *op)
@@ -714,8 +721,11 @@ topic_position(struct topic *t, const char *name)
 	char *path = join(t->consumers, name), err[256];
 	uint64_t pos;
 
-	if (readpos(path, &pos, err, sizeof(err)) == -1)
+	errno = 0;
+	if (readpos(path, &pos, err, sizeof(err)) == -1) {
+		topic_denied(path, "open");
 		errw(EXIT_FAIL, path, "%s", err);
+	}
 	free(path);
 	return pos;
 }

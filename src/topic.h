@@ -50,6 +50,11 @@ char *topic_home(void);
  */
 int topic_shared(void);
 
+/* When errno says that op on path failed for want of permission, exits
+ * naming what is in the way, its owner and mode, and the fix (sharing the
+ * home with a group); else returns. */
+void topic_denied(const char *path, const char *op);
+
 /* Fills t's paths for topic name, and with create makes its directories
  * (0700, or 2770 when shared).  Exits 1 when they cannot be made, for
  * want of permission naming the directory in the way and the fix. */

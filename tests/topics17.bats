@@ -299,6 +299,10 @@ modes() { stat -c '%a %G' "$@" | tr '\n' ' '; }
 	assert_equal "$(jq -c .data "$BATS_TEST_TMPDIR/live")" '{"n":3}'
 	run -0 as nobody evsub --topics --json
 	[[ $output == '{"topic":"orders","last":3,'* ]]
+	# A log kept from before the home was shared: whose it is, and the fix.
+	chmod 600 "$T/orders/log"
+	run -1 --separate-stderr as daemon evsub -T orders --consumer billing --once
+	[[ $stderr == "evsub: $T/orders/log: open: permission denied: $T/orders/log is nobody's, mode 0600, not shared with you; to share $EVENTFUL_HOME with a group, its owner runs 'chgrp -R GROUP"* ]]
 }
 
 @test "a home that is not shared: 0700 and 0600 as before, and a permission error names the path and the fix" {
