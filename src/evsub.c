@@ -116,7 +116,7 @@ usage(FILE *f, int status)
 "                         topic's log from where NAME left off\n"
 "      --data             write only the data, one JSON value a line\n"
 "      --delete           -T --consumer: delete the consumer, and exit\n"
-"      --delete-topic NAME  delete a topic (not while in use) and exit\n"
+"      --delete-topic NAME delete a topic (not while in use), and exit\n"
 "      --force            --delete-topic: even while in use\n"
 "      --from SEQ         -T: the log from SEQ on, then what comes\n"
 "      --json             --topics: one JSON object a topic\n"
@@ -147,8 +147,9 @@ usage(FILE *f, int status)
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             5 -w: nothing came in time, 6 --post: the URL is gone (410),\n"
-"             7 --consumer: running already, 8 no such topic\n"
-"             (--consumer, --from, --since; a subscriber waits)\n");
+"             7 --consumer: running already (--delete-topic: in use),\n"
+"             8 no such topic (--consumer, --from, --since, --reset,\n"
+"             --delete, --delete-topic)\n");
 		stdout_done();
 	}
 	exit(status);
