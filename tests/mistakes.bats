@@ -153,3 +153,35 @@ ledger() {
 	run -2 --separate-stderr evlog cat -T ../x
 	[[ ${stderr_lines[0]} == 'evlog cat: -T: "../x": not a topic name'* ]]
 }
+
+# ---- a topic that does not exist --------------------------------------------
+
+@test "a consumer of a topic that does not exist: status 8, where it looked, the closest name, and no topic made" {
+	evpub -T orders -t order.placed >/dev/null
+	run -8 --separate-stderr evsub -T ordres --consumer billing --once
+	assert_output ''
+	assert_equal "$stderr" "evsub: -T: ordres: no such topic in $EVENTFUL_HOME/topics; did you mean orders? (there: orders)"
+	[ ! -e "$EVENTFUL_HOME/topics/ordres" ]
+	run -0 evsub --topics
+	refute_output --partial ordres
+	# In another EVENTFUL_HOME, with no topics at all.
+	EVENTFUL_HOME=$BATS_TEST_TMPDIR/other run -8 --separate-stderr evsub -T orders --consumer billing --once
+	[[ $stderr == *"orders: no such topic in $BATS_TEST_TMPDIR/other/topics, which has none: a publisher makes one (evpub -T orders ...); is EVENTFUL_HOME the one you meant?" ]]
+}
+
+@test "evsub --topics on a home with no topics says so" {
+	run -0 --separate-stderr evsub --topics
+	assert_output ''
+	assert_equal "$stderr" "evsub: no topics in $EVENTFUL_HOME/topics: a publisher makes one (evpub -T NAME ...); is EVENTFUL_HOME the one you meant?"
+}
+
+@test "a live subscriber that comes before a topic's first publisher makes it, and says so" {
+	evpub -T orders -t order.placed >/dev/null
+	evsub -T ordres -c 1 >out 2>err 3>&- &
+	pid=$!
+	for i in $(seq 100); do grep -q 'made, to listen on it' err && break; sleep 0.05; done
+	run -0 cat err
+	assert_line --index 0 "evsub: -T: ordres: no such topic in $EVENTFUL_HOME/topics; did you mean orders? (there: orders)"
+	assert_line --index 1 'evsub: -T: ordres: made, to listen on it'
+	kill "$pid"
+}
