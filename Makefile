@@ -51,10 +51,11 @@ UNIT = scan_test event_test filter_test time_test id_test index_test \
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 
-# The real data of the tests (tests/data/README), and the project's shared
-# corpus beside the checkout: where it is, it is tested too; nothing needs it.
+# The real data of the tests (tests/data/README).  EXTRA_CORPUS, empty by
+# default, names a folder of the same layout whose files are tested too
+# (make test EXTRA_CORPUS=DIR); nothing needs one.
 TESTDATA = tests/data
-SHARED_CORPUS = ../shared/corpus
+EXTRA_CORPUS =
 
 LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%) $(SCRIPTS:%=$(BINDIR)/%)
@@ -101,16 +102,17 @@ $(BUILD)/fault.so: tests/fault/fault.c
 
 unit: $(UNITBINS) $(BUILD)/fault.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
-	@if [ -d $(SHARED_CORPUS) ]; then for t in $(DATAUNIT); do \
-	    echo "$(BUILD)/unit/$$t $(SHARED_CORPUS)"; \
-	    ./$(BUILD)/unit/$$t $(SHARED_CORPUS) || exit 1; done; fi
+	@if [ -n "$(EXTRA_CORPUS)" ]; then for t in $(DATAUNIT); do \
+	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
+	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
 
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
-	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so bats tests
+	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -121,7 +123,8 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
-	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so bats tests
+	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
 # envelope, filter and time parsers.
@@ -130,8 +133,8 @@ fuzz: deps
 	@$(MAKE) -s fuzzdeps
 	mkdir -p build/fuzz/corpus
 	cp $(TESTDATA)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
-	[ ! -d $(SHARED_CORPUS) ] || cp \
-	    $(SHARED_CORPUS)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
+	[ -z "$(EXTRA_CORPUS)" ] || cp \
+	    $(EXTRA_CORPUS)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS)
@@ -139,8 +142,8 @@ fuzz: deps
 	    build/fuzz/corpus
 	mkdir -p build/fuzz/ecorpus
 	cp $(TESTDATA)/cloudevents/valid/*.json build/fuzz/ecorpus/
-	[ ! -d $(SHARED_CORPUS) ] || cp \
-	    $(SHARED_CORPUS)/cloudevents/valid/*.json build/fuzz/ecorpus/
+	[ -z "$(EXTRA_CORPUS)" ] || cp \
+	    $(EXTRA_CORPUS)/cloudevents/valid/*.json build/fuzz/ecorpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS)

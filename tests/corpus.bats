@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Real data nobody here wrote: the CloudEvents fixtures, the JSON test
 # suite and the CloudEvents JSON Schema, against evpub.  Each folder is gone
-# through in tests/data, then in ../shared/corpus when it is there.
+# through in tests/data, then in EXTRA_CORPUS when one is named.
 
 load test_helper/common
 

@@ -8,16 +8,17 @@ bats_load_library bats-assert
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 BIN="${EVENTFUL_BIN:-$ROOT/bin}"
 PATH="$BIN:$PATH"
-# DATA is the real data of tests/data (see its README).  CORPUS is the
-# project's shared corpus beside the checkout when there is one, and else
-# empty; no test needs it.  The tests that go through every file of a
-# folder, or every line of a sample, do it for each of DATASETS: DATA,
-# then CORPUS when it is there.
+# DATA is the real data of tests/data (see its README).  CORPUS is a
+# folder of the same layout named by EVENTFUL_EXTRA_CORPUS (make test
+# EXTRA_CORPUS=DIR), empty by default; no test needs it.  The tests that
+# go through every file of a folder, or every line of a sample, do it for
+# each of DATASETS: DATA, then CORPUS when one is named.
 DATA="$ROOT/tests/data"
 CORPUS=
 DATASETS=("$DATA")
-if [ -d "$ROOT/../shared/corpus" ]; then
-	CORPUS="$(cd "$ROOT/../shared/corpus" && pwd)"
+if [ -n "${EVENTFUL_EXTRA_CORPUS:-}" ]; then
+	CORPUS="$(cd "$EVENTFUL_EXTRA_CORPUS" && pwd)" ||
+	    { echo "EXTRA_CORPUS=$EVENTFUL_EXTRA_CORPUS: no such folder" >&2; exit 1; }
 	DATASETS+=("$CORPUS")
 fi
 export PATH ROOT DATA CORPUS
