@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "timefmt.h"
 #include "util.h"
 
 extern char **environ;
@@ -157,15 +158,6 @@ run(struct deliver *d, const char *line, size_t len, char **envp)
 		if (errno != EINTR)
 			errwe(EXIT_FAIL, NULL, "waitpid");
 	return st;
-}
-
-static void
-sleepms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 static void

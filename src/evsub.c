@@ -146,7 +146,8 @@ usage(FILE *f, int status)
 "  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
-"             5 -w: nothing came in time, 6 --post: the URL is gone (410),\n"
+"             5 -w: nothing came in time (or no topic was made),\n"
+"             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"
 "             8 no such topic (--consumer, --from, --since, --reset,\n"
 "             --delete, --delete-topic)\n");
@@ -165,6 +166,10 @@ struct sub {
 	struct deliver d;	/* --exec, and --post's retries */
 	struct post post;	/* --post */
 	struct out mem;		/* what --exec or --post hands on */
+	long long n;		/* events delivered, for -c */
+	uint64_t skipto;	/* a live subscriber that waited for its
+				   topic: the sequences it took from the log,
+				   not to be taken again from its FIFO */
 };
 
 /* --post, in deliver_exec's terms: 0, 1 parked, -1 stop, -2 gone. */
@@ -198,7 +203,6 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 	struct input *from;
 	struct line l;
 	char err[512];
-	long long n = 0;
 	int status = EXIT_OK, st, r, parked = 0;
 
 	scan_init(&sc);
@@ -223,6 +227,8 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			reject(c, from->name, &l, "%s", err);
 			continue;
 		}
+		if (sub->skipto > 0 && store_seqof(&ev) <= sub->skipto)
+			continue;
 		if (filter_all(sub->f, sub->nf, &sc, &ev) == sub->invert)
 			continue;
 		if (sub->d.argv != NULL || sub->post.url != NULL) {
@@ -245,7 +251,7 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 		} else
 			fmt_event(o, sub->fmt, l.p, l.len, &sc, &ev,
 			    sub->color);
-		if (sub->count > 0 && ++n >= sub->count)
+		if (sub->count > 0 && ++sub->n >= sub->count)
 			break;
 	}
 	scan_free(&sc);
@@ -283,6 +289,33 @@ onsignal(int sig)
 static struct topic live;	/* the topic listened to */
 static char *livepath;		/* our FIFO in it */
 
+/*
+ * Waits for topic name to exist, as a live subscriber that comes before
+ * its first publisher does: it never makes the topic (a mistyped name
+ * would be a new, empty one), and it says so, with the topics there are.
+ * Returns 1 when it waited, 0 when the topic was there; exits 5 when -w
+ * expires first.
+ */
+static int
+await_topic(const char *name, int64_t idle)
+{
+	int64_t start = now_usec();
+
+	if (topic_exists(name, "-T"))
+		return 0;
+	warnw("-T", "%s: waiting for a publisher to make it", name);
+	while (!topic_exists(name, NULL)) {
+		if (idle > 0 && now_usec() - start >= idle)
+			exit(EXIT_IDLE);
+		sleepms(100);
+	}
+	return 1;
+}
+
+/*
+ * Listens to a topic: a FIFO under subs/, made under a hidden name, open
+ * for reading before it is put in place, removed on exit.
+ */
 static void
 listen_topic(struct common *c, struct inputs *in, const char *name,
     const char *subname)
@@ -290,13 +323,6 @@ listen_topic(struct common *c, struct inputs *in, const char *name,
 	struct topic *t = &live;
 	char *tmp, *path, *paths[1];
 
-	/*
-	 * A live subscriber may come before the topic's first publisher, and
-	 * then makes the topic to listen on; a mistyped name would make a
-	 * new, empty one, so it says so, with the topics there are.
-	 */
-	if (!topic_exists(name, "-T"))
-		warnw("-T", "%s: made, to listen on it", name);
 	topic_init(t, name, 1);
 	path = livepath = topic_listen(t, subname, &tmp);
 	paths[0] = tmp;
@@ -348,7 +374,7 @@ delivered(struct out *o)
 static int
 consume(struct common *c, struct sub *sub, const char *name,
     const char *consumer, uint64_t from, int once, int64_t idle,
-    struct out *o)
+    struct out *o, uint64_t *upto)
 {
 	struct topic t;
 	struct store st;
@@ -359,7 +385,6 @@ consume(struct common *c, struct sub *sub, const char *name,
 	char err[512], where[600], evbuf[4096];
 	uint64_t seq, done, committed;
 	int64_t lastcommit, lastevent;
-	long long n = 0;
 	size_t len;
 	int status = EXIT_OK, r, dr, parked = 0, ifd = -1, stop = 0;
 
@@ -433,7 +458,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 					if (o->closed)
 						break;
 				}
-				if (sub->count > 0 && ++n >= sub->count)
+				if (sub->count > 0 && ++sub->n >= sub->count)
 					stop = 1;
 			}
 			done = seq;
@@ -471,6 +496,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 	}
 	if (done > committed && delivered(o) == 0 && consumer != NULL)
 		topic_commit(&t, consumer, done);
+	if (upto != NULL)
+		*upto = done;
 	if (ifd >= 0)
 		close(ifd);
 	scan_free(&sc);
@@ -1385,19 +1412,36 @@ main(int argc, char *argv[])
 		if (since != NOTIME && topic_exists(topic, NULL))
 			from = startat(topic, 0, since);
 		status = consume(&c, &sub, topic, consumer, from, once, idle,
-		    &o);
+		    &o, NULL);
 		(void)out_close(&o);
 		(void)out_close(&sub.mem);
 		goto done;
 	}
-	if (topic != NULL)
+	if (topic != NULL) {
+		int waited = await_topic(topic, idle);
+
 		listen_topic(&c, &in, topic, subname);
-	else
+		/*
+		 * What was published while we waited came before our FIFO was
+		 * in place: take it from the log, up to where the log ends
+		 * now.  Publishers fan out under the log's lock, after the
+		 * append, so every later event reaches the FIFO; those the
+		 * log gave already are skipped there, by sequence.
+		 */
+		if (waited) {
+			status = consume(&c, &sub, topic, NULL, 1, 1, 0, &o,
+			    &sub.skipto);
+			if (status != EXIT_OK || o.closed || (sub.count > 0 &&
+			    sub.n >= sub.count))
+				goto live_done;
+		}
+	} else
 		inputs_open(&in, &c, paths, npaths, follow);
 	in.idle = idle;
 	in.flush = topic != NULL ? liveflush : out_idle;
 	in.arg = &o;
 	status = subscribe(&c, &sub, &in, &o);
+live_done:
 	(void)out_close(&o);
 	(void)out_close(&sub.mem);
 	inputs_close(&in);

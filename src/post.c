@@ -15,6 +15,7 @@
 #include "event.h"
 #include "http.h"
 #include "post.h"
+#include "timefmt.h"
 #include "util.h"
 
 /*
@@ -331,15 +332,6 @@ transient(CURLcode rc)
 	default:
 		return 1;
 	}
-}
-
-static void
-sleepms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /*

@@ -25,6 +25,9 @@ void rfc3339_format(int64_t usec, char buf[RFC3339_LEN + 1]);
 /* The current time in microseconds since the epoch. */
 int64_t now_usec(void);
 
+/* Sleeps ms milliseconds, whatever signals come. */
+void sleepms(long ms);
+
 /* What time_parse takes, for a message that refuses a time. */
 #define TIME_SYNTAX "an RFC 3339 time, a date (YYYY-MM-DD) or a duration " \
 	"back from now (90s, 30m, 1h30m, 2d, 1w)"

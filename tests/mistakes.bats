@@ -175,13 +175,42 @@ ledger() {
 	assert_equal "$stderr" "evsub: no topics in $EVENTFUL_HOME/topics: a publisher makes one (evpub -T NAME ...); is EVENTFUL_HOME the one you meant?"
 }
 
-@test "a live subscriber that comes before a topic's first publisher makes it, and says so" {
+@test "a live subscriber that comes before a topic's first publisher waits for it, says so, and makes nothing" {
 	evpub -T orders -t order.placed >/dev/null
 	evsub -T ordres -c 1 >out 2>err 3>&- &
 	pid=$!
-	for i in $(seq 100); do grep -q 'made, to listen on it' err && break; sleep 0.05; done
+	for i in $(seq 100); do grep -q 'waiting for a publisher' err && break; sleep 0.05; done
 	run -0 cat err
 	assert_line --index 0 "evsub: -T: ordres: no such topic in $EVENTFUL_HOME/topics; did you mean orders? (there: orders)"
-	assert_line --index 1 'evsub: -T: ordres: made, to listen on it'
+	assert_line --index 1 'evsub: -T: ordres: waiting for a publisher to make it'
+	# The mistyped name is not made: --topics shows only the real one.
+	run -0 evsub --topics
+	assert_output "orders	events 1	subscribers 0"
 	kill "$pid"
+}
+
+@test "a live subscriber waiting for its topic gives up with -w: status 5, nothing made" {
+	run -5 --separate-stderr evsub -T nothere -w 0.3
+	assert_output ''
+	assert_equal "${stderr_lines[1]}" 'evsub: -T: nothere: waiting for a publisher to make it'
+	[ ! -e "$EVENTFUL_HOME/topics/nothere" ]
+}
+
+@test "a live subscriber that waited takes every event from the first, in order, once: what came before its FIFO from the log" {
+	# The publisher streams while the subscriber, polling for the topic,
+	# joins in the middle: the events before its FIFO was in place come
+	# from the log, the rest from the FIFO, none twice, none lost.
+	evsub -T stream -c 2000 --data >out 2>err 3>&- &
+	pid=$!
+	for i in $(seq 100); do grep -q 'waiting' err && break; sleep 0.05; done
+	for i in $(seq 2000); do
+		echo "$i"
+		[ $((i % 4)) -eq 0 ] && sleep 0.001
+	done | evpub -T stream -l -t t >/dev/null
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	run -0 wait "$pid"
+	run -0 cat out
+	[ "${#lines[@]}" -eq 2000 ]
+	seq 2000 >want
+	run -0 diff want out
 }
