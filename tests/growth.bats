@@ -47,6 +47,7 @@ lines() {
 	# writes.  Forty of them against a table of sixteen: the first few
 	# used to get the event and the rest nothing, in silence, status 0.
 	local i
+	mktopic many
 	for i in $(seq 40); do
 		evsub -T many -c 1 >"sub.$i" 2>"err.$i" 3>&- &
 		PIDS+=($!)
@@ -100,6 +101,7 @@ lines() {
 	# When its writer went away, the subscriber stayed skipping and took
 	# the next publisher's first event for the rest of it.
 	local fifo
+	mktopic half
 	evsub -T half --max-size 1K --rejects rej -c 1 >out 2>err 3>&- &
 	PIDS+=($!)
 	fifo="$EVENTFUL_HOME/topics/half/subs/evsub-${PIDS[0]}"

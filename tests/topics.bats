@@ -75,6 +75,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 }
 
 @test "evlog append into a topic's log: durable consumers get it, live subscribers do not" {
+	mktopic mix
 	bg evsub -T mix -c 2 -o live
 	subs mix 1
 	evpub -T mix -t t n:=1
@@ -100,6 +101,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 }
 
 @test "1 publisher, 8 live subscribers, 100,000 events: each gets every event once, in order" {
+	mktopic big
 	for i in 1 2 3 4 5 6 7 8; do bg evsub -T big -c 100000 -o "out.$i"; done
 	subs big 8
 	lines 100000 | evpub -l -T big -t n
@@ -114,6 +116,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 }
 
 @test "4 publishers at once with 64 KiB events: every line every subscriber gets is intact" {
+	mktopic wide
 	for i in 1 2 3; do bg evsub -T wide -c 120 -o "out.$i"; done
 	subs wide 3
 	pad=$(head -c 65000 /dev/zero | tr '\0' x)
@@ -137,6 +140,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 }
 
 @test "kill -9 of one live subscriber mid-stream: the others go on, its FIFO goes at the next publish" {
+	mktopic k
 	for i in 1 2 3; do bg evsub -T k -o "out.$i"; eval "s$i=\$LAST"; done
 	subs k 3
 	lines 3000 | while read -r l; do printf '%s\n' "$l"; done | evpub -l -T k -t n &
@@ -174,6 +178,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 }
 
 @test "a subscriber that stops reading is cut off after --max-wait; the others keep receiving" {
+	mktopic slow
 	bg evsub -T slow -o good
 	good=$LAST
 	bg evsub -T slow -o stuck 2>stuck.err
@@ -201,6 +206,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 
 @test "SIGINT, SIGTERM and SIGHUP remove the subscriber's FIFO" {
 	for sig in INT TERM HUP; do
+		mktopic sig
 		bg evsub -T sig -o /dev/null
 		subs sig 1
 		kill -s "$sig" "$LAST"
@@ -325,6 +331,7 @@ EOF
 }
 
 @test "a publisher killed in the middle of an event: subscribers drop the half, and go on" {
+	mktopic half
 	bg evsub -T half -o got 2>half.err
 	sub=$LAST
 	subs half 1
@@ -357,6 +364,7 @@ EOF
 	seq 8000 | awk -v pad="$pad" '{ printf "{\"n\":%d,\"pad\":\"%s\"}\n", $1, pad }' >in
 	for n in 1 2 5 12; do
 		rm -rf "$T/f" sub.out
+		mktopic f
 		bg evsub -T f -o sub.out
 		subs f 1
 		status=0

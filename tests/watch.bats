@@ -51,6 +51,7 @@ until_grep() {
 # ---- names of live subscribers ----
 
 @test "--name: the name is in the FIFO's file name, --topics shows it, and two may share it" {
+	mktopic orders
 	bg evsub -T orders --name billing -o a.out
 	a=$LAST
 	bg evsub -T orders --name billing -o b.out
@@ -94,12 +95,14 @@ until_grep() {
 	run -2 evsub --topics --name billing
 	[ ! -e "$T/named" ]
 	# A good one.
+	mktopic named
 	bg evsub -T named --name 'Billing_2.eu-west' -o /dev/null
 	subs named 1
 	[ -p "$T/named/subs/evsub-$LAST-Billing_2.eu-west" ]
 }
 
 @test "--name: publishers sweep a named subscriber's stale FIFO as an unnamed one's" {
+	mktopic stale
 	bg evsub -T stale --name audit -o /dev/null
 	s=$LAST
 	subs stale 1

@@ -73,3 +73,13 @@ synopsis_is_usage() {
 	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //;s/ $//')
 	[ "$synopsis" = "$usage" ] || { printf 'usage:    %s\nsynopsis: %s\n' "$usage" "$synopsis"; return 1; }
 }
+
+# mktopic NAME...: makes each topic, with no events yet, as a user would
+# before its live subscribers come (evpub -T NAME -l with nothing on
+# stdin): a subscriber never makes one, it waits for a publisher.
+mktopic() {
+	local t
+	for t in "$@"; do
+		evpub -T "$t" -l -t topic.made </dev/null || return 1
+	done
+}
