@@ -43,7 +43,7 @@ PROGS = evlog evproject evpub evsub
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
          input.o http.o listen.o ndjson.o output.o post.o \
-         pub.o scan.o store.o topic.o \
+         pub.o scan.o store.o topic.o bus.o bus_dir.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \

@@ -173,6 +173,20 @@ reject(struct common *c, const char *name, const struct line *l,
 	warnw(where, "%s", what);
 }
 
+int
+reject_unread(struct common *c, const char *name, const struct line *l,
+    enum rd_status st)
+{
+	if (st == RD_TOOLONG)
+		reject(c, name, l, "longer than %zu bytes (--max-size)",
+		    c->maxsize);
+	else if (st == RD_NUL)
+		reject(c, name, l, "a NUL byte in the line");
+	else
+		return 0;
+	return 1;
+}
+
 void
 stdout_done(void)
 {

@@ -98,6 +98,14 @@ void common_reader(struct common *c, struct reader *r, int fd,
 void reject(struct common *c, const char *name, const struct line *l,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Rejects (as reject) a line the reader could not give whole: st is
+ * RD_TOOLONG (over --max-size) or RD_NUL.  Returns 1 when it was one of
+ * them, 0 for any other st.
+ */
+int reject_unread(struct common *c, const char *name, const struct line *l,
+    enum rd_status st);
+
 /* Flushes stdout and exits 1 if what was printed did not get out. */
 void stdout_done(void);
 

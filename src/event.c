@@ -313,3 +313,21 @@ ce_validate(struct scanner *s, const char *line, size_t len,
 		    s->erroff + 1, s->err);
 	return ce_check(s, ev, 0, err, errlen);
 }
+
+uint64_t
+ce_sequence(const struct ce_event *ev)
+{
+	const struct scan_member *m = ev->a[CE_SEQUENCE];
+	uint64_t v = 0;
+	size_t i;
+
+	if (m == NULL || m->type != SCAN_STRING || m->valesc ||
+	    m->vallen < 3 || m->vallen > 21)
+		return 0;
+	for (i = 1; i < m->vallen - 1; i++) {
+		if (m->val[i] < '0' || m->val[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(m->val[i] - '0');
+	}
+	return v;
+}

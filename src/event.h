@@ -6,6 +6,7 @@
 #define EV_EVENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scan.h"
 
@@ -71,5 +72,9 @@ int base64_ok(const char *s, size_t len);
  * terminated, truncated to fit).  Returns buf.
  */
 char *ce_string(const struct scan_member *m, char *buf, size_t n);
+
+/* The sequence of a checked event (a log's stamp, "000000000001"), or 0
+ * when it has none or a bad one. */
+uint64_t ce_sequence(const struct ce_event *ev);
 
 #endif

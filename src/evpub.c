@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "common.h"
 #include "listen.h"
 #include "pub.h"
@@ -174,24 +175,22 @@ publines(struct common *c, struct pub *p, struct out *o)
 {
 	struct reader r;
 	struct line l;
+	enum rd_status st;
 	char err[512];
 
 	common_reader(c, &r, STDIN_FILENO, "stdin");
 	r.idle = out_idle;
 	r.idlearg = o;
 	while (!o->closed) {
-		switch (rd_line(&r, &l)) {
+		switch ((st = rd_line(&r, &l))) {
 		case RD_EOF:
 			rd_free(&r);
 			return c->status;
 		case RD_ERROR:
 			errwe(EXIT_FAIL, "stdin", "read");
 		case RD_TOOLONG:
-			reject(c, "stdin", &l, "longer than %zu bytes "
-			    "(--max-size)", c->maxsize);
-			continue;
 		case RD_NUL:
-			reject(c, "stdin", &l, "a NUL byte in the line");
+			(void)reject_unread(c, "stdin", &l, st);
 			continue;
 		case RD_AGAIN:
 		case RD_TIMEOUT:
@@ -262,7 +261,8 @@ main(int argc, char *argv[])
 	struct common c;
 	struct pub p;
 	struct out o;
-	struct topub tp;
+	struct bus_pub *tp = NULL;
+	struct bus *bus = NULL;
 	char err[512];
 	long long maxwait = 2000000;
 	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
@@ -441,8 +441,13 @@ main(int argc, char *argv[])
 		/* Group commits of what has arrived, as evlog append's; a
 		 * receiver answers only once its events are durable, so it
 		 * commits in its own thread, at once. */
-		topub_open(&tp, topic, sync, maxwait, c.quiet, l.addr == NULL);
-		out_sink(&o, topub_sink, &tp, sync == SYNC_EVENT ? 1 :
+		struct bus_pubopts po = { sync, maxwait, c.quiet,
+		    l.addr == NULL };
+
+		if ((bus = bus_open(NULL, err, sizeof(err))) == NULL)
+			errw(EXIT_USAGE, NULL, "%s", err);
+		tp = bus_pub_open(bus, topic, &po);
+		out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 :
 		    1 << 20);
 	} else
 		out_open(&o, output);
@@ -455,8 +460,10 @@ main(int argc, char *argv[])
 		status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data,
 		    argc, argv);
 	(void)out_close(&o);
-	if (topic != NULL)
-		topub_close(&tp);
+	if (topic != NULL) {
+		bus_pub_close(tp);
+		bus_close(bus);
+	}
 	pub_free(&p);
 	return status;
 }

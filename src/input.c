@@ -90,6 +90,31 @@ inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
 }
 
 void
+inputs_live(struct inputs *in, struct common *c, int fd, const char *path,
+    const char *name)
+{
+	struct input *p;
+
+	memset(in, 0, sizeof(*in));
+	in->ifd = -1;
+	in->follow = 1;
+	in->n = 1;
+	in->v = xmalloc(sizeof(*in->v));
+	in->pfd = xmalloc(2 * sizeof(*in->pfd));
+	p = &in->v[0];
+	memset(p, 0, sizeof(*p));
+	p->wd = -1;
+	p->path = path;
+	p->name = name;
+	p->kind = path != NULL ? IN_FIFO : IN_PIPE;
+	p->whole = 1;
+	common_reader(c, &p->r, fd, name);
+	p->r.nb = 1;
+	p->r.tail = 1;
+	in->last = now_usec();
+}
+
+void
 inputs_close(struct inputs *in)
 {
 	size_t i;

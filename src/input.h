@@ -60,6 +60,14 @@ struct inputs {
  */
 void inputs_open(struct inputs *in, struct common *c, char **paths,
     size_t n, int follow);
+/*
+ * Opens one input that follows a live subscription: descriptor fd, whose
+ * writers write whole events (bytes a writer leaves when it goes are the
+ * remains of one that died mid-line, and are dropped), reopened at path
+ * when its last writer goes (a FIFO), or read to its end (path NULL).
+ */
+void inputs_live(struct inputs *in, struct common *c, int fd,
+    const char *path, const char *name);
 void inputs_close(struct inputs *in);
 
 /*

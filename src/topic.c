@@ -857,7 +857,7 @@ survey1(struct topic_stat *s, const char *name)
 		s->cons[i].name = v[i];
 		s->cons[i].err = readpos(path, &s->cons[i].pos, err,
 		    sizeof(err)) == -1 ? xstrdup(err) : NULL;
-		free(path);
+		s->cons[i].where = path;
 	}
 	s->ncons = n;
 	free(v);
@@ -895,6 +895,7 @@ statfree(struct topic_stat *s)
 	for (j = 0; j < s->ncons; j++) {
 		free(s->cons[j].name);
 		free(s->cons[j].err);
+		free(s->cons[j].where);
 	}
 	free(s->live);
 	free(s->cons);
@@ -1042,28 +1043,18 @@ topic_any(void)
 }
 
 int
-topic_list(FILE *f)
+topic_list(FILE *f, const struct topic_stat *v, size_t n)
 {
-	char *path;
-	struct topic_stat *v;
-	struct topic t;
-	size_t n, i, j;
+	size_t i, j;
 
-	n = topic_survey(&v);
 	for (i = 0; i < n; i++) {
 		/* One bad position file is reported; the others listed. */
-		for (j = 0; j < v[i].ncons; j++) {
-			if (v[i].cons[j].err == NULL)
-				continue;
-			topic_init(&t, v[i].name, 0);
-			path = join(t.consumers, v[i].cons[j].name);
-			warnw(path, "%s", v[i].cons[j].err);
-			free(path);
-			topic_free(&t);
-		}
+		for (j = 0; j < v[i].ncons; j++)
+			if (v[i].cons[j].err != NULL)
+				warnw(v[i].cons[j].where, "%s",
+				    v[i].cons[j].err);
 		topic_print(f, "", &v[i], NULL);
 	}
-	topic_survey_free(v, n);
 	return 0;
 }
 
@@ -1271,18 +1262,15 @@ topic_json(struct buf *b, const struct topic_stat *s)
 }
 
 void
-topic_list_json(FILE *f)
+topic_list_json(FILE *f, const struct topic_stat *v, size_t n)
 {
-	struct topic_stat *v;
 	struct buf b = { 0 };
-	size_t n, i;
+	size_t i;
 
-	n = topic_survey(&v);
 	for (i = 0; i < n; i++) {
 		b.len = 0;
 		topic_json(&b, &v[i]);
 		fwrite(b.p, 1, b.len, f);
 	}
 	buf_free(&b);
-	topic_survey_free(v, n);
 }

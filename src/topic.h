@@ -151,6 +151,7 @@ struct topic_pos {		/* a durable consumer */
 	char *name;
 	uint64_t pos;		/* its committed position */
 	char *err;		/* why its position is unreadable, or NULL */
+	char *where;		/* what a message about it names, or NULL */
 };
 
 struct topic_stat {
@@ -183,13 +184,14 @@ topic_lag(const struct topic_stat *s, uint64_t pos)
 void topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
     const char *rate);
 
-/* Lists every topic, its events, live subscribers, and consumers; an
- * unreadable position is reported on stderr and shown as "?". */
-int topic_list(FILE *f);
+/* Lists the topics v[0..n) (a survey), their events, live subscribers,
+ * and consumers; an unreadable position is reported on stderr and shown
+ * as "?". */
+int topic_list(FILE *f, const struct topic_stat *v, size_t n);
 
 /* Lists every topic as --topics --json does: one JSON object a line,
  * {"topic","last","subscribers":[{"pid","name"}],"consumers":[{"name",
  * "position","lag"}]}; an unreadable position is null, with "error". */
-void topic_list_json(FILE *f);
+void topic_list_json(FILE *f, const struct topic_stat *v, size_t n);
 
 #endif

@@ -1,0 +1,297 @@
+/*
+ * bus.h - where topics live, behind one interface.
+ *
+ * A program names a topic; a bus keeps the topic's log, its durable
+ * consumers' positions, and its live subscribers.  Everything evpub -T
+ * and evsub -T do to a topic goes through the operations below, and
+ * nothing else reaches into a bus.  The first bus is the directory bus
+ * (bus_dir.c over topic.c: $EVENTFUL_HOME/topics, see evsub(1)).  A
+ * second one (NATS JetStream, say) is a file that fills a struct bus_ops
+ * and a line in bus_open that picks it by its URL: no caller changes.
+ *
+ * The promises, whatever the bus:
+ *   - publishing appends to the log first, in order, and a live
+ *     subscriber gets an event only once it is in the log;
+ *   - a reading (bus_read_*) gives every event from where it starts, in
+ *     sequence order, each with its sequence, at least once across runs
+ *     of a durable consumer that commits what it delivered;
+ *   - a live subscription (bus_live_*) gives the events published while
+ *     it is there, at most once, as whole lines on a descriptor, each
+ *     with its sequence; a reading opened after the subscription holds
+ *     every event published before it (so a subscriber that came before
+ *     its topic's first publisher loses none: evsub takes the reading
+ *     first, then skips what it gave by sequence).
+ * Results are named (enum bus_result); nothing here exits the program but
+ * on a failure of the machine (out of memory, a store that cannot be
+ * read), which the bus reports with its path first.
+ */
+#ifndef EV_BUS_H
+#define EV_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topic.h"
+
+#define BUS_NOTIME INT64_MIN	/* no time given */
+
+enum bus_result {
+	BUS_OK = 0,
+	BUS_END,		/* nothing more for now */
+	BUS_NOTOPIC,		/* no such topic (said, with the topics there) */
+	BUS_NOCONSUMER,		/* no such consumer */
+	BUS_BUSY,		/* a run of the consumer is going on; a topic
+				   in use */
+	BUS_PAST,		/* a position past the end of the log */
+	BUS_FAIL		/* anything else, said in err */
+};
+
+struct bus;
+
+/* The first member of a bus's own publisher, reader and subscription. */
+struct bus_pub {
+	struct bus *bus;
+};
+struct bus_reader {
+	struct bus *bus;
+};
+struct bus_live {
+	struct bus *bus;
+};
+
+/* What a publisher is asked to do; see evpub(1). */
+struct bus_pubopts {
+	int sync;		/* enum sync: event, batch or none */
+	int64_t maxwait;	/* cut off a live subscriber that takes
+				   nothing for so long, microseconds */
+	int quiet;		/* -q */
+	int overlap;		/* commit a group while the next is made */
+};
+
+/* Where a reading starts; see bus_read_open. */
+struct bus_from {
+	const char *consumer;	/* after its committed position, or NULL */
+	uint64_t seq;		/* else from this sequence (1: the first) */
+	int64_t since;		/* else from this time, BUS_NOTIME for none */
+};
+
+struct bus_ops {
+	const char *name;
+	/* Topics: whether one exists (when not, and why is not NULL, say so
+	 * on stderr under why, with the topics there are); whether any
+	 * does (if not, say so); every topic's state; deleting one. */
+	int (*exists)(struct bus *, const char *topic, const char *why);
+	int (*any)(struct bus *);
+	size_t (*survey)(struct bus *, struct topic_stat **);
+	int (*remove)(struct bus *, const char *topic, int force, char *err,
+	    size_t n);
+	/* The last sequence of a topic; the first at or after a time. */
+	uint64_t (*last)(struct bus *, const char *topic);
+	uint64_t (*seek_time)(struct bus *, const char *topic, int64_t usec);
+	/* Publishing whole events, as an output's sink (out_sink); the
+	 * sink exits 1 when they cannot be stored (nothing of them reached
+	 * a subscriber then). */
+	struct bus_pub *(*pub_open)(struct bus *, const char *topic,
+	    const struct bus_pubopts *);
+	void (*pub_sink)(struct bus_pub *, const char *buf, size_t len);
+	void (*pub_close)(struct bus_pub *);
+	/* Reading a topic's log, and a durable consumer's position. */
+	int (*read_open)(struct bus *, const char *topic,
+	    const struct bus_from *, struct bus_reader **, char *err,
+	    size_t n);
+	int (*read_next)(struct bus_reader *, const char **line, size_t *len,
+	    uint64_t *seq, char *err, size_t n);
+	void (*read_wait)(struct bus_reader *, int64_t usec);
+	int (*read_commit)(struct bus_reader *, uint64_t seq, char *err,
+	    size_t n);
+	uint64_t (*read_position)(struct bus_reader *);
+	void (*read_close)(struct bus_reader *);
+	/* A consumer's position moved (to - 1 committed) or deleted:
+	 * *was and *known tell what it was. */
+	int (*consumer_set)(struct bus *, const char *topic,
+	    const char *consumer, uint64_t to, uint64_t *was, int *known,
+	    char *err, size_t n);
+	int (*consumer_delete)(struct bus *, const char *topic,
+	    const char *consumer, uint64_t *was, char *err, size_t n);
+	/* Live: the subscription's descriptor, and a path that reopens it
+	 * (a FIFO's, or NULL); whether the bus cut it off; its end. */
+	int (*live_open)(struct bus *, const char *topic, const char *name,
+	    struct bus_live **, char *err, size_t n);
+	int (*live_fd)(struct bus_live *, const char **path);
+	int (*live_cutoff)(struct bus_live *);
+	void (*live_abort)(struct bus_live *);	/* from a signal handler */
+	void (*live_close)(struct bus_live *);
+	/* The bus's own end. */
+	void (*close)(struct bus *);
+};
+
+struct bus {
+	const struct bus_ops *ops;
+	char *where;		/* for messages: the directory, or the URL */
+	void *impl;		/* the bus's own state */
+};
+
+/*
+ * Opens the bus url names: NULL or "" (or "dir:") is the directory bus
+ * under $EVENTFUL_HOME.  Returns NULL with err for a URL no bus takes.
+ */
+struct bus *bus_open(const char *url, char *err, size_t n);
+void bus_close(struct bus *);
+
+extern const struct bus_ops bus_dir_ops;
+
+/* The operations, as calls. */
+static inline int
+bus_exists(struct bus *b, const char *topic, const char *why)
+{
+	return b->ops->exists(b, topic, why);
+}
+
+static inline int
+bus_any(struct bus *b)
+{
+	return b->ops->any(b);
+}
+
+static inline size_t
+bus_survey(struct bus *b, struct topic_stat **v)
+{
+	return b->ops->survey(b, v);
+}
+
+static inline int
+bus_remove(struct bus *b, const char *topic, int force, char *err, size_t n)
+{
+	return b->ops->remove(b, topic, force, err, n);
+}
+
+static inline uint64_t
+bus_last(struct bus *b, const char *topic)
+{
+	return b->ops->last(b, topic);
+}
+
+static inline uint64_t
+bus_seek_time(struct bus *b, const char *topic, int64_t usec)
+{
+	return b->ops->seek_time(b, topic, usec);
+}
+
+static inline struct bus_pub *
+bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+{
+	return b->ops->pub_open(b, topic, o);
+}
+
+/* An out_sink: arg is the struct bus_pub. */
+static inline void
+bus_pub_sink(void *arg, const char *buf, size_t len)
+{
+	struct bus_pub *p = arg;
+
+	p->bus->ops->pub_sink(p, buf, len);
+}
+
+static inline void
+bus_pub_close(struct bus_pub *p)
+{
+	p->bus->ops->pub_close(p);
+}
+
+/*
+ * Opens a reading of topic from f: after f->consumer's committed position
+ * (one run of a consumer at a time: BUS_BUSY), else from f->seq, else
+ * from f->since.  BUS_NOTOPIC when there is no such topic (said on
+ * stderr), BUS_PAST when the position is past the end, BUS_FAIL with err.
+ */
+static inline int
+bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
+    struct bus_reader **r, char *err, size_t n)
+{
+	return b->ops->read_open(b, topic, f, r, err, n);
+}
+
+/* The next event, BUS_OK; BUS_END when there is no more for now. */
+static inline int
+bus_read_next(struct bus_reader *r, const char **line, size_t *len,
+    uint64_t *seq, char *err, size_t n)
+{
+	return r->bus->ops->read_next(r, line, len, seq, err, n);
+}
+
+/* Waits until more may have come, or usec passed. */
+static inline void
+bus_read_wait(struct bus_reader *r, int64_t usec)
+{
+	r->bus->ops->read_wait(r, usec);
+}
+
+/* Commits a consumer's position: seq and all before it delivered. */
+static inline int
+bus_read_commit(struct bus_reader *r, uint64_t seq, char *err, size_t n)
+{
+	return r->bus->ops->read_commit(r, seq, err, n);
+}
+
+/* The sequence the reading started after. */
+static inline uint64_t
+bus_read_position(struct bus_reader *r)
+{
+	return r->bus->ops->read_position(r);
+}
+
+static inline void
+bus_read_close(struct bus_reader *r)
+{
+	r->bus->ops->read_close(r);
+}
+
+static inline int
+bus_consumer_set(struct bus *b, const char *topic, const char *consumer,
+    uint64_t to, uint64_t *was, int *known, char *err, size_t n)
+{
+	return b->ops->consumer_set(b, topic, consumer, to, was, known, err,
+	    n);
+}
+
+static inline int
+bus_consumer_delete(struct bus *b, const char *topic, const char *consumer,
+    uint64_t *was, char *err, size_t n)
+{
+	return b->ops->consumer_delete(b, topic, consumer, was, err, n);
+}
+
+/* A live subscription to a topic that exists, named name (or NULL). */
+static inline int
+bus_live_open(struct bus *b, const char *topic, const char *name,
+    struct bus_live **l, char *err, size_t n)
+{
+	return b->ops->live_open(b, topic, name, l, err, n);
+}
+
+static inline int
+bus_live_fd(struct bus_live *l, const char **path)
+{
+	return l->bus->ops->live_fd(l, path);
+}
+
+static inline int
+bus_live_cutoff(struct bus_live *l)
+{
+	return l->bus->ops->live_cutoff(l);
+}
+
+/* Lets go of the subscription from a signal handler: async-signal-safe. */
+static inline void
+bus_live_abort(struct bus_live *l)
+{
+	l->bus->ops->live_abort(l);
+}
+
+static inline void
+bus_live_close(struct bus_live *l)
+{
+	l->bus->ops->live_close(l);
+}
+
+#endif
