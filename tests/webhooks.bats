@@ -17,24 +17,6 @@ teardown() {
 	return 0
 }
 
-# receiver ANSWER...: starts the Python endpoint; sets RPID and RURL.
-receiver() {
-	rm -f rport attempts
-	"$SYSPY" "$ROOT/tests/test_helper/receiver.py" rport attempts "$@" &
-	RPID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s rport ] && break
-		sleep 0.05
-	done
-	RURL="http://127.0.0.1:$(cat rport)/hook"
-}
-
-# code: the HTTP status of curl's last request (curl -w '%{http_code}').
-post() {
-	curl -s -o /dev/null -w '%{http_code}' "$@"
-}
-
 # swpost FILE [ID [TIMESTAMP]]: POSTs FILE as JSON, signed with $SECRET.
 swpost() {
 	local id=${2:-msg_$RANDOM$RANDOM} ts=${3:-$(date +%s)} sig
