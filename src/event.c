@@ -155,23 +155,188 @@ int32_ok(const char *p, size_t len)
 	return neg ? v <= 2147483648LL : v <= 2147483647LL;
 }
 
-/* An absolute URI starts with a scheme: ALPHA *( ALPHA / DIGIT / + - . ) : */
-static int
-absuri(const char *s, size_t len)
+/*
+ * The code point of the UTF-8 sequence at s[i] (valid UTF-8: the scanner
+ * checked it), and its length in *n.
+ */
+static unsigned
+codepoint(const unsigned char *s, size_t i, size_t *n)
 {
-	size_t i;
+	if (s[i] < 0xe0) {
+		*n = 2;
+		return (s[i] & 0x1fU) << 6 | (s[i + 1] & 0x3fU);
+	}
+	if (s[i] < 0xf0) {
+		*n = 3;
+		return (s[i] & 0x0fU) << 12 | (s[i + 1] & 0x3fU) << 6 |
+		    (s[i + 2] & 0x3fU);
+	}
+	*n = 4;
+	return (s[i] & 0x07U) << 18 | (s[i + 1] & 0x3fU) << 12 |
+	    (s[i + 2] & 0x3fU) << 6 | (s[i + 3] & 0x3fU);
+}
 
-	if (len < 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
-		return 0;
-	for (i = 1; i < len; i++) {
-		if (s[i] == ':')
-			return 1;
-		if (!(((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
-		    s[i] == '-' || s[i] == '.'))
-			return 0;
+int
+ce_text_check(const char *text, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i, n, ch = 0;
+	unsigned cp;
+
+	for (i = 0; i < len; i += n, ch++) {
+		n = 1;
+		/* Printable ASCII is nearly every byte: one test each. */
+		if (s[i] - 0x20U < 0x5fU)
+			continue;
+		cp = s[i] < 0x80 ? s[i] : codepoint(s, i, &n);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+			return seterr(err, errlen, "U+%04X (character %zu) is "
+			    "not allowed in a CloudEvents String: no control "
+			    "characters or noncharacters in attributes; put "
+			    "such text in the data", cp, ch + 1);
 	}
 	return 0;
+}
+
+static int
+alpha(int c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int
+digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3986: unreserved, sub-delims, ':' and '@', the pchar but %HH. */
+static int
+pchar(int c)
+{
+	return alpha(c) || digit(c) || (c != '\0' &&
+	    strchr("-._~!$&'()*+,;=:@", c) != NULL);
+}
+
+int
+ce_uri_check(const char *s, size_t len, int absolute, char *err,
+    size_t errlen)
+{
+	size_t i = 0, j;
+	const char *what = absolute ? "is not an absolute URI" :
+	    "is not a URI-reference (RFC 3986)";
+	int frag = 0, auth = 0, c;
+
+	/* A ':' before any '/', '?' or '#' ends a scheme: a relative
+	 * reference's first segment may not hold one. */
+	for (j = 0; j < len && s[j] != ':' && s[j] != '/' && s[j] != '?' &&
+	    s[j] != '#'; j++)
+		;
+	if (j < len && s[j] == ':') {
+		if (j == 0 || !alpha(s[0]))
+			return seterr(err, errlen, "%s: \"%.*s\" before ':' "
+			    "is not a scheme", what, (int)(j > 20 ? 20 : j), s);
+		for (i = 1; i < j; i++)
+			if (!alpha(s[i]) && !digit(s[i]) && s[i] != '+' &&
+			    s[i] != '-' && s[i] != '.')
+				return seterr(err, errlen, "%s: \"%.*s\" "
+				    "before ':' is not a scheme", what,
+				    (int)(j > 20 ? 20 : j), s);
+		i = j + 1;
+	} else if (absolute)
+		return seterr(err, errlen, "%s: it has no scheme (https:, "
+		    "urn:, ...)", what);
+	if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
+		auth = 1;
+		i += 2;
+	}
+	for (; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (auth && (c == '/' || c == '?' || c == '#'))
+			auth = 0;
+		if (pchar(c) || c == '/' || c == '?')
+			continue;
+		if (c == '#' && !frag) {
+			frag = 1;
+			continue;
+		}
+		/* An IP literal, [v6]: only in the authority. */
+		if (auth && (c == '[' || c == ']'))
+			continue;
+		if (c == '%' && i + 2 < len && scan_hexval(s[i + 1]) >= 0 &&
+		    scan_hexval(s[i + 2]) >= 0) {
+			i += 2;
+			continue;
+		}
+		if (c == '%')
+			return seterr(err, errlen, "%s: the '%%' at byte %zu "
+			    "is not followed by two hex digits (write %%25 for "
+			    "'%%')", what, i + 1);
+		if (c >= 0x80)
+			return seterr(err, errlen, "%s: byte %zu is not "
+			    "ASCII; percent-encode its UTF-8 (%%%02X...)", what,
+			    i + 1, c);
+		return seterr(err, errlen, "%s: '%c' at byte %zu is not allowed "
+		    "there; percent-encode it (%%%02X)", what, c, i + 1, c);
+	}
+	return 0;
+}
+
+/* An RFC 2045 token character: no space, control or tspecial. */
+static int
+tokenchar(int c)
+{
+	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+int
+ce_mediatype_check(const char *s, size_t len, char *err, size_t errlen)
+{
+	size_t i = 0, t;
+
+	for (t = i; i < len && tokenchar((unsigned char)s[i]); i++)
+		;
+	if (i == t || i == len || s[i] != '/')
+		goto bad;
+	for (t = ++i; i < len && tokenchar((unsigned char)s[i]); i++)
+		;
+	if (i == t)
+		goto bad;
+	/* Parameters: OWS ";" OWS token "=" ( token / quoted-string ). */
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i == len || s[i++] != ';')
+			goto bad;
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		for (t = i; i < len && tokenchar((unsigned char)s[i]); i++)
+			;
+		if (i == t || i == len || s[i++] != '=')
+			goto bad;
+		if (i < len && s[i] == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\' && i + 1 < len)
+					i++;
+				else if ((unsigned char)s[i] < 0x20 &&
+				    s[i] != '\t')
+					goto bad;
+			if (i++ == len)
+				goto bad;
+		} else {
+			for (t = i; i < len && tokenchar((unsigned char)s[i]);
+			    i++)
+				;
+			if (i == t)
+				goto bad;
+		}
+	}
+	return 0;
+bad:
+	return seterr(err, errlen, "is not a media type (RFC 2046: "
+	    "type/subtype, then ; name=value parameters): give one such as "
+	    "application/json or text/plain; charset=utf-8");
 }
 
 /*
@@ -200,6 +365,7 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 {
 	const struct scan_member *m;
 	const char *nm, *v;
+	char why[200];
 	size_t i, nl, vl;
 	int64_t t;
 	int a;
@@ -229,6 +395,13 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			break;
 		case CE_NATTR:
 		case CE_SEQUENCE:
+			if (m->type == SCAN_STRING) {
+				v = decoded(m->val + 1, m->vallen - 2,
+				    m->valesc, &vl, heap);
+				if (ce_text_check(v, vl, why, sizeof(why)) == -1)
+					return seterr(err, errlen, "%.*s: %s",
+					    (int)(nl > 40 ? 40 : nl), nm, why);
+			}
 			if (m->type == SCAN_STRING || m->type == SCAN_TRUE ||
 			    m->type == SCAN_FALSE)
 				break;
@@ -253,6 +426,20 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			if (m->vallen == 2 && a != CE_DATA_BASE64)
 				return seterr(err, errlen, "\"%s\" is empty",
 				    ce_names[a]);
+			if (a == CE_DATA_BASE64 || a == CE_SPECVERSION)
+				break;
+			v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl,
+			    heap);
+			if (ce_text_check(v, vl, why, sizeof(why)) == -1)
+				return seterr(err, errlen, "%s: %s", ce_names[a],
+				    why);
+			if ((a == CE_SOURCE && ce_uri_check(v, vl, 0, why,
+			    sizeof(why)) == -1) || (a == CE_DATASCHEMA &&
+			    ce_uri_check(v, vl, 1, why, sizeof(why)) == -1) ||
+			    (a == CE_DATACONTENTTYPE && ce_mediatype_check(v,
+			    vl, why, sizeof(why)) == -1))
+				return seterr(err, errlen, "%s \"%.*s\" %s",
+				    ce_names[a], (int)(vl > 40 ? 40 : vl), v, why);
 			break;
 		}
 		if (a != CE_NATTR)
@@ -273,12 +460,6 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			return seterr(err, errlen, "time \"%.*s\" is not an RFC "
 			    "3339 date-time", (int)(vl > 40 ? 40 : vl), v);
 		ev->time = t;
-	}
-	if ((m = ev->a[CE_DATASCHEMA]) != NULL) {
-		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
-		if (!absuri(v, vl))
-			return seterr(err, errlen, "dataschema is not an "
-			    "absolute URI");
 	}
 	if ((m = ev->a[CE_DATA_BASE64]) != NULL) {
 		if (ev->a[CE_DATA] != NULL)

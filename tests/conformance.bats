@@ -136,14 +136,19 @@ teardown() {
 	run -3 evsub <<<$'{"specversion":"1.0","id":"1","source":"/x","type":"t\xc2\x85"}'
 	run -3 evsub <<<$'{"specversion":"1.0","id":"1","source":"/x","type":"t\x7f"}'
 	# Data is free; U+00A0 and U+FFFD are characters like any other.
-	run -0 evsub <<<'{"specversion":"1.0","id":"1","source":"/x","type":"t\u00a0\ufffd","data":"a\n\u0000\uFFFE"}'
+	run -0 evsub <<<'{"specversion":"1.0","id":"1","source":"/x","type":"t\u00a0\ufffd","data":"a\n\u0001\uFFFE"}'
 }
 
 @test "source is a URI-reference, dataschema an absolute URI, datacontenttype a media type" {
 	run -2 evpub -t t -s 'my source'
 	assert_output --partial 'URI-reference'
 	assert_output --partial '%20'
-	ev() { printf '{"specversion":"1.0","id":"1","source":"/x","type":"t",%s}\n' "$1"; }
+	# ev MEMBERS: an event with MEMBERS, and source /x unless they give one.
+	ev() {
+		local m=$1
+		[[ $m == '"source"'* ]] || m="\"source\":\"/x\",$m"
+		printf '{"specversion":"1.0","id":"1","type":"t",%s}\n' "$m"
+	}
 	for bad in '"source":"/grüße"' '"source":"/a%zz"' '"source":"a b"' '"source":"x:y:z[1]"' \
 	    '"dataschema":"http://x/a b"' '"dataschema":"http://x/é"' '"dataschema":"/rel"' \
 	    '"datacontenttype":"not a media type"' '"datacontenttype":"text"' \
