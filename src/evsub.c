@@ -1078,9 +1078,8 @@ postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
 		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
 	if (secret == NULL || *secret == '\0')
 		return;
-	if (whsig_key(&sub->post.key, secret, err, sizeof(err)) == -1)
+	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
 		badval("--secret", "whsec_...", err);
-	sub->post.sign = 1;
 }
 
 /* --reset's argument: a sequence (digits), or a time. */
@@ -1310,12 +1309,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_SECRET:
 		case OPT_SECRETFILE:
-			if (secret != NULL)
-				badval(ch == OPT_SECRET ? "--secret" :
-				    "--secret-file", optarg, "a second secret: "
-				    "--secret or --secret-file, once");
-			secret = ch == OPT_SECRET ? optarg :
-			    secret_file("--secret-file", optarg);
+			/* Each one more: the request is signed with all. */
+			secret = secret_join(secret, ch == OPT_SECRET ? optarg :
+			    secret_file("--secret-file", optarg));
 			break;
 		case OPT_THIN:
 			setfmt(&sub, FMT_THIN);

@@ -506,7 +506,7 @@ verify(struct listen *l, struct MHD_Connection *c, struct req *r,
 	    "webhook-timestamp");
 	sigs = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "webhook-signature");
-	return whsig_verify(&l->key, *whid, ts, sigs, r->body.p, r->body.len,
+	return whsig_verify(l->keys.k, l->keys.n, *whid, ts, sigs, r->body.p, r->body.len,
 	    (int64_t)time(NULL), WHSIG_TOLERANCE, err, n);
 }
 

@@ -98,10 +98,10 @@ teardown() {
 
 @test "receiving: a quoted-string ce- value is unescaped first, then percent-decoded (binding 3.1.3.2)" {
 	listen -c 2
-	run -0 post -H 'ce-specversion: 1.0' -H 'ce-id: q1' -H 'ce-source: /x' \
+	run -0 post -X POST -H 'ce-specversion: 1.0' -H 'ce-id: q1' -H 'ce-source: /x' \
 	    -H 'ce-type: t' -H 'ce-subject: "hello world"' "$URL"
 	assert_output 200
-	run -0 post -H 'ce-specversion: 1.0' -H 'ce-id: q2' -H 'ce-source: /x' \
+	run -0 post -X POST -H 'ce-specversion: 1.0' -H 'ce-id: q2' -H 'ce-source: /x' \
 	    -H 'ce-type: t' -H 'ce-subject: "say \"hi\" 100%25"' "$URL"
 	assert_output 200
 	stopped "$LPID"
@@ -112,7 +112,7 @@ teardown() {
 
 @test "receiving: a ce- value that decodes to a control character is refused with 400, the header named" {
 	listen
-	run -0 curl -s -w ' %{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: c1' \
+	run -0 curl -s -X POST -w ' %{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: c1' \
 	    -H 'ce-source: /x' -H 'ce-type: t' -H 'ce-subject: a%0Ab' "$URL"
 	assert_output --partial '400'
 	assert_output --partial 'subject'
