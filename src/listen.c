@@ -306,15 +306,38 @@ unform(struct req *r, struct buf *tmp, char *err, size_t n)
 struct cehdrs {
 	struct buf *ev;		/* the event being built */
 	int first;		/* no member written yet */
-	char err[256];		/* what is wrong, or "" */
+	char err[400];		/* what is wrong, or "" */
 };
+
+/*
+ * Appends header value s to b, a quoted-string unescaped: '"', then
+ * characters and backslash-escaped ones, then '"' ending the value.  A
+ * value that does not start with '"' is taken as it is.  Returns 0, or -1
+ * when a quoted-string is not closed or is followed by more.
+ */
+static int
+unquote(struct buf *b, const char *s)
+{
+	if (*s != '"') {
+		buf_puts(b, s);
+		return 0;
+	}
+	for (s++; *s != '"'; s++) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '\0')
+			return -1;
+		buf_putc(b, *s);
+	}
+	return s[1] == '\0' ? 0 : -1;
+}
 
 static enum MHD_Result
 cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 {
 	struct cehdrs *h = arg;
-	struct buf v = { 0 };
-	char name[128];
+	struct buf v = { 0 }, q = { 0 };
+	char name[128], why[200];
 	size_t i, n;
 
 	(void)kind;
@@ -335,17 +358,31 @@ cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 		    "(a-z, 0-9)", name);
 		return MHD_YES;
 	}
-	if (http_pctdec(&v, val) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a bad %%-escape",
-		    name);
+	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
+	 * value is percent-decoded (binding 3.1.3.2). */
+	if (unquote(&q, val) == -1) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
+		    "without its closing '\"', or with more after it", name);
+		buf_free(&q);
+		return MHD_YES;
+	}
+	buf_putc(&q, '\0');
+	if (http_pctdec(&v, q.p) == -1) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: a '%%' not followed by "
+		    "two hex digits (send %%25 for '%%')", name);
+		buf_free(&q);
 		buf_free(&v);
 		return MHD_YES;
 	}
+	buf_free(&q);
 	buf_puts(h->ev, h->first ? "\"" : ",\"");
 	buf_puts(h->ev, name);
 	buf_puts(h->ev, "\":");
 	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8", name);
+		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8 once "
+		    "percent-decoded", name);
+	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
+		snprintf(h->err, sizeof(h->err), "ce-%s: %s", name, why);
 	h->first = 0;
 	buf_free(&v);
 	return MHD_YES;
