@@ -158,6 +158,39 @@ github(void)
 	    sizeof(err)) == -1);
 }
 
+/* Several secrets: signed with each, verified by any; derived ids. */
+static void
+rotation(void)
+{
+	struct whsig_keys ks = { .n = 0 }, one = { .n = 0 };
+	char sig[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)], err[256];
+	char id[WHSIG_IDLEN + 1], id2[WHSIG_IDLEN + 1];
+
+	CHECK(whsig_addkeys(&ks, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	    "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", err, sizeof(err)) == 0);
+	CHECK(ks.n == 2);
+	CHECK(whsig_addkeys(&one, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+	    err, sizeof(err)) == 0);
+	CHECK(whsig_sign(ks.k, ks.n, "m1", "1614265330", "{}", 2, sig) == 0);
+	CHECK(strlen(sig) == 2 * WHSIG_SIGLEN + 1 && sig[WHSIG_SIGLEN] == ' ');
+	CHECK(whsig_verify(one.k, one.n, "m1", "1614265330", sig, "{}", 2, 0,
+	    0, err, sizeof(err)) == 0);
+	CHECK(whsig_verify(ks.k + 1, 1, "m1", "1614265330", sig, "{}", 2, 0,
+	    0, err, sizeof(err)) == 0);
+	CHECK(whsig_verify(ks.k, 1, "m1", "1614265330", sig + WHSIG_SIGLEN + 1,
+	    "{}", 2, 0, 0, err, sizeof(err)) == -1);
+	CHECK(whsig_addkeys(&one, "whsec_!!", err, sizeof(err)) == -1);
+	whsig_msgid("0192f3c1-7a2b-7c3d-8e4f-a1b2c3d4e5f6", 36, id);
+	CHECK(strcmp(id, "0192f3c1-7a2b-7c3d-8e4f-a1b2c3d4e5f6") == 0);
+	whsig_msgid("order/17", 8, id);
+	whsig_msgid("order/17", 8, id2);
+	CHECK(strncmp(id, "msg_", 4) == 0 && strlen(id) == WHSIG_IDLEN &&
+	    strcmp(id, id2) == 0 && strspn(id + 4, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == 43);
+	whsig_msgid("a.b", 3, id2);
+	CHECK(strcmp(id, id2) != 0 && strncmp(id2, "msg_", 4) == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -182,5 +215,6 @@ main(int argc, char *argv[])
 	json_decref(root);
 	tolerance();
 	github();
+	rotation();
 	return unit_done("whsig_test");
 }
