@@ -180,12 +180,23 @@ int
 ce_text_check(const char *text, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i, n, ch = 0;
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	size_t i = 0, n, ch;
+	uint64_t w;
 	unsigned cp;
 
-	for (i = 0; i < len; i += n, ch++) {
+	/*
+	 * Nearly every attribute is printable ASCII: eight bytes at a time,
+	 * a word is passed when none is below 0x20 (the borrow of w - 0x20
+	 * reaches a high bit) nor 0x7f or above (w + 1 or w itself has one).
+	 */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (((w - ones * 0x20) | w | (w + ones)) & highs)
+			break;
+	}
+	for (ch = i; i < len; i += n, ch++) {
 		n = 1;
-		/* Printable ASCII is nearly every byte: one test each. */
 		if (s[i] - 0x20U < 0x5fU)
 			continue;
 		cp = s[i] < 0x80 ? s[i] : codepoint(s, i, &n);
@@ -211,12 +222,19 @@ digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* RFC 3986: unreserved, sub-delims, ':' and '@', the pchar but %HH. */
+/*
+ * RFC 3986's pchar but %HH (unreserved, sub-delims, ':' and '@'), and '/'
+ * and '?': what a path, a query and a fragment hold.  A bit per ASCII
+ * character, 32 to a word.
+ */
+static const uint32_t uric[4] = {
+	0x00000000, 0xafffffd2, 0x87ffffff, 0x47fffffe
+};
+
 static int
 pchar(int c)
 {
-	return alpha(c) || digit(c) || (c != '\0' &&
-	    strchr("-._~!$&'()*+,;=:@", c) != NULL);
+	return c < 128 && (uric[c >> 5] >> (c & 31) & 1);
 }
 
 int
@@ -226,7 +244,8 @@ ce_uri_check(const char *s, size_t len, int absolute, char *err,
 	size_t i = 0, j;
 	const char *what = absolute ? "is not an absolute URI" :
 	    "is not a URI-reference (RFC 3986)";
-	int frag = 0, auth = 0, c;
+	size_t aend = 0;
+	int frag = 0, c;
 
 	/* A ':' before any '/', '?' or '#' ends a scheme: a relative
 	 * reference's first segment may not hold one. */
@@ -247,22 +266,24 @@ ce_uri_check(const char *s, size_t len, int absolute, char *err,
 	} else if (absolute)
 		return seterr(err, errlen, "%s: it has no scheme (https:, "
 		    "urn:, ...)", what);
-	if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
-		auth = 1;
-		i += 2;
-	}
+	/* The authority, after "//", ends at the path, query or fragment. */
+	if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/')
+		for (aend = i + 2; aend < len && s[aend] != '/' &&
+		    s[aend] != '?' && s[aend] != '#'; aend++)
+			;
 	for (; i < len; i++) {
+		/* The common characters, in a tight loop. */
+		while (i < len && pchar((unsigned char)s[i]))
+			i++;
+		if (i == len)
+			break;
 		c = (unsigned char)s[i];
-		if (auth && (c == '/' || c == '?' || c == '#'))
-			auth = 0;
-		if (pchar(c) || c == '/' || c == '?')
-			continue;
 		if (c == '#' && !frag) {
 			frag = 1;
 			continue;
 		}
 		/* An IP literal, [v6]: only in the authority. */
-		if (auth && (c == '[' || c == ']'))
+		if (i < aend && (c == '[' || c == ']'))
 			continue;
 		if (c == '%' && i + 2 < len && scan_hexval(s[i + 1]) >= 0 &&
 		    scan_hexval(s[i + 2]) >= 0) {
@@ -283,11 +304,18 @@ ce_uri_check(const char *s, size_t len, int absolute, char *err,
 	return 0;
 }
 
-/* An RFC 2045 token character: no space, control or tspecial. */
+/*
+ * An RFC 2045 token character: printable ASCII but space and the
+ * tspecials ()<>@,;:\\"/[]?= ; a bit per ASCII character, as uric.
+ */
+static const uint32_t tokenc[4] = {
+	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x7fffffff
+};
+
 static int
 tokenchar(int c)
 {
-	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	return c < 128 && (tokenc[c >> 5] >> (c & 31) & 1);
 }
 
 int
@@ -359,6 +387,43 @@ decoded(const char *raw, size_t rawlen, int esc, size_t *len, char **heap)
 	return *heap;
 }
 
+/*
+ * The last valid source, dataschema and datacontenttype, per thread: a
+ * stream mostly repeats them, and a comparison costs less than the
+ * grammar.  A memo of pure functions, so it can only save time.
+ */
+struct memo {
+	size_t len;		/* its length; 0: none yet */
+	char s[128];		/* the value */
+};
+
+static _Thread_local struct memo memos[3];
+
+static struct memo *
+memo(int a)
+{
+	return &memos[a == CE_SOURCE ? 0 : a == CE_DATASCHEMA ? 1 : 2];
+}
+
+static int
+remembered(int a, const char *v, size_t len)
+{
+	const struct memo *m = memo(a);
+
+	return m->len == len && memcmp(m->s, v, len) == 0;
+}
+
+static void
+remember(int a, const char *v, size_t len)
+{
+	struct memo *m = memo(a);
+
+	if (len > 0 && len <= sizeof(m->s)) {
+		memcpy(m->s, v, len);
+		m->len = len;
+	}
+}
+
 static int
 check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
     size_t errlen, char **heap)
@@ -426,20 +491,28 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			if (m->vallen == 2 && a != CE_DATA_BASE64)
 				return seterr(err, errlen, "\"%s\" is empty",
 				    ce_names[a]);
-			if (a == CE_DATA_BASE64 || a == CE_SPECVERSION)
+			/* The time is checked as a date-time, which is
+			 * ASCII; base64 and specversion likewise. */
+			if (a == CE_DATA_BASE64 || a == CE_SPECVERSION ||
+			    a == CE_TIME)
 				break;
 			v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl,
 			    heap);
 			if (ce_text_check(v, vl, why, sizeof(why)) == -1)
 				return seterr(err, errlen, "%s: %s", ce_names[a],
 				    why);
-			if ((a == CE_SOURCE && ce_uri_check(v, vl, 0, why,
+			if ((a == CE_SOURCE || a == CE_DATASCHEMA ||
+			    a == CE_DATACONTENTTYPE) && !remembered(a, v, vl) &&
+			    ((a == CE_SOURCE && ce_uri_check(v, vl, 0, why,
 			    sizeof(why)) == -1) || (a == CE_DATASCHEMA &&
 			    ce_uri_check(v, vl, 1, why, sizeof(why)) == -1) ||
 			    (a == CE_DATACONTENTTYPE && ce_mediatype_check(v,
-			    vl, why, sizeof(why)) == -1))
+			    vl, why, sizeof(why)) == -1)))
 				return seterr(err, errlen, "%s \"%.*s\" %s",
 				    ce_names[a], (int)(vl > 40 ? 40 : vl), v, why);
+			if (a == CE_SOURCE || a == CE_DATASCHEMA ||
+			    a == CE_DATACONTENTTYPE)
+				remember(a, v, vl);
 			break;
 		}
 		if (a != CE_NATTR)
