@@ -98,36 +98,68 @@ common_color(const struct common *c, int fd)
 }
 
 /* The secrets read, kept for the whole run (and so never a leak). */
-static char *secrets[4];
+static char **secrets;
+static size_t nsecrets;
+
+static const char *
+keepsecret(char *s)
+{
+	secrets = xrealloc(secrets, (nsecrets + 1) * sizeof(*secrets));
+	secrets[nsecrets++] = s;
+	return s;
+}
 
 const char *
 secret_file(const char *opt, const char *path)
 {
 	struct stat st;
-	size_t len, i;
-	char *s;
+	size_t len, o = 0, l;
+	char *s, *out, *p, *e;
 
 	if ((s = readfile(path, 65536, &len)) == NULL) {
 		if (errno == EFBIG)
 			errw(EXIT_USAGE, opt, "%s: longer than a secret", path);
 		errwe(EXIT_FAIL, opt, "%s", path);
 	}
-	s[strcspn(s, "\n")] = '\0';
-	if ((len = strlen(s)) > 0 && s[len - 1] == '\r')
-		s[len - 1] = '\0';
+	/* One secret a line; CRs, blank lines and comments dropped (no
+	 * secret starts with '#'). */
+	out = xmalloc(len + 1);
+	for (p = s; p < s + len; p = e + 1) {
+		if ((e = memchr(p, '\n', (size_t)(s + len - p))) == NULL)
+			e = s + len;
+		l = (size_t)(e - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l == 0 || *p == '#' || strspn(p, " \t") >= l)
+			continue;
+		if (o > 0)
+			out[o++] = '\n';
+		memcpy(out + o, p, l);
+		o += l;
+	}
+	out[o] = '\0';
+	free(s);
+	s = out;
 	if (*s == '\0')
-		errw(EXIT_USAGE, opt, "%s: no secret on its first line", path);
+		errw(EXIT_USAGE, opt, "%s: no secret in it (one a line)", path);
 	/* Warn, not refuse: the file may be meant for a group's service. */
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & S_IROTH))
 		warnw(opt, "%s: anyone may read this secret (chmod o-r %s)",
 		    path, path);
-	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		if (secrets[i] == NULL) {
-			secrets[i] = s;
-			break;
-		}
-	return s;
+	return keepsecret(s);
+}
+
+const char *
+secret_join(const char *a, const char *b)
+{
+	char *s;
+
+	if (a == NULL)
+		return b;
+	s = xmalloc(strlen(a) + strlen(b) + 2);
+	sprintf(s, "%s\n%s", a, b);
+	return keepsecret(s);
 }
 
 void

@@ -74,13 +74,20 @@ int common_color(const struct common *c, int fd);
 int term_escapes(int fd);
 
 /*
- * Reads a secret from a file, so that it need not be on the command line
- * where ps shows it: the first line, without its line end.  A file others
- * may read gets a warning; one that can not be read, or an empty secret,
- * exits (1 and 2).  opt names the option in messages.  The string lives
- * until the program exits.
+ * Reads secrets from a file, so that they need not be on the command line
+ * where ps shows them: one a line (blank lines and lines starting with
+ * '#' skipped), returned one a line without line ends.  A file others
+ * may read gets a warning; one that can not be read, or one with no
+ * secret, exits (1 and 2).  opt names the option in messages.  The string
+ * lives until the program exits.
  */
 const char *secret_file(const char *opt, const char *path);
+
+/*
+ * Secrets a, then b, one a line (a may be NULL): --secret given again
+ * adds one.  The string lives until the program exits.
+ */
+const char *secret_join(const char *a, const char *b);
 
 /* Opens the rejects file, if one was asked for (0600, appended to). */
 void common_start(struct common *c);

@@ -155,23 +155,216 @@ int32_ok(const char *p, size_t len)
 	return neg ? v <= 2147483648LL : v <= 2147483647LL;
 }
 
-/* An absolute URI starts with a scheme: ALPHA *( ALPHA / DIGIT / + - . ) : */
-static int
-absuri(const char *s, size_t len)
+/*
+ * The code point of the UTF-8 sequence at s[i] (valid UTF-8: the scanner
+ * checked it), and its length in *n.
+ */
+static unsigned
+codepoint(const unsigned char *s, size_t i, size_t *n)
 {
-	size_t i;
+	if (s[i] < 0xe0) {
+		*n = 2;
+		return (s[i] & 0x1fU) << 6 | (s[i + 1] & 0x3fU);
+	}
+	if (s[i] < 0xf0) {
+		*n = 3;
+		return (s[i] & 0x0fU) << 12 | (s[i + 1] & 0x3fU) << 6 |
+		    (s[i + 2] & 0x3fU);
+	}
+	*n = 4;
+	return (s[i] & 0x07U) << 18 | (s[i + 1] & 0x3fU) << 12 |
+	    (s[i + 2] & 0x3fU) << 6 | (s[i + 3] & 0x3fU);
+}
 
-	if (len < 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
-		return 0;
-	for (i = 1; i < len; i++) {
-		if (s[i] == ':')
-			return 1;
-		if (!(((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
-		    s[i] == '-' || s[i] == '.'))
-			return 0;
+int
+ce_text_check(const char *text, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	size_t i = 0, n, ch;
+	uint64_t w;
+	unsigned cp;
+
+	/*
+	 * Nearly every attribute is printable ASCII: eight bytes at a time,
+	 * a word is passed when none is below 0x20 (the borrow of w - 0x20
+	 * reaches a high bit) nor 0x7f or above (w + 1 or w itself has one).
+	 */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (((w - ones * 0x20) | w | (w + ones)) & highs)
+			break;
+	}
+	for (ch = i; i < len; i += n, ch++) {
+		n = 1;
+		if (s[i] - 0x20U < 0x5fU)
+			continue;
+		cp = s[i] < 0x80 ? s[i] : codepoint(s, i, &n);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+			return seterr(err, errlen, "U+%04X (character %zu) is "
+			    "not allowed in a CloudEvents String: no control "
+			    "characters or noncharacters in attributes; put "
+			    "such text in the data", cp, ch + 1);
 	}
 	return 0;
+}
+
+static int
+alpha(int c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int
+digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * RFC 3986's pchar but %HH (unreserved, sub-delims, ':' and '@'), and '/'
+ * and '?': what a path, a query and a fragment hold.  A bit per ASCII
+ * character, 32 to a word.
+ */
+static const uint32_t uric[4] = {
+	0x00000000, 0xafffffd2, 0x87ffffff, 0x47fffffe
+};
+
+static int
+pchar(int c)
+{
+	return c < 128 && (uric[c >> 5] >> (c & 31) & 1);
+}
+
+int
+ce_uri_check(const char *s, size_t len, int absolute, char *err,
+    size_t errlen)
+{
+	size_t i = 0, j;
+	const char *what = absolute ? "is not an absolute URI" :
+	    "is not a URI-reference (RFC 3986)";
+	size_t aend = 0;
+	int frag = 0, c;
+
+	/* A ':' before any '/', '?' or '#' ends a scheme: a relative
+	 * reference's first segment may not hold one. */
+	for (j = 0; j < len && s[j] != ':' && s[j] != '/' && s[j] != '?' &&
+	    s[j] != '#'; j++)
+		;
+	if (j < len && s[j] == ':') {
+		if (j == 0 || !alpha(s[0]))
+			return seterr(err, errlen, "%s: \"%.*s\" before ':' "
+			    "is not a scheme", what, (int)(j > 20 ? 20 : j), s);
+		for (i = 1; i < j; i++)
+			if (!alpha(s[i]) && !digit(s[i]) && s[i] != '+' &&
+			    s[i] != '-' && s[i] != '.')
+				return seterr(err, errlen, "%s: \"%.*s\" "
+				    "before ':' is not a scheme", what,
+				    (int)(j > 20 ? 20 : j), s);
+		i = j + 1;
+	} else if (absolute)
+		return seterr(err, errlen, "%s: it has no scheme (https:, "
+		    "urn:, ...)", what);
+	/* The authority, after "//", ends at the path, query or fragment. */
+	if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/')
+		for (aend = i + 2; aend < len && s[aend] != '/' &&
+		    s[aend] != '?' && s[aend] != '#'; aend++)
+			;
+	for (; i < len; i++) {
+		/* The common characters, in a tight loop. */
+		while (i < len && pchar((unsigned char)s[i]))
+			i++;
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
+		if (c == '#' && !frag) {
+			frag = 1;
+			continue;
+		}
+		/* An IP literal, [v6]: only in the authority. */
+		if (i < aend && (c == '[' || c == ']'))
+			continue;
+		if (c == '%' && i + 2 < len && scan_hexval(s[i + 1]) >= 0 &&
+		    scan_hexval(s[i + 2]) >= 0) {
+			i += 2;
+			continue;
+		}
+		if (c == '%')
+			return seterr(err, errlen, "%s: the '%%' at byte %zu "
+			    "is not followed by two hex digits (write %%25 for "
+			    "'%%')", what, i + 1);
+		if (c >= 0x80)
+			return seterr(err, errlen, "%s: byte %zu is not "
+			    "ASCII; percent-encode its UTF-8 (%%%02X...)", what,
+			    i + 1, c);
+		return seterr(err, errlen, "%s: '%c' at byte %zu is not allowed "
+		    "there; percent-encode it (%%%02X)", what, c, i + 1, c);
+	}
+	return 0;
+}
+
+/*
+ * An RFC 2045 token character: printable ASCII but space and the
+ * tspecials ()<>@,;:\\"/[]?= ; a bit per ASCII character, as uric.
+ */
+static const uint32_t tokenc[4] = {
+	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x7fffffff
+};
+
+static int
+tokenchar(int c)
+{
+	return c < 128 && (tokenc[c >> 5] >> (c & 31) & 1);
+}
+
+int
+ce_mediatype_check(const char *s, size_t len, char *err, size_t errlen)
+{
+	size_t i = 0, t;
+
+	for (t = i; i < len && tokenchar((unsigned char)s[i]); i++)
+		;
+	if (i == t || i == len || s[i] != '/')
+		goto bad;
+	for (t = ++i; i < len && tokenchar((unsigned char)s[i]); i++)
+		;
+	if (i == t)
+		goto bad;
+	/* Parameters: OWS ";" OWS token "=" ( token / quoted-string ). */
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i == len || s[i++] != ';')
+			goto bad;
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		for (t = i; i < len && tokenchar((unsigned char)s[i]); i++)
+			;
+		if (i == t || i == len || s[i++] != '=')
+			goto bad;
+		if (i < len && s[i] == '"') {
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\' && i + 1 < len)
+					i++;
+				else if ((unsigned char)s[i] < 0x20 &&
+				    s[i] != '\t')
+					goto bad;
+			if (i++ == len)
+				goto bad;
+		} else {
+			for (t = i; i < len && tokenchar((unsigned char)s[i]);
+			    i++)
+				;
+			if (i == t)
+				goto bad;
+		}
+	}
+	return 0;
+bad:
+	return seterr(err, errlen, "is not a media type (RFC 2046: "
+	    "type/subtype, then ; name=value parameters): give one such as "
+	    "application/json or text/plain; charset=utf-8");
 }
 
 /*
@@ -194,12 +387,50 @@ decoded(const char *raw, size_t rawlen, int esc, size_t *len, char **heap)
 	return *heap;
 }
 
+/*
+ * The last valid source, dataschema and datacontenttype, per thread: a
+ * stream mostly repeats them, and a comparison costs less than the
+ * grammar.  A memo of pure functions, so it can only save time.
+ */
+struct memo {
+	size_t len;		/* its length; 0: none yet */
+	char s[128];		/* the value */
+};
+
+static _Thread_local struct memo memos[3];
+
+static struct memo *
+memo(int a)
+{
+	return &memos[a == CE_SOURCE ? 0 : a == CE_DATASCHEMA ? 1 : 2];
+}
+
+static int
+remembered(int a, const char *v, size_t len)
+{
+	const struct memo *m = memo(a);
+
+	return m->len == len && memcmp(m->s, v, len) == 0;
+}
+
+static void
+remember(int a, const char *v, size_t len)
+{
+	struct memo *m = memo(a);
+
+	if (len > 0 && len <= sizeof(m->s)) {
+		memcpy(m->s, v, len);
+		m->len = len;
+	}
+}
+
 static int
 check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
     size_t errlen, char **heap)
 {
 	const struct scan_member *m;
 	const char *nm, *v;
+	char why[200];
 	size_t i, nl, vl;
 	int64_t t;
 	int a;
@@ -229,6 +460,13 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			break;
 		case CE_NATTR:
 		case CE_SEQUENCE:
+			if (m->type == SCAN_STRING) {
+				v = decoded(m->val + 1, m->vallen - 2,
+				    m->valesc, &vl, heap);
+				if (ce_text_check(v, vl, why, sizeof(why)) == -1)
+					return seterr(err, errlen, "%.*s: %s",
+					    (int)(nl > 40 ? 40 : nl), nm, why);
+			}
 			if (m->type == SCAN_STRING || m->type == SCAN_TRUE ||
 			    m->type == SCAN_FALSE)
 				break;
@@ -253,6 +491,28 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			if (m->vallen == 2 && a != CE_DATA_BASE64)
 				return seterr(err, errlen, "\"%s\" is empty",
 				    ce_names[a]);
+			/* The time is checked as a date-time, which is
+			 * ASCII; base64 and specversion likewise. */
+			if (a == CE_DATA_BASE64 || a == CE_SPECVERSION ||
+			    a == CE_TIME)
+				break;
+			v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl,
+			    heap);
+			if (ce_text_check(v, vl, why, sizeof(why)) == -1)
+				return seterr(err, errlen, "%s: %s", ce_names[a],
+				    why);
+			if ((a == CE_SOURCE || a == CE_DATASCHEMA ||
+			    a == CE_DATACONTENTTYPE) && !remembered(a, v, vl) &&
+			    ((a == CE_SOURCE && ce_uri_check(v, vl, 0, why,
+			    sizeof(why)) == -1) || (a == CE_DATASCHEMA &&
+			    ce_uri_check(v, vl, 1, why, sizeof(why)) == -1) ||
+			    (a == CE_DATACONTENTTYPE && ce_mediatype_check(v,
+			    vl, why, sizeof(why)) == -1)))
+				return seterr(err, errlen, "%s \"%.*s\" %s",
+				    ce_names[a], (int)(vl > 40 ? 40 : vl), v, why);
+			if (a == CE_SOURCE || a == CE_DATASCHEMA ||
+			    a == CE_DATACONTENTTYPE)
+				remember(a, v, vl);
 			break;
 		}
 		if (a != CE_NATTR)
@@ -273,12 +533,6 @@ check(const struct scanner *s, struct ce_event *ev, unsigned fill, char *err,
 			return seterr(err, errlen, "time \"%.*s\" is not an RFC "
 			    "3339 date-time", (int)(vl > 40 ? 40 : vl), v);
 		ev->time = t;
-	}
-	if ((m = ev->a[CE_DATASCHEMA]) != NULL) {
-		v = decoded(m->val + 1, m->vallen - 2, m->valesc, &vl, heap);
-		if (!absuri(v, vl))
-			return seterr(err, errlen, "dataschema is not an "
-			    "absolute URI");
 	}
 	if ((m = ev->a[CE_DATA_BASE64]) != NULL) {
 		if (ev->a[CE_DATA] != NULL)

@@ -43,8 +43,9 @@ extern const char *const ce_names[CE_NATTR];
 /*
  * Validates line[0..len) as one CloudEvent: a JSON object (scan.h rules)
  * with specversion "1.0", non-empty string id, source and type; optional
- * subject, datacontenttype and dataschema (an absolute URI) as non-empty
- * strings; time as RFC 3339; data or data_base64 (valid padded base64), not
+ * subject, datacontenttype (a media type) and dataschema (an absolute
+ * URI) as non-empty strings; source a URI-reference; no control character
+ * or noncharacter in any string attribute; time as RFC 3339; data or data_base64 (valid padded base64), not
  * both; every other member an extension whose name is lower-case a-z and
  * 0-9 and whose value is a string, a boolean or an integer in signed 32
  * bits.  A null member means "unset".  Returns 0 and fills ev, or -1 and
@@ -60,6 +61,24 @@ int ce_validate(struct scanner *, const char *line, size_t len,
  */
 int ce_check(const struct scanner *s, struct ce_event *ev, unsigned fill,
     char *err, size_t errlen);
+
+/*
+ * The checks of the type system (spec.md, Type System) that ce_check
+ * applies, for a value that is about to become an attribute.  Each returns
+ * 0, or -1 with a reason in err that follows the attribute's name.
+ *
+ * ce_text_check: a String holds no U+0000-U+001F, U+007F-U+009F and no
+ * noncharacter (U+FDD0-U+FDEF, U+xxFFFE, U+xxFFFF); s is valid UTF-8.
+ * ce_uri_check: s is a URI-reference (RFC 3986: its characters, its
+ * percent-escapes, a scheme where a ':' comes before any '/'), or with
+ * absolute set, a URI with a scheme.
+ * ce_mediatype_check: s is a media type (RFC 2046): type/subtype and
+ * parameters, name=token or name="quoted".
+ */
+int ce_text_check(const char *s, size_t len, char *err, size_t errlen);
+int ce_uri_check(const char *s, size_t len, int absolute, char *err,
+    size_t errlen);
+int ce_mediatype_check(const char *s, size_t len, char *err, size_t errlen);
 
 /* Tells whether name is a valid attribute name: [a-z0-9]+. */
 int ce_name_ok(const char *name, size_t len);

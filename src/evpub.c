@@ -91,9 +91,9 @@ usage(FILE *f, int status)
 "      --body-timeout S   with --listen: the most a request's body may\n"
 "                         take to arrive (60)\n"
 "      --github-secret S  with --listen: require GitHub's signature\n"
-"                         (default $EVENTFUL_GITHUB_SECRET)\n"
+"                         (default $EVENTFUL_GITHUB_SECRET); again: by any\n"
 "      --github-secret-file FILE\n"
-"                         --github-secret from FILE's first line\n"
+"                         --github-secret from FILE, one a line\n"
 "      --head-timeout S   with --listen: the most a request's head may\n"
 "                         take to arrive (10)\n"
 "      --id ID            the id (default: a new UUIDv7)\n"
@@ -108,8 +108,9 @@ usage(FILE *f, int status)
 "      --raw              with -l: each line is text data\n"
 "      --rejects FILE     keep rejected lines there\n"
 "      --secret whsec_... with --listen: require Standard Webhooks\n"
-"                         signatures (default $EVENTFUL_WEBHOOK_SECRET)\n"
-"      --secret-file FILE --secret from FILE's first line\n"
+"                         signatures (default $EVENTFUL_WEBHOOK_SECRET);\n"
+"                         again: a signature by any of them\n"
+"      --secret-file FILE --secret from FILE, one a line\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
 "      --time TIME        the time: RFC 3339, a date, or a duration ago\n"
 "                         (1h, 30m, 2d; default: now)\n"
@@ -266,7 +267,6 @@ main(int argc, char *argv[])
 	char err[512];
 	long long maxwait = 2000000;
 	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
-	int secgiven = 0, ghgiven = 0;
 
 	stdfds();
 	setprogname(argv[0]);
@@ -337,14 +337,13 @@ main(int argc, char *argv[])
 			p.type = optarg;
 			break;
 		case OPT_GHSECRET:
-			l.ghsecret = optarg;
+			l.ghsecret = secret_join(l.ghsecret, optarg);
 			listenopt = 1;
-			ghgiven++;
 			break;
 		case OPT_GHSECRETFILE:
-			l.ghsecret = secret_file("--github-secret-file", optarg);
+			l.ghsecret = secret_join(l.ghsecret, secret_file(
+			    "--github-secret-file", optarg));
 			listenopt = 1;
-			ghgiven++;
 			break;
 		case OPT_ID:
 			p.id = optarg;
@@ -360,14 +359,14 @@ main(int argc, char *argv[])
 			p.raw = lines = 1;
 			break;
 		case OPT_SECRET:
-			secret = optarg;
+			/* Each one more: a signature by any is taken. */
+			secret = secret_join(secret, optarg);
 			listenopt = 1;
-			secgiven++;
 			break;
 		case OPT_SECRETFILE:
-			secret = secret_file("--secret-file", optarg);
+			secret = secret_join(secret, secret_file("--secret-file",
+			    optarg));
 			listenopt = 1;
-			secgiven++;
 			break;
 		case OPT_TIME:
 			p.time = optarg;
@@ -417,10 +416,7 @@ main(int argc, char *argv[])
 	if (l.ghsecret == NULL && l.addr != NULL &&
 	    (env = getenv("EVENTFUL_GITHUB_SECRET")) != NULL && *env != '\0')
 		l.ghsecret = env;
-	if (secgiven > 1 || ghgiven > 1)
-		why = "a secret comes from --secret or --secret-file, "
-		    "--github-secret or --github-secret-file, once";
-	else if (topic != NULL && output != NULL)
+	if (topic != NULL && output != NULL)
 		why = "-o and -T exclude each other";
 	else if (topic == NULL && tonly)
 		why = "--max-wait and --sync are for -T";
@@ -428,7 +424,7 @@ main(int argc, char *argv[])
 	    pub_prepare(&p, err, sizeof(err)) == -1)
 		why = err;
 	if (why == NULL && secret != NULL && *secret != '\0') {
-		if (whsig_key(&l.key, secret, err, sizeof(err)) == -1)
+		if (whsig_addkeys(&l.keys, secret, err, sizeof(err)) == -1)
 			why = err;
 		l.sign = 1;
 	}

@@ -134,8 +134,9 @@ usage(FILE *f, int status)
 "      --retries N        tries of --exec or --post after the first\n"
 "                         (default 3)\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
-"                         (default $EVENTFUL_WEBHOOK_SECRET)\n"
-"      --secret-file FILE --secret from FILE's first line\n"
+"                         (default $EVENTFUL_WEBHOOK_SECRET); again: sign\n"
+"                         with each, to rotate secrets\n"
+"      --secret-file FILE --secret from FILE, one a line\n"
 "      --since TIME       -T: the log from TIME on (1h: an hour ago),\n"
 "                         then what comes\n"
 "      --timeout SECONDS  with --post: the most a request may take (15)\n"
@@ -670,9 +671,8 @@ postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
 		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
 	if (secret == NULL || *secret == '\0')
 		return;
-	if (whsig_key(&sub->post.key, secret, err, sizeof(err)) == -1)
+	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
 		badval("--secret", "whsec_...", err);
-	sub->post.sign = 1;
 }
 
 /* --reset's argument: a sequence (digits), or a time. */
@@ -869,12 +869,9 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			break;
 		case OPT_SECRET:
 		case OPT_SECRETFILE:
-			if (op->secret != NULL)
-				badval(ch == OPT_SECRET ? "--secret" :
-				    "--secret-file", optarg, "a second secret: "
-				    "--secret or --secret-file, once");
-			op->secret = ch == OPT_SECRET ? optarg :
-			    secret_file("--secret-file", optarg);
+			/* Each one more: the request is signed with all. */
+			op->secret = secret_join(op->secret, ch == OPT_SECRET ?
+			    optarg : secret_file("--secret-file", optarg));
 			break;
 		case OPT_THIN:
 			setfmt(sub, FMT_THIN);

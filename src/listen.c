@@ -306,15 +306,38 @@ unform(struct req *r, struct buf *tmp, char *err, size_t n)
 struct cehdrs {
 	struct buf *ev;		/* the event being built */
 	int first;		/* no member written yet */
-	char err[256];		/* what is wrong, or "" */
+	char err[400];		/* what is wrong, or "" */
 };
+
+/*
+ * Appends header value s to b, a quoted-string unescaped: '"', then
+ * characters and backslash-escaped ones, then '"' ending the value.  A
+ * value that does not start with '"' is taken as it is.  Returns 0, or -1
+ * when a quoted-string is not closed or is followed by more.
+ */
+static int
+unquote(struct buf *b, const char *s)
+{
+	if (*s != '"') {
+		buf_puts(b, s);
+		return 0;
+	}
+	for (s++; *s != '"'; s++) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '\0')
+			return -1;
+		buf_putc(b, *s);
+	}
+	return s[1] == '\0' ? 0 : -1;
+}
 
 static enum MHD_Result
 cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 {
 	struct cehdrs *h = arg;
-	struct buf v = { 0 };
-	char name[128];
+	struct buf v = { 0 }, q = { 0 };
+	char name[128], why[200];
 	size_t i, n;
 
 	(void)kind;
@@ -335,17 +358,31 @@ cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 		    "(a-z, 0-9)", name);
 		return MHD_YES;
 	}
-	if (http_pctdec(&v, val) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a bad %%-escape",
-		    name);
+	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
+	 * value is percent-decoded (binding 3.1.3.2). */
+	if (unquote(&q, val) == -1) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
+		    "without its closing '\"', or with more after it", name);
+		buf_free(&q);
+		return MHD_YES;
+	}
+	buf_putc(&q, '\0');
+	if (http_pctdec(&v, q.p) == -1) {
+		snprintf(h->err, sizeof(h->err), "ce-%s: a '%%' not followed by "
+		    "two hex digits (send %%25 for '%%')", name);
+		buf_free(&q);
 		buf_free(&v);
 		return MHD_YES;
 	}
+	buf_free(&q);
 	buf_puts(h->ev, h->first ? "\"" : ",\"");
 	buf_puts(h->ev, name);
 	buf_puts(h->ev, "\":");
 	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8", name);
+		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8 once "
+		    "percent-decoded", name);
+	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
+		snprintf(h->err, sizeof(h->err), "ce-%s: %s", name, why);
 	h->first = 0;
 	buf_free(&v);
 	return MHD_YES;
@@ -408,9 +445,132 @@ setstr(const char **opt, struct buf *json, const char *s)
 }
 
 /*
- * A plain JSON body as the data of a new event: its type from -t or from
- * the sender's event header, its id from the sender's delivery id when
- * there is one.
+ * The subject of each GitHub event, as the CloudEvents GitHub adapter
+ * (cloudevents/spec, adapters/github.md) names it: a path into the
+ * payload.  Events it does not list get none.
+ */
+static const struct {
+	const char *event;	/* X-GitHub-Event */
+	const char *path;	/* where its subject is, dotted */
+} ghsubjects[] = {
+	{ "check_run", "check_run.id" },
+	{ "check_suite", "check_suite.id" },
+	{ "commit_comment", "comment.id" },
+	{ "content_reference", "content_reference.id" },
+	{ "create", "ref" },
+	{ "delete", "ref" },
+	{ "deploy_key", "key.id" },
+	{ "deployment", "deployment.id" },
+	{ "deployment_status", "deployment_status.url" },
+	{ "fork", "forkee.url" },
+	{ "installation", "installation.id" },
+	{ "installation_repositories", "installation.id" },
+	{ "issue_comment", "comment.id" },
+	{ "issues", "issue.number" },
+	{ "label", "label.name" },
+	{ "marketplace_purchase", "marketplace_purchase.account.login" },
+	{ "member", "member.login" },
+	{ "membership", "member.login" },
+	{ "meta", "hook_id" },
+	{ "milestone", "milestone.number" },
+	{ "org_block", "blocked_user.login" },
+	{ "organization", "membership.user.login" },
+	{ "page_build", "build.url" },
+	{ "project", "project.id" },
+	{ "project_card", "project_card.id" },
+	{ "project_column", "project_column.id" },
+	{ "public", "repository.name" },
+	{ "pull_request", "number" },
+	{ "pull_request_review", "review.id" },
+	{ "pull_request_review_comment", "comment.id" },
+	{ "push", "ref" },
+	{ "registry_package", "registry_package.html_url" },
+	{ "release", "release.id" },
+	{ "repository", "repository.name" },
+	{ "repository_import", "repository.name" },
+	{ "repository_vulnerability_alert", "alert.id" },
+	{ "security_advisory", "security_advisory.ghsa_id" },
+	{ "status", "sha" },
+	{ "team", "team.id" },
+	{ "team_add", "team.id" }
+};
+
+/*
+ * The string or integer at the dotted path in the JSON object json[0..len)
+ * (a validated one), as text in out (size n).  Returns 1, or 0 when there
+ * is none, it is another type, or it is longer than out holds.
+ */
+static int
+ghfield(const char *json, size_t len, const char *path, char *out, size_t n)
+{
+	struct jspan v = { json, len, SCAN_OBJECT };
+	const char *dot;
+	size_t k;
+
+	for (;;) {
+		k = (dot = strchr(path, '.')) != NULL ? (size_t)(dot - path) :
+		    strlen(path);
+		if (v.type != SCAN_OBJECT || !scan_get(v.p, v.len, path, k, &v))
+			return 0;
+		if (dot == NULL)
+			break;
+		path = dot + 1;
+	}
+	if (v.type == SCAN_NUMBER && v.len < n &&
+	    strspn(v.p, "-0123456789") >= v.len) {
+		memcpy(out, v.p, v.len);
+		out[v.len] = '\0';
+		return 1;
+	}
+	if (v.type != SCAN_STRING || v.len - 1 > n)
+		return 0;
+	/* The scanner refused \u0000: the text ends where the value does. */
+	out[scan_unescape(v.p + 1, v.len - 2, out)] = '\0';
+	return out[0] != '\0';
+}
+
+/*
+ * The attributes of a GitHub delivery, as the CloudEvents GitHub adapter
+ * maps them: type com.github.EVENT, and .ACTION when the payload has an
+ * action; source the payload's repository.url; the subject the adapter
+ * names (ghsubjects).  What is missing, or no valid attribute, is left
+ * out.  json[0..len) is the payload, validated, or empty.
+ */
+static void
+github(const char *gh, const char *json, size_t len, char *type,
+    size_t tn, char *source, size_t sn, char *subject, size_t jn)
+{
+	char action[64], why[200];
+	size_t i;
+
+	source[0] = subject[0] = '\0';
+	if (len == 0 || scan_typeof(json) != SCAN_OBJECT ||
+	    !ghfield(json, len, "action", action, sizeof(action)) ||
+	    strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+	    strlen(action))
+		action[0] = '\0';
+	snprintf(type, tn, "com.github.%s%s%s", gh, action[0] ? "." : "",
+	    action);
+	if (len == 0 || scan_typeof(json) != SCAN_OBJECT)
+		return;
+	if (!ghfield(json, len, "repository.url", source, sn) ||
+	    ce_text_check(source, strlen(source), why, sizeof(why)) == -1 ||
+	    ce_uri_check(source, strlen(source), 0, why, sizeof(why)) == -1)
+		source[0] = '\0';
+	for (i = 0; i < sizeof(ghsubjects) / sizeof(ghsubjects[0]); i++)
+		if (strcmp(ghsubjects[i].event, gh) == 0) {
+			if (!ghfield(json, len, ghsubjects[i].path, subject,
+			    jn) || ce_text_check(subject, strlen(subject), why,
+			    sizeof(why)) == -1)
+				subject[0] = '\0';
+			break;
+		}
+}
+
+/*
+ * A plain JSON body as the data of a new event: its type from -t, or
+ * from a GitHub delivery's headers and payload (github()); its id from
+ * the sender's delivery id when there is one.
  */
 static int
 plain(struct listen *l, struct MHD_Connection *c, struct req *r,
@@ -418,8 +578,8 @@ plain(struct listen *l, struct MHD_Connection *c, struct req *r,
 {
 	struct listen_state *st = l->st;
 	struct pub *p = l->p;
-	const char *gh, *id;
-	char type[128];
+	const char *gh, *id, *src = p->source, *subj = p->subject;
+	char type[128], source[512], subject[512];
 	int ret;
 
 	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-GitHub-Event");
@@ -442,8 +602,14 @@ plain(struct listen *l, struct MHD_Connection *c, struct req *r,
 	if (id == NULL || *id == '\0')
 		id = whid;
 	if (p->type == NULL) {
-		snprintf(type, sizeof(type), "com.github.%s", gh);
+		github(gh, st->tmp.p, st->tmp.len, type, sizeof(type), source,
+		    sizeof(source), subject, sizeof(subject));
 		setstr(&p->type, &p->typej, type);
+		if (source[0] != '\0')
+			setstr(&p->source, &p->srcj, source);
+		/* -S, when given, is the subject still. */
+		if (subject[0] != '\0' && p->subject == NULL)
+			setstr(&p->subject, &p->subjj, subject);
 	}
 	if (id != NULL && p->id == NULL)
 		setstr(&p->id, &p->idj, id);
@@ -452,6 +618,10 @@ plain(struct listen *l, struct MHD_Connection *c, struct req *r,
 	/* Back to what the options said. */
 	if (p->type == type)
 		setstr(&p->type, &p->typej, NULL);
+	if (p->source != src)
+		setstr(&p->source, &p->srcj, src);
+	if (p->subject != subj)
+		setstr(&p->subject, &p->subjj, subj);
 	if (p->id == id && id != NULL)
 		setstr(&p->id, &p->idj, NULL);
 	return ret;
@@ -506,7 +676,7 @@ verify(struct listen *l, struct MHD_Connection *c, struct req *r,
 	    "webhook-timestamp");
 	sigs = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "webhook-signature");
-	return whsig_verify(&l->key, *whid, ts, sigs, r->body.p, r->body.len,
+	return whsig_verify(l->keys.k, l->keys.n, *whid, ts, sigs, r->body.p, r->body.len,
 	    (int64_t)time(NULL), WHSIG_TOLERANCE, err, n);
 }
 

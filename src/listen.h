@@ -43,8 +43,8 @@ struct listen {
 	const char *addr;	/* --listen: HOST:PORT */
 	const char *path;	/* --path: where POSTs go */
 	int sign;		/* --secret given: signatures required */
-	struct whsig_key key;	/* its key */
-	const char *ghsecret;	/* --github-secret, or NULL */
+	struct whsig_keys keys;	/* its keys: a signature by any is taken */
+	const char *ghsecret;	/* --github-secret (one a line), or NULL */
 	long long count;	/* -c: stop after so many events, or 0 */
 	unsigned timeout;	/* --timeout: seconds a connection may idle */
 	unsigned headtime;	/* --head-timeout: seconds for a head */

@@ -202,9 +202,39 @@ attr(const struct scanner *s, const char *name)
 	return NULL;
 }
 
+/* The member of the scanned event named name, null or not. */
+static const struct scan_member *
+member(const struct scanner *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nm; i++)
+		if (scan_name_is(&s->m[i], name))
+			return &s->m[i];
+	return NULL;
+}
+
+/*
+ * Tells whether the event's datacontenttype is a CloudEvents format
+ * (application/cloudevents+json, -batch+json, ...).  Binary mode would
+ * send it as the Content-Type, and every receiver would then read the
+ * body as a structured-mode event: the data for the event itself.
+ */
+static int
+nested(const struct scanner *s)
+{
+	const struct scan_member *ct = attr(s, "datacontenttype");
+
+	return ct != NULL && ct->vallen > 25 &&
+	    strncasecmp(ct->val + 1, "application/cloudevents", 23) == 0;
+}
+
 /*
  * Binary mode: the ce- headers of every attribute but the data and its
  * content type, Content-Type, and the data as the body, in p->body.
+ * Content-Type is the datacontenttype as it is (binding 3.1.1): only ce-
+ * values are percent-encoded.  A "data": null is a value, sent as JSON
+ * null; no data at all is no body.
  */
 static struct curl_slist *
 binary(struct post *p, struct curl_slist *h)
@@ -215,7 +245,7 @@ binary(struct post *p, struct curl_slist *h)
 	int jsondata = 1;
 
 	ct = attr(&p->sc, "datacontenttype");
-	data = attr(&p->sc, "data");
+	data = member(&p->sc, "data");
 	b64 = attr(&p->sc, "data_base64");
 	for (i = 0; i < p->sc.nm; i++) {
 		m = &p->sc.m[i];
@@ -230,8 +260,13 @@ binary(struct post *p, struct curl_slist *h)
 	}
 	buf_puts(&p->tmp, "Content-Type:");
 	if (ct != NULL) {
+		/* A valid event's media type is printable ASCII: it cannot
+		 * break the header. */
 		buf_putc(&p->tmp, ' ');
-		hdrval(&p->tmp, ct);
+		s = xmalloc(ct->vallen);
+		len = scan_unescape(ct->val + 1, ct->vallen - 2, s);
+		buf_put(&p->tmp, s, len);
+		free(s);
 		jsondata = http_isjson(p->tmp.p + 14, p->tmp.len - 14);
 	} else if (data != NULL)
 		buf_puts(&p->tmp, " application/json");
@@ -246,7 +281,7 @@ binary(struct post *p, struct curl_slist *h)
 		len = scan_unescape(data->val + 1, data->vallen - 2, s);
 		buf_put(&p->body, s, len);
 		free(s);
-	} else if (data != NULL)
+	} else if (data != NULL && (data->type != SCAN_NULL || jsondata))
 		buf_put(&p->body, data->val, data->vallen);
 	return addhdr(h, &p->tmp);
 }
@@ -260,10 +295,11 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
     long *after)
 {
 	struct curl_slist *h = NULL;
-	struct buf idv = { 0 };
+	const struct scan_member *id;
 	const char *body = msg;
-	size_t blen = mlen;
-	char ts[24], sig[WHSIG_SIGLEN + 1];
+	size_t blen = mlen, len;
+	char ts[24], sig[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)];
+	char wid[WHSIG_IDLEN + 1], *s;
 	curl_off_t ra = 0;
 	CURLcode rc;
 
@@ -272,7 +308,7 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	/* A body over 1 KiB would wait for "100 Continue" first. */
 	buf_puts(&p->tmp, "Expect:");
 	h = addhdr(h, &p->tmp);
-	if (p->binary) {
+	if (p->binary && !nested(&p->sc)) {
 		h = binary(p, h);
 		body = p->body.p;
 		blen = p->body.len;
@@ -280,15 +316,22 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 		buf_puts(&p->tmp, "Content-Type: application/cloudevents+json");
 		h = addhdr(h, &p->tmp);
 	}
-	if (p->sign) {
+	if (p->keys.n > 0) {
 		/* The id is signed as it goes in the header. */
-		hdrval(&idv, attr(&p->sc, "id"));
-		buf_putc(&idv, '\0');
+		id = attr(&p->sc, "id");
+		s = xmalloc(id->vallen);
+		if (id->type == SCAN_STRING)
+			len = scan_unescape(id->val + 1, id->vallen - 2, s);
+		else
+			memcpy(s, id->val, len = id->vallen);
+		whsig_msgid(s, len, wid);
+		free(s);
 		snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-		if (whsig_sign(&p->key, idv.p, ts, body, blen, sig) == -1)
+		if (whsig_sign(p->keys.k, p->keys.n, wid, ts, body, blen, sig)
+		    == -1)
 			errw(EXIT_FAIL, NULL, "could not sign");
 		buf_puts(&p->tmp, "webhook-id: ");
-		buf_puts(&p->tmp, idv.p);
+		buf_puts(&p->tmp, wid);
 		h = addhdr(h, &p->tmp);
 		buf_puts(&p->tmp, "webhook-timestamp: ");
 		buf_puts(&p->tmp, ts);
@@ -296,7 +339,6 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 		buf_puts(&p->tmp, "webhook-signature: ");
 		buf_puts(&p->tmp, sig);
 		h = addhdr(h, &p->tmp);
-		buf_free(&idv);
 	}
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, blen ? body : "");

@@ -4,10 +4,12 @@
  *
  * One POST per event, in the CloudEvents HTTP binding's structured mode
  * (Content-Type: application/cloudevents+json, the event as the body) or
- * binary mode (the attributes as ce- headers, the data as the body).  With
- * a secret, each request is signed as Standard Webhooks does: webhook-id
- * (the event's id, the same on every retry), webhook-timestamp and
- * webhook-signature.  Only a 2xx answer is success; 5xx, 429, 408, time-
+ * binary mode (the attributes as ce- headers, the data as the body; an
+ * event whose datacontenttype is a CloudEvents format goes structured,
+ * as a receiver would take the data for the event).  With secrets, each
+ * request is signed as Standard Webhooks does: webhook-id (the event's
+ * id, or one made from it, the same on every retry: whsig_msgid),
+ * webhook-timestamp and webhook-signature (one per secret).  Only a 2xx answer is success; 5xx, 429, 408, time-
  * outs and connection errors are retried with exponential backoff and
  * jitter, honouring Retry-After; 410 Gone ends delivery.  Redirects are
  * never followed.  One libcurl handle carries every request, so the
@@ -39,8 +41,7 @@ enum post_result {
 struct post {
 	const char *url;	/* where events go */
 	int binary;		/* --binary: ce- headers, the data as body */
-	int sign;		/* a secret was given */
-	struct whsig_key key;	/* its key */
+	struct whsig_keys keys;	/* --secret: sign with each; none: unsigned */
 	long timeout;		/* milliseconds per request */
 	struct deliver *d;	/* --retries and --dead-letter */
 	void *curl;		/* the one CURL handle */

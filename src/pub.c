@@ -76,8 +76,9 @@ pub_addext(struct pub *p, const char *arg, char *err, size_t n)
 {
 	const char *eq = strchr(arg, '=');
 	struct pub_ext *e;
-	size_t nl;
-	int json, t;
+	char why[200], *dec;
+	size_t nl, dl;
+	int json, t, bad;
 
 	if (eq == NULL)
 		return seterr(err, n, "\"%s\": NAME=VALUE or NAME:=JSON expected",
@@ -116,10 +117,22 @@ pub_addext(struct pub *p, const char *arg, char *err, size_t n)
 			return seterr(err, n, "\"%.*s\": an extension is a "
 			    "string, a boolean or a 32-bit integer", (int)nl,
 			    arg);
+		if (t == SCAN_STRING) {
+			dec = xmalloc(p->sc.vallen);
+			dl = scan_unescape(p->sc.val + 1, p->sc.vallen - 2, dec);
+			bad = ce_text_check(dec, dl, why, sizeof(why));
+			free(dec);
+			if (bad == -1)
+				return seterr(err, n, "\"%.*s\": %s", (int)nl,
+				    arg, why);
+		}
 		buf_put(&e->json, p->sc.val, p->sc.vallen);
 	} else if (buf_jsonstr(&e->json, eq + 1, strlen(eq + 1)) == -1)
 		return seterr(err, n, "\"%.*s\": the value is not valid UTF-8",
 		    (int)nl, arg);
+	else if (ce_text_check(eq + 1, strlen(eq + 1), why, sizeof(why)) ==
+	    -1)
+		return seterr(err, n, "\"%.*s\": %s", (int)nl, arg, why);
 	e->name = xmalloc(nl + 1);
 	memcpy(e->name, arg, nl);
 	e->name[nl] = '\0';
@@ -132,17 +145,21 @@ static int
 optstr(struct buf *b, const char *v, const char *opt, int nonempty, char *err,
     size_t n)
 {
+	char why[200];
+
 	if (nonempty && *v == '\0')
 		return seterr(err, n, "%s: must not be empty", opt);
 	if (buf_jsonstr(b, v, strlen(v)) == -1)
 		return seterr(err, n, "%s: not valid UTF-8", opt);
+	if (ce_text_check(v, strlen(v), why, sizeof(why)) == -1)
+		return seterr(err, n, "%s: %s", opt, why);
 	return 0;
 }
 
 int
 pub_prepare(struct pub *p, char *err, size_t n)
 {
-	char tbuf[RFC3339_LEN + 1];
+	char tbuf[RFC3339_LEN + 1], why[200];
 	int64_t t;
 	size_t i;
 
@@ -150,6 +167,9 @@ pub_prepare(struct pub *p, char *err, size_t n)
 		p->source = pub_default_source();
 	if (optstr(&p->srcj, p->source, "source", 1, err, n) == -1)
 		return -1;
+	if (ce_uri_check(p->source, strlen(p->source), 0, why, sizeof(why)) ==
+	    -1)
+		return seterr(err, n, "source \"%s\" %s", p->source, why);
 	if (p->type != NULL && optstr(&p->typej, p->type, "type", 1, err, n)
 	    == -1)
 		return -1;

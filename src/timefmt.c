@@ -108,8 +108,14 @@ rfc3339_parse(const char *s, size_t len, int64_t *usec)
 		return -1;
 	if (i != len)
 		return -1;
-	if (sec == 60)
+	/* A leap second is inserted at the end of a UTC day only: 23:59:60
+	 * once the offset is taken off (RFC 3339 section 5.7).  It counts
+	 * as 59, as the seconds of time_t cannot hold it. */
+	if (sec == 60) {
+		if (((h * 60 + mi - off / 60) % 1440 + 1440) % 1440 != 1439)
+			return -1;
 		sec = 59;
+	}
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    off;
 	*usec = t * 1000000 + frac;

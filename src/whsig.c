@@ -86,6 +86,60 @@ whsig_key(struct whsig_key *key, const char *secret, char *err, size_t n)
 }
 
 int
+whsig_addkeys(struct whsig_keys *keys, const char *text, char *err, size_t n)
+{
+	char line[WHSIG_KEYMAX * 2];
+	size_t len;
+
+	for (; *text != '\0'; text += len + (text[len] == '\n')) {
+		len = strcspn(text, "\n");
+		if (len == 0)
+			continue;
+		if (keys->n == WHSIG_MAXKEYS)
+			return seterr(err, n, "more than %d secrets",
+			    WHSIG_MAXKEYS);
+		if (len >= sizeof(line))
+			return seterr(err, n, "the secret is longer than %d "
+			    "bytes", WHSIG_KEYMAX);
+		memcpy(line, text, len);
+		line[len] = '\0';
+		if (whsig_key(&keys->k[keys->n], line, err, n) == -1)
+			return -1;
+		keys->n++;
+	}
+	if (keys->n == 0)
+		return seterr(err, n, "the secret is empty");
+	return 0;
+}
+
+void
+whsig_msgid(const char *id, size_t len, char out[WHSIG_IDLEN + 1])
+{
+	unsigned char md[MACLEN];
+	char b64[48];
+	size_t i;
+
+	for (i = 0; i < len && i < 64; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= 'A' && id[i] <= 'Z') ||
+		    (id[i] >= '0' && id[i] <= '9') || id[i] == '_' ||
+		    id[i] == '-'))
+			break;
+	if (i == len) {
+		memcpy(out, id, len);
+		out[len] = '\0';
+		return;
+	}
+	/* SHA-256 cannot fail on memory that is there. */
+	(void)EVP_Digest(id, len, md, NULL, EVP_sha256(), NULL);
+	EVP_EncodeBlock((unsigned char *)b64, md, MACLEN);
+	memcpy(out, "msg_", 4);
+	for (i = 0; i < 43; i++)
+		out[4 + i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	out[4 + 43] = '\0';
+}
+
+int
 whsig_timestamp(const char *ts, int64_t *sec)
 {
 	long long v;
@@ -114,30 +168,39 @@ v1mac(const struct whsig_key *key, const char *id, const char *ts,
 }
 
 int
-whsig_sign(const struct whsig_key *key, const char *id, const char *ts,
-    const char *body, size_t len, char sig[WHSIG_SIGLEN + 1])
+whsig_sign(const struct whsig_key *keys, int nkeys, const char *id,
+    const char *ts, const char *body, size_t len,
+    char sig[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)])
 {
 	unsigned char mac[MACLEN];
 	int64_t sec;
+	int i;
 
-	if (whsig_timestamp(ts, &sec) == -1 ||
-	    v1mac(key, id, ts, body, len, mac) == -1)
+	if (whsig_timestamp(ts, &sec) == -1)
 		return -1;
-	memcpy(sig, "v1,", 3);
-	EVP_EncodeBlock((unsigned char *)sig + 3, mac, MACLEN);
+	sig[0] = '\0';
+	for (i = 0; i < nkeys && i < WHSIG_MAXKEYS; i++) {
+		if (v1mac(&keys[i], id, ts, body, len, mac) == -1)
+			return -1;
+		if (i > 0)
+			*sig++ = ' ';
+		memcpy(sig, "v1,", 3);
+		EVP_EncodeBlock((unsigned char *)sig + 3, mac, MACLEN);
+		sig += WHSIG_SIGLEN;
+	}
 	return 0;
 }
 
 int
-whsig_verify(const struct whsig_key *key, const char *id, const char *ts,
-    const char *sigs, const char *body, size_t len, int64_t now,
-    int tolerance, char *err, size_t n)
+whsig_verify(const struct whsig_key *keys, int nkeys, const char *id,
+    const char *ts, const char *sigs, const char *body, size_t len,
+    int64_t now, int tolerance, char *err, size_t n)
 {
-	unsigned char mac[MACLEN], got[48];
+	unsigned char mac[WHSIG_MAXKEYS][MACLEN], got[48];
 	const char *p, *e, *comma;
 	size_t glen;
 	int64_t sec;
-	int match = 0;
+	int match = 0, k;
 
 	if (id == NULL || *id == '\0')
 		return seterr(err, n, "no webhook-id");
@@ -152,10 +215,13 @@ whsig_verify(const struct whsig_key *key, const char *id, const char *ts,
 		return seterr(err, n, "webhook-timestamp is too old");
 	if (tolerance > 0 && sec > now + tolerance)
 		return seterr(err, n, "webhook-timestamp is in the future");
-	if (v1mac(key, id, ts, body, len, mac) == -1)
-		return seterr(err, n, "HMAC failed");
-	/* Every v1 entry is compared, a match or not, so that the time taken
-	 * says nothing about which one matched. */
+	if (nkeys > WHSIG_MAXKEYS)
+		nkeys = WHSIG_MAXKEYS;
+	for (k = 0; k < nkeys; k++)
+		if (v1mac(&keys[k], id, ts, body, len, mac[k]) == -1)
+			return seterr(err, n, "HMAC failed");
+	/* Every v1 entry is compared with every key, a match or not, so
+	 * that the time taken says nothing about which one matched. */
 	for (p = sigs; *p != '\0'; p = e) {
 		p += strspn(p, " ");
 		e = p + strcspn(p, " ");
@@ -168,7 +234,8 @@ whsig_verify(const struct whsig_key *key, const char *id, const char *ts,
 		if ((size_t)(e - comma) != 44 || b64dec(comma,
 		    (size_t)(e - comma), got, &glen) == -1 || glen != MACLEN)
 			continue;
-		match |= CRYPTO_memcmp(got, mac, MACLEN) == 0;
+		for (k = 0; k < nkeys; k++)
+			match |= CRYPTO_memcmp(got, mac[k], MACLEN) == 0;
 	}
 	if (!match)
 		return seterr(err, n, "no webhook-signature matches");
@@ -181,8 +248,8 @@ whsig_github(const char *secret, const char *header, const char *body,
 {
 	unsigned char mac[MACLEN], got[MACLEN];
 	const char *p[1] = { body };
-	size_t pl[1] = { len }, i;
-	int hi, lo;
+	size_t pl[1] = { len }, i, sl;
+	int hi, lo, match = 0;
 
 	if (header == NULL)
 		return seterr(err, n, "no X-Hub-Signature-256");
@@ -198,10 +265,16 @@ whsig_github(const char *secret, const char *header, const char *body,
 			    "sha256=HEX");
 		got[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if (hmac((const unsigned char *)secret, strlen(secret), p, pl, 1,
-	    mac) == -1)
-		return seterr(err, n, "HMAC failed");
-	if (CRYPTO_memcmp(got, mac, MACLEN) != 0)
+	/* Each secret, one a line; every one is tried, as above. */
+	for (; *secret != '\0'; secret += sl + (secret[sl] == '\n')) {
+		if ((sl = strcspn(secret, "\n")) == 0)
+			continue;
+		if (hmac((const unsigned char *)secret, sl, p, pl, 1, mac) ==
+		    -1)
+			return seterr(err, n, "HMAC failed");
+		match |= CRYPTO_memcmp(got, mac, MACLEN) == 0;
+	}
+	if (!match)
 		return seterr(err, n, "X-Hub-Signature-256 does not match");
 	return 0;
 }

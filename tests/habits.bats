@@ -128,9 +128,9 @@ complete() {
 	[ ! -s out.ndjson ]
 }
 
-@test "a secret file: only its first line; a file anyone may read is warned about; a missing or empty one refused" {
+@test "a secret file: one secret a line (CRs, blank lines and # comments skipped); a file anyone may read is warned about; a missing or empty one refused" {
 	evpub -t a.b --id e1 x:=1 >one.ndjson
-	printf '%s\r\nnot this\n' "$SECRET" >secret
+	printf '%s\r\n\n# the new one goes here\n' "$SECRET" >secret
 	chmod 644 secret
 	listen --secret-file secret -c 1
 	grep -q "evpub: --secret-file: secret: anyone may read this secret (chmod o-r secret)" listen.err
@@ -141,11 +141,15 @@ complete() {
 	assert_output 'evsub: --secret-file: missing: No such file or directory'
 	: >empty
 	run -2 evpub --listen 127.0.0.1:0 --secret-file empty
-	assert_output 'evpub: --secret-file: empty: no secret on its first line'
-	run -2 evsub --secret "$SECRET" --secret-file secret --post http://127.0.0.1:9/ <one.ndjson
-	assert_output --partial 'a second secret'
-	run -2 evpub --listen 127.0.0.1:0 --github-secret x --github-secret-file secret
-	assert_output --partial 'once'
+	assert_output 'evpub: --secret-file: empty: no secret in it (one a line)'
+	printf '# only a comment\n\n' >empty
+	run -2 evpub --listen 127.0.0.1:0 --secret-file empty
+	assert_output 'evpub: --secret-file: empty: no secret in it (one a line)'
+	# Every line is a secret: one that is not is refused, not skipped.
+	printf '%s\nnot this\n' "$SECRET" >bad
+	chmod 600 bad
+	run -2 evpub --listen 127.0.0.1:0 --secret-file bad
+	assert_output --partial 'the secret is not whsec_ and base64'
 	run -2 evsub --secret-file secret <one.ndjson
 	assert_output --partial 'are for --post'
 }

@@ -25,3 +25,21 @@ stopped() {
 	done
 	wait "$1"
 }
+
+# receiver ANSWER...: starts the Python endpoint; sets RPID and RURL.
+receiver() {
+	rm -f rport attempts
+	"$SYSPY" "$ROOT/tests/test_helper/receiver.py" rport attempts "$@" &
+	RPID=$!
+	local i
+	for i in $(seq 100); do
+		[ -s rport ] && break
+		sleep 0.05
+	done
+	RURL="http://127.0.0.1:$(cat rport)/hook"
+}
+
+# post CURLARGS...: the HTTP status of curl's last request (curl -w '%{http_code}').
+post() {
+	curl -s -o /dev/null -w '%{http_code}' "$@"
+}

@@ -28,7 +28,7 @@ vector(json_t *v)
 	    *id = str(v, "id"), *ts = str(v, "timestamp"),
 	    *payload = str(v, "payload"), *sig = str(v, "signature"),
 	    *expect = str(v, "expect");
-	char mine[WHSIG_SIGLEN + 1], err[256];
+	char mine[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)], err[256];
 	struct whsig_key key;
 	size_t plen;
 	int r;
@@ -48,10 +48,10 @@ vector(json_t *v)
 		CHECK(bare.len == key.len && memcmp(bare.k, key.k,
 		    key.len) == 0);
 	}
-	r = whsig_sign(&key, id, ts, payload, plen, mine);
+	r = whsig_sign(&key, 1, id, ts, payload, plen, mine);
 	if (strcmp(expect, "sign_error") == 0) {
 		CHECKMSG(r == -1, "%s: signed", name);
-		CHECKMSG(whsig_verify(&key, id, ts, "v1,g0hM9SsE+OTPJTGt/tmIK"
+		CHECKMSG(whsig_verify(&key, 1, id, ts, "v1,g0hM9SsE+OTPJTGt/tmIK"
 		    "tSyZlE3uFJELVlNIOLJ1OE=", payload, plen, 0, 0, err,
 		    sizeof(err)) == -1, "%s: verified", name);
 		return;
@@ -60,7 +60,7 @@ vector(json_t *v)
 	CHECKMSG(sig != NULL, "%s: no signature", name);
 	if (sig == NULL)
 		return;
-	r = whsig_verify(&key, id, ts, sig, payload, plen, 0, 0, err,
+	r = whsig_verify(&key, 1, id, ts, sig, payload, plen, 0, 0, err,
 	    sizeof(err));
 	if (strcmp(expect, "valid") == 0) {
 		CHECKMSG(r == 0, "%s: refused: %s", name, err);
@@ -72,9 +72,9 @@ vector(json_t *v)
 			CHECKMSG(strstr(sig, mine) != NULL, "%s: %s is not "
 			    "among them", name, mine);
 		/* A byte more in the body, or another id, breaks it. */
-		CHECK(whsig_verify(&key, id, ts, sig, payload, plen - 1, 0, 0,
+		CHECK(whsig_verify(&key, 1, id, ts, sig, payload, plen - 1, 0, 0,
 		    err, sizeof(err)) == -1);
-		CHECK(whsig_verify(&key, "msg_other", ts, sig, payload, plen,
+		CHECK(whsig_verify(&key, 1, "msg_other", ts, sig, payload, plen,
 		    0, 0, err, sizeof(err)) == -1);
 	} else {
 		CHECKMSG(r == -1, "%s: accepted", name);
@@ -99,32 +99,32 @@ tolerance(void)
 
 	CHECK(whsig_key(&key, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", err,
 	    sizeof(err)) == 0);
-	CHECK(whsig_verify(&key, id, "1614265330", sig, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, id, "1614265330", sig, body, strlen(body),
 	    t, WHSIG_TOLERANCE, err, sizeof(err)) == 0);
-	CHECK(whsig_verify(&key, id, "1614265330", sig, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, id, "1614265330", sig, body, strlen(body),
 	    t + WHSIG_TOLERANCE, WHSIG_TOLERANCE, err, sizeof(err)) == 0);
-	CHECK(whsig_verify(&key, id, "1614265330", sig, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, id, "1614265330", sig, body, strlen(body),
 	    t + WHSIG_TOLERANCE + 1, WHSIG_TOLERANCE, err, sizeof(err)) ==
 	    -1 && strstr(err, "too old") != NULL);
-	CHECK(whsig_verify(&key, id, "1614265330", sig, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, id, "1614265330", sig, body, strlen(body),
 	    t - WHSIG_TOLERANCE - 1, WHSIG_TOLERANCE, err, sizeof(err)) ==
 	    -1 && strstr(err, "future") != NULL);
 	/* Missing headers, other versions, broken entries. */
-	CHECK(whsig_verify(&key, NULL, "1614265330", sig, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, NULL, "1614265330", sig, body, strlen(body),
 	    t, 0, err, sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, NULL, sig, body, strlen(body), t, 0,
+	CHECK(whsig_verify(&key, 1, id, NULL, sig, body, strlen(body), t, 0,
 	    err, sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, "1614265330", NULL, body, strlen(body),
+	CHECK(whsig_verify(&key, 1, id, "1614265330", NULL, body, strlen(body),
 	    t, 0, err, sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, "1614265330", "v2,g0hM9SsE+OTPJTGt/tmIK"
+	CHECK(whsig_verify(&key, 1, id, "1614265330", "v2,g0hM9SsE+OTPJTGt/tmIK"
 	    "tSyZlE3uFJELVlNIOLJ1OE=", body, strlen(body), t, 0, err,
 	    sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIK"
+	CHECK(whsig_verify(&key, 1, id, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIK"
 	    "tSyZlE3uFJELVlNIOLJ1O", body, strlen(body), t, 0, err,
 	    sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, "1614265330", "  v1a,x v1,  ", body,
+	CHECK(whsig_verify(&key, 1, id, "1614265330", "  v1a,x v1,  ", body,
 	    strlen(body), t, 0, err, sizeof(err)) == -1);
-	CHECK(whsig_verify(&key, id, "1614265330", "v1,x  v1,g0hM9SsE+OTPJTG"
+	CHECK(whsig_verify(&key, 1, id, "1614265330", "v1,x  v1,g0hM9SsE+OTPJTG"
 	    "t/tmIKtSyZlE3uFJELVlNIOLJ1OE=  ", body, strlen(body), t, 0, err,
 	    sizeof(err)) == 0);
 	CHECK(whsig_key(&key, "whsec_not base64!", err, sizeof(err)) == -1);
@@ -158,6 +158,39 @@ github(void)
 	    sizeof(err)) == -1);
 }
 
+/* Several secrets: signed with each, verified by any; derived ids. */
+static void
+rotation(void)
+{
+	struct whsig_keys ks = { .n = 0 }, one = { .n = 0 };
+	char sig[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)], err[256];
+	char id[WHSIG_IDLEN + 1], id2[WHSIG_IDLEN + 1];
+
+	CHECK(whsig_addkeys(&ks, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+	    "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", err, sizeof(err)) == 0);
+	CHECK(ks.n == 2);
+	CHECK(whsig_addkeys(&one, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+	    err, sizeof(err)) == 0);
+	CHECK(whsig_sign(ks.k, ks.n, "m1", "1614265330", "{}", 2, sig) == 0);
+	CHECK(strlen(sig) == 2 * WHSIG_SIGLEN + 1 && sig[WHSIG_SIGLEN] == ' ');
+	CHECK(whsig_verify(one.k, one.n, "m1", "1614265330", sig, "{}", 2, 0,
+	    0, err, sizeof(err)) == 0);
+	CHECK(whsig_verify(ks.k + 1, 1, "m1", "1614265330", sig, "{}", 2, 0,
+	    0, err, sizeof(err)) == 0);
+	CHECK(whsig_verify(ks.k, 1, "m1", "1614265330", sig + WHSIG_SIGLEN + 1,
+	    "{}", 2, 0, 0, err, sizeof(err)) == -1);
+	CHECK(whsig_addkeys(&one, "whsec_!!", err, sizeof(err)) == -1);
+	whsig_msgid("0192f3c1-7a2b-7c3d-8e4f-a1b2c3d4e5f6", 36, id);
+	CHECK(strcmp(id, "0192f3c1-7a2b-7c3d-8e4f-a1b2c3d4e5f6") == 0);
+	whsig_msgid("order/17", 8, id);
+	whsig_msgid("order/17", 8, id2);
+	CHECK(strncmp(id, "msg_", 4) == 0 && strlen(id) == WHSIG_IDLEN &&
+	    strcmp(id, id2) == 0 && strspn(id + 4, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == 43);
+	whsig_msgid("a.b", 3, id2);
+	CHECK(strcmp(id, id2) != 0 && strncmp(id2, "msg_", 4) == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -182,5 +215,6 @@ main(int argc, char *argv[])
 	json_decref(root);
 	tolerance();
 	github();
+	rotation();
 	return unit_done("whsig_test");
 }
