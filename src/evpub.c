@@ -253,30 +253,29 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 	return c->status;
 }
 
-int
-main(int argc, char *argv[])
-{
-	const char *data = NULL, *output = NULL, *topic = NULL, *env, *why;
-	const char *secret = NULL, *errstr;
-	struct listen l;
-	struct common c;
-	struct pub p;
-	struct out o;
-	struct bus_pub *tp = NULL;
-	struct bus *bus = NULL;
-	char err[512];
-	long long maxwait = 2000000;
-	int ch, lines = 0, status, listenopt = 0, sync = SYNC_BATCH, tonly = 0;
+/* The command line, as given, where it is not the event's or the
+ * receiver's. */
+struct opts {
+	const char *data;	/* -d */
+	const char *output;	/* -o */
+	const char *topic;	/* -T */
+	const char *secret;	/* --secret, one a line */
+	long long maxwait;	/* --max-wait, microseconds */
+	int sync;		/* --sync */
+	int lines;		/* -l */
+	int listenopt;		/* an option only --listen takes */
+	int tonly;		/* an option only -T takes */
+};
 
-	stdfds();
-	setprogname(argv[0]);
-	common_init(&c, usage);
-	pub_init(&p);
-	memset(&l, 0, sizeof(l));
-	l.path = "/";
-	l.peraddr = LISTEN_PERADDR;
-	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
-		p.source = env;
+/* Parses the options into op, c, the event p and the receiver l. */
+static void
+parseopts(int argc, char *argv[], struct opts *op, struct common *c,
+    struct pub *p, struct listen *l)
+{
+	const char *errstr, *why;
+	char err[512];
+	int ch;
+
 	while ((ch = getopt_long(argc, argv, "c:d:e:hlo:qS:s:T:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -287,179 +286,235 @@ main(int argc, char *argv[])
 				    "with '.' nor ending in .tmp or .lock", optarg);
 				usage(stderr, EXIT_USAGE);
 			}
-			topic = optarg;
+			op->topic = optarg;
 			break;
 		case OPT_MAXWAIT:
-			if (parsesecs(optarg, 86400, &maxwait, &why) == -1) {
+			if (parsesecs(optarg, 86400, &op->maxwait, &why) == -1) {
 				warnw("--max-wait", "%s: %s", optarg, why);
 				usage(stderr, EXIT_USAGE);
 			}
-			tonly = 1;
+			op->tonly = 1;
 			break;
 		case OPT_SYNC:
-			if ((sync = store_syncmode(optarg)) == -1) {
+			if ((op->sync = store_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
 				usage(stderr, EXIT_USAGE);
 			}
-			tonly = 1;
+			op->tonly = 1;
 			break;
 		case 'c':
-			if (parsenum(optarg, 1, 1LL << 62, &l.count, &errstr) ==
+			if (parsenum(optarg, 1, 1LL << 62, &l->count, &errstr) ==
 			    -1) {
 				warnw("-c", "%s: %s", optarg, errstr);
 				usage(stderr, EXIT_USAGE);
 			}
-			listenopt = 1;
+			op->listenopt = 1;
 			break;
 		case 'd':
-			data = optarg;
+			op->data = optarg;
 			break;
 		case 'e':
-			if (pub_addext(&p, optarg, err, sizeof(err)) == -1) {
+			if (pub_addext(p, optarg, err, sizeof(err)) == -1) {
 				warnw("-e", "%s", err);
 				usage(stderr, EXIT_USAGE);
 			}
 			break;
 		case 'l':
-			lines = 1;
+			op->lines = 1;
 			break;
 		case 'o':
-			output = optarg;
+			op->output = optarg;
 			break;
 		case 'S':
-			p.subject = optarg;
+			p->subject = optarg;
 			break;
 		case 's':
-			p.source = optarg;
+			p->source = optarg;
 			break;
 		case 't':
-			p.type = optarg;
+			p->type = optarg;
 			break;
 		case OPT_GHSECRET:
-			l.ghsecret = secret_join(l.ghsecret, optarg);
-			listenopt = 1;
+			l->ghsecret = secret_join(l->ghsecret, optarg);
+			op->listenopt = 1;
 			break;
 		case OPT_GHSECRETFILE:
-			l.ghsecret = secret_join(l.ghsecret, secret_file(
+			l->ghsecret = secret_join(l->ghsecret, secret_file(
 			    "--github-secret-file", optarg));
-			listenopt = 1;
+			op->listenopt = 1;
 			break;
 		case OPT_ID:
-			p.id = optarg;
+			p->id = optarg;
 			break;
 		case OPT_LISTEN:
-			l.addr = optarg;
+			l->addr = optarg;
 			break;
 		case OPT_PATH:
-			l.path = optarg;
-			listenopt = 1;
+			l->path = optarg;
+			op->listenopt = 1;
 			break;
 		case OPT_RAW:
-			p.raw = lines = 1;
+			p->raw = op->lines = 1;
 			break;
 		case OPT_SECRET:
 			/* Each one more: a signature by any is taken. */
-			secret = secret_join(secret, optarg);
-			listenopt = 1;
+			op->secret = secret_join(op->secret, optarg);
+			op->listenopt = 1;
 			break;
 		case OPT_SECRETFILE:
-			secret = secret_join(secret, secret_file("--secret-file",
+			op->secret = secret_join(op->secret, secret_file("--secret-file",
 			    optarg));
-			listenopt = 1;
+			op->listenopt = 1;
 			break;
 		case OPT_TIME:
-			p.time = optarg;
+			p->time = optarg;
 			break;
 		case OPT_TLSCERT:
-			l.tlscert = optarg;
-			listenopt = 1;
+			l->tlscert = optarg;
+			op->listenopt = 1;
 			break;
 		case OPT_TLSKEY:
-			l.tlskey = optarg;
-			listenopt = 1;
+			l->tlskey = optarg;
+			op->listenopt = 1;
 			break;
 		case OPT_TIMEOUT:
-			l.timeout = listennum("--timeout", optarg, 1, 3600);
-			listenopt = 1;
+			l->timeout = listennum("--timeout", optarg, 1, 3600);
+			op->listenopt = 1;
 			break;
 		case OPT_HEADTIME:
-			l.headtime = listennum("--head-timeout", optarg, 1, 3600);
-			listenopt = 1;
+			l->headtime = listennum("--head-timeout", optarg, 1, 3600);
+			op->listenopt = 1;
 			break;
 		case OPT_BODYTIME:
-			l.bodytime = listennum("--body-timeout", optarg, 1, 3600);
-			listenopt = 1;
+			l->bodytime = listennum("--body-timeout", optarg, 1, 3600);
+			op->listenopt = 1;
 			break;
 		case OPT_MAXCONN:
-			l.maxconn = listennum("--max-conns", optarg, 1, 1000000);
-			listenopt = 1;
+			l->maxconn = listennum("--max-conns", optarg, 1, 1000000);
+			op->listenopt = 1;
 			break;
 		case OPT_PERADDR:
-			l.peraddr = listennum("--max-per-addr", optarg, 0,
+			l->peraddr = listennum("--max-per-addr", optarg, 0,
 			    1000000);
-			listenopt = 1;
+			op->listenopt = 1;
 			break;
 		default:
-			if (!common_opt(&c, ch, optarg))
+			if (!common_opt(c, ch, optarg))
 				usage(stderr, EXIT_USAGE);
 		}
 	}
+}
+
+/*
+ * Checks what goes together, takes the secrets from the environment when
+ * none was given, and readies the event.  Returns NULL, or why not, with
+ * err for room.
+ */
+static const char *
+checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
+    char *err, size_t n)
+{
+	const char *env, *why;
+
+	if (op->secret == NULL && l->addr != NULL)
+		op->secret = getenv("EVENTFUL_WEBHOOK_SECRET");
+	if (l->ghsecret == NULL && l->addr != NULL &&
+	    (env = getenv("EVENTFUL_GITHUB_SECRET")) != NULL && *env != '\0')
+		l->ghsecret = env;
+	if (op->topic != NULL && op->output != NULL)
+		return "-o and -T exclude each other";
+	if (op->topic == NULL && op->tonly)
+		return "--max-wait and --sync are for -T";
+	if ((why = conflict(op->lines, argc, op->data, p, l, op->listenopt)) !=
+	    NULL)
+		return why;
+	if (pub_prepare(p, err, n) == -1)
+		return err;
+	if (op->secret != NULL && *op->secret != '\0') {
+		if (whsig_addkeys(&l->keys, op->secret, err, n) == -1)
+			return err;
+		l->sign = 1;
+	}
+	return NULL;
+}
+
+/*
+ * Publishes: to a topic (group commits of what has arrived, as evlog
+ * append's; a receiver answers only once its events are durable, so it
+ * commits in its own thread, at once), or to stdout or -o; from the
+ * command line, stdin's lines, or HTTP.
+ */
+static int
+run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
+    int argc, char *argv[])
+{
+	struct bus_pubopts po = { op->sync, op->maxwait, c->quiet,
+	    l->addr == NULL };
+	struct bus_pub *tp = NULL;
+	struct bus *bus = NULL;
+	struct out o;
+	char err[512];
+	int status;
+
+	if (op->topic != NULL) {
+		if ((bus = bus_open(NULL, err, sizeof(err))) == NULL)
+			errw(EXIT_USAGE, NULL, "%s", err);
+		tp = bus_pub_open(bus, op->topic, &po);
+		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
+		    1 << 20);
+	} else
+		out_open(&o, op->output);
+	l->p = p;
+	l->o = &o;
+	l->quiet = c->quiet;
+	if (l->addr != NULL)
+		status = listen_run(l);
+	else if (op->lines)
+		status = publines(c, p, &o);
+	else
+		status = pubone(c, p, &o, op->data, argc, argv);
+	(void)out_close(&o);
+	if (op->topic != NULL) {
+		bus_pub_close(tp);
+		bus_close(bus);
+	}
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts op = { .maxwait = 2000000, .sync = SYNC_BATCH };
+	struct listen l;
+	struct common c;
+	struct pub p;
+	const char *env, *why;
+	char err[512];
+	int status;
+
+	stdfds();
+	setprogname(argv[0]);
+	common_init(&c, usage);
+	pub_init(&p);
+	memset(&l, 0, sizeof(l));
+	l.path = "/";
+	l.peraddr = LISTEN_PERADDR;
+	if ((env = getenv("EV_SOURCE")) != NULL && *env != '\0')
+		p.source = env;
+	parseopts(argc, argv, &op, &c, &p, &l);
 	argc -= optind;
 	argv += optind;
 	p.maxsize = c.maxsize;
 	/* In a topic's log an event carries its sequence: that must fit. */
-	if (topic != NULL)
+	if (op.topic != NULL)
 		p.maxsize = c.maxsize > STAMP_LEN ? c.maxsize - STAMP_LEN : 1;
-	if (secret == NULL && l.addr != NULL)
-		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
-	if (l.ghsecret == NULL && l.addr != NULL &&
-	    (env = getenv("EVENTFUL_GITHUB_SECRET")) != NULL && *env != '\0')
-		l.ghsecret = env;
-	if (topic != NULL && output != NULL)
-		why = "-o and -T exclude each other";
-	else if (topic == NULL && tonly)
-		why = "--max-wait and --sync are for -T";
-	else if ((why = conflict(lines, argc, data, &p, &l, listenopt)) == NULL &&
-	    pub_prepare(&p, err, sizeof(err)) == -1)
-		why = err;
-	if (why == NULL && secret != NULL && *secret != '\0') {
-		if (whsig_addkeys(&l.keys, secret, err, sizeof(err)) == -1)
-			why = err;
-		l.sign = 1;
-	}
-	if (why != NULL) {
+	if ((why = checkopts(&op, &p, &l, argc, err, sizeof(err))) != NULL) {
 		warnw(NULL, "%s", why);
 		usage(stderr, EXIT_USAGE);
 	}
 	common_start(&c);
-	if (topic != NULL) {
-		/* Group commits of what has arrived, as evlog append's; a
-		 * receiver answers only once its events are durable, so it
-		 * commits in its own thread, at once. */
-		struct bus_pubopts po = { sync, maxwait, c.quiet,
-		    l.addr == NULL };
-
-		if ((bus = bus_open(NULL, err, sizeof(err))) == NULL)
-			errw(EXIT_USAGE, NULL, "%s", err);
-		tp = bus_pub_open(bus, topic, &po);
-		out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 :
-		    1 << 20);
-	} else
-		out_open(&o, output);
-	l.p = &p;
-	l.o = &o;
-	l.quiet = c.quiet;
-	if (l.addr != NULL)
-		status = listen_run(&l);
-	else
-		status = lines ? publines(&c, &p, &o) : pubone(&c, &p, &o, data,
-		    argc, argv);
-	(void)out_close(&o);
-	if (topic != NULL) {
-		bus_pub_close(tp);
-		bus_close(bus);
-	}
+	status = run(&op, &c, &p, &l, argc, argv);
 	pub_free(&p);
 	return status;
 }
