@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# Hostile input: what someone with write access to a topic directory, or
+# an anonymous HTTP client, can plant or send, and what the programs do
+# with it (issue 21).  Planted links are refused, never followed; what
+# comes from outside reaches a message escaped and cut; leftovers go.
+
+load test_helper/common
+
+T="$EVENTFUL_HOME/topics"
+
+teardown() {
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+}
+
+# victim: a file of someone else's that a planted link points at.
+victim() {
+	printf 'SECRET precious contents\n' >"$BATS_TEST_TMPDIR/victim"
+	V="$BATS_TEST_TMPDIR/victim"
+}
+
+# unharmed: the victim is as it was.
+unharmed() {
+	assert_equal "$(cat "$V")" 'SECRET precious contents'
+}
+
+# ---- planted links under EVENTFUL_HOME ----
+
+@test "a planted consumers/C.tmp link is not followed: the victim keeps its contents, the position is committed" {
+	victim
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	ln -s "$V" "$T/t/consumers/c.tmp"
+	run -0 evsub -T t --consumer c --once
+	assert_equal "${#lines[@]}" 3
+	unharmed
+	assert_equal "$(cat "$T/t/consumers/c")" 3
+	[ ! -L "$T/t/consumers/c" ]
+}
+
+@test "a commit's temporary file is new and unguessable; what a kill left goes at the next run, and only ours" {
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	C="$T/t/consumers"
+	# Left by a run killed between its temporary file and the rename.
+	echo 2 >"$C/.c.Ab3xYz"
+	echo 2 >"$C/c.tmp"
+	# Not ours: another consumer's, and names a commit never makes.
+	echo 1 >"$C/.cc.Ab3xYz"
+	echo 1 >"$C/.c.Ab3xY"
+	echo 1 >"$C/.c.Ab3xYz.lock"
+	run -0 evsub -T t --consumer c --once
+	assert_equal "${#lines[@]}" 3
+	[ ! -e "$C/.c.Ab3xYz" ]
+	[ ! -e "$C/c.tmp" ]
+	[ -e "$C/.cc.Ab3xYz" ] && [ -e "$C/.c.Ab3xY" ] && [ -e "$C/.c.Ab3xYz.lock" ]
+	assert_equal "$(ls -A "$C" | grep -c '^\.c\.[A-Za-z0-9]\{6\}$')" 0
+}
+
+@test "a planted consumers/.C.lock link is refused: nothing is made at its target" {
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	ln -s "$BATS_TEST_TMPDIR/made" "$T/t/consumers/.c.lock"
+	run -1 --separate-stderr evsub -T t --consumer c --once
+	[ ! -e "$BATS_TEST_TMPDIR/made" ]
+	[[ $stderr == *"consumers/.c.lock: a symbolic link: refused"* ]]
+	assert_output ''
+	# A link to a file that is there is refused too, and the file kept.
+	victim
+	ln -sf "$V" "$T/t/consumers/.c.lock"
+	run -1 evsub -T t --consumer c --once
+	unharmed
+}
+
+@test "a planted consumers/C link is not read through: its contents are never echoed" {
+	victim
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	ln -s "$V" "$T/t/consumers/c"
+	run -1 --separate-stderr evsub -T t --consumer c --once
+	[[ $stderr == *"consumers/c: a symbolic link: refused"* ]]
+	[[ $stderr != *SECRET* ]]
+	assert_output ''
+	run -0 --separate-stderr evsub --topics
+	[[ $stderr == *"consumers/c: a symbolic link: refused"* ]]
+	[[ $stderr$output != *SECRET* ]]
+	assert_line "$(printf 't\tconsumer c\tposition ?\tlag ?')"
+	unharmed
+	# --rewind and --delete of such a consumer refuse it as well.
+	run -1 --separate-stderr evsub -T t --consumer c --reset 1
+	[[ $stderr != *SECRET* ]]
+	[ -L "$T/t/consumers/c" ]
+	unharmed
+}
+
+@test "a damaged position file is shown escaped and cut, never raw" {
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	printf '\033[2J\nFORGED' >"$T/t/consumers/c"
+	run -1 --separate-stderr evsub -T t --consumer c --once
+	[[ $stderr == *'not a position: "\x1b[2J\x0aFORGED"'* ]]
+	[[ $stderr != *$'\033'* ]]
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "a link in subs/ is not written to: a FIFO elsewhere gets nothing" {
+	mkfifo "$BATS_TEST_TMPDIR/other"
+	exec 5<>"$BATS_TEST_TMPDIR/other"
+	evpub -T t -t n
+	ln -s "$BATS_TEST_TMPDIR/other" "$T/t/subs/evsub-1"
+	evpub -T t -t n
+	# Nothing came through the link: the FIFO is empty.
+	run --separate-stderr timeout 1 dd if="$BATS_TEST_TMPDIR/other" bs=1 count=1 iflag=nonblock status=none
+	assert_output ''
+	exec 5<&-
+}
+
+@test "--topics counts FIFOs with a reader only: a regular file or a link in subs/ is no subscriber" {
+	evpub -T t -t n
+	: >"$T/t/subs/evsub-12345"
+	mkfifo "$BATS_TEST_TMPDIR/other"
+	exec 5<>"$BATS_TEST_TMPDIR/other"
+	ln -s "$BATS_TEST_TMPDIR/other" "$T/t/subs/evsub-23456"
+	run -0 evsub --topics
+	assert_output "$(printf 't\tevents 1\tsubscribers 0')"
+	run -0 evsub --topics --json
+	assert_output '{"topic":"t","last":1,"subscribers":[],"consumers":[]}'
+	exec 5<&-
+}
