@@ -121,3 +121,62 @@ unharmed() {
 	assert_output '{"topic":"t","last":1,"subscribers":[],"consumers":[]}'
 	exec 5<&-
 }
+
+# ---- control characters from outside, in messages ----
+
+# clean FILE: FILE holds no control character but newlines, and N lines.
+clean() {
+	run -0 tr -d '\n' <"$1"
+	[[ $output != *[[:cntrl:]]* ]] || { echo "a control character in $1:"; cat -v "$1"; return 1; }
+}
+
+@test "the receiver: a time with an ESC and a newline, in the body or a ce-time header, is logged escaped on one line" {
+	load test_helper/listen
+	listen -t t
+	BGPIDS=$LPID
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/cloudevents+json' \
+	    -d '{"specversion":"1.0","id":"1","source":"//s","type":"t","time":"bad\u001b[2J\nevpub: FORGED LINE"}' "$URL"
+	assert_output 400
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: 2' -H 'ce-source: //s' \
+	    -H 'ce-type: t' -H "ce-time: bad$(printf '\033')[2J$(printf '\r')evpub: FORGED" -H 'Content-Type: text/plain' -d 'x' "$URL"
+	assert_output 400
+	kill "$LPID"
+	wait "$LPID" || true
+	clean listen.err
+	run -0 grep -c 'FORGED' listen.err
+	assert_output 2
+	grep -q 'time "bad\\x1b\[2J\\x0aevpub: FORGED LINE" is not an RFC 3339 date-time' listen.err
+	grep -q 'time "bad\\x1b\[2J\\x0devpub: FORGED" is not an RFC 3339 date-time' listen.err
+	run grep -c '^evpub: FORGED' listen.err
+	assert_output 0
+}
+
+@test "stdin: an event whose values hold control characters is reported escaped" {
+	printf '%s\n' '{"specversion":"1.0\u001b]0;pwned\u0007","id":"1","source":"//s","type":"t"}' >in
+	printf '%s\n' '{"specversion":"1.0","id":"1","source":"//s","type":"t","x\u001b[1m":1}' >>in
+	run -3 --separate-stderr evsub <in
+	[[ $stderr != *[[:cntrl:]]* ]] || [[ $stderr == *$'\n'* && ${stderr//$'\n'/} != *[[:cntrl:]]* ]]
+	assert_equal "${#stderr_lines[@]}" 2
+	[[ ${stderr_lines[0]} == *'specversion "1.0\x1b]0;pwned\x07" is not "1.0"'* ]]
+	[[ ${stderr_lines[1]} == *'attribute name "x\x1b[1m" is not'* ]]
+}
+
+@test "a file name with control characters (a glob in a directory someone shares) is shown escaped" {
+	name=$'in\033[2J\nevsub: FORGED\xff.ndjson'
+	echo 'not an event' >"$name"
+	run -3 --separate-stderr evsub -i ./*.ndjson
+	assert_equal "${#stderr_lines[@]}" 1
+	# Invalid UTF-8 is escaped byte by byte; valid UTF-8 is kept.
+	[[ ${stderr_lines[0]} == 'evsub: ./in\x1b[2J\x0aevsub: FORGED\xff.ndjson:1: '* ]]
+	run -1 --separate-stderr evsub -i "$name.missing"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *'in\x1b[2J\x0aevsub: FORGED\xff.ndjson.missing'* ]]
+	run -1 --separate-stderr evsub -i $'caf\xc3\xa9 \xc2\x9b2J'
+	[[ $stderr == *$'caf\xc3\xa9 \\xc2\\x9b2J'* ]]
+}
+
+@test "an argument that cannot be a topic name is shown escaped" {
+	run -2 --separate-stderr evsub -T $'a\033[2Jb' --consumer c --once
+	[[ ${stderr_lines[0]} == *'a\x1b[2Jb'* ]]
+	[[ ${stderr//$'\n'/} != *[[:cntrl:]]* ]]
+}
