@@ -2,6 +2,8 @@
  * util.c - the error helper and small checked helpers shared by every
  * program: one place decides what a message looks like.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -341,6 +343,26 @@ writeall(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+openfile(const char *path, int flags, mode_t mode)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1 && errno == ELOOP) {
+		if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+		    sb.st_uid != geteuid() && sb.st_uid != 0)
+			errw(EXIT_FAIL, path, "a symbolic link of another "
+			    "user's (uid %lu): refused, not followed",
+			    (unsigned long)sb.st_uid);
+		fd = open(path, flags | O_CLOEXEC, mode);
+	}
+	if (fd == -1)
+		errwe(EXIT_FAIL, path, "open");
+	return fd;
 }
 
 char *

@@ -5,6 +5,8 @@
 #ifndef EV_UTIL_H
 #define EV_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -103,6 +105,17 @@ int parsesecs(const char *s, double max, long long *usec,
  * with errno set.
  */
 int writeall(int fd, const void *buf, size_t len);
+
+/*
+ * Opens a file the user named (an output, --rejects, --dead-letter) as
+ * open(2) with O_CLOEXEC does, but follows a symbolic link only when the
+ * link is the user's own or root's (as /dev/stderr is): one that someone
+ * else planted where the file belongs, in a directory shared with them,
+ * is refused with ELOOP rather than followed to a file of the user's,
+ * as Linux's protected_symlinks does in sticky directories.  Exits 1
+ * with a message naming path on failure.
+ */
+int openfile(const char *path, int flags, mode_t mode);
 
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. */
 char *readfile(const char *path, size_t max, size_t *lenp);

@@ -182,3 +182,30 @@ clean() {
 	[[ ${stderr_lines[0]} == *'a\x1b[2Jb'* ]]
 	[[ ${stderr//$'\n'/} != *[[:cntrl:]]* ]]
 }
+
+# ---- files the user names: --rejects, --dead-letter, -o ----
+
+@test "--rejects, --dead-letter and -o follow the user's own link, and refuse one of another user's" {
+	[ "$(id -u)" -eq 0 ] || skip "making a link of another user's needs root"
+	victim
+	echo 'not an event' >bad
+	printf '%s\n' '{"specversion":"1.0","id":"1","source":"//s","type":"t"}' >good
+	for f in rej dead out; do
+		ln -s "$V" "$f"
+		chown -h nobody "$f"
+	done
+	run -1 --separate-stderr evsub -i bad --rejects rej
+	assert_equal "$stderr" "evsub: rej: a symbolic link of another user's (uid $(id -u nobody)): refused, not followed"
+	run -1 --separate-stderr evsub -i good --retries 0 --dead-letter dead --exec false
+	[[ $stderr == *"dead: a symbolic link of another user's"* ]]
+	run -1 --separate-stderr evsub -i good -o out
+	[[ $stderr == *"out: a symbolic link of another user's"* ]]
+	run -1 --separate-stderr evpub -t t -o out
+	run -1 --separate-stderr evlog append --rejects rej l <bad
+	unharmed
+	# The user's own link is followed, as /dev/stderr (root's) is.
+	ln -s mine ownrej
+	run -3 --separate-stderr evsub -i bad --rejects ownrej
+	assert_equal "$(cat mine)" 'not an event'
+	run -3 --separate-stderr evsub -i bad --rejects /dev/stderr
+}
