@@ -209,3 +209,21 @@ clean() {
 	assert_equal "$(cat mine)" 'not an event'
 	run -3 --separate-stderr evsub -i bad --rejects /dev/stderr
 }
+
+@test "a FIFO planted as a topic's log or index hangs no reader: refused, and --topics goes on" {
+	evpub -T t -t n
+	evpub -T u -t n
+	rm "$T/t/log" "$T/t/log.idx"
+	mkfifo "$T/t/log"
+	run -1 --separate-stderr timeout 10 evlog cat -T t
+	[[ $stderr == *"not a regular file: refused"* ]]
+	run -0 --separate-stderr timeout 10 evsub --topics
+	assert_line "$(printf 'u\tevents 1\tsubscribers 0')"
+	mkfifo "$T/u/log.idx.new"
+	rm "$T/u/log.idx"
+	mv "$T/u/log.idx.new" "$T/u/log.idx"
+	run -0 --separate-stderr timeout 10 evlog cat -T u
+	assert_equal "${#lines[@]}" 1
+	run -0 --separate-stderr timeout 10 evsub -T u --consumer c --once
+	assert_equal "${#lines[@]}" 1
+}
