@@ -329,7 +329,7 @@ listen_topic(struct common *c, struct inputs *in, const char *name,
 	inputs_open(in, c, paths, 1, 1);
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(in->v[0].r.fd, F_SETPIPE_SZ, 1 << 20);
-	topic_inplace(tmp, path);
+	topic_inplace(tmp, path, in->v[0].r.fd);
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	in->v[0].whole = 1;
 	in->v[0].r.tail = 1;

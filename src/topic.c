@@ -636,14 +636,18 @@ topic_listen(struct topic *t, const char *name, char **tmp)
 
 /* Called once the FIFO is open for reading: puts it in place. */
 void
-topic_inplace(const char *tmp, const char *path)
+topic_inplace(const char *tmp, const char *path, int fd)
 {
-	struct stat sb;
+	struct stat sb, fsb;
 
-	if (lstat(tmp, &sb) == -1)
+	if (lstat(tmp, &sb) == -1 || fstat(fd, &fsb) == -1)
 		errwe(EXIT_FAIL, tmp, "stat");
-	if (!S_ISFIFO(sb.st_mode))
-		errw(EXIT_FAIL, tmp, "not our FIFO: replaced by someone");
+	/* What the caller opened is the FIFO we made, not a link or a file
+	 * someone put in its place between mkfifo and open. */
+	if (!S_ISFIFO(sb.st_mode) || sb.st_dev != fsb.st_dev ||
+	    sb.st_ino != fsb.st_ino)
+		errw(EXIT_FAIL, tmp, "not the FIFO we made: replaced by "
+		    "someone; refused");
 	ldev = sb.st_dev;
 	lino = sb.st_ino;
 	strcpy(listening, path);
