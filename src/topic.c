@@ -197,6 +197,33 @@ mkdirs(const char *path)
 	free(p);
 }
 
+/*
+ * Exits when directory path is a symbolic link of another user's: one
+ * planted in place of a topic, its subs/ or its consumers/ by someone who
+ * may write beside it would have our files made wherever it points.  A
+ * link of our own, or root's, is a choice of the home's owner: followed.
+ */
+static uid_t
+foreign(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+	    sb.st_uid != geteuid() && sb.st_uid != 0)
+		return sb.st_uid;
+	return 0;
+}
+
+static void
+ownlink(const char *path)
+{
+	uid_t uid;
+
+	if ((uid = foreign(path)) != 0)
+		errw(EXIT_FAIL, path, "a symbolic link of another user's (uid "
+		    "%lu): refused, not followed", (unsigned long)uid);
+}
+
 void
 topic_init(struct topic *t, const char *name, int create)
 {
@@ -209,10 +236,13 @@ topic_init(struct topic *t, const char *name, int create)
 	t->log = join(t->dir, "log");
 	t->subs = join(t->dir, "subs");
 	t->consumers = join(t->dir, "consumers");
+	ownlink(t->dir);
 	if (create) {
 		mkdirs(t->subs);
 		mkdirs(t->consumers);
 	}
+	ownlink(t->subs);
+	ownlink(t->consumers);
 	free(topics);
 	free(home);
 }
@@ -967,15 +997,25 @@ size_t
 topic_survey(struct topic_stat **vp)
 {
 	char *home = topic_home(), *topics = join(home, "topics"), **tv;
+	char *path, *sub1, *sub2;
 	struct topic_stat *v;
-	size_t nt, i;
+	size_t nt, i, j;
 
 	tv = names(topics, &nt);
 	v = xmalloc((nt ? nt : 1) * sizeof(*v));
-	for (i = 0; i < nt; i++) {
-		survey1(&v[i], tv[i]);
+	for (i = j = 0; i < nt; i++) {
+		/* One planted link is left out, not the end of the list. */
+		path = join(topics, tv[i]);
+		sub1 = join(path, "subs");
+		sub2 = join(path, "consumers");
+		if (!foreign(path) && !foreign(sub1) && !foreign(sub2))
+			survey1(&v[j++], tv[i]);
+		free(sub2);
+		free(sub1);
+		free(path);
 		free(tv[i]);
 	}
+	nt = j;
 	free(tv);
 	free(topics);
 	free(home);

@@ -227,3 +227,40 @@ clean() {
 	run -0 --separate-stderr timeout 10 evsub -T u --consumer c --once
 	assert_equal "${#lines[@]}" 1
 }
+
+@test "a topic, its subs/ or its consumers/ replaced by a link of another user's is refused: nothing is made where it points" {
+	[ "$(id -u)" -eq 0 ] || skip "making a link of another user's needs root"
+	seq 3 | sed 's/.*/{"n":&}/' | evpub -l -T t -t n
+	mkdir elsewhere
+	rm -r "$T/t/consumers"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$T/t/consumers"
+	chown -h nobody "$T/t/consumers"
+	run -1 --separate-stderr evsub -T t --consumer c --once
+	[[ $stderr == *"consumers: a symbolic link of another user's (uid $(id -u nobody)): refused, not followed"* ]]
+	run -0 ls -A elsewhere
+	assert_output ''
+	rm "$T/t/consumers"
+	mkdir "$T/t/consumers"
+	rm -r "$T/t/subs"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$T/t/subs"
+	chown -h nobody "$T/t/subs"
+	run -1 evsub -T t -c 1
+	run -1 evpub -T t -t n
+	run -0 ls -A elsewhere
+	assert_output ''
+	mv "$T/t" "$T/real"
+	ln -s "$T/real" "$T/t"
+	chown -h nobody "$T/t"
+	run -1 evpub -T t -t n
+	run -1 evlog cat -T t
+	# --topics leaves it out, and lists the others.
+	evpub -T u -t n
+	run -0 evsub --topics
+	assert_output "$(printf 'u\tevents 1\tsubscribers 0')"
+	# The home's owner's own link is followed.
+	rm "$T/t" "$T/real/subs"
+	mkdir "$T/real/subs"
+	ln -s "$T/real" "$T/t"
+	run -0 evpub -T t -t n
+	assert_equal "$(wc -l <"$T/real/log")" 4
+}
