@@ -198,10 +198,10 @@ mkdirs(const char *path)
 }
 
 /*
- * Exits when directory path is a symbolic link of another user's: one
- * planted in place of a topic, its subs/ or its consumers/ by someone who
- * may write beside it would have our files made wherever it points.  A
- * link of our own, or root's, is a choice of the home's owner: followed.
+ * The owner of path when it is a symbolic link of another user's, else 0.
+ * One planted in place of a topic, its subs/ or its consumers/ by someone
+ * who may write beside it would have our files made wherever it points.
+ * A link of our own, or root's, is a choice of the home's owner: followed.
  */
 static uid_t
 foreign(const char *path)
@@ -214,6 +214,7 @@ foreign(const char *path)
 	return 0;
 }
 
+/* Exits when directory path is a link of another user's (foreign). */
 static void
 ownlink(const char *path)
 {
@@ -709,7 +710,7 @@ topic_cutoff(void)
  * Opens file name of the directory dirfd (at path, for messages) with
  * flags, never through a symbolic link and never anything but a regular
  * file: what someone planted there is refused, not followed.  Exits 1
- * when it cannot; returns -1 only for ENOENT without O_CREAT.
+ * when it cannot.
  */
 static int
 openown(int dirfd, const char *name, const char *path, int flags)
@@ -721,8 +722,6 @@ openown(int dirfd, const char *name, const char *path, int flags)
 	    modefor(0));
 	if (fd == -1 && errno == ELOOP)
 		errw(EXIT_FAIL, path, "a symbolic link: refused");
-	if (fd == -1 && errno == ENOENT && !(flags & O_CREAT))
-		return -1;
 	if (fd == -1)
 		failed(path, "open");
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
