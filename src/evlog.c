@@ -1074,7 +1074,8 @@ main(int argc, char *argv[])
 	cmd = cmds[ci].name;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, ":fhn:qs:T:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fhn:qs:T:", longopts,
+	    NULL)) != -1) {
 		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
 		    ch == OPT_TO || ch == OPT_SINCE || ch == OPT_UNTIL ? G_CAT :
 		    ch == OPT_JSON ? G_JSON : ch == OPT_SYNC ? G_SYNC :
