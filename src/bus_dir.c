@@ -327,7 +327,7 @@ dir_live_open(struct bus *b, const char *topic, const char *name,
 		errwe(EXIT_FAIL, tmp, "open");
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(l->fd, F_SETPIPE_SZ, 1 << 20);
-	topic_inplace(tmp, l->path);
+	topic_inplace(tmp, l->path, l->fd);
 	atexit(topic_unlisten);
 	free(tmp);
 	*out = &l->base;

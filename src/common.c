@@ -167,10 +167,7 @@ common_start(struct common *c)
 {
 	if (c->rejects == NULL)
 		return;
-	c->rejfd = open(c->rejects, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600);
-	if (c->rejfd == -1)
-		errwe(EXIT_FAIL, c->rejects, "open");
+	c->rejfd = openfile(c->rejects, O_WRONLY | O_APPEND | O_CREAT, 0600);
 }
 
 void

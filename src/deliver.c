@@ -26,10 +26,7 @@ deliver_open(struct deliver *d)
 	d->dlfd = -1;
 	if (d->dlpath == NULL)
 		return;
-	d->dlfd = open(d->dlpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600);
-	if (d->dlfd == -1)
-		errwe(EXIT_FAIL, d->dlpath, "open");
+	d->dlfd = openfile(d->dlpath, O_WRONLY | O_APPEND | O_CREAT, 0600);
 }
 
 int

@@ -33,7 +33,7 @@ enum {
 };
 
 /* Which command's options were given, to refuse them elsewhere. */
-enum { G_CAT = 1, G_JSON = 2, G_SYNC = 4, G_APPEND = 8 };
+enum { G_CAT = 1, G_JSON = 2, G_SYNC = 4, G_APPEND = 8, G_REVERT = 16 };
 
 static const struct option longopts[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "last", required_argument, NULL, 'n' },
 	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "source", required_argument, NULL, 's' },
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "topic", required_argument, NULL, 'T' },
@@ -63,7 +64,7 @@ usage(FILE *f, int status)
 "       evlog cat [-f] [-n count] [--from seq] [--since time] [--to seq]\n"
 "                 [--until time] log | -T topic\n"
 "       evlog repair log | -T topic\n"
-"       evlog revert log id\n"
+"       evlog revert [-s source] log id\n"
 "       evlog stats [--json] log | -T topic\n"
 "       evlog verify log | -T topic\n");
 	if (f == stdout) {
@@ -75,12 +76,14 @@ usage(FILE *f, int status)
 "  repair   cut a torn last line, the only damage a crash leaves;\n"
 "           rebuild the index\n"
 "  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
+"           (-s SOURCE: of that source, needed when the id is in several)\n"
 "  stats    events, bytes, first and last sequence and time, types\n"
 "  verify   check every line; exit 4 on damage\n"
 "\n"
 "  -f, --follow       cat: go on with new appends\n"
 "  -n, --last N       cat: the last N events\n"
 "  -q, --quiet        append: no message per rejected or repeated line\n"
+"  -s, --source SRC   revert: the event of that source and ID\n"
 "  -T, --topic NAME   the log of topic NAME ($EVENTFUL_HOME/topics/NAME/log)\n"
 "      --expect N     append: only if the subject has N events now\n"
 "      --from SEQ     cat: from this sequence\n"
@@ -94,7 +97,8 @@ usage(FILE *f, int status)
 "      --until TIME   cat: events before this time\n"
 "  -h, --help, --version\n"
 "\n"
-"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"exit status: 0 ok, 1 failure, 2 usage (or revert: an id of several\n"
+"             sources, without -s), 3 invalid input lines,\n"
 "             4 verify found damage, --expect did not hold, or revert\n"
 "             found the event reverted already\n");
 		stdout_done();
@@ -114,6 +118,7 @@ struct opts {
 	int64_t since;		/* --since, or IDX_NOTIME */
 	int64_t until;		/* --until, or IDX_NOTIME */
 	const char *topic;	/* -T, or NULL */
+	const char *source;	/* revert -s, or NULL */
 };
 
 /* The commands; -T may stand for the log of those that only read it or
@@ -767,23 +772,62 @@ negate(struct buf *b, const char *v, size_t len)
 	}
 }
 
+/* Tells whether string member m is s, decoded: every byte of it. */
+static int
+streq(const struct scan_member *m, const char *s)
+{
+	size_t n = strlen(s), len;
+	char *v;
+	int eq;
+
+	if (m == NULL || m->type != SCAN_STRING || m->vallen - 2 < n)
+		return 0;
+	if (!m->valesc)
+		return m->vallen - 2 == n && memcmp(m->val + 1, s, n) == 0;
+	v = xmalloc(m->vallen);
+	len = scan_unescape(m->val + 1, m->vallen - 2, v);
+	eq = len == n && memcmp(v, s, n) == 0;
+	free(v);
+	return eq;
+}
+
+/* Adds string member m, decoded, to the set v[0..*n) when not in it. */
+static void
+addsrc(char ***v, size_t *n, const struct scan_member *m)
+{
+	char *s = xmalloc(m->vallen);
+	size_t i;
+
+	s[scan_unescape(m->val + 1, m->vallen - 2, s)] = '\0';
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0) {
+			free(s);
+			return;
+		}
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
 /*
- * Appends the compensating event of event id: the same type and subject,
- * reverts=id, its data with every number negated.  Finding the event is a
+ * Appends the compensating event of the event with id (from source, or
+ * NULL for any: an event is its source and id): the same type, subject
+ * and source, reverts=id, its data with every number negated.  A revert
+ * of it is one with reverts=id from its source.  Finding the event is a
  * scan of the log.
  */
 static int
-revert(struct opts *o, const char *path, const char *id)
+revert(struct opts *o, const char *path, const char *id, const char *source)
 {
 	struct store st;
 	struct reader r;
 	struct line l;
-	struct buf orig = { 0 }, b = { 0 };
+	struct buf orig = { 0 }, b = { 0 }, list = { 0 };
 	struct batch bt = { 0 };
-	char err[512], val[512], uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
+	char err[512], uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
+	char **srcs = NULL, **done = NULL;
 	const struct scan_member *m;
 	enum rd_status rs;
-	int found = 0, done = 0;
+	size_t nsrcs = 0, ndone = 0, i;
 	int64_t us;
 
 	openlog(&st, path, 1);
@@ -795,23 +839,51 @@ revert(struct opts *o, const char *path, const char *id)
 		if (rs != RD_LINE || ce_validate(&st.sc, l.p, l.len, &st.ev,
 		    err, sizeof(err)) == -1)
 			continue;
-		for (size_t i = 0; i < st.sc.nm; i++) {
+		if (source != NULL && !streq(st.ev.a[CE_SOURCE], source))
+			continue;
+		for (i = 0; i < st.sc.nm; i++) {
 			m = &st.sc.m[i];
-			if (m->type == SCAN_STRING && scan_name_is(m, "reverts")
-			    && strcmp(ce_string(m, val, sizeof(val)), id) == 0)
-				done = 1;
+			if (scan_name_is(m, "reverts") && streq(m, id))
+				addsrc(&done, &ndone, st.ev.a[CE_SOURCE]);
 		}
-		if (!found && strcmp(ce_string(st.ev.a[CE_ID], val,
-		    sizeof(val)), id) == 0) {
-			found = 1;
-			buf_put(&orig, l.p, l.len);
+		if (streq(st.ev.a[CE_ID], id)) {
+			if (nsrcs == 0)
+				buf_put(&orig, l.p, l.len);
+			addsrc(&srcs, &nsrcs, st.ev.a[CE_SOURCE]);
 		}
 	}
 	rd_free(&r);
-	if (!found)
-		errw(EXIT_FAIL, path, "no event with id \"%s\"", id);
-	if (done)
-		errw(EXIT_EXPECT, path, "event \"%s\" is reverted already", id);
+	if (nsrcs == 0 && source != NULL)
+		errw(EXIT_FAIL, path, "no event with id \"%s\" from source %s",
+		    shown(id, strlen(id)), shown(source, strlen(source)));
+	if (nsrcs == 0)
+		errw(EXIT_FAIL, path, "no event with id \"%s\"", shown(id,
+		    strlen(id)));
+	/* One id from several sources is several events: which one? */
+	if (nsrcs > 1) {
+		for (i = 0; i < nsrcs && i < 8; i++) {
+			buf_puts(&list, i == 0 ? "" : i == nsrcs - 1 ? " and " :
+			    ", ");
+			buf_puts(&list, shown(srcs[i], strlen(srcs[i])));
+		}
+		buf_puts(&list, i < nsrcs ? ", ..." : "");
+		buf_putc(&list, '\0');
+		errw(EXIT_USAGE, path, "id \"%s\" is in the log from %zu "
+		    "sources, %s: name one with -s", shown(id, strlen(id)),
+		    nsrcs, list.p);
+	}
+	for (i = 0; i < ndone; i++)
+		if (strcmp(done[i], srcs[0]) == 0)
+			errw(EXIT_EXPECT, path, "event \"%s\"%s%s is reverted "
+			    "already", shown(id, strlen(id)), source != NULL ?
+			    " from " : "", source != NULL ? shown(source,
+			    strlen(source)) : "");
+	for (i = 0; i < nsrcs; i++)
+		free(srcs[i]);
+	for (i = 0; i < ndone; i++)
+		free(done[i]);
+	free(srcs);
+	free(done);
 	scan_json(&st.sc, orig.p, orig.len);
 	ce_check(&st.sc, &st.ev, 0, err, sizeof(err));
 	us = now_usec();
@@ -1002,12 +1074,13 @@ main(int argc, char *argv[])
 	cmd = cmds[ci].name;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, ":fhn:qT:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fhn:qs:T:", longopts,
+	    NULL)) != -1) {
 		given |= ch == 'f' || ch == 'n' || ch == OPT_FROM ||
 		    ch == OPT_TO || ch == OPT_SINCE || ch == OPT_UNTIL ? G_CAT :
 		    ch == OPT_JSON ? G_JSON : ch == OPT_SYNC ? G_SYNC :
 		    ch == 'q' || ch == OPT_MAXSIZE || ch == OPT_REJECTS ||
-		    ch == OPT_EXPECT ? G_APPEND : 0;
+		    ch == OPT_EXPECT ? G_APPEND : ch == 's' ? G_REVERT : 0;
 		switch (ch) {
 		case OPT_EXPECT:
 			o.expect = (long long)seqarg("--expect", optarg, 0);
@@ -1040,6 +1113,9 @@ main(int argc, char *argv[])
 		case OPT_TO:
 			o.to = seqarg("--to", optarg, 1);
 			break;
+		case 's':
+			o.source = optarg;
+			break;
 		case 'T':
 			o.topic = optarg;
 			break;
@@ -1058,9 +1134,9 @@ main(int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "revert") == 0 && optind == argc - 2 &&
-	    !(given & ~G_SYNC)) {
+	    !(given & ~(G_SYNC | G_REVERT))) {
 		log = logpath(&o, ci, argv[optind]);
-		status = revert(&o, log, argv[optind + 1]);
+		status = revert(&o, log, argv[optind + 1], o.source);
 		free(log);
 		return status;
 	}
@@ -1077,6 +1153,10 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "cat") != 0 && given & G_CAT) {
 		warnw(NULL, "-f, -n, --from, --since, --to and --until are for "
 		    "cat");
+		usage(stderr, EXIT_USAGE);
+	}
+	if (given & G_REVERT) {
+		warnw(NULL, "-s is for revert");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (strcmp(cmd, "stats") != 0 && given & G_JSON) {

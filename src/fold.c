@@ -9,6 +9,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -871,6 +873,55 @@ lockfile(const char *path, char *err, size_t n)
 	}
 }
 
+/* The directory of path, malloc'd: "." when it has none. */
+static char *
+dirof(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		errw(EXIT_FAIL, NULL, "out of memory");
+	return dir;
+}
+
+/*
+ * Removes what saves of the state file at path left when they were killed
+ * before their rename: ".NAME.XXXXXX" in its directory (six letters and
+ * digits), the names fold_save gives its temporary files, and no other.
+ * Only under the state's lock, where no save of it is going on.
+ */
+static void
+sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base, *s;
+	char *dir = dirof(path);
+	struct dirent *de;
+	struct stat sb;
+	size_t bl, i;
+	DIR *d;
+
+	base = slash == NULL ? path : slash + 1;
+	bl = strlen(base);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			s = de->d_name;
+			if (s[0] != '.' || strncmp(s + 1, base, bl) != 0 ||
+			    s[bl + 1] != '.' || strlen(s + bl + 2) != 6)
+				continue;
+			for (i = bl + 2; isalnum((unsigned char)s[i]); i++)
+				;
+			if (s[i] == '\0' && fstatat(dirfd(d), s, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(sb.st_mode))
+				(void)unlinkat(dirfd(d), s, 0);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
 int
 fold_load(struct fold *f, const char *path, int lock, char *err, size_t n)
 {
@@ -883,8 +934,9 @@ fold_load(struct fold *f, const char *path, int lock, char *err, size_t n)
 		if ((fd = lockfile(path, err, n)) == -1)
 			return -1;
 		f->lockfd = fd;
-	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1) {
+		sweep(path);
+	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == ELOOP)

@@ -597,8 +597,9 @@ mapfile(struct idx *x, int write)
 	struct stat sb;
 	void *m;
 
+	/* O_NONBLOCK: a FIFO planted there is refused, not waited on. */
 	x->fd = open(x->path, (write ? O_RDWR | O_CREAT : O_RDONLY) |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (x->fd == -1)
 		return -1;
 	if (fstat(x->fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||

@@ -208,9 +208,10 @@ answer(struct listen *l, struct MHD_Connection *c, unsigned code,
 		peer(c, who, sizeof(who));
 		warnw(who, "%u: %s", code, why);
 	}
-	n = snprintf(text, sizeof(text), "%s\n", why);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		n = (int)sizeof(text) - 1;
+	/* Escaped as on stderr: the client's own bytes, yet no raw ESC
+	 * for a terminal that shows the answer. */
+	n = (int)msgesc(text, sizeof(text) - 1, why, strlen(why), 500);
+	text[n++] = '\n';
 	r = MHD_create_response_from_buffer((size_t)n, text,
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)

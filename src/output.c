@@ -35,18 +35,15 @@ out_open(struct out *o, const char *path)
 		o->name = "stdout";
 	} else {
 		if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
-			fd = open(path, O_WRONLY | O_CLOEXEC);
+			fd = openfile(path, O_WRONLY, 0);
 			o->limit = PIPE_BUF;
 			o->fifo = 1;
 		} else {
-			fd = open(path, O_WRONLY | O_APPEND | O_CREAT |
-			    O_CLOEXEC, 0600);
-			if (fd >= 0 && fstat(fd, &st) == 0 &&
-			    S_ISREG(st.st_mode))
+			fd = openfile(path, O_WRONLY | O_APPEND | O_CREAT,
+			    0600);
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 				o->lock = 1;
 		}
-		if (fd == -1)
-			errwe(EXIT_FAIL, path, "open");
 		o->fd = fd;
 		o->name = path;
 	}

@@ -274,7 +274,12 @@ binary(struct post *p, struct curl_slist *h)
 		buf_puts(&p->tmp, " application/octet-stream");
 	p->body.len = 0;
 	if (b64 != NULL) {
-		http_b64dec(&p->body, b64->val + 1, b64->vallen - 2);
+		/* The JSON string first: "\/\/\/\/" is "////" (PHP writes
+		 * it so), as base64_ok checked it. */
+		s = xmalloc(b64->vallen);
+		len = scan_unescape(b64->val + 1, b64->vallen - 2, s);
+		http_b64dec(&p->body, s, len);
+		free(s);
 	} else if (data != NULL && data->type == SCAN_STRING && !jsondata) {
 		/* Text data is sent as the text, not as a JSON string. */
 		s = xmalloc(data->vallen);

@@ -54,8 +54,10 @@ store_open(struct store *st, const char *path, int write, char *err,
 	scan_init(&st->sc);
 	if (write)
 		flags = O_RDWR | O_APPEND | O_CREAT;
-	/* A symlink where the log belongs is refused, not followed. */
-	st->fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A symlink where the log belongs is refused, not followed; a FIFO
+	 * is refused too, without waiting for a writer (O_NONBLOCK, which
+	 * a regular file ignores). */
+	st->fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (st->fd == -1 && errno == ELOOP)
 		return seterr(err, n, "a symlink: refused (name the log itself)");
 	if (st->fd == -1)

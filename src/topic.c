@@ -197,6 +197,34 @@ mkdirs(const char *path)
 	free(p);
 }
 
+/*
+ * The owner of path when it is a symbolic link of another user's, else 0.
+ * One planted in place of a topic, its subs/ or its consumers/ by someone
+ * who may write beside it would have our files made wherever it points.
+ * A link of our own, or root's, is a choice of the home's owner: followed.
+ */
+static uid_t
+foreign(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+	    sb.st_uid != geteuid() && sb.st_uid != 0)
+		return sb.st_uid;
+	return 0;
+}
+
+/* Exits when directory path is a link of another user's (foreign). */
+static void
+ownlink(const char *path)
+{
+	uid_t uid;
+
+	if ((uid = foreign(path)) != 0)
+		errw(EXIT_FAIL, path, "a symbolic link of another user's (uid "
+		    "%lu): refused, not followed", (unsigned long)uid);
+}
+
 void
 topic_init(struct topic *t, const char *name, int create)
 {
@@ -209,10 +237,13 @@ topic_init(struct topic *t, const char *name, int create)
 	t->log = join(t->dir, "log");
 	t->subs = join(t->dir, "subs");
 	t->consumers = join(t->dir, "consumers");
+	ownlink(t->dir);
 	if (create) {
 		mkdirs(t->subs);
 		mkdirs(t->consumers);
 	}
+	ownlink(t->subs);
+	ownlink(t->consumers);
 	free(topics);
 	free(home);
 }
@@ -373,7 +404,8 @@ addsub(struct topub *p, struct sub **v, size_t *n, const char *name)
 	char *path = join(p->t.subs, name);
 	int fd;
 
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	/* A link planted in subs/ is not followed to a FIFO elsewhere. */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == EMFILE || errno == ENFILE) {
 			free(path);
@@ -635,12 +667,18 @@ topic_listen(struct topic *t, const char *name, char **tmp)
 
 /* Called once the FIFO is open for reading: puts it in place. */
 void
-topic_inplace(const char *tmp, const char *path)
+topic_inplace(const char *tmp, const char *path, int fd)
 {
-	struct stat sb;
+	struct stat sb, fsb;
 
-	if (stat(tmp, &sb) == -1)
+	if (lstat(tmp, &sb) == -1 || fstat(fd, &fsb) == -1)
 		errwe(EXIT_FAIL, tmp, "stat");
+	/* What the caller opened is the FIFO we made, not a link or a file
+	 * someone put in its place between mkfifo and open. */
+	if (!S_ISFIFO(sb.st_mode) || sb.st_dev != fsb.st_dev ||
+	    sb.st_ino != fsb.st_ino)
+		errw(EXIT_FAIL, tmp, "not the FIFO we made: replaced by "
+		    "someone; refused");
 	ldev = sb.st_dev;
 	lino = sb.st_ino;
 	strcpy(listening, path);
@@ -662,23 +700,88 @@ topic_cutoff(void)
 
 	if (listening[0] == '\0')
 		return 0;
-	return stat(listening, &sb) == -1 || sb.st_dev != ldev ||
+	return lstat(listening, &sb) == -1 || sb.st_dev != ldev ||
 	    sb.st_ino != lino;
 }
 
 /* ---- durable consumers ---- */
 
+/*
+ * Opens file name of the directory dirfd (at path, for messages) with
+ * flags, never through a symbolic link and never anything but a regular
+ * file: what someone planted there is refused, not followed.  Exits 1
+ * when it cannot.
+ */
+static int
+openown(int dirfd, const char *name, const char *path, int flags)
+{
+	struct stat sb;
+	int fd;
+
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    modefor(0));
+	if (fd == -1 && errno == ELOOP)
+		errw(EXIT_FAIL, path, "a symbolic link: refused");
+	if (fd == -1)
+		failed(path, "open");
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+		errw(EXIT_FAIL, path, "not a regular file: refused");
+	return fd;
+}
+
+/* Tells whether fname is a temporary file of consumer name's commits:
+ * ".NAME." and six letters or digits, as topic_commit makes them. */
+static int
+committmp(const char *fname, const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (fname[0] != '.' || strncmp(fname + 1, name, n) != 0 ||
+	    fname[n + 1] != '.' || strlen(fname + n + 2) != 6)
+		return 0;
+	for (i = n + 2; fname[i] != '\0'; i++)
+		if (!isalnum((unsigned char)fname[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Removes what a commit of consumer name killed before its rename left:
+ * its temporary files, and NAME.tmp of the versions before them.  Only
+ * under the consumer's lock, where no commit of it is going on.
+ */
+static void
+sweeptmp(struct topic *t, const char *name)
+{
+	struct dirent *de;
+	char *old = xmalloc(strlen(name) + 5);
+	DIR *d;
+
+	sprintf(old, "%s.tmp", name);
+	if ((d = opendir(t->consumers)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (committmp(de->d_name, name) ||
+			    strcmp(de->d_name, old) == 0)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	free(old);
+}
+
 int
 topic_consumer_lock(struct topic *t, const char *name)
 {
 	char *path, *lname = xmalloc(strlen(name) + 8);
-	int fd;
+	int fd, dfd;
 
 	sprintf(lname, ".%s.lock", name);
 	path = join(t->consumers, lname);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, modefor(0));
-	if (fd == -1)
-		failed(path, "open");
+	if ((dfd = open(t->consumers, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		failed(t->consumers, "open");
+	/* A link planted as the lock would make a file at its target. */
+	fd = openown(dfd, lname, path, O_RDWR | O_CREAT);
+	close(dfd);
 	share(path, fd, 0);
 	free(path);
 	free(lname);
@@ -686,6 +789,7 @@ topic_consumer_lock(struct topic *t, const char *name)
 		close(fd);
 		return -1;
 	}
+	sweeptmp(t, name);
 	return fd;	/* held until we exit */
 }
 
@@ -693,15 +797,27 @@ topic_consumer_lock(struct topic *t, const char *name)
 static int
 readpos(const char *path, uint64_t *pos, char *err, size_t n)
 {
+	struct stat sb;
 	char buf[64], *end;
 	unsigned long long v;
 	ssize_t got;
 	int fd;
 
 	*pos = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : seterr(err, n, "open: %s",
-		    strerror(errno));
+	/* Never read through a link planted there: a file of someone
+	 * else's, shown in the message. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return seterr(err, n, "a symbolic link: refused");
+		return seterr(err, n, "open: %s", strerror(errno));
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return seterr(err, n, "not a regular file: refused");
+	}
 	got = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (got <= 0)
@@ -710,7 +826,8 @@ readpos(const char *path, uint64_t *pos, char *err, size_t n)
 	errno = 0;
 	v = strtoull(buf, &end, 10);
 	if (errno != 0 || end == buf || *end != '\n' || buf[0] == '-')
-		return seterr(err, n, "not a position: \"%.20s\"", buf);
+		return seterr(err, n, "not a position: \"%s\"", shown(buf,
+		    (size_t)got > 20 ? 20 : (size_t)got));
 	*pos = (uint64_t)v;
 	return 0;
 }
@@ -736,11 +853,16 @@ topic_commit(struct topic *t, const char *name, uint64_t seq)
 	char *path = join(t->consumers, name), *tmp, num[32];
 	int fd, dfd;
 
-	tmp = xmalloc(strlen(path) + 8);
-	sprintf(tmp, "%s.tmp", path);
+	tmp = xmalloc(strlen(t->consumers) + strlen(name) + 16);
+	sprintf(tmp, "%s/.%s.XXXXXX", t->consumers, name);
 	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
-	/* Atomic: a crash leaves the old position or the new, never half. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, modefor(0));
+	/*
+	 * Atomic: a crash leaves the old position or the new, never half.
+	 * The temporary file is a new one (O_EXCL) under a name no one can
+	 * guess, never a file or link someone put there; what a kill leaves
+	 * goes at the next run's lock (sweeptmp).
+	 */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd == -1 && (errno == EACCES || errno == EPERM))
 		denied(tmp, "committing the position");
 	if (fd >= 0)
@@ -796,16 +918,22 @@ static void
 addlive(struct topic_stat *s, struct topic *t, const char *fname)
 {
 	struct topic_live *l;
+	struct stat sb;
 	const char *name = fname;
 	char *path = join(t->subs, fname);
 	long pid = 0;
 	int fd;
 
-	/* Opening for writing succeeds only when a reader has it open. */
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	/* Opening a FIFO for writing succeeds only when a reader has it
+	 * open; a file or a link is no subscriber, as fanout() skips it. */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	if (fd == -1)
 		return;
+	if (fstat(fd, &sb) == -1 || !S_ISFIFO(sb.st_mode)) {
+		close(fd);
+		return;
+	}
 	close(fd);
 	/* A FIFO not named by evsub is listed under its file name. */
 	if (subname(fname, &pid, &name) == -1)
@@ -868,15 +996,25 @@ size_t
 topic_survey(struct topic_stat **vp)
 {
 	char *home = topic_home(), *topics = join(home, "topics"), **tv;
+	char *path, *sub1, *sub2;
 	struct topic_stat *v;
-	size_t nt, i;
+	size_t nt, i, j;
 
 	tv = names(topics, &nt);
 	v = xmalloc((nt ? nt : 1) * sizeof(*v));
-	for (i = 0; i < nt; i++) {
-		survey1(&v[i], tv[i]);
+	for (i = j = 0; i < nt; i++) {
+		/* One planted link is left out, not the end of the list. */
+		path = join(topics, tv[i]);
+		sub1 = join(path, "subs");
+		sub2 = join(path, "consumers");
+		if (!foreign(path) && !foreign(sub1) && !foreign(sub2))
+			survey1(&v[j++], tv[i]);
+		free(sub2);
+		free(sub1);
+		free(path);
 		free(tv[i]);
 	}
+	nt = j;
 	free(tv);
 	free(topics);
 	free(home);
@@ -1147,7 +1285,8 @@ running(struct topic *t, const char *lname)
 	char *path = join(t->consumers, lname);
 	int fd, busy = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >=
+	    0) {
 		busy = flock(fd, LOCK_EX | LOCK_NB) == -1 &&
 		    errno == EWOULDBLOCK;
 		close(fd);

@@ -105,12 +105,13 @@ void topub_close(struct topub *p);
  * A live subscriber's FIFO, subs/evsub-PID, or subs/evsub-PID-NAME when
  * it has a name (NULL for none; a valid topic name, which the caller
  * checked): made under a hidden name, opened for reading by the caller
- * (open), then put in place under subs/.  topic_unlisten removes it (also
+ * (fd), then put in place under subs/ once fd is found to be that FIFO,
+ * not what someone put in its place meanwhile.  topic_unlisten removes it (also
  * from a signal handler: it only calls unlink(2)).  topic_cutoff tells
  * whether it was removed by someone else: a publisher cut it off.
  */
 char *topic_listen(struct topic *t, const char *name, char **tmp);
-void topic_inplace(const char *tmp, const char *path);
+void topic_inplace(const char *tmp, const char *path, int fd);
 void topic_unlisten(void);
 int topic_cutoff(void);
 

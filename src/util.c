@@ -2,6 +2,8 @@
  * util.c - the error helper and small checked helpers shared by every
  * program: one place decides what a message looks like.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,14 +44,94 @@ getprogname(void)
 	return progname;
 }
 
+/* The length of the UTF-8 sequence at s[0..len) when it is a valid one
+ * and no C1 control character (U+0080 to U+009F), else 0. */
+static size_t
+utf8len(const unsigned char *s, size_t len)
+{
+	size_t n, i;
+	unsigned c;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	c = s[1];
+	if ((s[0] == 0xc2 && c < 0xa0) || (s[0] == 0xe0 && c < 0xa0) ||
+	    (s[0] == 0xed && c > 0x9f) || (s[0] == 0xf0 && c < 0x90) ||
+	    (s[0] == 0xf4 && c > 0x8f))
+		return 0;	/* C1, overlong, a surrogate, past U+10FFFF */
+	return n;
+}
+
+size_t
+msgesc(char *dst, size_t n, const char *src, size_t len, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, u;
+
+	if (n == 0)
+		return 0;
+	while (i < len) {
+		if (i >= max) {
+			if (o + 4 > n)
+				break;
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			if (o + 2 > n)
+				break;
+			dst[o++] = (char)s[i++];
+		} else if (s[i] >= 0x80 && (u = utf8len(s + i, len - i)) > 0) {
+			if (o + u + 1 > n)
+				break;
+			memcpy(dst + o, s + i, u);
+			o += u;
+			i += u;
+		} else {
+			if (o + 5 > n)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[s[i] >> 4];
+			dst[o++] = hex[s[i] & 0xf];
+			i++;
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+const char *
+shown(const char *s, size_t len)
+{
+	/* A few at a time, so that one message can show several values. */
+	static __thread char ring[4][SHOWN_MAX * 4 + 4];
+	static __thread unsigned next;
+	char *b = ring[next++ % 4];
+
+	msgesc(b, sizeof(ring[0]), s, len, SHOWN_MAX);
+	return b;
+}
+
 /*
  * Formats the whole message first and writes it with one write(2), so that
- * messages from several processes sharing a stderr never interleave.
+ * messages from several processes sharing a stderr never interleave.  What
+ * came from outside (an event, a header, a file name, a file) reaches the
+ * terminal or the log escaped: no control character in it can move the
+ * cursor, forge a line, or change the terminal's state.
  */
 static void
 vmsg(const char *where, int errnum, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], out[sizeof(buf) * 4];
 	size_t n;
 	int r;
 
@@ -67,10 +149,9 @@ vmsg(const char *where, int errnum, const char *fmt, va_list ap)
 		n += r < 0 ? 0 : (size_t)r < sizeof(buf) - n ? (size_t)r :
 		    sizeof(buf) - n - 1;
 	}
-	if (n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)writeall(STDERR_FILENO, buf, n);
+	n = msgesc(out, sizeof(out) - 1, buf, n, sizeof(buf));
+	out[n++] = '\n';
+	(void)writeall(STDERR_FILENO, out, n);
 }
 
 void
@@ -262,6 +343,26 @@ writeall(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+openfile(const char *path, int flags, mode_t mode)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1 && errno == ELOOP) {
+		if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+		    sb.st_uid != geteuid() && sb.st_uid != 0)
+			errw(EXIT_FAIL, path, "a symbolic link of another "
+			    "user's (uid %lu): refused, not followed",
+			    (unsigned long)sb.st_uid);
+		fd = open(path, flags | O_CLOEXEC, mode);
+	}
+	if (fd == -1)
+		errwe(EXIT_FAIL, path, "open");
+	return fd;
 }
 
 char *

@@ -5,6 +5,8 @@
 #ifndef EV_UTIL_H
 #define EV_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -48,6 +50,24 @@ void errwe(int status, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
 /*
+ * Writes src[0..len) into dst[0..n) as it may be shown in a message, and
+ * returns the length written (dst is NUL-terminated): each control
+ * character, DEL, C1 control and byte of invalid UTF-8 as \xNN, and after
+ * max bytes of src, "...".  Every message goes through it (warnw and the
+ * rest); shown() is for a value to be cut where it sits in a message.
+ */
+size_t msgesc(char *dst, size_t n, const char *src, size_t len, size_t max);
+
+#define SHOWN_MAX 200	/* the most bytes of a value shown() shows */
+
+/*
+ * s[0..len) escaped as msgesc does and cut at SHOWN_MAX bytes, in one of a
+ * few buffers of the calling thread used in turn: valid until the fourth
+ * call after.
+ */
+const char *shown(const char *s, size_t len);
+
+/*
  * Formats a reason into err[0..n) for a caller to report, and returns -1,
  * so that "return seterr(err, n, ...)" ends a failing function.
  */
@@ -85,6 +105,17 @@ int parsesecs(const char *s, double max, long long *usec,
  * with errno set.
  */
 int writeall(int fd, const void *buf, size_t len);
+
+/*
+ * Opens a file the user named (an output, --rejects, --dead-letter) as
+ * open(2) with O_CLOEXEC does, but follows a symbolic link only when the
+ * link is the user's own or root's (as /dev/stderr is): one that someone
+ * else planted where the file belongs, in a directory shared with them,
+ * is refused with ELOOP rather than followed to a file of the user's,
+ * as Linux's protected_symlinks does in sticky directories.  Exits 1
+ * with a message naming path on failure.
+ */
+int openfile(const char *path, int flags, mode_t mode);
 
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. */
 char *readfile(const char *path, size_t max, size_t *lenp);

@@ -417,6 +417,35 @@ bigevents() {
 	run -2 evlog revert --json l d1
 }
 
+@test "revert: an event is its source and id; -s names the source, required when the id is ambiguous" {
+	{
+		evpub -t a.paid -s //s --id a1 amount:=10
+		evpub -t a.paid -s //other --id a1 amount:=20
+		evpub -t a.paid -s //s --id b1 amount:=5
+	} | evlog append l >/dev/null
+	run -2 --separate-stderr evlog revert l a1
+	assert_equal "$stderr" 'evlog revert: l: id "a1" is in the log from 2 sources, //s and //other: name one with -s'
+	assert_output ''
+	assert_equal "$(wc -l <l)" 3
+	run -0 evlog revert -s //other l a1
+	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
+	assert_output '["//other","a1",-20]'
+	run -0 evlog revert --source //s l a1
+	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
+	assert_output '["//s","a1",-10]'
+	# Each is reverted once, on its own.
+	run -4 evlog revert -s //s l a1
+	assert_output 'evlog revert: l: event "a1" from //s is reverted already'
+	run -4 evlog revert -s //other l a1
+	run -1 evlog revert -s //nowhere l a1
+	assert_output 'evlog revert: l: no event with id "a1" from source //nowhere'
+	# An id of one source needs no -s.
+	run -0 evlog revert l b1
+	run -4 evlog revert l b1
+	assert_output 'evlog revert: l: event "b1" is reverted already'
+	run -2 evlog cat -s //s l
+}
+
 @test "idempotence: an event whose source and id are in the log is reported and left out" {
 	events 5 >in
 	evlog append l <in >/dev/null

@@ -429,7 +429,8 @@ EOF
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 	read -r st1 rss1 < <(maxrss small.ndjson evproject "${KILLRULES[@]}")
 	read -r st2 rss2 < <(maxrss big.ndjson evproject "${KILLRULES[@]}")
-	[ "$st1" -eq 0 ] && [ "$st2" -eq 0 ]
+	[ "$st1" -eq 0 ]
+	[ "$st2" -eq 0 ]
 	echo "$rss1 KiB, $rss2 KiB"
 	[ "$rss2" -lt $((rss1 + 1024)) ]
 }
@@ -454,4 +455,29 @@ EOF
 	deep 2040 3 >in3
 	run -3 evproject --state st2.json --emit none -r 't=set:a.b.c.d.e.f.g.h' <in3
 	run -0 evproject --state st2.json --keys
+}
+
+@test "a save killed before its rename leaves .S.XXXXXX: the next run removes it, under the lock, and nothing not of that naming" {
+	printf '%s\n' '{"specversion":"1.0","id":"1","source":"//s","type":"a.add","subject":"k","data":{"v":1}}' >in
+	evproject --state s.json -r 'a.add=add:v' in >/dev/null
+	# As a kill between the temporary file and the rename leaves them.
+	cp s.json .s.json.Ab3xYz
+	cp s.json .s.json.Qq9Zz0
+	# Not of that naming, or another state's: kept.
+	cp s.json .s.json.Ab3xY
+	cp s.json .s.json.Ab3xYz.bak
+	cp s.json .t.json.Ab3xYz
+	mkdir .s.json.DIR123
+	# A query takes no lock, and removes nothing.
+	run -0 evproject --state s.json --keys
+	[ -e .s.json.Ab3xYz ]
+	run -0 evproject --state s.json -r 'a.add=add:v' </dev/null
+	[ ! -e .s.json.Ab3xYz ]
+	[ ! -e .s.json.Qq9Zz0 ]
+	[ -e .s.json.Ab3xY ]
+	[ -e .s.json.Ab3xYz.bak ]
+	[ -e .t.json.Ab3xYz ]
+	[ -d .s.json.DIR123 ]
+	run -0 evproject --state s.json --get k
+	assert_output '{"v":1}'
 }

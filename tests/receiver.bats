@@ -80,6 +80,18 @@ summary() {
 	assert_output $'{"honest":true}\n{"honest":true}'
 }
 
+@test "a head trickled one byte every 2 s, never idle for --timeout, is cut at its head deadline" {
+	listen -t t --head-timeout 3 --timeout 15
+	attack trickle 5 20
+	finished
+	[ "$(summary late)" -eq 5 ]
+	[ "$(summary open)" -eq 0 ]
+	# At the head's deadline, long before --timeout's 15 idle seconds.
+	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 5) }'
+	grep -q 'the head did not arrive within 3 s: closed' listen.err
+	served
+}
+
 @test "more connections than a select(2) set holds: 1,500 slow heads with no per-address limit, and another client is served" {
 	# Started with the soft limit of descriptors most shells have; the
 	# receiver raises it to the hard one.

@@ -245,7 +245,7 @@ grows() {
 	# An unreadable position: null, with why.
 	echo bad >"$T/orders/consumers/ship"
 	run -0 --separate-stderr evsub --topics --json
-	assert_equal "$(jq -c 'select(.topic=="orders") | .consumers[1]' <<<"$output")" '{"name":"ship","position":null,"lag":null,"error":"not a position: \"bad\n\""}'
+	assert_equal "$(jq -c 'select(.topic=="orders") | .consumers[1]' <<<"$output")" '{"name":"ship","position":null,"lag":null,"error":"not a position: \"bad\\x0a\""}'
 	run -2 evsub --topics --json --watch
 	run -2 evsub --json
 }

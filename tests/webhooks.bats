@@ -60,6 +60,18 @@ swpost() {
 	grep -q ': 401: no webhook-id' listen.err
 }
 
+@test "--binary: data_base64 with JSON escapes (\\/ as PHP writes it, \\u003d) is decoded as the string it stands for" {
+	{
+		printf '%s\n' '{"specversion":"1.0","id":"e1","source":"/x","type":"t","data_base64":"\/\/\/\/"}'
+		printf '%s\n' '{"specversion":"1.0","id":"e2","source":"/x","type":"t","data_base64":"QQ\u003d\u003d"}'
+		printf '%s\n' '{"specversion":"1.0","id":"e3","source":"/x","type":"t","data_base64":"\u0041\u0041\u0045\u0043"}'
+	} >in.ndjson
+	receiver 200
+	run -0 evsub --binary --post "$RURL" <in.ndjson
+	run -0 jq -r '.headers["ce-id"] + " " + .headers["content-length"] + " " + .body' attempts
+	assert_output $'e1 3 ////\ne2 1 QQ==\ne3 3 AAEC'
+}
+
 @test "--binary: ce- headers and the data as the body, read back as the same events" {
 	{
 		evpub -t bin.json -S s/1 --id b1 -e tenant=acme 'a:=[1,2]' 'b=café'

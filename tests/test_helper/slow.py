@@ -7,6 +7,8 @@
 # say: every 127/8 address is the loopback), then, by MODE:
 #   head       sends a request line, then a header line every second and
 #              never ends the head;
+#   trickle    sends the head one byte every 2 seconds: never idle for
+#              long, never done;
 #   body       sends a whole head announcing a body of 1 MB, then a byte of
 #              it every half second;
 #   keepalive  sends one whole request, reads its answer, then sends
@@ -79,6 +81,8 @@ for i in range(n):
     try:
         if mode == "head":
             s.sendall(b"POST / HTTP/1.1\r\n")
+        elif mode == "trickle":
+            s.sendall(b"P")
         elif mode == "body":
             s.sendall(HEAD + b"Content-Length: 1000000\r\n\r\n[")
         elif mode == "silent":
@@ -124,13 +128,13 @@ tick = t0ready
 while opened and time.monotonic() - t0ready < limit:
     answered(drain(0.1))
     now = time.monotonic()
-    step = 1.0 if mode == "head" else 0.5
+    step = 1.0 if mode == "head" else 2.0 if mode == "trickle" else 0.5
     if mode not in ("keepalive", "silent") and now - tick >= step:
         tick = now
         for s in list(opened):
             try:
                 s.send(b"X-Slow: %d\r\n" % int(now) if mode == "head"
-                       else b" ")
+                       else b"O" if mode == "trickle" else b" ")
             except BlockingIOError:
                 pass
             except OSError:
