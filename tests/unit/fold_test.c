@@ -629,7 +629,7 @@ depth(void)
 {
 	struct buf b = { 0 };
 	struct t t;
-	int i, d = SCAN_MAXDEPTH - 3;
+	int i, d = SCAN_MAXDEPTH - 4;
 
 	for (i = 0; i < d; i++)
 		buf_puts(&b, "{\"a\":");
@@ -637,13 +637,31 @@ depth(void)
 	for (i = 0; i < d; i++)
 		buf_putc(&b, '}');
 	buf_putc(&b, '\0');
-	CHECK(setup(&t, NULL, "t=count", "*=merge", NULL) == 0);
+	CHECK(setup(&t, NULL, "t=count", "s=set", "p=push:l=data",
+	    "x=max:=data.a", "*=merge", NULL) == 0);
 	CHECK(ev(&t, "m", "k", b.p) == FOLD_MISFIT);
 	ERR(&t, "\"*=merge\": nested too deep to keep in the state (2047 "
 	    "levels at most)");
-	/* A count keeps nothing of the event. */
+	CHECK(ev(&t, "s", "k", b.p) == FOLD_MISFIT);
+	CHECK(ev(&t, "p", "k", b.p) == FOLD_MISFIT);
+	/* A count keeps nothing of the event, nor does a min or max. */
 	CHECK(ev(&t, "t", "k", b.p) == FOLD_APPLIED);
 	STATE(&t, "{\"k\":1}");
+	CHECK(ev(&t, "x", "k", b.p) == FOLD_MISFIT);
+	ERR(&t, "\"x=max:=data.a\": data.a is not a number or a string");
+	/* One level less is kept, but not with a field to hold it. */
+	b.len = 0;
+	for (i = 0; i < d - 1; i++)
+		buf_puts(&b, "{\"a\":");
+	buf_putc(&b, '1');
+	for (i = 0; i < d - 1; i++)
+		buf_putc(&b, '}');
+	buf_putc(&b, '\0');
+	CHECK(ev(&t, "m", "j", b.p) == FOLD_APPLIED);
+	CHECK(ev(&t, "s", "j", b.p) == FOLD_APPLIED);
+	CHECK(ev(&t, "p", "i", b.p) == FOLD_MISFIT);
+	CHECK(json_object_size(t.f.state) == 2 &&
+	    json_object_get(t.f.state, "i") == NULL);
 	teardown(&t);
 	buf_free(&b);
 }
