@@ -518,7 +518,7 @@ where(struct fold *f, const struct site *st)
 	return fieldname(st->r, st->last, &f->tmp);
 }
 
-/* Reads the jansson number t into x. */
+/* A number of the state as a struct num, which sum() and extreme() take. */
 static void
 jnum(const json_t *t, struct num *x)
 {
