@@ -47,7 +47,7 @@ LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       whsig_test esc_test
+       whsig_test esc_test fold_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 
@@ -94,6 +94,14 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) \
 	    $(JANSSON_LIBS) $(WEB_LIBS)
+
+# fold.o is no part of the library (only evproject takes jansson for
+# state): its test links it beside.
+$(BUILD)/unit/fold_test: tests/unit/fold_test.c tests/unit/unit.h \
+    $(BUILD)/fold.o $(LIB) $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/fold.o $(LIB) $(JANSSON_LIBS) -lm
 
 # The fault-injection shim of tests/evlog.bats.
 $(BUILD)/fault.so: tests/fault/fault.c

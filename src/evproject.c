@@ -319,13 +319,84 @@ jsonopt(struct buf *b, const char *opt, const char *s, const char *suffix)
 	buf_free(&t);
 }
 
+/* -r: a rule, parsed now so that a bad one is a usage error. */
+static void
+addrule(struct proj *p, const char *text)
+{
+	char err[512];
+
+	p->rules = xrealloc(p->rules, (p->nrules + 1) * sizeof(*p->rules));
+	if (fold_rule_parse(&p->rules[p->nrules++], text, err,
+	    sizeof(err)) == -1) {
+		warnw("-r", "%s", err);
+		usage(stderr, EXIT_USAGE);
+	}
+}
+
+/* --emit: what is printed. */
+static int
+emitopt(const char *arg)
+{
+	if (strcmp(arg, "state") == 0)
+		return EMIT_STATE;
+	if (strcmp(arg, "changes") == 0)
+		return EMIT_CHANGES;
+	if (strcmp(arg, "none") == 0)
+		return EMIT_NONE;
+	badval("--emit", arg, "not state, changes or none");
+	return EMIT_NONE;
+}
+
+/*
+ * The options that exclude or need each other: a query reads --state
+ * alone, and only --state is saved.
+ */
+static void
+checkopts(const struct proj *p, int argc)
+{
+	if (p->get != NULL && p->keys) {
+		warnw(NULL, "--get and --keys exclude each other");
+		usage(stderr, EXIT_USAGE);
+	}
+	if ((p->get != NULL || p->keys) && (p->state == NULL || argc > 0 ||
+	    p->nrules > 0 || p->follow)) {
+		warnw(NULL, "--get and --keys take --state alone");
+		usage(stderr, EXIT_USAGE);
+	}
+	if ((p->every > 0 || p->interval > 0) && p->state == NULL) {
+		warnw(NULL, "--save-every and --save-interval are for --state");
+		usage(stderr, EXIT_USAGE);
+	}
+}
+
+/*
+ * The parts of a change event that stay: its source (EV_SOURCE, else
+ * //HOST/evproject) and its types (-t), as JSON.
+ */
+static void
+changeopts(struct proj *p, const char *type)
+{
+	struct utsname u;
+	const char *src;
+	char host[300];
+
+	src = getenv("EV_SOURCE");
+	if (src == NULL || *src == '\0') {
+		snprintf(host, sizeof(host), "//%s/evproject", uname(&u) == 0 &&
+		    u.nodename[0] != '\0' ? u.nodename : "localhost");
+		src = host;
+	}
+	jsonopt(&p->srcj, "EV_SOURCE", src, "");
+	jsonopt(&p->updj, "-t", type, ".updated");
+	jsonopt(&p->delj, "-t", type, ".deleted");
+}
+
 /* Reads the command line into p; the operands are left in argv. */
 static void
 options(struct proj *p, int *argcp, char ***argvp)
 {
-	struct utsname u;
-	const char *keypath = NULL, *type = "state", *errstr, *src;
-	char err[512], host[300];
+	const char *keypath = NULL, *type = "state", *errstr;
+	char err[512];
 	int ch;
 
 	common_init(&p->c, usage);
@@ -339,27 +410,13 @@ options(struct proj *p, int *argcp, char ***argvp)
 			keypath = optarg;
 			break;
 		case 'r':
-			p->rules = xrealloc(p->rules, (p->nrules + 1) *
-			    sizeof(*p->rules));
-			if (fold_rule_parse(&p->rules[p->nrules++], optarg, err,
-			    sizeof(err)) == -1) {
-				warnw("-r", "%s", err);
-				usage(stderr, EXIT_USAGE);
-			}
+			addrule(p, optarg);
 			break;
 		case 't':
 			type = optarg;
 			break;
 		case OPT_EMIT:
-			if (strcmp(optarg, "state") == 0)
-				p->emit = EMIT_STATE;
-			else if (strcmp(optarg, "changes") == 0)
-				p->emit = EMIT_CHANGES;
-			else if (strcmp(optarg, "none") == 0)
-				p->emit = EMIT_NONE;
-			else
-				badval("--emit", optarg, "not state, changes or "
-				    "none");
+			p->emit = emitopt(optarg);
 			break;
 		case OPT_GET:
 			p->get = optarg;
@@ -391,28 +448,8 @@ options(struct proj *p, int *argcp, char ***argvp)
 		warnw("-k", "%s", err);
 		usage(stderr, EXIT_USAGE);
 	}
-	if (p->get != NULL && p->keys) {
-		warnw(NULL, "--get and --keys exclude each other");
-		usage(stderr, EXIT_USAGE);
-	}
-	if ((p->get != NULL || p->keys) && (p->state == NULL || *argcp > 0 ||
-	    p->nrules > 0 || p->follow)) {
-		warnw(NULL, "--get and --keys take --state alone");
-		usage(stderr, EXIT_USAGE);
-	}
-	if ((p->every > 0 || p->interval > 0) && p->state == NULL) {
-		warnw(NULL, "--save-every and --save-interval are for --state");
-		usage(stderr, EXIT_USAGE);
-	}
-	src = getenv("EV_SOURCE");
-	if (src == NULL || *src == '\0') {
-		snprintf(host, sizeof(host), "//%s/evproject", uname(&u) == 0 &&
-		    u.nodename[0] != '\0' ? u.nodename : "localhost");
-		src = host;
-	}
-	jsonopt(&p->srcj, "EV_SOURCE", src, "");
-	jsonopt(&p->updj, "-t", type, ".updated");
-	jsonopt(&p->delj, "-t", type, ".deleted");
+	checkopts(p, *argcp);
+	changeopts(p, type);
 }
 
 /*
@@ -476,6 +513,17 @@ run(struct proj *p, char **paths, size_t npaths)
 	return status;
 }
 
+static void
+proj_free(struct proj *p)
+{
+	fold_free(&p->f);
+	free(p->rules);
+	buf_free(&p->srcj);
+	buf_free(&p->updj);
+	buf_free(&p->delj);
+	buf_free(&p->ev);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -494,11 +542,6 @@ main(int argc, char *argv[])
 		status = query(p);
 	else
 		status = run(p, argv, (size_t)argc);
-	fold_free(&p->f);
-	free(p->rules);
-	buf_free(&p->srcj);
-	buf_free(&p->updj);
-	buf_free(&p->delj);
-	buf_free(&p->ev);
+	proj_free(p);
 	return status;
 }

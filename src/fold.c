@@ -24,13 +24,43 @@
 #include "fold.h"
 #include "util.h"
 
-/* The operations by enum fold_op. */
-static const char *const fold_opnames[] = {
-	"merge", "set", "delete", "add", "sub", "count", "push", "min", "max",
-	"ignore"
+struct site;
+
+/*
+ * An operation: applies the rule to the event whose key and value st
+ * holds, or says why it does not fit.  Returns an enum fold_result.
+ */
+typedef int fold_opfn(struct fold *, struct site *st, char *err, size_t n);
+
+static fold_opfn op_merge, op_set, op_delete, op_add, op_sub, op_count,
+    op_push, op_min, op_max;
+
+/* What value an operation takes from the event. */
+enum { VAL_NONE, VAL_ANY, VAL_NUMBER, VAL_ORDERED };
+
+struct fold_opdef {
+	const char *name;	/* as a rule spells it */
+	fold_opfn *fn;		/* what it does; NULL for ignore */
+	int value;		/* the value it takes: VAL_* */
+	int undoes;		/* it can apply an event of evlog revert */
+	int keeps;		/* it keeps the value in the state */
 };
 
-#define NOPS (sizeof(fold_opnames) / sizeof(fold_opnames[0]))
+/* The operations, by enum fold_op. */
+static const struct fold_opdef fold_ops[] = {
+	{ "merge",	op_merge,	VAL_ANY,	0, 1 },
+	{ "set",	op_set,		VAL_ANY,	0, 1 },
+	{ "delete",	op_delete,	VAL_NONE,	0, 0 },
+	{ "add",	op_add,		VAL_NUMBER,	1, 0 },
+	{ "sub",	op_sub,		VAL_NUMBER,	1, 0 },
+	{ "count",	op_count,	VAL_NONE,	1, 0 },
+	{ "push",	op_push,	VAL_ANY,	0, 1 },
+	{ "min",	op_min,		VAL_ORDERED,	0, 0 },
+	{ "max",	op_max,		VAL_ORDERED,	0, 0 },
+	{ "ignore",	NULL,		VAL_NONE,	0, 0 }
+};
+
+#define NOPS (sizeof(fold_ops) / sizeof(fold_ops[0]))
 
 #define MAXTYPES 1024		/* the most types kept for fold_unmatched */
 
@@ -87,16 +117,15 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 	op = eq + 1;
 	oplen = strcspn(op, ":");
 	for (i = 0; i < NOPS; i++)
-		if (strlen(fold_opnames[i]) == oplen &&
-		    memcmp(fold_opnames[i], op, oplen) == 0)
+		if (strlen(fold_ops[i].name) == oplen &&
+		    memcmp(fold_ops[i].name, op, oplen) == 0)
 			break;
 	if (i == NOPS)
 		return seterr(err, n, "\"%s\": \"%.*s\" is not an operation "
 		    "(merge, set, delete, add, sub, count, push, min, max, "
 		    "ignore)", text, (int)oplen, op);
 	r->op = (int)i;
-	r->hassrc = r->op != OP_DELETE && r->op != OP_COUNT &&
-	    r->op != OP_IGNORE;
+	r->hassrc = fold_ops[i].value != VAL_NONE;
 	if (op[oplen] == ':') {
 		field = op + oplen + 1;
 		flen = strcspn(field, "=");
@@ -126,7 +155,7 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 		return seterr(err, n, "\"%s\": ignore takes no field", text);
 	if (!r->hassrc && path != NULL)
 		return seterr(err, n, "\"%s\": %s takes no path", text,
-		    fold_opnames[r->op]);
+		    fold_ops[r->op].name);
 	if (!r->hassrc)
 		return 0;
 	if (path != NULL && *path == '\0')
@@ -429,22 +458,6 @@ kind(const json_t *j)
 }
 
 /*
- * Removes what rule r acts on: the entity key[0..klen), or its last field
- * in cur.
- */
-static int
-drop(struct fold *f, const struct fold_rule *r, json_t *cur, const char *key,
-    size_t klen)
-{
-	if (r->nfield == 0) {
-		json_object_deln(f->state, key, klen);
-		f->deleted = 1;
-	} else
-		json_object_del(cur, r->field[r->nfield - 1]);
-	return FOLD_APPLIED;
-}
-
-/*
  * Says that the value's path of r is absent from the event; and when the
  * path names an attribute that the data has as a field (=amount, where
  * data.amount was meant), the rule to write instead.
@@ -481,6 +494,350 @@ nosrc(const struct fold_rule *r, const struct scanner *s,
 }
 
 /*
+ * Where the fold of one event acts, and with what: filled by prepare()
+ * before anything changes, so that an operation that finds a misfit can
+ * leave the state as it was.
+ */
+struct site {
+	const struct fold_rule *r;	/* the rule */
+	const char *key;	/* the entity's key (f->k), decoded */
+	size_t klen;		/* its length */
+	json_t *entity;		/* the entity, or NULL */
+	json_t *cur;		/* the object that holds the last field, or NULL */
+	json_t *target;		/* what the operation acts on, or NULL */
+	size_t last;		/* the index of the last field */
+	struct jspan v;		/* the value, when the operation takes one */
+	struct num b;		/* the value as a number; 1 for count */
+	int revert;		/* the event undoes another (evlog revert) */
+};
+
+/* Names where the rule acts, for messages: its field, or the entity. */
+static const char *
+where(struct fold *f, const struct site *st)
+{
+	if (st->r->nfield == 0)
+		return "the entity";
+	return fieldname(st->r, st->last, &f->tmp);
+}
+
+/* A number of the state as a struct num, which sum() and extreme() take. */
+static void
+jnum(const json_t *t, struct num *x)
+{
+	x->isint = json_is_integer(t);
+	x->i = x->isint ? json_integer_value(t) : 0;
+	x->d = json_real_value(t);
+}
+
+/* The value of the event as a new jansson value. */
+static json_t *
+loadval(const struct site *st)
+{
+	json_t *val;
+
+	val = st->v.type == SCAN_NUMBER ? mknum(&st->b) : json_loadb(st->v.p,
+	    st->v.len, JSON_DECODE_ANY, NULL);
+	if (val == NULL)
+		errw(EXIT_FAIL, NULL, "out of memory");
+	return val;
+}
+
+/* Removes what the rule acts on: the entity, or its last field. */
+static int
+drop(struct fold *f, const struct site *st)
+{
+	if (st->r->nfield == 0) {
+		json_object_deln(f->state, st->key, st->klen);
+		f->deleted = 1;
+	} else
+		json_object_del(st->cur, st->r->field[st->last]);
+	return FOLD_APPLIED;
+}
+
+/*
+ * Puts nv (whose reference it takes) where the rule acts, making the
+ * entity and the objects on the way.  A null removes the member, or the
+ * entity, as RFC 7386 does.
+ */
+static int
+put(struct fold *f, const struct site *st, json_t *nv)
+{
+	const struct fold_rule *r = st->r;
+	json_t *cur, *nxt;
+	size_t i;
+
+	if (json_is_null(nv)) {
+		json_decref(nv);
+		return st->target == NULL ? FOLD_UNCHANGED : drop(f, st);
+	}
+	if (r->nfield == 0) {
+		json_object_setn_new_nocheck(f->state, st->key, st->klen, nv);
+		return FOLD_APPLIED;
+	}
+	if ((cur = st->entity) == NULL) {
+		cur = json_object();
+		json_object_setn_new_nocheck(f->state, st->key, st->klen, cur);
+	}
+	for (i = 0; i < st->last; i++, cur = nxt)
+		if ((nxt = json_object_get(cur, r->field[i])) == NULL) {
+			nxt = json_object();
+			json_object_set_new(cur, r->field[i], nxt);
+		}
+	json_object_set_new(cur, r->field[st->last], nv);
+	return FOLD_APPLIED;
+}
+
+/* merge: the value as an RFC 7386 merge patch. */
+static int
+op_merge(struct fold *f, struct site *st, char *err, size_t n)
+{
+	json_t *val, *nv;
+
+	(void)err, (void)n;
+	val = loadval(st);
+	nv = mergepatch(json_incref(st->target), val);
+	json_decref(val);
+	return put(f, st, nv);
+}
+
+/* set: the value, in place of what was there. */
+static int
+op_set(struct fold *f, struct site *st, char *err, size_t n)
+{
+	(void)err, (void)n;
+	return put(f, st, loadval(st));
+}
+
+/* delete: the entity or the field goes; nothing there is no change. */
+static int
+op_delete(struct fold *f, struct site *st, char *err, size_t n)
+{
+	(void)err, (void)n;
+	return st->target == NULL ? FOLD_UNCHANGED : drop(f, st);
+}
+
+/*
+ * add, sub and count: the target plus st->b, or minus it with neg.  An
+ * absent target is 0.
+ */
+static int
+sum(struct fold *f, struct site *st, int neg, char *err, size_t n)
+{
+	json_t *t = st->target, *nv;
+	struct num a = { 1, 0, 0 };
+
+	if (t != NULL && !json_is_number(t))
+		return seterr(err, n, "\"%s\": %s is %s, not a number",
+		    st->r->text, where(f, st), kind(t)), FOLD_MISFIT;
+	if (t != NULL)
+		jnum(t, &a);
+	numadd(&a, &st->b, neg);
+	/* In place while the kind stays: no allocation per event. */
+	if (t != NULL && a.isint && json_is_integer(t)) {
+		json_integer_set(t, a.i);
+		return FOLD_APPLIED;
+	}
+	if (t != NULL && !a.isint && json_is_real(t) &&
+	    json_real_set(t, a.d) == 0)
+		return FOLD_APPLIED;
+	if ((nv = mknum(&a)) == NULL)
+		return seterr(err, n, "\"%s\": the result is not a finite "
+		    "number", st->r->text), FOLD_MISFIT;
+	return put(f, st, nv);
+}
+
+/*
+ * A compensating event of evlog revert carries its numbers negated
+ * already, so add and sub undo by applying it as it is; a count has no
+ * number to negate, so it counts down.
+ */
+static int
+op_add(struct fold *f, struct site *st, char *err, size_t n)
+{
+	return sum(f, st, 0, err, n);
+}
+
+static int
+op_sub(struct fold *f, struct site *st, char *err, size_t n)
+{
+	return sum(f, st, 1, err, n);
+}
+
+static int
+op_count(struct fold *f, struct site *st, char *err, size_t n)
+{
+	return sum(f, st, st->revert, err, n);
+}
+
+/* push: the value at the end of the array, made when absent. */
+static int
+op_push(struct fold *f, struct site *st, char *err, size_t n)
+{
+	json_t *t = st->target, *nv;
+
+	if (t != NULL && !json_is_array(t))
+		return seterr(err, n, "\"%s\": %s is %s, not an array",
+		    st->r->text, where(f, st), kind(t)), FOLD_MISFIT;
+	nv = t != NULL ? json_incref(t) : json_array();
+	json_array_append_new(nv, loadval(st));
+	return put(f, st, nv);
+}
+
+/*
+ * min (sign -1) and max (1): the value replaces the target when it comes
+ * before it (min) or after it (max).  Numbers compare as numbers, exactly
+ * while both are integers; strings bytewise; one with the other not at
+ * all.
+ */
+static int
+extreme(struct fold *f, struct site *st, int sign, char *err, size_t n)
+{
+	const struct num *b = &st->b;
+	json_t *t = st->target;
+	struct num a;
+	int isnum = st->v.type == SCAN_NUMBER, c;
+
+	if (t == NULL)
+		return put(f, st, loadval(st));
+	if (isnum ? !json_is_number(t) : !json_is_string(t))
+		return seterr(err, n, "\"%s\": %s is %s, and %s is %s",
+		    st->r->text, where(f, st), kind(t), st->r->path, isnum ?
+		    "a number" : "a string"), FOLD_MISFIT;
+	if (isnum) {
+		jnum(t, &a);
+		c = a.isint && b->isint ? (b->i > a.i) - (b->i < a.i) :
+		    (numd(b) > numd(&a)) - (numd(b) < numd(&a));
+	} else {
+		(void)spantext(&f->tmp, st->v.p, st->v.len, st->v.type);
+		c = strcmp(f->tmp.p, json_string_value(t));
+	}
+	if (sign < 0 ? c >= 0 : c <= 0)
+		return FOLD_UNCHANGED;
+	return put(f, st, loadval(st));
+}
+
+static int
+op_min(struct fold *f, struct site *st, char *err, size_t n)
+{
+	return extreme(f, st, -1, err, n);
+}
+
+static int
+op_max(struct fold *f, struct site *st, char *err, size_t n)
+{
+	return extreme(f, st, 1, err, n);
+}
+
+/* Reads the event's key into f->k and st. */
+static int
+getkey(struct fold *f, struct site *st, const struct scanner *s,
+    const struct ce_event *ev, char *err, size_t n)
+{
+	struct jspan v;
+
+	if (!filter_lookup(&f->key, s, ev, &v) || v.type == SCAN_NULL)
+		return seterr(err, n, "no key: %s is not set", f->key.text);
+	if (spantext(&f->k, v.p, v.len, v.type) == -1)
+		return seterr(err, n, "the key %s is not a string or a number",
+		    f->key.text);
+	if (f->k.len == 0)
+		return seterr(err, n, "the key %s is empty", f->key.text);
+	st->key = f->k.p;
+	st->klen = f->k.len;
+	return 0;
+}
+
+/* Reads the value of the rule into st, and checks that it fits. */
+static int
+getvalue(struct site *st, int want, const struct scanner *s,
+    const struct ce_event *ev, char *err, size_t n)
+{
+	const struct fold_rule *r = st->r;
+	int type;
+
+	if (!filter_lookup(&r->src, s, ev, &st->v))
+		return nosrc(r, s, ev, err, n);
+	type = st->v.type;
+	if (want == VAL_NUMBER && type != SCAN_NUMBER)
+		return seterr(err, n, "\"%s\": %s is not a number", r->text,
+		    r->path);
+	if (want == VAL_ORDERED && type != SCAN_NUMBER && type != SCAN_STRING)
+		return seterr(err, n, "\"%s\": %s is not a number or a string",
+		    r->text, r->path);
+	if (type == SCAN_NUMBER)
+		spannum(&st->v, &st->b);
+	return 0;
+}
+
+/*
+ * Finds where the rule acts without making anything: the entity, the
+ * object that holds the last field, and what is there.  Each object on
+ * the way must be one.
+ */
+static int
+locate(struct fold *f, struct site *st, char *err, size_t n)
+{
+	const struct fold_rule *r = st->r;
+	json_t *cur;
+	size_t i;
+
+	st->entity = cur = json_object_getn(f->state, st->key, st->klen);
+	st->last = r->nfield ? r->nfield - 1 : 0;
+	if (r->nfield == 0) {
+		st->target = cur;
+		return 0;
+	}
+	if (cur != NULL && !json_is_object(cur))
+		return seterr(err, n, "\"%s\": the entity is %s, not an object",
+		    r->text, kind(cur));
+	for (i = 0; i < st->last && cur != NULL; i++) {
+		cur = json_object_get(cur, r->field[i]);
+		if (cur != NULL && !json_is_object(cur))
+			return seterr(err, n, "\"%s\": %s is %s, not an object",
+			    r->text, fieldname(r, i, &f->tmp), kind(cur));
+	}
+	st->cur = cur;
+	if (cur != NULL)
+		st->target = json_object_get(cur, r->field[st->last]);
+	return 0;
+}
+
+/*
+ * Fills st for rule r and the event, checking in the order the messages
+ * promise: a revert the operation cannot undo, a value too deep to keep,
+ * the key, the value, then the way to where the operation acts.
+ */
+static int
+prepare(struct fold *f, const struct fold_rule *r, const struct scanner *s,
+    const struct ce_event *ev, struct site *st, char *err, size_t n)
+{
+	const struct fold_opdef *op = &fold_ops[r->op];
+
+	memset(st, 0, sizeof(*st));
+	st->r = r;
+	st->v.type = SCAN_NONE;
+	st->b.isint = 1;
+	st->b.i = 1;
+	st->revert = isrevert(s);
+	if (st->revert && !op->undoes)
+		return seterr(err, n, "reverts an event that \"%s\" cannot "
+		    "undo (only add, sub and count can)", r->text);
+	/*
+	 * The state file holds an entity two levels down, and each field
+	 * one more: what could not be read back from it is not kept.
+	 */
+	if (op->keeps && s->deepest + r->nfield + 3 > SCAN_MAXDEPTH)
+		return seterr(err, n, "\"%s\": nested too deep to keep in the "
+		    "state (%d levels at most)", r->text, SCAN_MAXDEPTH - 1);
+	if (getkey(f, st, s, ev, err, n) == -1)
+		return -1;
+	if (op->value != VAL_NONE && getvalue(st, op->value, s, ev, err,
+	    n) == -1)
+		return -1;
+	return locate(f, st, err, n);
+}
+
+/*
  * Applies rule r to the event: everything is checked before anything
  * changes, so that a misfit leaves the state as it was.
  */
@@ -488,183 +845,16 @@ static int
 apply(struct fold *f, const struct fold_rule *r, const struct scanner *s,
     const struct ce_event *ev, char *err, size_t n)
 {
-	struct jspan v = { NULL, 0, SCAN_NONE };
-	struct num a = { 1, 0, 0 }, b = { 1, 1, 0 };
-	json_t *entity, *cur, *nxt, *target = NULL, *val = NULL, *nv = NULL;
-	const char *key;
-	size_t klen, i, last;
-	int revert, c;
+	struct site st;
 
 	f->deleted = 0;
-	if (r == NULL || r->op == OP_IGNORE)
+	/* ignore has no handler: it reads nothing, so nothing misfits. */
+	if (r == NULL || fold_ops[r->op].fn == NULL)
 		return FOLD_UNCHANGED;
-	revert = isrevert(s);
-	if (revert && r->op != OP_ADD && r->op != OP_SUB && r->op != OP_COUNT)
-		return seterr(err, n, "reverts an event that \"%s\" cannot undo "
-		    "(only add, sub and count can)", r->text), FOLD_MISFIT;
-	/*
-	 * The state file holds an entity two levels down, and each field
-	 * one more: what could not be read back from it is not kept.
-	 */
-	if ((r->op == OP_MERGE || r->op == OP_SET || r->op == OP_PUSH) &&
-	    s->deepest + r->nfield + 3 > SCAN_MAXDEPTH)
-		return seterr(err, n, "\"%s\": nested too deep to keep in the "
-		    "state (%d levels at most)", r->text, SCAN_MAXDEPTH - 1),
-		    FOLD_MISFIT;
-	if (!filter_lookup(&f->key, s, ev, &v) || v.type == SCAN_NULL)
-		return seterr(err, n, "no key: %s is not set", f->key.text),
-		    FOLD_MISFIT;
-	if (spantext(&f->k, v.p, v.len, v.type) == -1)
-		return seterr(err, n, "the key %s is not a string or a number",
-		    f->key.text), FOLD_MISFIT;
-	if (f->k.len == 0)
-		return seterr(err, n, "the key %s is empty", f->key.text),
-		    FOLD_MISFIT;
-	key = f->k.p;
-	klen = f->k.len;
-
-	/* The value, and whether it fits the operation. */
-	if (r->hassrc) {
-		if (!filter_lookup(&r->src, s, ev, &v))
-			return nosrc(r, s, ev, err, n), FOLD_MISFIT;
-		if ((r->op == OP_ADD || r->op == OP_SUB) &&
-		    v.type != SCAN_NUMBER)
-			return seterr(err, n, "\"%s\": %s is not a number",
-			    r->text, r->path), FOLD_MISFIT;
-		if ((r->op == OP_MIN || r->op == OP_MAX) &&
-		    v.type != SCAN_NUMBER && v.type != SCAN_STRING)
-			return seterr(err, n, "\"%s\": %s is not a number or a "
-			    "string", r->text, r->path), FOLD_MISFIT;
-		if (v.type == SCAN_NUMBER)
-			spannum(&v, &b);
-	}
-
-	/* Where it acts, found without making anything. */
-	entity = json_object_getn(f->state, key, klen);
-	cur = entity;
-	last = r->nfield ? r->nfield - 1 : 0;
-	if (r->nfield == 0)
-		target = entity;
-	else {
-		if (cur != NULL && !json_is_object(cur))
-			return seterr(err, n, "\"%s\": the entity is %s, not an "
-			    "object", r->text, kind(cur)), FOLD_MISFIT;
-		for (i = 0; i < last && cur != NULL; i++) {
-			cur = json_object_get(cur, r->field[i]);
-			if (cur != NULL && !json_is_object(cur))
-				return seterr(err, n, "\"%s\": %s is %s, not an "
-				    "object", r->text, fieldname(r, i, &f->tmp),
-				    kind(cur)), FOLD_MISFIT;
-		}
-		if (cur != NULL)
-			target = json_object_get(cur, r->field[last]);
-	}
-	if (r->op == OP_DELETE)
-		return target == NULL ? FOLD_UNCHANGED : drop(f, r, cur, key,
-		    klen);
-
-	/* The new value. */
-	switch (r->op) {
-	case OP_ADD:
-	case OP_SUB:
-	case OP_COUNT:
-		if (target != NULL && !json_is_number(target))
-			return seterr(err, n, "\"%s\": %s is %s, not a number",
-			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
-			    "the entity", kind(target)), FOLD_MISFIT;
-		if (target != NULL) {
-			a.isint = json_is_integer(target);
-			a.i = a.isint ? json_integer_value(target) : 0;
-			a.d = json_real_value(target);
-		}
-		/* A compensating event of evlog revert carries its numbers
-		 * negated already, so add and sub undo by applying it as it
-		 * is; a count has no number to negate, so it counts down. */
-		numadd(&a, &b, r->op == OP_SUB || (r->op == OP_COUNT && revert));
-		/* In place while the kind stays: no allocation per event. */
-		if (target != NULL && a.isint && json_is_integer(target)) {
-			json_integer_set(target, a.i);
-			return FOLD_APPLIED;
-		}
-		if (target != NULL && !a.isint && json_is_real(target) &&
-		    json_real_set(target, a.d) == 0)
-			return FOLD_APPLIED;
-		if ((nv = mknum(&a)) == NULL)
-			return seterr(err, n, "\"%s\": the result is not a finite "
-			    "number", r->text), FOLD_MISFIT;
-		break;
-	case OP_MIN:
-	case OP_MAX:
-		if (target != NULL && (v.type == SCAN_NUMBER ?
-		    !json_is_number(target) : !json_is_string(target)))
-			return seterr(err, n, "\"%s\": %s is %s, and %s is %s",
-			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
-			    "the entity", kind(target), r->path, v.type ==
-			    SCAN_NUMBER ? "a number" : "a string"), FOLD_MISFIT;
-		if (target != NULL) {
-			if (v.type == SCAN_NUMBER) {
-				a.isint = json_is_integer(target);
-				a.i = a.isint ? json_integer_value(target) : 0;
-				a.d = json_real_value(target);
-				c = a.isint && b.isint ? (b.i > a.i) - (b.i < a.i) :
-				    (numd(&b) > numd(&a)) - (numd(&b) < numd(&a));
-			} else {
-				(void)spantext(&f->tmp, v.p, v.len, v.type);
-				c = strcmp(f->tmp.p, json_string_value(target));
-			}
-			if (r->op == OP_MIN ? c >= 0 : c <= 0)
-				return FOLD_UNCHANGED;
-		}
-		break;
-	case OP_PUSH:
-		if (target != NULL && !json_is_array(target))
-			return seterr(err, n, "\"%s\": %s is %s, not an array",
-			    r->text, r->nfield ? fieldname(r, last, &f->tmp) :
-			    "the entity", kind(target)), FOLD_MISFIT;
-		break;
-	}
-	if (nv == NULL) {
-		val = v.type == SCAN_NUMBER ? mknum(&b) : json_loadb(v.p, v.len,
-		    JSON_DECODE_ANY, NULL);
-		if (val == NULL)
-			errw(EXIT_FAIL, NULL, "out of memory");
-		switch (r->op) {
-		case OP_MERGE:
-			nv = mergepatch(json_incref(target), val);
-			json_decref(val);
-			break;
-		case OP_PUSH:
-			nv = target != NULL ? json_incref(target) : json_array();
-			json_array_append_new(nv, val);
-			break;
-		default:
-			nv = val;
-		}
-	}
-
-	/* A null left where the rule acts removes the member (RFC 7386). */
-	if (json_is_null(nv)) {
-		json_decref(nv);
-		return target == NULL ? FOLD_UNCHANGED : drop(f, r, cur, key,
-		    klen);
-	}
-	if (r->nfield == 0) {
-		json_object_setn_new_nocheck(f->state, key, klen, nv);
-		return FOLD_APPLIED;
-	}
-	if (entity == NULL) {
-		entity = json_object();
-		json_object_setn_new_nocheck(f->state, key, klen, entity);
-	}
-	for (cur = entity, i = 0; i < last; i++, cur = nxt)
-		if ((nxt = json_object_get(cur, r->field[i])) == NULL) {
-			nxt = json_object();
-			json_object_set_new(cur, r->field[i], nxt);
-		}
-	json_object_set_new(cur, r->field[last], nv);
-	return FOLD_APPLIED;
+	if (prepare(f, r, s, ev, &st, err, n) == -1)
+		return FOLD_MISFIT;
+	return fold_ops[r->op].fn(f, &st, err, n);
 }
-
 /*
  * Keeps the event's type in the set f->types, while a rule has matched
  * nothing yet: what fold_unmatched suggests from.  At most MAXTYPES, so

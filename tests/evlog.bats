@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
-# evlog: the durable log.  Appends, replay, verify, repair, stats, and what
-# it must survive: concurrent appenders, kill -9, I/O errors, a full disk.
+# evlog: the durable log, by subcommand: append (and what it must survive:
+# concurrent appenders, kill -9, I/O errors, a full disk), cat, verify and
+# stats, repair, revert; then the index that several of them go through,
+# and usage.  A test that preloads the fault shim calls need_fault first.
 
 load test_helper/common
-
-FAULT=${EVENTFUL_FAULT:-$ROOT/build/release/fault.so}
 
 # events N [TYPE]: N events with amounts 1..N.
 events() {
@@ -21,6 +21,10 @@ bigevents() {
 		evpub -l -t t -S s/1
 }
 
+#
+# append: sequences, acknowledgements, what is refused
+#
+
 @test "append stamps sequences 1, 2, 3 and acknowledges what is stored" {
 	events 3 >in
 	run -0 --separate-stderr evlog append ledger.log <in
@@ -34,8 +38,7 @@ bigevents() {
 }
 
 @test "the acknowledgements of a large append: the log byte for byte, in writes of whole events of 128 KiB at most" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	need_fault
 	# 42 MB in 4 KiB events, and between them three of 200 KiB, longer
 	# than a write: each of those goes by itself.
 	pad=$(printf '%200000s' '' | tr ' ' y)
@@ -78,287 +81,17 @@ bigevents() {
 	assert_output --partial 'event, batch or none'
 }
 
-@test "cat replays; --from, --to and -n pick a range" {
-	events 300 | evlog append l >/dev/null
-	run -0 evlog cat l
-	cmp <(printf '%s\n' "$output") l
-	run -0 evlog cat --from 298 l
-	assert_equal "$(seqs <<<"$output")" "000000000298 000000000299 000000000300 "
-	run -0 evlog cat --from 10 --to 12 l
-	assert_equal "$(seqs <<<"$output")" "000000000010 000000000011 000000000012 "
-	run -0 evlog cat -n 2 l
-	assert_equal "$(seqs <<<"$output")" "000000000299 000000000300 "
-	run -0 evlog cat --from 301 l
-	assert_output ''
-	run -0 evlog cat -n 1000 l
-	assert_equal "${#lines[@]}" 300
-}
-
-@test "events longer than the replay buffer are replayed whole" {
-	pad=$(head -c 3000000 /dev/zero | tr '\0' p)
-	{ events 1; printf '{"specversion":"1.0","type":"t","source":"s","id":"big","data":"%s"}\n' "$pad"; events 1; } >in
-	evlog append --max-size 4M l <in >/dev/null
-	run -0 bash -c 'evlog cat l | cmp - l && evlog cat --from 2 --to 2 l | jq -r .id'
-	assert_output big
-}
-
-@test "--from in the middle of a large log seeks, and agrees with a full replay" {
-	yes '{"pad":"0123456789012345678901234567890123456789"}' | head -50000 |
-	    evpub -l -t x | evlog append l >/dev/null
-	for from in 1 2 777 25000 49999 50000; do
-		cmp <(evlog cat --from "$from" l) <(tail -n "+$from" l)
-	done
-}
-
-@test "cat ignores a torn last line; verify reports it; repair cuts it and nothing else" {
-	events 3 | evlog append l >/dev/null
-	cp l whole
-	printf '{"specversion":"1.0","ty' >>l
-	run -0 evlog cat l
-	cmp <(printf '%s\n' "$output") whole
-	run -4 evlog verify l
-	assert_output "evlog verify: l: a torn last line of 24 bytes at offset $(stat -c %s whole) (evlog repair cuts it)"
-	run -0 evlog repair l
-	assert_output "evlog repair: l: cut a torn last line of 24 bytes at offset $(stat -c %s whole)"
-	cmp l whole
-	run -0 evlog verify l
-	run -0 evlog repair l
-	assert_output ''
-}
-
-@test "the next append repairs a torn line first, by itself" {
-	events 2 | evlog append l >/dev/null
-	printf '{"specv' >>l
-	run -0 --separate-stderr evlog append l < <(events 1)
-	[[ $stderr == "evlog append: l: cut a torn last line of 7 bytes at offset "* ]]
-	assert_equal "$(seqs l)" "000000000001 000000000002 000000000003 "
-	run -0 evlog verify l
-}
-
-@test "verify finds gaps, disorder and damage, with offsets; status 4" {
-	events 4 | evlog append l >/dev/null
-	sed 3d l >gap
-	run -4 evlog verify gap
-	assert_output --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
-	{ head -1 l; echo garbage; tail -3 l; } >bad
-	run -4 evlog verify bad
-	assert_output --partial 'line 2, offset'
-	assert_output --partial 'invalid JSON'
-}
-
-@test "garbage, another tool's file, a symlink: refused, never repaired into loss" {
-	printf 'hello\nworld\n' >g
-	cp g g.orig
-	run -1 evlog append g < <(events 1)
-	assert_output --partial 'not an evlog log'
-	run -4 evlog repair g
-	cmp g g.orig
-	evpub -t x >plain
-	cp plain plain.orig
-	run -1 evlog append plain < <(events 1)
-	assert_output --partial 'has no sequence'
-	cmp plain plain.orig
-	events 1 | evlog append real >/dev/null
-	ln -s real link
-	run -1 evlog append link < <(events 1)
-	assert_output 'evlog append: link: a symlink: refused (name the log itself)'
-	assert_equal "$(wc -l <real)" 1
-	mkdir d
-	run -1 evlog append d < <(events 1)
-}
-
-@test "stats: events, bytes, first and last, per type; --json" {
-	{ events 2 a.b; events 1 c.d; } | evlog append l >/dev/null
-	run -0 evlog stats --json l
-	run -0 jq -c '[.events, .bytes, .first, .last, .types]' <<<"$output"
-	assert_output "[3,$(stat -c %s l),1,3,{\"a.b\":2,\"c.d\":1}]"
-	run -0 evlog stats l
-	assert_line -n 0 'events     3'
-	# A type that needs escaping stays valid JSON.
-	evpub -t 'say"hi\' | evlog append l >/dev/null
-	run -0 evlog stats --json l
-	assert_equal "$(jq -r '.types | keys[0]' <<<"$output")" 'a.b'
-	assert_equal "$(jq -r '.types["say\"hi\\"]' <<<"$output")" 1
-}
-
-@test "the usage lines are the man page's SYNOPSIS" {
-	run -0 synopsis_is_usage evlog
-}
-
-@test "usage errors exit 2" {
-	run -2 evlog
-	run -2 evlog frobnicate l
-	assert_output --partial 'not a command'
-	run -2 evlog cat
-	assert_output --partial 'one log is needed'
-	run -2 evlog cat --from 0 l
-	run -0 evlog --help
-	assert_line -n 0 'usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]'
-	run -2 evlog append --expect -1 l
-	run -2 evlog cat --since yesterday l
-	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'
-	run -2 evlog cat --expect 1 l
-	run -2 evlog append --until 2026-01-01 l
-}
-
-@test "cat -f follows appends, and reports a truncated log" {
-	events 1 | evlog append l >/dev/null
-	evlog cat -f l >out 2>err &
-	pid=$!
-	events 2 | evlog append l >/dev/null
-	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
-	assert_equal "$(seqs out)" "000000000001 000000000002 000000000003 "
-	: >l
-	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	run wait "$pid"
-	assert_equal "$status" 1
-	assert_equal "$(cat err)" "evlog cat: l: truncated below what was read: a log only grows"
-}
-
-@test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
-	for w in 1 2 3 4; do
-		yes "{\"w\":$w}" | head -25000 | evpub -l -t x >"in$w"
-	done
-	pids=()
-	for w in 1 2 3 4; do
-		evlog append l <"in$w" >"ack$w" &
-		pids+=($!)
-	done
-	wait "${pids[@]}"
-	run -0 evlog verify l
-	assert_equal "$(wc -l <l)" 100000
-	cmp <(jq -r .sequence l) <(seq -f '%012g' 100000)
-	for w in 1 2 3 4; do
-		assert_equal "$(grep -c "\"w\":$w}" l)" 25000
-		assert_equal "$(wc -l <"ack$w")" 25000
-	done
-}
-
-@test "kill -9 at random moments during append --sync event: nothing acknowledged is lost" {
-	events 2000 >in
-	for run in $(seq 200); do
-		evlog append --sync event l <in >ack 2>/dev/null &
-		pid=$!
-		sleep "0.00$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		evlog verify l >/dev/null 2>&1 || evlog repair l >/dev/null 2>&1
-		evlog verify l >/dev/null || { echo "run $run: verify fails after repair"; return 1; }
-		# Every acknowledged line is in the log, as it was acknowledged.
-		grep -c . ack >/dev/null || continue
-		sed '$!b;/}$/!d' ack >acked
-		grep -Fxf acked l | wc -l >n
-		[ "$(cat n)" -eq "$(wc -l <acked)" ] || { echo "run $run: acknowledged events missing"; return 1; }
-	done
-	[ "$(wc -l <l)" -gt 0 ]
-	# Every run sent the same events: whatever state a kill left the
-	# index in, none got in twice.
-	run -0 bash -c "jq -r .id l | sort | uniq -d"
-	assert_output ''
-	# And one run to the end completes the set, in order of first arrival.
-	evlog append l <in >/dev/null 2>&1
-	assert_equal "$(jq -r .id l | sort)" "$(jq -r .id in | sort)"
-	run -0 evlog verify l
-}
-
-@test "the I/O error loop: write and fsync fail at every call in turn" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	events 5 >in
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	for call in write fsync; do
-		# How many calls a clean run makes.
-		rm -f l
-		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
-		total=$(cat count)
-		[ "$total" -ge 5 ]
-		for n in $(seq "$total"); do
-			rm -f l
-			events 2 | evlog append l >/dev/null
-			cp l before
-			status=0
-			FAULT_CALL=$call FAULT_N=$n LD_PRELOAD=$FAULT evlog append --sync event l <in >ack 2>err || status=$?
-			[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
-			grep -q '^evlog append: ' err || { echo "$call #$n: no message"; return 1; }
-			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
-			# The old events are still there, and every acknowledged one.
-			cmp <(head -2 l) before
-			if [ -s ack ]; then
-				grep -Fxf ack l | wc -l >got
-				[ "$(cat got)" -eq "$(wc -l <ack)" ] || { echo "$call #$n: acknowledged but missing"; return 1; }
-			fi
-		done
-	done
-}
-
-@test "rename failing (the index cannot be put in place): appends go on, the index is rebuilt" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	events 600 >in
-	rm -f l l.idx
-	FAULT_CALL=rename FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
-	total=$(cat count)
-	[ "$total" -ge 2 ]	# made, then grown
-	for n in $(seq "$total"); do
-		rm -f l l.idx
-		run -0 --separate-stderr env FAULT_CALL=rename FAULT_N=$n LD_PRELOAD="$FAULT" evlog append --sync event l <in
-		assert_equal "${#lines[@]}" 600
-		[[ $stderr == *"l.idx: rename: "* ]] || { echo "#$n: no warning: $stderr"; return 1; }
-		run -0 evlog verify l
-		# The index on disk is behind or missing: the next append
-		# rebuilds or catches it up, and still knows every event.
-		run -0 --separate-stderr evlog append l <in
-		assert_output ''
-		assert_equal "$(grep -c 'in the log already' <<<"$stderr")" 600
-	done
-}
-
-@test "a full disk: a clear error, the log valid, nothing acknowledged lost" {
-	events 100 | evlog append l >/dev/null
-	size=$(stat -c %s l)
-	events 1000 >in
-	run -1 --separate-stderr bash -c "ulimit -f $(( (size + 20000) / 1024 )); evlog append --sync batch l <in >ack"
-	[[ $stderr == *"evlog append: l: append (nothing of this batch is stored): File too large"* ]]
-	run -0 evlog verify l
-	if [ -s ack ]; then
-		assert_equal "$(grep -Fxf ack l | wc -l)" "$(wc -l <ack)"
-	fi
-	[ "$(wc -l <l)" -ge 100 ]
-}
-
-@test "a disk that fills while the index grows: the index stays in memory, no crash, nothing lost" {
-	events 20000 >in
-	mkdir m
-	if mount -t tmpfs -o size=2m tmpfs m 2>/dev/null; then
-		# Room for the log of about 8000 events, not for the index too.
-		run --separate-stderr bash -c "head -8100 in | evlog append m/l >ack"
-		umount_later=m
-	else
-		# No tmpfs here: a file size limit makes the same failure.
-		run --separate-stderr bash -c "ulimit -f 2048; head -8100 in | evlog append m/l >ack"
-	fi
-	# The log took what it could: either all of it, with the index kept
-	# in memory (status 0, a warning), or an error for the group that did
-	# not fit (status 1).  Never a crash (a signal: status above 128).
-	[ "$status" -le 1 ] || { echo "status $status: $stderr"; return 1; }
-	[ "$status" -eq 1 ] || [[ $stderr == *"kept in memory"* ]] || { echo "$stderr"; return 1; }
-	run -0 evlog verify m/l
-	assert_equal "$(grep -Fxf ack m/l | wc -l)" "$(wc -l <ack)"
-	[ ! -e m/l.idx.tmp ]
-	if [ -n "${umount_later-}" ]; then umount m; fi
-}
-
-@test "readers never see a group that is not yet durable (it may be taken back)" {
-	events 2 | evlog append l >/dev/null
-	cp l committed
-	line=$(events 1 | sed 's/}$/,"sequence":"000000000003"}/')
-	# An appender's window: under the lock, written, not yet fsynced,
-	# then taken back.
-	flock -x l -c "printf '%s\n' '$line' >>l; sleep 1; truncate -s $(stat -c %s committed) l" &
-	pid=$!
-	sleep 0.3
-	run -0 evlog cat l
-	cmp <(printf '%s\n' "$output") committed
-	wait "$pid"
+@test "--max-size holds for the event as stored, with its sequence" {
+	pad=$(head -c 200 /dev/zero | tr '\0' x)
+	evpub -t t "p=$pad" >e
+	size=$(( $(wc -c <e) - 1 ))
+	# It fits as it is, not once stamped: refused, status 3.
+	run -3 --separate-stderr evlog append --max-size "$size" l <e
+	[[ $stderr == *"stdin:1: longer than $size bytes with its sequence (--max-size)"* ]]
+	[ ! -s l ]
+	run -0 evlog append --max-size $((size + 26)) l <e
+	# What the log holds passes a reader of the same size.
+	run -0 evsub --max-size $((size + 26)) <l
 }
 
 @test "a full log refuses more: sequences never pass 999999999999" {
@@ -368,83 +101,9 @@ bigevents() {
 	assert_equal "$(wc -l <l)" 1
 }
 
-@test "options belong to their command" {
-	run -2 evlog append --json l
-	assert_output --partial '--json is for stats'
-	run -2 evlog verify --sync none l
-	assert_output --partial 'are for append'
-	run -2 evlog append -f l
-	assert_output --partial 'are for cat'
-	run -2 evlog cat -n 2 --from 3 l
-	assert_output --partial 'exclude each other'
-	run -2 evlog append --max-size 100M l
-	assert_output --partial 'too large for a log'
-}
-
-@test "stats: the last time is the last event's; a type that could drive a terminal never gets into the log" {
-	# A type with an escape is no CloudEvents String: append refuses it.
-	printf '%s\n' '{"specversion":"1.0","type":"a","source":"s","id":"1","time":"2024-01-01T00:00:00Z"}' \
-	    '{"specversion":"1.0","type":"b\u001b[31m","source":"s","id":"2"}' >in
-	run -3 evlog append l <in
-	assert_output --partial 'stdin:2: type: U+001B'
-	sed -i '2s/\\u001b\[31m//' in
-	evlog append l <in >/dev/null
-	run -0 evlog stats --json l
-	assert_equal "$(jq -r '.firsttime + "|" + .lasttime' <<<"$output")" '2024-01-01T00:00:00Z|'
-	run -0 evlog stats l
-	assert_line 'type       1  b'
-}
-
-@test "verify names a line without a sequence" {
-	events 1 | evlog append l >/dev/null
-	evpub -t x >>l
-	run -4 evlog verify l
-	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
-}
-
-@test "revert appends the opposite: reverts=ID, numbers negated, strings kept" {
-	evpub -t account.deposited -S account/7 --id d1 amount:=100 'fees:=[1.5,-2,0,{"x":3e2}]' note="lot 42" |
-	    evlog append l >/dev/null
-	run -0 evlog revert l d1
-	run -0 jq -c '[.type, .subject, .reverts, .data, .sequence]' <<<"$output"
-	assert_output '["account.deposited","account/7","d1",{"amount":-100,"fees":[-1.5,2,0,{"x":-300}],"note":"lot 42"},"000000000002"]'
-	run -0 evlog verify l
-	run -4 evlog revert l d1
-	assert_output 'evlog revert: l: event "d1" is reverted already'
-	run -1 evlog revert l nope
-	assert_output 'evlog revert: l: no event with id "nope"'
-	assert_equal "$(wc -l <l)" 2
-	run -2 evlog revert --json l d1
-}
-
-@test "revert: an event is its source and id; -s names the source, required when the id is ambiguous" {
-	{
-		evpub -t a.paid -s //s --id a1 amount:=10
-		evpub -t a.paid -s //other --id a1 amount:=20
-		evpub -t a.paid -s //s --id b1 amount:=5
-	} | evlog append l >/dev/null
-	run -2 --separate-stderr evlog revert l a1
-	assert_equal "$stderr" 'evlog revert: l: id "a1" is in the log from 2 sources, //s and //other: name one with -s'
-	assert_output ''
-	assert_equal "$(wc -l <l)" 3
-	run -0 evlog revert -s //other l a1
-	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
-	assert_output '["//other","a1",-20]'
-	run -0 evlog revert --source //s l a1
-	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
-	assert_output '["//s","a1",-10]'
-	# Each is reverted once, on its own.
-	run -4 evlog revert -s //s l a1
-	assert_output 'evlog revert: l: event "a1" from //s is reverted already'
-	run -4 evlog revert -s //other l a1
-	run -1 evlog revert -s //nowhere l a1
-	assert_output 'evlog revert: l: no event with id "a1" from source //nowhere'
-	# An id of one source needs no -s.
-	run -0 evlog revert l b1
-	run -4 evlog revert l b1
-	assert_output 'evlog revert: l: event "b1" is reverted already'
-	run -2 evlog cat -s //s l
-}
+#
+# append: idempotence (an event's source and id are its key)
+#
 
 @test "idempotence: an event whose source and id are in the log is reported and left out" {
 	events 5 >in
@@ -509,6 +168,10 @@ bigevents() {
 	cmp /etc/passwd passwd.before
 }
 
+#
+# append --expect: optimistic concurrency per subject
+#
+
 @test "--expect: appended only when the subject has that many events now" {
 	e() { evpub -t acct.deposited -S "$1" amount:=1; }
 	run -0 --separate-stderr evlog append --expect 0 l < <(e acct/1)
@@ -558,6 +221,264 @@ bigevents() {
 	run -0 evlog verify l
 }
 
+#
+# append: concurrent appenders, readers beside a long append, kill -9
+#
+
+@test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
+	for w in 1 2 3 4; do
+		yes "{\"w\":$w}" | head -25000 | evpub -l -t x >"in$w"
+	done
+	pids=()
+	for w in 1 2 3 4; do
+		evlog append l <"in$w" >"ack$w" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	run -0 evlog verify l
+	assert_equal "$(wc -l <l)" 100000
+	cmp <(jq -r .sequence l) <(seq -f '%012g' 100000)
+	for w in 1 2 3 4; do
+		assert_equal "$(grep -c "\"w\":$w}" l)" 25000
+		assert_equal "$(wc -l <"ack$w")" 25000
+	done
+}
+
+@test "a long append lets readers in between its group commits" {
+	need_fault
+	# Six group commits on a disk where each fsync takes 0.4 s: the
+	# pipeline never runs dry, and still lets go of the lock.
+	bigevents >in
+	FAULT_SLOW=400000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
+	pid=$!
+	for _ in $(seq 100); do [ -s l ] && break; sleep 0.05; done
+	# A reader takes the lock shared: it gets in, and sees only what is
+	# durable, while the append goes on.
+	got=$(evlog cat l | wc -l)
+	kill -0 "$pid" || { echo "the reader got in only after the append"; return 1; }
+	[ "$got" -lt 10000 ]
+	wait "$pid"
+	run -0 evlog verify l
+	assert_equal "$(wc -l <l)" 10000
+}
+
+@test "kill -9 at random moments during append --sync event: nothing acknowledged is lost" {
+	events 2000 >in
+	for run in $(seq 200); do
+		evlog append --sync event l <in >ack 2>/dev/null &
+		pid=$!
+		sleep "0.00$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		evlog verify l >/dev/null 2>&1 || evlog repair l >/dev/null 2>&1
+		evlog verify l >/dev/null || { echo "run $run: verify fails after repair"; return 1; }
+		# Every acknowledged line is in the log, as it was acknowledged.
+		grep -c . ack >/dev/null || continue
+		sed '$!b;/}$/!d' ack >acked
+		grep -Fxf acked l | wc -l >n
+		[ "$(cat n)" -eq "$(wc -l <acked)" ] || { echo "run $run: acknowledged events missing"; return 1; }
+	done
+	[ "$(wc -l <l)" -gt 0 ]
+	# Every run sent the same events: whatever state a kill left the
+	# index in, none got in twice.
+	run -0 bash -c "jq -r .id l | sort | uniq -d"
+	assert_output ''
+	# And one run to the end completes the set, in order of first arrival.
+	evlog append l <in >/dev/null 2>&1
+	assert_equal "$(jq -r .id l | sort)" "$(jq -r .id in | sort)"
+	run -0 evlog verify l
+}
+
+#
+# append: I/O errors at every call in turn (the fault shim), a full disk
+#
+
+@test "the I/O error loop: write and fsync fail at every call in turn" {
+	need_fault
+	events 5 >in
+	for call in write fsync; do
+		# How many calls a clean run makes.
+		rm -f l
+		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
+		total=$(cat count)
+		[ "$total" -ge 5 ]
+		for n in $(seq "$total"); do
+			rm -f l
+			events 2 | evlog append l >/dev/null
+			cp l before
+			status=0
+			FAULT_CALL=$call FAULT_N=$n LD_PRELOAD=$FAULT evlog append --sync event l <in >ack 2>err || status=$?
+			[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
+			grep -q '^evlog append: ' err || { echo "$call #$n: no message"; return 1; }
+			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
+			# The old events are still there, and every acknowledged one.
+			cmp <(head -2 l) before
+			if [ -s ack ]; then
+				grep -Fxf ack l | wc -l >got
+				[ "$(cat got)" -eq "$(wc -l <ack)" ] || { echo "$call #$n: acknowledged but missing"; return 1; }
+			fi
+		done
+	done
+}
+
+@test "the pipelined append (--sync batch): writes (in and between batches) and every fsync fail in turn, with batches in flight" {
+	need_fault
+	# Six group commits: one is written while the one before is made
+	# durable.
+	bigevents >in
+	for call in write fsync; do
+		rm -f l l.idx
+		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >/dev/null
+		total=$(cat count)
+		# Six batches of up to 8 MiB, each written in pieces of 128 KiB:
+		# more than 300 writes.  Each fsync takes what is written by
+		# then, so how many there are is up to the timing, but at least
+		# one follows another.  Every fsync fails in turn; of the writes,
+		# every 13th (a failure in the middle of a batch, whose pieces
+		# before must be taken back), the first three and the last.
+		if [ "$call" = write ]; then
+			[ "$total" -ge 300 ]
+			calls=$( { seq 3; seq 13 13 "$total"; echo "$total"; } | sort -nu)
+		else
+			[ "$total" -ge 2 ]
+			calls=$(seq "$total")
+		fi
+		for n in $calls; do
+			rm -f l l.idx
+			events 2 | evlog append l >/dev/null
+			cp l before
+			status=0
+			FAULT_CALL=$call FAULT_N=$n FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >ack 2>err || status=$?
+			if [ "$(cat count)" -lt "$n" ]; then
+				# One fsync made more batches durable this time
+				# than in the counting run: no call $n to fail.
+				[ "$status" -eq 0 ] && [ "$(wc -l <ack)" -eq 10000 ] || { echo "$call #$n: status $status without a fault"; return 1; }
+			else
+				[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
+				grep -Eq '^evlog append: (l|stdout): ' err || { echo "$call #$n: no message"; cat err; return 1; }
+			fi
+			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
+			# The old events are there, then every acknowledged one,
+			# in order; when an fsync failed, nothing else.
+			cmp <(head -2 l) before
+			cmp ack <(tail -n +3 l | head -n "$(wc -l <ack)") || { echo "$call #$n: acknowledged but not stored"; return 1; }
+			if [ "$call" = fsync ]; then
+				cmp l <(cat before ack) || { echo "fsync #$n: the log holds what was not durable"; return 1; }
+			fi
+			# The next append finds the index sound (or rebuilds it).
+			run -0 evlog append --expect 2 l < <(events 1)
+		done
+	done
+}
+
+@test "stdout going away mid-append, then an fsync failing: nothing acknowledged is lost" {
+	need_fault
+	bigevents >in
+	# The reader of the acknowledgements leaves after 100 bytes; the
+	# groups still in the pipeline are not written, and an fsync with
+	# nothing new to make durable must not cut the log anywhere.
+	for n in 2 3 4 5; do
+		rm -f l l.idx
+		events 2 | evlog append l >/dev/null
+		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got || true
+		evlog verify l >/dev/null || { echo "#$n: log not valid"; return 1; }
+		[ "$(wc -l <l)" -ge 3 ] || { echo "#$n: the acknowledged group is gone"; return 1; }
+		cmp got <(tail -n +3 l | head -c 100) || { echo "#$n: acknowledged, not stored"; return 1; }
+	done
+}
+
+@test "rename failing (the index cannot be put in place): appends go on, the index is rebuilt" {
+	need_fault
+	events 600 >in
+	rm -f l l.idx
+	FAULT_CALL=rename FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
+	total=$(cat count)
+	[ "$total" -ge 2 ]	# made, then grown
+	for n in $(seq "$total"); do
+		rm -f l l.idx
+		run -0 --separate-stderr env FAULT_CALL=rename FAULT_N=$n LD_PRELOAD="$FAULT" evlog append --sync event l <in
+		assert_equal "${#lines[@]}" 600
+		[[ $stderr == *"l.idx: rename: "* ]] || { echo "#$n: no warning: $stderr"; return 1; }
+		run -0 evlog verify l
+		# The index on disk is behind or missing: the next append
+		# rebuilds or catches it up, and still knows every event.
+		run -0 --separate-stderr evlog append l <in
+		assert_output ''
+		assert_equal "$(grep -c 'in the log already' <<<"$stderr")" 600
+	done
+}
+
+@test "a full disk: a clear error, the log valid, nothing acknowledged lost" {
+	events 100 | evlog append l >/dev/null
+	size=$(stat -c %s l)
+	events 1000 >in
+	run -1 --separate-stderr bash -c "ulimit -f $(( (size + 20000) / 1024 )); evlog append --sync batch l <in >ack"
+	[[ $stderr == *"evlog append: l: append (nothing of this batch is stored): File too large"* ]]
+	run -0 evlog verify l
+	if [ -s ack ]; then
+		assert_equal "$(grep -Fxf ack l | wc -l)" "$(wc -l <ack)"
+	fi
+	[ "$(wc -l <l)" -ge 100 ]
+}
+
+@test "a disk that fills while the index grows: the index stays in memory, no crash, nothing lost" {
+	events 20000 >in
+	mkdir m
+	if mount -t tmpfs -o size=2m tmpfs m 2>/dev/null; then
+		# Room for the log of about 8000 events, not for the index too.
+		run --separate-stderr bash -c "head -8100 in | evlog append m/l >ack"
+		umount_later=m
+	else
+		# No tmpfs here: a file size limit makes the same failure.
+		run --separate-stderr bash -c "ulimit -f 2048; head -8100 in | evlog append m/l >ack"
+	fi
+	# The log took what it could: either all of it, with the index kept
+	# in memory (status 0, a warning), or an error for the group that did
+	# not fit (status 1).  Never a crash (a signal: status above 128).
+	[ "$status" -le 1 ] || { echo "status $status: $stderr"; return 1; }
+	[ "$status" -eq 1 ] || [[ $stderr == *"kept in memory"* ]] || { echo "$stderr"; return 1; }
+	run -0 evlog verify m/l
+	assert_equal "$(grep -Fxf ack m/l | wc -l)" "$(wc -l <ack)"
+	[ ! -e m/l.idx.tmp ]
+	if [ -n "${umount_later-}" ]; then umount m; fi
+}
+
+#
+# cat: replay, ranges of sequences and times, -f
+#
+
+@test "cat replays; --from, --to and -n pick a range" {
+	events 300 | evlog append l >/dev/null
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") l
+	run -0 evlog cat --from 298 l
+	assert_equal "$(seqs <<<"$output")" "000000000298 000000000299 000000000300 "
+	run -0 evlog cat --from 10 --to 12 l
+	assert_equal "$(seqs <<<"$output")" "000000000010 000000000011 000000000012 "
+	run -0 evlog cat -n 2 l
+	assert_equal "$(seqs <<<"$output")" "000000000299 000000000300 "
+	run -0 evlog cat --from 301 l
+	assert_output ''
+	run -0 evlog cat -n 1000 l
+	assert_equal "${#lines[@]}" 300
+}
+
+@test "events longer than the replay buffer are replayed whole" {
+	pad=$(head -c 3000000 /dev/zero | tr '\0' p)
+	{ events 1; printf '{"specversion":"1.0","type":"t","source":"s","id":"big","data":"%s"}\n' "$pad"; events 1; } >in
+	evlog append --max-size 4M l <in >/dev/null
+	run -0 bash -c 'evlog cat l | cmp - l && evlog cat --from 2 --to 2 l | jq -r .id'
+	assert_output big
+}
+
+@test "--from in the middle of a large log seeks, and agrees with a full replay" {
+	yes '{"pad":"0123456789012345678901234567890123456789"}' | head -50000 |
+	    evpub -l -t x | evlog append l >/dev/null
+	for from in 1 2 777 25000 49999 50000; do
+		cmp <(evlog cat --from "$from" l) <(tail -n "+$from" l)
+	done
+}
+
 @test "--since and --until: a half-open range of times, also out of order, through the index" {
 	# 3000 events, times shuffled over a day, some without a time:
 	# blocks of 256 are skipped by the index, the rest checked.
@@ -589,6 +510,194 @@ bigevents() {
 	check --from 1000 --to 2100 --until 2026-03-01T12:00:00Z
 }
 
+@test "cat -f follows appends, and reports a truncated log" {
+	events 1 | evlog append l >/dev/null
+	evlog cat -f l >out 2>err &
+	pid=$!
+	events 2 | evlog append l >/dev/null
+	for i in $(seq 50); do [ "$(wc -l <out)" -ge 3 ] && break; sleep 0.1; done
+	assert_equal "$(seqs out)" "000000000001 000000000002 000000000003 "
+	: >l
+	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	run wait "$pid"
+	assert_equal "$status" 1
+	assert_equal "$(cat err)" "evlog cat: l: truncated below what was read: a log only grows"
+}
+
+@test "readers never see a group that is not yet durable (it may be taken back)" {
+	events 2 | evlog append l >/dev/null
+	cp l committed
+	line=$(events 1 | sed 's/}$/,"sequence":"000000000003"}/')
+	# An appender's window: under the lock, written, not yet fsynced,
+	# then taken back.
+	flock -x l -c "printf '%s\n' '$line' >>l; sleep 1; truncate -s $(stat -c %s committed) l" &
+	pid=$!
+	sleep 0.3
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") committed
+	wait "$pid"
+}
+
+#
+# verify and stats
+#
+
+@test "verify finds gaps, disorder and damage, with offsets; status 4" {
+	events 4 | evlog append l >/dev/null
+	sed 3d l >gap
+	run -4 evlog verify gap
+	assert_output --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
+	{ head -1 l; echo garbage; tail -3 l; } >bad
+	run -4 evlog verify bad
+	assert_output --partial 'line 2, offset'
+	assert_output --partial 'invalid JSON'
+}
+
+@test "verify names a line without a sequence" {
+	events 1 | evlog append l >/dev/null
+	evpub -t x >>l
+	run -4 evlog verify l
+	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
+}
+
+@test "stats: events, bytes, first and last, per type; --json" {
+	{ events 2 a.b; events 1 c.d; } | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	run -0 jq -c '[.events, .bytes, .first, .last, .types]' <<<"$output"
+	assert_output "[3,$(stat -c %s l),1,3,{\"a.b\":2,\"c.d\":1}]"
+	run -0 evlog stats l
+	assert_line -n 0 'events     3'
+	# A type that needs escaping stays valid JSON.
+	evpub -t 'say"hi\' | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	assert_equal "$(jq -r '.types | keys[0]' <<<"$output")" 'a.b'
+	assert_equal "$(jq -r '.types["say\"hi\\"]' <<<"$output")" 1
+}
+
+@test "stats: the last time is the last event's; type names cannot drive a terminal" {
+	printf '%s\n' '{"specversion":"1.0","type":"a","source":"s","id":"1","time":"2024-01-01T00:00:00Z"}' \
+	    '{"specversion":"1.0","type":"b\u001b[31m","source":"s","id":"2"}' | evlog append l >/dev/null
+	run -0 evlog stats --json l
+	assert_equal "$(jq -r '.firsttime + "|" + .lasttime' <<<"$output")" '2024-01-01T00:00:00Z|'
+	run -0 evlog stats l
+	assert_line 'type       1  b?[31m'
+}
+
+#
+# repair: a torn last line, and files that are no log
+#
+
+@test "cat ignores a torn last line; verify reports it; repair cuts it and nothing else" {
+	events 3 | evlog append l >/dev/null
+	cp l whole
+	printf '{"specversion":"1.0","ty' >>l
+	run -0 evlog cat l
+	cmp <(printf '%s\n' "$output") whole
+	run -4 evlog verify l
+	assert_output "evlog verify: l: a torn last line of 24 bytes at offset $(stat -c %s whole) (evlog repair cuts it)"
+	run -0 evlog repair l
+	assert_output "evlog repair: l: cut a torn last line of 24 bytes at offset $(stat -c %s whole)"
+	cmp l whole
+	run -0 evlog verify l
+	run -0 evlog repair l
+	assert_output ''
+}
+
+@test "the next append repairs a torn line first, by itself" {
+	events 2 | evlog append l >/dev/null
+	printf '{"specv' >>l
+	run -0 --separate-stderr evlog append l < <(events 1)
+	[[ $stderr == "evlog append: l: cut a torn last line of 7 bytes at offset "* ]]
+	assert_equal "$(seqs l)" "000000000001 000000000002 000000000003 "
+	run -0 evlog verify l
+}
+
+@test "garbage, another tool's file, a symlink: refused, never repaired into loss" {
+	printf 'hello\nworld\n' >g
+	cp g g.orig
+	run -1 evlog append g < <(events 1)
+	assert_output --partial 'not an evlog log'
+	run -4 evlog repair g
+	cmp g g.orig
+	evpub -t x >plain
+	cp plain plain.orig
+	run -1 evlog append plain < <(events 1)
+	assert_output --partial 'has no sequence'
+	cmp plain plain.orig
+	events 1 | evlog append real >/dev/null
+	ln -s real link
+	run -1 evlog append link < <(events 1)
+	assert_output 'evlog append: link: a symlink: refused (name the log itself)'
+	assert_equal "$(wc -l <real)" 1
+	mkdir d
+	run -1 evlog append d < <(events 1)
+}
+
+#
+# revert
+#
+
+@test "revert appends the opposite: reverts=ID, numbers negated, strings kept" {
+	evpub -t account.deposited -S account/7 --id d1 amount:=100 'fees:=[1.5,-2,0,{"x":3e2}]' note="lot 42" |
+	    evlog append l >/dev/null
+	run -0 evlog revert l d1
+	run -0 jq -c '[.type, .subject, .reverts, .data, .sequence]' <<<"$output"
+	assert_output '["account.deposited","account/7","d1",{"amount":-100,"fees":[-1.5,2,0,{"x":-300}],"note":"lot 42"},"000000000002"]'
+	run -0 evlog verify l
+	run -4 evlog revert l d1
+	assert_output 'evlog revert: l: event "d1" is reverted already'
+	run -1 evlog revert l nope
+	assert_output 'evlog revert: l: no event with id "nope"'
+	assert_equal "$(wc -l <l)" 2
+	run -2 evlog revert --json l d1
+}
+
+@test "revert: an event is its source and id; -s names the source, required when the id is ambiguous" {
+	{
+		evpub -t a.paid -s //s --id a1 amount:=10
+		evpub -t a.paid -s //other --id a1 amount:=20
+		evpub -t a.paid -s //s --id b1 amount:=5
+	} | evlog append l >/dev/null
+	run -2 --separate-stderr evlog revert l a1
+	assert_equal "$stderr" 'evlog revert: l: id "a1" is in the log from 2 sources, //s and //other: name one with -s'
+	assert_output ''
+	assert_equal "$(wc -l <l)" 3
+	run -0 evlog revert -s //other l a1
+	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
+	assert_output '["//other","a1",-20]'
+	run -0 evlog revert --source //s l a1
+	run -0 jq -c '[.source, .reverts, .data.amount]' <<<"$output"
+	assert_output '["//s","a1",-10]'
+	# Each is reverted once, on its own.
+	run -4 evlog revert -s //s l a1
+	assert_output 'evlog revert: l: event "a1" from //s is reverted already'
+	run -4 evlog revert -s //other l a1
+	run -1 evlog revert -s //nowhere l a1
+	assert_output 'evlog revert: l: no event with id "a1" from source //nowhere'
+	# An id of one source needs no -s.
+	run -0 evlog revert l b1
+	run -4 evlog revert l b1
+	assert_output 'evlog revert: l: event "b1" is reverted already'
+	run -2 evlog cat -s //s l
+}
+
+#
+# the index: seeks, other writers, damage
+#
+
+@test "--from goes through the index, and agrees with the bisection without it" {
+	events 2000 >in
+	evlog append l <in >/dev/null
+	for from in 1 2 255 256 257 1000 1999 2000 2001; do
+		evlog cat --from "$from" l >a
+		mv l.idx idx.keep
+		evlog cat --from "$from" l >b
+		mv idx.keep l.idx
+		cmp a b
+		[ "$(wc -l <a)" -eq $(( from > 2000 ? 0 : 2001 - from )) ]
+	done
+}
+
 @test "--since skips what the index rules out: events in time order, a late start" {
 	for i in $(seq 0 5999); do
 		printf '{"specversion":"1.0","id":"%d","source":"s","type":"t","time":"2026-03-01T%02d:%02d:%02dZ"}\n' "$i" $((i / 3600)) $((i / 60 % 60)) $((i % 60))
@@ -605,19 +714,6 @@ bigevents() {
 		read_bytes=$(grep -E '^[0-9]+ +pread64\(' trace | sed 's/.*= //' | paste -sd+ | bc)
 		[ "$read_bytes" -lt $(( $(stat -c %s l) / 4 )) ] || { echo "read $read_bytes bytes"; return 1; }
 	fi
-}
-
-@test "--from goes through the index, and agrees with the bisection without it" {
-	events 2000 >in
-	evlog append l <in >/dev/null
-	for from in 1 2 255 256 257 1000 1999 2000 2001; do
-		evlog cat --from "$from" l >a
-		mv l.idx idx.keep
-		evlog cat --from "$from" l >b
-		mv idx.keep l.idx
-		cmp a b
-		[ "$(wc -l <a)" -eq $(( from > 2000 ? 0 : 2001 - from )) ]
-	done
 }
 
 @test "the index follows appends by other writers and by revert" {
@@ -669,102 +765,39 @@ bigevents() {
 	run -0 evlog verify x
 }
 
-@test "--max-size holds for the event as stored, with its sequence" {
-	pad=$(head -c 200 /dev/zero | tr '\0' x)
-	evpub -t t "p=$pad" >e
-	size=$(( $(wc -c <e) - 1 ))
-	# It fits as it is, not once stamped: refused, status 3.
-	run -3 --separate-stderr evlog append --max-size "$size" l <e
-	[[ $stderr == *"stdin:1: longer than $size bytes with its sequence (--max-size)"* ]]
-	[ ! -s l ]
-	run -0 evlog append --max-size $((size + 26)) l <e
-	# What the log holds passes a reader of the same size.
-	run -0 evsub --max-size $((size + 26)) <l
+#
+# usage
+#
+
+@test "the usage lines are the man page's SYNOPSIS" {
+	run -0 synopsis_is_usage evlog
 }
 
-@test "the pipelined append (--sync batch): writes (in and between batches) and every fsync fail in turn, with batches in flight" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	# Six group commits: one is written while the one before is made
-	# durable.
-	bigevents >in
-	for call in write fsync; do
-		rm -f l l.idx
-		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >/dev/null
-		total=$(cat count)
-		# Six batches of up to 8 MiB, each written in pieces of 128 KiB:
-		# more than 300 writes.  Each fsync takes what is written by
-		# then, so how many there are is up to the timing, but at least
-		# one follows another.  Every fsync fails in turn; of the writes,
-		# every 13th (a failure in the middle of a batch, whose pieces
-		# before must be taken back), the first three and the last.
-		if [ "$call" = write ]; then
-			[ "$total" -ge 300 ]
-			calls=$( { seq 3; seq 13 13 "$total"; echo "$total"; } | sort -nu)
-		else
-			[ "$total" -ge 2 ]
-			calls=$(seq "$total")
-		fi
-		for n in $calls; do
-			rm -f l l.idx
-			events 2 | evlog append l >/dev/null
-			cp l before
-			status=0
-			FAULT_CALL=$call FAULT_N=$n FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append l <in >ack 2>err || status=$?
-			if [ "$(cat count)" -lt "$n" ]; then
-				# One fsync made more batches durable this time
-				# than in the counting run: no call $n to fail.
-				[ "$status" -eq 0 ] && [ "$(wc -l <ack)" -eq 10000 ] || { echo "$call #$n: status $status without a fault"; return 1; }
-			else
-				[ "$status" -eq 1 ] || { echo "$call #$n: status $status"; return 1; }
-				grep -Eq '^evlog append: (l|stdout): ' err || { echo "$call #$n: no message"; cat err; return 1; }
-			fi
-			evlog verify l >/dev/null || { echo "$call #$n: log not valid"; return 1; }
-			# The old events are there, then every acknowledged one,
-			# in order; when an fsync failed, nothing else.
-			cmp <(head -2 l) before
-			cmp ack <(tail -n +3 l | head -n "$(wc -l <ack)") || { echo "$call #$n: acknowledged but not stored"; return 1; }
-			if [ "$call" = fsync ]; then
-				cmp l <(cat before ack) || { echo "fsync #$n: the log holds what was not durable"; return 1; }
-			fi
-			# The next append finds the index sound (or rebuilds it).
-			run -0 evlog append --expect 2 l < <(events 1)
-		done
-	done
+@test "usage errors exit 2" {
+	run -2 evlog
+	run -2 evlog frobnicate l
+	assert_output --partial 'not a command'
+	run -2 evlog cat
+	assert_output --partial 'one log is needed'
+	run -2 evlog cat --from 0 l
+	run -0 evlog --help
+	assert_line -n 0 'usage: evlog append [-q] [--expect count] [--max-size size] [--rejects file]'
+	run -2 evlog append --expect -1 l
+	run -2 evlog cat --since yesterday l
+	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'
+	run -2 evlog cat --expect 1 l
+	run -2 evlog append --until 2026-01-01 l
 }
 
-@test "a long append lets readers in between its group commits" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	# Six group commits on a disk where each fsync takes 0.4 s: the
-	# pipeline never runs dry, and still lets go of the lock.
-	bigevents >in
-	FAULT_SLOW=400000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
-	pid=$!
-	for _ in $(seq 100); do [ -s l ] && break; sleep 0.05; done
-	# A reader takes the lock shared: it gets in, and sees only what is
-	# durable, while the append goes on.
-	got=$(evlog cat l | wc -l)
-	kill -0 "$pid" || { echo "the reader got in only after the append"; return 1; }
-	[ "$got" -lt 10000 ]
-	wait "$pid"
-	run -0 evlog verify l
-	assert_equal "$(wc -l <l)" 10000
-}
-
-@test "stdout going away mid-append, then an fsync failing: nothing acknowledged is lost" {
-	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-	bigevents >in
-	# The reader of the acknowledgements leaves after 100 bytes; the
-	# groups still in the pipeline are not written, and an fsync with
-	# nothing new to make durable must not cut the log anywhere.
-	for n in 2 3 4 5; do
-		rm -f l l.idx
-		events 2 | evlog append l >/dev/null
-		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got || true
-		evlog verify l >/dev/null || { echo "#$n: log not valid"; return 1; }
-		[ "$(wc -l <l)" -ge 3 ] || { echo "#$n: the acknowledged group is gone"; return 1; }
-		cmp got <(tail -n +3 l | head -c 100) || { echo "#$n: acknowledged, not stored"; return 1; }
-	done
+@test "options belong to their command" {
+	run -2 evlog append --json l
+	assert_output --partial '--json is for stats'
+	run -2 evlog verify --sync none l
+	assert_output --partial 'are for append'
+	run -2 evlog append -f l
+	assert_output --partial 'are for cat'
+	run -2 evlog cat -n 2 --from 3 l
+	assert_output --partial 'exclude each other'
+	run -2 evlog append --max-size 100M l
+	assert_output --partial 'too large for a log'
 }

@@ -83,3 +83,16 @@ mktopic() {
 		evpub -T "$t" -l -t topic.made </dev/null || return 1
 	done
 }
+
+# The LD_PRELOAD shim of tests/fault (make unit builds it) that makes the
+# Nth write, fsync or rename fail.
+FAULT=${EVENTFUL_FAULT:-$ROOT/build/release/fault.so}
+
+# need_fault: fails the test when the fault shim is missing (a test that
+# preloads nothing proves nothing), and lets the shim come before the
+# sanitizers' runtime under make check.  Each test that preloads FAULT
+# calls it first.
+need_fault() {
+	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
