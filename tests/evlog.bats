@@ -574,13 +574,18 @@ bigevents() {
 	assert_equal "$(jq -r '.types["say\"hi\\"]' <<<"$output")" 1
 }
 
-@test "stats: the last time is the last event's; type names cannot drive a terminal" {
+@test "stats: the last time is the last event's; a type that could drive a terminal never gets into the log" {
+	# A type with an escape is no CloudEvents String: append refuses it.
 	printf '%s\n' '{"specversion":"1.0","type":"a","source":"s","id":"1","time":"2024-01-01T00:00:00Z"}' \
-	    '{"specversion":"1.0","type":"b\u001b[31m","source":"s","id":"2"}' | evlog append l >/dev/null
+	    '{"specversion":"1.0","type":"b\u001b[31m","source":"s","id":"2"}' >in
+	run -3 evlog append l <in
+	assert_output --partial 'stdin:2: type: U+001B'
+	sed -i '2s/\\u001b\[31m//' in
+	evlog append l <in >/dev/null
 	run -0 evlog stats --json l
 	assert_equal "$(jq -r '.firsttime + "|" + .lasttime' <<<"$output")" '2024-01-01T00:00:00Z|'
 	run -0 evlog stats l
-	assert_line 'type       1  b?[31m'
+	assert_line 'type       1  b'
 }
 
 #

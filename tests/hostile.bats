@@ -145,10 +145,13 @@ clean() {
 	kill "$LPID"
 	wait "$LPID" || true
 	clean listen.err
+	# The body's time is echoed, escaped; the header's control
+	# character is refused before its value is read (no CloudEvents
+	# String holds one), and named, not echoed.
 	run -0 grep -c 'FORGED' listen.err
-	assert_output 2
+	assert_output 1
 	grep -q 'time "bad\\x1b\[2J\\x0aevpub: FORGED LINE" is not an RFC 3339 date-time' listen.err
-	grep -q 'time "bad\\x1b\[2J\\x0devpub: FORGED" is not an RFC 3339 date-time' listen.err
+	grep -q 'ce-time: U+001B (character 4) is not allowed in a CloudEvents String' listen.err
 	run grep -c '^evpub: FORGED' listen.err
 	assert_output 0
 }
