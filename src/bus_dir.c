@@ -307,7 +307,7 @@ dir_consumer_delete(struct bus *b, const char *topic, const char *consumer,
 /*
  * A FIFO under subs/, made under a hidden name, open for reading before it
  * is put in place (so that no publisher finds it without a reader), and
- * removed at exit, also on a signal (topic_unlisten only unlinks).
+ * removed at exit, also on a signal (topic_fifo_remove only unlinks).
  */
 static int
 dir_live_open(struct bus *b, const char *topic, const char *name,
@@ -321,14 +321,14 @@ dir_live_open(struct bus *b, const char *topic, const char *name,
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
 	topic_init(&l->t, topic, 1);
-	l->path = topic_listen(&l->t, name, &tmp);
+	l->path = topic_fifo_make(&l->t, name, &tmp);
 	/* O_NONBLOCK: a FIFO opens at once, writer or not; poll waits. */
 	if ((l->fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		errwe(EXIT_FAIL, tmp, "open");
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(l->fd, F_SETPIPE_SZ, 1 << 20);
-	topic_inplace(tmp, l->path, l->fd);
-	atexit(topic_unlisten);
+	topic_fifo_place(tmp, l->path, l->fd);
+	atexit(topic_fifo_remove);
 	free(tmp);
 	*out = &l->base;
 	return BUS_OK;
@@ -347,14 +347,14 @@ static int
 dir_live_cutoff(struct bus_live *bl)
 {
 	(void)bl;
-	return topic_cutoff();
+	return topic_fifo_cut();
 }
 
 static void
 dir_live_abort(struct bus_live *bl)
 {
 	(void)bl;
-	topic_unlisten();
+	topic_fifo_remove();
 }
 
 static void
@@ -362,7 +362,7 @@ dir_live_close(struct bus_live *bl)
 {
 	struct dirlive *l = (struct dirlive *)bl;
 
-	topic_unlisten();
+	topic_fifo_remove();
 	topic_free(&l->t);
 	free(l->path);
 	free(l);

@@ -348,7 +348,7 @@ await_topic(const char *name, int64_t idle)
 
 /* Subscribes to topic name, live: its events come on in's one input. */
 static void
-listen_topic(struct common *c, struct inputs *in, const char *name,
+subscribe_live(struct common *c, struct inputs *in, const char *name,
     const char *subname)
 {
 	const char *path;
@@ -996,7 +996,7 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	int waited, status;
 
 	waited = await_topic(op->topic, op->idle);
-	listen_topic(c, in, op->topic, op->subname);
+	subscribe_live(c, in, op->topic, op->subname);
 	if (waited) {
 		status = consume(c, sub, op->topic, &all, 1, 0, o,
 		    &sub->skipto);

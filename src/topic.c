@@ -313,7 +313,7 @@ topub_close(struct topub *p)
 }
 
 /* One subscriber being written to. */
-struct sub {
+struct fifo {
 	char *path;		/* its FIFO */
 	int fd;			/* open for writing, or -1 when done */
 	size_t off;		/* bytes of the batch it has taken */
@@ -322,7 +322,7 @@ struct sub {
 };
 
 static void
-dropsub(struct topub *p, struct sub *s, const char *why)
+dropfifo(struct topub *p, struct fifo *s, const char *why)
 {
 	if (why != NULL)
 		warnw(p->t.name, "subscriber %s: %s: cut off",
@@ -398,7 +398,7 @@ sweep(const char *dir, const char *name)
  * nothing, when no descriptor is left (EMFILE, ENFILE), else 0.
  */
 static int
-addsub(struct topub *p, struct sub **v, size_t *n, const char *name)
+addfifo(struct topub *p, struct fifo **v, size_t *n, const char *name)
 {
 	struct stat sb;
 	char *path = join(p->t.subs, name);
@@ -440,7 +440,7 @@ addsub(struct topub *p, struct sub **v, size_t *n, const char *name)
  * --max-wait is cut off.  Closes every FIFO and frees v's paths.
  */
 static void
-serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
+serve(struct topub *p, struct fifo *v, size_t n, const char *buf, size_t len)
 {
 	struct pollfd *pfd;
 	size_t i, np, left;
@@ -455,7 +455,7 @@ serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 		np = 0;
 		now = now_usec();
 		for (i = 0; i < n; i++) {
-			struct sub *s = &v[i];
+			struct fifo *s = &v[i];
 
 			if (s->fd < 0)
 				continue;
@@ -463,7 +463,7 @@ serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 				if (flock(s->fd, LOCK_EX | LOCK_NB) == 0)
 					s->locked = 1;
 				else if (errno != EWOULDBLOCK) {
-					dropsub(p, s, "flock failed");
+					dropfifo(p, s, "flock failed");
 					continue;
 				}
 			}
@@ -477,7 +477,7 @@ serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 			}
 			if (s->locked && s->off < len && errno != EAGAIN) {
 				/* EPIPE: its reader died. */
-				dropsub(p, s, NULL);
+				dropfifo(p, s, NULL);
 				continue;
 			}
 			if (s->off == len) {
@@ -487,7 +487,7 @@ serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 				continue;
 			}
 			if (now - s->progress > p->maxwait) {
-				dropsub(p, s, s->locked ? "took nothing for "
+				dropfifo(p, s, s->locked ? "took nothing for "
 				    "--max-wait" : "another publisher held it "
 				    "for --max-wait");
 				continue;
@@ -522,7 +522,7 @@ serve(struct topub *p, struct sub *v, size_t n, const char *buf, size_t len)
 static void
 fanout(struct topub *p, const char *buf, size_t len)
 {
-	struct sub *v = NULL;
+	struct fifo *v = NULL;
 	struct dirent *de;
 	size_t n = 0;
 	DIR *d;
@@ -535,12 +535,12 @@ fanout(struct topub *p, const char *buf, size_t len)
 			sweep(p->t.subs, de->d_name);
 			continue;
 		}
-		if (addsub(p, &v, &n, de->d_name) == 0)
+		if (addfifo(p, &v, &n, de->d_name) == 0)
 			continue;
 		/* Out of descriptors: serve those open, then retry. */
 		serve(p, v, n, buf, len);
 		n = 0;
-		if (addsub(p, &v, &n, de->d_name) == -1)
+		if (addfifo(p, &v, &n, de->d_name) == -1)
 			warnwe(p->t.name, "subscriber %s: not written to",
 			    de->d_name);
 	}
@@ -637,12 +637,12 @@ topub_sink(void *arg, const char *buf, size_t len)
 
 /* ---- live subscribers ---- */
 
-static char listening[4096];	/* our FIFO, for topic_unlisten */
+static char ourfifo[4096];	/* our FIFO, for topic_fifo_remove */
 static dev_t ldev;
 static ino_t lino;
 
 char *
-topic_listen(struct topic *t, const char *name, char **tmp)
+topic_fifo_make(struct topic *t, const char *name, char **tmp)
 {
 	char *fname, *path;
 
@@ -660,14 +660,14 @@ topic_listen(struct topic *t, const char *name, char **tmp)
 	if (mkfifo(*tmp, modefor(0)) == -1)
 		failed(*tmp, "mkfifo");
 	share(*tmp, -1, 0);
-	if (strlen(path) >= sizeof(listening))
+	if (strlen(path) >= sizeof(ourfifo))
 		errw(EXIT_FAIL, path, "path too long");
 	return path;
 }
 
 /* Called once the FIFO is open for reading: puts it in place. */
 void
-topic_inplace(const char *tmp, const char *path, int fd)
+topic_fifo_place(const char *tmp, const char *path, int fd)
 {
 	struct stat sb, fsb;
 
@@ -681,26 +681,26 @@ topic_inplace(const char *tmp, const char *path, int fd)
 		    "someone; refused");
 	ldev = sb.st_dev;
 	lino = sb.st_ino;
-	strcpy(listening, path);
+	strcpy(ourfifo, path);
 	if (rename(tmp, path) == -1)
 		errwe(EXIT_FAIL, path, "rename");
 }
 
 void
-topic_unlisten(void)
+topic_fifo_remove(void)
 {
-	if (listening[0] != '\0')
-		(void)unlink(listening);
+	if (ourfifo[0] != '\0')
+		(void)unlink(ourfifo);
 }
 
 int
-topic_cutoff(void)
+topic_fifo_cut(void)
 {
 	struct stat sb;
 
-	if (listening[0] == '\0')
+	if (ourfifo[0] == '\0')
 		return 0;
-	return lstat(listening, &sb) == -1 || sb.st_dev != ldev ||
+	return lstat(ourfifo, &sb) == -1 || sb.st_dev != ldev ||
 	    sb.st_ino != lino;
 }
 

@@ -106,14 +106,15 @@ void topub_close(struct topub *p);
  * it has a name (NULL for none; a valid topic name, which the caller
  * checked): made under a hidden name, opened for reading by the caller
  * (fd), then put in place under subs/ once fd is found to be that FIFO,
- * not what someone put in its place meanwhile.  topic_unlisten removes it (also
- * from a signal handler: it only calls unlink(2)).  topic_cutoff tells
- * whether it was removed by someone else: a publisher cut it off.
+ * not what someone put in its place meanwhile.  topic_fifo_remove removes
+ * it (also from a signal handler: it only calls unlink(2)).
+ * topic_fifo_cut tells whether it was removed by someone else: a
+ * publisher cut it off.
  */
-char *topic_listen(struct topic *t, const char *name, char **tmp);
-void topic_inplace(const char *tmp, const char *path, int fd);
-void topic_unlisten(void);
-int topic_cutoff(void);
+char *topic_fifo_make(struct topic *t, const char *name, char **tmp);
+void topic_fifo_place(const char *tmp, const char *path, int fd);
+void topic_fifo_remove(void);
+int topic_fifo_cut(void);
 
 /* Durable consumers: one run at a time (the lock), and the position. */
 int topic_consumer_lock(struct topic *t, const char *name);
