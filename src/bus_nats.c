@@ -92,6 +92,7 @@ struct npub {
 	uint64_t n;		/* events taken so far */
 	uint64_t lastsubj;	/* --expect: the subject's last sequence */
 	int expectset;		/* lastsubj is known */
+	char *firstsubj;	/* --expect: the first event's NATS subject */
 	int64_t maxpayload;	/* the server's max_payload */
 	struct buf out;		/* acknowledged events, stamped */
 };
@@ -272,6 +273,44 @@ nstatus(natsStatus s)
 	return last != NULL && *last != '\0' ? last : natsStatus_GetText(s);
 }
 
+/* The servers of a URL list, "nats://h1:4222,h2:4222": each without a
+ * scheme takes the first one's, and its user and password. */
+static natsStatus
+set_servers(natsOptions *o, const char *url)
+{
+	const char *p, *e, *at, *sch;
+	const char **v;
+	struct buf all = { 0 };
+	size_t n = 0, i, *off, pre;
+	natsStatus s;
+
+	sch = strstr(url, "://");
+	at = strchr(url, '@');
+	e = url + strcspn(url, ",");
+	/* The scheme and credentials of the first, for the others. */
+	pre = at != NULL && at < e ? (size_t)(at + 1 - url) :
+	    sch != NULL ? (size_t)(sch + 3 - url) : 0;
+	off = xmalloc((strlen(url) + 1) * sizeof(*off));
+	for (p = url; ; p = e + 1) {
+		e = p + strcspn(p, ",");
+		off[n++] = all.len;
+		if (strstr(p, "://") == NULL || strstr(p, "://") > e)
+			buf_put(&all, url, pre);
+		buf_put(&all, p, (size_t)(e - p));
+		buf_putc(&all, '\0');
+		if (*e == '\0')
+			break;
+	}
+	v = xmalloc(n * sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = all.p + off[i];
+	s = natsOptions_SetServers(o, v, (int)n);
+	free(v);
+	free(off);
+	buf_free(&all);
+	return s;
+}
+
 /*
  * Connects at first use.  Reconnects for a minute when a server goes
  * away (a cluster's other servers take over); credentials and TLS as
@@ -290,7 +329,7 @@ conn(struct bus *b)
 		return nb;
 	s = natsOptions_Create(&nb->opts);
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(nb->opts, b->where);
+		s = set_servers(nb->opts, b->where);
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(nb->opts, 2000);
 	if (s == NATS_OK)
@@ -591,6 +630,30 @@ isjson(const char *ct)
 	    (n >= 5 && strncmp(ct + n - 5, "+json", 5) == 0);
 }
 
+/* The rank of a header in a binary-mode event: specversion, id, source,
+ * type, then the rest. */
+static int
+hdrrank(const char *k)
+{
+	static const char *const first[] = { "ce-specversion", "ce-id",
+	    "ce-source", "ce-type" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcasecmp(k, first[i]) == 0)
+			return i;
+	return 4;
+}
+
+static int
+hdrcmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int rx = hdrrank(x), ry = hdrrank(y);
+
+	return rx != ry ? rx - ry : strcasecmp(x, y);
+}
+
 /*
  * Puts into b the event msg carries, with its sequence: in structured
  * mode the body; in binary mode (a ce-specversion header) an event
@@ -612,6 +675,8 @@ msg_event(struct buf *b, struct scanner *sc, natsMsg *msg, uint64_t seq)
 	}
 	buf_putc(&e, '{');
 	(void)natsMsgHeader_Keys(msg, &keys, &nkeys);
+	/* The required attributes first, the others by name. */
+	qsort(keys, (size_t)nkeys, sizeof(*keys), hdrcmp);
 	for (k = 0; k < nkeys; k++) {
 		if (strncasecmp(keys[k], "ce-", 3) != 0 || keys[k][3] == '\0' ||
 		    natsMsgHeader_Get(msg, keys[k], &val) != NATS_OK)
@@ -894,6 +959,16 @@ expect_check(struct npub *p, struct slot *sl)
 	uint64_t count = 0;
 	int i;
 
+	/* The last sequence first, then the count: a writer that comes in
+	 * between makes the count too big, or the publish fail. */
+	s = js_GetLastMsg(&m, p->nb->js, p->stream, subj, NULL, &jerr);
+	if (s == NATS_OK)
+		p->lastsubj = natsMsg_GetSequence(m);
+	else if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+		p->lastsubj = 0;
+	else
+		jsfail(b, p->stream, s, jerr);
+	natsMsg_Destroy(m);
 	si = stream_info(b, p->topic, subj);
 	if (si != NULL && si->State.Subjects != NULL)
 		for (i = 0; i < si->State.Subjects->Count; i++)
@@ -901,14 +976,6 @@ expect_check(struct npub *p, struct slot *sl)
 			    subj) == 0)
 				count = si->State.Subjects->List[i].Msgs;
 	jsStreamInfo_Destroy(si);
-	p->lastsubj = 0;
-	if (count > 0) {
-		s = js_GetLastMsg(&m, p->nb->js, p->stream, subj, NULL, &jerr);
-		if (s != NATS_OK)
-			jsfail(b, p->stream, s, jerr);
-		p->lastsubj = natsMsg_GetSequence(m);
-		natsMsg_Destroy(m);
-	}
 	if (count != p->o.expect)
 		errw(EXIT_EXPECT, p->topic, "the subject has %llu events, not "
 		    "%llu: nothing published", (unsigned long long)count,
@@ -1054,6 +1121,17 @@ nats_pub_sink(struct bus_pub *bp, const char *buf, size_t len)
 		sl->subj = p->strs.len;
 		put_subject(&p->strs, p->prefix, &p->ev);
 		buf_putc(&p->strs, '\0');
+		if (p->o.expecting && p->ev.a[CE_SUBJECT] == NULL)
+			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
+			    "counts the events of a subject: this one has none",
+			    (unsigned long long)p->n);
+		if (p->o.expecting && (p->nw > 0 || p->expectset) &&
+		    strcmp(p->strs.p + sl->subj, p->firstsubj) != 0)
+			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
+			    "counts the events of one subject: this one has "
+			    "another", (unsigned long long)p->n);
+		if (p->o.expecting && p->firstsubj == NULL)
+			p->firstsubj = xstrdup(p->strs.p + sl->subj);
 		sl->msgid = p->strs.len;
 		put_msgid(&p->strs, &p->ev);
 		buf_putc(&p->strs, '\0');
@@ -1086,6 +1164,7 @@ nats_pub_close(struct bus_pub *bp)
 	buf_free(&p->strs);
 	buf_free(&p->out);
 	free(p->w);
+	free(p->firstsubj);
 	free(p->topic);
 	free(p->stream);
 	free(p->prefix);
@@ -1265,7 +1344,7 @@ fetch(struct nreader *r, int64_t usec)
 	jsConsumerInfo *ci = NULL;
 	jsFetchRequest fr;
 	jsErrCode jerr = 0;
-	uint64_t pending = NB_FETCH;
+	uint64_t pending = NB_FETCH, new = 0;
 
 	if (r->next < r->held.Count)
 		return r->held.Count - r->next;
@@ -1278,7 +1357,10 @@ fetch(struct nreader *r, int64_t usec)
 		if (js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer,
 		    NULL, &jerr) != NATS_OK)
 			return 0;
-		pending = ci->NumPending;
+		/* Given back (nak) or timed out: to be given again, and
+		 * counted among those out, not pending. */
+		pending = ci->NumPending + (uint64_t)ci->NumAckPending;
+		new = ci->NumPending;
 		jsConsumerInfo_Destroy(ci);
 		if (pending == 0)
 			return 0;
@@ -1286,7 +1368,7 @@ fetch(struct nreader *r, int64_t usec)
 	jsFetchRequest_Init(&fr);
 	fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
 	fr.NoWait = usec <= 0;
-	fr.Expires = (usec <= 0 ? 500000 : usec) * 1000;
+	fr.Expires = (usec > 0 ? usec : new > 0 ? 500000 : 200000) * 1000;
 	if (natsSubscription_FetchRequest(&r->held, r->sub, &fr) != NATS_OK) {
 		memset(&r->held, 0, sizeof(r->held));
 		return 0;
@@ -1352,11 +1434,14 @@ nats_read_wait(struct bus_reader *br, int64_t usec)
 }
 
 /* Acks what was given up to seq, the last one synchronously: the
- * server has them all then (acks go in order on one connection). */
+ * server has them all then (acks go in order on one connection).  While
+ * a cluster elects a new leader for the consumer, acks fail: they are
+ * sent again (an ack is idempotent) for NB_RETRY seconds. */
 static int
 nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 {
 	struct nreader *r = (struct nreader *)br;
+	int64_t start = now_usec();
 	jsErrCode jerr = 0;
 	natsStatus s = NATS_OK;
 	size_t i, k, done = 0;
@@ -1366,12 +1451,17 @@ nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 	for (i = 0; i < r->nun; i++)
 		if (msg_seq(r->unacked[i]) <= seq)
 			done = i + 1;
-	for (i = 0; i < done && s == NATS_OK; i++)
-		s = i + 1 < done ? natsMsg_Ack(r->unacked[i], NULL) :
-		    natsMsg_AckSync(r->unacked[i], NULL, &jerr);
-	if (s != NATS_OK) {
-		seterr(err, n, "ack: %s", nstatus(s));
-		return BUS_FAIL;
+	for (;;) {
+		for (i = 0, s = NATS_OK; i < done && s == NATS_OK; i++)
+			s = i + 1 < done ? natsMsg_Ack(r->unacked[i], NULL) :
+			    natsMsg_AckSync(r->unacked[i], NULL, &jerr);
+		if (s == NATS_OK)
+			break;
+		if (now_usec() - start > NB_RETRY * 1000000LL) {
+			seterr(err, n, "ack: %s", nstatus(s));
+			return BUS_FAIL;
+		}
+		sleepms(200);
 	}
 	for (i = 0; i < done; i++)
 		natsMsg_Destroy(r->unacked[i]);
