@@ -885,15 +885,17 @@ mkmsg(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
 	return m;
 }
 
-/* Tells whether a publish that failed so may be tried again: the server
- * gone or no leader yet, as while a cluster elects one. */
+/* Tells whether a publish that failed so may be tried again: all but a
+ * lost race, a message too big, a request the server refuses; the
+ * server gone or no leader yet (no responders, a time-out, while a
+ * cluster elects one) pass. */
 static int
 retryable(natsStatus s, jsErrCode jerr)
 {
-	if (jerr == JSStreamWrongLastSequenceErr || s == NATS_MAX_PAYLOAD ||
-	    s == NATS_INVALID_ARG || s == NATS_NOT_PERMITTED)
-		return 0;
-	return jerr == 0 || jerr == 10008 || jerr == 10023;
+	return jerr != JSStreamWrongLastSequenceErr &&
+	    jerr != JSStreamMessageExceedsMaximumErr &&
+	    s != NATS_MAX_PAYLOAD && s != NATS_INVALID_ARG &&
+	    s != NATS_NOT_PERMITTED;
 }
 
 /* Ends the run on a publish that failed for good. */
@@ -904,9 +906,12 @@ pubfail(struct npub *p, struct slot *sl)
 		errw(EXIT_EXPECT, p->topic, "event %llu: the subject has "
 		    "changed since it was read: a concurrent writer (nothing "
 		    "of it published)", (unsigned long long)sl->lineno);
-	errw(EXIT_FAIL, p->topic, "event %llu: not published: %s%s",
-	    (unsigned long long)sl->lineno, sl->errtext, sl->jerr ?
-	    " (JetStream error)" : "");
+	if (sl->jerr != 0)
+		errw(EXIT_FAIL, p->topic, "event %llu: not published: %s "
+		    "(JetStream error %d)", (unsigned long long)sl->lineno,
+		    sl->errtext, (int)sl->jerr);
+	errw(EXIT_FAIL, p->topic, "event %llu: not published: %s",
+	    (unsigned long long)sl->lineno, sl->errtext);
 }
 
 /* Publishes slot sl and waits for its ack, trying again while the
@@ -1486,14 +1491,15 @@ nats_read_close(struct bus_reader *br)
 	size_t i;
 	int k;
 
-	if (r->durable && r->held.Msgs != NULL)
-		for (k = r->next; k < r->held.Count; k++)
-			if (r->held.Msgs[k] != NULL)
-				(void)natsMsg_Nak(r->held.Msgs[k], NULL);
+	/* In order: what was given first comes again first. */
 	for (i = 0; i < r->nun; i++) {
 		(void)natsMsg_Nak(r->unacked[i], NULL);
 		natsMsg_Destroy(r->unacked[i]);
 	}
+	if (r->durable && r->held.Msgs != NULL)
+		for (k = r->next; k < r->held.Count; k++)
+			if (r->held.Msgs[k] != NULL)
+				(void)natsMsg_Nak(r->held.Msgs[k], NULL);
 	if (r->durable)
 		(void)natsConnection_Flush(r->nb->nc);
 	natsMsgList_Destroy(&r->held);
