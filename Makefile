@@ -24,6 +24,8 @@ JANSSON_LIBS = $$(pkg-config --libs jansson)
 # (evpub --listen), libcrypto signs and verifies.  Only evpub and evsub
 # (and the unit tests of signing) link them.
 WEB_LIBS = $$(pkg-config --libs libcurl libmicrohttpd libcrypto) -lpthread
+# The NATS JetStream bus (bus_nats.c): the official C client.
+NATS_LIBS = $$(pkg-config --libs libnats)
 
 # Where objects and programs go; `make check` builds a second tree.
 BUILD  = build/release
@@ -33,7 +35,7 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh
+       openssl zsh libnats-dev nats-server
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
@@ -43,7 +45,7 @@ PROGS = evlog evproject evpub evsub
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
          input.o http.o listen.o ndjson.o output.o post.o \
-         pub.o scan.o store.o topic.o bus.o bus_dir.o watch.o \
+         pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
@@ -77,7 +79,7 @@ $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB) $(LIBS)
 
-$(BINDIR)/evpub $(BINDIR)/evsub: LIBS = $(WEB_LIBS)
+$(BINDIR)/evpub $(BINDIR)/evsub: LIBS = $(WEB_LIBS) $(NATS_LIBS)
 
 $(BINDIR)/evtour: src/evtour
 	@mkdir -p $(@D)
@@ -93,7 +95,7 @@ $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isrc $(HARDENLD) $(LDFLAGS) -o $@ $< $(LIB) \
-	    $(JANSSON_LIBS) $(WEB_LIBS)
+	    $(JANSSON_LIBS) $(WEB_LIBS) $(NATS_LIBS)
 
 # fold.o is no part of the library (only evproject takes jansson for
 # state): its test links it beside.
@@ -145,7 +147,7 @@ fuzz: deps
 	    $(EXTRA_CORPUS)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
-	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS)
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/corpus
 	mkdir -p build/fuzz/ecorpus
@@ -154,7 +156,7 @@ fuzz: deps
 	    $(EXTRA_CORPUS)/cloudevents/valid/*.json build/fuzz/ecorpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
 	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
-	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS)
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ecorpus
 

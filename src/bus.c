@@ -14,9 +14,17 @@ bus_open(const char *url, char *err, size_t n)
 	struct bus *b;
 	char *home;
 
+	if (url != NULL && bus_nats_url(url)) {
+		b = xmalloc(sizeof(*b));
+		b->ops = &bus_nats_ops;
+		b->impl = bus_nats_new();
+		b->where = xstrdup(url);
+		return b;
+	}
 	if (url != NULL && *url != '\0' && strcmp(url, "dir:") != 0) {
-		seterr(err, n, "%s: no bus takes this URL (the directory bus, "
-		    "the only one, is the default: leave it unset)", url);
+		seterr(err, n, "%s: no bus takes this URL (nats://HOST:PORT "
+		    "for NATS JetStream, dir: or nothing for the directory "
+		    "bus)", url);
 		return NULL;
 	}
 	b = xmalloc(sizeof(*b));
@@ -28,6 +36,20 @@ bus_open(const char *url, char *err, size_t n)
 	strcat(b->where, "/topics");
 	free(home);
 	return b;
+}
+
+const char *
+bus_url(const char *given)
+{
+	const char *v;
+
+	if (given != NULL)
+		return given;
+	if ((v = getenv("EVENTFUL_BUS")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("NATS_URL")) != NULL && *v != '\0')
+		return v;
+	return NULL;
 }
 
 void

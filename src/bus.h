@@ -21,6 +21,12 @@
  *     every event published before it (so a subscriber that came before
  *     its topic's first publisher loses none: evsub takes the reading
  *     first, then skips what it gave by sequence).
+ *   - a publisher writes each event it stored on stdout, stamped with its
+ *     sequence, once it is durable (the server acknowledged it), unless
+ *     quiet; a repeat (same source and id) is reported, not written;
+ *     with expecting, the first event's subject must have exactly
+ *     expect events, and each event is stored only if no other writer
+ *     came in between (else the program ends with status 4).
  * Results are named (enum bus_result); nothing here exits the program but
  * on a failure of the machine (out of memory, a store that cannot be
  * read), which the bus reports with its path first.
@@ -64,8 +70,13 @@ struct bus_pubopts {
 	int sync;		/* enum sync: event, batch or none */
 	int64_t maxwait;	/* cut off a live subscriber that takes
 				   nothing for so long, microseconds */
-	int quiet;		/* -q */
+	int quiet;		/* -q: no acknowledged events on stdout */
 	int overlap;		/* commit a group while the next is made */
+	int expecting;		/* --expect was given: */
+	uint64_t expect;	/* the events the subject has before */
+	int replicas;		/* --replicas of a new stream, 0: the bus's
+				   default */
+	int64_t dupwindow;	/* --dup-window, microseconds, 0: default */
 };
 
 /* Where a reading starts; see bus_read_open. */
@@ -136,9 +147,17 @@ struct bus {
  * under $EVENTFUL_HOME.  Returns NULL with err for a URL no bus takes.
  */
 struct bus *bus_open(const char *url, char *err, size_t n);
+/* The URL of the bus: given (--bus), else $EVENTFUL_BUS, else $NATS_URL
+ * (as the nats CLI reads it), else NULL. */
+const char *bus_url(const char *given);
 void bus_close(struct bus *);
 
 extern const struct bus_ops bus_dir_ops;
+extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
+
+/* Whether url names NATS servers (nats://, tls://); a new bus's impl. */
+int bus_nats_url(const char *url);
+void *bus_nats_new(void);
 
 /* The operations, as calls. */
 static inline int

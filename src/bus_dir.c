@@ -105,7 +105,10 @@ dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 
 	memset(p, 0, sizeof(*p));
 	p->base.bus = b;
-	topub_open(&p->tp, topic, o->sync, o->maxwait, o->quiet, o->overlap);
+	topub_open(&p->tp, topic, o->sync, o->maxwait, o->quiet, o->overlap &&
+	    !o->expecting);
+	if (o->expecting)
+		p->tp.expect = (long long)o->expect;
 	return &p->base;
 }
 

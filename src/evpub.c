@@ -20,15 +20,19 @@
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_GHSECRET, OPT_GHSECRETFILE,
-    OPT_HEADTIME, OPT_ID, OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH,
-    OPT_PERADDR, OPT_RAW, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME,
-    OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_DUPWINDOW, OPT_EXPECT,
+    OPT_GHSECRET, OPT_GHSECRETFILE, OPT_HEADTIME, OPT_ID, OPT_LISTEN,
+    OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW, OPT_REPLICAS,
+    OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME, OPT_TIMEOUT, OPT_TLSCERT,
+    OPT_TLSKEY };
 
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
+	{ "bus", required_argument, NULL, OPT_BUS },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", required_argument, NULL, 'd' },
+	{ "dup-window", required_argument, NULL, OPT_DUPWINDOW },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "ext", required_argument, NULL, 'e' },
 	{ "github-secret", required_argument, NULL, OPT_GHSECRET },
 	{ "github-secret-file", required_argument, NULL, OPT_GHSECRETFILE },
@@ -42,6 +46,7 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "replicas", required_argument, NULL, OPT_REPLICAS },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
 	{ "source", required_argument, NULL, 's' },
@@ -65,13 +70,14 @@ usage(FILE *f, int status)
 	fprintf(f,
 "usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
 "             [-S subject] [-s source] [-t type] [--body-timeout seconds]\n"
+"             [--bus url] [--dup-window seconds] [--expect count]\n"
 "             [--github-secret secret | --github-secret-file file]\n"
 "             [--head-timeout seconds] [--id id] [--listen host:port]\n"
 "             [--max-conns n] [--max-per-addr n] [--max-size size]\n"
 "             [--max-wait seconds] [--path path] [--raw] [--rejects file]\n"
-"             [--secret secret | --secret-file file] [--sync mode]\n"
-"             [--time time] [--timeout seconds] [--tls-cert file]\n"
-"             [--tls-key file] [field ...]\n");
+"             [--replicas n] [--secret secret | --secret-file file]\n"
+"             [--sync mode] [--time time] [--timeout seconds]\n"
+"             [--tls-cert file] [--tls-key file] [field ...]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -82,14 +88,24 @@ usage(FILE *f, int status)
 "                         boolean or 32-bit integer)\n"
 "  -l, --lines            one event per line of stdin\n"
 "  -o, --output PATH      append to a file, or write to a FIFO\n"
-"  -q, --quiet            no message per rejected line\n"
+"  -q, --quiet            no message per rejected line; -T: nothing on\n"
+"                         stdout\n"
 "  -S, --subject SUBJECT  the subject\n"
 "  -s, --source SOURCE    the source (default $EV_SOURCE, else //HOST/evpub)\n"
 "  -T, --topic NAME       publish to a topic: its log, then its live\n"
-"                         subscribers ($EVENTFUL_HOME/topics/NAME)\n"
+"                         subscribers ($EVENTFUL_HOME/topics/NAME); each\n"
+"                         event stored goes to stdout with its sequence\n"
 "  -t, --type TYPE        the type\n"
 "      --body-timeout S   with --listen: the most a request's body may\n"
 "                         take to arrive (60)\n"
+"      --bus URL          -T: the topic's bus: nats://HOST:PORT[,...] is\n"
+"                         NATS JetStream (default $EVENTFUL_BUS, else\n"
+"                         $NATS_URL, else the directory bus)\n"
+"      --dup-window S     -T, NATS, a new stream: repeats of a source and\n"
+"                         id within so long are dropped (default 120)\n"
+"      --expect COUNT     -T: publish only if the events' subject has\n"
+"                         COUNT events (status 4 if not, or if another\n"
+"                         writer comes in between)\n"
 "      --github-secret S  with --listen: require GitHub's signature\n"
 "                         (default $EVENTFUL_GITHUB_SECRET); again: by any\n"
 "      --github-secret-file FILE\n"
@@ -107,6 +123,8 @@ usage(FILE *f, int status)
 "      --path PATH        with --listen: where POSTs go (default /)\n"
 "      --raw              with -l: each line is text data\n"
 "      --rejects FILE     keep rejected lines there\n"
+"      --replicas N       -T, NATS, a new stream: its copies (default 3\n"
+"                         in a cluster of 3 or more servers, else 1)\n"
 "      --secret whsec_... with --listen: require Standard Webhooks\n"
 "                         signatures (default $EVENTFUL_WEBHOOK_SECRET);\n"
 "                         again: a signature by any of them\n"
@@ -121,7 +139,9 @@ usage(FILE *f, int status)
 "                         silent (15)\n"
 "  -h, --help, --version  this help; the version\n"
 "\n"
-"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines\n");
+"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"             4 --expect: the subject's count differs, or another writer\n"
+"             came in between\n");
 		stdout_done();
 	}
 	exit(status);
@@ -260,7 +280,11 @@ struct opts {
 	const char *output;	/* -o */
 	const char *topic;	/* -T */
 	const char *secret;	/* --secret, one a line */
+	const char *busurl;	/* --bus */
 	long long maxwait;	/* --max-wait, microseconds */
+	long long expect;	/* --expect, or -1 */
+	long long replicas;	/* --replicas, or 0 */
+	long long dupwindow;	/* --dup-window, microseconds, or 0 */
 	int sync;		/* --sync */
 	int lines;		/* -l */
 	int listenopt;		/* an option only --listen takes */
@@ -299,6 +323,34 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			if ((op->sync = store_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
+				usage(stderr, EXIT_USAGE);
+			}
+			op->tonly = 1;
+			break;
+		case OPT_BUS:
+			op->busurl = optarg;
+			op->tonly = 1;
+			break;
+		case OPT_DUPWINDOW:
+			if (parsesecs(optarg, 86400 * 365, &op->dupwindow, &why)
+			    == -1 || (op->dupwindow < 1000000 &&
+			    (why = "1 second at least") != NULL)) {
+				warnw("--dup-window", "%s: %s", optarg, why);
+				usage(stderr, EXIT_USAGE);
+			}
+			op->tonly = 1;
+			break;
+		case OPT_EXPECT:
+			if (parsenum(optarg, 0, 1LL << 62, &op->expect, &errstr) ==
+			    -1) {
+				warnw("--expect", "%s: %s", optarg, errstr);
+				usage(stderr, EXIT_USAGE);
+			}
+			op->tonly = 1;
+			break;
+		case OPT_REPLICAS:
+			if (parsenum(optarg, 1, 5, &op->replicas, &errstr) == -1) {
+				warnw("--replicas", "%s: %s", optarg, errstr);
 				usage(stderr, EXIT_USAGE);
 			}
 			op->tonly = 1;
@@ -425,7 +477,11 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	if (op->topic != NULL && op->output != NULL)
 		return "-o and -T exclude each other";
 	if (op->topic == NULL && op->tonly)
-		return "--max-wait and --sync are for -T";
+		return "--bus, --dup-window, --expect, --max-wait, --replicas "
+		    "and --sync are for -T";
+	if (op->expect >= 0 && l->addr != NULL)
+		return "--expect is for events from the command line or -l, "
+		    "not --listen";
 	if ((why = conflict(op->lines, argc, op->data, p, l, op->listenopt)) !=
 	    NULL)
 		return why;
@@ -450,7 +506,9 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
     int argc, char *argv[])
 {
 	struct bus_pubopts po = { op->sync, op->maxwait, c->quiet,
-	    l->addr == NULL };
+	    l->addr == NULL && op->expect < 0, op->expect >= 0,
+	    op->expect >= 0 ? (uint64_t)op->expect : 0, (int)op->replicas,
+	    op->dupwindow };
 	struct bus_pub *tp = NULL;
 	struct bus *bus = NULL;
 	struct out o;
@@ -458,8 +516,9 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	int status;
 
 	if (op->topic != NULL) {
-		if ((bus = bus_open(NULL, err, sizeof(err))) == NULL)
-			errw(EXIT_USAGE, NULL, "%s", err);
+		if ((bus = bus_open(bus_url(op->busurl), err, sizeof(err))) ==
+		    NULL)
+			errw(EXIT_USAGE, "--bus", "%s", err);
 		tp = bus_pub_open(bus, op->topic, &po);
 		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);
@@ -485,7 +544,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 int
 main(int argc, char *argv[])
 {
-	struct opts op = { .maxwait = 2000000, .sync = SYNC_BATCH };
+	struct opts op = { .maxwait = 2000000, .sync = SYNC_BATCH, .expect = -1 };
 	struct listen l;
 	struct common c;
 	struct pub p;

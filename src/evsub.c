@@ -31,7 +31,7 @@
 #include "util.h"
 #include "watch.h"
 
-enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
+enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
     OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM, OPT_INTERVAL, OPT_JSON,
     OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RESET, OPT_RETRIES,
     OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS,
@@ -39,6 +39,7 @@ enum { OPT_BINARY = OPT_FIRST_OWN, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
 
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
+	{ "bus", required_argument, NULL, OPT_BUS },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
@@ -82,17 +83,17 @@ usage(FILE *f, int status)
 "usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
 "             [-T topic [--consumer name | --name name | --from seq |\n"
 "             --since time] [--once]]\n"
-"             [--data | --pretty | --thin] [--binary] [--color when]\n"
-"             [--dead-letter file] [--max-size size] [--post url]\n"
-"             [--rejects file] [--retries n]\n"
+"             [--data | --pretty | --thin] [--binary] [--bus url]\n"
+"             [--color when] [--dead-letter file] [--max-size size]\n"
+"             [--post url] [--rejects file] [--retries n]\n"
 "             [--secret secret | --secret-file file] [--timeout seconds]\n"
 "             [filter ...]\n"
 "             [--exec command [arg ...]]\n"
-"       evsub -T topic --consumer name --reset seq | time\n"
-"       evsub -T topic --consumer name --delete\n"
-"       evsub --delete-topic topic [--force]\n"
-"       evsub --topics [--json | --watch [-c count] [--color when]\n"
-"             [--interval seconds]]\n");
+"       evsub -T topic --consumer name --reset seq | time [--bus url]\n"
+"       evsub -T topic --consumer name --delete [--bus url]\n"
+"       evsub --delete-topic topic [--bus url] [--force]\n"
+"       evsub --topics [--bus url] [--json | --watch [-c count]\n"
+"             [--color when] [--interval seconds]]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -109,6 +110,9 @@ usage(FILE *f, int status)
 "  -v, --invert           keep the events that do not pass\n"
 "  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
 "      --binary           with --post: CloudEvents binary mode\n"
+"      --bus URL          where topics are: nats://HOST:PORT[,...] is NATS\n"
+"                         JetStream (default $EVENTFUL_BUS, else $NATS_URL,\n"
+"                         else the directory bus)\n"
 "      --color WHEN       --pretty and --watch: auto (on a terminal but\n"
 "                         TERM=dumb, without $NO_COLOR), always or never\n"
 "      --consumer NAME    -T: a durable consumer: every event of the\n"
@@ -178,6 +182,7 @@ struct sub {
 /* The command line, as given. */
 struct opts {
 	const char *output, *topic, *deltopic, *consumer, *secret, *subname;
+	const char *bus;	/* --bus */
 	char **paths;		/* -i */
 	size_t npaths;
 	char **cmd;		/* --exec */
@@ -850,6 +855,9 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case OPT_BINARY:
 			sub->post.binary = 1;
 			break;
+		case OPT_BUS:
+			op->bus = optarg;
+			break;
 		case OPT_DATA:
 			setfmt(sub, FMT_DATA);
 			break;
@@ -1063,8 +1071,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	checkopts(&op, &c, &sub, argc > 0);
-	if ((bus = bus_open(NULL, err, sizeof(err))) == NULL)
-		errw(EXIT_USAGE, NULL, "%s", err);
+	refuse(op.bus != NULL && op.topic == NULL && op.deltopic == NULL &&
+	    !op.topics, "--bus is for -T, --delete-topic and --topics");
+	if ((bus = bus_open(bus_url(op.bus), err, sizeof(err))) == NULL)
+		errw(EXIT_USAGE, "--bus", "%s", err);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)

@@ -282,6 +282,7 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	p->sync = sync;
 	p->maxwait = maxwait;
 	p->quiet = quiet;
+	p->expect = -1;
 	/* A subscriber that goes away is found by EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
@@ -308,6 +309,7 @@ topub_close(struct topub *p)
 	}
 	batch_free(&p->bt);
 	scan_free(&p->sc);
+	free((char *)p->subject);
 	store_close(&p->st);
 	topic_free(&p->t);
 }
@@ -549,6 +551,27 @@ fanout(struct topub *p, const char *buf, size_t len)
 	free(v);
 }
 
+/* With --expect, every event has the first one's subject. */
+static void
+samesubject(struct topub *p)
+{
+	const struct scan_member *m = p->ev.a[CE_SUBJECT];
+
+	if (m == NULL)
+		errw(EXIT_INVALID, p->t.name, "event %llu: --expect counts "
+		    "the events of a subject: this one has none",
+		    (unsigned long long)p->n);
+	if (p->subject == NULL) {
+		p->subject = xmalloc(m->vallen);
+		memcpy((char *)p->subject, m->val, m->vallen);
+		p->subjlen = m->vallen;
+	} else if (m->vallen != p->subjlen || memcmp(m->val, p->subject,
+	    m->vallen) != 0)
+		errw(EXIT_INVALID, p->t.name, "event %llu: --expect counts "
+		    "the events of one subject: this one has another",
+		    (unsigned long long)p->n);
+}
+
 /*
  * Adds the whole events buf[0..len) to bt.  They are evpub's own output,
  * each checked on its way in: their members are found, not checked again.
@@ -567,29 +590,48 @@ fill(struct topub *p, struct batch *bt, const char *buf, size_t len)
 			errw(EXIT_FAIL, p->t.name, "event %llu: %s",
 			    (unsigned long long)p->n, p->sc.err != NULL ?
 			    p->sc.err : err);
+		if (p->expect >= 0)
+			samesubject(p);
 		batch_add(bt, &p->sc, &p->ev, p->n);
 	}
 }
 
+/* Writes the events stored, stamped, to stdout: the acknowledgement.
+ * Returns -1 when its reader went away (the run stops, quietly). */
+static int
+acked(struct topub *p, const struct buf *b)
+{
+	if (p->quiet || b->len == 0)
+		return 0;
+	if (fwrite(b->p, 1, b->len, stdout) == b->len && fflush(stdout) == 0)
+		return 0;
+	if (errno == EPIPE)
+		return -1;
+	errwe(EXIT_FAIL, "stdout", "write");
+}
+
 /* After bt is in the log, durable, and still under its lock: fans it out,
- * then reports the events left out as repeats. */
+ * acknowledges it on stdout, then reports the events left out as
+ * repeats. */
 static int
 published(void *arg, struct batch *bt)
 {
 	struct topub *p = arg;
 	size_t i;
+	int r;
 
 	/* Live subscribers get the events in the log's order: fan out
 	 * before another publisher can append. */
 	if (bt->b.len > 0)
 		fanout(p, bt->b.p, bt->b.len);
+	r = acked(p, &bt->b);
 	for (i = 0; i < bt->n; i++)
 		if (bt->dup[i] != 0 && !p->quiet)
 			warnw(p->t.name, "event %llu: source and id are in the "
 			    "log already, as sequence %llu: not published "
 			    "again", (unsigned long long)bt->lineno[i],
 			    (unsigned long long)bt->dup[i]);
-	return 0;
+	return r;
 }
 
 static void
@@ -620,7 +662,12 @@ topub_sink(void *arg, const char *buf, size_t len)
 
 	if (p->threaded) {
 		fill(p, commit_batch(&p->cm), buf, len);
-		commit_submit(&p->cm);
+		if (commit_submit(&p->cm) == -1) {
+			/* The reader of the acks went away: what is stored
+			 * stays, the rest is not published. */
+			commit_finish(&p->cm);
+			exit(EXIT_OK);
+		}
 		return;
 	}
 	batch_clear(&p->bt);
@@ -629,9 +676,17 @@ topub_sink(void *arg, const char *buf, size_t len)
 		return;
 	if (store_lock(&p->st, 1, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, p->t.log, "%s", err);
-	if ((got = store_append(&p->st, &p->bt, p->sync, -1, &count)) < 0)
+	if ((got = store_append(&p->st, &p->bt, p->sync, p->expect,
+	    &count)) == -2)
+		errw(EXIT_EXPECT, p->t.name, "the subject has %llu events, not "
+		    "%lld: nothing published", (unsigned long long)count,
+		    p->expect);
+	if (got < 0)
 		pubfail(p, got, errno);
-	(void)published(p, &p->bt);
+	if (p->expect >= 0)
+		p->expect += got;
+	if (published(p, &p->bt) == -1)
+		exit(EXIT_OK);	/* the reader of the acks went away */
 	store_unlock(&p->st);
 }
 

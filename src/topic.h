@@ -83,7 +83,10 @@ struct topub {
 	struct ce_event ev;
 	int sync;		/* --sync */
 	int64_t maxwait;	/* --max-wait, microseconds */
-	int quiet;		/* -q */
+	int quiet;		/* -q: no repeats said, nothing on stdout */
+	long long expect;	/* --expect, or -1 */
+	const char *subject;	/* with expect: the first event's subject */
+	size_t subjlen;
 	uint64_t n;		/* events published so far, for messages */
 	/* Two threads write and commit groups while evpub makes the next. */
 	int threaded;
@@ -92,7 +95,11 @@ struct topub {
 
 /*
  * With overlap, a thread commits each group while the caller makes the
- * next; without, topub_sink returns once its events are durable.
+ * next; without, topub_sink returns once its events are durable.  Each
+ * event, once durable, is written to stdout with its sequence (unless
+ * quiet), as evlog append acknowledges.  p->expect (set after opening,
+ * without overlap) makes each sink a compare-and-set on its subject's
+ * count (status 4 when it fails), the count moving on by what it stored.
  */
 void topub_open(struct topub *p, const char *name, int sync,
     int64_t maxwait, int quiet, int overlap);

@@ -1,0 +1,1742 @@
+/*
+ * bus_nats.c - the NATS JetStream bus: the operations of bus.h over
+ * libnats, chosen by a nats:// or tls:// URL (bus.c).
+ *
+ *   topic NAME        stream EV_<NAME>, subjects ev.<NAME>.>, NAME with
+ *                     '_' as "__" and '.' as "_d" (no '.' in a stream
+ *                     name, nor in one token of a subject)
+ *   an event          on ev.<NAME>.s.<SUBJECT> (the subject's bytes that
+ *                     NATS would misread percent-encoded: '%', '.',
+ *                     '*', '>', space and controls, and every byte over
+ *                     0x7e; the empty subject is "%"), or ev.<NAME>._
+ *                     when it has none; structured mode: the line as
+ *                     the body, Content-Type application/cloudevents+json
+ *   its sequence      the stream's sequence, stamped as "sequence"
+ *   (source, id)      Nats-Msg-Id: the server drops a repeat within the
+ *                     stream's duplicate window
+ *   a consumer C      a durable pull consumer C, explicit acks
+ *   live              an ordered push consumer of new messages, written
+ *                     into a pipe
+ *
+ * One connection per bus, made at the first operation that needs it;
+ * JetStream is asked with its default time-out (5 s).  A failure to reach
+ * the server ends the program with status 1, the URL first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+
+#include "buf.h"
+#include "bus.h"
+#include "event.h"
+#include "http.h"
+#include "scan.h"
+#include "store.h"
+#include "timefmt.h"
+#include "util.h"
+
+#define NB_WINDOW 1024		/* asynchronous publishes in flight, at most */
+#define NB_FETCH 256		/* messages a consumer asks for at once */
+#define NB_ACKWAIT 30		/* seconds before an unacknowledged message
+				   of a consumer is given again */
+#define NB_ACKPENDING 20000	/* of a consumer, given and not acked */
+#define NB_RETRY 60		/* seconds a publish is retried for (a new
+				   leader being elected) before giving up */
+#define NB_DUPWINDOW 120000000LL /* the default duplicate window, usec */
+
+struct nbus {
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	struct npub *pub;	/* the publisher the acks are for */
+};
+
+/* An event of the publishing window. */
+struct slot {
+	size_t off, len;	/* the event in the window's buffer, no '\n' */
+	size_t subj, msgid;	/* its subject and message id, in strs */
+	uint64_t lineno;	/* the number of the event, for messages */
+	natsMsg *msg;		/* while in flight: what the ack names */
+	int state;		/* enum slotstate */
+	uint64_t seq;		/* the stream's sequence, once acknowledged */
+	natsStatus err;		/* why it failed */
+	jsErrCode jerr;
+	char errtext[160];
+};
+
+enum slotstate { S_FLIGHT, S_ACKED, S_DUP, S_FAILED };
+
+struct npub {
+	struct bus_pub base;
+	struct nbus *nb;
+	char *topic;
+	char *stream;		/* EV_... */
+	char *prefix;		/* ev.<topic>. */
+	struct bus_pubopts o;
+	struct scanner sc;
+	struct ce_event ev;
+	struct buf evs;		/* the window's events */
+	struct buf strs;	/* their subjects and message ids, '\0' each */
+	struct slot *w;		/* the window */
+	size_t nw, cap;
+	size_t hint;		/* where the next ack is likely */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t n;		/* events taken so far */
+	uint64_t lastsubj;	/* --expect: the subject's last sequence */
+	int expectset;		/* lastsubj is known */
+	char *firstsubj;	/* --expect: the first event's NATS subject */
+	int64_t maxpayload;	/* the server's max_payload */
+	struct buf out;		/* acknowledged events, stamped */
+};
+
+struct nreader {
+	struct bus_reader base;
+	struct nbus *nb;
+	char *stream;
+	char *consumer;		/* a durable's name, or NULL */
+	natsSubscription *sub;
+	int durable;		/* a pull consumer, else an ordered one */
+	uint64_t pos;		/* where the reading started after */
+	uint64_t pending;	/* ordered: what the server said is left */
+	natsMsgList held;	/* fetched, not yet given */
+	int next;		/* the next of held to give */
+	natsMsg **unacked;	/* given, not yet committed */
+	size_t nun, capun;
+	struct buf line;	/* the event given last, stamped */
+	struct scanner sc;
+};
+
+struct nlive {
+	struct bus_live base;
+	natsSubscription *sub;
+	int fd[2];		/* the pipe: evsub reads fd[0] */
+	struct buf line;	/* for the callback */
+	struct scanner sc;
+};
+
+/* ---- names ---- */
+
+/* Appends topic to b as one token of a stream name or a subject. */
+static void
+put_topic(struct buf *b, const char *topic)
+{
+	for (; *topic != '\0'; topic++)
+		if (*topic == '_')
+			buf_puts(b, "__");
+		else if (*topic == '.')
+			buf_puts(b, "_d");
+		else
+			buf_putc(b, *topic);
+}
+
+/* The topic a stream name stands for, or NULL when it is not ours. */
+static char *
+stream_topic(const char *stream)
+{
+	char *t, *q;
+
+	if (strncmp(stream, "EV_", 3) != 0 || stream[3] == '\0')
+		return NULL;
+	t = q = xmalloc(strlen(stream));
+	for (stream += 3; *stream != '\0'; stream++) {
+		if (*stream != '_') {
+			*q++ = *stream;
+			continue;
+		}
+		if (stream[1] == '_')
+			*q++ = '_';
+		else if (stream[1] == 'd')
+			*q++ = '.';
+		else {
+			free(t);
+			return NULL;
+		}
+		stream++;
+	}
+	*q = '\0';
+	return t;
+}
+
+static char *
+stream_name(const char *topic)
+{
+	struct buf b = { 0 };
+
+	buf_puts(&b, "EV_");
+	put_topic(&b, topic);
+	buf_putc(&b, '\0');
+	return b.p;
+}
+
+/* "ev.<topic>." */
+static char *
+subj_prefix(const char *topic)
+{
+	struct buf b = { 0 };
+
+	buf_puts(&b, "ev.");
+	put_topic(&b, topic);
+	buf_puts(&b, ".");
+	buf_putc(&b, '\0');
+	return b.p;
+}
+
+/* Appends s[0..len) with the bytes a NATS subject token cannot carry
+ * (or would read as a wildcard or separator) as %XX. */
+static void
+put_pct(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '.' ||
+		    c == '*' || c == '>') {
+			buf_putc(b, '%');
+			buf_putc(b, hex[c >> 4]);
+			buf_putc(b, hex[c & 15]);
+		} else
+			buf_putc(b, c);
+	}
+}
+
+/* Appends the decoded string member m (or nothing for NULL). */
+static void
+put_str(struct buf *b, const struct scan_member *m)
+{
+	size_t n;
+
+	buf_reserve(b, m->vallen);
+	if (m->valesc)
+		n = scan_unescape(m->val + 1, m->vallen - 2, b->p + b->len);
+	else {
+		n = m->vallen - 2;
+		memcpy(b->p + b->len, m->val + 1, n);
+	}
+	b->len += n;
+}
+
+/* Appends the NATS subject of the event ev: prefix, then "s.SUBJECT"
+ * encoded, or "_" for none. */
+static void
+put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
+{
+	struct buf s = { 0 };
+
+	buf_puts(b, prefix);
+	if (ev->a[CE_SUBJECT] == NULL) {
+		buf_putc(b, '_');
+		return;
+	}
+	buf_puts(b, "s.");
+	put_str(&s, ev->a[CE_SUBJECT]);
+	if (s.len == 0)
+		buf_putc(b, '%');
+	else
+		put_pct(b, s.p, s.len);
+	buf_free(&s);
+}
+
+/* Appends the Nats-Msg-Id of ev: its source and id, encoded, with a
+ * space between them. */
+static void
+put_msgid(struct buf *b, const struct ce_event *ev)
+{
+	struct buf t = { 0 };
+
+	put_str(&t, ev->a[CE_SOURCE]);
+	put_pct(b, t.p, t.len);
+	buf_putc(b, ' ');
+	t.len = 0;
+	put_str(&t, ev->a[CE_ID]);
+	put_pct(b, t.p, t.len);
+	buf_free(&t);
+}
+
+/* ---- the connection ---- */
+
+static const char *
+nstatus(natsStatus s)
+{
+	const char *last = nats_GetLastError(NULL);
+
+	return last != NULL && *last != '\0' ? last : natsStatus_GetText(s);
+}
+
+/* The servers of a URL list, "nats://h1:4222,h2:4222": each without a
+ * scheme takes the first one's, and its user and password. */
+static natsStatus
+set_servers(natsOptions *o, const char *url)
+{
+	const char *p, *e, *at, *sch;
+	const char **v;
+	struct buf all = { 0 };
+	size_t n = 0, i, *off, pre;
+	natsStatus s;
+
+	sch = strstr(url, "://");
+	at = strchr(url, '@');
+	e = url + strcspn(url, ",");
+	/* The scheme and credentials of the first, for the others. */
+	pre = at != NULL && at < e ? (size_t)(at + 1 - url) :
+	    sch != NULL ? (size_t)(sch + 3 - url) : 0;
+	off = xmalloc((strlen(url) + 1) * sizeof(*off));
+	for (p = url; ; p = e + 1) {
+		e = p + strcspn(p, ",");
+		off[n++] = all.len;
+		if (strstr(p, "://") == NULL || strstr(p, "://") > e)
+			buf_put(&all, url, pre);
+		buf_put(&all, p, (size_t)(e - p));
+		buf_putc(&all, '\0');
+		if (*e == '\0')
+			break;
+	}
+	v = xmalloc(n * sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = all.p + off[i];
+	s = natsOptions_SetServers(o, v, (int)n);
+	free(v);
+	free(off);
+	buf_free(&all);
+	return s;
+}
+
+/*
+ * Connects at first use.  Reconnects for a minute when a server goes
+ * away (a cluster's other servers take over); credentials and TLS as
+ * libnats takes them: user:pass@ in the URL, tls://, and NATS_CREDS,
+ * NATS_CA, NATS_CERT and NATS_KEY as the nats CLI reads them.
+ */
+static struct nbus *
+conn(struct bus *b)
+{
+	struct nbus *nb = b->impl;
+	jsOptions jo;
+	const char *creds, *ca, *cert, *key;
+	natsStatus s;
+
+	if (nb->nc != NULL)
+		return nb;
+	s = natsOptions_Create(&nb->opts);
+	if (s == NATS_OK)
+		s = set_servers(nb->opts, b->where);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(nb->opts, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(nb->opts, 600);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(nb->opts, 100);
+	if (s == NATS_OK && (creds = getenv("NATS_CREDS")) != NULL &&
+	    *creds != '\0')
+		s = natsOptions_SetUserCredentialsFromFiles(nb->opts, creds,
+		    NULL);
+	if (s == NATS_OK && (ca = getenv("NATS_CA")) != NULL && *ca != '\0')
+		s = natsOptions_LoadCATrustedCertificates(nb->opts, ca);
+	if (s == NATS_OK && (cert = getenv("NATS_CERT")) != NULL &&
+	    *cert != '\0' && (key = getenv("NATS_KEY")) != NULL)
+		s = natsOptions_LoadCertificatesChain(nb->opts, cert, key);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&nb->nc, nb->opts);
+	if (s != NATS_OK)
+		errw(EXIT_FAIL, b->where, "connect: %s", nstatus(s));
+	jsOptions_Init(&jo);
+	jo.PublishAsync.MaxPending = NB_WINDOW;
+	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
+		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
+	return nb;
+}
+
+/* Says what went wrong with a JetStream request about what. */
+static void
+jsfail(struct bus *b, const char *what, natsStatus s, jsErrCode jerr)
+{
+	if (jerr != 0)
+		errw(EXIT_FAIL, b->where, "%s: %s (JetStream error %d)", what,
+		    nstatus(s), (int)jerr);
+	errw(EXIT_FAIL, b->where, "%s: %s", what, nstatus(s));
+}
+
+/* The stream of topic, or NULL (and *found 0) when there is none. */
+static jsStreamInfo *
+stream_info(struct bus *b, const char *topic, const char *filter)
+{
+	struct nbus *nb = conn(b);
+	jsStreamInfo *si = NULL;
+	jsOptions jo;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char *name = stream_name(topic);
+
+	jsOptions_Init(&jo);
+	jo.Stream.Info.SubjectsFilter = filter;
+	s = js_GetStreamInfo(&si, nb->js, name, &jo, &jerr);
+	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+		si = NULL;
+	else if (s != NATS_OK)
+		jsfail(b, name, s, jerr);
+	free(name);
+	return si;
+}
+
+static int
+namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The topics there are, sorted by name. */
+static char **
+topic_names(struct bus *b, size_t *n)
+{
+	struct nbus *nb = conn(b);
+	jsStreamNamesList *l = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char **v = NULL, *t;
+	int i;
+
+	*n = 0;
+	s = js_StreamNames(&l, nb->js, NULL, &jerr);
+	if (s == NATS_NOT_FOUND)
+		return NULL;
+	if (s != NATS_OK)
+		jsfail(b, "stream names", s, jerr);
+	v = xmalloc(((size_t)l->Count + 1) * sizeof(*v));
+	for (i = 0; i < l->Count; i++)
+		if ((t = stream_topic(l->List[i])) != NULL)
+			v[(*n)++] = t;
+	jsStreamNamesList_Destroy(l);
+	qsort(v, *n, sizeof(*v), namecmp);
+	return v;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+static int
+nats_exists(struct bus *b, const char *topic, const char *why)
+{
+	jsStreamInfo *si = stream_info(b, topic, NULL);
+	struct buf l = { 0 };
+	char **v;
+	size_t n, i;
+
+	if (si != NULL) {
+		jsStreamInfo_Destroy(si);
+		return 1;
+	}
+	if (why == NULL)
+		return 0;
+	v = topic_names(b, &n);
+	for (i = 0; i < n; i++) {
+		buf_puts(&l, i ? ", " : "");
+		buf_puts(&l, v[i]);
+	}
+	buf_putc(&l, '\0');
+	if (n == 0)
+		warnw(why, "%s: no such topic on %s, which has none: a "
+		    "publisher makes one (evpub -T %s ...)", topic, b->where,
+		    topic);
+	else
+		warnw(why, "%s: no such topic on %s (there: %s)", topic,
+		    b->where, l.p);
+	buf_free(&l);
+	free_names(v, n);
+	return 0;
+}
+
+static int
+nats_any(struct bus *b)
+{
+	size_t n;
+	char **v = topic_names(b, &n);
+
+	if (n == 0)
+		warnw(NULL, "no topics on %s: a publisher makes one (evpub -T "
+		    "NAME ...)", b->where);
+	free_names(v, n);
+	return n > 0;
+}
+
+static int
+poscmp(const void *a, const void *b)
+{
+	return strcmp(((const struct topic_pos *)a)->name,
+	    ((const struct topic_pos *)b)->name);
+}
+
+/* Every topic: its last sequence, its live subscribers (the push
+ * consumers without a durable name that someone is bound to) and its
+ * durable consumers, each at the sequence below which all is acked. */
+static size_t
+nats_survey(struct bus *b, struct topic_stat **vp)
+{
+	struct nbus *nb = conn(b);
+	struct topic_stat *v, *st;
+	jsConsumerInfoList *cl;
+	jsConsumerInfo *ci;
+	jsStreamInfo *si;
+	jsErrCode jerr;
+	char **names, *sn;
+	size_t n, i;
+	int j;
+
+	names = topic_names(b, &n);
+	v = xmalloc((n ? n : 1) * sizeof(*v));
+	memset(v, 0, (n ? n : 1) * sizeof(*v));
+	for (i = 0; i < n; i++) {
+		st = &v[i];
+		st->name = names[i];
+		if ((si = stream_info(b, names[i], NULL)) == NULL)
+			continue;	/* deleted meanwhile */
+		st->last = si->State.LastSeq;
+		jsStreamInfo_Destroy(si);
+		sn = stream_name(names[i]);
+		cl = NULL;
+		jerr = 0;
+		if (js_Consumers(&cl, nb->js, sn, NULL, &jerr) == NATS_OK) {
+			st->cons = xmalloc(((size_t)cl->Count + 1) *
+			    sizeof(*st->cons));
+			st->live = xmalloc(((size_t)cl->Count + 1) *
+			    sizeof(*st->live));
+			for (j = 0; j < cl->Count; j++) {
+				ci = cl->List[j];
+				if (ci->Config != NULL && ci->Config->Durable !=
+				    NULL) {
+					memset(&st->cons[st->ncons], 0,
+					    sizeof(*st->cons));
+					st->cons[st->ncons].name =
+					    xstrdup(ci->Name);
+					st->cons[st->ncons++].pos =
+					    ci->AckFloor.Stream;
+				} else if (ci->PushBound) {
+					st->live[st->nlive].pid = 0;
+					st->live[st->nlive++].name = NULL;
+				}
+			}
+			qsort(st->cons, st->ncons, sizeof(*st->cons), poscmp);
+			jsConsumerInfoList_Destroy(cl);
+		}
+		free(sn);
+	}
+	free(names);
+	*vp = v;
+	return n;
+}
+
+/* Deletes the stream: not while someone listens live, unless force. */
+static int
+nats_remove(struct bus *b, const char *topic, int force, char *err,
+    size_t n)
+{
+	struct nbus *nb = conn(b);
+	struct topic_stat *v;
+	size_t nv, i, live = 0;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char *sn;
+
+	if (!nats_exists(b, topic, "--delete-topic"))
+		return BUS_NOTOPIC;
+	nv = nats_survey(b, &v);
+	for (i = 0; i < nv; i++)
+		if (strcmp(v[i].name, topic) == 0)
+			live = v[i].nlive;
+	topic_survey_free(v, nv);
+	if (live > 0 && !force) {
+		seterr(err, n, "%zu live subscriber%s (--force deletes it "
+		    "even so)", live, live == 1 ? "" : "s");
+		return BUS_BUSY;
+	}
+	sn = stream_name(topic);
+	s = js_DeleteStream(nb->js, sn, NULL, &jerr);
+	free(sn);
+	if (s != NATS_OK) {
+		seterr(err, n, "%s", nstatus(s));
+		return BUS_FAIL;
+	}
+	return BUS_OK;
+}
+
+static uint64_t
+nats_last(struct bus *b, const char *topic)
+{
+	jsStreamInfo *si = stream_info(b, topic, NULL);
+	uint64_t last = si != NULL ? si->State.LastSeq : 0;
+
+	jsStreamInfo_Destroy(si);
+	return last;
+}
+
+/* ---- the sequence, stamped ---- */
+
+/* Puts into b the event line[0..len), an object, with "sequence" set to
+ * seq (replacing one it had), and "\n".  Returns -1, putting line as it
+ * is, when it is no JSON object. */
+static int
+stamp(struct buf *b, struct scanner *sc, const char *line, size_t len,
+    uint64_t seq)
+{
+	char num[40];
+	size_t i;
+	int first = 1;
+
+	if (scan_json(sc, line, len) < 0 || sc->type != SCAN_OBJECT) {
+		buf_put(b, line, len);
+		buf_putc(b, '\n');
+		return -1;
+	}
+	buf_putc(b, '{');
+	for (i = 0; i < sc->nm; i++) {
+		if (scan_name_is(&sc->m[i], "sequence"))
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_put(b, sc->m[i].start, (size_t)(sc->m[i].val +
+		    sc->m[i].vallen - sc->m[i].start));
+	}
+	snprintf(num, sizeof(num), "%s\"sequence\":\"%0*llu\"}\n",
+	    first ? "" : ",", SEQ_DIGITS, (unsigned long long)seq);
+	buf_puts(b, num);
+	return 0;
+}
+
+/* Tells whether a header value says JSON. */
+static int
+isjson(const char *ct)
+{
+	size_t n;
+
+	if (ct == NULL)
+		return 1;
+	n = strcspn(ct, "; ");
+	return (n == 16 && strncmp(ct, "application/json", 16) == 0) ||
+	    (n >= 5 && strncmp(ct + n - 5, "+json", 5) == 0);
+}
+
+/* The rank of a header in a binary-mode event: specversion, id, source,
+ * type, then the rest. */
+static int
+hdrrank(const char *k)
+{
+	static const char *const first[] = { "ce-specversion", "ce-id",
+	    "ce-source", "ce-type" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcasecmp(k, first[i]) == 0)
+			return i;
+	return 4;
+}
+
+static int
+hdrcmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int rx = hdrrank(x), ry = hdrrank(y);
+
+	return rx != ry ? rx - ry : strcasecmp(x, y);
+}
+
+/*
+ * Puts into b the event msg carries, with its sequence: in structured
+ * mode the body; in binary mode (a ce-specversion header) an event
+ * made of the ce- headers as string attributes, Content-Type as
+ * datacontenttype, and the body as data (JSON when it says so and is,
+ * a string when it is text, else data_base64).
+ */
+static void
+msg_event(struct buf *b, struct scanner *sc, natsMsg *msg, uint64_t seq)
+{
+	const char *data = natsMsg_GetData(msg), **keys = NULL, *val, *ct;
+	size_t len = (size_t)natsMsg_GetDataLength(msg), i;
+	struct buf e = { 0 };
+	int nkeys = 0, k;
+
+	if (natsMsgHeader_Get(msg, "ce-specversion", &val) != NATS_OK) {
+		(void)stamp(b, sc, data != NULL ? data : "", len, seq);
+		return;
+	}
+	buf_putc(&e, '{');
+	(void)natsMsgHeader_Keys(msg, &keys, &nkeys);
+	/* The required attributes first, the others by name. */
+	qsort(keys, (size_t)nkeys, sizeof(*keys), hdrcmp);
+	for (k = 0; k < nkeys; k++) {
+		if (strncasecmp(keys[k], "ce-", 3) != 0 || keys[k][3] == '\0' ||
+		    natsMsgHeader_Get(msg, keys[k], &val) != NATS_OK)
+			continue;
+		if (e.len > 1)
+			buf_putc(&e, ',');
+		buf_putc(&e, '"');
+		for (i = 3; keys[k][i] != '\0'; i++)
+			buf_putc(&e, keys[k][i] >= 'A' && keys[k][i] <= 'Z' ?
+			    keys[k][i] + 32 : keys[k][i]);
+		buf_puts(&e, "\":");
+		if (buf_jsonstr(&e, val, strlen(val)) == -1)
+			buf_puts(&e, "null");
+	}
+	free((void *)keys);
+	ct = natsMsgHeader_Get(msg, "Content-Type", &val) == NATS_OK ? val :
+	    NULL;
+	if (ct != NULL) {
+		buf_puts(&e, ",\"datacontenttype\":");
+		(void)buf_jsonstr(&e, ct, strlen(ct));
+	}
+	if (len > 0) {
+		if (isjson(ct) && scan_json(sc, data, len) >= 0) {
+			buf_puts(&e, ",\"data\":");
+			buf_put(&e, sc->val, sc->vallen);
+		} else if (scan_utf8_valid(data, len) &&
+		    memchr(data, '\0', len) == NULL) {
+			buf_puts(&e, ",\"data\":");
+			(void)buf_jsonstr(&e, data, len);
+		} else {
+			buf_puts(&e, ",\"data_base64\":\"");
+			http_b64enc(&e, data, len);
+			buf_putc(&e, '"');
+		}
+	}
+	buf_putc(&e, '}');
+	(void)stamp(b, sc, e.p, e.len, seq);
+	buf_free(&e);
+}
+
+/* The stream sequence of a message a consumer gave, or 0. */
+static uint64_t
+msg_seq(natsMsg *msg)
+{
+	jsMsgMetaData *meta = NULL;
+	uint64_t seq;
+
+	if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+		return 0;
+	seq = meta->Sequence.Stream;
+	jsMsgMetaData_Destroy(meta);
+	return seq;
+}
+
+/* ---- publishing ---- */
+
+/* How many servers the cluster has, as the connection learnt them. */
+static int
+npeers(struct nbus *nb)
+{
+	char **v = NULL;
+	int n = 0, i;
+
+	if (natsConnection_GetServers(nb->nc, &v, &n) != NATS_OK)
+		return 1;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return n;
+}
+
+/* Makes the stream of p's topic unless it is there. */
+static void
+make_stream(struct bus *b, struct npub *p)
+{
+	struct nbus *nb = conn(b);
+	jsStreamInfo *si;
+	jsStreamConfig cfg;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	const char *subj[1];
+	char *all;
+
+	if ((si = stream_info(b, p->topic, NULL)) != NULL) {
+		jsStreamInfo_Destroy(si);
+		return;
+	}
+	all = xmalloc(strlen(p->prefix) + 2);
+	sprintf(all, "%s>", p->prefix);
+	subj[0] = all;
+	jsStreamConfig_Init(&cfg);
+	cfg.Name = p->stream;
+	cfg.Subjects = subj;
+	cfg.SubjectsLen = 1;
+	cfg.Storage = js_FileStorage;
+	cfg.Replicas = p->o.replicas > 0 ? p->o.replicas :
+	    npeers(nb) >= 3 ? 3 : 1;
+	/* Nanoseconds. */
+	cfg.Duplicates = (p->o.dupwindow > 0 ? p->o.dupwindow :
+	    NB_DUPWINDOW) * 1000;
+	cfg.AllowDirect = true;
+	s = js_AddStream(&si, nb->js, &cfg, NULL, &jerr);
+	/* Another publisher made it first: as good. */
+	if (s != NATS_OK && jerr != JSStreamNameExistErr)
+		jsfail(b, p->stream, s, jerr);
+	jsStreamInfo_Destroy(si);
+	free(all);
+}
+
+/* The acks of asynchronous publishes, in the library's thread. */
+static void
+onack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
+{
+	struct nbus *nb = arg;
+	struct npub *p = nb->pub;
+	struct slot *sl = NULL;
+	size_t i, k;
+
+	(void)js;
+	pthread_mutex_lock(&p->mu);
+	for (k = 0; k < p->nw; k++) {
+		i = (p->hint + k) % p->nw;
+		if (p->w[i].msg == msg && p->w[i].state == S_FLIGHT) {
+			sl = &p->w[i];
+			p->hint = i + 1;
+			break;
+		}
+	}
+	if (sl != NULL) {
+		sl->msg = NULL;
+		if (pa != NULL) {
+			sl->seq = pa->Sequence;
+			sl->state = pa->Duplicate ? S_DUP : S_ACKED;
+		} else {
+			sl->state = S_FAILED;
+			sl->err = pae != NULL ? pae->Err : NATS_ERR;
+			sl->jerr = pae != NULL ? pae->ErrCode : 0;
+			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+			    pae != NULL && pae->ErrText != NULL ?
+			    pae->ErrText : natsStatus_GetText(sl->err));
+		}
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	natsMsg_Destroy(msg);
+}
+
+static struct bus_pub *
+nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+{
+	struct nbus *nb = conn(b);
+	struct npub *p = xmalloc(sizeof(*p));
+	jsOptions jo;
+	natsStatus s;
+
+	memset(p, 0, sizeof(*p));
+	p->base.bus = b;
+	p->nb = nb;
+	p->topic = xstrdup(topic);
+	p->stream = stream_name(topic);
+	p->prefix = subj_prefix(topic);
+	p->o = *o;
+	p->maxpayload = natsConnection_GetMaxPayload(nb->nc);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	scan_init(&p->sc);
+	nb->pub = p;
+	/* A new context, whose acks come to this publisher. */
+	jsCtx_Destroy(nb->js);
+	jsOptions_Init(&jo);
+	jo.PublishAsync.MaxPending = NB_WINDOW;
+	jo.PublishAsync.AckHandler = onack;
+	jo.PublishAsync.AckHandlerClosure = nb;
+	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
+		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
+	make_stream(b, p);
+	signal(SIGPIPE, SIG_IGN);
+	return &p->base;
+}
+
+/* A message for slot sl of p, its headers set. */
+static natsMsg *
+mkmsg(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
+{
+	natsMsg *m = NULL;
+	char num[32];
+	natsStatus s;
+
+	s = natsMsg_Create(&m, p->strs.p + sl->subj, NULL, p->evs.p + sl->off,
+	    (int)sl->len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Content-Type",
+		    "application/cloudevents+json");
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Nats-Msg-Id", p->strs.p + sl->msgid);
+	/* Set by hand: the option's 0 means unset, and a new subject's
+	 * last sequence is 0. */
+	if (s == NATS_OK && expect) {
+		snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)expectseq);
+		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence",
+		    num);
+	}
+	if (s != NATS_OK)
+		errw(EXIT_FAIL, p->topic, "a message: %s", nstatus(s));
+	return m;
+}
+
+/* Tells whether a publish that failed so may be tried again: all but a
+ * lost race, a message too big, a request the server refuses; the
+ * server gone or no leader yet (no responders, a time-out, while a
+ * cluster elects one) pass. */
+static int
+retryable(natsStatus s, jsErrCode jerr)
+{
+	return jerr != JSStreamWrongLastSequenceErr &&
+	    jerr != JSStreamMessageExceedsMaximumErr &&
+	    s != NATS_MAX_PAYLOAD && s != NATS_INVALID_ARG &&
+	    s != NATS_NOT_PERMITTED;
+}
+
+/* Ends the run on a publish that failed for good. */
+static void
+pubfail(struct npub *p, struct slot *sl)
+{
+	if (sl->jerr == JSStreamWrongLastSequenceErr)
+		errw(EXIT_EXPECT, p->topic, "event %llu: the subject has "
+		    "changed since it was read: a concurrent writer (nothing "
+		    "of it published)", (unsigned long long)sl->lineno);
+	if (sl->jerr != 0)
+		errw(EXIT_FAIL, p->topic, "event %llu: not published: %s "
+		    "(JetStream error %d)", (unsigned long long)sl->lineno,
+		    sl->errtext, (int)sl->jerr);
+	errw(EXIT_FAIL, p->topic, "event %llu: not published: %s",
+	    (unsigned long long)sl->lineno, sl->errtext);
+}
+
+/* Publishes slot sl and waits for its ack, trying again while the
+ * failure is one that passes (for NB_RETRY seconds). */
+static void
+pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
+{
+	int64_t start = now_usec();
+	jsPubOptions po;
+	jsPubAck *pa;
+	natsMsg *m;
+	int ms = 50;
+
+	for (;;) {
+		m = mkmsg(p, sl, expectseq, expect);
+		jsPubOptions_Init(&po);
+		pa = NULL;
+		sl->jerr = 0;
+		sl->err = js_PublishMsg(&pa, p->nb->js, m, &po, &sl->jerr);
+		natsMsg_Destroy(m);
+		if (sl->err == NATS_OK) {
+			sl->seq = pa->Sequence;
+			sl->state = pa->Duplicate ? S_DUP : S_ACKED;
+			jsPubAck_Destroy(pa);
+			return;
+		}
+		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+		    nstatus(sl->err));
+		if (!retryable(sl->err, sl->jerr) ||
+		    now_usec() - start > NB_RETRY * 1000000LL)
+			pubfail(p, sl);
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
+	}
+}
+
+/* --expect: the subject's count now must be what was expected; then each
+ * event is published expecting the subject's last sequence to be the one
+ * before it, so that a concurrent writer makes it fail. */
+static void
+expect_check(struct npub *p, struct slot *sl)
+{
+	struct bus *b = p->base.bus;
+	jsStreamInfo *si;
+	natsMsg *m = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	const char *subj = p->strs.p + sl->subj;
+	uint64_t count = 0;
+	int i;
+
+	/* The last sequence first, then the count: a writer that comes in
+	 * between makes the count too big, or the publish fail. */
+	s = js_GetLastMsg(&m, p->nb->js, p->stream, subj, NULL, &jerr);
+	if (s == NATS_OK)
+		p->lastsubj = natsMsg_GetSequence(m);
+	else if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+		p->lastsubj = 0;
+	else
+		jsfail(b, p->stream, s, jerr);
+	natsMsg_Destroy(m);
+	si = stream_info(b, p->topic, subj);
+	if (si != NULL && si->State.Subjects != NULL)
+		for (i = 0; i < si->State.Subjects->Count; i++)
+			if (strcmp(si->State.Subjects->List[i].Subject,
+			    subj) == 0)
+				count = si->State.Subjects->List[i].Msgs;
+	jsStreamInfo_Destroy(si);
+	if (count != p->o.expect)
+		errw(EXIT_EXPECT, p->topic, "the subject has %llu events, not "
+		    "%llu: nothing published", (unsigned long long)count,
+		    (unsigned long long)p->o.expect);
+	p->expectset = 1;
+}
+
+/* Writes what is acknowledged to stdout, unless -q; reports repeats. */
+static void
+report(struct npub *p)
+{
+	struct slot *sl;
+	size_t i;
+
+	p->out.len = 0;
+	for (i = 0; i < p->nw; i++) {
+		sl = &p->w[i];
+		if (sl->state == S_DUP) {
+			if (!p->o.quiet)
+				warnw(p->topic, "event %llu: source and id are "
+				    "in the stream already, as sequence %llu: "
+				    "not published again",
+				    (unsigned long long)sl->lineno,
+				    (unsigned long long)sl->seq);
+			continue;
+		}
+		if (!p->o.quiet)
+			(void)stamp(&p->out, &p->sc, p->evs.p + sl->off,
+			    sl->len, sl->seq);
+	}
+	if (p->out.len > 0 && (fwrite(p->out.p, 1, p->out.len, stdout) !=
+	    p->out.len || fflush(stdout) == EOF)) {
+		if (errno == EPIPE)
+			exit(EXIT_OK);
+		errwe(EXIT_FAIL, "stdout", "write");
+	}
+}
+
+/*
+ * Publishes the window: asynchronously, then waits for every ack; what
+ * failed in a way that passes is published again, one at a time, with
+ * the same Nats-Msg-Id (so a publish whose ack was lost is not stored
+ * twice).  Then the acknowledged events go to stdout, in window order.
+ */
+static void
+flushwin(struct npub *p)
+{
+	struct nbus *nb = p->nb;
+	jsPubOptions po;
+	struct slot *sl;
+	natsMsg *m;
+	natsStatus s;
+	size_t i;
+
+	if (p->nw == 0)
+		return;
+	if (p->o.expecting) {
+		for (i = 0; i < p->nw; i++) {
+			sl = &p->w[i];
+			if (!p->expectset)
+				expect_check(p, sl);
+			pubsync(p, sl, p->lastsubj, 1);
+			if (sl->state == S_ACKED)
+				p->lastsubj = sl->seq;
+		}
+	} else {
+		p->hint = 0;
+		for (i = 0; i < p->nw; i++) {
+			sl = &p->w[i];
+			m = mkmsg(p, sl, 0, 0);
+			pthread_mutex_lock(&p->mu);
+			sl->msg = m;
+			sl->state = S_FLIGHT;
+			pthread_mutex_unlock(&p->mu);
+			jsPubOptions_Init(&po);
+			/* The ack's time-out comes to onack as a failure. */
+			po.MaxWait = 5000;
+			if ((s = js_PublishMsgAsync(nb->js, &m, &po)) !=
+			    NATS_OK) {
+				pthread_mutex_lock(&p->mu);
+				sl->msg = NULL;
+				sl->state = S_FAILED;
+				sl->err = s;
+				sl->jerr = 0;
+				snprintf(sl->errtext, sizeof(sl->errtext),
+				    "%s", nstatus(s));
+				pthread_mutex_unlock(&p->mu);
+				natsMsg_Destroy(m);
+			}
+		}
+		jsPubOptions_Init(&po);
+		po.MaxWait = 60000;
+		(void)js_PublishAsyncComplete(nb->js, &po);
+		pthread_mutex_lock(&p->mu);
+		for (i = 0; i < p->nw; i++)
+			while (p->w[i].state == S_FLIGHT)
+				pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		for (i = 0; i < p->nw; i++) {
+			sl = &p->w[i];
+			if (sl->state != S_FAILED)
+				continue;
+			if (!retryable(sl->err, sl->jerr))
+				pubfail(p, sl);
+			pubsync(p, sl, 0, 0);
+		}
+	}
+	report(p);
+	p->nw = 0;
+	p->evs.len = 0;
+	p->strs.len = 0;
+}
+
+/* Adds the whole events buf[0..len) to the window, publishing it each
+ * time it is full and at the end. */
+static void
+nats_pub_sink(struct bus_pub *bp, const char *buf, size_t len)
+{
+	struct npub *p = (struct npub *)bp;
+	const char *s = buf, *end = buf + len, *nl;
+	struct slot *sl;
+	char err[512];
+	size_t size;
+
+	for (; s < end; s = nl + 1) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		p->n++;
+		if (scan_trusted(&p->sc, s, (size_t)(nl - s)) == -1 ||
+		    ce_check(&p->sc, &p->ev, 0, err, sizeof(err)) == -1)
+			errw(EXIT_FAIL, p->topic, "event %llu: %s",
+			    (unsigned long long)p->n, p->sc.err != NULL ?
+			    p->sc.err : err);
+		if (p->nw == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 64;
+			p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
+		}
+		sl = &p->w[p->nw];
+		memset(sl, 0, sizeof(*sl));
+		sl->lineno = p->n;
+		sl->off = p->evs.len;
+		sl->len = (size_t)(nl - s);
+		buf_put(&p->evs, s, sl->len);
+		sl->subj = p->strs.len;
+		put_subject(&p->strs, p->prefix, &p->ev);
+		buf_putc(&p->strs, '\0');
+		if (p->o.expecting && p->ev.a[CE_SUBJECT] == NULL)
+			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
+			    "counts the events of a subject: this one has none",
+			    (unsigned long long)p->n);
+		if (p->o.expecting && (p->nw > 0 || p->expectset) &&
+		    strcmp(p->strs.p + sl->subj, p->firstsubj) != 0)
+			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
+			    "counts the events of one subject: this one has "
+			    "another", (unsigned long long)p->n);
+		if (p->o.expecting && p->firstsubj == NULL)
+			p->firstsubj = xstrdup(p->strs.p + sl->subj);
+		sl->msgid = p->strs.len;
+		put_msgid(&p->strs, &p->ev);
+		buf_putc(&p->strs, '\0');
+		/* What the server counts: the body, the subject, and the
+		 * headers as they go on the wire. */
+		size = sl->len + strlen(p->strs.p + sl->subj) +
+		    strlen(p->strs.p + sl->msgid) + 120;
+		if (p->maxpayload > 0 && size > (size_t)p->maxpayload)
+			errw(EXIT_FAIL, p->topic, "event %llu: %zu bytes with "
+			    "its headers, over the server's max_payload of "
+			    "%lld: not published (nor what follows it)",
+			    (unsigned long long)p->n, size,
+			    (long long)p->maxpayload);
+		p->nw++;
+		if (p->nw >= NB_WINDOW)
+			flushwin(p);
+	}
+	flushwin(p);
+}
+
+static void
+nats_pub_close(struct bus_pub *bp)
+{
+	struct npub *p = (struct npub *)bp;
+
+	flushwin(p);
+	p->nb->pub = NULL;
+	scan_free(&p->sc);
+	buf_free(&p->evs);
+	buf_free(&p->strs);
+	buf_free(&p->out);
+	free(p->w);
+	free(p->firstsubj);
+	free(p->topic);
+	free(p->stream);
+	free(p->prefix);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+/* ---- reading ---- */
+
+/* Where the first event at or after usec is (ordered consumer from that
+ * time), or the last sequence + 1. */
+static uint64_t
+nats_seek_time(struct bus *b, const char *topic, int64_t usec)
+{
+	struct nbus *nb = conn(b);
+	natsSubscription *sub = NULL;
+	jsConsumerInfo *ci = NULL;
+	jsSubOptions so;
+	jsOptions jo;
+	jsErrCode jerr = 0;
+	natsMsg *m = NULL;
+	natsStatus s;
+	char *sn = stream_name(topic), *all = subj_prefix(topic);
+	uint64_t at, last = nats_last(b, topic);
+
+	all = xrealloc(all, strlen(all) + 2);
+	strcat(all, ">");
+	jsOptions_Init(&jo);
+	jsSubOptions_Init(&so);
+	so.Stream = sn;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartTime;
+	so.Config.OptStartTime = usec * 1000;
+	s = js_SubscribeSync(&sub, nb->js, all, &jo, &so, &jerr);
+	if (s != NATS_OK)
+		jsfail(b, sn, s, jerr);
+	at = last + 1;
+	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) ==
+	    NATS_OK && ci->NumPending > 0 &&
+	    natsSubscription_NextMsg(&m, sub, 5000) == NATS_OK) {
+		at = msg_seq(m);
+		natsMsg_Destroy(m);
+	}
+	jsConsumerInfo_Destroy(ci);
+	natsSubscription_Unsubscribe(sub);
+	natsSubscription_Destroy(sub);
+	free(sn);
+	free(all);
+	return at;
+}
+
+/*
+ * A durable consumer is a pull consumer, made at its first run (from
+ * the stream's start) and bound to after; acked explicitly as evsub
+ * commits.  A reading from a sequence or time is an ordered consumer.
+ */
+static int
+nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
+    struct bus_reader **out, char *err, size_t n)
+{
+	struct nbus *nb = conn(b);
+	struct nreader *r;
+	jsConsumerInfo *ci = NULL;
+	jsConsumerConfig cc;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char *all;
+
+	if (!nats_exists(b, topic, "-T"))
+		return BUS_NOTOPIC;
+	r = xmalloc(sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	r->base.bus = b;
+	r->nb = nb;
+	r->stream = stream_name(topic);
+	scan_init(&r->sc);
+	all = subj_prefix(topic);
+	all = xrealloc(all, strlen(all) + 2);
+	strcat(all, ">");
+	jsSubOptions_Init(&so);
+	so.Stream = r->stream;
+	if (f->consumer != NULL) {
+		r->durable = 1;
+		r->consumer = xstrdup(f->consumer);
+		s = js_GetConsumerInfo(&ci, nb->js, r->stream, f->consumer,
+		    NULL, &jerr);
+		if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
+			jsConsumerConfig_Init(&cc);
+			cc.Durable = f->consumer;
+			cc.AckPolicy = js_AckExplicit;
+			cc.AckWait = NB_ACKWAIT * 1000000000LL;
+			cc.MaxAckPending = NB_ACKPENDING;
+	/* evsub commits every 1000 events: more than that may be out. */
+	cc.MaxAckPending = NB_ACKPENDING;
+			cc.DeliverPolicy = js_DeliverAll;
+			s = js_AddConsumer(&ci, nb->js, r->stream, &cc, NULL,
+			    &jerr);
+		}
+		if (s != NATS_OK) {
+			seterr(err, n, "consumer %s: %s", f->consumer,
+			    nstatus(s));
+			free(all);
+			free(r);
+			return BUS_FAIL;
+		}
+		r->pos = ci->AckFloor.Stream;
+		jsConsumerInfo_Destroy(ci);
+		so.Consumer = f->consumer;
+		s = js_PullSubscribe(&r->sub, nb->js, all, f->consumer, NULL,
+		    &so, &jerr);
+	} else {
+		so.Ordered = true;
+		if (f->since != BUS_NOTIME) {
+			so.Config.DeliverPolicy = js_DeliverByStartTime;
+			so.Config.OptStartTime = f->since * 1000;
+		} else {
+			so.Config.DeliverPolicy = js_DeliverByStartSequence;
+			so.Config.OptStartSeq = f->seq > 0 ? f->seq : 1;
+			r->pos = f->seq > 0 ? f->seq - 1 : 0;
+		}
+		s = js_SubscribeSync(&r->sub, nb->js, all, NULL, &so, &jerr);
+		if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci,
+		    r->sub, NULL, &jerr) == NATS_OK) {
+			r->pending = ci->NumPending;
+			jsConsumerInfo_Destroy(ci);
+		}
+	}
+	free(all);
+	if (s != NATS_OK) {
+		seterr(err, n, "subscribe: %s", nstatus(s));
+		free(r);
+		return BUS_FAIL;
+	}
+	*out = &r->base;
+	return BUS_OK;
+}
+
+/* Gives msg as the next event, keeping it to ack when durable. */
+static void
+give(struct nreader *r, natsMsg *msg, const char **line, size_t *len,
+    uint64_t *seq)
+{
+	*seq = msg_seq(msg);
+	r->line.len = 0;
+	msg_event(&r->line, &r->sc, msg, *seq);
+	*line = r->line.p;
+	*len = r->line.len - 1;
+	if (!r->durable) {
+		jsMsgMetaData *meta = NULL;
+
+		if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+			r->pending = meta->NumPending;
+			jsMsgMetaData_Destroy(meta);
+		}
+		natsMsg_Destroy(msg);
+		return;
+	}
+	if (r->nun == r->capun) {
+		r->capun = r->capun ? r->capun * 2 : 256;
+		r->unacked = xrealloc(r->unacked, r->capun *
+		    sizeof(*r->unacked));
+	}
+	r->unacked[r->nun++] = msg;
+}
+
+/*
+ * Fetches what the pull consumer has: what the server says is pending
+ * (libnats waits out a fetch's time-out when nothing comes, NoWait or
+ * not), or, with usec, up to NB_FETCH waiting that long for them.
+ * Returns how many came.
+ */
+static int
+fetch(struct nreader *r, int64_t usec)
+{
+	jsConsumerInfo *ci = NULL;
+	jsFetchRequest fr;
+	jsErrCode jerr = 0;
+	uint64_t pending = NB_FETCH, new = 0;
+
+	if (r->next < r->held.Count)
+		return r->held.Count - r->next;
+	natsMsgList_Destroy(&r->held);
+	memset(&r->held, 0, sizeof(r->held));
+	r->next = 0;
+	if (usec <= 0) {
+		/* Not natsSubscription_GetConsumerInfo: invalid for a pull
+		 * subscription in libnats 3.4. */
+		if (js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer,
+		    NULL, &jerr) != NATS_OK)
+			return 0;
+		/* Given back (nak) or timed out: to be given again, and
+		 * counted among those out, not pending. */
+		pending = ci->NumPending + (uint64_t)ci->NumAckPending;
+		new = ci->NumPending;
+		jsConsumerInfo_Destroy(ci);
+		if (pending == 0)
+			return 0;
+	}
+	jsFetchRequest_Init(&fr);
+	fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
+	fr.NoWait = usec <= 0;
+	fr.Expires = (usec > 0 ? usec : new > 0 ? 500000 : 200000) * 1000;
+	if (natsSubscription_FetchRequest(&r->held, r->sub, &fr) != NATS_OK) {
+		memset(&r->held, 0, sizeof(r->held));
+		return 0;
+	}
+	return r->held.Count;
+}
+
+static int
+nats_read_next(struct bus_reader *br, const char **line, size_t *len,
+    uint64_t *seq, char *err, size_t n)
+{
+	struct nreader *r = (struct nreader *)br;
+	natsMsg *msg = NULL;
+	natsStatus s;
+
+	(void)err;
+	(void)n;
+	if (r->durable) {
+		if (fetch(r, 0) == 0)
+			return BUS_END;
+		msg = r->held.Msgs[r->next];
+		r->held.Msgs[r->next++] = NULL;
+		give(r, msg, line, len, seq);
+		return BUS_OK;
+	}
+	if (r->next < r->held.Count) {
+		msg = r->held.Msgs[r->next];
+		r->held.Msgs[r->next++] = NULL;
+		give(r, msg, line, len, seq);
+		return BUS_OK;
+	}
+	/* The ordered consumer pushes: wait for what the server said is
+	 * there, not for what is not. */
+	s = natsSubscription_NextMsg(&msg, r->sub, r->pending > 0 ? 5000 : 1);
+	if (s != NATS_OK)
+		return BUS_END;
+	give(r, msg, line, len, seq);
+	return BUS_OK;
+}
+
+static void
+nats_read_wait(struct bus_reader *br, int64_t usec)
+{
+	struct nreader *r = (struct nreader *)br;
+	natsMsg *msg = NULL;
+	int64_t ms = usec < 0 || usec > 1000000 ? 1000 : usec / 1000;
+
+	if (ms < 1)
+		ms = 1;
+	if (r->durable) {
+		(void)fetch(r, ms * 1000);
+		return;
+	}
+	/* Peeking would lose the message: the next read takes it, so it is
+	 * said to be pending. */
+	if (natsSubscription_NextMsg(&msg, r->sub, ms) == NATS_OK) {
+		natsMsgList_Destroy(&r->held);
+		r->held.Msgs = xmalloc(sizeof(*r->held.Msgs));
+		r->held.Msgs[0] = msg;
+		r->held.Count = 1;
+		r->next = 0;
+	}
+}
+
+/* Acks what was given up to seq, the last one synchronously: the
+ * server has them all then (acks go in order on one connection).  While
+ * a cluster elects a new leader for the consumer, acks fail: they are
+ * sent again (an ack is idempotent) for NB_RETRY seconds. */
+static int
+nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
+{
+	struct nreader *r = (struct nreader *)br;
+	int64_t start = now_usec();
+	jsErrCode jerr = 0;
+	natsStatus s = NATS_OK;
+	size_t i, k, done = 0;
+
+	if (!r->durable)
+		return BUS_OK;
+	for (i = 0; i < r->nun; i++)
+		if (msg_seq(r->unacked[i]) <= seq)
+			done = i + 1;
+	for (;;) {
+		for (i = 0, s = NATS_OK; i < done && s == NATS_OK; i++)
+			s = i + 1 < done ? natsMsg_Ack(r->unacked[i], NULL) :
+			    natsMsg_AckSync(r->unacked[i], NULL, &jerr);
+		if (s == NATS_OK)
+			break;
+		if (now_usec() - start > NB_RETRY * 1000000LL) {
+			seterr(err, n, "ack: %s", nstatus(s));
+			return BUS_FAIL;
+		}
+		sleepms(200);
+	}
+	for (i = 0; i < done; i++)
+		natsMsg_Destroy(r->unacked[i]);
+	for (k = 0; i < r->nun; i++, k++)
+		r->unacked[k] = r->unacked[i];
+	r->nun = k;
+	return BUS_OK;
+}
+
+static uint64_t
+nats_read_position(struct bus_reader *br)
+{
+	return ((struct nreader *)br)->pos;
+}
+
+/* What was fetched and not committed is given back at once (nak), so
+ * that the next run does not wait out the ack time for it. */
+static void
+nats_read_close(struct bus_reader *br)
+{
+	struct nreader *r = (struct nreader *)br;
+	size_t i;
+	int k;
+
+	/* In order: what was given first comes again first. */
+	for (i = 0; i < r->nun; i++) {
+		(void)natsMsg_Nak(r->unacked[i], NULL);
+		natsMsg_Destroy(r->unacked[i]);
+	}
+	if (r->durable && r->held.Msgs != NULL)
+		for (k = r->next; k < r->held.Count; k++)
+			if (r->held.Msgs[k] != NULL)
+				(void)natsMsg_Nak(r->held.Msgs[k], NULL);
+	if (r->durable)
+		(void)natsConnection_Flush(r->nb->nc);
+	natsMsgList_Destroy(&r->held);
+	free(r->unacked);
+	if (!r->durable)
+		(void)natsSubscription_Unsubscribe(r->sub);
+	natsSubscription_Destroy(r->sub);
+	buf_free(&r->line);
+	scan_free(&r->sc);
+	free(r->stream);
+	free(r->consumer);
+	free(r);
+}
+
+/* --reset: the durable consumer is made again, to start at to. */
+static int
+nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
+    uint64_t to, uint64_t *was, int *known, char *err, size_t n)
+{
+	struct nbus *nb = conn(b);
+	jsConsumerInfo *ci = NULL;
+	jsConsumerConfig cc;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	uint64_t last;
+	char *sn;
+
+	if (!nats_exists(b, topic, "-T"))
+		return BUS_NOTOPIC;
+	last = nats_last(b, topic);
+	if (to > last + 1) {
+		seterr(err, n, "%llu: past the end of topic %s, whose last "
+		    "sequence is %llu (%llu skips all there is)",
+		    (unsigned long long)to, topic, (unsigned long long)last,
+		    (unsigned long long)last + 1);
+		return BUS_PAST;
+	}
+	sn = stream_name(topic);
+	s = js_GetConsumerInfo(&ci, nb->js, sn, consumer, NULL, &jerr);
+	*known = s == NATS_OK;
+	*was = *known ? ci->AckFloor.Stream : 0;
+	jsConsumerInfo_Destroy(ci);
+	ci = NULL;
+	if (*known)
+		(void)js_DeleteConsumer(nb->js, sn, consumer, NULL, &jerr);
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = consumer;
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = NB_ACKWAIT * 1000000000LL;
+	/* evsub commits every 1000 events: more than that may be out. */
+	cc.MaxAckPending = NB_ACKPENDING;
+	cc.DeliverPolicy = js_DeliverByStartSequence;
+	cc.OptStartSeq = to;
+	s = js_AddConsumer(&ci, nb->js, sn, &cc, NULL, &jerr);
+	free(sn);
+	jsConsumerInfo_Destroy(ci);
+	if (s != NATS_OK) {
+		seterr(err, n, "%s", nstatus(s));
+		return BUS_FAIL;
+	}
+	return BUS_OK;
+}
+
+static int
+nats_consumer_delete(struct bus *b, const char *topic, const char *consumer,
+    uint64_t *was, char *err, size_t n)
+{
+	struct nbus *nb = conn(b);
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char *sn;
+
+	if (!nats_exists(b, topic, "-T"))
+		return BUS_NOTOPIC;
+	sn = stream_name(topic);
+	s = js_GetConsumerInfo(&ci, nb->js, sn, consumer, NULL, &jerr);
+	if (s != NATS_OK) {
+		free(sn);
+		return BUS_NOCONSUMER;
+	}
+	*was = ci->AckFloor.Stream;
+	jsConsumerInfo_Destroy(ci);
+	s = js_DeleteConsumer(nb->js, sn, consumer, NULL, &jerr);
+	free(sn);
+	if (s != NATS_OK) {
+		seterr(err, n, "%s", nstatus(s));
+		return BUS_FAIL;
+	}
+	return BUS_OK;
+}
+
+/* ---- live ---- */
+
+/* Each new message, stamped, into the pipe: whole lines, in order. */
+static void
+onlive(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
+{
+	struct nlive *l = arg;
+
+	(void)nc;
+	(void)sub;
+	l->line.len = 0;
+	msg_event(&l->line, &l->sc, msg, msg_seq(msg));
+	natsMsg_Destroy(msg);
+	/* The reader gone: nothing more to do but drop. */
+	(void)writeall(l->fd[1], l->line.p, l->line.len);
+}
+
+static int
+nats_live_open(struct bus *b, const char *topic, const char *name,
+    struct bus_live **out, char *err, size_t n)
+{
+	struct nbus *nb = conn(b);
+	struct nlive *l = xmalloc(sizeof(*l));
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	char *sn = stream_name(topic), *all = subj_prefix(topic);
+
+	(void)name;
+	memset(l, 0, sizeof(*l));
+	l->base.bus = b;
+	scan_init(&l->sc);
+	if (pipe2(l->fd, O_CLOEXEC) == -1)
+		errwe(EXIT_FAIL, NULL, "pipe");
+	(void)fcntl(l->fd[0], F_SETPIPE_SZ, 1 << 20);
+	signal(SIGPIPE, SIG_IGN);
+	all = xrealloc(all, strlen(all) + 2);
+	strcat(all, ">");
+	jsSubOptions_Init(&so);
+	so.Stream = sn;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverNew;
+	s = js_Subscribe(&l->sub, nb->js, all, onlive, l, NULL, &so, &jerr);
+	free(all);
+	free(sn);
+	if (s != NATS_OK) {
+		seterr(err, n, "subscribe: %s", nstatus(s));
+		return BUS_FAIL;
+	}
+	/* The server has the consumer before the first publish we wait
+	 * for: a round trip. */
+	(void)natsConnection_Flush(nb->nc);
+	*out = &l->base;
+	return BUS_OK;
+}
+
+static int
+nats_live_fd(struct bus_live *bl, const char **path)
+{
+	*path = NULL;
+	return ((struct nlive *)bl)->fd[0];
+}
+
+static int
+nats_live_cutoff(struct bus_live *bl)
+{
+	(void)bl;
+	return 0;
+}
+
+/* The server forgets an ephemeral consumer whose client went. */
+static void
+nats_live_abort(struct bus_live *bl)
+{
+	(void)bl;
+}
+
+static void
+nats_live_close(struct bus_live *bl)
+{
+	struct nlive *l = (struct nlive *)bl;
+
+	(void)natsSubscription_Unsubscribe(l->sub);
+	natsSubscription_Destroy(l->sub);
+	close(l->fd[1]);
+	close(l->fd[0]);
+	buf_free(&l->line);
+	scan_free(&l->sc);
+	free(l);
+}
+
+static void
+nats_close(struct bus *b)
+{
+	struct nbus *nb = b->impl;
+
+	if (nb->nc != NULL) {
+		(void)natsConnection_Flush(nb->nc);
+		jsCtx_Destroy(nb->js);
+		natsConnection_Destroy(nb->nc);
+		natsOptions_Destroy(nb->opts);
+	}
+	free(nb);
+}
+
+const struct bus_ops bus_nats_ops = {
+	.name = "nats",
+	.exists = nats_exists,
+	.any = nats_any,
+	.survey = nats_survey,
+	.remove = nats_remove,
+	.last = nats_last,
+	.seek_time = nats_seek_time,
+	.pub_open = nats_pub_open,
+	.pub_sink = nats_pub_sink,
+	.pub_close = nats_pub_close,
+	.read_open = nats_read_open,
+	.read_next = nats_read_next,
+	.read_wait = nats_read_wait,
+	.read_commit = nats_read_commit,
+	.read_position = nats_read_position,
+	.read_close = nats_read_close,
+	.consumer_set = nats_consumer_set,
+	.consumer_delete = nats_consumer_delete,
+	.live_open = nats_live_open,
+	.live_fd = nats_live_fd,
+	.live_cutoff = nats_live_cutoff,
+	.live_abort = nats_live_abort,
+	.live_close = nats_live_close,
+	.close = nats_close,
+};
+
+/* Tells whether url names a NATS server (or several). */
+int
+bus_nats_url(const char *url)
+{
+	return strncmp(url, "nats://", 7) == 0 ||
+	    strncmp(url, "tls://", 6) == 0;
+}
+
+void *
+bus_nats_new(void)
+{
+	struct nbus *nb = xmalloc(sizeof(*nb));
+
+	memset(nb, 0, sizeof(*nb));
+	return nb;
+}

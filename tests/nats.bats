@@ -1,0 +1,328 @@
+#!/usr/bin/env bats
+# Topics on NATS JetStream (--bus nats://..., EVENTFUL_BUS): each test
+# starts its own nats-server (tests/test_helper/nats.bash) on free
+# loopback ports, a single node or a cluster of three, and stops it.
+
+load test_helper/common
+load test_helper/nats
+
+teardown() {
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	nats_stop
+}
+
+bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
+
+# lines N: N data lines {"n":1} ... {"n":N}.
+lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
+
+# jsz MPORT QUERY: the monitoring server's JetStream report.
+jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
+
+# ---- selecting the bus ----
+
+@test "--bus, EVENTFUL_BUS, then NATS_URL select NATS; an unknown URL is a usage error; a server not there is status 1" {
+	nats_start
+	unset EVENTFUL_BUS
+	run -0 evpub --bus "$NATS" -T a -t t n:=1
+	NATS_URL=$NATS run -0 evpub -T a -t t n:=2
+	EVENTFUL_BUS=$NATS run -0 evpub -T a -t t n:=3
+	assert_equal "$(echo "$output" | jq -r .sequence)" 000000000003
+	# The directory bus saw none of it.
+	[ ! -e "$EVENTFUL_HOME/topics/a" ]
+	run -2 evpub --bus mqtt://x -T a -t t n:=1
+	assert_output --partial 'no bus takes this URL'
+	run -2 evpub --bus "$NATS" -t t n:=1
+	assert_output --partial 'are for -T'
+	port=$(freeports 1)
+	run -1 --separate-stderr evpub --bus "nats://127.0.0.1:$port" -T a -t t n:=1
+	[[ $stderr == "evpub: nats://127.0.0.1:$port: connect: "* ]]
+}
+
+# ---- publishing: acknowledged, in windows ----
+
+@test "evpub -T writes each acknowledged event with the stream's sequence; -q silences; the body is the event, structured mode" {
+	nats_start
+	run -0 --separate-stderr evpub -T orders -t order.placed -S order/1 n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	assert_equal "$(jq -r .subject <<<"$output")" order/1
+	lines 2500 | evpub -l -T orders -t n >acked
+	assert_equal "$(wc -l <acked)" 2500
+	assert_equal "$(jq -r .sequence acked | sed -n '1p;$p' | tr '\n' ' ')" "000000000002 000000002501 "
+	run -0 evpub -q -T orders -t t n:=1
+	assert_output ''
+	# What consumers get is what was acknowledged.
+	evsub -T orders --from 2 --once -c 2500 >got
+	cmp got acked
+	# One stream per topic, file storage, one replica on one server.
+	jsz "$NMPORT" 'streams=true&config=true' >jsz.json
+	assert_equal "$(jq -r '.account_details[0].stream_detail[0] | [.name, .config.subjects[0], .config.num_replicas, .config.storage, .config.duplicate_window] | @tsv' jsz.json)" "$(printf 'EV_orders\tev.orders.>\t1\tfile\t120000000000')"
+}
+
+@test "the directory bus acknowledges alike: evpub -T writes the stamped events once durable, -q silences" {
+	unset EVENTFUL_BUS
+	run -0 evpub -T d -t t n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	lines 3 | evpub -l -T d -t n >acked
+	assert_equal "$(jq -r .sequence acked | tr '\n' ' ')" "000000000002 000000000003 000000000004 "
+	tail -3 "$EVENTFUL_HOME/topics/d/log" | cmp - acked
+	run -0 evpub -q -T d -t t n:=1
+	assert_output ''
+	# A reader that goes away ends the publisher quietly.
+	lines 100000 | evpub -l -T d -t n | head -1 >/dev/null
+}
+
+@test "idempotence: a repeat of source and id is dropped within the duplicate window, said on stderr, not acknowledged again" {
+	nats_start
+	run -0 --separate-stderr evpub -T i -t t -s src --id one n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	run -0 --separate-stderr evpub -T i -t t -s src --id one n:=1
+	assert_output ''
+	[[ $stderr == *"event 1: source and id are in the stream already, as sequence 1: not published again"* ]]
+	run -0 evpub -q -T i -t t -s src --id two n:=1
+	assert_equal "$(evsub -T i --from 1 --once | jq -r .id | tr '\n' ' ')" "one two "
+	# The window is the stream's: --dup-window when a publisher makes it.
+	evpub -q -T w --dup-window 2 -t t n:=1
+	assert_equal "$(jsz "$NMPORT" 'streams=true&config=true' | jq -r '.account_details[0].stream_detail[] | select(.name == "EV_w") | .config.duplicate_window')" 2000000000
+	run -2 evpub -T w --dup-window 0.5 -t t n:=1
+}
+
+# ---- --expect: per subject, race-free ----
+
+@test "--expect N: the subject's count must be N; a concurrent writer makes all but one fail with 4" {
+	nats_start
+	run -0 evpub -T acct -t dep -S account/7 --expect 0 n:=1
+	run -4 --separate-stderr evpub -T acct -t dep -S account/7 --expect 0 n:=2
+	[[ $stderr == *"the subject has 1 events, not 0: nothing published"* ]]
+	# Other subjects do not count.
+	evpub -q -T acct -t dep -S account/8 n:=1
+	lines 3 | evpub -q -l -T acct -t dep -S account/7 --expect 1
+	run -0 evpub -T acct -t dep -S account/7 --expect 4 n:=5
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000006
+	# With -l, every event has the one subject.
+	printf '{"n":1}\n{"specversion":"1.0","id":"x","source":"s","type":"t","subject":"other"}\n' >two
+	run -3 --separate-stderr evpub -q -l -T acct -t dep -S account/7 --expect 5 <two
+	[[ $stderr == *"event 2: --expect counts the events of one subject: this one has another"* ]]
+	# Five writers, all expecting 5: exactly one gets in, each round.
+	for round in 5 6 7; do
+		for w in 1 2 3 4 5; do
+			evpub -q -T acct -t dep -S account/7 --expect "$round" n:="$w" 2>/dev/null &
+			pids[$w]=$!
+		done
+		ok=0
+		for w in 1 2 3 4 5; do
+			if wait "${pids[$w]}"; then ok=$((ok + 1)); else [ $? -eq 4 ]; fi
+		done
+		assert_equal "$ok" 1
+	done
+	assert_equal "$(evsub -T acct --from 1 --once subject=account/7 | wc -l)" 8
+}
+
+@test "the directory bus: --expect N per subject, status 4 when it differs" {
+	unset EVENTFUL_BUS
+	run -0 evpub -T acct -t dep -S account/7 --expect 0 n:=1
+	run -4 evpub -T acct -t dep -S account/7 --expect 0 n:=2
+	lines 2 | evpub -q -l -T acct -t dep -S account/7 --expect 1
+	run -3 evpub -T acct -t dep --expect 3 n:=1
+	assert_equal "$(wc -l <"$EVENTFUL_HOME/topics/acct/log")" 3
+}
+
+# ---- subjects NATS would misread ----
+
+@test "subjects with spaces, dots, wildcards, or none: stored and counted apart, and read back as they were" {
+	nats_start
+	for s in 'a b' 'a.b' '*' '>' 'x.>' '100%' 'ünï'; do
+		evpub -q -T s -t t -S "$s" --expect 0 n:=1
+		evpub -q -T s -t t -S "$s" --expect 1 n:=2
+	done
+	evpub -q -T s -t t n:=1
+	evsub -T s --from 1 --once >got
+	assert_equal "$(wc -l <got)" 15
+	assert_equal "$(jq -r '.subject // "(none)"' got | sort | uniq -c | awk '{print $1}' | sort -u | tr '\n' ' ')" "1 2 "
+	assert_equal "$(jq -r 'select(.subject == "x.>") | .data.n' got | tr '\n' ' ')" "1 2 "
+}
+
+# ---- durable consumers ----
+
+@test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {
+	nats_start
+	lines 100 | evpub -q -l -T cron -t n
+	run -0 evsub -T cron --consumer billing --once --exec sh -c 'cat >>delivered'
+	assert_equal "$(wc -l <delivered)" 100
+	seq 101 150 | sed 's/.*/{"n":&}/' | evpub -q -l -T cron -t n
+	run -0 evsub -T cron --consumer billing --once --exec sh -c 'cat >>delivered'
+	run -0 evsub -T cron --consumer billing --once --exec sh -c 'cat >>delivered'
+	assert_equal "$(jq -r .data.n delivered | tr '\n' ' ')" "$(seq 150 | tr '\n' ' ')"
+	assert_equal "$(jsz "$NMPORT" 'consumers=true' | jq -r '.account_details[0].stream_detail[0].consumer_detail[] | select(.name == "billing") | .ack_floor.stream_seq')" 150
+	run -0 evsub -T cron --consumer audit --once
+	assert_equal "${#lines[@]}" 150
+	run -0 evsub --topics
+	assert_equal "${lines[0]}" "$(printf 'cron\tevents 150\tsubscribers 0')"
+	assert_equal "${lines[1]}" "$(printf 'cron\tconsumer audit\tposition 150\tlag 0')"
+	assert_equal "${lines[2]}" "$(printf 'cron\tconsumer billing\tposition 150\tlag 0')"
+}
+
+@test "a command failing at event 120: the run stops with 1, the next starts at 120; --dead-letter parks and goes on" {
+	nats_start
+	lines 200 | evpub -q -l -T f -t n
+	cat >deliver <<'EOF'
+#!/bin/sh
+e=$(cat)
+n=$(printf '%s' "$e" | jq .data.n)
+[ -e broken ] && [ "$n" -eq 120 ] && exit 1
+printf '%s\n' "$n" >>got
+EOF
+	chmod +x deliver
+	touch broken
+	run -1 --separate-stderr evsub -T f --consumer c --once --retries 0 --exec ./deliver
+	assert_equal "$(tail -1 got)" 119
+	rm broken
+	run -0 evsub -T f --consumer c --once --retries 0 --exec ./deliver
+	assert_equal "$(tr '\n' ' ' <got)" "$(seq 200 | tr '\n' ' ')"
+	lines 5 | evpub -q -l -T dl -t n
+	run -1 evsub -T dl --consumer c --once --retries 0 --dead-letter parked --exec sh -c 'jq -e ".data.n != 3" >/dev/null'
+	assert_equal "$(jq -r .data.n parked)" 3
+}
+
+@test "--reset moves a consumer, --delete removes it, --delete-topic the stream; missing ones are status 8" {
+	nats_start
+	lines 10 | evpub -q -l -T r -t n
+	evsub -T r --consumer c --once >/dev/null
+	run -0 evsub -T r --consumer c --reset 4
+	assert_output --partial 'position 10 -> 3 on topic r'
+	assert_equal "$(evsub -T r --consumer c --once | jq -r .data.n | tr '\n' ' ')" "4 5 6 7 8 9 10 "
+	run -0 evsub -T r --consumer c --delete
+	run -1 evsub -T r --consumer c --delete
+	run -8 evsub -T nope --consumer c --once
+	assert_output --partial 'nope: no such topic on'
+	run -0 evsub --delete-topic r
+	run -8 evsub --delete-topic r
+	run -0 --separate-stderr evsub --topics
+	[[ $stderr == *"no topics on $NATS"* ]]
+}
+
+# ---- replay and live ----
+
+@test "--from SEQ and --since TIME replay, then follow; --once stops at the end" {
+	nats_start
+	lines 5 | evpub -q -l -T rp -t n
+	assert_equal "$(evsub -T rp --from 3 --once | jq -r .data.n | tr '\n' ' ')" "3 4 5 "
+	run -0 evsub -T rp --from 9 --once
+	assert_output ''
+	assert_equal "$(evsub -T rp --since 1h --once | wc -l)" 5
+	bg evsub -T rp --from 5 -c 3 -o follow.out
+	sleep 0.5
+	lines 2 | evpub -q -l -T rp -t m
+	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	assert_equal "$(jq -r .type follow.out | tr '\n' ' ')" "n m m "
+}
+
+@test "a live subscriber gets what is published while it listens, stamped, and --topics counts it" {
+	nats_start
+	lines 3 | evpub -q -l -T lv -t old
+	bg evsub -T lv -c 3 -o live.out
+	for _ in $(seq 100); do
+		[ "$(evsub --topics | head -1 | cut -f3)" = "subscribers 1" ] && break
+		sleep 0.05
+	done
+	assert_equal "$(evsub --topics | head -1 | cut -f3)" "subscribers 1"
+	lines 3 | evpub -q -l -T lv -t new
+	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	assert_equal "$(jq -r '[.type, .sequence] | @tsv' live.out | tr '\n' ' ')" "$(printf 'new\t000000000004 new\t000000000005 new\t000000000006 ')"
+}
+
+@test "a live subscriber that comes before the topic waits for it, and loses nothing" {
+	nats_start
+	bg evsub -T later -c 2 -o early.out
+	sleep 0.5
+	evpub -q -T later -t t n:=1
+	evpub -q -T later -t t n:=2
+	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	assert_equal "$(jq -r .data.n early.out | tr '\n' ' ')" "1 2 "
+}
+
+# ---- binary mode, max_payload ----
+
+# hpub SUBJECT HEADERS BODY: publishes one message with headers (lines
+# "Key: value") as a raw NATS client would, then waits for the server.
+hpub() {
+	"$SYSPY" - "$NPORT" "$@" <<'PY'
+import socket, sys
+port, subj, hdrs, body = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4].encode()
+h = ("NATS/1.0\r\n" + "".join(l + "\r\n" for l in hdrs.split("\n") if l) + "\r\n").encode()
+s = socket.create_connection(("127.0.0.1", port))
+s.recv(4096)
+s.sendall(b'CONNECT {"headers":true,"verbose":false}\r\n')
+s.sendall(b"HPUB %s %d %d\r\n" % (subj.encode(), len(h), len(h) + len(body)) + h + body + b"\r\nPING\r\n")
+buf = b""
+while b"PONG" not in buf:
+    buf += s.recv(4096)
+PY
+}
+
+@test "binary mode is read too: ce- headers as attributes, Content-Type as datacontenttype, the body as data" {
+	nats_start
+	evpub -q -T bin -t first n:=1
+	hpub ev.bin.s.order/9 "$(printf 'ce-specversion: 1.0\nce-id: b1\nce-source: //other\nce-type: order.placed\nce-subject: order/9\nContent-Type: application/json')" '{"total":42}'
+	hpub ev.bin._ "$(printf 'ce-specversion: 1.0\nce-id: b2\nce-source: //other\nce-type: note\nContent-Type: text/plain')" 'hello there'
+	evsub -T bin --from 2 --once >got
+	run -0 jq -c . got
+	assert_line --index 0 '{"specversion":"1.0","id":"b1","source":"//other","type":"order.placed","subject":"order/9","datacontenttype":"application/json","data":{"total":42},"sequence":"000000000002"}'
+	assert_line --index 1 '{"specversion":"1.0","id":"b2","source":"//other","type":"note","datacontenttype":"text/plain","data":"hello there","sequence":"000000000003"}'
+}
+
+@test "an event over the server's max_payload (headers count) is refused with a clear message, at once" {
+	nats_start
+	nats_stop
+	echo 'max_payload: 4096' >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "$NMPORT"
+	run -0 evpub -q -T big -t t -d "\"$(head -c 3000 /dev/zero | tr '\0' x)\""
+	SECONDS=0
+	run -1 --separate-stderr evpub -T big -t t -d "\"$(head -c 4000 /dev/zero | tr '\0' x)\""
+	[[ $stderr == *"bytes with its headers, over the server's max_payload of 4096"* ]]
+	[ "$SECONDS" -lt 3 ]
+}
+
+# ---- a cluster of three, R3, and kill -9 ----
+
+@test "cluster: kill -9 of the stream leader while 10,000 events are published: every acknowledged event is there once, and publishing resumes" {
+	nats_cluster
+	evpub -q -T big -t start n:=0
+	assert_equal "$(jsz "${NMPORTS[0]}" 'streams=true&config=true' | jq -r '.account_details[0].stream_detail[0].config.num_replicas')" 3
+	# 500 at a time, a tenth of a second apart: the kill lands mid-way.
+	for i in $(seq 0 19); do seq $((i * 500 + 1)) $((i * 500 + 500)) | sed 's/.*/{"n":&}/'; sleep 0.1; done |
+	    evpub -l -T big -t n >acked 2>pub.err &
+	pub=$!
+	for _ in $(seq 200); do [ "$(wc -l <acked)" -ge 2000 ] && break; sleep 0.05; done
+	leader=$(nats_leader EV_big)
+	[ -n "$leader" ]
+	kill -9 "${NPID[$leader]}"
+	wait "$pub" || { cat pub.err; return 1; }
+	# Every event acknowledged, each once in the stream.
+	assert_equal "$(wc -l <acked)" 10000
+	evsub -T big --from 1 --once >all
+	assert_equal "$(jq -r .data.n all | sort -n | uniq -d | wc -l)" 0
+	assert_equal "$(jq -r 'select(.type == "n") | .data.n' all | sort -n | uniq | wc -l)" 10000
+	jq -r .id acked | sort >acked.ids
+	jq -r .id all | sort >all.ids
+	[ -z "$(comm -23 acked.ids all.ids)" ]
+	# And the sequences acknowledged are the stream's.
+	assert_equal "$(jq -r '[.id, .sequence] | @tsv' acked | sort | comm -23 - <(jq -r '[.id, .sequence] | @tsv' all | sort) | wc -l)" 0
+	run -0 evpub -T big -t after n:=1
+}
+
+@test "cluster: kill -9 of the consumer's leader while a durable consumer runs: nothing skipped, redeliveries are the same events" {
+	nats_cluster
+	lines 10000 | evpub -q -l -T work -t n
+	bg evsub -T work --consumer c -w 40 -o got
+	for _ in $(seq 400); do [ "$(wc -l <got 2>/dev/null || echo 0)" -ge 1000 ] && break; sleep 0.05; done
+	leader=$(for i in 0 1 2; do kill -0 "${NPID[$((i + 1))]}" 2>/dev/null || continue
+	    jsz "${NMPORTS[$i]}" 'consumers=true' | jq -r '.account_details[0].stream_detail[0].consumer_detail[]? | select(.name == "c") | .cluster.leader // empty'; done | head -1 | sed 's/^n//')
+	[ -n "$leader" ]
+	kill -9 "${NPID[$leader]}"
+	for _ in $(seq 1000); do [ "$(jq -r .data.n got | sort -u | wc -l)" -ge 10000 ] && break; sleep 0.1; done
+	assert_equal "$(jq -r .data.n got | sort -n | uniq | wc -l)" 10000
+	# A redelivery is the very event: same sequence, same bytes.
+	assert_equal "$(sort -u got | jq -r .sequence | sort | uniq -d | wc -l)" 0
+}
