@@ -914,10 +914,17 @@ pubfail(struct npub *p, struct slot *sl)
 	    (unsigned long long)sl->lineno, sl->errtext);
 }
 
-/* Publishes slot sl and waits for its ack, trying again while the
- * failure is one that passes (for NB_RETRY seconds). */
+/*
+ * Publishes slot sl and waits for its ack, trying again while the
+ * failure is one that passes (for NB_RETRY seconds).  With again, an
+ * attempt before this call may have been stored (its ack lost with a
+ * leader): then the server's "duplicate" is that attempt's ack, with its
+ * sequence, and the event is acknowledged, not reported as a repeat; the
+ * same for a second attempt here.
+ */
 static void
-pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
+pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
+    int again)
 {
 	int64_t start = now_usec();
 	jsPubOptions po;
@@ -934,10 +941,11 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
 		natsMsg_Destroy(m);
 		if (sl->err == NATS_OK) {
 			sl->seq = pa->Sequence;
-			sl->state = pa->Duplicate ? S_DUP : S_ACKED;
+			sl->state = pa->Duplicate && !again ? S_DUP : S_ACKED;
 			jsPubAck_Destroy(pa);
 			return;
 		}
+		again = 1;
 		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
 		    nstatus(sl->err));
 		if (!retryable(sl->err, sl->jerr) ||
@@ -1042,7 +1050,7 @@ flushwin(struct npub *p)
 			sl = &p->w[i];
 			if (!p->expectset)
 				expect_check(p, sl);
-			pubsync(p, sl, p->lastsubj, 1);
+			pubsync(p, sl, p->lastsubj, 1, 0);
 			if (sl->state == S_ACKED)
 				p->lastsubj = sl->seq;
 		}
@@ -1085,7 +1093,7 @@ flushwin(struct npub *p)
 				continue;
 			if (!retryable(sl->err, sl->jerr))
 				pubfail(p, sl);
-			pubsync(p, sl, 0, 0);
+			pubsync(p, sl, 0, 0, 1);
 		}
 	}
 	report(p);
