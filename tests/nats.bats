@@ -326,3 +326,47 @@ PY
 	# A redelivery is the very event: same sequence, same bytes.
 	assert_equal "$(sort -u got | jq -r .sequence | sort | uniq -d | wc -l)" 0
 }
+
+# ---- credentials and TLS, as libnats takes them ----
+
+@test "user:pass@ in the URL: the server's password is taken; a wrong one is status 1 that says so" {
+	nats_start
+	nats_stop
+	echo 'authorization { user: ev, password: s3cret }' >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "$NMPORT"
+	unset EVENTFUL_BUS
+	run -0 evpub --bus "nats://ev:s3cret@127.0.0.1:$NPORT" -T a -t t n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	run -0 evsub --bus "nats://ev:s3cret@127.0.0.1:$NPORT" -T a --from 1 --once --data
+	assert_output '{"n":1}'
+	run -1 --separate-stderr evpub --bus "nats://ev:wrong@127.0.0.1:$NPORT" -T a -t t n:=2
+	[[ $stderr == *"connect: "*[Aa]uthori* ]] || { echo "$stderr"; return 1; }
+}
+
+@test "tls:// with the server's CA in NATS_CA: published and read over TLS; without the CA, status 1" {
+	local d=$BATS_TEST_TMPDIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=evca \
+	    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+	    -keyout "$d/srv.key" -out "$d/srv.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/srv.pem" 2>/dev/null
+	nats_start
+	nats_stop
+	echo "tls { cert_file: \"$d/srv.pem\", key_file: \"$d/srv.key\" }" >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "$NMPORT"
+	unset EVENTFUL_BUS
+	NATS_CA=$d/ca.pem run -0 evpub --bus "tls://127.0.0.1:$NPORT" -T a -t t n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	NATS_CA=$d/ca.pem run -0 evsub --bus "tls://127.0.0.1:$NPORT" -T a --from 1 --once --data
+	assert_output '{"n":1}'
+	# A server whose certificate nobody vouches for is refused.
+	run -1 --separate-stderr evpub --bus "tls://127.0.0.1:$NPORT" -T a -t t n:=2
+	[[ $stderr == "evpub: tls://127.0.0.1:$NPORT: connect: "* ]] || { echo "$stderr"; return 1; }
+	NATS_CA=$d/ca.pem run -0 evsub --bus "tls://127.0.0.1:$NPORT" -T a --from 1 --once --data
+	assert_output '{"n":1}'
+}
