@@ -42,7 +42,7 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
-         input.o http.o listen.o ndjson.o output.o post.o \
+         input.o http.o listen.o log.o ndjson.o output.o post.o \
          pub.o scan.o store.o topic.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)

@@ -297,7 +297,7 @@ main(int argc, char *argv[])
 			tonly = 1;
 			break;
 		case OPT_SYNC:
-			if ((sync = store_syncmode(optarg)) == -1) {
+			if ((sync = log_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
 				usage(stderr, EXIT_USAGE);

@@ -227,7 +227,7 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 			reject(c, from->name, &l, "%s", err);
 			continue;
 		}
-		if (sub->skipto > 0 && store_seqof(&ev) <= sub->skipto)
+		if (sub->skipto > 0 && log_seqof(&ev) <= sub->skipto)
 			continue;
 		if (filter_all(sub->f, sub->nf, &sc, &ev) == sub->invert)
 			continue;
@@ -377,8 +377,8 @@ consume(struct common *c, struct sub *sub, const char *name,
     struct out *o, uint64_t *upto)
 {
 	struct topic t;
-	struct store st;
-	struct logread lr;
+	struct log *lg;
+	struct log_cursor *lc;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
@@ -396,22 +396,23 @@ consume(struct common *c, struct sub *sub, const char *name,
 	if (consumer != NULL && topic_consumer_lock(&t, consumer) == -1)
 		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
 		    "is going on: one at a time", name);
-	if (store_open(&st, t.log, 1, err, sizeof(err)) == -1) {
+	if ((lg = log_open(t.log, 1, err, sizeof(err))) == NULL) {
 		topic_denied(t.log, "open");
 		errw(EXIT_FAIL, t.log, "%s", err);
 	}
-	if (store_tail(&st, 1, err, sizeof(err)) == -1)
+	if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
 		errw(EXIT_FAIL, t.log, "%s", err);
 	committed = done = consumer != NULL ? topic_position(&t, consumer) :
 	    from - 1;
-	if (consumer != NULL && done > st.last)
+	if (consumer != NULL && done > log_last(lg))
 		errw(EXIT_FAIL, consumer, "position %llu is past the end of "
 		    "topic %s (sequence %llu): was its log replaced?",
 		    (unsigned long long)done, name,
-		    (unsigned long long)st.last);
-	logread_init(&lr, &st, done + 1);
-	/* Found where to start: the index is no use to a follower now. */
-	store_unpeek(&st);
+		    (unsigned long long)log_last(lg));
+	/* The cursor lets go of the index once it has found where to
+	 * start: it is no use to a follower. */
+	if ((lc = log_cursor_open(lg, done + 1, err, sizeof(err))) == NULL)
+		errw(EXIT_FAIL, t.log, "%s", err);
 	scan_init(&sc);
 	if (!once) {
 		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -422,8 +423,10 @@ consume(struct common *c, struct sub *sub, const char *name,
 	}
 	lastcommit = lastevent = now_usec();
 	while (!stop) {
-		r = logread_next(&lr, &line, &len, &seq);
-		if (r == 1) {
+		if ((r = log_next(lc, &line, &len, &seq, err, sizeof(err))) ==
+		    LOG_IO || r == LOG_DAMAGED)
+			errw(EXIT_FAIL, t.log, "%s", err);
+		if (r == LOG_OK) {
 			lastevent = now_usec();
 			snprintf(where, sizeof(where), "%s:%llu", name,
 			    (unsigned long long)seq);
@@ -473,7 +476,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 			committed = done;
 			lastcommit = now_usec();
 		}
-		if (r == 1 || stop)
+		if (r == LOG_OK || stop)
 			continue;
 		if (once || o->closed)
 			break;
@@ -491,7 +494,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 				while (read(ifd, evbuf, sizeof(evbuf)) > 0)
 					;
 		}
-		if (store_tail(&st, 0, err, sizeof(err)) == -1)
+		if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
 			errw(EXIT_FAIL, t.log, "%s", err);
 	}
 	if (done > committed && delivered(o) == 0 && consumer != NULL)
@@ -501,8 +504,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 	if (ifd >= 0)
 		close(ifd);
 	scan_free(&sc);
-	logread_free(&lr);
-	store_close(&st);
+	log_cursor_close(lc);
+	log_close(lg);
 	topic_free(&t);
 	if (status == EXIT_GONE)
 		return status;
