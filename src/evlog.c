@@ -24,6 +24,7 @@
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
 #define BATCH_BYTES (8 << 20)		/* most bytes in one group commit */
+#define CAT_UNIT (64 << 10)		/* cat gathers lines up to this */
 
 enum {
 	OPT_EXPECT = OPT_FIRST_OWN, OPT_FROM, OPT_JSON, OPT_SINCE, OPT_SYNC,
@@ -591,7 +592,7 @@ cat(const struct catopts *o, const char *path)
 	const char *line;
 	char err[512];
 	uint64_t seq, from = o->from;
-	size_t len;
+	size_t len, unit = 0;
 	enum log_result r;
 
 	if (o->last > 0) {
@@ -604,11 +605,24 @@ cat(const struct catopts *o, const char *path)
 	log_cursor_window(c, o->to, o->since, o->until);
 	out_open(&out, NULL);
 	do {
-		while (!out.closed && (r = log_next(c, &line, &len, &seq, err,
+		while (!out.closed && (r = log_read(c, &line, &len, &seq, err,
 		    sizeof(err))) == LOG_OK) {
-			out_put(&out, line, len + 1);
-			out_end(&out);
+			/* Many lines at once are written from where they
+			 * were read; fewer are gathered into CAT_UNIT. */
+			if (len >= CAT_UNIT) {
+				out_end(&out);
+				unit = 0;
+				(void)out_write(&out, line, len);
+				continue;
+			}
+			out_put(&out, line, len);
+			if ((unit += len) >= CAT_UNIT) {
+				out_end(&out);
+				unit = 0;
+			}
 		}
+		out_end(&out);
+		unit = 0;
 		if (out.closed || r != LOG_END || !o->follow ||
 		    out_flush(&out) == -1)
 			break;

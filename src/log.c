@@ -321,6 +321,34 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 }
 
 enum log_result
+log_read(struct log_cursor *c, const char **p, size_t *len, uint64_t *seq,
+    char *err, size_t n)
+{
+	struct lines *l = &c->in;
+	const char *line, *q, *end, *nl;
+	enum log_result r;
+
+	if ((r = log_next(c, &line, len, seq, err, n)) != LOG_OK)
+		return r;
+	*p = line;
+	q = line + *len + 1;
+	/* Past the first line, every line is wanted unless a time must be
+	 * read or the window ends: take what is read ahead, counted. */
+	if (!c->timed) {
+		end = l->buf + l->len;
+		while (q < end && (c->to == 0 || c->seq < c->to) &&
+		    (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			c->seq++;
+			q = nl + 1;
+		}
+		l->start = (size_t)(q - l->buf);
+		*seq = c->seq;
+	}
+	*len = (size_t)(q - line);
+	return LOG_OK;
+}
+
+enum log_result
 log_wait(struct log_cursor *c, int hupfd, char *err, size_t n)
 {
 	struct store *st = &c->lg->st;

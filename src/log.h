@@ -228,6 +228,14 @@ enum log_result log_next(struct log_cursor *c, const char **line,
     size_t *len, uint64_t *seq, char *err, size_t n);
 
 /*
+ * As log_next, but as many whole lines as are read ahead and wanted, at
+ * once, for what copies them as bytes: *p[0..*len) ends with the last
+ * one's "\n", *seq is its sequence.
+ */
+enum log_result log_read(struct log_cursor *c, const char **p, size_t *len,
+    uint64_t *seq, char *err, size_t n);
+
+/*
  * Follows: waits until the log grows past what c has read.  inotify (when
  * there is one) is the wake-up, fstat(2) the truth, checked every second
  * anyway.  Returns LOG_OK when it grew; LOG_HUP when hupfd (such as
