@@ -942,27 +942,23 @@ negate(struct buf *b, const char *v, size_t len)
 }
 
 /*
- * Appends the compensating event of event id: the same type and subject,
- * reverts=id, its data with every number negated.  Finding the event is a
- * scan of the log.
+ * Finds event id in the log lg (a scan: ids are not indexed) and copies
+ * its line to orig.  Exits 1 when there is none, 4 when an event reverts
+ * it already.
  */
-static int
-revert(const struct revertopts *o, const char *path, const char *id)
+static void
+findevent(struct log *lg, const char *id, struct buf *orig)
 {
-	struct log *lg;
+	const char *path = log_path(lg);
+	const struct scan_member *m;
 	struct scanner sc;
 	struct ce_event ev;
 	struct reader r;
 	struct line l;
-	struct buf orig = { 0 }, b = { 0 };
-	struct batch bt = { 0 };
-	char err[512], val[512], uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
-	const struct scan_member *m;
+	char err[512], val[512];
 	enum rd_status rs;
 	int found = 0, done = 0;
-	int64_t us;
 
-	lg = openlog(path, 1);
 	scan_init(&sc);
 	rd_init(&r, log_fd(lg), path, LOG_MAXLINE);
 	r.tail = 1;
@@ -981,45 +977,74 @@ revert(const struct revertopts *o, const char *path, const char *id)
 		if (!found && strcmp(ce_string(ev.a[CE_ID], val,
 		    sizeof(val)), id) == 0) {
 			found = 1;
-			buf_put(&orig, l.p, l.len);
+			buf_put(orig, l.p, l.len);
 		}
 	}
 	rd_free(&r);
+	scan_free(&sc);
 	if (!found)
 		errw(EXIT_FAIL, path, "no event with id \"%s\"", id);
 	if (done)
 		errw(EXIT_EXPECT, path, "event \"%s\" is reverted already", id);
-	scan_json(&sc, orig.p, orig.len);
-	ce_check(&sc, &ev, 0, err, sizeof(err));
-	us = now_usec();
+}
+
+/*
+ * Puts in b the compensating event of ev, whose id is id: the same type
+ * and subject, reverts=id, its data with every number negated.
+ */
+static void
+compensate(struct buf *b, const struct ce_event *ev, const char *id)
+{
+	const struct scan_member *m;
+	char uuid[UUID_LEN + 1], now[RFC3339_LEN + 1];
+	int64_t us = now_usec();
+
 	uuidv7(us, uuid);
 	rfc3339_format(us, now);
-	buf_puts(&b, "{\"specversion\":\"1.0\",\"id\":\"");
-	buf_puts(&b, uuid);
-	buf_puts(&b, "\",\"source\":");
-	buf_put(&b, ev.a[CE_SOURCE]->val, ev.a[CE_SOURCE]->vallen);
-	buf_puts(&b, ",\"type\":");
-	buf_put(&b, ev.a[CE_TYPE]->val, ev.a[CE_TYPE]->vallen);
-	if ((m = ev.a[CE_SUBJECT]) != NULL) {
-		buf_puts(&b, ",\"subject\":");
-		buf_put(&b, m->val, m->vallen);
+	buf_puts(b, "{\"specversion\":\"1.0\",\"id\":\"");
+	buf_puts(b, uuid);
+	buf_puts(b, "\",\"source\":");
+	buf_put(b, ev->a[CE_SOURCE]->val, ev->a[CE_SOURCE]->vallen);
+	buf_puts(b, ",\"type\":");
+	buf_put(b, ev->a[CE_TYPE]->val, ev->a[CE_TYPE]->vallen);
+	if ((m = ev->a[CE_SUBJECT]) != NULL) {
+		buf_puts(b, ",\"subject\":");
+		buf_put(b, m->val, m->vallen);
 	}
-	buf_puts(&b, ",\"time\":\"");
-	buf_puts(&b, now);
-	buf_puts(&b, "\",\"reverts\":");
-	buf_jsonstr(&b, id, strlen(id));
-	if ((m = ev.a[CE_DATACONTENTTYPE]) != NULL) {
-		buf_puts(&b, ",\"datacontenttype\":");
-		buf_put(&b, m->val, m->vallen);
+	buf_puts(b, ",\"time\":\"");
+	buf_puts(b, now);
+	buf_puts(b, "\",\"reverts\":");
+	buf_jsonstr(b, id, strlen(id));
+	if ((m = ev->a[CE_DATACONTENTTYPE]) != NULL) {
+		buf_puts(b, ",\"datacontenttype\":");
+		buf_put(b, m->val, m->vallen);
 	}
-	if ((m = ev.a[CE_DATA]) != NULL) {
-		buf_puts(&b, ",\"data\":");
-		negate(&b, m->val, m->vallen);
-	} else if ((m = ev.a[CE_DATA_BASE64]) != NULL) {
-		buf_puts(&b, ",\"data_base64\":");
-		buf_put(&b, m->val, m->vallen);
+	if ((m = ev->a[CE_DATA]) != NULL) {
+		buf_puts(b, ",\"data\":");
+		negate(b, m->val, m->vallen);
+	} else if ((m = ev->a[CE_DATA_BASE64]) != NULL) {
+		buf_puts(b, ",\"data_base64\":");
+		buf_put(b, m->val, m->vallen);
 	}
-	buf_putc(&b, '}');
+	buf_putc(b, '}');
+}
+
+/* Appends the compensating event of event id, and writes it to stdout. */
+static int
+revert(const struct revertopts *o, const char *path, const char *id)
+{
+	struct log *lg = openlog(path, 1);
+	struct buf orig = { 0 }, b = { 0 };
+	struct batch bt = { 0 };
+	struct scanner sc;
+	struct ce_event ev;
+	char err[512];
+
+	findevent(lg, id, &orig);
+	scan_init(&sc);
+	scan_json(&sc, orig.p, orig.len);
+	ce_check(&sc, &ev, 0, err, sizeof(err));
+	compensate(&b, &ev, id);
 	/* Through the same door as every append. */
 	if (ce_validate(&sc, b.p, b.len, &ev, err, sizeof(err)) == -1)
 		errw(EXIT_FAIL, path, "the compensating event: %s", err);

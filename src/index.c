@@ -327,6 +327,7 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 	if (nx.map == MAP_FAILED) {
 		nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0);
+		/* Out of memory: ends the program, as xmalloc does. */
 		if (nx.map == MAP_FAILED)
 			errwe(EXIT_FAIL, x->path, "mmap");
 		nx.fd = -2;	/* in memory from now on */
