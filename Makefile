@@ -47,7 +47,7 @@ LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       whsig_test
+       log_test commit_test whsig_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 

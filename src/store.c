@@ -313,15 +313,14 @@ store_unpeek(struct store *st)
 	idx_close(&st->x);
 }
 
-enum log_result
-store_lock(struct store *st, int repair, char *err, size_t n)
+/* store_lock, once the lock is taken. */
+static enum log_result
+locked(struct store *st, int repair, char *err, size_t n)
 {
 	struct stat sb;
 	enum log_result r;
 	off_t whole;
 
-	if (flock(st->fd, LOCK_EX) == -1)
-		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
 		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	/* Nobody appended since we last looked: what we know holds. */
@@ -342,6 +341,19 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 	st->end = whole;
 	return idx_attach(&st->x, st->path, st->fd, st->end, st->last, err,
 	    n) == -1 ? LOG_IO : LOG_OK;
+}
+
+enum log_result
+store_lock(struct store *st, int repair, char *err, size_t n)
+{
+	enum log_result r;
+
+	if (flock(st->fd, LOCK_EX) == -1)
+		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
+	/* A log we cannot append to is not held: readers go on. */
+	if ((r = locked(st, repair, err, n)) != LOG_OK)
+		(void)flock(st->fd, LOCK_UN);
+	return r;
 }
 
 void
