@@ -1084,7 +1084,8 @@ cmd_revert(int argc, char *argv[])
 		else
 			notmine(ch, argv);
 	if (optind != argc - 2) {
-		warnw(NULL, "a log and an id are needed");
+		warnw(NULL, optind == argc - 1 ? "a log and an id are needed" :
+		    "one log is needed");
 		usage(stderr, EXIT_USAGE);
 	}
 	/* The log alone, as logpath wants it; the id after. */

@@ -256,6 +256,26 @@ skipblocks(struct log_cursor *c)
 	c->seq = (k + 1) * IDX_BLOCK;
 }
 
+/*
+ * With a time window, where reading stops for now: at the end of the
+ * block the next line is in, when the index covers it whole, so that
+ * whether the next block is read at all is decided before it is (after
+ * skipblocks).  The log's end otherwise, or when that block is read.
+ */
+static off_t
+blockend(struct log_cursor *c)
+{
+	off_t end = c->lg->st.end, next;
+	uint64_t k;
+
+	skipblocks(c);
+	k = c->seq / IDX_BLOCK;
+	if ((k + 1) * IDX_BLOCK <= c->ilast &&
+	    (next = idx_next(&c->lg->st.x, k)) > c->in.off && next < end)
+		end = next;
+	return end;
+}
+
 /* Lets go of the index once it has served: see store_unpeek. */
 static void
 unpeek(struct log_cursor *c)
@@ -273,6 +293,7 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 	struct store *st = &c->lg->st;
 	enum log_result r;
 	int64_t t;
+	off_t end;
 
 	/* Without a time window, the index was only for finding where to
 	 * start. */
@@ -281,10 +302,13 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 	for (;;) {
 		if (c->to > 0 && c->known && c->seq >= c->to)
 			return LOG_STOP;
+		end = st->end;
 		if (c->timed && c->known && c->ilast > 0)
-			skipblocks(c);
-		if ((r = lines_next(&c->in, st->end, line, len, err, n)) !=
+			end = blockend(c);
+		if ((r = lines_next(&c->in, end, line, len, err, n)) !=
 		    LOG_OK) {
+			if (r == LOG_END && end < st->end)
+				continue;	/* the next block */
 			if (r == LOG_END)
 				unpeek(c);
 			return r;
