@@ -464,15 +464,17 @@ expected(const struct batch *bt)
  * appended whole or not at all.
  */
 static int
-append(struct appender *o, const char *path)
+append(const char *path, int sync, long long expect)
 {
 	struct appender a;
 	struct batch one;
 	struct batch *bt = &one;
 	int eof = 0, threaded, closed = 0, first = 1;
 
+	memset(&a, 0, sizeof(a));
 	memset(&one, 0, sizeof(one));
-	a = *o;
+	a.sync = sync;
+	a.expect = expect;
 	a.path = path;
 	a.lg = openlog(path, 1);
 	/* Past a file size limit, write(2) should fail with EFBIG and be
@@ -528,13 +530,10 @@ append(struct appender *o, const char *path)
 static int
 cmd_append(int argc, char *argv[])
 {
-	struct appender a;
+	long long expect = -1;
 	char *log;
-	int ch, status;
+	int ch, status, sync = SYNC_BATCH;
 
-	memset(&a, 0, sizeof(a));
-	a.sync = SYNC_BATCH;
-	a.expect = -1;
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		switch (ch) {
 		case 'q':
@@ -543,10 +542,10 @@ cmd_append(int argc, char *argv[])
 			(void)common_opt(&common, ch, optarg);
 			break;
 		case OPT_EXPECT:
-			a.expect = (long long)seqarg("--expect", optarg, 0);
+			expect = (long long)seqarg("--expect", optarg, 0);
 			break;
 		case OPT_SYNC:
-			a.sync = syncarg(optarg);
+			sync = syncarg(optarg);
 			break;
 		default:
 			notmine(ch, argv);
@@ -559,7 +558,7 @@ cmd_append(int argc, char *argv[])
 	}
 	log = logpath(NULL, argc, argv);
 	common_start(&common);
-	status = append(&a, log);
+	status = append(log, sync, expect);
 	free(log);
 	return status;
 }
@@ -593,7 +592,7 @@ cat(const struct catopts *o, const char *path)
 	char err[512];
 	uint64_t seq, from = o->from;
 	size_t len, unit = 0;
-	enum log_result r;
+	enum log_result r = LOG_OK;
 
 	if (o->last > 0) {
 		if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
