@@ -60,8 +60,8 @@ static int cmd_verify(int, char *[]);
 
 /* The commands: each handler gets argv from the command's name on. */
 static const struct cmd {
-	const char *name;
-	int (*main)(int, char *[]);
+	const char *name;	/* the word after evlog */
+	int (*main)(int, char *[]);	/* parses the rest, returns the status */
 	const char *usage;	/* its SYNOPSIS, as evlog(1) has it */
 } cmds[] = {
 	{ "append", cmd_append, "[-q] [--expect count] [--max-size size] "

@@ -240,7 +240,7 @@ static void
 test_full(void)
 {
 	struct log *lg;
-	char p[160], err[256];
+	char p[160];
 	off_t before;
 
 	snprintf(p, sizeof(p), "%s/full.log", dir);
@@ -251,7 +251,6 @@ test_full(void)
 	CHECK(append(lg, 1, 1, "x", -1, NULL) == LOG_FULL);
 	CHECK(log_last(lg) == SEQ_MAX && size(p) == before);
 	log_close(lg);
-	(void)err;
 }
 
 static void
