@@ -44,12 +44,12 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
-         input.o http.o listen.o ndjson.o output.o post.o \
+         input.o http.o listen.o log.o ndjson.o output.o post.o \
          pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       whsig_test esc_test fold_test
+       log_test commit_test whsig_test esc_test fold_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "log.h"
 #include "timefmt.h"
 #include "topic.h"
 #include "util.h"
@@ -27,8 +28,8 @@ struct dirpub {
 struct dirreader {
 	struct bus_reader base;
 	struct topic t;
-	struct store st;
-	struct logread lr;
+	struct log *lg;
+	struct log_cursor *lc;
 	const char *consumer;	/* or NULL */
 	uint64_t pos;		/* where the reading started after */
 	int ifd;		/* inotify on the log, or -1 */
@@ -132,8 +133,10 @@ reader_free(struct dirreader *r)
 {
 	if (r->ifd >= 0)
 		close(r->ifd);
-	logread_free(&r->lr);
-	store_close(&r->st);
+	if (r->lc != NULL)
+		log_cursor_close(r->lc);
+	if (r->lg != NULL)
+		log_close(r->lg);
 	topic_free(&r->t);
 	free(r);
 }
@@ -164,25 +167,26 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 		reader_free(r);
 		return BUS_BUSY;
 	}
-	if (store_open(&r->st, r->t.log, 1, err, n) == -1) {
+	if ((r->lg = log_open(r->t.log, 1, err, n)) == NULL) {
 		topic_denied(r->t.log, "open");
 		errw(EXIT_FAIL, r->t.log, "%s", err);
 	}
-	if (store_tail(&r->st, 1, err, n) == -1)
+	if (log_refresh(r->lg, err, n) != LOG_OK)
 		errw(EXIT_FAIL, r->t.log, "%s", err);
 	r->pos = f->consumer != NULL ? topic_position(&r->t, f->consumer) :
 	    start - 1;
-	if (f->consumer != NULL && r->pos > r->st.last) {
+	if (f->consumer != NULL && r->pos > log_last(r->lg)) {
 		seterr(err, n, "position %llu is past the end of topic %s "
 		    "(sequence %llu): was its log replaced?",
 		    (unsigned long long)r->pos, topic,
-		    (unsigned long long)r->st.last);
+		    (unsigned long long)log_last(r->lg));
 		reader_free(r);
 		return BUS_PAST;
 	}
-	logread_init(&r->lr, &r->st, r->pos + 1);
-	/* Found where to start: the index is no use to a follower now. */
-	store_unpeek(&r->st);
+	/* The cursor lets go of the index once it has found where to
+	 * start: it is no use to a follower. */
+	if ((r->lc = log_cursor_open(r->lg, r->pos + 1, err, n)) == NULL)
+		errw(EXIT_FAIL, r->t.log, "%s", err);
 	*out = &r->base;
 	return BUS_OK;
 }
@@ -193,9 +197,15 @@ dir_read_next(struct bus_reader *br, const char **line, size_t *len,
 {
 	struct dirreader *r = (struct dirreader *)br;
 
-	(void)err;
-	(void)n;
-	return logread_next(&r->lr, line, len, seq) == 1 ? BUS_OK : BUS_END;
+	switch (log_next(r->lc, line, len, seq, err, n)) {
+	case LOG_OK:
+		return BUS_OK;
+	case LOG_END:
+	case LOG_STOP:
+		return BUS_END;
+	default:
+		return BUS_FAIL;
+	}
 }
 
 /* Follows the log: inotify wakes us, a tick checks anyway. */
@@ -224,7 +234,7 @@ dir_read_wait(struct bus_reader *br, int64_t usec)
 	if (r->ifd >= 0)
 		while (read(r->ifd, buf, sizeof(buf)) > 0)
 			;
-	if (store_tail(&r->st, 0, err, sizeof(err)) == -1)
+	if (log_refresh(r->lg, err, sizeof(err)) != LOG_OK)
 		errw(EXIT_FAIL, r->t.log, "%s", err);
 }
 

@@ -38,7 +38,7 @@
 #include "event.h"
 #include "http.h"
 #include "scan.h"
-#include "store.h"
+#include "log.h"
 #include "timefmt.h"
 #include "util.h"
 

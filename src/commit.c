@@ -1,13 +1,14 @@
 /*
  * commit.c - group commit as a pipeline: a writing thread and a syncing
- * thread behind the caller.  See commit.h.
+ * thread behind the caller.  See log_int.h.  Nothing here exits: a
+ * failure goes to the caller's fail hook.
  */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "commit.h"
+#include "log_int.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -17,7 +18,7 @@
  * what it can with the batches before (so that no acknowledgement is left
  * half-written). */
 static void
-writefail(struct committer *c, long how, int err)
+writefail(struct committer *c, enum log_result how, int err, const char *msg)
 {
 	pthread_mutex_lock(&c->mu);
 	c->writing = 0;
@@ -28,7 +29,7 @@ writefail(struct committer *c, long how, int err)
 		pthread_cond_wait(&c->cv, &c->mu);
 	c->failed = 1;
 	pthread_mutex_unlock(&c->mu);
-	c->fail(c->arg, how, err);
+	c->fail(c->arg, how, err, msg);
 }
 
 /* The writing side: each batch handed over goes into the log, in order. */
@@ -38,7 +39,7 @@ writer(void *arg)
 	struct committer *c = arg;
 	struct batch *bt;
 	char err[512];
-	long got;
+	enum log_result r;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -78,14 +79,14 @@ writer(void *arg)
 		/* Only this side takes the lock, and the other lets it go
 		 * only while this one is not writing. */
 		if (!c->held) {
-			if (store_lock(c->st, 1, err, sizeof(err)) == -1)
-				errw(EXIT_FAIL, c->st->path, "%s", err);
+			if ((r = store_lock(c->st, 1, err, sizeof(err))) !=
+			    LOG_OK)
+				writefail(c, r, 0, err);
 			c->held = 1;
 			c->since = now_usec();
 		}
-		got = store_write(c->st, bt);
-		if (got < 0)
-			writefail(c, got, errno);
+		if ((r = store_write(c->st, bt)) != LOG_OK)
+			writefail(c, r, errno, NULL);
 		pthread_mutex_lock(&c->mu);
 		/* Batches to come can be hashed as they are filled. */
 		memcpy(c->key, idx_key(&c->st->x), sizeof(c->key));
@@ -135,7 +136,7 @@ syncer(void *arg)
 			/* What the writer added since cannot be durable
 			 * either: all of it goes. */
 			store_cut(c->st, from, before);
-			c->fail(c->arg, -1, e);
+			c->fail(c->arg, LOG_IO, e, NULL);
 		}
 		for (k = c->ndone; k < hi; k++) {
 			bt = SLOT(c, k);
@@ -156,10 +157,9 @@ syncer(void *arg)
 	return NULL;
 }
 
-void
+enum log_result
 commit_start(struct committer *c, struct store *st, int sync,
-    int (*durable)(void *, struct batch *), void (*fail)(void *, long, int),
-    void *arg)
+    log_durable_fn *durable, log_fail_fn *fail, void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->st = st;
@@ -169,9 +169,21 @@ commit_start(struct committer *c, struct store *st, int sync,
 	c->arg = arg;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	if ((errno = pthread_create(&c->wt, NULL, writer, c)) != 0 ||
-	    (errno = pthread_create(&c->ft, NULL, syncer, c)) != 0)
-		errwe(EXIT_FAIL, "pthread_create", "append");
+	if ((errno = pthread_create(&c->wt, NULL, writer, c)) != 0)
+		return LOG_IO;
+	if ((errno = pthread_create(&c->ft, NULL, syncer, c)) != 0) {
+		/* The writer waits for batches: tell it none will come. */
+		int e = errno;
+
+		pthread_mutex_lock(&c->mu);
+		c->closing = 1;
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->wt, NULL);
+		errno = e;
+		return LOG_IO;
+	}
+	return LOG_OK;
 }
 
 struct batch *

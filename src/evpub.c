@@ -320,7 +320,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			op->tonly = 1;
 			break;
 		case OPT_SYNC:
-			if ((op->sync = store_syncmode(optarg)) == -1) {
+			if ((op->sync = log_syncmode(optarg)) == -1) {
 				warnw("--sync", "%s: event, batch or none",
 				    optarg);
 				usage(stderr, EXIT_USAGE);

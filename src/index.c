@@ -1,5 +1,5 @@
 /*
- * index.c - the side index of an evlog log.  See index.h and evlog(5).
+ * index.c - the side index of an evlog log.  See log_int.h and evlog(5).
  *
  * The file is a 4096-byte header, then the ids table (slots of a 128-bit
  * hash and a sequence), the subjects table (a hash, a count, the last
@@ -20,8 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "index.h"
-#include "store.h"
+#include "log_int.h"
 #include "timefmt.h"
 #include "util.h"
 
@@ -31,7 +30,6 @@
 #define IDW 3		/* uint64s per ids slot */
 #define SUW 4		/* per subjects slot */
 #define BLW 4		/* per block */
-#define CHUNK 65536
 
 struct idx_hdr {
 	char magic[8];		/* IDX_MAGIC */
@@ -329,6 +327,7 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 	if (nx.map == MAP_FAILED) {
 		nx.map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0);
+		/* Out of memory: ends the program, as xmalloc does. */
 		if (nx.map == MAP_FAILED)
 			errwe(EXIT_FAIL, x->path, "mmap");
 		nx.fd = -2;	/* in memory from now on */
@@ -465,28 +464,17 @@ static int
 samelast(const struct idx *x, int fd, off_t off)
 {
 	struct buf b = { 0 };
-	char c, chunk[4096], *p;
-	off_t start = off - 1;
-	size_t want;
+	off_t start;
+	char c;
 	int same = 0;
 
 	if (off <= 0 || pread(fd, &c, 1, off - 1) != 1 || c != '\n')
 		return 0;
 	/* Back to the newline before, or the start of the file. */
-	while (start > 0) {
-		if (off - start > LOG_MAXLINE)
-			return 0;
-		want = start > (off_t)sizeof(chunk) ? sizeof(chunk) :
-		    (size_t)start;
-		if (pread(fd, chunk, want, start - (off_t)want) !=
-		    (ssize_t)want)
-			return 0;
-		if ((p = memrchr(chunk, '\n', want)) != NULL) {
-			start = start - (off_t)want + (p - chunk) + 1;
-			break;
-		}
-		start -= (off_t)want;
-	}
+	if ((start = log_lastnl(fd, off - 1, LOG_MAXLINE)) == -2 ||
+	    (start == -1 && off - 1 > LOG_MAXLINE))
+		return 0;
+	start++;
 	b.cap = (size_t)(off - start);
 	b.p = xmalloc(b.cap);
 	if (pread(fd, b.p, b.cap, start) == (ssize_t)b.cap)
@@ -503,56 +491,37 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 	struct ce_event ev;
 	struct idx_ev e;
 	struct buf strs = { 0 };
-	char *buf, *p, *nl, why[256];
-	size_t cap = 1 << 20, len;
-	off_t off = (off_t)x->h->covered;
-	ssize_t got;
+	struct lines in;
+	const char *p;
+	char why[512];
+	size_t len;
 	uint64_t seq;
+	enum log_result lr;
 	int r = 0;
 
 	scan_init(&sc);
-	buf = xmalloc(cap);
-	while (off < end) {
-		len = end - off > (off_t)cap ? cap : (size_t)(end - off);
-		if ((got = pread(logfd, buf, len, off)) <= 0) {
-			r = seterr(err, n, "indexing: read: %s",
-			    got == 0 ? "the log shrank" : strerror(errno));
-			break;
-		}
-		if ((p = memrchr(buf, '\n', (size_t)got)) == NULL) {
-			if (cap > LOG_MAXLINE) {
-				r = seterr(err, n, "indexing: offset %lld: a "
-				    "line over %d bytes", (long long)off,
-				    LOG_MAXLINE);
-				break;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
+	lines_init(&in, logfd, (off_t)x->h->covered);
+	while ((lr = lines_next(&in, end, &p, &len, why, sizeof(why))) ==
+	    LOG_OK) {
+		if (ce_validate(&sc, p, len, &ev, why, sizeof(why)) == -1 ||
+		    (seq = log_seqof(&ev)) == 0) {
+			warnw(x->path, "the line at offset %lld is not a "
+			    "stamped event; not indexed (see evlog verify)",
+			    (long long)lines_off(&in, p));
 			continue;
 		}
-		len = (size_t)(p + 1 - buf);
-		for (p = buf; p < buf + len; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(buf + len - p));
-			if (ce_validate(&sc, p, (size_t)(nl - p), &ev, why,
-			    sizeof(why)) == -1 || (seq = store_seqof(&ev)) ==
-			    0) {
-				warnw(x->path, "the line at offset %lld is not "
-				    "a stamped event; not indexed (see evlog "
-				    "verify)", (long long)(off + (p - buf)));
-				continue;
-			}
-			strs.len = 0;
-			idx_evfrom(&ev, &strs, &e);
-			idx_hash(x, &strs, &e);
-			add(x, &e, seq, off + (p - buf));
-			/* The header moves line by line, all three together. */
-			x->h->linehash = linehash(x, p, (size_t)(nl - p));
-			x->h->last = seq;
-			x->h->covered = (uint64_t)(off + (nl + 1 - buf));
-		}
-		off += (off_t)len;
+		strs.len = 0;
+		idx_evfrom(&ev, &strs, &e);
+		idx_hash(x, &strs, &e);
+		add(x, &e, seq, lines_off(&in, p));
+		/* The header moves line by line, all three together. */
+		x->h->linehash = linehash(x, p, len);
+		x->h->last = seq;
+		x->h->covered = (uint64_t)lines_at(&in);
 	}
-	free(buf);
+	if (lr != LOG_END)
+		r = seterr(err, n, "indexing: %s", why);
+	lines_free(&in);
 	buf_free(&strs);
 	scan_free(&sc);
 	return r;

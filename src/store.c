@@ -1,20 +1,22 @@
 /*
- * store.c - the log file: opening it safely, finding its end and last
- * sequence from the tail (never a scan of the whole file), stamping and
- * appending under the lock, seeking by sequence with a binary search over
- * the file itself, since sequences only grow.
+ * store.c - the log file: opening it safely, reading its lines in chunks
+ * and searching back for a newline, finding its end and last sequence
+ * from the tail (never a scan of the whole file), stamping and appending
+ * under the lock, seeking by sequence with a binary search over the file
+ * itself, since sequences only grow.  Internal to the log (log_int.h).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "log_int.h"
 #include "util.h"
 
 #define CHUNK 65536
@@ -28,8 +30,19 @@
  */
 #define WCHUNK (128 * 1024)
 
+enum log_result
+log_seterr(enum log_result r, char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int
-store_syncmode(const char *name)
+log_syncmode(const char *name)
 {
 	if (strcmp(name, "event") == 0)
 		return SYNC_EVENT;
@@ -40,7 +53,7 @@ store_syncmode(const char *name)
 	return -1;
 }
 
-int
+enum log_result
 store_open(struct store *st, const char *path, int write, char *err,
     size_t n)
 {
@@ -59,14 +72,15 @@ store_open(struct store *st, const char *path, int write, char *err,
 	 * a regular file ignores). */
 	st->fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (st->fd == -1 && errno == ELOOP)
-		return seterr(err, n, "a symlink: refused (name the log itself)");
+		return log_seterr(LOG_IO, err, n, "a symlink: refused (name "
+		    "the log itself)");
 	if (st->fd == -1)
-		return seterr(err, n, "open: %s", strerror(errno));
+		return log_seterr(LOG_IO, err, n, "open: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		return seterr(err, n, "fstat: %s", strerror(errno));
+		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	if (!S_ISREG(sb.st_mode))
-		return seterr(err, n, "not a regular file: refused");
-	return 0;
+		return log_seterr(LOG_IO, err, n, "not a regular file: refused");
+	return LOG_OK;
 }
 
 void
@@ -80,23 +94,26 @@ store_close(struct store *st)
 }
 
 uint64_t
-store_seqof(const struct ce_event *ev)
+log_seqof(const struct ce_event *ev)
 {
 	return ce_sequence(ev);
 }
 
-/* Finds the last "\n" before offset from; -1 when there is none. */
-static off_t
-lastnl(int fd, off_t from)
+off_t
+log_lastnl(int fd, off_t from, off_t within)
 {
 	char buf[CHUNK];
-	off_t pos = from;
+	off_t pos = from, floor = 0;
 	ssize_t got;
-	size_t want;
+	size_t want, chunk = 4096;
 	char *p;
 
-	while (pos > 0) {
-		want = pos > CHUNK ? CHUNK : (size_t)pos;
+	if (within > 0 && from > within)
+		floor = from - within;
+	/* A line is most often shorter than a page: a lock that checks the
+	 * last line (index.c) reads one, not CHUNK. */
+	while (pos > floor) {
+		want = pos - floor > (off_t)chunk ? chunk : (size_t)(pos - floor);
 		got = pread(fd, buf, want, pos - (off_t)want);
 		if (got != (ssize_t)want)
 			return -2;
@@ -104,8 +121,81 @@ lastnl(int fd, off_t from)
 		if (p != NULL)
 			return pos - (off_t)want + (p - buf);
 		pos -= (off_t)want;
+		chunk = CHUNK;
 	}
 	return -1;
+}
+
+void
+lines_init(struct lines *l, int fd, off_t off)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->cap = 1 << 20;
+	l->buf = xmalloc(l->cap);
+	l->off = off;
+}
+
+void
+lines_free(struct lines *l)
+{
+	free(l->buf);
+	l->buf = NULL;
+}
+
+void
+lines_seek(struct lines *l, off_t off)
+{
+	if (off >= lines_at(l) && off <= l->off)
+		l->start = l->len - (size_t)(l->off - off);
+	else {
+		l->start = l->len = 0;
+		l->off = off;
+	}
+}
+
+enum log_result
+lines_next(struct lines *l, off_t end, const char **line, size_t *len,
+    char *err, size_t n)
+{
+	char *p, *nl;
+	size_t want;
+	ssize_t got;
+
+	for (;;) {
+		p = l->buf + l->start;
+		nl = memchr(p, '\n', l->len - l->start);
+		if (nl != NULL) {
+			l->start = (size_t)(nl + 1 - l->buf);
+			*line = p;
+			*len = (size_t)(nl - p);
+			return LOG_OK;
+		}
+		if (l->off >= end)
+			return LOG_END;
+		if (l->start > 0) {
+			memmove(l->buf, p, l->len - l->start);
+			l->len -= l->start;
+			l->start = 0;
+		}
+		/* A line longer than the buffer makes it grow. */
+		if (l->len == l->cap) {
+			if (l->cap > LOG_MAXLINE)
+				return log_seterr(LOG_DAMAGED, err, n, "offset "
+				    "%lld: a line over %d bytes",
+				    (long long)lines_at(l), LOG_MAXLINE);
+			l->cap *= 2;
+			l->buf = xrealloc(l->buf, l->cap);
+		}
+		want = l->cap - l->len;
+		if ((off_t)want > end - l->off)
+			want = (size_t)(end - l->off);
+		if ((got = pread(l->fd, l->buf + l->len, want, l->off)) <= 0)
+			return log_seterr(LOG_IO, err, n, "read: %s", got == 0 ?
+			    "the log shrank" : strerror(errno));
+		l->len += (size_t)got;
+		l->off += got;
+	}
 }
 
 /* Reads the line [start, end) into b. */
@@ -128,61 +218,67 @@ readline(int fd, off_t start, off_t end, struct buf *b)
 	return 0;
 }
 
-/* The sequence of the line [start, end), or 0 with err. */
-static uint64_t
-seqat(struct store *st, off_t start, off_t end, char *err, size_t n)
+/* The sequence of the line [start, end) in *seq: LOG_OK, or LOG_IO or
+ * LOG_DAMAGED with err. */
+static enum log_result
+seqat(struct store *st, off_t start, off_t end, uint64_t *seq, char *err,
+    size_t n)
 {
 	struct buf b = { 0 };
 	char why[256];
-	uint64_t seq = 0;
+	enum log_result r = LOG_DAMAGED;
 
+	*seq = 0;
 	if (end - start > (off_t)LOG_MAXLINE)
 		seterr(err, n, "a line of %lld bytes at offset %lld",
 		    (long long)(end - start), (long long)start);
 	else if (readline(st->fd, start, end, &b) == -1)
-		seterr(err, n, "read: %s", strerror(errno));
+		r = log_seterr(LOG_IO, err, n, "read: %s", strerror(errno));
 	else if (ce_validate(&st->sc, b.p, b.len, &st->ev, why,
 	    sizeof(why)) == -1)
 		seterr(err, n, "the line at offset %lld is not an event: %s",
 		    (long long)start, why);
-	else if ((seq = store_seqof(&st->ev)) == 0)
+	else if ((*seq = log_seqof(&st->ev)) == 0)
 		seterr(err, n, "the line at offset %lld has no sequence",
 		    (long long)start);
+	else
+		r = LOG_OK;
 	buf_free(&b);
-	return seq;
+	return r;
 }
 
 /*
  * Finds the end of the whole lines (*whole) and the last sequence from the
- * tail of the file.  Returns 0, or -1 with err.
+ * tail of the file.  Returns LOG_OK, or LOG_IO or LOG_DAMAGED with err.
  */
-static int
+static enum log_result
 tail(struct store *st, off_t size, off_t *whole, char *err, size_t n)
 {
+	enum log_result r;
 	off_t nl, prev;
 
 	st->last = 0;
 	*whole = 0;
 	if (size == 0)
-		return 0;
-	if ((nl = lastnl(st->fd, size)) == -2)
-		return seterr(err, n, "read: %s", strerror(errno));
+		return LOG_OK;
+	if ((nl = log_lastnl(st->fd, size, 0)) == -2)
+		return log_seterr(LOG_IO, err, n, "read: %s", strerror(errno));
 	if (nl == -1)
-		return 0;	/* only a torn first line */
+		return LOG_OK;	/* only a torn first line */
 	*whole = nl + 1;
-	if ((prev = lastnl(st->fd, nl)) == -2)
-		return seterr(err, n, "read: %s", strerror(errno));
-	if ((st->last = seqat(st, prev + 1, nl, err, n)) == 0)
-		return seterr(err + strlen(err), n - strlen(err),
+	if ((prev = log_lastnl(st->fd, nl, 0)) == -2)
+		return log_seterr(LOG_IO, err, n, "read: %s", strerror(errno));
+	if ((r = seqat(st, prev + 1, nl, &st->last, err, n)) == LOG_DAMAGED)
+		seterr(err + strlen(err), n - strlen(err),
 		    ": not an evlog log, or damaged (see evlog verify)");
-	return 0;
+	return r;
 }
 
-int
+enum log_result
 store_tail(struct store *st, int peek, char *err, size_t n)
 {
 	struct stat sb;
-	int r;
+	enum log_result r;
 
 	/*
 	 * Shared, so as not to read a group an appender has written but not
@@ -190,12 +286,12 @@ store_tail(struct store *st, int peek, char *err, size_t n)
 	 * sequences could reach readers twice.
 	 */
 	if (flock(st->fd, LOCK_SH) == -1)
-		return seterr(err, n, "flock: %s", strerror(errno));
+		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		r = seterr(err, n, "fstat: %s", strerror(errno));
+		r = log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	else
 		r = tail(st, sb.st_size, &st->end, err, n);
-	if (r == 0 && peek)
+	if (r == LOG_OK && peek)
 		idx_peek(&st->x, st->path, st->fd, st->end, st->last);
 	(void)flock(st->fd, LOCK_UN);
 	return r;
@@ -207,34 +303,47 @@ store_unpeek(struct store *st)
 	idx_close(&st->x);
 }
 
-int
-store_lock(struct store *st, int repair, char *err, size_t n)
+/* store_lock, once the lock is taken. */
+static enum log_result
+locked(struct store *st, int repair, char *err, size_t n)
 {
 	struct stat sb;
+	enum log_result r;
 	off_t whole;
 
-	if (flock(st->fd, LOCK_EX) == -1)
-		return seterr(err, n, "flock: %s", strerror(errno));
 	if (fstat(st->fd, &sb) == -1)
-		return seterr(err, n, "fstat: %s", strerror(errno));
+		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	/* Nobody appended since we last looked: what we know holds. */
 	if (sb.st_size == st->end && st->end > 0)
 		return idx_attach(&st->x, st->path, st->fd, st->end, st->last,
-		    err, n);
-	if (tail(st, sb.st_size, &whole, err, n) == -1)
-		return -1;
+		    err, n) == -1 ? LOG_IO : LOG_OK;
+	if ((r = tail(st, sb.st_size, &whole, err, n)) != LOG_OK)
+		return r;
 	if (whole < sb.st_size && repair) {
 		/* A crash cut the last write short: that line was never
 		 * acknowledged, so cutting it loses nothing. */
 		if (ftruncate(st->fd, whole) == -1 || fsync(st->fd) == -1)
-			return seterr(err, n, "cutting a torn last line: %s",
-			    strerror(errno));
+			return log_seterr(LOG_IO, err, n, "cutting a torn last "
+			    "line: %s", strerror(errno));
 		warnw(st->path, "cut a torn last line of %lld bytes at offset "
 		    "%lld", (long long)(sb.st_size - whole), (long long)whole);
 	}
 	st->end = whole;
 	return idx_attach(&st->x, st->path, st->fd, st->end, st->last, err,
-	    n);
+	    n) == -1 ? LOG_IO : LOG_OK;
+}
+
+enum log_result
+store_lock(struct store *st, int repair, char *err, size_t n)
+{
+	enum log_result r;
+
+	if (flock(st->fd, LOCK_EX) == -1)
+		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
+	/* A log we cannot append to is not held: readers go on. */
+	if ((r = locked(st, repair, err, n)) != LOG_OK)
+		(void)flock(st->fd, LOCK_UN);
+	return r;
 }
 
 void
@@ -319,6 +428,15 @@ batch_len(const struct batch *bt, size_t i)
 	return bt->ends[i] - (i ? bt->ends[i - 1] : 0) - 1;
 }
 
+const char *
+batch_subject(const struct batch *bt, size_t i, size_t *len)
+{
+	if (!bt->ev[i].hassubj)
+		return NULL;
+	*len = bt->ev[i].subjlen;
+	return bt->strs.p + bt->ev[i].subj;
+}
+
 void
 batch_clear(struct batch *bt)
 {
@@ -359,7 +477,7 @@ writelog(int fd, const char *p, size_t len)
  * Under the lock: leaves out what the log holds already, stamps the rest
  * and writes them.  A failed write is taken back.  Returns as store_append.
  */
-static long
+static enum log_result
 put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 {
 	size_t i, m, start, len, at;
@@ -383,7 +501,7 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 			;
 		*count = i < bt->n ? idx_count(&st->x, &bt->ev[i]) : 0;
 		if (i < bt->n && *count != (uint64_t)expect)
-			return -2;
+			return LOG_EXPECT;
 	}
 	if (bt->offcap < bt->n + 1) {
 		bt->offcap = bt->n + 1;
@@ -397,7 +515,7 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		if ((bt->dup[i] = idx_dup(&st->x, &bt->ev[i])) != 0)
 			continue;
 		if (seq >= SEQ_MAX)
-			return -3;
+			return LOG_FULL;
 		idx_stage(&st->x, &bt->ev[i], ++seq);
 		if (at != start)
 			memmove(bt->b.p + at, bt->b.p + start, len);
@@ -418,12 +536,12 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		if (ftruncate(st->fd, st->end) == 0)
 			(void)fsync(st->fd);
 		errno = e;
-		return -1;
+		return LOG_IO;
 	}
 	bt->m = m;
 	st->end += (off_t)bt->b.len;
 	st->last = seq;
-	return (long)m;
+	return LOG_OK;
 }
 
 /* Adds what put wrote to the index. */
@@ -434,38 +552,38 @@ index_batch(struct store *st, struct batch *bt)
 	    st->last, bt->b.p + bt->lastat, bt->lastlen - 1);
 }
 
-long
+enum log_result
 store_append(struct store *st, struct batch *bt, int sync, long long expect,
     uint64_t *count)
 {
-	long got;
+	enum log_result r;
 
-	if ((got = put(st, bt, expect, count)) <= 0)
-		return got;
-	if (sync != SYNC_NONE && store_sync(st, bt->from, bt->before) == -1)
-		return -1;
+	if ((r = put(st, bt, expect, count)) != LOG_OK || bt->m == 0)
+		return r;
+	if (sync != SYNC_NONE && store_sync(st, bt->from, bt->before) != LOG_OK)
+		return LOG_IO;
 	/* Durable: now the index may say so. */
 	index_batch(st, bt);
-	return got;
+	return LOG_OK;
 }
 
-long
+enum log_result
 store_write(struct store *st, struct batch *bt)
 {
-	long got;
+	enum log_result r;
 
-	if ((got = put(st, bt, -1, NULL)) > 0)
+	if ((r = put(st, bt, -1, NULL)) == LOG_OK && bt->m > 0)
 		index_batch(st, bt);
-	return got;
+	return r;
 }
 
-int
+enum log_result
 store_sync(struct store *st, off_t from, uint64_t before)
 {
 	if (fsync(st->fd) == 0)
-		return 0;
+		return LOG_OK;
 	store_cut(st, from, before);
-	return -1;
+	return LOG_IO;
 }
 
 void
@@ -515,98 +633,11 @@ store_seek(struct store *st, uint64_t seq)
 			if ((p = memchr(buf, '\n', (size_t)got)) != NULL)
 				le = pos + (p - buf);
 		}
-		s = seqat(st, ls, le, err, sizeof(err));
+		(void)seqat(st, ls, le, &s, err, sizeof(err));
 		if (s != 0 && s < seq)
 			lo = ls;
 		else
 			hi = ls;
 	}
 	return lo;
-}
-
-void
-logread_init(struct logread *lr, struct store *st, uint64_t from)
-{
-	int64_t t;
-	uint64_t k, ilast = idx_last(&st->x);
-
-	memset(lr, 0, sizeof(*lr));
-	lr->st = st;
-	lr->cap = 1 << 20;
-	lr->buf = xmalloc(lr->cap);
-	lr->from = from;
-	lr->known = 1;
-	if (from > 1 && from <= ilast) {
-		/* The index knows where the block of from starts. */
-		k = (from - 1) / IDX_BLOCK;
-		lr->off = idx_block(&st->x, k, &t, &t);
-		lr->seq = k * IDX_BLOCK;
-	} else if (from > 1) {
-		lr->off = store_seek(st, from);
-		lr->known = 0;
-	}
-}
-
-void
-logread_free(struct logread *lr)
-{
-	free(lr->buf);
-	lr->buf = NULL;
-}
-
-int
-logread_next(struct logread *lr, const char **line, size_t *len,
-    uint64_t *seq)
-{
-	struct store *st = lr->st;
-	char err[512], *p, *nl;
-	size_t want;
-	ssize_t got;
-
-	for (;;) {
-		p = lr->buf + lr->start;
-		nl = memchr(p, '\n', lr->len - lr->start);
-		if (nl != NULL) {
-			lr->start = (size_t)(nl + 1 - lr->buf);
-			if (!lr->known) {
-				/* After a bisection: the line says. */
-				if (ce_validate(&st->sc, p, (size_t)(nl - p),
-				    &st->ev, err, sizeof(err)) == -1)
-					errw(EXIT_FAIL, st->path, "offset %lld: "
-					    "%s", (long long)(lr->off -
-					    (off_t)(lr->len - (size_t)(p -
-					    lr->buf))), err);
-				lr->seq = store_seqof(&st->ev);
-				lr->known = 1;
-			} else
-				lr->seq++;
-			if (lr->seq < lr->from)
-				continue;
-			*line = p;
-			*len = (size_t)(nl - p);
-			*seq = lr->seq;
-			return 1;
-		}
-		memmove(lr->buf, p, lr->len - lr->start);
-		lr->len -= lr->start;
-		lr->start = 0;
-		if (lr->off >= st->end)
-			return 0;
-		if (lr->len == lr->cap) {
-			if (lr->cap > LOG_MAXLINE)
-				errw(EXIT_FAIL, st->path, "offset %lld: a line "
-				    "over %d bytes", (long long)lr->off,
-				    LOG_MAXLINE);
-			lr->cap *= 2;
-			lr->buf = xrealloc(lr->buf, lr->cap);
-		}
-		want = lr->cap - lr->len;
-		if ((off_t)want > st->end - lr->off)
-			want = (size_t)(st->end - lr->off);
-		if ((got = pread(st->fd, lr->buf + lr->len, want, lr->off)) <= 0)
-			errw(EXIT_FAIL, st->path, "read: %s", got == 0 ?
-			    "the log shrank" : strerror(errno));
-		lr->len += (size_t)got;
-		lr->off += got;
-	}
 }

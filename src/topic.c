@@ -262,7 +262,7 @@ topic_free(struct topic *t)
 /* ---- publishing ---- */
 
 static int published(void *, struct batch *);
-static void pubfail(void *, long, int);
+static void pubfail(void *, enum log_result, int, const char *);
 
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
@@ -272,12 +272,12 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 
 	memset(p, 0, sizeof(*p));
 	topic_init(&p->t, name, 1);
-	if (store_open(&p->st, p->t.log, 1, err, sizeof(err)) == -1) {
+	if ((p->log = log_open(p->t.log, 1, err, sizeof(err))) == NULL) {
 		if (errno == EACCES)
 			denied(p->t.log, "open");
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	}
-	share(p->t.log, p->st.fd, 0);
+	share(p->t.log, log_fd(p->log), 0);
 	scan_init(&p->sc);
 	p->sync = sync;
 	p->maxwait = maxwait;
@@ -288,8 +288,9 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	signal(SIGXFSZ, SIG_IGN);
 	/* One event at a time, durable each: no group to overlap with. */
 	p->threaded = overlap && sync != SYNC_EVENT;
-	if (p->threaded)
-		commit_start(&p->cm, &p->st, sync, published, pubfail, p);
+	if (p->threaded && log_commit_start(p->log, sync, published, pubfail,
+	    p) != LOG_OK)
+		errwe(EXIT_FAIL, "pthread_create", "append");
 }
 
 void
@@ -298,7 +299,7 @@ topub_close(struct topub *p)
 	char *idx;
 
 	if (p->threaded)
-		commit_finish(&p->cm);
+		log_commit_finish(p->log);
 	/* The index is made (and remade, as it grows) by whoever appends:
 	 * the group's readers use it too. */
 	if (topic_shared()) {
@@ -310,7 +311,7 @@ topub_close(struct topub *p)
 	batch_free(&p->bt);
 	scan_free(&p->sc);
 	free((char *)p->subject);
-	store_close(&p->st);
+	log_close(p->log);
 	topic_free(&p->t);
 }
 
@@ -635,11 +636,13 @@ published(void *arg, struct batch *bt)
 }
 
 static void
-pubfail(void *arg, long how, int err)
+pubfail(void *arg, enum log_result how, int err, const char *msg)
 {
 	struct topub *p = arg;
 
-	if (how == -3)
+	if (msg != NULL)
+		errw(EXIT_FAIL, p->t.log, "%s", msg);
+	if (how == LOG_FULL)
 		errw(EXIT_FAIL, p->t.log, "full: sequence %llu is the last a "
 		    "log can hold", (unsigned long long)SEQ_MAX);
 	errno = err;
@@ -649,7 +652,7 @@ pubfail(void *arg, long how, int err)
 
 /*
  * Publishes the whole events buf[0..len): with threads, hands them to the
- * pipeline (commit.h); without, appends them to the log, then fans them
+ * pipeline (log.h); without, appends them to the log, then fans them
  * out, and returns once that is done.
  */
 void
@@ -658,14 +661,14 @@ topub_sink(void *arg, const char *buf, size_t len)
 	struct topub *p = arg;
 	char err[512];
 	uint64_t count;
-	long got;
+	enum log_result got;
 
 	if (p->threaded) {
-		fill(p, commit_batch(&p->cm), buf, len);
-		if (commit_submit(&p->cm) == -1) {
+		fill(p, log_commit_batch(p->log), buf, len);
+		if (log_commit_submit(p->log) == -1) {
 			/* The reader of the acks went away: what is stored
 			 * stays, the rest is not published. */
-			commit_finish(&p->cm);
+			log_commit_finish(p->log);
 			exit(EXIT_OK);
 		}
 		return;
@@ -674,20 +677,20 @@ topub_sink(void *arg, const char *buf, size_t len)
 	fill(p, &p->bt, buf, len);
 	if (p->bt.n == 0)
 		return;
-	if (store_lock(&p->st, 1, err, sizeof(err)) == -1)
+	if (log_lock(p->log, 1, err, sizeof(err)) != LOG_OK)
 		errw(EXIT_FAIL, p->t.log, "%s", err);
-	if ((got = store_append(&p->st, &p->bt, p->sync, p->expect,
-	    &count)) == -2)
+	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
+	if (got == LOG_EXPECT)
 		errw(EXIT_EXPECT, p->t.name, "the subject has %llu events, not "
 		    "%lld: nothing published", (unsigned long long)count,
 		    p->expect);
-	if (got < 0)
-		pubfail(p, got, errno);
+	if (got != LOG_OK)
+		pubfail(p, got, errno, NULL);
 	if (p->expect >= 0)
-		p->expect += got;
+		p->expect += (long long)p->bt.m;
 	if (published(p, &p->bt) == -1)
 		exit(EXIT_OK);	/* the reader of the acks went away */
-	store_unlock(&p->st);
+	log_unlock(p->log);
 }
 
 /* ---- live subscribers ---- */
@@ -1014,17 +1017,17 @@ static void
 survey1(struct topic_stat *s, const char *name)
 {
 	struct topic t;
-	struct store st;
+	struct log *lg;
 	char err[512], *path, **v;
 	size_t n, i;
 
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
 	topic_init(&t, name, 0);
-	if (store_open(&st, t.log, 0, err, sizeof(err)) == 0 &&
-	    store_tail(&st, 0, err, sizeof(err)) == 0)
-		s->last = st.last;
-	store_close(&st);
+	if ((lg = log_open(t.log, 0, err, sizeof(err))) != NULL &&
+	    log_refresh(lg, err, sizeof(err)) == LOG_OK)
+		s->last = log_last(lg);
+	log_close(lg);
 	v = names(t.subs, &n);
 	for (i = 0; i < n; i++) {
 		addlive(s, &t, v[i]);
@@ -1256,8 +1259,8 @@ topic_list(FILE *f, const struct topic_stat *v, size_t n)
 uint64_t
 topic_seek_time(struct topic *t, int64_t usec)
 {
-	struct store st;
-	struct logread lr;
+	struct log *lg;
+	struct log_cursor *lc;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
@@ -1265,43 +1268,44 @@ topic_seek_time(struct topic *t, int64_t usec)
 	uint64_t seq, found = 0;
 	int64_t at;
 	size_t len;
+	enum log_result r;
 
-	if (store_open(&st, t->log, 0, err, sizeof(err)) == -1 ||
-	    store_tail(&st, 1, err, sizeof(err)) == -1)
+	if ((lg = log_open(t->log, 0, err, sizeof(err))) == NULL ||
+	    (lc = log_cursor_open(lg, 1, err, sizeof(err))) == NULL)
 		errw(EXIT_FAIL, t->log, "%s", err);
-	logread_init(&lr, &st, 1);
 	scan_init(&sc);
 	/* From the start: times need not grow with sequences (evpub --time
 	 * sets any), and the first at or after usec is the one asked for. */
-	while (found == 0 && logread_next(&lr, &line, &len, &seq) == 1)
+	while (found == 0 && (r = log_next(lc, &line, &len, &seq, err,
+	    sizeof(err))) == LOG_OK)
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
 		    ev.a[CE_TIME] != NULL && ce_string(ev.a[CE_TIME], when,
 		    sizeof(when)) != NULL && rfc3339_parse(when, strlen(when),
 		    &at) == 0 && at >= usec)
 			found = seq;
+	if (found == 0 && r != LOG_END)
+		errw(EXIT_FAIL, t->log, "%s", err);
 	if (found == 0)
-		found = st.last + 1;
+		found = log_last(lg) + 1;
 	scan_free(&sc);
-	logread_free(&lr);
-	store_close(&st);
+	log_cursor_close(lc);
+	log_close(lg);
 	return found;
 }
 
 uint64_t
 topic_last(struct topic *t)
 {
-	struct store st;
+	struct log *lg;
 	char err[512];
 	uint64_t last;
 
-	if (store_open(&st, t->log, 0, err, sizeof(err)) == -1) {
-		store_close(&st);
+	if ((lg = log_open(t->log, 0, err, sizeof(err))) == NULL)
 		return 0;	/* made, nothing published yet */
-	}
-	if (store_tail(&st, 0, err, sizeof(err)) == -1)
+	if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
 		errw(EXIT_FAIL, t->log, "%s", err);
-	last = st.last;
-	store_close(&st);
+	last = log_last(lg);
+	log_close(lg);
 	return last;
 }
 

@@ -7,7 +7,7 @@
  *                         when it was given a --name)
  *       consumers/NAME    a durable consumer's committed position
  *
- * Publishing appends to the log (through store.h, as evlog append does)
+ * Publishing appends to the log (through log.h, as evlog append does)
  * and then writes the stamped events to every live subscriber's FIFO.
  * Live subscribers get events at most once, while they listen; durable
  * consumers read the log from their position, at least once.
@@ -21,8 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "commit.h"
-#include "store.h"
+#include "log.h"
 
 #define TOPIC_NAMEMAX 128	/* the longest topic or consumer name */
 
@@ -77,7 +76,7 @@ void topic_free(struct topic *t);
  * and fans out to the live subscribers. */
 struct topub {
 	struct topic t;
-	struct store st;	/* the log */
+	struct log *log;	/* the log */
 	struct batch bt;	/* the events being published, unthreaded */
 	struct scanner sc;	/* to find their members */
 	struct ce_event ev;
@@ -90,7 +89,6 @@ struct topub {
 	uint64_t n;		/* events published so far, for messages */
 	/* Two threads write and commit groups while evpub makes the next. */
 	int threaded;
-	struct committer cm;
 };
 
 /*

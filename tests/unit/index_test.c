@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "index.h"
+#include "log_int.h"
 #include "unit.h"
 
 int
