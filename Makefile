@@ -79,7 +79,7 @@ $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB) $(LIBS)
 
-$(BINDIR)/evpub $(BINDIR)/evsub: LIBS = $(WEB_LIBS) $(NATS_LIBS)
+$(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: LIBS = $(WEB_LIBS) $(NATS_LIBS)
 
 $(BINDIR)/evtour: src/evtour
 	@mkdir -p $(@D)

@@ -18,6 +18,7 @@
 #include "id.h"
 #include "log.h"
 #include "output.h"
+#include "bus.h"
 #include "timefmt.h"
 #include "topic.h"
 #include "util.h"
@@ -27,8 +28,8 @@
 #define CAT_UNIT (64 << 10)		/* cat gathers lines up to this */
 
 enum {
-	OPT_EXPECT = OPT_FIRST_OWN, OPT_FROM, OPT_JSON, OPT_SINCE, OPT_SYNC,
-	OPT_TO, OPT_UNTIL
+	OPT_BUS = OPT_FIRST_OWN, OPT_EXPECT, OPT_FROM, OPT_JSON, OPT_SINCE,
+	OPT_SYNC, OPT_TO, OPT_UNTIL
 };
 
 /*
@@ -37,6 +38,7 @@ enum {
  */
 #define OPTSTRING ":fhn:qs:T:"
 static const struct option longopts[] = {
+	{ "bus", required_argument, NULL, OPT_BUS },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -65,10 +67,12 @@ static const struct cmd {
 	int (*main)(int, char *[]);	/* parses the rest, returns the status */
 	const char *usage;	/* its SYNOPSIS, as evlog(1) has it */
 } cmds[] = {
-	{ "append", cmd_append, "[-q] [--expect count] [--max-size size] "
-	    "[--rejects file]\n                   [--sync mode] log" },
-	{ "cat", cmd_cat, "[-f] [-n count] [--from seq] [--since time] "
-	    "[--to seq]\n                 [--until time] log | -T topic" },
+	{ "append", cmd_append, "[-q] [--bus url] [--expect count] "
+	    "[--max-size size]\n                   [--rejects file] "
+	    "[--sync mode] log | -T topic" },
+	{ "cat", cmd_cat, "[-f] [-n count] [--bus url] [--from seq] "
+	    "[--since time]\n                 [--to seq] [--until time] "
+	    "log | -T topic" },
 	{ "repair", cmd_repair, "log | -T topic" },
 	{ "revert", cmd_revert, "[-s source] log id" },
 	{ "stats", cmd_stats, "[--json] log | -T topic" },
@@ -108,7 +112,10 @@ usage(FILE *f, int status)
 "  -n, --last N       cat: the last N events\n"
 "  -q, --quiet        append: no message per rejected or repeated line\n"
 "  -s, --source SRC   revert: the event of that source and ID\n"
-"  -T, --topic NAME   the log of topic NAME ($EVENTFUL_HOME/topics/NAME/log)\n"
+"  -T, --topic NAME   the log of topic NAME ($EVENTFUL_HOME/topics/NAME/log);\n"
+"                     append -T publishes to the topic, as evpub -T does\n"
+"      --bus URL      append -T, cat -T: the topic's bus (default\n"
+"                     $EVENTFUL_BUS, else $NATS_URL, else the directory)\n"
 "      --expect N     append: only if the subject has N events now\n"
 "      --from SEQ     cat: from this sequence\n"
 "      --json         stats: as JSON\n"
@@ -183,8 +190,10 @@ notmine(int ch, char *argv[])
 		warnw(NULL, "-s is for revert");
 		break;
 	case 'T':
-		warnw(NULL, "-T is for cat, repair, stats and verify: evpub -T "
-		    "publishes to a topic, and its live subscribers get it");
+		warnw(NULL, "-T is for append, cat, repair, stats and verify");
+		break;
+	case OPT_BUS:
+		warnw(NULL, "--bus is for append -T and cat -T");
 		break;
 	}
 	usage(stderr, EXIT_USAGE);
@@ -279,6 +288,85 @@ openlog(const char *path, int write)
 	if ((lg = log_open(path, write, err, sizeof(err))) == NULL)
 		errw(EXIT_FAIL, path, "%s", err);
 	return lg;
+}
+
+/* ---- a topic on a bus: append -T and cat -T ---- */
+
+/*
+ * The bus of a topic, when it is not the directory bus (whose topics'
+ * logs the commands read as files): --bus, else $EVENTFUL_BUS, else
+ * $NATS_URL.  NULL for the directory bus.
+ */
+static struct bus *
+topicbus(const char *given, const char *topic)
+{
+	struct bus *b;
+	char err[512];
+
+	if (topic == NULL) {
+		if (given != NULL) {
+			warnw(NULL, "--bus goes with -T: a log named as a file "
+			    "is a file");
+			usage(stderr, EXIT_USAGE);
+		}
+		return NULL;
+	}
+	if (!topic_name_ok(topic)) {
+		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
+		    topic);
+		usage(stderr, EXIT_USAGE);
+	}
+	if ((b = bus_open(bus_url(given), err, sizeof(err))) == NULL)
+		errw(EXIT_USAGE, "--bus", "%s", err);
+	return b;
+}
+
+/*
+ * evlog append -T NAME: stdin's events published to the topic, through
+ * its bus, as evpub -T publishes (each one stored goes to stdout with its
+ * sequence; --expect holds against the subject's count, race-free).
+ */
+static int
+append_topic(struct bus *b, const char *topic, int sync, long long expect)
+{
+	struct bus_pubopts po = { sync, 2000000, common.quiet, expect < 0,
+	    expect >= 0, expect >= 0 ? (uint64_t)expect : 0, 0, 0 };
+	struct bus_pub *tp;
+	struct scanner sc;
+	struct ce_event ev;
+	struct reader r;
+	struct line l;
+	struct out o;
+	enum rd_status rs;
+	char err[512];
+
+	tp = bus_pub_open(b, topic, &po);
+	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
+	scan_init(&sc);
+	common_reader(&common, &r, STDIN_FILENO, "stdin");
+	r.idle = out_idle;
+	r.idlearg = &o;
+	while (!o.closed && (rs = rd_line(&r, &l)) != RD_EOF) {
+		if (rs == RD_ERROR)
+			errwe(EXIT_FAIL, "stdin", "read");
+		if (reject_unread(&common, "stdin", &l, rs))
+			continue;
+		if (rs != RD_LINE)
+			continue;
+		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
+			reject(&common, "stdin", &l, "%s", err);
+			continue;
+		}
+		out_put(&o, l.p, l.len);
+		out_putc(&o, '\n');
+		out_end(&o);
+	}
+	(void)out_close(&o);
+	bus_pub_close(tp);
+	rd_free(&r);
+	scan_free(&sc);
+	bus_close(b);
+	return common.status;
 }
 
 /* ---- append ---- */
@@ -538,6 +626,8 @@ static int
 cmd_append(int argc, char *argv[])
 {
 	long long expect = -1;
+	const char *topic = NULL, *busurl = NULL;
+	struct bus *b;
 	char *log;
 	int ch, status, sync = SYNC_BATCH;
 
@@ -554,6 +644,12 @@ cmd_append(int argc, char *argv[])
 		case OPT_SYNC:
 			sync = syncarg(optarg);
 			break;
+		case 'T':
+			topic = optarg;
+			break;
+		case OPT_BUS:
+			busurl = optarg;
+			break;
 		default:
 			notmine(ch, argv);
 		}
@@ -562,6 +658,14 @@ cmd_append(int argc, char *argv[])
 		warnw("--max-size", "%zu: too large for a log (at most %d)",
 		    common.maxsize, LOG_MAXLINE - 64);
 		usage(stderr, EXIT_USAGE);
+	}
+	if ((b = topicbus(busurl, topic)) != NULL) {
+		if (optind != argc) {
+			warnw(NULL, "-T names the topic: no log besides");
+			usage(stderr, EXIT_USAGE);
+		}
+		common_start(&common);
+		return append_topic(b, topic, sync, expect);
 	}
 	log = logpath(NULL, argc, argv);
 	common_start(&common);
@@ -641,11 +745,92 @@ cat(const struct catopts *o, const char *path)
 	return EXIT_OK;
 }
 
+/* The time of event ev, or LOG_NOTIME. */
+static int64_t
+evtime(const struct ce_event *ev)
+{
+	char t[64];
+	int64_t us;
+
+	if (ev->a[CE_TIME] == NULL || ce_string(ev->a[CE_TIME], t,
+	    sizeof(t)) == NULL || rfc3339_parse(t, strlen(t), &us) == -1)
+		return LOG_NOTIME;
+	return us;
+}
+
+/*
+ * evlog cat -T NAME on a bus: the topic's events from --from (or the
+ * last -n, or --since) up to --to and before --until, then, with -f,
+ * what comes.
+ */
+static int
+cat_topic(struct bus *b, const char *topic, const struct catopts *o)
+{
+	struct bus_from f = { NULL, o->from > 0 ? o->from : 1, o->since };
+	struct bus_reader *r;
+	struct scanner sc;
+	struct ce_event ev;
+	const char *line;
+	char err[512];
+	uint64_t seq, last;
+	int64_t t;
+	size_t len;
+	struct out out;
+	int got;
+
+	if (o->last > 0) {
+		last = bus_last(b, topic);
+		f.seq = last >= o->last ? last - o->last + 1 : 1;
+	}
+	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
+	case BUS_OK:
+		break;
+	case BUS_NOTOPIC:
+		exit(EXIT_FAIL);	/* said, as for a directory's topic */
+	default:
+		errw(EXIT_FAIL, topic, "%s", err);
+	}
+	scan_init(&sc);
+	out_open(&out, NULL);
+	while (!out.closed) {
+		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
+		if (got == BUS_FAIL)
+			errw(EXIT_FAIL, topic, "%s", err);
+		if (got == BUS_END) {
+			if (!o->follow || out_flush(&out) == -1)
+				break;
+			bus_read_wait(r, 1000000);
+			continue;
+		}
+		if (o->to > 0 && seq > o->to)
+			break;
+		if (o->until != LOG_NOTIME || o->since != LOG_NOTIME) {
+			t = ce_validate(&sc, line, len, &ev, err, sizeof(err))
+			    == 0 ? evtime(&ev) : LOG_NOTIME;
+			if (t == LOG_NOTIME || (o->since != LOG_NOTIME &&
+			    t < o->since) || (o->until != LOG_NOTIME &&
+			    t >= o->until))
+				continue;
+		}
+		out_put(&out, line, len);
+		out_putc(&out, '\n');
+		out_end(&out);
+		if (o->to > 0 && seq == o->to)
+			break;
+	}
+	(void)out_close(&out);
+	scan_free(&sc);
+	bus_read_close(r);
+	bus_close(b);
+	return EXIT_OK;
+}
+
 static int
 cmd_cat(int argc, char *argv[])
 {
 	struct catopts o = { 0, 1, 0, 0, LOG_NOTIME, LOG_NOTIME };
-	const char *topic = NULL;
+	const char *topic = NULL, *busurl = NULL;
+	struct bus *b;
 	char *log;
 	int ch, status;
 
@@ -672,6 +857,9 @@ cmd_cat(int argc, char *argv[])
 		case OPT_UNTIL:
 			o.until = timearg("--until", optarg);
 			break;
+		case OPT_BUS:
+			busurl = optarg;
+			break;
 		default:
 			notmine(ch, argv);
 		}
@@ -679,6 +867,15 @@ cmd_cat(int argc, char *argv[])
 		warnw(NULL, "-n and --from exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
+	if ((b = topicbus(busurl, topic)) != NULL && strcmp(b->ops->name,
+	    "dir") != 0) {
+		if (optind != argc) {
+			warnw(NULL, "-T names the topic: no log besides");
+			usage(stderr, EXIT_USAGE);
+		}
+		return cat_topic(b, topic, &o);
+	}
+	bus_close(b);
 	log = logpath(topic, argc, argv);
 	status = cat(&o, log);
 	free(log);

@@ -146,12 +146,29 @@ ledger() {
 	run -1 --separate-stderr evlog cat -T ordres
 	assert_equal "$stderr" "evlog cat: -T: no topic \"ordres\": looked in $EVENTFUL_HOME/topics/ordres"
 	[ ! -e "$EVENTFUL_HOME/topics/ordres" ]
-	run -2 --separate-stderr evlog append -T orders </dev/null
-	[[ ${stderr_lines[0]} == 'evlog append: -T is for cat, repair, stats and verify: evpub -T publishes'* ]]
+	run -2 --separate-stderr evlog revert -T orders o1
+	assert_equal "${stderr_lines[0]}" 'evlog revert: -T is for append, cat, repair, stats and verify'
 	run -2 --separate-stderr evlog cat -T orders other.log
 	assert_equal "${stderr_lines[0]}" 'evlog cat: -T names the log: no other'
 	run -2 --separate-stderr evlog cat -T ../x
 	[[ ${stderr_lines[0]} == 'evlog cat: -T: "../x": not a topic name'* ]]
+}
+
+@test "evlog append -T NAME publishes to the topic as evpub -T does: acknowledged, live subscribers get it, --expect per subject" {
+	mktopic orders
+	evsub -T orders -c 2 >live 2>err 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [ -n "$(ls "$EVENTFUL_HOME/topics/orders/subs")" ] && break; sleep 0.05; done
+	printf '{"specversion":"1.0","id":"a%d","source":"//t","type":"t","subject":"order/1"}\n' 1 2 >in
+	run -0 evlog append -T orders --expect 0 <in
+	assert_equal "$(jq -r .sequence <<<"$output" | tr '\n' ' ')" "000000000001 000000000002 "
+	wait "$pid"
+	assert_equal "$(jq -r .id live | tr '\n' ' ')" "a1 a2 "
+	run -4 evlog append -T orders --expect 0 <<<'{"specversion":"1.0","id":"a3","source":"//t","type":"t","subject":"order/1"}'
+	run -2 --separate-stderr evlog append -T orders other.log </dev/null
+	assert_equal "${stderr_lines[0]}" 'evlog append: -T names the topic: no log besides'
+	run -2 --separate-stderr evlog append --bus nats://127.0.0.1:1 l </dev/null
+	assert_equal "${stderr_lines[0]}" 'evlog append: --bus goes with -T: a log named as a file is a file'
 }
 
 # ---- a topic that does not exist --------------------------------------------

@@ -370,3 +370,31 @@ PY
 	NATS_CA=$d/ca.pem run -0 evsub --bus "tls://127.0.0.1:$NPORT" -T a --from 1 --once --data
 	assert_output '{"n":1}'
 }
+
+# ---- evlog on a topic of the bus ----
+
+@test "evlog append -T and cat -T on NATS: acknowledged with the stream's sequences, --expect per subject (4 when it fails), -n, --from, --to" {
+	nats_start
+	for i in 1 2 3; do
+		printf '{"specversion":"1.0","id":"e%d","source":"//t","type":"t","subject":"acct/1","data":%d}\n' "$i" "$i"
+	done >in
+	run -0 evlog append -T acct --expect 0 <in
+	assert_equal "$(jq -r .sequence <<<"$output" | tr '\n' ' ')" '000000000001 000000000002 000000000003 '
+	run -4 --separate-stderr evlog append -T acct --expect 0 \
+	    <<<'{"specversion":"1.0","id":"e9","source":"//t","type":"t","subject":"acct/1"}'
+	[[ $stderr == *"the subject has 3 events, not 0"* ]]
+	# Invalid lines are refused as everywhere (3), the rest published.
+	run -3 --separate-stderr evlog append -T acct <<<'{"specversion":"0.3"}'
+	[ ! -e "$EVENTFUL_HOME/topics/acct" ]
+	run -0 evlog cat -T acct
+	assert_equal "${#lines[@]}" 3
+	run -0 evlog cat -T acct -n 1
+	assert_equal "$(jq -r .id <<<"$output")" e3
+	run -0 evlog cat -T acct --from 2 --to 2
+	assert_equal "$(jq -r .id <<<"$output")" e2
+	run -0 evlog cat --bus "$NATS" -T acct --from 3
+	assert_equal "$(jq -r .data <<<"$output")" 3
+	# --bus names a topic's bus: a log named as a file is a file.
+	run -2 evlog cat --bus "$NATS" somefile
+	assert_output --partial '--bus goes with -T'
+}
