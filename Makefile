@@ -43,8 +43,8 @@ BENCHDEPS = mosquitto mosquitto-clients
 PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
-LIBOBJ = buf.o commit.o common.o deliver.o event.o filter.o format.o id.o index.o \
-         input.o http.o listen.o log.o ndjson.o output.o post.o \
+LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
+         input.o http.o listen.o log.o rd.o out.o post.o \
          pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)

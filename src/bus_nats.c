@@ -35,7 +35,7 @@
 
 #include "buf.h"
 #include "bus.h"
-#include "event.h"
+#include "ce.h"
 #include "http.h"
 #include "scan.h"
 #include "log.h"

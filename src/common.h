@@ -9,7 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "ndjson.h"
+#include "rd.h"
 
 #define DEFAULT_MAXSIZE (1024 * 1024)	/* 1 MiB */
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "event.h"
+#include "ce.h"
 
 #define DELIVER_BACKOFF_MS 100	/* the first wait; doubled each retry */
 #define DELIVER_MAXWAIT_MS 30000	/* the longest wait */

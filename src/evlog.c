@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "event.h"
+#include "ce.h"
 #include "id.h"
 #include "log.h"
-#include "output.h"
+#include "out.h"
 #include "bus.h"
 #include "timefmt.h"
 #include "topic.h"

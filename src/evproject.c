@@ -19,11 +19,11 @@
 
 #include "buf.h"
 #include "common.h"
-#include "event.h"
+#include "ce.h"
 #include "fold.h"
 #include "id.h"
 #include "input.h"
-#include "output.h"
+#include "out.h"
 #include "timefmt.h"
 #include "util.h"
 

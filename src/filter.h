@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "event.h"
+#include "ce.h"
 #include "scan.h"
 
 enum fop { F_EXISTS, F_EQ, F_NE, F_GT, F_GE, F_LT, F_LE };

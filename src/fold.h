@@ -26,7 +26,7 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "event.h"
+#include "ce.h"
 #include "filter.h"
 #include "scan.h"
 

@@ -5,8 +5,8 @@
 #ifndef EV_FORMAT_H
 #define EV_FORMAT_H
 
-#include "event.h"
-#include "output.h"
+#include "ce.h"
+#include "out.h"
 #include "scan.h"
 
 enum fmt { FMT_EVENT, FMT_THIN, FMT_DATA, FMT_PRETTY };

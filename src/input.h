@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "common.h"
-#include "ndjson.h"
+#include "rd.h"
 
 enum { IN_FILE, IN_FIFO, IN_PIPE };
 

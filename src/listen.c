@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "ce.h"
 #include "http.h"
 #include "listen.h"
 #include "timefmt.h"

@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "output.h"
+#include "out.h"
 #include "pub.h"
 #include "whsig.h"
 

@@ -1,6 +1,6 @@
 /*
  * log.c - the log's handle and its cursor (log.h): what programs see of
- * the file (store.c), its index (index.c) and the group-commit pipeline
+ * the file (store.c), its index (idx.c) and the group-commit pipeline
  * (commit.c).
  */
 #include <sys/inotify.h>

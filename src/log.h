@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "event.h"
+#include "ce.h"
 #include "scan.h"
 
 #define SEQ_DIGITS 12	/* "000000000001": sorts as text up to 10^12 - 1 */

@@ -1,12 +1,12 @@
 /*
  * log_int.h - internal interfaces of the event log (log.h).  For use
- * inside the log only: src/log*.c, store.c, index.c, commit.c, and the
+ * inside the log only: src/log*.c, store.c, idx.c, commit.c, and the
  * unit tests of tests/unit.  No program includes it; programs see the log
  * through log.h alone.
  *
  * The parts, each on the ones before it: the chunked line reader and the
  * backward newline search that every reading of the file shares; the
- * side index (index.c); the file itself (store.c); the group-commit
+ * side index (idx.c); the file itself (store.c); the group-commit
  * pipeline (commit.c); and the handle and cursor of log.h (log.c).
  */
 #ifndef EV_LOG_INT_H
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "event.h"
+#include "ce.h"
 #include "log.h"
 #include "scan.h"
 
@@ -67,7 +67,7 @@ void lines_seek(struct lines *l, off_t off);
 enum log_result lines_next(struct lines *l, off_t end, const char **line,
     size_t *len, char *err, size_t n);
 
-/* ---- the side index (index.c) ---- */
+/* ---- the side index (idx.c) ---- */
 
 /*
  * The side index of a log, LOG.idx: what makes the duplicate check,

@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "event.h"
+#include "ce.h"
 #include "http.h"
 #include "post.h"
 #include "timefmt.h"

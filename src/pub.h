@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "event.h"
-#include "output.h"
+#include "ce.h"
+#include "out.h"
 #include "scan.h"
 #include "timefmt.h"
 #include "id.h"

@@ -111,7 +111,7 @@ log_lastnl(int fd, off_t from, off_t within)
 	if (within > 0 && from > within)
 		floor = from - within;
 	/* A line is most often shorter than a page: a lock that checks the
-	 * last line (index.c) reads one, not CHUNK. */
+	 * last line (idx.c) reads one, not CHUNK. */
 	while (pos > floor) {
 		want = pos - floor > (off_t)chunk ? chunk : (size_t)(pos - floor);
 		got = pread(fd, buf, want, pos - (off_t)want);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "event.h"
+#include "ce.h"
 #include "util.h"
 #include "whsig.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "ce.h"
 #include "filter.h"
 #include "scan.h"
 #include "timefmt.h"

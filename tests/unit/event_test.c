@@ -8,7 +8,7 @@
 #include <dirent.h>
 #include <string.h>
 
-#include "event.h"
+#include "ce.h"
 #include "util.h"
 #include "unit.h"
 

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "ce.h"
 #include "filter.h"
-#include "ndjson.h"
+#include "rd.h"
 #include "scan.h"
 #include "util.h"
 #include "unit.h"

@@ -1,5 +1,5 @@
 /*
- * output.c - buffered output in whole events.
+ * out.c - buffered output in whole events.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "out.h"
 #include "util.h"
 
 /* Buffer size, also most bytes per write: no more, since a larger write

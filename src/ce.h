@@ -1,9 +1,9 @@
 /*
- * event.h - the CloudEvents 1.0 envelope in its JSON format: the one
+ * ce.h - the CloudEvents 1.0 envelope in its JSON format: the one
  * validation every program applies to every line it reads.
  */
-#ifndef EV_EVENT_H
-#define EV_EVENT_H
+#ifndef EV_CE_H
+#define EV_CE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * ndjson.c - the buffered line reader.  One large buffer, lines returned in
+ * rd.c - the buffered line reader.  One large buffer, lines returned in
  * place, memchr to find their ends: no copy in the common case.
  */
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ndjson.h"
+#include "rd.h"
 #include "util.h"
 
 #define RD_CHUNK (256 * 1024)	/* the least we ask read(2) for */

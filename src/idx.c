@@ -1,5 +1,5 @@
 /*
- * index.c - the side index of an evlog log.  See log_int.h and evlog(5).
+ * idx.c - the side index of an evlog log.  See log_int.h and evlog(5).
  *
  * The file is a 4096-byte header, then the ids table (slots of a 128-bit
  * hash and a sequence), the subjects table (a hash, a count, the last

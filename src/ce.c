@@ -1,5 +1,5 @@
 /*
- * event.c - CloudEvents 1.0 validation over the scanner's spans.  The rules
+ * ce.c - CloudEvents 1.0 validation over the scanner's spans.  The rules
  * are the spec's MUSTs (cloudevents/spec, spec.md and formats/json-format.md)
  * and nothing more; the messages say which rule a line broke.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "ce.h"
 #include "timefmt.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /*
- * ndjson.h - the line reader every program reads events with.
+ * rd.h - the line reader every program reads events with.
  *
  * Lines end in "\n"; a "\r" before it is dropped; an unterminated last line
  * is still a line.  Lines that hold only spaces, tabs and "\r" are skipped.
@@ -7,8 +7,8 @@
  * skipped as it streams past (into the rejects file, when there is one) and
  * reported as too long.  A line holding a NUL byte is reported as such.
  */
-#ifndef EV_NDJSON_H
-#define EV_NDJSON_H
+#ifndef EV_RD_H
+#define EV_RD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * output.h - where events go: stdout, a file or a FIFO, buffered, written
+ * out.h - where events go: stdout, a file or a FIFO, buffered, written
  * only in whole events.
  *
  * Bytes are gathered in a buffer and written when it fills, when the
@@ -10,8 +10,8 @@
  * flock(2) of the FIFO, or one larger event under an exclusive one, so
  * that writers sharing the FIFO never interleave inside an event.
  */
-#ifndef EV_OUTPUT_H
-#define EV_OUTPUT_H
+#ifndef EV_OUT_H
+#define EV_OUT_H
 
 #include <stddef.h>
 
