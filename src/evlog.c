@@ -421,15 +421,8 @@ readbatch(struct appender *a, struct batch *bt)
 			return 1;
 		if (rs == RD_ERROR)
 			errwe(EXIT_FAIL, "stdin", "read");
-		if (rs == RD_TOOLONG) {
-			reject(c, "stdin", &l, "longer than %zu bytes "
-			    "(--max-size)", c->maxsize);
+		if (reject_unread(c, "stdin", &l, rs))
 			continue;
-		}
-		if (rs == RD_NUL) {
-			reject(c, "stdin", &l, "a NUL byte in the line");
-			continue;
-		}
 		if (ce_validate(&a->sc, l.p, l.len, &a->ev, err,
 		    sizeof(err)) == -1) {
 			reject(c, "stdin", &l, "%s", err);

@@ -239,15 +239,8 @@ project(struct proj *p)
 				save(p);
 			continue;
 		}
-		if (st == RD_TOOLONG) {
-			reject(&p->c, from->name, &l, "longer than %zu bytes "
-			    "(--max-size)", p->c.maxsize);
+		if (reject_unread(&p->c, from->name, &l, st))
 			continue;
-		}
-		if (st == RD_NUL) {
-			reject(&p->c, from->name, &l, "a NUL byte in the line");
-			continue;
-		}
 		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
 			reject(&p->c, from->name, &l, "%s", err);
 			continue;
