@@ -948,24 +948,23 @@ negate(struct buf *b, const char *v, size_t len)
 static void
 findevent(struct log *lg, const char *id, struct buf *orig)
 {
-	const char *path = log_path(lg);
+	const char *path = log_path(lg), *line;
 	const struct scan_member *m;
+	struct log_cursor *c;
 	struct scanner sc;
 	struct ce_event ev;
-	struct reader r;
-	struct line l;
 	char err[512], val[512];
-	enum rd_status rs;
+	uint64_t seq;
+	size_t len;
+	enum log_result r;
 	int found = 0, done = 0;
 
+	if ((c = log_cursor_open(lg, 1, err, sizeof(err))) == NULL)
+		errw(EXIT_FAIL, path, "%s", err);
 	scan_init(&sc);
-	rd_init(&r, log_fd(lg), path, LOG_MAXLINE);
-	r.tail = 1;
-	while ((rs = rd_line(&r, &l)) != RD_EOF) {
-		if (rs == RD_ERROR)
-			errwe(EXIT_FAIL, path, "read");
-		if (rs != RD_LINE || ce_validate(&sc, l.p, l.len, &ev,
-		    err, sizeof(err)) == -1)
+	while ((r = log_next(c, &line, &len, &seq, err, sizeof(err))) ==
+	    LOG_OK) {
+		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == -1)
 			continue;
 		for (size_t i = 0; i < sc.nm; i++) {
 			m = &sc.m[i];
@@ -976,10 +975,12 @@ findevent(struct log *lg, const char *id, struct buf *orig)
 		if (!found && strcmp(ce_string(ev.a[CE_ID], val,
 		    sizeof(val)), id) == 0) {
 			found = 1;
-			buf_put(orig, l.p, l.len);
+			buf_put(orig, line, len);
 		}
 	}
-	rd_free(&r);
+	if (r != LOG_END)
+		errw(EXIT_FAIL, path, "%s", err);
+	log_cursor_close(c);
 	scan_free(&sc);
 	if (!found)
 		errw(EXIT_FAIL, path, "no event with id \"%s\"", id);
