@@ -24,7 +24,7 @@
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
 #define BATCH_BYTES (8 << 20)		/* most bytes in one group commit */
-#define CAT_UNIT (64 << 10)		/* cat gathers lines up to this */
+#define CAT_UNIT (128 << 10)		/* cat gathers lines up to this */
 
 enum {
 	OPT_EXPECT = OPT_FIRST_OWN, OPT_FROM, OPT_JSON, OPT_SINCE, OPT_SYNC,
