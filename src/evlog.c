@@ -25,7 +25,7 @@
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
 #define BATCH_BYTES (8 << 20)		/* most bytes in one group commit */
-#define CAT_UNIT (64 << 10)		/* cat gathers lines up to this */
+#define CAT_UNIT (128 << 10)		/* cat gathers lines up to this */
 
 enum {
 	OPT_BUS = OPT_FIRST_OWN, OPT_EXPECT, OPT_FROM, OPT_JSON, OPT_SINCE,
@@ -1247,24 +1247,22 @@ static void
 findevent(struct log *lg, const char *id, const char *source,
     struct buf *orig)
 {
-	const char *path = log_path(lg);
+	const char *path = log_path(lg), *line;
 	struct strset srcs = { 0 }, done = { 0 };
+	struct log_cursor *c;
 	struct scanner sc;
 	struct ce_event ev;
-	struct reader r;
-	struct line l;
 	char err[512];
-	enum rd_status rs;
-	size_t i;
+	uint64_t seq;
+	size_t len, i;
+	enum log_result r;
 
+	if ((c = log_cursor_open(lg, 1, err, sizeof(err))) == NULL)
+		errw(EXIT_FAIL, path, "%s", err);
 	scan_init(&sc);
-	rd_init(&r, log_fd(lg), path, LOG_MAXLINE);
-	r.tail = 1;
-	while ((rs = rd_line(&r, &l)) != RD_EOF) {
-		if (rs == RD_ERROR)
-			errwe(EXIT_FAIL, path, "read");
-		if (rs != RD_LINE || ce_validate(&sc, l.p, l.len, &ev,
-		    err, sizeof(err)) == -1)
+	while ((r = log_next(c, &line, &len, &seq, err, sizeof(err))) ==
+	    LOG_OK) {
+		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == -1)
 			continue;
 		if (source != NULL && !streq(ev.a[CE_SOURCE], source))
 			continue;
@@ -1274,11 +1272,13 @@ findevent(struct log *lg, const char *id, const char *source,
 				addstr(&done, ev.a[CE_SOURCE]);
 		if (streq(ev.a[CE_ID], id)) {
 			if (srcs.n == 0)
-				buf_put(orig, l.p, l.len);
+				buf_put(orig, line, len);
 			addstr(&srcs, ev.a[CE_SOURCE]);
 		}
 	}
-	rd_free(&r);
+	if (r != LOG_END)
+		errw(EXIT_FAIL, path, "%s", err);
+	log_cursor_close(c);
 	scan_free(&sc);
 	notfound(path, id, source, &srcs, &done);
 	freeset(&srcs);

@@ -257,23 +257,20 @@ skipblocks(struct log_cursor *c)
 }
 
 /*
- * With a time window, where reading stops for now: at the end of the
- * block the next line is in, when the index covers it whole, so that
- * whether the next block is read at all is decided before it is (after
- * skipblocks).  The log's end otherwise, or when that block is read.
+ * With a time window, at the start of a block: skips what holds nothing
+ * of the window, then notes where the block to be read ends, when the
+ * index covers it whole, for reading to stop there: whether the block
+ * after it is read at all is decided before it is.
  */
-static off_t
-blockend(struct log_cursor *c)
+static void
+blockstart(struct log_cursor *c)
 {
-	off_t end = c->lg->st.end, next;
 	uint64_t k;
 
 	skipblocks(c);
 	k = c->seq / IDX_BLOCK;
-	if ((k + 1) * IDX_BLOCK <= c->ilast &&
-	    (next = idx_next(&c->lg->st.x, k)) > c->in.off && next < end)
-		end = next;
-	return end;
+	c->bend = (k + 1) * IDX_BLOCK <= c->ilast ?
+	    idx_next(&c->lg->st.x, k) : 0;
 }
 
 /* Lets go of the index once it has served: see store_unpeek. */
@@ -303,8 +300,12 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 		if (c->to > 0 && c->known && c->seq >= c->to)
 			return LOG_STOP;
 		end = st->end;
-		if (c->timed && c->known && c->ilast > 0)
-			end = blockend(c);
+		if (c->timed && c->known && c->ilast > 0) {
+			if (c->seq % IDX_BLOCK == 0)
+				blockstart(c);
+			if (c->bend > c->in.off && c->bend < end)
+				end = c->bend;
+		}
 		if ((r = lines_next(&c->in, end, line, len, err, n)) !=
 		    LOG_OK) {
 			if (r == LOG_END && end < st->end)

@@ -350,6 +350,8 @@ struct log_cursor {
 	int known;		/* seq is known, else the next line says */
 	uint64_t ilast;		/* the last sequence of the peeked index,
 				   0 once it is let go */
+	off_t bend;		/* with a time window: where the block being
+				   read ends, or 0 */
 	int ifd;		/* inotify, for log_wait, or -1 */
 	int itried;		/* ifd was asked for */
 	struct scanner sc;	/* for the lines that must be read */

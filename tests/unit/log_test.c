@@ -322,6 +322,10 @@ test_cursor(void)
 	    &viaindex) == 300);
 	CHECK(readall(p, 1, 1100, T0 + 1000 * SEC, LOG_NOTIME, 1000, 1100,
 	    &viaindex) == 101);
+	CHECK(readall(p, 1010, 0, T0 + 1000 * SEC, T0 + 1300 * SEC, 1010,
+	    1299, &viaindex) == 290);
+	CHECK(readall(p, 1, 0, T0 + 5000 * SEC, LOG_NOTIME, 1, 0,
+	    &viaindex) == 0);
 	CHECK(readall(p, 1, 0, T0 + 2900 * SEC, LOG_NOTIME, 2900, N,
 	    &viaindex) == 101);
 
