@@ -432,9 +432,8 @@ static int
 nats_exists(struct bus *b, const char *topic, const char *why)
 {
 	jsStreamInfo *si = stream_info(b, topic, NULL);
-	struct buf l = { 0 };
 	char **v;
-	size_t n, i;
+	size_t n;
 
 	if (si != NULL) {
 		jsStreamInfo_Destroy(si);
@@ -443,19 +442,8 @@ nats_exists(struct bus *b, const char *topic, const char *why)
 	if (why == NULL)
 		return 0;
 	v = topic_names(b, &n);
-	for (i = 0; i < n; i++) {
-		buf_puts(&l, i ? ", " : "");
-		buf_puts(&l, v[i]);
-	}
-	buf_putc(&l, '\0');
-	if (n == 0)
-		warnw(why, "%s: no such topic on %s, which has none: a "
-		    "publisher makes one (evpub -T %s ...)", topic, b->where,
-		    topic);
-	else
-		warnw(why, "%s: no such topic on %s (there: %s)", topic,
-		    b->where, l.p);
-	buf_free(&l);
+	topic_missing(why, topic, b->where, v, n, "is the bus the one you "
+	    "meant?");
 	free_names(v, n);
 	return 0;
 }
@@ -467,10 +455,27 @@ nats_any(struct bus *b)
 	char **v = topic_names(b, &n);
 
 	if (n == 0)
-		warnw(NULL, "no topics on %s: a publisher makes one (evpub -T "
-		    "NAME ...)", b->where);
+		warnw(NULL, "no topics in %s: a publisher makes one (evpub -T "
+		    "NAME ...); is the bus the one you meant?", b->where);
 	free_names(v, n);
 	return n > 0;
+}
+
+/*
+ * A durable consumer's position: the last sequence acknowledged, or,
+ * for one that starts at a sequence (--reset) and has acknowledged
+ * nothing there yet, the one before its start.
+ */
+static uint64_t
+conspos(const jsConsumerInfo *ci)
+{
+	uint64_t pos = ci->AckFloor.Stream;
+
+	if (ci->Config != NULL && ci->Config->DeliverPolicy ==
+	    js_DeliverByStartSequence && ci->Config->OptStartSeq > 0 &&
+	    pos < ci->Config->OptStartSeq - 1)
+		pos = ci->Config->OptStartSeq - 1;
+	return pos;
 }
 
 static int
@@ -523,7 +528,7 @@ nats_survey(struct bus *b, struct topic_stat **vp)
 					st->cons[st->ncons].name =
 					    xstrdup(ci->Name);
 					st->cons[st->ncons++].pos =
-					    ci->AckFloor.Stream;
+					    conspos(ci);
 				} else if (ci->PushBound) {
 					st->live[st->nlive].pid = 0;
 					st->live[st->nlive++].name = NULL;
@@ -1188,46 +1193,113 @@ nats_pub_close(struct bus_pub *bp)
 
 /* ---- reading ---- */
 
-/* Where the first event at or after usec is (ordered consumer from that
- * time), or the last sequence + 1. */
+static int nats_read_open(struct bus *, const char *, const struct bus_from *,
+    struct bus_reader **, char *, size_t);
+static int nats_read_next(struct bus_reader *, const char **, size_t *,
+    uint64_t *, char *, size_t);
+static void nats_read_close(struct bus_reader *);
+
+/*
+ * Where the first event whose time is usec or later is, or the last
+ * sequence + 1: a reading from the start, as the directory bus does,
+ * since an event's time is its own (evpub --time sets any) and need not
+ * grow with sequences, nor be when the server stored it.
+ */
 static uint64_t
 nats_seek_time(struct bus *b, const char *topic, int64_t usec)
 {
-	struct nbus *nb = conn(b);
-	natsSubscription *sub = NULL;
+	struct bus_from f = { NULL, 1, BUS_NOTIME };
+	struct bus_reader *r;
+	struct scanner sc;
+	struct ce_event ev;
+	const char *line;
+	char err[512], when[64];
+	uint64_t seq, found = 0;
+	int64_t at;
+	size_t len;
+
+	if (nats_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
+		return nats_last(b, topic) + 1;
+	scan_init(&sc);
+	while (found == 0 && nats_read_next(r, &line, &len, &seq, err,
+	    sizeof(err)) == BUS_OK)
+		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
+		    ev.a[CE_TIME] != NULL && ce_string(ev.a[CE_TIME], when,
+		    sizeof(when)) != NULL && rfc3339_parse(when, strlen(when),
+		    &at) == 0 && at >= usec)
+			found = seq;
+	scan_free(&sc);
+	nats_read_close(r);
+	return found != 0 ? found : nats_last(b, topic) + 1;
+}
+
+/* Tells whether a request that failed so may pass if tried again: the
+ * server had no leader to answer, or went away. */
+static int
+passes(natsStatus s)
+{
+	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+	    s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED;
+}
+
+/* Binds r to its durable pull consumer, made (from the stream's start)
+ * at its first run; r->pos is where it stands. */
+static natsStatus
+durable_sub(struct nreader *r, const char *all, const char **what)
+{
+	jsConsumerInfo *ci = NULL;
+	jsConsumerConfig cc;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	*what = "consumer";
+	s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer, NULL,
+	    &jerr);
+	if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
+		jsConsumerConfig_Init(&cc);
+		cc.Durable = r->consumer;
+		cc.AckPolicy = js_AckExplicit;
+		cc.AckWait = NB_ACKWAIT * 1000000000LL;
+		/* evsub commits every 1000 events: more may be out. */
+		cc.MaxAckPending = NB_ACKPENDING;
+		cc.DeliverPolicy = js_DeliverAll;
+		s = js_AddConsumer(&ci, r->nb->js, r->stream, &cc, NULL, &jerr);
+	}
+	if (s != NATS_OK)
+		return s;
+	r->pos = conspos(ci);
+	jsConsumerInfo_Destroy(ci);
+	*what = "subscribe";
+	jsSubOptions_Init(&so);
+	so.Stream = r->stream;
+	so.Consumer = r->consumer;
+	return js_PullSubscribe(&r->sub, r->nb->js, all, r->consumer, NULL,
+	    &so, &jerr);
+}
+
+/* Subscribes r with an ordered consumer from r->pos + 1 on. */
+static natsStatus
+ordered_sub(struct nreader *r, const char *all, const char **what)
+{
 	jsConsumerInfo *ci = NULL;
 	jsSubOptions so;
-	jsOptions jo;
 	jsErrCode jerr = 0;
-	natsMsg *m = NULL;
 	natsStatus s;
-	char *sn = stream_name(topic), *all = subj_prefix(topic);
-	uint64_t at, last = nats_last(b, topic);
 
-	all = xrealloc(all, strlen(all) + 2);
-	strcat(all, ">");
-	jsOptions_Init(&jo);
+	*what = "subscribe";
 	jsSubOptions_Init(&so);
-	so.Stream = sn;
+	so.Stream = r->stream;
 	so.Ordered = true;
-	so.Config.DeliverPolicy = js_DeliverByStartTime;
-	so.Config.OptStartTime = usec * 1000;
-	s = js_SubscribeSync(&sub, nb->js, all, &jo, &so, &jerr);
-	if (s != NATS_OK)
-		jsfail(b, sn, s, jerr);
-	at = last + 1;
-	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) ==
-	    NATS_OK && ci->NumPending > 0 &&
-	    natsSubscription_NextMsg(&m, sub, 5000) == NATS_OK) {
-		at = msg_seq(m);
-		natsMsg_Destroy(m);
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = r->pos + 1;
+	s = js_SubscribeSync(&r->sub, r->nb->js, all, NULL, &so, &jerr);
+	if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci, r->sub,
+	    NULL, &jerr) == NATS_OK) {
+		r->pending = ci->NumPending;
+		jsConsumerInfo_Destroy(ci);
 	}
-	jsConsumerInfo_Destroy(ci);
-	natsSubscription_Unsubscribe(sub);
-	natsSubscription_Destroy(sub);
-	free(sn);
-	free(all);
-	return at;
+	return s;
 }
 
 /*
@@ -1241,12 +1313,11 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 {
 	struct nbus *nb = conn(b);
 	struct nreader *r;
-	jsConsumerInfo *ci = NULL;
-	jsConsumerConfig cc;
-	jsSubOptions so;
-	jsErrCode jerr = 0;
+	const char *what = "subscribe";
+	int64_t start = now_usec();
 	natsStatus s;
 	char *all;
+	int ms = 50;
 
 	if (!nats_exists(b, topic, "-T"))
 		return BUS_NOTOPIC;
@@ -1259,57 +1330,29 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	all = subj_prefix(topic);
 	all = xrealloc(all, strlen(all) + 2);
 	strcat(all, ">");
-	jsSubOptions_Init(&so);
-	so.Stream = r->stream;
 	if (f->consumer != NULL) {
 		r->durable = 1;
 		r->consumer = xstrdup(f->consumer);
-		s = js_GetConsumerInfo(&ci, nb->js, r->stream, f->consumer,
-		    NULL, &jerr);
-		if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
-			jsConsumerConfig_Init(&cc);
-			cc.Durable = f->consumer;
-			cc.AckPolicy = js_AckExplicit;
-			cc.AckWait = NB_ACKWAIT * 1000000000LL;
-			cc.MaxAckPending = NB_ACKPENDING;
-	/* evsub commits every 1000 events: more than that may be out. */
-	cc.MaxAckPending = NB_ACKPENDING;
-			cc.DeliverPolicy = js_DeliverAll;
-			s = js_AddConsumer(&ci, nb->js, r->stream, &cc, NULL,
-			    &jerr);
-		}
-		if (s != NATS_OK) {
-			seterr(err, n, "consumer %s: %s", f->consumer,
-			    nstatus(s));
-			free(all);
-			free(r);
-			return BUS_FAIL;
-		}
-		r->pos = ci->AckFloor.Stream;
-		jsConsumerInfo_Destroy(ci);
-		so.Consumer = f->consumer;
-		s = js_PullSubscribe(&r->sub, nb->js, all, f->consumer, NULL,
-		    &so, &jerr);
-	} else {
-		so.Ordered = true;
-		if (f->since != BUS_NOTIME) {
-			so.Config.DeliverPolicy = js_DeliverByStartTime;
-			so.Config.OptStartTime = f->since * 1000;
-		} else {
-			so.Config.DeliverPolicy = js_DeliverByStartSequence;
-			so.Config.OptStartSeq = f->seq > 0 ? f->seq : 1;
-			r->pos = f->seq > 0 ? f->seq - 1 : 0;
-		}
-		s = js_SubscribeSync(&r->sub, nb->js, all, NULL, &so, &jerr);
-		if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci,
-		    r->sub, NULL, &jerr) == NATS_OK) {
-			r->pending = ci->NumPending;
-			jsConsumerInfo_Destroy(ci);
-		}
+	} else
+		r->pos = (f->since != BUS_NOTIME ? nats_seek_time(b, topic,
+		    f->since) : f->seq > 0 ? f->seq : 1) - 1;
+	/* While a cluster elects a leader, a request times out: again. */
+	for (;;) {
+		s = f->consumer != NULL ? durable_sub(r, all, &what) :
+		    ordered_sub(r, all, &what);
+		if (s == NATS_OK || !passes(s) ||
+		    now_usec() - start > NB_RETRY * 1000000LL)
+			break;
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
 	}
 	free(all);
 	if (s != NATS_OK) {
-		seterr(err, n, "subscribe: %s", nstatus(s));
+		seterr(err, n, "%s: %s", what, nstatus(s));
+		scan_free(&r->sc);
+		free(r->stream);
+		free(r->consumer);
 		free(r);
 		return BUS_FAIL;
 	}
@@ -1548,7 +1591,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	sn = stream_name(topic);
 	s = js_GetConsumerInfo(&ci, nb->js, sn, consumer, NULL, &jerr);
 	*known = s == NATS_OK;
-	*was = *known ? ci->AckFloor.Stream : 0;
+	*was = *known ? conspos(ci) : 0;
 	jsConsumerInfo_Destroy(ci);
 	ci = NULL;
 	if (*known)
@@ -1589,7 +1632,7 @@ nats_consumer_delete(struct bus *b, const char *topic, const char *consumer,
 		free(sn);
 		return BUS_NOCONSUMER;
 	}
-	*was = ci->AckFloor.Stream;
+	*was = conspos(ci);
 	jsConsumerInfo_Destroy(ci);
 	s = js_DeleteConsumer(nb->js, sn, consumer, NULL, &jerr);
 	free(sn);

@@ -1171,26 +1171,13 @@ near(const char *a, const char *b)
 	return d;
 }
 
-int
-topic_exists(const char *name, const char *why)
+void
+topic_missing(const char *why, const char *name, const char *where,
+    char *const *v, size_t n, const char *hint)
 {
-	struct topic t;
-	struct stat sb;
 	struct buf b = { 0 };
-	char **v, *topics, *home;
-	size_t n, i, best = 0, bestd = 3, d;
-	int ok;
+	size_t i, best = 0, bestd = 3, d;
 
-	topic_init(&t, name, 0);
-	if (stat(t.dir, &sb) == -1 && errno == EACCES)
-		denied(t.dir, "stat");
-	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
-	topic_free(&t);
-	if (ok || why == NULL)
-		return ok;
-	home = topic_home();
-	topics = join(home, "topics");
-	v = names(topics, &n);
 	for (i = 0; i < n; i++)
 		if ((d = near(name, v[i])) < bestd) {
 			bestd = d;
@@ -1203,18 +1190,40 @@ topic_exists(const char *name, const char *why)
 	buf_putc(&b, '\0');
 	if (n == 0)
 		warnw(why, "%s: no such topic in %s, which has none: a publisher "
-		    "makes one (evpub -T %s ...); is EVENTFUL_HOME the one you "
-		    "meant?", name, topics, name);
+		    "makes one (evpub -T %s ...); %s", name, where, name, hint);
 	else if (bestd <= 2)
 		warnw(why, "%s: no such topic in %s; did you mean %s? (there: "
-		    "%s)", name, topics, v[best], b.p);
+		    "%s)", name, where, v[best], b.p);
 	else
-		warnw(why, "%s: no such topic in %s (there: %s)", name, topics,
+		warnw(why, "%s: no such topic in %s (there: %s)", name, where,
 		    b.p);
+	buf_free(&b);
+}
+
+int
+topic_exists(const char *name, const char *why)
+{
+	struct topic t;
+	struct stat sb;
+	char **v, *topics, *home;
+	size_t n, i;
+	int ok;
+
+	topic_init(&t, name, 0);
+	if (stat(t.dir, &sb) == -1 && errno == EACCES)
+		denied(t.dir, "stat");
+	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	topic_free(&t);
+	if (ok || why == NULL)
+		return ok;
+	home = topic_home();
+	topics = join(home, "topics");
+	v = names(topics, &n);
+	topic_missing(why, name, topics, v, n, "is EVENTFUL_HOME the one you "
+	    "meant?");
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-	buf_free(&b);
 	free(topics);
 	free(home);
 	return 0;

@@ -68,6 +68,15 @@ void topic_init(struct topic *t, const char *name, int create);
  */
 int topic_exists(const char *name, const char *why);
 
+/*
+ * Says on stderr, under why, that topic name is not in where (a
+ * directory, a bus's URL), which holds the topics v[0..n): the closest
+ * first when one is close, else all; with none, that a publisher makes
+ * one, then hint.  For every bus, so that all say it alike.
+ */
+void topic_missing(const char *why, const char *name, const char *where,
+    char *const *v, size_t n, const char *hint);
+
 /* Whether any topic exists; if not, says so on stderr (--topics). */
 int topic_any(void);
 void topic_free(struct topic *t);

@@ -194,11 +194,11 @@ EOF
 	run -0 evsub -T r --consumer c --delete
 	run -1 evsub -T r --consumer c --delete
 	run -8 evsub -T nope --consumer c --once
-	assert_output --partial 'nope: no such topic on'
+	assert_output --partial 'nope: no such topic in'
 	run -0 evsub --delete-topic r
 	run -8 evsub --delete-topic r
 	run -0 --separate-stderr evsub --topics
-	[[ $stderr == *"no topics on $NATS"* ]]
+	[[ $stderr == *"no topics in $NATS"* ]]
 }
 
 # ---- replay and live ----
