@@ -1213,7 +1213,7 @@ nats_seek_time(struct bus *b, const char *topic, int64_t usec)
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512], when[64];
+	char err[512];
 	uint64_t seq, found = 0;
 	int64_t at;
 	size_t len;
@@ -1224,9 +1224,7 @@ nats_seek_time(struct bus *b, const char *topic, int64_t usec)
 	while (found == 0 && nats_read_next(r, &line, &len, &seq, err,
 	    sizeof(err)) == BUS_OK)
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    ev.a[CE_TIME] != NULL && ce_string(ev.a[CE_TIME], when,
-		    sizeof(when)) != NULL && rfc3339_parse(when, strlen(when),
-		    &at) == 0 && at >= usec)
+		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
 			found = seq;
 	scan_free(&sc);
 	nats_read_close(r);

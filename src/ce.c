@@ -585,3 +585,15 @@ ce_sequence(const struct ce_event *ev)
 	}
 	return v;
 }
+
+int64_t
+ce_time(const struct ce_event *ev)
+{
+	char t[64];
+	int64_t us;
+
+	if (ev->a[CE_TIME] == NULL || ce_string(ev->a[CE_TIME], t,
+	    sizeof(t)) == NULL || rfc3339_parse(t, strlen(t), &us) == -1)
+		return CE_NOTIME;
+	return us;
+}

@@ -96,4 +96,8 @@ char *ce_string(const struct scan_member *m, char *buf, size_t n);
  * when it has none or a bad one. */
 uint64_t ce_sequence(const struct ce_event *ev);
 
+/* The time of a checked event in microseconds since the epoch, or
+ * CE_NOTIME when it has none (ce_check refused a bad one). */
+int64_t ce_time(const struct ce_event *ev);
+
 #endif

@@ -652,11 +652,11 @@ cmd_append(int argc, char *argv[])
 		    common.maxsize, LOG_MAXLINE - 64);
 		usage(stderr, EXIT_USAGE);
 	}
+	if (topic != NULL && optind != argc) {
+		warnw(NULL, "-T names the topic: no log besides");
+		usage(stderr, EXIT_USAGE);
+	}
 	if ((b = topicbus(busurl, topic)) != NULL) {
-		if (optind != argc) {
-			warnw(NULL, "-T names the topic: no log besides");
-			usage(stderr, EXIT_USAGE);
-		}
 		common_start(&common);
 		return append_topic(b, topic, sync, expect);
 	}
@@ -738,18 +738,6 @@ cat(const struct catopts *o, const char *path)
 	return EXIT_OK;
 }
 
-/* The time of event ev, or LOG_NOTIME. */
-static int64_t
-evtime(const struct ce_event *ev)
-{
-	char t[64];
-	int64_t us;
-
-	if (ev->a[CE_TIME] == NULL || ce_string(ev->a[CE_TIME], t,
-	    sizeof(t)) == NULL || rfc3339_parse(t, strlen(t), &us) == -1)
-		return LOG_NOTIME;
-	return us;
-}
 
 /*
  * evlog cat -T NAME on a bus: the topic's events from --from (or the
@@ -799,7 +787,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 			break;
 		if (o->until != LOG_NOTIME || o->since != LOG_NOTIME) {
 			t = ce_validate(&sc, line, len, &ev, err, sizeof(err))
-			    == 0 ? evtime(&ev) : LOG_NOTIME;
+			    == 0 ? ce_time(&ev) : LOG_NOTIME;
 			if (t == LOG_NOTIME || (o->since != LOG_NOTIME &&
 			    t < o->since) || (o->until != LOG_NOTIME &&
 			    t >= o->until))
@@ -860,14 +848,13 @@ cmd_cat(int argc, char *argv[])
 		warnw(NULL, "-n and --from exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
-	if ((b = topicbus(busurl, topic)) != NULL && strcmp(b->ops->name,
-	    "dir") != 0) {
-		if (optind != argc) {
-			warnw(NULL, "-T names the topic: no log besides");
-			usage(stderr, EXIT_USAGE);
-		}
-		return cat_topic(b, topic, &o);
+	if (topic != NULL && optind != argc) {
+		warnw(NULL, "-T names the log: no other");
+		usage(stderr, EXIT_USAGE);
 	}
+	if ((b = topicbus(busurl, topic)) != NULL && strcmp(b->ops->name,
+	    "dir") != 0)
+		return cat_topic(b, topic, &o);
 	bus_close(b);
 	log = logpath(topic, argc, argv);
 	status = cat(&o, log);

@@ -202,18 +202,6 @@ attr(const struct scanner *s, const char *name)
 	return NULL;
 }
 
-/* The member of the scanned event named name, null or not. */
-static const struct scan_member *
-member(const struct scanner *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nm; i++)
-		if (scan_name_is(&s->m[i], name))
-			return &s->m[i];
-	return NULL;
-}
-
 /*
  * Tells whether the event's datacontenttype is a CloudEvents format
  * (application/cloudevents+json, -batch+json, ...).  Binary mode would
@@ -245,7 +233,7 @@ binary(struct post *p, struct curl_slist *h)
 	int jsondata = 1;
 
 	ct = attr(&p->sc, "datacontenttype");
-	data = member(&p->sc, "data");
+	data = scan_find(&p->sc, "data");
 	b64 = attr(&p->sc, "data_base64");
 	for (i = 0; i < p->sc.nm; i++) {
 		m = &p->sc.m[i];

@@ -471,18 +471,6 @@ fillable(const struct pub *p)
 	return f;
 }
 
-/* Tells whether the object s scanned sets (non-null) a member name. */
-static const struct scan_member *
-member(const struct scanner *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nm; i++)
-		if (scan_name_is(&s->m[i], name))
-			return &s->m[i];
-	return NULL;
-}
-
 /*
  * Writes the event that s scanned, completed: id, source and time when it
  * lacks them, type, subject and extensions when options give them.  Added
@@ -514,7 +502,7 @@ complete(struct pub *p, const struct scanner *s, struct out *o, char *err,
 	if (p->next > 0) {
 		extneed = xmalloc(p->next);
 		for (i = 0; i < p->next; i++) {
-			m = member(s, p->ext[i].name);
+			m = scan_find(s, p->ext[i].name);
 			extneed[i] = m == NULL || m->type == SCAN_NULL;
 			any |= extneed[i];
 		}

@@ -961,3 +961,14 @@ scan_at(const char *arr, size_t len, size_t i, struct jspan *out)
 	}
 	return 0;
 }
+
+const struct scan_member *
+scan_find(const struct scanner *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nm; i++)
+		if (scan_name_is(&s->m[i], name))
+			return &s->m[i];
+	return NULL;
+}

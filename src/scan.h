@@ -140,4 +140,8 @@ scan_name_is(const struct scan_member *m, const char *lit)
 	return m->namelen == n && memcmp(m->name, lit, n) == 0;
 }
 
+/* The member of the object s scanned named name (null or not), or NULL. */
+const struct scan_member *scan_find(const struct scanner *s,
+    const char *name);
+
 #endif

@@ -1273,7 +1273,7 @@ topic_seek_time(struct topic *t, int64_t usec)
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512], when[64];
+	char err[512];
 	uint64_t seq, found = 0;
 	int64_t at;
 	size_t len;
@@ -1288,9 +1288,7 @@ topic_seek_time(struct topic *t, int64_t usec)
 	while (found == 0 && (r = log_next(lc, &line, &len, &seq, err,
 	    sizeof(err))) == LOG_OK)
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    ev.a[CE_TIME] != NULL && ce_string(ev.a[CE_TIME], when,
-		    sizeof(when)) != NULL && rfc3339_parse(when, strlen(when),
-		    &at) == 0 && at >= usec)
+		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
 			found = seq;
 	if (found == 0 && r != LOG_END)
 		errw(EXIT_FAIL, t->log, "%s", err);
