@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "ce.h"
 #include "util.h"
 
 struct bus *
@@ -60,4 +61,33 @@ bus_close(struct bus *b)
 	b->ops->close(b);
 	free(b->where);
 	free(b);
+}
+
+uint64_t
+bus_seek_time(struct bus *b, const char *topic, int64_t usec)
+{
+	struct bus_from f = { NULL, 1, BUS_NOTIME };
+	struct bus_reader *r;
+	struct scanner sc;
+	struct ce_event ev;
+	const char *line;
+	char err[512];
+	uint64_t seq, found = 0;
+	int64_t at;
+	size_t len;
+	int got = BUS_END;
+
+	if (bus_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
+		return bus_last(b, topic) + 1;
+	scan_init(&sc);
+	while (found == 0 && (got = bus_read_next(r, &line, &len, &seq, err,
+	    sizeof(err))) == BUS_OK)
+		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
+		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
+			found = seq;
+	if (got == BUS_FAIL)
+		errw(EXIT_FAIL, topic, "%s", err);
+	scan_free(&sc);
+	bus_read_close(r);
+	return found != 0 ? found : bus_last(b, topic) + 1;
 }

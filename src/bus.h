@@ -96,9 +96,8 @@ struct bus_ops {
 	size_t (*survey)(struct bus *, struct topic_stat **);
 	int (*remove)(struct bus *, const char *topic, int force, char *err,
 	    size_t n);
-	/* The last sequence of a topic; the first at or after a time. */
+	/* The last sequence of a topic. */
 	uint64_t (*last)(struct bus *, const char *topic);
-	uint64_t (*seek_time)(struct bus *, const char *topic, int64_t usec);
 	/* Publishing whole events, as an output's sink (out_sink); the
 	 * sink exits 1 when they cannot be stored (nothing of them reached
 	 * a subscriber then). */
@@ -152,6 +151,15 @@ struct bus *bus_open(const char *url, char *err, size_t n);
 const char *bus_url(const char *given);
 void bus_close(struct bus *);
 
+/*
+ * The sequence of the first event of topic whose time is usec or later,
+ * or the last sequence + 1 when there is none: a reading from the start,
+ * the same on every bus, since an event's time is its own (evpub --time
+ * sets any) and need not grow with sequences, nor be when a server
+ * stored it.  Exits 1 when the topic's log cannot be read.
+ */
+uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
+
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
 
@@ -190,11 +198,6 @@ bus_last(struct bus *b, const char *topic)
 	return b->ops->last(b, topic);
 }
 
-static inline uint64_t
-bus_seek_time(struct bus *b, const char *topic, int64_t usec)
-{
-	return b->ops->seek_time(b, topic, usec);
-}
 
 static inline struct bus_pub *
 bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)

@@ -86,19 +86,6 @@ dir_last(struct bus *b, const char *topic)
 	return last;
 }
 
-static uint64_t
-dir_seek_time(struct bus *b, const char *topic, int64_t usec)
-{
-	struct topic t;
-	uint64_t at;
-
-	(void)b;
-	topic_init(&t, topic, 0);
-	at = topic_seek_time(&t, usec);
-	topic_free(&t);
-	return at;
-}
-
 static struct bus_pub *
 dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 {
@@ -155,7 +142,7 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	if (!topic_exists(topic, "-T"))
 		return BUS_NOTOPIC;
 	start = f->consumer != NULL || f->since == BUS_NOTIME ? f->seq :
-	    dir_seek_time(b, topic, f->since);
+	    bus_seek_time(b, topic, f->since);
 	r = xmalloc(sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->base.bus = b;
@@ -394,7 +381,6 @@ const struct bus_ops bus_dir_ops = {
 	.survey = dir_survey,
 	.remove = dir_remove,
 	.last = dir_last,
-	.seek_time = dir_seek_time,
 	.pub_open = dir_pub_open,
 	.pub_sink = dir_pub_sink,
 	.pub_close = dir_pub_close,

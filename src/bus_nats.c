@@ -1193,44 +1193,6 @@ nats_pub_close(struct bus_pub *bp)
 
 /* ---- reading ---- */
 
-static int nats_read_open(struct bus *, const char *, const struct bus_from *,
-    struct bus_reader **, char *, size_t);
-static int nats_read_next(struct bus_reader *, const char **, size_t *,
-    uint64_t *, char *, size_t);
-static void nats_read_close(struct bus_reader *);
-
-/*
- * Where the first event whose time is usec or later is, or the last
- * sequence + 1: a reading from the start, as the directory bus does,
- * since an event's time is its own (evpub --time sets any) and need not
- * grow with sequences, nor be when the server stored it.
- */
-static uint64_t
-nats_seek_time(struct bus *b, const char *topic, int64_t usec)
-{
-	struct bus_from f = { NULL, 1, BUS_NOTIME };
-	struct bus_reader *r;
-	struct scanner sc;
-	struct ce_event ev;
-	const char *line;
-	char err[512];
-	uint64_t seq, found = 0;
-	int64_t at;
-	size_t len;
-
-	if (nats_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
-		return nats_last(b, topic) + 1;
-	scan_init(&sc);
-	while (found == 0 && nats_read_next(r, &line, &len, &seq, err,
-	    sizeof(err)) == BUS_OK)
-		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
-			found = seq;
-	scan_free(&sc);
-	nats_read_close(r);
-	return found != 0 ? found : nats_last(b, topic) + 1;
-}
-
 /* Tells whether a request that failed so may pass if tried again: the
  * server had no leader to answer, or went away. */
 static int
@@ -1332,7 +1294,7 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 		r->durable = 1;
 		r->consumer = xstrdup(f->consumer);
 	} else
-		r->pos = (f->since != BUS_NOTIME ? nats_seek_time(b, topic,
+		r->pos = (f->since != BUS_NOTIME ? bus_seek_time(b, topic,
 		    f->since) : f->seq > 0 ? f->seq : 1) - 1;
 	/* While a cluster elects a leader, a request times out: again. */
 	for (;;) {
@@ -1753,7 +1715,6 @@ const struct bus_ops bus_nats_ops = {
 	.survey = nats_survey,
 	.remove = nats_remove,
 	.last = nats_last,
-	.seek_time = nats_seek_time,
 	.pub_open = nats_pub_open,
 	.pub_sink = nats_pub_sink,
 	.pub_close = nats_pub_close,

@@ -1266,41 +1266,6 @@ topic_list(FILE *f, const struct topic_stat *v, size_t n)
 /* ---- replay, rewind, deletion ---- */
 
 uint64_t
-topic_seek_time(struct topic *t, int64_t usec)
-{
-	struct log *lg;
-	struct log_cursor *lc;
-	struct scanner sc;
-	struct ce_event ev;
-	const char *line;
-	char err[512];
-	uint64_t seq, found = 0;
-	int64_t at;
-	size_t len;
-	enum log_result r;
-
-	if ((lg = log_open(t->log, 0, err, sizeof(err))) == NULL ||
-	    (lc = log_cursor_open(lg, 1, err, sizeof(err))) == NULL)
-		errw(EXIT_FAIL, t->log, "%s", err);
-	scan_init(&sc);
-	/* From the start: times need not grow with sequences (evpub --time
-	 * sets any), and the first at or after usec is the one asked for. */
-	while (found == 0 && (r = log_next(lc, &line, &len, &seq, err,
-	    sizeof(err))) == LOG_OK)
-		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
-			found = seq;
-	if (found == 0 && r != LOG_END)
-		errw(EXIT_FAIL, t->log, "%s", err);
-	if (found == 0)
-		found = log_last(lg) + 1;
-	scan_free(&sc);
-	log_cursor_close(lc);
-	log_close(lg);
-	return found;
-}
-
-uint64_t
 topic_last(struct topic *t)
 {
 	struct log *lg;

@@ -143,10 +143,6 @@ void topic_consumer_delete(struct topic *t, const char *name);
 /* The last sequence of t's log: 0 when it has none yet. */
 uint64_t topic_last(struct topic *t);
 
-/* The sequence of the first event in t's log whose time is usec or
- * later, or the last sequence + 1 when there is none. */
-uint64_t topic_seek_time(struct topic *t, int64_t usec);
-
 /*
  * Deletes topic name: out of sight at once (one rename), then removed.
  * Returns -1 with why in err, deleting nothing, when it has live

@@ -25,16 +25,6 @@ subs() {
 	echo "fewer than $2 subscribers of $1"; return 1
 }
 
-# lines_in FILE N: waits until FILE has N lines.
-lines_in() {
-	local i
-	for i in $(seq 200); do
-		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "$1: $(wc -l <"$1" 2>/dev/null) lines of $2"; return 1
-}
-
 # ---- a home a group shares --------------------------------------------------
 
 # as USER CMD...: runs CMD as USER in group nogroup, no other group, with

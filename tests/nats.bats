@@ -394,6 +394,9 @@ PY
 	assert_equal "$(jq -r .id <<<"$output")" e2
 	run -0 evlog cat --bus "$NATS" -T acct --from 3
 	assert_equal "$(jq -r .data <<<"$output")" 3
+	# A topic that is not there: said, with those there are; status 1.
+	run -1 --separate-stderr evlog cat -T acc
+	assert_equal "$stderr" "evlog cat: -T: acc: no such topic in $NATS; did you mean acct? (there: acct)"
 	# --bus names a topic's bus: a log named as a file is a file.
 	run -2 evlog cat --bus "$NATS" somefile
 	assert_output --partial '--bus goes with -T'
