@@ -72,7 +72,7 @@ bus_seek_time(struct bus *b, const char *topic, int64_t usec)
 	struct ce_event ev;
 	const char *line;
 	char err[512];
-	uint64_t seq, found = 0;
+	uint64_t seq, seen = 0, found = 0;
 	int64_t at;
 	size_t len;
 	int got = BUS_END;
@@ -81,13 +81,17 @@ bus_seek_time(struct bus *b, const char *topic, int64_t usec)
 		return bus_last(b, topic) + 1;
 	scan_init(&sc);
 	while (found == 0 && (got = bus_read_next(r, &line, &len, &seq, err,
-	    sizeof(err))) == BUS_OK)
+	    sizeof(err))) == BUS_OK) {
+		seen = seq;
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
 		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
 			found = seq;
+	}
 	if (got == BUS_FAIL)
 		errw(EXIT_FAIL, topic, "%s", err);
 	scan_free(&sc);
 	bus_read_close(r);
-	return found != 0 ? found : bus_last(b, topic) + 1;
+	/* None: after the last one read, not the last there is now, which
+	 * may be one published since, and wanted. */
+	return found != 0 ? found : seen + 1;
 }
