@@ -10,22 +10,35 @@
 #include "util.h"
 
 struct bus *
-bus_open(const char *url, char *err, size_t n)
+bus_open(const char *url, const char *creds, char *err, size_t n)
 {
 	struct bus *b;
+	const char *from = "--creds";
 	char *home;
 
 	if (url != NULL && bus_nats_url(url)) {
+		if (creds == NULL && (creds = getenv("NATS_CREDS")) != NULL) {
+			from = "NATS_CREDS";
+			if (*creds == '\0')
+				creds = NULL;
+		}
 		b = xmalloc(sizeof(*b));
 		b->ops = &bus_nats_ops;
-		b->impl = bus_nats_new();
+		b->impl = bus_nats_new(creds, from);
 		b->where = xstrdup(url);
 		return b;
 	}
 	if (url != NULL && *url != '\0' && strcmp(url, "dir:") != 0) {
-		seterr(err, n, "%s: no bus takes this URL (nats://HOST:PORT "
-		    "for NATS JetStream, dir: or nothing for the directory "
-		    "bus)", url);
+		seterr(err, n, "--bus: %s: no bus takes this URL "
+		    "(nats://HOST:PORT for NATS JetStream, dir: or nothing for "
+		    "the directory bus)", url);
+		return NULL;
+	}
+	/* $NATS_CREDS may be set for other tools; --creds is for us. */
+	if (creds != NULL) {
+		seterr(err, n, "--creds: %s: credentials are for a NATS bus "
+		    "(--bus nats://HOST:PORT); the directory bus takes none",
+		    creds);
 		return NULL;
 	}
 	b = xmalloc(sizeof(*b));

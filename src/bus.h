@@ -143,9 +143,12 @@ struct bus {
 
 /*
  * Opens the bus url names: NULL or "" (or "dir:") is the directory bus
- * under $EVENTFUL_HOME.  Returns NULL with err for a URL no bus takes.
+ * under $EVENTFUL_HOME.  creds is --creds, a NATS user's credentials file
+ * (NULL: $NATS_CREDS, if set); the directory bus has none to take.
+ * Returns NULL with err for a URL no bus takes, or creds it cannot.
  */
-struct bus *bus_open(const char *url, char *err, size_t n);
+struct bus *bus_open(const char *url, const char *creds, char *err,
+    size_t n);
 /* The URL of the bus: given (--bus), else $EVENTFUL_BUS, else $NATS_URL
  * (as the nats CLI reads it), else NULL. */
 const char *bus_url(const char *given);
@@ -163,9 +166,11 @@ uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
 
-/* Whether url names NATS servers (nats://, tls://); a new bus's impl. */
+/* Whether url names NATS servers (nats://, tls://); a new bus's impl,
+ * with the credentials file to connect with (NULL: none) and where it
+ * was named. */
 int bus_nats_url(const char *url);
-void *bus_nats_new(void);
+void *bus_nats_new(const char *creds, const char *credsfrom);
 
 /* The operations, as calls. */
 static inline int

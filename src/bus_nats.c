@@ -56,6 +56,8 @@ struct nbus {
 	natsConnection *nc;
 	jsCtx *js;
 	struct npub *pub;	/* the publisher the acks are for */
+	const char *creds;	/* a user's credentials file, or NULL */
+	const char *credsfrom;	/* where it was named: --creds, NATS_CREDS */
 };
 
 /* An event of the publishing window. */
@@ -268,9 +270,15 @@ put_msgid(struct buf *b, const struct ce_event *ev)
 static const char *
 nstatus(natsStatus s)
 {
-	const char *last = nats_GetLastError(NULL);
+	const char *last = nats_GetLastError(NULL), *p;
 
-	return last != NULL && *last != '\0' ? last : natsStatus_GetText(s);
+	if (last == NULL || *last == '\0')
+		return natsStatus_GetText(s);
+	/* Without libnats's own place in its source: "(conn.c:1905): ". */
+	if (*last == '(' && (p = strstr(last, "): ")) != NULL &&
+	    strcspn(last, " ") > (size_t)(p - last))
+		return p + 3;
+	return last;
 }
 
 /* The servers of a URL list, "nats://h1:4222,h2:4222": each without a
@@ -314,15 +322,17 @@ set_servers(natsOptions *o, const char *url)
 /*
  * Connects at first use.  Reconnects for a minute when a server goes
  * away (a cluster's other servers take over); credentials and TLS as
- * libnats takes them: user:pass@ in the URL, tls://, and NATS_CREDS,
- * NATS_CA, NATS_CERT and NATS_KEY as the nats CLI reads them.
+ * libnats takes them: user:pass@ in the URL, tls://, a creds file
+ * (--creds, else NATS_CREDS), and NATS_CA, NATS_CERT and NATS_KEY as the
+ * nats CLI reads them.
  */
 static struct nbus *
 conn(struct bus *b)
 {
 	struct nbus *nb = b->impl;
 	jsOptions jo;
-	const char *creds, *ca, *cert, *key;
+	const char *ca, *cert, *key;
+	int fd;
 	natsStatus s;
 
 	if (nb->nc != NULL)
@@ -336,10 +346,15 @@ conn(struct bus *b)
 		s = natsOptions_SetMaxReconnect(nb->opts, 600);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(nb->opts, 100);
-	if (s == NATS_OK && (creds = getenv("NATS_CREDS")) != NULL &&
-	    *creds != '\0')
-		s = natsOptions_SetUserCredentialsFromFiles(nb->opts, creds,
-		    NULL);
+	if (nb->creds != NULL) {
+		/* libnats reads it at connect, and says so in its own words. */
+		if ((fd = open(nb->creds, O_RDONLY | O_NONBLOCK)) == -1)
+			errwe(EXIT_FAIL, nb->credsfrom, "%s", nb->creds);
+		close(fd);
+	}
+	if (s == NATS_OK && nb->creds != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(nb->opts,
+		    nb->creds, NULL);
 	if (s == NATS_OK && (ca = getenv("NATS_CA")) != NULL && *ca != '\0')
 		s = natsOptions_LoadCATrustedCertificates(nb->opts, ca);
 	if (s == NATS_OK && (cert = getenv("NATS_CERT")) != NULL &&
@@ -1743,10 +1758,12 @@ bus_nats_url(const char *url)
 }
 
 void *
-bus_nats_new(void)
+bus_nats_new(const char *creds, const char *credsfrom)
 {
 	struct nbus *nb = xmalloc(sizeof(*nb));
 
 	memset(nb, 0, sizeof(*nb));
+	nb->creds = creds;
+	nb->credsfrom = credsfrom;
 	return nb;
 }

@@ -28,7 +28,7 @@
 #define CAT_UNIT (128 << 10)		/* cat gathers lines up to this */
 
 enum {
-	OPT_BUS = OPT_FIRST_OWN, OPT_EXPECT, OPT_FROM, OPT_JSON, OPT_SINCE,
+	OPT_BUS = OPT_FIRST_OWN, OPT_CREDS, OPT_EXPECT, OPT_FROM, OPT_JSON, OPT_SINCE,
 	OPT_SYNC, OPT_TO, OPT_UNTIL
 };
 
@@ -39,6 +39,7 @@ enum {
 #define OPTSTRING ":fhn:qs:T:"
 static const struct option longopts[] = {
 	{ "bus", required_argument, NULL, OPT_BUS },
+	{ "creds", required_argument, NULL, OPT_CREDS },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -67,12 +68,13 @@ static const struct cmd {
 	int (*main)(int, char *[]);	/* parses the rest, returns the status */
 	const char *usage;	/* its SYNOPSIS, as evlog(1) has it */
 } cmds[] = {
-	{ "append", cmd_append, "[-q] [--bus url] [--expect count] "
-	    "[--max-size size]\n                   [--rejects file] "
-	    "[--sync mode] log | -T topic" },
-	{ "cat", cmd_cat, "[-f] [-n count] [--bus url] [--from seq] "
-	    "[--since time]\n                 [--to seq] [--until time] "
+	{ "append", cmd_append, "[-q] [--bus url] [--creds file] "
+	    "[--expect count]\n                   [--max-size size] "
+	    "[--rejects file] [--sync mode]\n                   "
 	    "log | -T topic" },
+	{ "cat", cmd_cat, "[-f] [-n count] [--bus url] [--creds file] "
+	    "[--from seq]\n                 [--since time] [--to seq] "
+	    "[--until time] log | -T topic" },
 	{ "repair", cmd_repair, "log | -T topic" },
 	{ "revert", cmd_revert, "[-s source] log id" },
 	{ "stats", cmd_stats, "[--json] log | -T topic" },
@@ -83,6 +85,7 @@ static const struct cmd {
 #define CMDLIST "append, cat, repair, revert, stats or verify"
 
 static struct common common;	/* the shared options: append's */
+static const char *creds;	/* --creds: append -T and cat -T */
 
 static void usage(FILE *, int) __attribute__((noreturn));
 
@@ -116,6 +119,8 @@ usage(FILE *f, int status)
 "                     append -T publishes to the topic, as evpub -T does\n"
 "      --bus URL      append -T, cat -T: the topic's bus (default\n"
 "                     $EVENTFUL_BUS, else $NATS_URL, else the directory)\n"
+"      --creds FILE   append -T, cat -T, NATS: a user's credentials file\n"
+"                     (default $NATS_CREDS)\n"
 "      --expect N     append: only if the subject has N events now\n"
 "      --from SEQ     cat: from this sequence\n"
 "      --json         stats: as JSON\n"
@@ -193,7 +198,8 @@ notmine(int ch, char *argv[])
 		warnw(NULL, "-T is for append, cat, repair, stats and verify");
 		break;
 	case OPT_BUS:
-		warnw(NULL, "--bus is for append -T and cat -T");
+	case OPT_CREDS:
+		warnw(NULL, "--bus and --creds are for append -T and cat -T");
 		break;
 	}
 	usage(stderr, EXIT_USAGE);
@@ -304,9 +310,9 @@ topicbus(const char *given, const char *topic)
 	char err[512];
 
 	if (topic == NULL) {
-		if (given != NULL) {
-			warnw(NULL, "--bus goes with -T: a log named as a file "
-			    "is a file");
+		if (given != NULL || creds != NULL) {
+			warnw(NULL, "--%s goes with -T: a log named as a file "
+			    "is a file", given != NULL ? "bus" : "creds");
 			usage(stderr, EXIT_USAGE);
 		}
 		return NULL;
@@ -316,8 +322,8 @@ topicbus(const char *given, const char *topic)
 		    topic);
 		usage(stderr, EXIT_USAGE);
 	}
-	if ((b = bus_open(bus_url(given), err, sizeof(err))) == NULL)
-		errw(EXIT_USAGE, "--bus", "%s", err);
+	if ((b = bus_open(bus_url(given), creds, err, sizeof(err))) == NULL)
+		errw(EXIT_USAGE, NULL, "%s", err);
 	return b;
 }
 
@@ -643,6 +649,9 @@ cmd_append(int argc, char *argv[])
 		case OPT_BUS:
 			busurl = optarg;
 			break;
+		case OPT_CREDS:
+			creds = optarg;
+			break;
 		default:
 			notmine(ch, argv);
 		}
@@ -840,6 +849,9 @@ cmd_cat(int argc, char *argv[])
 			break;
 		case OPT_BUS:
 			busurl = optarg;
+			break;
+		case OPT_CREDS:
+			creds = optarg;
 			break;
 		default:
 			notmine(ch, argv);

@@ -20,7 +20,8 @@
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_DUPWINDOW, OPT_EXPECT,
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_DUPWINDOW,
+    OPT_EXPECT,
     OPT_GHSECRET, OPT_GHSECRETFILE, OPT_HEADTIME, OPT_ID, OPT_LISTEN,
     OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW, OPT_REPLICAS,
     OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME, OPT_TIMEOUT, OPT_TLSCERT,
@@ -29,6 +30,7 @@ enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_DUPWINDOW, OPT_EXPECT,
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
 	{ "bus", required_argument, NULL, OPT_BUS },
+	{ "creds", required_argument, NULL, OPT_CREDS },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", required_argument, NULL, 'd' },
 	{ "dup-window", required_argument, NULL, OPT_DUPWINDOW },
@@ -70,7 +72,8 @@ usage(FILE *f, int status)
 	fprintf(f,
 "usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
 "             [-S subject] [-s source] [-t type] [--body-timeout seconds]\n"
-"             [--bus url] [--dup-window seconds] [--expect count]\n"
+"             [--bus url] [--creds file]\n"
+"             [--dup-window seconds] [--expect count]\n"
 "             [--github-secret secret | --github-secret-file file]\n"
 "             [--head-timeout seconds] [--id id] [--listen host:port]\n"
 "             [--max-conns n] [--max-per-addr n] [--max-size size]\n"
@@ -101,6 +104,8 @@ usage(FILE *f, int status)
 "      --bus URL          -T: the topic's bus: nats://HOST:PORT[,...] is\n"
 "                         NATS JetStream (default $EVENTFUL_BUS, else\n"
 "                         $NATS_URL, else the directory bus)\n"
+"      --creds FILE       -T, NATS: a user's credentials file (default\n"
+"                         $NATS_CREDS)\n"
 "      --dup-window S     -T, NATS, a new stream: repeats of a source and\n"
 "                         id within so long are dropped (default 120)\n"
 "      --expect COUNT     -T: publish only if the events' subject has\n"
@@ -281,6 +286,7 @@ struct opts {
 	const char *topic;	/* -T */
 	const char *secret;	/* --secret, one a line */
 	const char *busurl;	/* --bus */
+	const char *creds;	/* --creds */
 	long long maxwait;	/* --max-wait, microseconds */
 	long long expect;	/* --expect, or -1 */
 	long long replicas;	/* --replicas, or 0 */
@@ -329,6 +335,10 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			break;
 		case OPT_BUS:
 			op->busurl = optarg;
+			op->tonly = 1;
+			break;
+		case OPT_CREDS:
+			op->creds = optarg;
 			op->tonly = 1;
 			break;
 		case OPT_DUPWINDOW:
@@ -477,8 +487,8 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	if (op->topic != NULL && op->output != NULL)
 		return "-o and -T exclude each other";
 	if (op->topic == NULL && op->tonly)
-		return "--bus, --dup-window, --expect, --max-wait, --replicas "
-		    "and --sync are for -T";
+		return "--bus, --creds, --dup-window, --expect, --max-wait, "
+		    "--replicas and --sync are for -T";
 	if (op->expect >= 0 && l->addr != NULL)
 		return "--expect is for events from the command line or -l, "
 		    "not --listen";
@@ -516,9 +526,9 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	int status;
 
 	if (op->topic != NULL) {
-		if ((bus = bus_open(bus_url(op->busurl), err, sizeof(err))) ==
-		    NULL)
-			errw(EXIT_USAGE, "--bus", "%s", err);
+		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
+		    sizeof(err))) == NULL)
+			errw(EXIT_USAGE, NULL, "%s", err);
 		tp = bus_pub_open(bus, op->topic, &po);
 		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);

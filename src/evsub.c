@@ -31,7 +31,8 @@
 #include "util.h"
 #include "watch.h"
 
-enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_DATA, OPT_DEADLETTER,
+enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
+    OPT_DEADLETTER,
     OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM, OPT_INTERVAL, OPT_JSON,
     OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY, OPT_RESET, OPT_RETRIES,
     OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS,
@@ -40,6 +41,7 @@ enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_DATA, OPT_DEADLETT
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
 	{ "bus", required_argument, NULL, OPT_BUS },
+	{ "creds", required_argument, NULL, OPT_CREDS },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
@@ -84,16 +86,17 @@ usage(FILE *f, int status)
 "             [-T topic [--consumer name | --name name | --from seq |\n"
 "             --since time] [--once]]\n"
 "             [--data | --pretty | --thin] [--binary] [--bus url]\n"
-"             [--color when] [--dead-letter file] [--max-size size]\n"
-"             [--post url] [--rejects file] [--retries n]\n"
+"             [--color when] [--creds file] [--dead-letter file]\n"
+"             [--max-size size] [--post url] [--rejects file] [--retries n]\n"
 "             [--secret secret | --secret-file file] [--timeout seconds]\n"
 "             [filter ...]\n"
 "             [--exec command [arg ...]]\n"
 "       evsub -T topic --consumer name --reset seq | time [--bus url]\n"
-"       evsub -T topic --consumer name --delete [--bus url]\n"
-"       evsub --delete-topic topic [--bus url] [--force]\n"
-"       evsub --topics [--bus url] [--json | --watch [-c count]\n"
-"             [--color when] [--interval seconds]]\n");
+"             [--creds file]\n"
+"       evsub -T topic --consumer name --delete [--bus url] [--creds file]\n"
+"       evsub --delete-topic topic [--bus url] [--creds file] [--force]\n"
+"       evsub --topics [--bus url] [--creds file] [--json | --watch\n"
+"             [-c count] [--color when] [--interval seconds]]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -113,6 +116,8 @@ usage(FILE *f, int status)
 "      --bus URL          where topics are: nats://HOST:PORT[,...] is NATS\n"
 "                         JetStream (default $EVENTFUL_BUS, else $NATS_URL,\n"
 "                         else the directory bus)\n"
+"      --creds FILE       NATS: a user's credentials file (default\n"
+"                         $NATS_CREDS)\n"
 "      --color WHEN       --pretty and --watch: auto (on a terminal but\n"
 "                         TERM=dumb, without $NO_COLOR), always or never\n"
 "      --consumer NAME    -T: a durable consumer: every event of the\n"
@@ -183,6 +188,7 @@ struct sub {
 struct opts {
 	const char *output, *topic, *deltopic, *consumer, *secret, *subname;
 	const char *bus;	/* --bus */
+	const char *creds;	/* --creds */
 	char **paths;		/* -i */
 	size_t npaths;
 	char **cmd;		/* --exec */
@@ -855,6 +861,9 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case OPT_BINARY:
 			sub->post.binary = 1;
 			break;
+		case OPT_CREDS:
+			op->creds = optarg;
+			break;
 		case OPT_BUS:
 			op->bus = optarg;
 			break;
@@ -1071,10 +1080,12 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	checkopts(&op, &c, &sub, argc > 0);
-	refuse(op.bus != NULL && op.topic == NULL && op.deltopic == NULL &&
-	    !op.topics, "--bus is for -T, --delete-topic and --topics");
-	if ((bus = bus_open(bus_url(op.bus), err, sizeof(err))) == NULL)
-		errw(EXIT_USAGE, "--bus", "%s", err);
+	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
+	    op.deltopic == NULL && !op.topics,
+	    "--bus and --creds are for -T, --delete-topic and --topics");
+	if ((bus = bus_open(bus_url(op.bus), op.creds, err, sizeof(err))) ==
+	    NULL)
+		errw(EXIT_USAGE, NULL, "%s", err);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)

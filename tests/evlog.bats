@@ -786,7 +786,7 @@ bigevents() {
 	assert_output --partial 'one log is needed'
 	run -2 evlog cat --from 0 l
 	run -0 evlog --help
-	assert_line -n 0 'usage: evlog append [-q] [--bus url] [--expect count] [--max-size size]'
+	assert_line -n 0 'usage: evlog append [-q] [--bus url] [--creds file] [--expect count]'
 	run -2 evlog append --expect -1 l
 	run -2 evlog cat --since yesterday l
 	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'

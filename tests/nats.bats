@@ -344,6 +344,59 @@ PY
 	[[ $stderr == *"connect: "*[Aa]uthori* ]] || { echo "$stderr"; return 1; }
 }
 
+@test "--creds: a user's JWT and seed signed by the server's operator is taken (NATS_CREDS too); another account's, none, an unreadable file, or --creds on the directory bus are refused" {
+	local d=$BATS_TEST_TMPDIR/jwt
+	/usr/bin/python3 "$ROOT/tests/test_helper/natsjwt.py" "$d"
+	nats_start
+	nats_stop
+	cat "$d/server.conf" >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "$NMPORT"
+	run -0 evpub --creds "$d/user.creds" -T a -t t n:=1
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
+	NATS_CREDS=$d/user.creds run -0 evsub -T a --from 1 --once --data
+	assert_output '{"n":1}'
+	run -0 evlog append --creds "$d/user.creds" -T a <<<'{"specversion":"1.0","id":"x","source":"//t","type":"t"}'
+	run -0 evlog cat --creds "$d/user.creds" -T a
+	assert_equal "${#lines[@]}" 2
+	run -0 evsub --creds "$d/user.creds" --topics --json
+	assert_equal "$(jq -r "[.topic, .last] | @tsv" <<<"$output")" "a	2"
+	# --creds wins over NATS_CREDS.
+	NATS_CREDS=/nonexistent run -0 evsub --creds "$d/user.creds" -T a --from 2 --once
+	# Not the server's operator's: refused, and nothing published.
+	run -1 --separate-stderr evpub --creds "$d/other.creds" -T a -t t n:=2
+	assert_equal "$stderr" "evpub: $NATS: connect: Authorization Violation"
+	assert_output ''
+	run -1 --separate-stderr evpub -T a -t t n:=2
+	[[ $stderr == *"connect: Authorization Violation" ]]
+	# A file that is not there: named, with where it was named.
+	run -1 --separate-stderr evsub --creds "$d/nope.creds" -T a --from 1 --once
+	assert_equal "$stderr" "evsub: --creds: $d/nope.creds: No such file or directory"
+	NATS_CREDS=$d/nope.creds run -1 --separate-stderr evlog cat -T a
+	assert_equal "$stderr" "evlog cat: NATS_CREDS: $d/nope.creds: No such file or directory"
+	echo garbage >"$d/bad.creds"
+	run -1 --separate-stderr evpub --creds "$d/bad.creds" -T a -t t n:=2
+	assert_equal "$stderr" "evpub: $NATS: connect: no nkey user seed found in '$d/bad.creds'"
+	run -0 evsub --creds "$d/user.creds" -T a --from 1 --once
+	assert_equal "${#lines[@]}" 2
+	# The directory bus has no users: --creds there is a mistake, said;
+	# NATS_CREDS, for other tools too, is left alone.
+	run -2 --separate-stderr evpub --bus dir: --creds "$d/user.creds" -T a -t t
+	[[ $stderr == "evpub: --creds: $d/user.creds: credentials are for a NATS bus"* ]]
+	unset EVENTFUL_BUS
+	run -2 --separate-stderr evsub --creds "$d/user.creds" --topics
+	[[ $stderr == *"credentials are for a NATS bus"* ]]
+	run -2 --separate-stderr evlog cat --creds "$d/user.creds" -T a
+	[[ $stderr == *"credentials are for a NATS bus"* ]]
+	run -2 --separate-stderr evlog cat --creds "$d/user.creds" somelog
+	[[ $stderr == *'--creds goes with -T'* ]]
+	run -2 --separate-stderr evpub --creds "$d/user.creds" -t t
+	[[ $stderr == *"--creds"*"are for -T"* ]]
+	run -2 --separate-stderr evsub --creds "$d/user.creds"
+	[[ $stderr == *"--bus and --creds are for -T"* ]]
+	NATS_CREDS=$d/user.creds run -0 evpub -q -T local -t t
+}
+
 @test "tls:// with the server's CA in NATS_CA: published and read over TLS; without the CA, status 1" {
 	local d=$BATS_TEST_TMPDIR/tls
 	mkdir -p "$d"
@@ -400,4 +453,60 @@ PY
 	# --bus names a topic's bus: a log named as a file is a file.
 	run -2 evlog cat --bus "$NATS" somefile
 	assert_output --partial '--bus goes with -T'
+}
+
+# ---- the class cluster of eventful(7) ----
+
+# freebase: a port p with p..p+2 and p+10..p+12 free on loopback now.
+freebase() {
+	/usr/bin/python3 - <<'PY'
+import random, socket
+while True:
+    p = random.randrange(20000, 60000)
+    ss = []
+    try:
+        for q in (p, p + 1, p + 2, p + 10, p + 11, p + 12):
+            s = socket.socket()
+            s.bind(("127.0.0.1", q))
+            ss.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in ss:
+            s.close()
+    print(p)
+    break
+PY
+}
+
+@test "eventful(7)'s three servers for a class make a cluster as the page shows them: R3 topics that go on after kill -9 of one" {
+	# The block as a reader copies it from the page, with ports of its own.
+	MANWIDTH=80 mandoc -Tascii "$ROOT/man/man7/eventful.7" | col -bx |
+	    sed -n '/^ *p=4221$/,/EVENTFUL_BUS=/p' | sed 's/^           //' >class.sh
+	grep -q '^export EVENTFUL_BUS=' class.sh
+	sed -i "s/^p=4221\$/p=$(freebase)/" class.sh
+	unset EVENTFUL_BUS
+	source ./class.sh
+	# Its servers, stopped by pid at the end (nats_stop).
+	i=1
+	for pid in $(jobs -p); do NPID[$i]=$pid; i=$((i + 1)); done
+	assert_equal "${#NPID[@]}" 3
+	[[ $EVENTFUL_BUS == nats://127.0.0.1:$p,127.0.0.1:$((p + 1)),127.0.0.1:$((p + 2)) ]]
+	# Ready once a first event is acknowledged (bounded: 30 s).
+	for _ in $(seq 150); do evpub -q -T orders -t start 2>/dev/null && break; sleep 0.2; done
+	run -0 evpub -T orders -t order.placed -S order/1 total:=10
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000002
+	# Three replicas, the default in a cluster of three: each server
+	# stores the stream.
+	for i in 0 1 2; do [ -d "n$i/jetstream/\$G/streams/EV_orders" ]; done
+	lines 3000 | evpub -l -T orders -t n >acked 2>pub.err &
+	pub=$!
+	for _ in $(seq 200); do [ "$(wc -l <acked)" -ge 1 ] && break; sleep 0.05; done
+	kill -9 "${NPID[1]}"
+	wait "$pub" || { cat pub.err; return 1; }
+	assert_equal "$(wc -l <acked)" 3000
+	evsub -T orders --from 1 --once >all
+	assert_equal "$(jq -r 'select(.type == "n") | .data.n' all | sort -n | uniq | wc -l)" 3000
+	assert_equal "$(jq -r .id all | sort | uniq -d | wc -l)" 0
+	run -0 evpub -T orders -t after
 }
