@@ -77,7 +77,11 @@ struct bus_pubopts {
 	int replicas;		/* --replicas of a new stream, 0: the bus's
 				   default */
 	int64_t dupwindow;	/* --dup-window, microseconds, 0: default */
+	int given;		/* BUS_SYNC, BUS_MAXWAIT: sync, maxwait given */
 };
+/* What a bus cannot do, asked for, is a usage error, not ignored. */
+#define BUS_SYNC	0x1
+#define BUS_MAXWAIT	0x2
 
 /* Where a reading starts; see bus_read_open. */
 struct bus_from {

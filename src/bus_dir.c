@@ -89,8 +89,17 @@ dir_last(struct bus *b, const char *topic)
 static struct bus_pub *
 dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 {
-	struct dirpub *p = xmalloc(sizeof(*p));
+	struct dirpub *p;
 
+	if (o->replicas > 0)
+		errw(EXIT_USAGE, "--replicas", "the directory bus keeps one "
+		    "copy, the log on this machine; --replicas is for NATS "
+		    "(--bus nats://...)");
+	if (o->dupwindow > 0)
+		errw(EXIT_USAGE, "--dup-window", "the directory bus drops a "
+		    "repeated source and id whatever their age, in the whole "
+		    "log; --dup-window is for NATS (--bus nats://...)");
+	p = xmalloc(sizeof(*p));
 	memset(p, 0, sizeof(*p));
 	p->base.bus = b;
 	topub_open(&p->tp, topic, o->sync, o->maxwait, o->quiet, o->overlap &&

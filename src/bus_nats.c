@@ -768,6 +768,24 @@ npeers(struct nbus *nb)
 	return n;
 }
 
+/*
+ * A stream's replicas and duplicate window are chosen when it is made:
+ * asked for others, it is said, not ignored.
+ */
+static void
+same_stream(struct npub *p, const jsStreamConfig *c)
+{
+	if (p->o.replicas > 0 && p->o.replicas != (int)c->Replicas)
+		errw(EXIT_USAGE, "--replicas", "%d: the stream %s has %d, "
+		    "chosen when it was made (nats stream edit changes it)",
+		    p->o.replicas, p->stream, (int)c->Replicas);
+	if (p->o.dupwindow > 0 && p->o.dupwindow * 1000 != c->Duplicates)
+		errw(EXIT_USAGE, "--dup-window", "%.3g s: the stream %s has "
+		    "%.3g s, chosen when it was made (nats stream edit "
+		    "changes it)", (double)p->o.dupwindow / 1e6, p->stream,
+		    (double)c->Duplicates / 1e9);
+}
+
 /* Makes the stream of p's topic unless it is there. */
 static void
 make_stream(struct bus *b, struct npub *p)
@@ -781,6 +799,7 @@ make_stream(struct bus *b, struct npub *p)
 	char *all;
 
 	if ((si = stream_info(b, p->topic, NULL)) != NULL) {
+		same_stream(p, si->Config);
 		jsStreamInfo_Destroy(si);
 		return;
 	}
@@ -852,6 +871,13 @@ nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 	jsOptions jo;
 	natsStatus s;
 
+	if (o->given & BUS_SYNC)
+		errw(EXIT_USAGE, "--sync", "no effect on NATS, where an event "
+		    "is durable once a majority of its stream's replicas hold "
+		    "it (--replicas); leave --sync out");
+	if (o->given & BUS_MAXWAIT)
+		errw(EXIT_USAGE, "--max-wait", "NATS does not cut off a slow "
+		    "live subscriber; leave --max-wait out");
 	memset(p, 0, sizeof(*p));
 	p->base.bus = b;
 	p->nb = nb;

@@ -333,10 +333,11 @@ topicbus(const char *given, const char *topic)
  * sequence; --expect holds against the subject's count, race-free).
  */
 static int
-append_topic(struct bus *b, const char *topic, int sync, long long expect)
+append_topic(struct bus *b, const char *topic, int sync, int given,
+    long long expect)
 {
 	struct bus_pubopts po = { sync, 2000000, common.quiet, expect < 0,
-	    expect >= 0, expect >= 0 ? (uint64_t)expect : 0, 0, 0 };
+	    expect >= 0, expect >= 0 ? (uint64_t)expect : 0, 0, 0, given };
 	struct bus_pub *tp;
 	struct scanner sc;
 	struct ce_event ev;
@@ -628,7 +629,7 @@ cmd_append(int argc, char *argv[])
 	const char *topic = NULL, *busurl = NULL;
 	struct bus *b;
 	char *log;
-	int ch, status, sync = SYNC_BATCH;
+	int ch, status, sync = SYNC_BATCH, given = 0;
 
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		switch (ch) {
@@ -642,6 +643,7 @@ cmd_append(int argc, char *argv[])
 			break;
 		case OPT_SYNC:
 			sync = syncarg(optarg);
+			given = BUS_SYNC;
 			break;
 		case 'T':
 			topic = optarg;
@@ -667,7 +669,7 @@ cmd_append(int argc, char *argv[])
 	}
 	if ((b = topicbus(busurl, topic)) != NULL) {
 		common_start(&common);
-		return append_topic(b, topic, sync, expect);
+		return append_topic(b, topic, sync, given, expect);
 	}
 	log = logpath(NULL, argc, argv);
 	common_start(&common);

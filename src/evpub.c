@@ -295,6 +295,7 @@ struct opts {
 	int lines;		/* -l */
 	int listenopt;		/* an option only --listen takes */
 	int tonly;		/* an option only -T takes */
+	int given;		/* BUS_SYNC, BUS_MAXWAIT */
 };
 
 /* Parses the options into op, c, the event p and the receiver l. */
@@ -323,6 +324,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 				warnw("--max-wait", "%s: %s", optarg, why);
 				usage(stderr, EXIT_USAGE);
 			}
+			op->given |= BUS_MAXWAIT;
 			op->tonly = 1;
 			break;
 		case OPT_SYNC:
@@ -331,6 +333,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 				    optarg);
 				usage(stderr, EXIT_USAGE);
 			}
+			op->given |= BUS_SYNC;
 			op->tonly = 1;
 			break;
 		case OPT_BUS:
@@ -518,7 +521,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	struct bus_pubopts po = { op->sync, op->maxwait, c->quiet,
 	    l->addr == NULL && op->expect < 0, op->expect >= 0,
 	    op->expect >= 0 ? (uint64_t)op->expect : 0, (int)op->replicas,
-	    op->dupwindow };
+	    op->dupwindow, op->given };
 	struct bus_pub *tp = NULL;
 	struct bus *bus = NULL;
 	struct out o;

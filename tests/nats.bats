@@ -87,6 +87,33 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	run -2 evpub -T w --dup-window 0.5 -t t n:=1
 }
 
+@test "what one bus cannot do is refused, not ignored: --sync and --max-wait on NATS, --replicas and --dup-window on the directory bus, others than the stream's" {
+	nats_start
+	evpub -q -T w --dup-window 2 --replicas 1 -t t n:=1
+	# The same as the stream's: taken.
+	run -0 evpub -q -T w --dup-window 2 --replicas 1 -t t n:=2
+	run -2 --separate-stderr evpub -T w --replicas 3 -t t n:=3
+	assert_equal "$stderr" "evpub: --replicas: 3: the stream EV_w has 1, chosen when it was made (nats stream edit changes it)"
+	run -2 --separate-stderr evpub -T w --dup-window 60 -t t n:=3
+	assert_equal "$stderr" "evpub: --dup-window: 60 s: the stream EV_w has 2 s, chosen when it was made (nats stream edit changes it)"
+	run -2 --separate-stderr evpub -T w --sync event -t t n:=3
+	[[ $stderr == "evpub: --sync: no effect on NATS, where an event is durable once a majority of its stream's replicas hold it (--replicas); leave --sync out" ]]
+	run -2 --separate-stderr evpub -T w --max-wait 1 -t t n:=3
+	[[ $stderr == "evpub: --max-wait: NATS does not cut off a slow live subscriber; leave --max-wait out" ]]
+	run -2 --separate-stderr evlog append -T w --sync none <<<'{"specversion":"1.0","id":"x","source":"//t","type":"t"}'
+	[[ $stderr == "evlog append: --sync: no effect on NATS"* ]]
+	# None of them published anything.
+	assert_equal "$(evsub -T w --from 1 --once | wc -l)" 2
+	# And on the directory bus:
+	unset EVENTFUL_BUS
+	run -2 --separate-stderr evpub -T w --replicas 3 -t t n:=1
+	[[ $stderr == "evpub: --replicas: the directory bus keeps one copy, the log on this machine; --replicas is for NATS (--bus nats://...)" ]]
+	run -2 --separate-stderr evpub -T w --dup-window 60 -t t n:=1
+	[[ $stderr == "evpub: --dup-window: the directory bus drops a repeated source and id whatever their age"* ]]
+	[ ! -e "$EVENTFUL_HOME/topics/w" ]
+	run -0 evpub -q -T w --sync event --max-wait 1 -t t n:=1
+}
+
 # ---- --expect: per subject, race-free ----
 
 @test "--expect N: the subject's count must be N; a concurrent writer makes all but one fail with 4" {
