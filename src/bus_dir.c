@@ -5,6 +5,7 @@
  * bus.h over topic.c and the log.
  */
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,8 @@ struct dirreader {
 	const char *consumer;	/* or NULL */
 	uint64_t pos;		/* where the reading started after */
 	int ifd;		/* inotify on the log, or -1 */
+	dev_t dev;		/* the log read, to see it deleted */
+	ino_t ino;
 };
 
 struct dirlive {
@@ -146,6 +149,7 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
     struct bus_reader **out, char *err, size_t n)
 {
 	struct dirreader *r;
+	struct stat st;
 	uint64_t start;
 
 	if (!topic_exists(topic, "-T"))
@@ -169,6 +173,10 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	}
 	if (log_refresh(r->lg, err, n) != LOG_OK)
 		errw(EXIT_FAIL, r->t.log, "%s", err);
+	if (stat(r->t.log, &st) == 0) {
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+	}
 	r->pos = f->consumer != NULL ? topic_position(&r->t, f->consumer) :
 	    start - 1;
 	if (f->consumer != NULL && r->pos > log_last(r->lg)) {
@@ -187,6 +195,16 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	return BUS_OK;
 }
 
+/* Whether the topic was deleted (or made again) under the reading. */
+static int
+gone(struct dirreader *r)
+{
+	struct stat st;
+
+	return stat(r->t.log, &st) == -1 ? errno == ENOENT :
+	    st.st_dev != r->dev || st.st_ino != r->ino;
+}
+
 static int
 dir_read_next(struct bus_reader *br, const char **line, size_t *len,
     uint64_t *seq, char *err, size_t n)
@@ -198,7 +216,7 @@ dir_read_next(struct bus_reader *br, const char **line, size_t *len,
 		return BUS_OK;
 	case LOG_END:
 	case LOG_STOP:
-		return BUS_END;
+		return gone(r) ? BUS_NOTOPIC : BUS_END;
 	default:
 		return BUS_FAIL;
 	}
@@ -241,8 +259,11 @@ dir_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 
 	(void)err;
 	(void)n;
-	if (r->consumer != NULL)
-		topic_commit(&r->t, r->consumer, seq);
+	if (r->consumer == NULL)
+		return BUS_OK;
+	if (gone(r))
+		return BUS_NOTOPIC;
+	topic_commit(&r->t, r->consumer, seq);
 	return BUS_OK;
 }
 

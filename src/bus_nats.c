@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
@@ -114,14 +115,21 @@ struct nreader {
 	size_t nun, capun;
 	struct buf line;	/* the event given last, stamped */
 	struct scanner sc;
+	int64_t asked;		/* when the stream was last looked for */
 };
 
 struct nlive {
 	struct bus_live base;
 	natsSubscription *sub;
-	int fd[2];		/* the pipe: evsub reads fd[0] */
+	int fd[2];		/* the pipe: evsub reads fd[0]; fd[1] is -1
+				   once the stream is gone */
 	struct buf line;	/* for the callback */
 	struct scanner sc;
+	char *stream;
+	pthread_t watch;	/* looks for the stream every second */
+	pthread_mutex_t mu;	/* the callback and the watch, on fd[1] */
+	pthread_cond_t cv;
+	int stop;		/* the watch is to end */
 };
 
 /* ---- names ---- */
@@ -401,6 +409,34 @@ stream_info(struct bus *b, const char *topic, const char *filter)
 		jsfail(b, name, s, jerr);
 	free(name);
 	return si;
+}
+
+/*
+ * Whether stream is gone: deleted under a reading or a subscription.  A
+ * server that does not answer is not taken for a deleted stream.
+ */
+static int
+stream_gone(struct nbus *nb, const char *stream)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	s = js_GetStreamInfo(&si, nb->js, stream, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	return s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr;
+}
+
+/* The same for a reading at its end, asked at most once a second. */
+static int
+reader_gone(struct nreader *r)
+{
+	int64_t now = now_usec();
+
+	if (now - r->asked < 1000000)
+		return 0;
+	r->asked = now;
+	return stream_gone(r->nb, r->stream);
 }
 
 static int
@@ -1445,7 +1481,7 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 	(void)n;
 	if (r->durable) {
 		if (fetch(r, 0) == 0)
-			return BUS_END;
+			return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
 		msg = r->held.Msgs[r->next];
 		r->held.Msgs[r->next++] = NULL;
 		give(r, msg, line, len, seq);
@@ -1461,7 +1497,7 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 	 * there, not for what is not. */
 	s = natsSubscription_NextMsg(&msg, r->sub, r->pending > 0 ? 5000 : 1);
 	if (s != NATS_OK)
-		return BUS_END;
+		return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
 	give(r, msg, line, len, seq);
 	return BUS_OK;
 }
@@ -1514,6 +1550,8 @@ nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 			    natsMsg_AckSync(r->unacked[i], NULL, &jerr);
 		if (s == NATS_OK)
 			break;
+		if (stream_gone(r->nb, r->stream))
+			return BUS_NOTOPIC;
 		if (now_usec() - start > NB_RETRY * 1000000LL) {
 			seterr(err, n, "ack: %s", nstatus(s));
 			return BUS_FAIL;
@@ -1658,7 +1696,42 @@ onlive(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 	msg_event(&l->line, &l->sc, msg, msg_seq(msg));
 	natsMsg_Destroy(msg);
 	/* The reader gone: nothing more to do but drop. */
-	(void)writeall(l->fd[1], l->line.p, l->line.len);
+	pthread_mutex_lock(&l->mu);
+	if (l->fd[1] >= 0)
+		(void)writeall(l->fd[1], l->line.p, l->line.len);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/*
+ * Looks for the stream every second; when it is deleted (evsub
+ * --delete-topic, or the nats command), ends the pipe, so that the
+ * subscriber reads its end and says so (nats_live_cutoff) rather than
+ * wait for ever on a topic that is no more.
+ */
+static void *
+watch_stream(void *arg)
+{
+	struct nlive *l = arg;
+	struct timespec ts;
+	int gone = 0;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop && !gone) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec++;
+		(void)pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+		if (l->stop)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		gone = stream_gone(l->base.bus->impl, l->stream);
+		pthread_mutex_lock(&l->mu);
+	}
+	if (gone && l->fd[1] >= 0) {
+		close(l->fd[1]);
+		l->fd[1] = -1;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
 }
 
 static int
@@ -1675,6 +1748,9 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	(void)name;
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
+	l->stream = xstrdup(sn);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
 	scan_init(&l->sc);
 	if (pipe2(l->fd, O_CLOEXEC) == -1)
 		errwe(EXIT_FAIL, NULL, "pipe");
@@ -1696,6 +1772,8 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	/* The server has the consumer before the first publish we wait
 	 * for: a round trip. */
 	(void)natsConnection_Flush(nb->nc);
+	if (pthread_create(&l->watch, NULL, watch_stream, l) != 0)
+		errw(EXIT_FAIL, NULL, "pthread_create failed");
 	*out = &l->base;
 	return BUS_OK;
 }
@@ -1707,11 +1785,17 @@ nats_live_fd(struct bus_live *bl, const char **path)
 	return ((struct nlive *)bl)->fd[0];
 }
 
+/* Whether the stream was deleted under the subscription. */
 static int
 nats_live_cutoff(struct bus_live *bl)
 {
-	(void)bl;
-	return 0;
+	struct nlive *l = (struct nlive *)bl;
+	int gone;
+
+	pthread_mutex_lock(&l->mu);
+	gone = l->fd[1] == -1;
+	pthread_mutex_unlock(&l->mu);
+	return gone;
 }
 
 /* The server forgets an ephemeral consumer whose client went. */
@@ -1726,10 +1810,19 @@ nats_live_close(struct bus_live *bl)
 {
 	struct nlive *l = (struct nlive *)bl;
 
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->watch, NULL);
 	(void)natsSubscription_Unsubscribe(l->sub);
 	natsSubscription_Destroy(l->sub);
-	close(l->fd[1]);
+	if (l->fd[1] >= 0)
+		close(l->fd[1]);
 	close(l->fd[0]);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l->stream);
 	buf_free(&l->line);
 	scan_free(&l->sc);
 	free(l);

@@ -316,14 +316,29 @@ static struct bus *bus;		/* where topics are */
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
+/*
+ * Whether the subscription was ended under us: the topic deleted (status
+ * 8), or on the directory bus our FIFO removed by a publisher whose
+ * --max-wait we outlasted (1).  Everything read was delivered first.
+ */
+static void
+livecut(void)
+{
+	if (!bus_live_cutoff(live))
+		return;
+	if (!bus_exists(bus, livename, NULL))
+		errw(EXIT_NOTOPIC, livename, "the topic was deleted while "
+		    "this subscriber listened (evsub --delete-topic)");
+	errw(EXIT_FAIL, livename, "cut off by a publisher: this "
+	    "subscriber took nothing for its --max-wait");
+}
+
 /* The flush hook of a live subscriber: flush, and see if we were cut off. */
 static void
 liveflush(void *o)
 {
 	out_idle(o);
-	if (bus_live_cutoff(live))
-		errw(EXIT_FAIL, livename, "cut off by a publisher: this "
-		    "subscriber took nothing for its --max-wait");
+	livecut();
 }
 
 static void
@@ -418,17 +433,39 @@ openreading(const char *name, const struct bus_from *f)
 	}
 }
 
+/*
+ * The topic was deleted under a reading (evsub --delete-topic --force,
+ * or on NATS the nats command): said, with what was delivered, and the
+ * run ends with status 8.
+ */
+static void deleted_under(const char *, uint64_t)
+    __attribute__((noreturn));
+
+static void
+deleted_under(const char *name, uint64_t done)
+{
+	errw(EXIT_NOTOPIC, name, "the topic was deleted while this run "
+	    "read it, after sequence %llu (evsub --delete-topic)",
+	    (unsigned long long)done);
+}
+
 /* Commits what was delivered (the output written first) up to done. */
 static void
-commit(struct bus_reader *r, struct out *o, uint64_t done,
+commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
     uint64_t *committed, int64_t *when)
 {
 	char err[512];
 
 	if (done <= *committed || delivered(o) == -1)
 		return;
-	if (bus_read_commit(r, done, err, sizeof(err)) != BUS_OK)
+	switch (bus_read_commit(r, done, err, sizeof(err))) {
+	case BUS_OK:
+		break;
+	case BUS_NOTOPIC:
+		deleted_under(name, done);
+	default:
 		errw(EXIT_FAIL, "--consumer", "%s", err);
+	}
 	*committed = done;
 	*when = now_usec();
 }
@@ -467,6 +504,10 @@ consume(struct common *c, struct sub *sub, const char *name,
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
+		if (got == BUS_NOTOPIC) {
+			(void)delivered(o);
+			deleted_under(name, done);
+		}
 		if (got == BUS_OK) {
 			lastevent = now_usec();
 			if (ce_validate(&sc, line, len, &ev, err,
@@ -485,7 +526,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 			    now_usec() - lastcommit < 1000000)
 				continue;
 		}
-		commit(r, o, done, &committed, &lastcommit);
+		commit(name, r, o, done, &committed, &lastcommit);
 		if (t == TAKE_LAST || o->closed)
 			break;
 		if (got == BUS_OK)
@@ -499,7 +540,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 		bus_read_wait(r, idle > 0 ? idle - (now_usec() - lastevent) :
 		    -1);
 	}
-	commit(r, o, done, &committed, &lastcommit);
+	commit(name, r, o, done, &committed, &lastcommit);
 	if (upto != NULL)
 		*upto = done;
 	scan_free(&sc);
@@ -1025,6 +1066,9 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	in->flush = liveflush;
 	in->arg = o;
 	status = subscribe(c, sub, in, o);
+	/* The bus ended the subscription (NATS closes its pipe). */
+	if (status == EXIT_OK && !o->closed)
+		liveflush(o);
 	bus_live_close(live);
 	return status;
 }
