@@ -1451,8 +1451,11 @@ fetch(struct nreader *r, int64_t usec)
 		    NULL, &jerr) != NATS_OK)
 			return 0;
 		/* Given back (nak) or timed out: to be given again, and
-		 * counted among those out, not pending. */
-		pending = ci->NumPending + (uint64_t)ci->NumAckPending;
+		 * counted among those out, not pending; but not those we
+		 * hold, given and not yet committed, which are not coming
+		 * again (waiting for them cost --once 200 ms at its end). */
+		pending = ci->NumPending + ((uint64_t)ci->NumAckPending >
+		    r->nun ? (uint64_t)ci->NumAckPending - r->nun : 0);
 		new = ci->NumPending;
 		jsConsumerInfo_Destroy(ci);
 		if (pending == 0)

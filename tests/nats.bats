@@ -514,9 +514,14 @@ PY
 	sed -i "s/^p=4221\$/p=$(freebase)/" class.sh
 	unset EVENTFUL_BUS
 	source ./class.sh
-	# Its servers, stopped by pid at the end (nats_stop).
+	# Its servers, stopped by pid at the end (nats_stop); the shell may
+	# hold other jobs of bats's own.
 	i=1
-	for pid in $(jobs -p); do NPID[$i]=$pid; i=$((i + 1)); done
+	for pid in $(jobs -p); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nats-server ] || continue
+		NPID[$i]=$pid
+		i=$((i + 1))
+	done
 	assert_equal "${#NPID[@]}" 3
 	[[ $EVENTFUL_BUS == nats://127.0.0.1:$p,127.0.0.1:$((p + 1)),127.0.0.1:$((p + 2)) ]]
 	# Ready once a first event is acknowledged (bounded: 30 s).
