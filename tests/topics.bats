@@ -75,6 +75,24 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	assert_equal "$(jq -r .topic <<<"$output")" a.b_c-1
 	ondir [ -f "$T/a.b_c-1/log" ]
 	[ "$BUS" != dir ] || assert_equal "$(stat -c %a "$T/a.b_c-1")" 700
+	# At most 126 bytes, on either bus, and a consumer's name as a
+	# topic's: each as given, the longest with every '.' and '_' too.
+	long=$(printf '_.%.0s' $(seq 63))
+	run -2 evpub -T "${long}x" -t t n:=1
+	run -2 evsub -T a.b_c-1 --consumer "${long}x" --once
+	run -0 evpub -T "$long" -t t n:=1
+	for c in "$long" billing.v2; do
+		run -0 evsub -T "$long" --consumer "$c" --once --data
+		assert_output '{"n":1}'
+		run -0 evsub -T a.b_c-1 --consumer "$c" --once --data
+		assert_output '{"n":1}'
+	done
+	run -0 evsub --topics --json
+	assert_equal "$(jq -c '[.topic, [.consumers[] | .name, .position]]' <<<"$output")" "$(printf '["%s",["%s",1,"billing.v2",1]]\n["a.b_c-1",["%s",1,"billing.v2",1]]' "$long" "$long" "$long")"
+	run -0 --separate-stderr evsub -T "$long" --consumer billing.v2 --reset 1
+	assert_equal "$stderr" "evsub: billing.v2: position 1 -> 0 on topic $long: its next run starts at sequence 1"
+	run -0 evsub -T "$long" --consumer billing.v2 --delete
+	run -1 evsub -T "$long" --consumer billing.v2 --delete
 }
 
 @test "options that do not go together are usage errors" {
