@@ -513,10 +513,16 @@ PY
 	grep -q '^export EVENTFUL_BUS=' class.sh
 	sed -i "s/^p=4221\$/p=$(freebase)/" class.sh
 	unset EVENTFUL_BUS
+	# Its servers, stopped by pid at the end (nats_stop): the jobs it
+	# starts, not bats's own (the watch of BATS_TEST_TIMEOUT is one).
+	before=" $(jobs -p | tr '\n' ' ') "
 	source ./class.sh
-	# Its servers, stopped by pid at the end (nats_stop).
 	i=1
-	for pid in $(jobs -p); do NPID[$i]=$pid; i=$((i + 1)); done
+	for pid in $(jobs -p); do
+		[[ $before == *" $pid "* ]] && continue
+		NPID[$i]=$pid
+		i=$((i + 1))
+	done
 	assert_equal "${#NPID[@]}" 3
 	[[ $EVENTFUL_BUS == nats://127.0.0.1:$p,127.0.0.1:$((p + 1)),127.0.0.1:$((p + 2)) ]]
 	# Ready once a first event is acknowledged (bounded: 30 s).
