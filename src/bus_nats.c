@@ -14,7 +14,9 @@
  *   its sequence      the stream's sequence, stamped as "sequence"
  *   (source, id)      Nats-Msg-Id: the server drops a repeat within the
  *                     stream's duplicate window
- *   a consumer C      a durable pull consumer C, explicit acks
+ *   a consumer C      a durable pull consumer C, explicit acks, with
+ *                     '.' (no NATS name has one) written '~' (no topic
+ *                     or consumer name has one)
  *   live              an ordered push consumer of new messages, written
  *                     into a pipe
  *
@@ -173,6 +175,19 @@ stream_topic(const char *stream)
 	}
 	*q = '\0';
 	return t;
+}
+
+/* The NATS name of a consumer, from '.' to '~', or back, from '~' to '.'.
+ * Only the dot is rewritten (as a topic's '_' is not), so that the NATS
+ * names of the consumers made before stay as they were. */
+static char *
+cons_name(const char *consumer, char from, char to)
+{
+	char *c = xstrdup(consumer), *p;
+
+	for (p = c; (p = strchr(p, from)) != NULL; p++)
+		*p = to;
+	return c;
 }
 
 static char *
@@ -577,7 +592,7 @@ nats_survey(struct bus *b, struct topic_stat **vp)
 					memset(&st->cons[st->ncons], 0,
 					    sizeof(*st->cons));
 					st->cons[st->ncons].name =
-					    xstrdup(ci->Name);
+					    cons_name(ci->Name, '~', '.');
 					st->cons[st->ncons++].pos =
 					    conspos(ci);
 				} else if (ci->PushBound) {
@@ -1369,7 +1384,7 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	strcat(all, ">");
 	if (f->consumer != NULL) {
 		r->durable = 1;
-		r->consumer = xstrdup(f->consumer);
+		r->consumer = cons_name(f->consumer, '.', '~');
 	} else
 		r->pos = (f->since != BUS_NOTIME ? bus_seek_time(b, topic,
 		    f->since) : f->seq > 0 ? f->seq : 1) - 1;
@@ -1618,7 +1633,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	jsErrCode jerr = 0;
 	natsStatus s;
 	uint64_t last;
-	char *sn;
+	char *sn, *cn;
 
 	if (!nats_exists(b, topic, "-T"))
 		return BUS_NOTOPIC;
@@ -1631,15 +1646,16 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 		return BUS_PAST;
 	}
 	sn = stream_name(topic);
-	s = js_GetConsumerInfo(&ci, nb->js, sn, consumer, NULL, &jerr);
+	cn = cons_name(consumer, '.', '~');
+	s = js_GetConsumerInfo(&ci, nb->js, sn, cn, NULL, &jerr);
 	*known = s == NATS_OK;
 	*was = *known ? conspos(ci) : 0;
 	jsConsumerInfo_Destroy(ci);
 	ci = NULL;
 	if (*known)
-		(void)js_DeleteConsumer(nb->js, sn, consumer, NULL, &jerr);
+		(void)js_DeleteConsumer(nb->js, sn, cn, NULL, &jerr);
 	jsConsumerConfig_Init(&cc);
-	cc.Durable = consumer;
+	cc.Durable = cn;
 	cc.AckPolicy = js_AckExplicit;
 	cc.AckWait = NB_ACKWAIT * 1000000000LL;
 	/* evsub commits every 1000 events: more than that may be out. */
@@ -1648,6 +1664,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	cc.OptStartSeq = to;
 	s = js_AddConsumer(&ci, nb->js, sn, &cc, NULL, &jerr);
 	free(sn);
+	free(cn);
 	jsConsumerInfo_Destroy(ci);
 	if (s != NATS_OK) {
 		seterr(err, n, "%s", nstatus(s));
@@ -1664,20 +1681,23 @@ nats_consumer_delete(struct bus *b, const char *topic, const char *consumer,
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	char *sn;
+	char *sn, *cn;
 
 	if (!nats_exists(b, topic, "-T"))
 		return BUS_NOTOPIC;
 	sn = stream_name(topic);
-	s = js_GetConsumerInfo(&ci, nb->js, sn, consumer, NULL, &jerr);
+	cn = cons_name(consumer, '.', '~');
+	s = js_GetConsumerInfo(&ci, nb->js, sn, cn, NULL, &jerr);
 	if (s != NATS_OK) {
 		free(sn);
+		free(cn);
 		return BUS_NOCONSUMER;
 	}
 	*was = conspos(ci);
 	jsConsumerInfo_Destroy(ci);
-	s = js_DeleteConsumer(nb->js, sn, consumer, NULL, &jerr);
+	s = js_DeleteConsumer(nb->js, sn, cn, NULL, &jerr);
 	free(sn);
+	free(cn);
 	if (s != NATS_OK) {
 		seterr(err, n, "%s", nstatus(s));
 		return BUS_FAIL;

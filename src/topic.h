@@ -23,7 +23,10 @@
 
 #include "log.h"
 
-#define TOPIC_NAMEMAX 128	/* the longest topic or consumer name */
+/* The longest topic or consumer name, the same on every bus: a NATS
+ * stream name is "EV_" and the topic with each '_' and '.' written twice
+ * (bus_nats.c), and the server takes 255 bytes at most. */
+#define TOPIC_NAMEMAX 126
 
 struct topic {
 	char *name;		/* as given */

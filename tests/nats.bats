@@ -513,12 +513,13 @@ PY
 	grep -q '^export EVENTFUL_BUS=' class.sh
 	sed -i "s/^p=4221\$/p=$(freebase)/" class.sh
 	unset EVENTFUL_BUS
+	# Its servers, stopped by pid at the end (nats_stop): the jobs it
+	# starts, not bats's own (the watch of BATS_TEST_TIMEOUT is one).
+	before=" $(jobs -p | tr '\n' ' ') "
 	source ./class.sh
-	# Its servers, stopped by pid at the end (nats_stop); the shell may
-	# hold other jobs of bats's own.
 	i=1
 	for pid in $(jobs -p); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nats-server ] || continue
+		[[ $before == *" $pid "* ]] && continue
 		NPID[$i]=$pid
 		i=$((i + 1))
 	done
