@@ -525,9 +525,16 @@ PY
 	done
 	assert_equal "${#NPID[@]}" 3
 	[[ $EVENTFUL_BUS == nats://127.0.0.1:$p,127.0.0.1:$((p + 1)),127.0.0.1:$((p + 2)) ]]
-	# Ready once a first event is acknowledged (bounded: 30 s).
-	for _ in $(seq 150); do evpub -q -T orders -t start 2>/dev/null && break; sleep 0.2; done
-	run -0 evpub -T orders -t order.placed -S order/1 total:=10
+	# Ready once each server knows the cluster's leader (bounded: 30 s),
+	# and the first publish made the stream.
+	for _ in $(seq 150); do
+		[ "$(grep -l 'new metadata leader' n0/log n1/log n2/log 2>/dev/null | wc -l)" -eq 3 ] && break
+		sleep 0.2
+	done
+	for _ in $(seq 150); do evpub -q -T orders -t start 2>start.err && break; sleep 0.2; done
+	evpub -T orders -t order.placed -S order/1 total:=10 >first 2>first.err ||
+	    { cat start.err first.err n*/log; return 1; }
+	output=$(cat first)
 	assert_equal "$(jq -r .sequence <<<"$output")" 000000000002
 	# Three replicas, the default in a cluster of three: each server
 	# stores the stream.
