@@ -528,7 +528,7 @@ PY
 	# Ready once each server knows the cluster's leader (bounded: 30 s),
 	# and the first publish made the stream.
 	for _ in $(seq 150); do
-		[ "$(grep -l 'new metadata leader' n0/log n1/log n2/log 2>/dev/null | wc -l)" -eq 3 ] && break
+		[ "$(grep -l 'metadata leader' n0/log n1/log n2/log 2>/dev/null | wc -l)" -eq 3 ] && break
 		sleep 0.2
 	done
 	for _ in $(seq 150); do evpub -q -T orders -t start 2>start.err && break; sleep 0.2; done
