@@ -404,6 +404,15 @@ jsfail(struct bus *b, const char *what, natsStatus s, jsErrCode jerr)
 	errw(EXIT_FAIL, b->where, "%s: %s", what, nstatus(s));
 }
 
+/* Tells whether a request that failed so may pass if tried again: the
+ * server had no leader to answer, or went away. */
+static int
+passes(natsStatus s)
+{
+	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+	    s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED;
+}
+
 /* The stream of topic, or NULL (and *found 0) when there is none. */
 static jsStreamInfo *
 stream_info(struct bus *b, const char *topic, const char *filter)
@@ -414,10 +423,21 @@ stream_info(struct bus *b, const char *topic, const char *filter)
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char *name = stream_name(topic);
+	int64_t start = now_usec();
+	int ms = 50;
 
 	jsOptions_Init(&jo);
 	jo.Stream.Info.SubjectsFilter = filter;
-	s = js_GetStreamInfo(&si, nb->js, name, &jo, &jerr);
+	/* While a cluster elects a leader (a server was lost), a request
+	 * times out: again, for as long as a publish is retried. */
+	for (;;) {
+		s = js_GetStreamInfo(&si, nb->js, name, &jo, &jerr);
+		if (!passes(s) || now_usec() - start > NB_RETRY * 1000000LL)
+			break;
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
+	}
 	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
 		si = NULL;
 	else if (s != NATS_OK)
@@ -1285,15 +1305,6 @@ nats_pub_close(struct bus_pub *bp)
 
 /* ---- reading ---- */
 
-/* Tells whether a request that failed so may pass if tried again: the
- * server had no leader to answer, or went away. */
-static int
-passes(natsStatus s)
-{
-	return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
-	    s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED;
-}
-
 /* Binds r to its durable pull consumer, made (from the stream's start)
  * at its first run; r->pos is where it stands. */
 static natsStatus
@@ -1441,50 +1452,84 @@ give(struct nreader *r, natsMsg *msg, const char **line, size_t *len,
 }
 
 /*
- * Fetches what the pull consumer has: what the server says is pending
- * (libnats waits out a fetch's time-out when nothing comes, NoWait or
- * not), or, with usec, up to NB_FETCH waiting that long for them.
- * Returns how many came.
+ * What the consumer has for r: *pending, new or given back (nak, ack
+ * wait past), not counting those r holds, given and not committed, which
+ * are not coming again (waiting for them cost --once 200 ms at its end);
+ * *new, never given.  While a cluster elects a leader the request times
+ * out: asked again, since taking that for "nothing pending" would end
+ * --once with events undelivered.  Returns -1 when the consumer is not
+ * there (deleted under the reading).
  */
 static int
-fetch(struct nreader *r, int64_t usec)
+consumer_pending(struct nreader *r, uint64_t *pending, uint64_t *new)
 {
 	jsConsumerInfo *ci = NULL;
-	jsFetchRequest fr;
 	jsErrCode jerr = 0;
+	natsStatus s;
+	int64_t start = now_usec();
+	int ms = 50;
+
+	/* Not natsSubscription_GetConsumerInfo: invalid for a pull
+	 * subscription in libnats 3.4. */
+	while ((s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer,
+	    NULL, &jerr)) != NATS_OK && passes(s) &&
+	    now_usec() - start < NB_RETRY * 1000000LL) {
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
+	}
+	if (s != NATS_OK && passes(s))
+		errw(EXIT_FAIL, r->stream, "consumer %s: %s", r->consumer,
+		    nstatus(s));
+	if (s != NATS_OK)
+		return -1;
+	*pending = ci->NumPending + ((uint64_t)ci->NumAckPending > r->nun ?
+	    (uint64_t)ci->NumAckPending - r->nun : 0);
+	*new = ci->NumPending;
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
+/*
+ * Fetches the next batch into r->held; returns how many there are to
+ * give.  usec 0: what the server says is pending, without waiting for
+ * more (libnats waits out a fetch's time-out when nothing comes, NoWait
+ * or not); else up to NB_FETCH, waiting that long for them.  Events the
+ * server says are new but a fetch did not bring (a consumer's new leader
+ * not elected yet) are asked for again.
+ */
+static size_t
+fetch(struct nreader *r, int64_t usec)
+{
+	jsFetchRequest fr;
 	uint64_t pending = NB_FETCH, new = 0;
+	int64_t start = now_usec();
+	int ms = 50;
 
 	if (r->next < r->held.Count)
 		return r->held.Count - r->next;
-	natsMsgList_Destroy(&r->held);
-	memset(&r->held, 0, sizeof(r->held));
-	r->next = 0;
-	if (usec <= 0) {
-		/* Not natsSubscription_GetConsumerInfo: invalid for a pull
-		 * subscription in libnats 3.4. */
-		if (js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer,
-		    NULL, &jerr) != NATS_OK)
-			return 0;
-		/* Given back (nak) or timed out: to be given again, and
-		 * counted among those out, not pending; but not those we
-		 * hold, given and not yet committed, which are not coming
-		 * again (waiting for them cost --once 200 ms at its end). */
-		pending = ci->NumPending + ((uint64_t)ci->NumAckPending >
-		    r->nun ? (uint64_t)ci->NumAckPending - r->nun : 0);
-		new = ci->NumPending;
-		jsConsumerInfo_Destroy(ci);
-		if (pending == 0)
-			return 0;
-	}
-	jsFetchRequest_Init(&fr);
-	fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
-	fr.NoWait = usec <= 0;
-	fr.Expires = (usec > 0 ? usec : new > 0 ? 500000 : 200000) * 1000;
-	if (natsSubscription_FetchRequest(&r->held, r->sub, &fr) != NATS_OK) {
+	for (;;) {
+		natsMsgList_Destroy(&r->held);
 		memset(&r->held, 0, sizeof(r->held));
-		return 0;
+		r->next = 0;
+		if (usec <= 0 && (consumer_pending(r, &pending, &new) == -1 ||
+		    pending == 0))
+			return 0;
+		jsFetchRequest_Init(&fr);
+		fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
+		fr.NoWait = usec <= 0;
+		fr.Expires = (usec > 0 ? usec : new > 0 ? 500000 : 200000) *
+		    1000;
+		if (natsSubscription_FetchRequest(&r->held, r->sub, &fr) !=
+		    NATS_OK)
+			memset(&r->held, 0, sizeof(r->held));
+		if (r->held.Count > 0 || usec > 0 || new == 0 ||
+		    now_usec() - start > NB_RETRY * 1000000LL)
+			return (size_t)r->held.Count;
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
 	}
-	return r->held.Count;
 }
 
 static int

@@ -354,6 +354,21 @@ PY
 	assert_equal "$(sort -u got | jq -r .sequence | sort | uniq -d | wc -l)" 0
 }
 
+@test "cluster: a reading opened right after kill -9 of the stream's leader waits for the new one, not a time-out" {
+	nats_cluster
+	lines 10 | evpub -q -l -T r3 -t n
+	leader=$(nats_leader EV_r3)
+	[ -n "$leader" ]
+	kill -9 "${NPID[$leader]}"
+	run -0 --separate-stderr evsub -T r3 --from 1 --once
+	assert_equal "${#lines[@]}" 10
+	run -0 --separate-stderr evsub --topics
+	assert_line --index 0 "$(printf 'r3\tevents 10\tsubscribers 0')"
+	run -0 evpub -q -T r3 -t n n:=11
+	run -0 --separate-stderr evsub -T r3 --consumer c --once --data
+	assert_equal "${#lines[@]}" 11
+}
+
 # ---- credentials and TLS, as libnats takes them ----
 
 @test "user:pass@ in the URL: the server's password is taken; a wrong one is status 1 that says so" {
