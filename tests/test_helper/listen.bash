@@ -7,7 +7,7 @@ listen() {
 	evpub --listen 127.0.0.1:0 "$@" >out.ndjson 2>listen.err &
 	LPID=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		grep -q 'listening on' listen.err 2>/dev/null && break
 		sleep 0.05
 	done
@@ -32,10 +32,11 @@ receiver() {
 	"$SYSPY" "$ROOT/tests/test_helper/receiver.py" rport attempts "$@" &
 	RPID=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		[ -s rport ] && break
 		sleep 0.05
 	done
+	[ -s rport ] || { echo "the receiver did not start in 20 s"; return 1; }
 	RURL="http://127.0.0.1:$(cat rport)/hook"
 }
 
