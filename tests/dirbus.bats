@@ -12,18 +12,6 @@ teardown() {
 	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
 }
 
-bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
-
-# subs TOPIC N: waits until N subscribers' FIFOs are in place.
-subs() {
-	local i
-	for i in $(seq 100); do
-		[ "$(find "$T/$1/subs" -maxdepth 1 -type p ! -name '.*' 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "only $(ls "$T/$1/subs" | wc -l) subscribers of $2"; return 1
-}
-
 # lines N: N data lines {"n":1} ... {"n":N}.
 lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 
@@ -31,7 +19,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	# An append to the log file itself: NATS has no file to append to.
 	mktopic mix
 	bg evsub -T mix -c 2 -o live
-	subs mix 1
+	fifos mix 1
 	evpub -T mix -t t n:=1
 	evpub -t t n:=2 | evlog append "$T/mix/log" >/dev/null
 	evpub -l -T mix <<<'{"specversion":"1.0","id":"made","source":"//x","type":"t","data":{"n":3}}'
@@ -82,7 +70,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	mktopic half
 	bg evsub -T half -o got 2>half.err
 	sub=$LAST
-	subs half 1
+	fifos half 1
 	# A writer of our own plays the dying publisher: half an event, gone.
 	frag='{"specversion":"1.0","id":"x","sou'
 	printf '%s' "$frag" >"$(find "$T/half/subs" -type p ! -name '.*')"
@@ -103,7 +91,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 		rm -rf "$T/f" sub.out
 		mktopic f
 		bg evsub -T f -o sub.out
-		subs f 1
+		fifos f 1
 		status=0
 		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evpub -l -t t -T f <in 2>err || status=$?
 		[ "$status" -eq 1 ] || { echo "#$n: status $status"; return 1; }
@@ -127,7 +115,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	mkdir -p "$T/full"
 	echo '{"specversion":"1.0","type":"t","source":"s","id":"1","sequence":"999999999999"}' >"$T/full/log"
 	bg evsub -T full -o sub.out
-	subs full 1
+	fifos full 1
 	run -1 --separate-stderr evpub -l -T full -t t < <(lines 3)
 	[[ $stderr == *"log: full: sequence 999999999999 is the last a log can hold"* ]]
 	assert_equal "$(wc -l <"$T/full/log")" 1

@@ -13,18 +13,6 @@ teardown() {
 	if [ -f "$BATS_TEST_TMPDIR/shared" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/shared")"; fi
 }
 
-bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
-
-# subs TOPIC N: waits until N live subscribers are in place.
-subs() {
-	local i
-	for i in $(seq 200); do
-		[ "$(find "$T/$1/subs" -maxdepth 1 -type p ! -name '.*' 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "fewer than $2 subscribers of $1"; return 1
-}
-
 # ---- a home a group shares --------------------------------------------------
 
 # as USER CMD...: runs CMD as USER in group nogroup, no other group, with
@@ -67,7 +55,7 @@ modes() { stat -c '%a %G' "$@" | tr '\n' ' '; }
 	# A live subscriber's FIFO is the group's: the other publishes to it.
 	as daemon evsub -T orders -c 1 >"$BATS_TEST_TMPDIR/live" &
 	BGPIDS="$!"
-	subs orders 1
+	fifos orders 1
 	assert_equal "$(modes "$T"/orders/subs/evsub-*)" "660 nogroup "
 	as nobody evpub -T orders -t order.placed n:=3 >/dev/null
 	wait $BGPIDS
@@ -89,7 +77,7 @@ modes() { stat -c '%a %G' "$@" | tr '\n' ' '; }
 	run -0 evsub -T orders --consumer billing --once
 	assert_equal "$(stat -c %a "$T" "$T/orders" "$T/orders/subs" "$T/orders/log" "$T/orders/consumers/billing" | tr '\n' ' ')" "700 700 700 600 600 "
 	bg evsub -T orders -o out
-	subs orders 1
+	fifos orders 1
 	assert_equal "$(stat -c %a "$T"/orders/subs/evsub-*)" 600
 	# Another user: told whose the directory is and what to do.
 	run -1 --separate-stderr as nobody evsub -T orders --consumer billing --once

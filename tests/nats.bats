@@ -11,8 +11,6 @@ teardown() {
 	nats_stop
 }
 
-bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
-
 # lines N: N data lines {"n":1} ... {"n":N}.
 lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 

@@ -31,8 +31,6 @@ teardown() {
 	[ "$BUS" = dir ] || nats_stop
 }
 
-bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
-
 # ondir CMD...: a check of the directory bus's own files, run there.
 ondir() { [ "$BUS" != dir ] || "$@"; }
 

@@ -23,18 +23,6 @@ teardown() {
 	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
 }
 
-bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
-
-# subs TOPIC N: waits until N live subscribers are in place.
-subs() {
-	local i
-	for i in $(seq 200); do
-		[ "$(find "$T/$1/subs" -maxdepth 1 -type p ! -name '.*' 2>/dev/null | wc -l)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "only $(ls "$T/$1/subs" | wc -l) subscribers of $2"; return 1
-}
-
 # lines N: N data lines {"n":1} ... {"n":N}.
 lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 
@@ -58,7 +46,7 @@ until_grep() {
 	b=$LAST
 	bg evsub -T orders -o c.out
 	c=$LAST
-	subs orders 3
+	fifos orders 3
 	[ -p "$T/orders/subs/evsub-$a-billing" ]
 	[ -p "$T/orders/subs/evsub-$b-billing" ]
 	[ -p "$T/orders/subs/evsub-$c" ]
@@ -97,7 +85,7 @@ until_grep() {
 	# A good one.
 	mktopic named
 	bg evsub -T named --name 'Billing_2.eu-west' -o /dev/null
-	subs named 1
+	fifos named 1
 	[ -p "$T/named/subs/evsub-$LAST-Billing_2.eu-west" ]
 }
 
@@ -105,7 +93,7 @@ until_grep() {
 	mktopic stale
 	bg evsub -T stale --name audit -o /dev/null
 	s=$LAST
-	subs stale 1
+	fifos stale 1
 	kill -9 "$s"
 	wait "$s" || true
 	[ -p "$T/stale/subs/evsub-$s-audit" ]
@@ -138,7 +126,7 @@ until_grep() {
 	lines 3 | evpub -l -T zeta -t n
 	bg evsub -T orders --name billing -o /dev/null
 	sub=$LAST
-	subs orders 1
+	fifos orders 1
 	run -0 --separate-stderr evsub --topics --watch -c 2 --interval 0.2
 	assert_equal "$stderr" ''
 	assert_equal "${#lines[@]}" 10
@@ -273,7 +261,7 @@ bar() { pane | sed -n "s/^  $1 .*|\\(#*\\) *|\$/\\1/p" | tr -d '\n' | wc -c; }
 	lines 3 | evpub -l -T orders -t n
 	evsub -T orders --consumer audit --once -c 1 >/dev/null
 	bg evsub -T orders --name billing -o /dev/null
-	subs orders 1
+	fifos orders 1
 	term evsub --topics --watch --interval 0.2
 	until_pane '^orders +3 '
 	until_pane '^  live: billing$'

@@ -96,3 +96,19 @@ need_fault() {
 	[ -f "$FAULT" ] || { echo "no fault shim at $FAULT"; return 1; }
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
+
+# bg CMD...: runs CMD in the background, its pid in LAST and added to
+# BGPIDS, which a suite's teardown kills.
+bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
+
+# fifos TOPIC N: waits (10 s at most) until N live subscribers' FIFOs are
+# in the directory bus's topic TOPIC (its own mechanics; the suites that
+# run on both buses count through --topics instead).
+fifos() {
+	local i d="$EVENTFUL_HOME/topics/$1/subs"
+	for i in $(seq 200); do
+		[ "$(find "$d" -maxdepth 1 -type p ! -name '.*' 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "$(find "$d" -maxdepth 1 -type p ! -name '.*' 2>/dev/null | wc -l) subscribers of $1, not $2"; return 1
+}
