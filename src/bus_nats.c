@@ -868,6 +868,8 @@ make_stream(struct bus *b, struct npub *p)
 	natsStatus s;
 	const char *subj[1];
 	char *all;
+	int64_t start = now_usec();
+	int ms = 50;
 
 	if ((si = stream_info(b, p->topic, NULL)) != NULL) {
 		same_stream(p, si->Config);
@@ -888,7 +890,14 @@ make_stream(struct bus *b, struct npub *p)
 	cfg.Duplicates = (p->o.dupwindow > 0 ? p->o.dupwindow :
 	    NB_DUPWINDOW) * 1000;
 	cfg.AllowDirect = true;
-	s = js_AddStream(&si, nb->js, &cfg, NULL, &jerr);
+	/* A cluster just started, or one that lost a server, may have no
+	 * leader to answer yet: asked again, as a publish is. */
+	while ((s = js_AddStream(&si, nb->js, &cfg, NULL, &jerr)) != NATS_OK &&
+	    passes(s) && now_usec() - start < NB_RETRY * 1000000LL) {
+		sleepms(ms);
+		if (ms < 1000)
+			ms *= 2;
+	}
 	/* Another publisher made it first: as good. */
 	if (s != NATS_OK && jerr != JSStreamNameExistErr)
 		jsfail(b, p->stream, s, jerr);
