@@ -404,6 +404,28 @@ jsfail(struct bus *b, const char *what, natsStatus s, jsErrCode jerr)
 	errw(EXIT_FAIL, b->where, "%s: %s", what, nstatus(s));
 }
 
+/*
+ * The backoff of a request asked again while a cluster elects a leader:
+ * 50 ms doubling to a second, for NB_RETRY seconds in all.
+ */
+struct retry {
+	int64_t start;
+	int ms;
+};
+#define RETRY_INIT { now_usec(), 50 }
+
+/* Sleeps before the next try; 0 (without sleeping) once time is up. */
+static int
+retry_wait(struct retry *rt)
+{
+	if (now_usec() - rt->start > NB_RETRY * 1000000LL)
+		return 0;
+	sleepms(rt->ms);
+	if (rt->ms < 1000)
+		rt->ms *= 2;
+	return 1;
+}
+
 /* Tells whether a request that failed so may pass if tried again: the
  * server had no leader to answer, or went away. */
 static int
@@ -423,21 +445,15 @@ stream_info(struct bus *b, const char *topic, const char *filter)
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char *name = stream_name(topic);
-	int64_t start = now_usec();
-	int ms = 50;
+	struct retry rt = RETRY_INIT;
 
 	jsOptions_Init(&jo);
 	jo.Stream.Info.SubjectsFilter = filter;
 	/* While a cluster elects a leader (a server was lost), a request
 	 * times out: again, for as long as a publish is retried. */
-	for (;;) {
-		s = js_GetStreamInfo(&si, nb->js, name, &jo, &jerr);
-		if (!passes(s) || now_usec() - start > NB_RETRY * 1000000LL)
-			break;
-		sleepms(ms);
-		if (ms < 1000)
-			ms *= 2;
-	}
+	while (passes(s = js_GetStreamInfo(&si, nb->js, name, &jo, &jerr)) &&
+	    retry_wait(&rt))
+		;
 	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
 		si = NULL;
 	else if (s != NATS_OK)
@@ -868,8 +884,7 @@ make_stream(struct bus *b, struct npub *p)
 	natsStatus s;
 	const char *subj[1];
 	char *all;
-	int64_t start = now_usec();
-	int ms = 50;
+	struct retry rt = RETRY_INIT;
 
 	if ((si = stream_info(b, p->topic, NULL)) != NULL) {
 		same_stream(p, si->Config);
@@ -892,12 +907,9 @@ make_stream(struct bus *b, struct npub *p)
 	cfg.AllowDirect = true;
 	/* A cluster just started, or one that lost a server, may have no
 	 * leader to answer yet: asked again, as a publish is. */
-	while ((s = js_AddStream(&si, nb->js, &cfg, NULL, &jerr)) != NATS_OK &&
-	    passes(s) && now_usec() - start < NB_RETRY * 1000000LL) {
-		sleepms(ms);
-		if (ms < 1000)
-			ms *= 2;
-	}
+	while (passes(s = js_AddStream(&si, nb->js, &cfg, NULL, &jerr)) &&
+	    retry_wait(&rt))
+		;
 	/* Another publisher made it first: as good. */
 	if (s != NATS_OK && jerr != JSStreamNameExistErr)
 		jsfail(b, p->stream, s, jerr);
@@ -1386,10 +1398,9 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	struct nbus *nb = conn(b);
 	struct nreader *r;
 	const char *what = "subscribe";
-	int64_t start = now_usec();
+	struct retry rt = RETRY_INIT;
 	natsStatus s;
 	char *all;
-	int ms = 50;
 
 	if (!nats_exists(b, topic, "-T"))
 		return BUS_NOTOPIC;
@@ -1412,12 +1423,8 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	for (;;) {
 		s = f->consumer != NULL ? durable_sub(r, all, &what) :
 		    ordered_sub(r, all, &what);
-		if (s == NATS_OK || !passes(s) ||
-		    now_usec() - start > NB_RETRY * 1000000LL)
+		if (!passes(s) || !retry_wait(&rt))
 			break;
-		sleepms(ms);
-		if (ms < 1000)
-			ms *= 2;
 	}
 	free(all);
 	if (s != NATS_OK) {
@@ -1475,18 +1482,13 @@ consumer_pending(struct nreader *r, uint64_t *pending, uint64_t *new)
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	int64_t start = now_usec();
-	int ms = 50;
+	struct retry rt = RETRY_INIT;
 
 	/* Not natsSubscription_GetConsumerInfo: invalid for a pull
 	 * subscription in libnats 3.4. */
-	while ((s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer,
-	    NULL, &jerr)) != NATS_OK && passes(s) &&
-	    now_usec() - start < NB_RETRY * 1000000LL) {
-		sleepms(ms);
-		if (ms < 1000)
-			ms *= 2;
-	}
+	while (passes(s = js_GetConsumerInfo(&ci, r->nb->js, r->stream,
+	    r->consumer, NULL, &jerr)) && retry_wait(&rt))
+		;
 	if (s != NATS_OK && passes(s))
 		errw(EXIT_FAIL, r->stream, "consumer %s: %s", r->consumer,
 		    nstatus(s));
@@ -1512,8 +1514,7 @@ fetch(struct nreader *r, int64_t usec)
 {
 	jsFetchRequest fr;
 	uint64_t pending = NB_FETCH, new = 0;
-	int64_t start = now_usec();
-	int ms = 50;
+	struct retry rt = RETRY_INIT;
 
 	if (r->next < r->held.Count)
 		return r->held.Count - r->next;
@@ -1533,11 +1534,8 @@ fetch(struct nreader *r, int64_t usec)
 		    NATS_OK)
 			memset(&r->held, 0, sizeof(r->held));
 		if (r->held.Count > 0 || usec > 0 || new == 0 ||
-		    now_usec() - start > NB_RETRY * 1000000LL)
+		    !retry_wait(&rt))
 			return (size_t)r->held.Count;
-		sleepms(ms);
-		if (ms < 1000)
-			ms *= 2;
 	}
 }
 
