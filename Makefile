@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # eventful - small C programs that turn the EVENTful patterns into Unix
 # filters.  See README.md.  Everything a user may override is a variable.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fsync - the raw rate of fsync(2) on a disk: appends N lines of about the
  * size of a bench event to FILE, each followed by fsync, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * groups - the floor of group commit on a disk: copies stdin to FILE in
  * writes of 128 KiB while a second thread makes durable what is written,

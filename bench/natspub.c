@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * natspub - the baseline of "evpub -T" on NATS: a plain libnats JetStream
  * publisher, asynchronous, with a bounded window of acks in flight.

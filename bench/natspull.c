@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * natspull - the baseline of "evsub -T --consumer NAME --once" on NATS: a
  * plain libnats pull-and-ack loop that drains a stream.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # eventful.bash - bash completion for evpub, evsub, evlog, evproject and
 # evtour.  Installed once per program name (bash-completion loads the file
 # named for the command), it completes options, evlog's subcommands, topic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bus.c - picks the bus a URL names (bus.h).  A second bus is one more
  * line here, and its own file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bus_dir.c - the directory bus: topics as directories under
  * $EVENTFUL_HOME/topics (topic.h), their logs in evlog(5) format, live

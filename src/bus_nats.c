@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bus_nats.c - the NATS JetStream bus: the operations of bus.h over
  * libnats, chosen by a nats:// or tls:// URL (bus.c).

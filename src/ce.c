@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ce.c - CloudEvents 1.0 validation over the scanner's spans.  The rules
  * are the spec's MUSTs (cloudevents/spec, spec.md and formats/json-format.md)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ce.h - the CloudEvents 1.0 envelope in its JSON format: the one
  * validation every program applies to every line it reads.

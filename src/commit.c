@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * commit.c - group commit as a pipeline: a writing thread and a syncing
  * thread behind the caller.  See log_int.h.  Nothing here exits: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * common.c - the shared options and the one way a bad line is reported.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * common.h - what every program shares on its command line and in its run:
  * the shared long options, the usage error, colour, secrets read from a

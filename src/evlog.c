@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * evlog - the event log: append events durably with sequence numbers,
  * replay them, verify and repair the file, and count what it holds.  Each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * evproject - fold events into state: the read side of CQRS.
  *

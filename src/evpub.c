@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * evpub - make CloudEvents and publish them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * evsub - select events and deliver them.
  *

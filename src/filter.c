@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filter.c - parsing and evaluating evsub's filters against the scanner's
  * spans: nothing is parsed into a tree, a data path is followed through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filter.h - selecting events: the filter grammar of evsub(1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fold.c - projections: the rules, the fold of one event into the state,
  * the checkpoint, and the state file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fold.h - projections: folding events into state keyed by subject (or any
  * field), with a rule per event type, and the state file that keeps the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * format.h - the ways a subscriber writes an event: as read, thin (the
  * envelope without data), the data alone, or one line for people.

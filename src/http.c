@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http.c - header values, media types and base64 for the HTTP binding.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http.h - the small pieces of the CloudEvents HTTP binding that the
  * sending side (post.c) and the receiving side (listen.c) share, so that

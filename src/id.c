@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * id.c - UUIDv7: 48 bits of Unix milliseconds, version 7, 12 bits of
  * sub-millisecond time, the variant, 62 random bits.

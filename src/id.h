@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * id.h - UUIDv7 event ids (RFC 9562).
  */

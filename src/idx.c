@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * idx.c - the side index of an evlog log.  See log_int.h and evlog(5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * input.h - where a subscriber's events come from: standard input, files
  * and FIFOs, one after another, or all at once when following.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.c - the webhook receiver, on libmicrohttpd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.h - receiving events over HTTP: evpub --listen, the receiving
  * side of webhooks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c - the log's handle and its cursor (log.h): what programs see of
  * the file (store.c), its index (idx.c) and the group-commit pipeline
@@ -176,9 +177,15 @@ log_cursor_open(struct log *lg, uint64_t from, char *err, size_t n)
 		c->seq = k * IDX_BLOCK;
 		c->known = 1;
 	}
-	if (from > 1 && from > c->ilast)
-		/* Past what the index covers: bisect; the line says. */
+	if (from > 1 && from > c->ilast) {
+		/* Past what the index covers: bisect, and learn the number
+		 * from the first line read, not from the index's block 0
+		 * (a follower past the end counted the lines appended after
+		 * it from 1, and skipped them all as before its start). */
 		off = store_seek(st, from);
+		c->seq = 0;
+		c->known = 0;
+	}
 	if (c->ilast == 0)
 		store_unpeek(st);
 	lines_init(&c->in, st->fd, off);

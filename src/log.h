@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h - the event log, evlog(5): an NDJSON file of events, each stamped
  * with a sequence (1, 2, 3, ... without gaps), appended durably under an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_int.h - internal interfaces of the event log (log.h).  For use
  * inside the log only: src/log*.c, store.c, idx.c, commit.c, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * out.h - where events go: stdout, a file or a FIFO, buffered, written
  * only in whole events.

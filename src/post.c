@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * post.c - delivering events by HTTP POST with libcurl.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * post.h - delivering events by HTTP POST: evsub --post, the sending side
  * of webhooks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pub.c - making events.  New events are written straight into the output
  * buffer from parts rendered once (the envelope around id and time), so

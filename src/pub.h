@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pub.h - making events: from command-line fields, from data, and by
  * completing events that arrive partly built.  What evpub does, as a

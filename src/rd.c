@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rd.c - the buffered line reader.  One large buffer, lines returned in
  * place, memchr to find their ends: no copy in the common case.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rd.h - the line reader every program reads events with.
  *

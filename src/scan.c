@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scan.c - the validating JSON scanner: one pass over the bytes, no tree,
  * no allocation in the steady state.  See scan.h for what it accepts; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scan.h - a strict, validating JSON scanner that builds no tree.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store.c - the log file: opening it safely, reading its lines in chunks
  * and searching back for a newline, finding its end and last sequence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * timefmt.c - RFC 3339 parsing and formatting, with the calendar done by
  * Howard Hinnant's days-from-civil arithmetic rather than gmtime/timegm,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * timefmt.h - RFC 3339 times: parsing any valid one, formatting UTC with
  * microseconds; and the one syntax of a time on the command line.  Times

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * topic.c - the local bus: topics as directories.  See topic.h and
  * eventful(7).

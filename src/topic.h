@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * topic.h - the local bus: a topic is a directory.
  *

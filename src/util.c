@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util.c - the error helper and small checked helpers shared by every
  * program: one place decides what a message looks like.

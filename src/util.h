@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util.h - the error helper, exit statuses and small checked helpers that
  * every eventful program shares.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * watch.c - evsub --topics --watch: every topic, its rate, who listens,
  * and each consumer's lag as a bar, redrawn in place on a terminal; plain

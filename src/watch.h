@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * watch.h - evsub --topics --watch: the flow of events, as a class can
  * watch it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * whsig.c - webhook signatures with OpenSSL's HMAC-SHA256.
  */

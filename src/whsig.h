@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * whsig.h - webhook signatures: Standard Webhooks (symmetric "v1", HMAC-SHA256
  * over "id.timestamp.body" with a "whsec_" secret) and GitHub's

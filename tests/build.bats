@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The build: warning-free, and `make install` puts programs, pages and the
 # tour where PREFIX and DESTDIR say.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # CloudEvents conformance at the edges (issue 20): the HTTP binding both
 # ways (http-protocol-binding.md), the type system (spec.md), and what
 # users of Standard Webhooks and GitHub's webhooks expect.  Each test

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Real data nobody here wrote: the CloudEvents fixtures, the JSON test
 # suite and the CloudEvents JSON Schema, against evpub.  Each folder is gone
 # through in tests/data, then in EXTRA_CORPUS when one is named.

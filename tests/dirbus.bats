@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The directory bus's own mechanics, which NATS JetStream has no
 # counterpart of: the FIFOs of live subscribers, the log file and its
 # fsync.  What both buses promise is in topics.bats, which runs on each.

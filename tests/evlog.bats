@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # evlog: the durable log, by subcommand: append (and what it must survive:
 # concurrent appenders, kill -9, I/O errors, a full disk), cat, verify and
 # stats, repair, revert; then the index that several of them go through,
@@ -522,6 +523,31 @@ bigevents() {
 	run wait "$pid"
 	assert_equal "$status" 1
 	assert_equal "$(cat err)" "evlog cat: l: truncated below what was read: a log only grows"
+}
+
+@test "cat -f --from past the end of a log the index covers delivers what is appended after it starts" {
+	# 500 events: the index covers whole blocks, and a follower that
+	# started past them counted the new lines from 1 (issue 26).
+	events 500 | evlog append l >/dev/null
+	for from in 501 503; do
+		evlog cat -f --from "$from" l >out.$from 2>err.$from &
+		pids="${pids-} $!"
+	done
+	# Both wait (their inotify watch is set) before the append.
+	for p in $pids; do
+		for i in $(seq 200); do
+			ls -l /proc/"$p"/fd 2>/dev/null | grep -q inotify && break
+			sleep 0.05
+		done
+	done
+	events 5 | evlog append l >/dev/null
+	for i in $(seq 200); do
+		[ "$(wc -l <out.501)" -ge 5 ] && [ "$(wc -l <out.503)" -ge 3 ] && break
+		sleep 0.05
+	done
+	kill $pids
+	assert_equal "$(seqs out.501)" "000000000501 000000000502 000000000503 000000000504 000000000505 "
+	assert_equal "$(seqs out.503)" "000000000503 000000000504 000000000505 "
 }
 
 @test "readers never see a group that is not yet durable (it may be taken back)" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # evproject: rules and operations, the three worked examples, the state
 # file (re-runs, kill -9 and resume), change events, the query side.
 

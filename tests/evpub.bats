@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # evpub: events from fields, data and lines; completion; rejection; output.
 
 load test_helper/common

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # evsub: filters, inputs and following, output forms, --exec delivery.
 
 load test_helper/common

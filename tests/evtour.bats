@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # evtour: the lessons straight through, each step's output checked; the
 # pausing as a person meets it, in tmux; the exercise checked both ways.
 

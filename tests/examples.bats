@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The runnable examples, as `make demo` runs them.
 
 load test_helper/common

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # growth: what a long run, or an input, can make grow without bound:
 # memory, file descriptors, child processes, files and the disk they hold.
 

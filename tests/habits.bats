@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The habits every program shares, that people bring from jq, kcat, the nats
 # CLI and curl: one-line usage errors, -h, --color, secrets off the command
 # line, one time syntax, and shell completion.

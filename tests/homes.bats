@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Topics a group shares: modes and groups of what is made under a home
 # that is group-writable and setgid, and the fix a permission error names
 # (the directory bus's own promise).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Hostile input: what someone with write access to a topic directory, or
 # an anonymous HTTP client, can plant or send, and what the programs do
 # with it (issue 21).  Planted links are refused, never followed; what

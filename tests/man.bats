@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The manual: every page lints clean, and every example in it runs.
 
 load test_helper/common

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # mistakes: what a new user gets wrong is reported with what to write
 # instead, never passed over in silence (issue 17).  Filters, evproject's
 # rules, evlog's subcommands and log names.

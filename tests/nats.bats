@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Topics on NATS JetStream (--bus nats://..., EVENTFUL_BUS): each test
 # starts its own nats-server (tests/test_helper/nats.bash) on free
 # loopback ports, a single node or a cluster of three, and stops it.

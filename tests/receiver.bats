@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The webhook receiver under attack, on loopback: clients that trickle a
 # head or a body, or hold keep-alive connections, from one address
 # (127.0.0.2; all of 127/8 is the loopback), and an honest client from

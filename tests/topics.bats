@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Topics: evpub -T publishes to a topic, its live subscribers and its log;
 # evsub -T listens (at most once), evsub -T --consumer reads from its
 # committed position (at least once); --topics.

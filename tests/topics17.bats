@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Topics: subscribing never makes a topic; replay, rewind and deletion
 # without editing files; --topics --json; CE_SEQUENCE a shell can count
 # with; a file where a filter goes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Watching the flow of events: evsub -T --name names a live subscriber;
 # evsub --topics --watch shows every topic again and again, as plain
 # numbered blocks on a pipe and as a view redrawn in place on a terminal

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Webhooks, on loopback with real HTTP both ways: evsub --post delivers,
 # evpub --listen receives, a Python endpoint (test_helper/receiver.py)
 # answers as a test needs and logs every attempt, curl posts what a

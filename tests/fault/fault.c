@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fault.c - an LD_PRELOAD shim that makes one call fail, for the I/O error
  * loop of tests/evlog.bats (SQLite's habit): FAULT_CALL names write, fsync

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * event_fuzz - libFuzzer target for the parsers above the scanner: the
  * envelope check, filters (parsed from the first line of the input and

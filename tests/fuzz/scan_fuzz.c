@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scan_fuzz - a libFuzzer target that holds the scanner to the promise of
  * scan.h: it accepts exactly what jansson's json_loadb() accepts with

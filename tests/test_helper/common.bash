@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # common.bash - loaded by every suite: assertions, the programs under test
 # first on PATH, and a private HOME so that no test touches the real one.
 

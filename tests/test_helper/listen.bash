@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # listen.bash - loaded by the suites that post to evpub --listen.
 
 # listen ARGS...: starts evpub --listen on a free loopback port with ARGS,

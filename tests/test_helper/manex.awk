@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # manex.awk - pulls the examples out of an mdoc page.  In a .Bd -literal
 # block, a line "$ cmd" starts an example; a line after one that ends in
 # "|" or "\" continues it; any other line is output the page shows for it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # nats.bash - loaded by the suites that run against NATS JetStream: starts
 # nats-server (one node, or a cluster of three) on free loopback ports,
 # never 4222, its store under $BATS_TEST_TMPDIR; waits for it with bounded

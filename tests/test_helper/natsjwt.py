@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """natsjwt.py DIR - an operator, an account with JetStream and two users,
 as NATS decentralized authentication has them (JWTs signed with nkeys),
 for the tests of --creds; Debian has no nsc to make them.

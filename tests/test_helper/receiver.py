@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # receiver.py PORTFILE LOG [ANSWER ...] - a webhook endpoint for the tests.
 #
 # Listens on a free loopback port (written to PORTFILE once it listens),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # sign.py sw SECRET ID TIMESTAMP FILE - prints the Standard Webhooks
 #     signature "v1,BASE64" of the body in FILE.
 # sign.py gh SECRET FILE - prints GitHub's "sha256=HEX" of FILE.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # slow.py - clients that hold a receiver's connections, as an attacker would.
 #
 # Usage: slow.py PORT MODE N SRC READY LIMIT

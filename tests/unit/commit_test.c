@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * commit_test - the group-commit pipeline of log.h: batches handed over
  * reach the durable hook in order, each once, numbered on from the one

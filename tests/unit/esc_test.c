@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * esc_test - msgesc and shown, which every message goes through: control
  * characters, DEL, C1 controls and invalid UTF-8 as \xNN, valid UTF-8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * event_test - CloudEvents envelope validation: the fixtures of the
  * corpus (the Java SDK's valid and invalid events, the spec's examples),

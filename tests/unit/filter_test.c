@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * filter_test - the filter grammar and its evaluation against events, and
  * the line reader's edges, without the programs around them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fold_test - projections without evproject around them: the rule grammar
  * and its errors, each operation on fresh and existing state, the edges

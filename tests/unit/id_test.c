@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * id_test - UUIDv7 ids: their layout, the millisecond in their first 48
  * bits, and their order when the clock runs, stands still or steps back.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * index_test - the keyed hash of the log index: SipHash-2-4 against the
  * test vectors of its paper (key 00 01 ... 0f, messages 00 01 ... of each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_test - the event log through log.h, in a fresh directory: open,
  * append and tail; --expect and idempotence; a full log; cut and repair;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scan_test - the scanner against jansson on every file of the JSON test
  * suite, and on cases written for its edges; spans, unescaping, compacting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * time_test - RFC 3339 parsing and formatting: known instants, every
  * malformed shape we could think of, a round trip over random times from

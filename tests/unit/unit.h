@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * unit.h - the few macros the C unit tests share.  A test program runs its
  * checks, prints each failure with its line, and exits 1 if any failed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * whsig_test - webhook signatures: every vector of the corpus's
  * standard-webhooks/vectors.json, signed and verified (valid ones accepted,
