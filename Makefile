@@ -2,31 +2,56 @@
 # eventful - small C programs that turn the EVENTful patterns into Unix
 # filters.  See README.md.  Everything a user may override is a variable.
 
+# The version, in this one place: the programs' --version (EV_VERSION),
+# evtour's, the installed man pages' dates, make dist, NEWS and
+# debian/changelog (tests/build.bats checks that they agree).
+VERSION = 0.2.0
+RELDATE = December 6, 2026
+
 PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 # The tour and the data it reads (examples/), installed together.
 EXAMPLEDIR = $(PREFIX)/share/eventful/examples
 # Shell completion: bash-completion loads the file named for the command,
 # so the one script is there once and linked under every program's name.
+# Debian's zsh reads /usr/share/zsh/vendor-completions for packages and
+# /usr/local/share/zsh/site-functions for the rest.
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
-CC        = cc
-CFLAGS    = -O2 -g
+ZSHCOMPDIR  = $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+
+# The commands, as the GNU coding standards name them.
+CC         = cc
+AR         = ar
+PKG_CONFIG = pkg-config
+INSTALL    = install
+
+# The packager's flags (dpkg-buildflags exports them): taken from the
+# environment or the command line and added to, never replaced.
+CFLAGS   ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS  ?=
+# The project's own flags, always on, kept apart from those.
+# -ffile-prefix-map: the same source at two paths builds the same bytes.
+EV_CPPFLAGS = -D_GNU_SOURCE -DEV_VERSION='"$(VERSION)"'
 WARN      = -Wall -Wextra
-HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
-HARDENLD  = -pie -Wl,-z,relro,-z,now
-CPPFLAGS  = -D_GNU_SOURCE
-LDFLAGS   =
+HARDEN    = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE $(HARDENCC)
+HARDENLD  = -fPIE -pie -Wl,-z,relro,-z,now
+# Stack clash and control-flow protection where the compiler has them for
+# this machine (-fcf-protection is x86's only).
+HARDENCC := $(foreach f,-fstack-clash-protection -fcf-protection,$(shell \
+    $(CC) -Werror $(f) -E -x c /dev/null -o /dev/null 2>/dev/null && \
+    echo $(f)))
+REPRO     = -ffile-prefix-map=$(CURDIR)=.
 # jansson is the reference the scanner is tested against (tests/unit,
 # tests/fuzz).  Evaluated when a recipe runs, so that `make deps` can
 # install it first.
-JANSSON_LIBS = $$(pkg-config --libs jansson)
+JANSSON_LIBS = $$($(PKG_CONFIG) --libs jansson)
 # Webhooks: libcurl delivers (evsub --post), libmicrohttpd receives
 # (evpub --listen), libcrypto signs and verifies.  Only evpub and evsub
 # (and the unit tests of signing) link them.
-WEB_LIBS = $$(pkg-config --libs libcurl libmicrohttpd libcrypto) -lpthread
+WEB_LIBS = $$($(PKG_CONFIG) --libs libcurl libmicrohttpd libcrypto) -lpthread
 # The NATS JetStream bus (bus_nats.c): the official C client.
-NATS_LIBS = $$(pkg-config --libs libnats)
+NATS_LIBS = $$($(PKG_CONFIG) --libs libnats)
 
 # Where objects and programs go; `make check` builds a second tree.
 BUILD  = build/release
@@ -64,7 +89,8 @@ LIB  = $(BUILD)/libeventful.a
 BINS = $(PROGS:%=$(BINDIR)/%) $(SCRIPTS:%=$(BINDIR)/%)
 UNITBINS = $(UNIT:%=$(BUILD)/unit/%)
 
-ALLCFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) -pthread
+ALLCFLAGS = $(EV_CPPFLAGS) $(HARDEN) $(CPPFLAGS) $(CFLAGS) $(WARN) $(REPRO) \
+            -pthread
 
 all: $(BINS)
 
@@ -72,9 +98,12 @@ $(BUILD)/%.o: src/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+# The version is in the Makefile: what prints it is made again with it.
+$(BUILD)/common.o $(BUILD)/post.o: Makefile
+
 $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 	@mkdir -p $(@D)
@@ -82,10 +111,11 @@ $(BINDIR)/%: $(BUILD)/%.o $(LIB)
 
 $(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: LIBS = $(WEB_LIBS) $(NATS_LIBS)
 
-$(BINDIR)/evtour: src/evtour
+$(BINDIR)/evtour: src/evtour Makefile
 	@mkdir -p $(@D)
-	cp -f src/evtour $@
-	chmod 755 $@
+	sed 's/@VERSION@/$(VERSION)/' src/evtour >$@.tmp
+	chmod 755 $@.tmp
+	mv -f $@.tmp $@
 
 # evproject keeps its state in jansson, and folds with fold.o.
 $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
@@ -109,7 +139,8 @@ $(BUILD)/unit/fold_test: tests/unit/fold_test.c tests/unit/unit.h \
 # The fault-injection shim of tests/evlog.bats.
 $(BUILD)/fault.so: tests/fault/fault.c
 	@mkdir -p $(@D)
-	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -Wall -Wextra \
+	    -o $@ $< -ldl
 
 unit: $(UNITBINS) $(BUILD)/fault.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
@@ -146,7 +177,7 @@ fuzz: deps
 	cp $(TESTDATA)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
 	[ -z "$(EXTRA_CORPUS)" ] || cp \
 	    $(EXTRA_CORPUS)/json-test-suite/test_parsing/*.json build/fuzz/corpus/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
@@ -155,7 +186,7 @@ fuzz: deps
 	cp $(TESTDATA)/cloudevents/valid/*.json build/fuzz/ecorpus/
 	[ -z "$(EXTRA_CORPUS)" ] || cp \
 	    $(EXTRA_CORPUS)/cloudevents/valid/*.json build/fuzz/ecorpus/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Isrc \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
 	    -o build/fuzz/event_fuzz tests/fuzz/event_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
@@ -172,9 +203,12 @@ bench: deps all
 demo: deps all
 	$(BINDIR)/evtour
 
-# Installs what is missing with apt-get when root; else says how.
+# Installs what is missing with apt-get when root; else says how.  Asks
+# nothing of apt-get when all is there, and nothing at all with NODEPS=1
+# (a package build: debian/rules says so, its Build-Depends bring them).
+NODEPS =
 deps:
-	@missing=; for p in $(DEPS); do \
+	@[ -z "$(NODEPS)" ] || exit 0; missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" -ne 0 ]; then \
@@ -186,22 +220,27 @@ deps:
 	    { apt-get update && \
 	      apt-get install -y --no-install-recommends $$missing; }
 
+# install -m sets every mode whatever the umask; the man pages get the
+# version's date.
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 	    $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 \
-	    $(DESTDIR)$(EXAMPLEDIR)/data
-	cp -f $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	cp -f man/man1/*.1 $(DESTDIR)$(MANPREFIX)/man1/
-	cp -f man/man7/*.7 $(DESTDIR)$(MANPREFIX)/man7/
-	for f in man/man5/*.5; do [ -f "$$f" ] && \
-	    cp -f $$f $(DESTDIR)$(MANPREFIX)/man5/ || true; done
-	cp -f examples/tour $(DESTDIR)$(EXAMPLEDIR)/
-	cp -f examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
-	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	cp -f completion/eventful.bash $(DESTDIR)$(BASHCOMPDIR)/eventful
+	    $(DESTDIR)$(EXAMPLEDIR)/data $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR)
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for f in man/man*/*.[0-9]; do \
+	    sed 's/^\.Dd .*/.Dd $(RELDATE)/' $$f >$(BUILD)/man.tmp && \
+	    $(INSTALL) -m 0644 $(BUILD)/man.tmp \
+	        $(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f) \
+	    || exit 1; done
+	rm -f $(BUILD)/man.tmp
+	$(INSTALL) -m 0755 examples/tour $(DESTDIR)$(EXAMPLEDIR)/
+	$(INSTALL) -m 0644 examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
+	$(INSTALL) -m 0644 completion/eventful.bash \
+	    $(DESTDIR)$(BASHCOMPDIR)/eventful
 	for p in $(PROGS) $(SCRIPTS); do \
 	    ln -sf eventful $(DESTDIR)$(BASHCOMPDIR)/$$p; done
-	cp -f completion/_eventful $(DESTDIR)$(ZSHCOMPDIR)/
+	$(INSTALL) -m 0644 completion/_eventful $(DESTDIR)$(ZSHCOMPDIR)/
 
 uninstall:
 	for p in $(PROGS) $(SCRIPTS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
@@ -214,12 +253,31 @@ uninstall:
 	    rm -f $(DESTDIR)$(BASHCOMPDIR)/$$p; done
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_eventful
 
+# The man pages at style level.  Our pages refer to each other: a
+# private mandoc.db of them lets mandoc find those; a reference to
+# another program's page is looked up on this machine, whose database may
+# be out of date, so those two kinds of message say nothing of our pages.
 lint:
-	mandoc -Tlint -Wwarning man/man*/*.[0-9]
+	@rm -rf $(BUILD)/mandb && mkdir -p $(BUILD)/mandb && \
+	cp -R man/man1 man/man5 man/man7 $(BUILD)/mandb/ && \
+	makewhatis $(BUILD)/mandb && \
+	out=$$(MANPATH=$(CURDIR)/$(BUILD)/mandb:/usr/share/man \
+	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
+	    grep -v -e 'outdated mandoc.db' \
+	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]$$' ); \
+	ours=$$(MANPATH=$(CURDIR)/$(BUILD)/mandb \
+	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
+	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \
+	[ -z "$$out$$ours" ] || { echo "$$out$$ours"; exit 1; }
+
+# A release tarball of the commit checked out: eventful-VERSION.tar.gz.
+dist:
+	git archive --format=tar.gz --prefix=eventful-$(VERSION)/ \
+	    -o eventful-$(VERSION).tar.gz HEAD
 
 clean:
 	rm -rf build bin
 
 .PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
-	lint clean
+	lint dist clean
 .SECONDARY:

@@ -24,7 +24,9 @@ enum {
 	EXIT_NOTOPIC = 8	/* evsub --consumer: no such topic */
 };
 
-#define EV_VERSION "0.1.0"
+#ifndef EV_VERSION	/* the Makefile's VERSION, its one place */
+#error "EV_VERSION comes from the Makefile: build with make"
+#endif
 
 /*
  * Makes sure descriptors 0, 1 and 2 are open (on /dev/null when they were
