@@ -61,7 +61,8 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server
+       openssl zsh libnats-dev nats-server \
+       debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
@@ -229,11 +230,9 @@ install: all
 	    $(DESTDIR)$(ZSHCOMPDIR)
 	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	for f in man/man*/*.[0-9]; do \
-	    sed 's/^\.Dd .*/.Dd $(RELDATE)/' $$f >$(BUILD)/man.tmp && \
-	    $(INSTALL) -m 0644 $(BUILD)/man.tmp \
-	        $(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f) \
-	    || exit 1; done
-	rm -f $(BUILD)/man.tmp
+	    t=$(DESTDIR)$(MANPREFIX)/$$(basename $$(dirname $$f))/$$(basename $$f); \
+	    sed 's/^\.Dd .*/.Dd $(RELDATE)/' $$f >$$t.tmp && \
+	    chmod 0644 $$t.tmp && mv -f $$t.tmp $$t || exit 1; done
 	$(INSTALL) -m 0755 examples/tour $(DESTDIR)$(EXAMPLEDIR)/
 	$(INSTALL) -m 0644 examples/data/* $(DESTDIR)$(EXAMPLEDIR)/data/
 	$(INSTALL) -m 0644 completion/eventful.bash \
@@ -261,11 +260,11 @@ lint:
 	@rm -rf $(BUILD)/mandb && mkdir -p $(BUILD)/mandb && \
 	cp -R man/man1 man/man5 man/man7 $(BUILD)/mandb/ && \
 	makewhatis $(BUILD)/mandb && \
-	out=$$(MANPATH=$(CURDIR)/$(BUILD)/mandb:/usr/share/man \
+	out=$$(MANPATH=$(abspath $(BUILD))/mandb:/usr/share/man \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -v -e 'outdated mandoc.db' \
 	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]$$' ); \
-	ours=$$(MANPATH=$(CURDIR)/$(BUILD)/mandb \
+	ours=$$(MANPATH=$(abspath $(BUILD))/mandb \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \
 	[ -z "$$out$$ours" ] || { echo "$$out$$ours"; exit 1; }
