@@ -687,6 +687,7 @@ struct catopts {
 	uint64_t from;		/* --from, or 1 */
 	uint64_t to;		/* --to, or 0 for no end */
 	uint64_t last;		/* -n, or 0 */
+	int end;		/* --from end: only what is appended after */
 	int64_t since;		/* --since, or LOG_NOTIME */
 	int64_t until;		/* --until, or LOG_NOTIME */
 };
@@ -710,10 +711,11 @@ cat(const struct catopts *o, const char *path)
 	size_t len, unit = 0;
 	enum log_result r = LOG_OK;
 
-	if (o->last > 0) {
+	if (o->last > 0 || o->end) {
 		if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
 			errw(EXIT_FAIL, path, "%s", err);
-		from = log_last(lg) >= o->last ? log_last(lg) - o->last + 1 : 1;
+		from = o->end ? log_last(lg) + 1 : log_last(lg) >= o->last ?
+		    log_last(lg) - o->last + 1 : 1;
 	}
 	if ((c = log_cursor_open(lg, from, err, sizeof(err))) == NULL)
 		errw(EXIT_FAIL, path, "%s", err);
@@ -771,9 +773,10 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	struct out out;
 	int got;
 
-	if (o->last > 0) {
+	if (o->last > 0 || o->end) {
 		last = bus_last(b, topic);
-		f.seq = last >= o->last ? last - o->last + 1 : 1;
+		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
+		    1 : 1;
 	}
 	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
 	case BUS_OK:
@@ -818,14 +821,30 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	return EXIT_OK;
 }
 
+/* --from: a sequence, -N (the last N, as -n) or end. */
+static void
+fromarg(struct catopts *o, const char *arg)
+{
+	struct startpos p;
+	const char *errstr;
+
+	if (parsestart(arg, &p, &errstr) == -1) {
+		warnw("--from", "%s: %s", arg, errstr);
+		usage(stderr, EXIT_USAGE);
+	}
+	o->from = p.seq > 0 ? p.seq : 1;
+	o->last = p.last;
+	o->end = p.end;
+}
+
 static int
 cmd_cat(int argc, char *argv[])
 {
-	struct catopts o = { 0, 1, 0, 0, LOG_NOTIME, LOG_NOTIME };
+	struct catopts o = { 0, 1, 0, 0, 0, LOG_NOTIME, LOG_NOTIME };
 	const char *topic = NULL, *busurl = NULL;
 	struct bus *b;
 	char *log;
-	int ch, status;
+	int ch, status, nfrom = 0;
 
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		switch (ch) {
@@ -834,12 +853,14 @@ cmd_cat(int argc, char *argv[])
 			break;
 		case 'n':
 			o.last = seqarg("-n", optarg, 1);
+			nfrom++;
 			break;
 		case 'T':
 			topic = optarg;
 			break;
 		case OPT_FROM:
-			o.from = seqarg("--from", optarg, 1);
+			fromarg(&o, optarg);
+			nfrom++;
 			break;
 		case OPT_SINCE:
 			o.since = timearg("--since", optarg);
@@ -859,7 +880,7 @@ cmd_cat(int argc, char *argv[])
 		default:
 			notmine(ch, argv);
 		}
-	if (o.last > 0 && o.from > 1) {
+	if (nfrom > 1) {
 		warnw(NULL, "-n and --from exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}

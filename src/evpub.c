@@ -585,6 +585,16 @@ main(int argc, char *argv[])
 		warnw(NULL, "%s", why);
 		usage(stderr, EXIT_USAGE);
 	}
+	/* jo and httpie habits: JSON piped in without -l would be lost. */
+	if (!op.lines && l.addr == NULL && (op.data == NULL ||
+	    strcmp(op.data, "@-") != 0) && input_waiting(STDIN_FILENO, 50)) {
+		warnw("stdin", "input is waiting, and an event made from the "
+		    "command line does not read it: -l makes an event of each "
+		    "line (a JSON object is its data; --raw: text), -d @- "
+		    "makes stdin the data of one event; </dev/null says there "
+		    "is none");
+		usage(stderr, EXIT_USAGE);
+	}
 	common_start(&c);
 	status = run(&op, &c, &p, &l, argc, argv);
 	pub_free(&p);

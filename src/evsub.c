@@ -34,7 +34,7 @@
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
     OPT_DEADLETTER, OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
-    OPT_INTERVAL, OPT_JSON, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
+    OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
     OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
     OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 
@@ -55,6 +55,7 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "invert", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "last", required_argument, NULL, OPT_LAST },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
@@ -194,7 +195,9 @@ struct opts {
 	char **cmd;		/* --exec */
 	long long idle;		/* -w, microseconds */
 	long long interval;	/* --interval, microseconds */
-	uint64_t from, resetseq;
+	struct startpos from;	/* --from, --last */
+	int fromset;		/* one of them was given */
+	uint64_t resetseq;
 	int64_t since, resettime;
 	int follow, once, topics, watch, json, del, force;
 };
@@ -838,9 +841,22 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			op->force = 1;
 			break;
 		case OPT_FROM:
-			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
+			if (op->fromset)
+				badval("--from", optarg, "--from and --last "
+				    "exclude each other");
+			if (parsestart(optarg, &op->from, &errstr) == -1)
 				badval("--from", optarg, errstr);
-			op->from = (uint64_t)v;
+			op->fromset = 1;
+			break;
+		case OPT_LAST:
+			if (op->fromset)
+				badval("--last", optarg, "--from and --last "
+				    "exclude each other");
+			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
+				badval("--last", optarg, errstr);
+			memset(&op->from, 0, sizeof(op->from));
+			op->from.last = (unsigned long long)v;
+			op->fromset = 1;
 			break;
 		case OPT_INTERVAL:
 			if (parsesecs(optarg, 3600, &op->interval, &errstr) == -1)
@@ -965,7 +981,7 @@ checktopics(const struct opts *op, const struct common *c,
 	refuse(filters || op->cmd != NULL || op->topic != NULL ||
 	    op->output != NULL || op->npaths > 0 || op->follow ||
 	    op->subname != NULL || op->idle > 0 || sub->invert ||
-	    op->deltopic != NULL || op->from > 0 || op->since != NOTIME ||
+	    op->deltopic != NULL || op->fromset || op->since != NOTIME ||
 	    op->resetseq > 0 || op->resettime != NOTIME || op->del ||
 	    op->force || c->rejects != NULL || c->quiet ||
 	    sub->fmt != FMT_EVENT, "--topics takes no other option but "
@@ -982,7 +998,7 @@ checkadmin(const struct opts *op, const struct sub *sub, int filters)
 	int reset = op->resetseq > 0 || op->resettime != NOTIME;
 	int others = filters || op->cmd != NULL || op->output != NULL ||
 	    op->npaths > 0 || op->follow || op->subname != NULL || op->once ||
-	    op->idle > 0 || op->from > 0 || op->since != NOTIME ||
+	    op->idle > 0 || op->fromset || op->since != NOTIME ||
 	    sub->post.url != NULL;
 
 	refuse(op->force && op->deltopic == NULL,
@@ -1002,7 +1018,7 @@ static void
 checkopts(const struct opts *op, const struct common *c, struct sub *sub,
     int filters)
 {
-	int reading = op->from > 0 || op->since != NOTIME;
+	int reading = op->fromset || op->since != NOTIME;
 
 	refuse(op->cmd != NULL && op->cmd[0] == NULL,
 	    "--exec needs a command");
@@ -1023,7 +1039,7 @@ checkopts(const struct opts *op, const struct common *c, struct sub *sub,
 	checkadmin(op, sub, filters);
 	refuse(op->json, "--json is for --topics");
 	refuse(reading && (op->topic == NULL || op->consumer != NULL ||
-	    op->subname != NULL || (op->from > 0 && op->since != NOTIME)),
+	    op->subname != NULL || (op->fromset && op->since != NOTIME)),
 	    "--from or --since reads a topic's log: -T, one of them, not "
 	    "--consumer (--reset moves a consumer) nor --name");
 	refuse(op->watch || op->interval > 0,
@@ -1073,11 +1089,36 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	return status;
 }
 
+/*
+ * The sequence --from or --last names on topic name, its end known.  A
+ * start past the next event to come waits for the ones before it to be
+ * published: said, since it is most often a slip (a topic's sequence is
+ * not another's).  Exits 8 when there is no such topic.
+ */
+static uint64_t
+fromwhere(const char *name, const struct startpos *p)
+{
+	uint64_t last, seq;
+
+	if (!bus_exists(bus, name, "-T"))
+		exit(EXIT_NOTOPIC);
+	last = bus_last(bus, name);
+	seq = startseq(p, last);
+	if (seq > last + 1)
+		warnw("--from", "%llu is past the end of topic %s, whose last "
+		    "event is %llu: waiting for %llu to %llu to be published "
+		    "first (--from end: only what comes; --from -N: the "
+		    "last N)", (unsigned long long)seq, name,
+		    (unsigned long long)last, (unsigned long long)last + 1,
+		    (unsigned long long)seq - 1);
+	return seq;
+}
+
 /* Reads, selects and delivers: the inputs, a topic's log, or a topic. */
 static int
 run(struct common *c, struct sub *sub, const struct opts *op)
 {
-	struct bus_from f = { op->consumer, op->from, op->since };
+	struct bus_from f = { op->consumer, 0, op->since };
 	struct inputs in;
 	struct out o;
 	int status;
@@ -1085,7 +1126,9 @@ run(struct common *c, struct sub *sub, const struct opts *op)
 	out_open(&o, op->output);
 	out_mem(&sub->mem);
 	sub->color = common_color(c, o.fd);
-	if (op->consumer != NULL || op->from > 0 || op->since != NOTIME)
+	if (op->fromset)
+		f.seq = fromwhere(op->topic, &op->from);
+	if (op->consumer != NULL || op->fromset || op->since != NOTIME)
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);
 	else if (op->topic != NULL) {

@@ -3,11 +3,13 @@
  * util.c - the error helper and small checked helpers shared by every
  * program: one place decides what a message looks like.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +327,62 @@ parsesecs(const char *s, double max, long long *usec, const char **errstr)
 	if (*usec == 0)
 		*usec = 1;
 	return 0;
+}
+
+int
+parsestart(const char *s, struct startpos *p, const char **errstr)
+{
+	long long v;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(s, "end") == 0) {
+		p->end = 1;
+		return 0;
+	}
+	if (*s == '-') {
+		if (parsenum(s + 1, 1, 1LL << 62, &v, errstr) == -1)
+			return -1;
+		p->last = (unsigned long long)v;
+		return 0;
+	}
+	if (parsenum(s, 1, 1LL << 62, &v, errstr) == -1) {
+		if (*errstr != NULL && strcmp(*errstr, "not a number") == 0)
+			*errstr = "not a sequence (1 is the first), -N (the "
+			    "last N) nor end (only what comes)";
+		return -1;
+	}
+	p->seq = (unsigned long long)v;
+	return 0;
+}
+
+unsigned long long
+startseq(const struct startpos *p, unsigned long long last)
+{
+	if (p->seq > 0)
+		return p->seq;
+	if (p->end)
+		return last + 1;
+	return last >= p->last ? last - p->last + 1 : 1;
+}
+
+int
+input_waiting(int fd, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct stat sb;
+	off_t at;
+	int n = 0;
+
+	if (fstat(fd, &sb) == -1 || isatty(fd))
+		return 0;
+	if (S_ISREG(sb.st_mode))
+		return (at = lseek(fd, 0, SEEK_CUR)) != -1 && sb.st_size > at;
+	if (!S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
+		return 0;
+	/* A writer started beside us may not have written yet. */
+	if (poll(&pfd, 1, ms) <= 0 || !(pfd.revents & POLLIN))
+		return 0;
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 int

@@ -83,6 +83,32 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
 /*
+ * Tells whether fd (stdin) holds input nobody has read: bytes past the
+ * offset of a file, or bytes in a pipe or socket, waited for ms at most
+ * (a writer started beside the reader may not have written yet).  A
+ * terminal never does.
+ */
+int input_waiting(int fd, int ms);
+
+/* Where a reading starts, as --from takes it. */
+struct startpos {
+	unsigned long long seq;	/* this sequence (1: the first), or 0 */
+	unsigned long long last;	/* else the last this many, or 0 */
+	int end;		/* else after the last: only what comes */
+};
+
+/*
+ * Parses --from's argument: a sequence ("120"), the last N ("-5", as
+ * kcat's -o -5), or "end" (kcat's -o end: only what is appended after).
+ * Same contract as parsenum.
+ */
+int parsestart(const char *s, struct startpos *p, const char **errstr);
+
+/* The first sequence p names in a log whose last sequence is last. */
+unsigned long long startseq(const struct startpos *p,
+    unsigned long long last);
+
+/*
  * Parses a decimal integer in [min, max], the whole string, like OpenBSD's
  * strtonum.  Returns 0 and sets *out, or -1 and points *errstr at a reason.
  */

@@ -195,7 +195,7 @@ complete() {
 	t=$(date -u -d "$(jq -r .time <<<"$output")" +%s)
 	[ $((now - t)) -ge 172795 ] && [ $((now - t)) -le 172805 ]
 	run -2 --separate-stderr evpub -t a --time yesterday
-	assert_equal "${stderr%%$'\n'*}" 'evpub: --time: "yesterday" is not an RFC 3339 time, a date (YYYY-MM-DD) or a duration back from now (90s, 30m, 1h30m, 2d, 1w)'
+	assert_equal "${stderr%%$'\n'*}" 'evpub: --time: "yesterday" is not an RFC 3339 time, a date (YYYY-MM-DD), @EPOCH seconds (@EPOCHms, s@EPOCHMS: milliseconds) or a duration back from now (90s, 500ms, 30m, 1h30m, 2d, 1w)'
 }
 
 @test "evlog cat --since and --until take durations back from now" {
@@ -319,7 +319,7 @@ complete() {
 		[ -e "$c/$p" ]
 		cmp "$c/$p" "$ROOT/completion/eventful.bash"
 	done
-	cmp "$BATS_TEST_TMPDIR/dest/usr/share/zsh/site-functions/_eventful" \
+	cmp "$BATS_TEST_TMPDIR/dest/usr/share/zsh/vendor-completions/_eventful" \
 	    "$ROOT/completion/_eventful"
 	make -s -C "$ROOT" uninstall DESTDIR="$BATS_TEST_TMPDIR/dest" \
 	    PREFIX=/usr >/dev/null
