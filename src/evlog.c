@@ -1458,6 +1458,7 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&common, usage);
 	opterr = 0;
 	if (argc >= 2 && argv[1][0] == '-') {

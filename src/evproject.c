@@ -527,6 +527,7 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	options(p, &argc, &argv);
 	/* Queries take no lock: the file is always whole. */
 	if (p->state != NULL && fold_load(&p->f, p->state, p->get == NULL &&

@@ -567,6 +567,7 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&c, usage);
 	pub_init(&p);
 	memset(&l, 0, sizeof(l));

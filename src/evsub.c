@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
 	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
+	{ "exit-status", no_argument, NULL, 'e' },
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "delete-topic", required_argument, NULL, OPT_DELETETOPIC },
 	{ "follow", no_argument, NULL, 'f' },
@@ -181,6 +182,16 @@ struct sub {
 	uint64_t skipto;	/* a live subscriber that waited for its
 				   topic: the sequences it took from the log,
 				   not to be taken again from its FIFO */
+	uint64_t nread;		/* events read */
+	uint64_t passed;	/* of them, those the filters let through */
+	int exitstatus;		/* -e: 1 when none passed */
+	struct filter *asdata;	/* per filter of an extension attribute:
+				   the same name as a data field, else the
+				   filter has no name to look for */
+	char *seen;		/* per filter: its attribute was met */
+	char *indata;		/* per filter: its name was a data field */
+	size_t unseen;		/* filters whose attribute is not yet met */
+	int hinted;		/* the hints were given */
 };
 
 #define NOTIME INT64_MIN	/* --since or --reset gave no time */
@@ -230,6 +241,69 @@ enum take {
 };
 
 /*
+ * Notes which filters of an extension attribute found it in the event,
+ * and which found their name as a field of its data instead, for hints.
+ */
+static void
+notice(struct sub *sub, const struct scanner *sc, const struct ce_event *ev)
+{
+	struct jspan v;
+	size_t i;
+
+	for (i = 0; i < sub->nf; i++) {
+		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
+			continue;
+		if (filter_lookup(&sub->f[i], sc, ev, &v)) {
+			sub->seen[i] = 1;
+			sub->unseen--;
+		} else if (!sub->indata[i] && filter_lookup(&sub->asdata[i],
+		    sc, ev, &v))
+			sub->indata[i] = 1;
+	}
+}
+
+/*
+ * When events were read and none passed: says of each filter whose
+ * attribute no event had what was likely meant, as evproject does: the
+ * data field of that name, or the attribute the name is close to.  Once.
+ */
+static void
+hints(struct sub *sub)
+{
+	size_t i, j, best;
+	const char *op;
+
+	if (sub->hinted || sub->nread == 0 || sub->passed > 0 || sub->invert)
+		return;
+	sub->hinted = 1;
+	for (i = 0; i < sub->nf; i++) {
+		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
+			continue;
+		op = sub->f[i].text + strlen(sub->f[i].name);
+		if (sub->indata[i]) {
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s, but their data has it: write 'data.%s'",
+			    sub->f[i].text, sub->f[i].name, sub->f[i].text);
+			continue;
+		}
+		for (j = 0, best = CE_NATTR; j < CE_NATTR; j++)
+			if (editdist(sub->f[i].name, ce_names[j]) <= 2 &&
+			    (best == CE_NATTR || editdist(sub->f[i].name,
+			    ce_names[j]) < editdist(sub->f[i].name,
+			    ce_names[best])))
+				best = j;
+		if (best != CE_NATTR)
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s; did you mean '%s%s'?", sub->f[i].text,
+			    sub->f[i].name, ce_names[best], op);
+		else
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s (an extension attribute), so none passes",
+			    sub->f[i].text, sub->f[i].name);
+	}
+}
+
+/*
  * Delivers the event line[0..len) (scanned in sc, checked as ev) when it
  * passes the filters: to o, or to --exec or --post, whose messages name
  * it as name:num.
@@ -242,8 +316,12 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 	char where[600];
 	int r;
 
+	sub->nread++;
+	if (sub->unseen > 0)
+		notice(sub, sc, ev);
 	if (filter_all(sub->f, sub->nf, sc, ev) == sub->invert)
 		return TAKE_OK;
+	sub->passed++;
 	if (sub->d.argv != NULL || sub->post.url != NULL) {
 		fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
 		snprintf(where, sizeof(where), "%s:%llu", name,
@@ -273,7 +351,12 @@ runstatus(const struct common *c, const struct sub *sub, enum take t,
 		return EXIT_GONE;
 	if (t == TAKE_FAIL || sub->parked)
 		return EXIT_FAIL;
-	return c->status != EXIT_OK ? c->status : status;
+	if (c->status != EXIT_OK)
+		return c->status;
+	/* -e: as grep and jq -e, 1 when nothing was selected. */
+	if (status == EXIT_OK && sub->exitstatus && sub->passed == 0)
+		return EXIT_FAIL;
+	return status;
 }
 
 /*
@@ -336,11 +419,22 @@ livecut(void)
 	    "subscriber took nothing for its --max-wait");
 }
 
+static struct sub *waiting;	/* for the hints of a run that waits */
+
+/* The flush hook of an input that waits: flush, and the hints once. */
+static void
+idleflush(void *o)
+{
+	out_idle(o);
+	if (waiting != NULL)
+		hints(waiting);
+}
+
 /* The flush hook of a live subscriber: flush, and see if we were cut off. */
 static void
 liveflush(void *o)
 {
-	out_idle(o);
+	idleflush(o);
 	livecut();
 }
 
@@ -540,6 +634,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 			status = EXIT_IDLE;
 			break;
 		}
+		hints(sub);
 		bus_read_wait(r, idle > 0 ? idle - (now_usec() - lastevent) :
 		    -1);
 	}
@@ -670,24 +765,61 @@ topics_main(struct common *c, const struct opts *op, long long count)
 }
 
 /*
- * Splits "--exec CMD ARG..." off the command line: it takes the rest, so
- * the command's own options are never read as ours.
+ * Splits "--exec CMD ARG... [;]" off the command line.  The command ends
+ * at a ";" argument, as find -exec's does (\; to the shell), and what
+ * follows is ours again; without one it takes the rest, so the command's
+ * own options are never read as ours.  *ended tells which.
  */
 static char **
-splitexec(int *argc, char **argv)
+splitexec(int *argc, char **argv, int *ended)
 {
-	int i;
+	char **cmd;
+	int i, j, rest;
 
 	for (i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return NULL;
-		if (strcmp(argv[i], "--exec") == 0) {
-			argv[i] = NULL;
-			*argc = i;
-			return argv + i + 1;
-		}
+		if (strcmp(argv[i], "--exec") != 0)
+			continue;
+		for (j = i + 1; j < *argc && strcmp(argv[j], ";") != 0; j++)
+			;
+		cmd = xmalloc((size_t)(j - i) * sizeof(*cmd));
+		memcpy(cmd, argv + i + 1, (size_t)(j - i - 1) * sizeof(*cmd));
+		cmd[j - i - 1] = NULL;
+		*ended = j < *argc;
+		rest = *ended ? j + 1 : *argc;
+		memmove(argv + i, argv + rest, (size_t)(*argc - rest) *
+		    sizeof(*argv));
+		*argc = i + (*argc - rest);
+		argv[*argc] = NULL;
+		return cmd;
 	}
 	return NULL;
+}
+
+/*
+ * Whether an argument of --exec's command reads as a filter of ours
+ * (type=x, data.total>100): a command given without its ";" most likely
+ * swallowed the filters meant to come after it.
+ */
+static int
+filterlike(const char *a)
+{
+	struct filter f;
+	char err[256];
+	size_t n = strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789");
+	int ok;
+
+	if (n == 0 || a[0] < 'a' || a[0] > 'z')
+		return 0;
+	if (a[n] == '.')
+		n += strcspn(a + n, "=<>!");
+	if (a[n] == '\0' || strchr("=<>!", a[n]) == NULL)
+		return 0;
+	ok = filter_parse(&f, a, err, sizeof(err)) == 0;
+	if (ok)
+		filter_free(&f);
+	return ok;
 }
 
 /* A bad option value: a usage error. */
@@ -756,6 +888,23 @@ isfile(const char *path)
 	    S_ISFIFO(sb.st_mode));
 }
 
+/* For the hints: filter i of an extension attribute, as a data field. */
+static void
+asdata(struct sub *sub, size_t i)
+{
+	char err[256], *t;
+
+	if (sub->f[i].attr != CE_NATTR)
+		return;
+	t = xmalloc(strlen(sub->f[i].name) + 6);
+	sprintf(t, "data.%s", sub->f[i].name);
+	if (filter_parse(&sub->asdata[i], t, err, sizeof(err)) == 0)
+		sub->unseen++;
+	else
+		sub->seen[i] = 1;	/* no field could have that name */
+	free(t);
+}
+
 /*
  * Parses the filters.  An argument that names a file is most likely one
  * meant as input, as cat and jq take it: the hint says -i.
@@ -766,9 +915,18 @@ filters(struct sub *sub, int argc, char **argv)
 	char err[512];
 
 	sub->f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub->f));
+	sub->asdata = xmalloc((argc ? (size_t)argc : 1) *
+	    sizeof(*sub->asdata));
+	sub->seen = xmalloc(argc ? (size_t)argc : 1);
+	sub->indata = xmalloc(argc ? (size_t)argc : 1);
+	memset(sub->asdata, 0, (argc ? (size_t)argc : 1) *
+	    sizeof(*sub->asdata));
+	memset(sub->seen, 0, argc ? (size_t)argc : 1);
+	memset(sub->indata, 0, argc ? (size_t)argc : 1);
 	for (sub->nf = 0; sub->nf < (size_t)argc; sub->nf++) {
 		if (filter_parse(&sub->f[sub->nf], argv[sub->nf], err,
 		    sizeof(err)) == 0) {
+			asdata(sub, sub->nf);
 			/* A bare name is a filter (the attribute is set),
 			 * and may be a file too: both are said. */
 			if (strpbrk(argv[sub->nf], "=<>!") == NULL &&
@@ -812,7 +970,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 	long long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:fhi:o:qT:vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:efhi:o:qT:vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -897,6 +1055,9 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			    &errstr) == -1)
 				badval("-c", optarg, errstr);
 			break;
+		case 'e':
+			sub->exitstatus = 1;
+			break;
 		case 'f':
 			op->follow = 1;
 			break;
@@ -960,6 +1121,27 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 				usage(stderr, EXIT_USAGE);
 		}
 	}
+}
+
+/*
+ * Takes each "-" among the filters as standard input, as cat and jq do
+ * (-i -): returns how many arguments are left, moved up.
+ */
+static int
+dashes(struct opts *op, int argc, char **argv)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") != 0) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		op->paths = xrealloc(op->paths, (op->npaths + 1) *
+		    sizeof(*op->paths));
+		op->paths[op->npaths++] = "-";
+	}
+	return n;
 }
 
 /* Refuses a usage error: one line that says why, and try --help. */
@@ -1126,6 +1308,7 @@ run(struct common *c, struct sub *sub, const struct opts *op)
 	out_open(&o, op->output);
 	out_mem(&sub->mem);
 	sub->color = common_color(c, o.fd);
+	waiting = sub;
 	if (op->fromset)
 		f.seq = fromwhere(op->topic, &op->from);
 	if (op->consumer != NULL || op->fromset || op->since != NOTIME)
@@ -1137,7 +1320,7 @@ run(struct common *c, struct sub *sub, const struct opts *op)
 	} else {
 		inputs_open(&in, c, op->paths, op->npaths, op->follow);
 		in.idle = op->idle;
-		in.flush = out_idle;
+		in.flush = idleflush;
 		in.arg = &o;
 		status = subscribe(c, sub, &in, &o);
 		inputs_close(&in);
@@ -1155,17 +1338,28 @@ main(int argc, char *argv[])
 	struct opts op = { .since = NOTIME, .resettime = NOTIME };
 	char err[512];
 	size_t i;
-	int status;
+	int status, ended = 0;
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&c, usage);
 	memset(&sub, 0, sizeof(sub));
 	sub.d.retries = 3;
-	op.cmd = splitexec(&argc, argv);
+	op.cmd = splitexec(&argc, argv, &ended);
 	parseopts(argc, argv, &op, &c, &sub);
 	argc -= optind;
 	argv += optind;
+	argc = dashes(&op, argc, argv);
+	for (i = 1; op.cmd != NULL && !ended && op.cmd[0] != NULL &&
+	    op.cmd[i] != NULL; i++)
+		if (filterlike(op.cmd[i])) {
+			warnw("--exec", "\"%s\" reads as a filter, but the "
+			    "command takes it: end the command with ';' (\\; "
+			    "to the shell, as find -exec) and give the filters "
+			    "after it, or before --exec", op.cmd[i]);
+			usage(stderr, EXIT_USAGE);
+		}
 	checkopts(&op, &c, &sub, argc > 0);
 	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
 	    op.deltopic == NULL && !op.topics,
@@ -1177,6 +1371,9 @@ main(int argc, char *argv[])
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)
 		return status;
+	refuse(sub.invert && argc == 0, "-v keeps the events that do not pass "
+	    "the filters, and none is given (-v is grep's -v, not verbose): "
+	    "evsub -v FILTER ...");
 	filters(&sub, argc, argv);
 	sub.d.argv = op.cmd;
 	common_start(&c);
@@ -1187,10 +1384,17 @@ main(int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	status = run(&c, &sub, &op);
+	hints(&sub);
 	post_close(&sub.post);
-	for (i = 0; i < sub.nf; i++)
+	for (i = 0; i < sub.nf; i++) {
 		filter_free(&sub.f[i]);
+		filter_free(&sub.asdata[i]);
+	}
 	free(sub.f);
+	free(sub.asdata);
+	free(sub.seen);
+	free(sub.indata);
+	free(op.cmd);
 	free(op.paths);
 	bus_close(bus);
 	return status;

@@ -1144,34 +1144,6 @@ topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
 	}
 }
 
-/* How many letters changed, dropped or added make a into b (Levenshtein). */
-static size_t
-near(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, *row, diag, up, d;
-
-	row = xmalloc((lb + 1) * sizeof(*row));
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			d = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < d)
-				d = up + 1;
-			if (row[j - 1] + 1 < d)
-				d = row[j - 1] + 1;
-			row[j] = d;
-			diag = up;
-		}
-	}
-	d = row[lb];
-	free(row);
-	return d;
-}
-
 void
 topic_missing(const char *why, const char *name, const char *where,
     char *const *v, size_t n, const char *hint)
@@ -1180,7 +1152,7 @@ topic_missing(const char *why, const char *name, const char *where,
 	size_t i, best = 0, bestd = 3, d;
 
 	for (i = 0; i < n; i++)
-		if ((d = near(name, v[i])) < bestd) {
+		if ((d = editdist(name, v[i])) < bestd) {
 			bestd = d;
 			best = i;
 		}

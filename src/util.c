@@ -385,6 +385,33 @@ input_waiting(int fd, int ms)
 	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
+size_t
+editdist(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, *row, diag, up, d;
+
+	row = xmalloc((lb + 1) * sizeof(*row));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			d = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d;
+}
+
 int
 writeall(int fd, const void *buf, size_t len)
 {

@@ -90,6 +90,10 @@ char *xstrdup(const char *s);
  */
 int input_waiting(int fd, int ms);
 
+/* How many letters changed, dropped or added make a into b
+ * (Levenshtein): what "did you mean" measures. */
+size_t editdist(const char *a, const char *b);
+
 /* Where a reading starts, as --from takes it. */
 struct startpos {
 	unsigned long long seq;	/* this sequence (1: the first), or 0 */
