@@ -168,6 +168,18 @@ void bus_close(struct bus *);
  */
 uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
 
+/*
+ * When topic does not exist and another one's name is a slip away from it
+ * (two letters changed, dropped or added at most), that name, malloc'd:
+ * for a publisher about to make topic to warn that ordrs is not orders.
+ * NULL otherwise.
+ */
+char *bus_near(struct bus *b, const char *topic);
+
+/* A publisher about to make topic: warns on stderr (under -T) when
+ * bus_near finds a name, as subscribers say "did you mean". */
+void bus_warn_near(struct bus *b, const char *topic);
+
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
 

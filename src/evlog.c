@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,9 +247,35 @@ syncarg(const char *arg)
 }
 
 /*
+ * "-" for a command that only reads (cat, verify, stats), when standard
+ * input is a log's file (< LOG): that file's path, as the kernel knows
+ * it, checked to be the same file.  NULL otherwise.
+ */
+static char *
+stdinlog(const char *cmd)
+{
+	struct stat in, at;
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if (strcmp(cmd, "cat") != 0 && strcmp(cmd, "verify") != 0 &&
+	    strcmp(cmd, "stats") != 0)
+		return NULL;
+	if (fstat(STDIN_FILENO, &in) == -1 || !S_ISREG(in.st_mode) ||
+	    (n = readlink("/proc/self/fd/0", path, sizeof(path) - 1)) <= 0)
+		return NULL;
+	path[n] = '\0';
+	if (stat(path, &at) == -1 || at.st_ino != in.st_ino ||
+	    at.st_dev != in.st_dev)
+		return NULL;
+	return xstrdup(path);
+}
+
+/*
  * The log a command names: its one operand, or with -T (topic) the
- * topic's log, which must exist.  "-" is refused: a log is a file that is
- * read back, and append's events come from standard input already.
+ * topic's log, which must exist.  "-" is standard input for the commands
+ * that only read, when it is a log's file; else refused: a log is a file
+ * that is read back, and append's events come from standard input.
  */
 static char *
 logpath(const char *topic, int argc, char *argv[])
@@ -264,10 +291,16 @@ logpath(const char *topic, int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topic == NULL && strcmp(arg, "-") == 0) {
-		warnw(NULL, "\"-\" is not a log: %s", strcmp(argv[0],
+		if ((log = stdinlog(argv[0])) != NULL)
+			return log;
+		warnw(NULL, "\"-\" is not a log here: %s", strcmp(argv[0],
 		    "append") == 0 ? "events come from standard input; name "
-		    "the log's file: evlog append LOG <events" : "name the log's "
-		    "file, or a topic with -T");
+		    "the log's file: evlog append LOG <events" : strcmp(argv[0],
+		    "cat") == 0 || strcmp(argv[0], "verify") == 0 ||
+		    strcmp(argv[0], "stats") == 0 ? "standard input is no "
+		    "file (a log is read as one: evlog CMD LOG, or < LOG; "
+		    "evsub reads a stream)" : "a log this command writes is "
+		    "named: evlog CMD LOG");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topic == NULL)
@@ -348,6 +381,7 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	enum rd_status rs;
 	char err[512];
 
+	bus_warn_near(b, topic);
 	tp = bus_pub_open(b, topic, &po);
 	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
 	scan_init(&sc);
@@ -1353,13 +1387,19 @@ compensate(struct buf *b, const struct ce_event *ev, const char *id)
 static int
 revert(const struct revertopts *o, const char *path, const char *id)
 {
-	struct log *lg = openlog(path, 1);
+	struct log *lg;
 	struct buf orig = { 0 }, b = { 0 };
 	struct batch bt = { 0 };
 	struct scanner sc;
 	struct ce_event ev;
 	char err[512];
+	struct stat sb;
 
+	/* A revert reverses what is there: it never makes a log. */
+	if (lstat(path, &sb) == -1 && errno == ENOENT)
+		errw(EXIT_FAIL, path, "no such log: revert appends the opposite "
+		    "of an event already in a log (evlog append makes one)");
+	lg = openlog(path, 1);
 	findevent(lg, id, o->source, &orig);
 	scan_init(&sc);
 	scan_json(&sc, orig.p, orig.len);

@@ -532,6 +532,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
 		    sizeof(err))) == NULL)
 			errw(EXIT_USAGE, NULL, "%s", err);
+		bus_warn_near(bus, op->topic);
 		tp = bus_pub_open(bus, op->topic, &po);
 		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);
