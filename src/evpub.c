@@ -16,16 +16,18 @@
 
 #include "bus.h"
 #include "common.h"
+#include "http.h"
 #include "listen.h"
 #include "pub.h"
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_DUPWINDOW,
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_CTYPE,
+    OPT_DUPWINDOW,
     OPT_EXPECT, OPT_GHSECRET, OPT_GHSECRETFILE, OPT_HEADTIME, OPT_ID,
     OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
-    OPT_REPLICAS, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME, OPT_TIMEOUT,
-    OPT_TLSCERT, OPT_TLSKEY };
+    OPT_REPLICAS, OPT_SCHEMA, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME,
+    OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
 
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
@@ -41,6 +43,8 @@ static const struct option longopts[] = {
 	{ "head-timeout", required_argument, NULL, OPT_HEADTIME },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
+	{ "datacontenttype", required_argument, NULL, OPT_CTYPE },
+	{ "dataschema", required_argument, NULL, OPT_SCHEMA },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "max-conns", required_argument, NULL, OPT_MAXCONN },
 	{ "max-per-addr", required_argument, NULL, OPT_PERADDR },
@@ -394,6 +398,12 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case 'S':
 			p->subject = optarg;
 			break;
+		case OPT_CTYPE:
+			p->ctype = optarg;
+			break;
+		case OPT_SCHEMA:
+			p->schema = optarg;
+			break;
 		case 's':
 			p->source = optarg;
 			break;
@@ -585,6 +595,14 @@ main(int argc, char *argv[])
 		p.maxsize = c.maxsize > STAMP_LEN ? c.maxsize - STAMP_LEN : 1;
 	if ((why = checkopts(&op, &p, &l, argc, err, sizeof(err))) != NULL) {
 		warnw(NULL, "%s", why);
+		usage(stderr, EXIT_USAGE);
+	}
+	if (p.ctype != NULL && !p.raw && l.addr == NULL &&
+	    !http_isjson(p.ctype, strlen(p.ctype))) {
+		warnw("--datacontenttype", "%s: the data evpub makes from fields, "
+		    "-d and -l is JSON, so its type is JSON too "
+		    "(application/json, or one ending in +json); --raw makes "
+		    "text data", p.ctype);
 		usage(stderr, EXIT_USAGE);
 	}
 	/* jo and httpie habits: JSON piped in without -l would be lost. */

@@ -33,7 +33,7 @@
 #include "watch.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
-    OPT_DEADLETTER, OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
+    OPT_DEADLETTER, OPT_DELETE, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
     OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
     OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
     OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
@@ -50,6 +50,8 @@ static const struct option longopts[] = {
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "delete-topic", required_argument, NULL, OPT_DELETETOPIC },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "header-file", required_argument, NULL, OPT_HEADERFILE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "input", required_argument, NULL, 'i' },
@@ -967,10 +969,11 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
     struct sub *sub)
 {
 	const char *errstr;
+	char err[512];
 	long long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:efhi:o:qT:vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:efH:hi:o:qT:vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -1057,6 +1060,18 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			break;
 		case 'e':
 			sub->exitstatus = 1;
+			break;
+		case 'H':
+			if (post_header(&sub->post, optarg, err,
+			    sizeof(err)) == -1)
+				badval("-H", optarg, err);
+			break;
+		case OPT_HEADERFILE:
+			if (post_header_file(&sub->post, optarg, err,
+			    sizeof(err)) == -1) {
+				warnw("--header-file", "%s", err);
+				usage(stderr, EXIT_USAGE);
+			}
 			break;
 		case 'f':
 			op->follow = 1;
@@ -1212,8 +1227,9 @@ checkopts(const struct opts *op, const struct common *c, struct sub *sub,
 		postopts(sub, op->cmd, op->output, op->secret);
 	else
 		refuse(sub->post.binary || op->secret != NULL ||
-		    sub->post.timeout, "--binary, --secret, --secret-file and "
-		    "--timeout are for --post");
+		    sub->post.timeout || sub->post.nhdrs > 0, "--binary, -H, "
+		    "--header-file, --secret, --secret-file and --timeout are "
+		    "for --post");
 	if (op->topics) {
 		checktopics(op, c, sub, filters);
 		return;

@@ -84,3 +84,11 @@ http_b64dec(struct buf *b, const char *s, size_t len)
 	if (n > 0)
 		b->len += (size_t)n - (s[len - 1] == '=') - (s[len - 2] == '=');
 }
+
+int
+http_istoken(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c)
+	    != NULL);
+}

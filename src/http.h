@@ -24,6 +24,9 @@ int http_isjson(const char *type, size_t len);
  */
 void http_pctenc(struct buf *b, const char *s, size_t len);
 
+/* Tells whether c may stand in a header's name (RFC 9110 tchar). */
+int http_istoken(int c);
+
 /* Appends the percent-decoded s.  Returns 0, or -1 on a bad escape. */
 int http_pctdec(struct buf *b, const char *s);
 
