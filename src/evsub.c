@@ -33,7 +33,7 @@
 #include "watch.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
-    OPT_DEADLETTER, OPT_DELETE, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
+    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
     OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
     OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
     OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
@@ -50,6 +50,7 @@ static const struct option longopts[] = {
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "delete-topic", required_argument, NULL, OPT_DELETETOPIC },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "header", required_argument, NULL, 'H' },
 	{ "header-file", required_argument, NULL, OPT_HEADERFILE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -174,6 +175,7 @@ struct sub {
 	size_t nf;		/* how many */
 	int invert;		/* -v */
 	int fmt;		/* enum fmt */
+	struct tmpl tmpl;	/* --format */
 	int color;		/* --pretty on a terminal */
 	long long count;	/* -c, or 0 */
 	struct deliver d;	/* --exec, and --post's retries */
@@ -325,7 +327,10 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 		return TAKE_OK;
 	sub->passed++;
 	if (sub->d.argv != NULL || sub->post.url != NULL) {
-		fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
+		if (sub->fmt == FMT_TEMPLATE)
+			tmpl_event(&sub->mem, &sub->tmpl, line, len, sc, ev);
+		else
+			fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
 		snprintf(where, sizeof(where), "%s:%llu", name,
 		    (unsigned long long)num);
 		r = sub->post.url != NULL ? deliver_post(sub, line, len,
@@ -337,7 +342,10 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 		/* Parked, not lost: but the run did not deliver it. */
 		sub->parked |= r == 1;
 	} else {
-		fmt_event(o, sub->fmt, line, len, sc, ev, sub->color);
+		if (sub->fmt == FMT_TEMPLATE)
+			tmpl_event(o, &sub->tmpl, line, len, sc, ev);
+		else
+			fmt_event(o, sub->fmt, line, len, sc, ev, sub->color);
 		if (o->closed)
 			return TAKE_CLOSED;
 	}
@@ -836,7 +844,8 @@ static void
 setfmt(struct sub *sub, int fmt)
 {
 	if (sub->fmt != FMT_EVENT && sub->fmt != fmt) {
-		warnw(NULL, "--data, --pretty and --thin exclude each other");
+		warnw(NULL, "--data, --format, --pretty and --thin exclude each "
+		    "other");
 		usage(stderr, EXIT_USAGE);
 	}
 	sub->fmt = fmt;
@@ -852,8 +861,10 @@ postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
 		warnw(NULL, "--post, --exec and -o exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY) {
-		warnw(NULL, "--post sends events: not --data or --pretty");
+	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY ||
+	    sub->fmt == FMT_TEMPLATE) {
+		warnw(NULL, "--post sends events: not --data, --format or "
+		    "--pretty");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (secret == NULL)
@@ -1060,6 +1071,11 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			break;
 		case 'e':
 			sub->exitstatus = 1;
+			break;
+		case OPT_FORMAT:
+			setfmt(sub, FMT_TEMPLATE);
+			if (tmpl_parse(&sub->tmpl, optarg, err, sizeof(err)) == -1)
+				badval("--format", optarg, err);
 			break;
 		case 'H':
 			if (post_header(&sub->post, optarg, err,
@@ -1411,6 +1427,7 @@ main(int argc, char *argv[])
 	free(sub.seen);
 	free(sub.indata);
 	free(op.cmd);
+	tmpl_free(&sub.tmpl);
 	free(op.paths);
 	bus_close(bus);
 	return status;
