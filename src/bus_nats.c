@@ -591,6 +591,24 @@ poscmp(const void *a, const void *b)
 /* Every topic: its last sequence, its live subscribers (the push
  * consumers without a durable name that someone is bound to) and its
  * durable consumers, each at the sequence below which all is acked. */
+/* A live subscriber's pid and --name, from the description that
+ * nats_live_open gives its consumer; 0 and none for another client's. */
+static void
+livedesc(struct topic_live *t, const char *desc)
+{
+	const char *p;
+	long pid;
+	int off = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (desc == NULL || sscanf(desc, "eventful live pid %ld%n", &pid,
+	    &off) != 1 || pid <= 0)
+		return;
+	t->pid = pid;
+	if ((p = strstr(desc + off, " name ")) != NULL && p[6] != '\0')
+		t->name = xstrdup(p + 6);
+}
+
 static size_t
 nats_survey(struct bus *b, struct topic_stat **vp)
 {
@@ -632,10 +650,10 @@ nats_survey(struct bus *b, struct topic_stat **vp)
 					    cons_name(ci->Name, '~', '.');
 					st->cons[st->ncons++].pos =
 					    conspos(ci);
-				} else if (ci->PushBound) {
-					st->live[st->nlive].pid = 0;
-					st->live[st->nlive++].name = NULL;
-				}
+				} else if (ci->PushBound)
+					livedesc(&st->live[st->nlive++],
+					    ci->Config != NULL ?
+					    ci->Config->Description : NULL);
 			}
 			qsort(st->cons, st->ncons, sizeof(*st->cons), poscmp);
 			jsConsumerInfoList_Destroy(cl);
@@ -1819,9 +1837,8 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	char *sn = stream_name(topic), *all = subj_prefix(topic);
+	char *sn = stream_name(topic), *all = subj_prefix(topic), desc[320];
 
-	(void)name;
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
 	l->stream = xstrdup(sn);
@@ -1838,6 +1855,12 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	so.Stream = sn;
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverNew;
+	/* Who listens, for --topics: the pid (and --name) as the directory
+	 * bus shows them, in the consumer's description. */
+	snprintf(desc, sizeof(desc), "eventful live pid %ld%s%s",
+	    (long)getpid(), name != NULL ? " name " : "", name != NULL ?
+	    name : "");
+	so.Config.Description = desc;
 	s = js_Subscribe(&l->sub, nb->js, all, onlive, l, NULL, &so, &jerr);
 	free(all);
 	free(sn);

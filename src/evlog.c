@@ -381,6 +381,9 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	enum rd_status rs;
 	char err[512];
 
+	if (expect > 0 && !bus_exists(b, topic, NULL))
+		errw(EXIT_EXPECT, topic, "the subject has 0 events, not %lld: "
+		    "nothing appended (no such topic; nothing made)", expect);
 	bus_warn_near(b, topic);
 	tp = bus_pub_open(b, topic, &po);
 	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);

@@ -542,6 +542,12 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
 		    sizeof(err))) == NULL)
 			errw(EXIT_USAGE, NULL, "%s", err);
+		/* A subject of a topic not made yet has no events: a failed
+		 * --expect makes nothing. */
+		if (op->expect > 0 && !bus_exists(bus, op->topic, NULL))
+			errw(EXIT_EXPECT, op->topic, "the subject has 0 events, "
+			    "not %lld: nothing published (no such topic; "
+			    "nothing made)", op->expect);
 		bus_warn_near(bus, op->topic);
 		tp = bus_pub_open(bus, op->topic, &po);
 		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
