@@ -263,7 +263,7 @@ lint:
 	out=$$(MANPATH=$(abspath $(BUILD))/mandb:/usr/share/man \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -v -e 'outdated mandoc.db' \
-	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]$$' ); \
+	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]\( (.*)\)\{0,1\}$$' ); \
 	ours=$$(MANPATH=$(abspath $(BUILD))/mandb \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \

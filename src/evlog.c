@@ -75,7 +75,7 @@ static const struct cmd {
 	    "[--rejects file] [--sync mode]\n                   "
 	    "log | -T topic" },
 	{ "cat", cmd_cat, "[-f] [-n count] [--bus url] [--creds file] "
-	    "[--from seq]\n                 [--since time] [--to seq] "
+	    "[--from start]\n                 [--since time] [--to seq] "
 	    "[--until time] log | -T topic" },
 	{ "repair", cmd_repair, "log | -T topic" },
 	{ "revert", cmd_revert, "[-s source] log id" },
@@ -124,12 +124,14 @@ usage(FILE *f, int status)
 "      --creds FILE   append -T, cat -T, NATS: a user's credentials file\n"
 "                     (default $NATS_CREDS)\n"
 "      --expect N     append: only if the subject has N events now\n"
-"      --from SEQ     cat: from this sequence\n"
+"      --from SEQ     cat: from this sequence (-N: the last N; end: after\n"
+"                     the last)\n"
 "      --json         stats: as JSON\n"
 "      --max-size N   append: the longest event (default 1M)\n"
 "      --rejects FILE append: keep rejected lines there\n"
 "      --since TIME   cat: events of this time or later: RFC 3339, a\n"
-"                     date, or a duration back from now (1h, 30m, 2d)\n"
+"                     date, @EPOCH, or a duration back from now (1h,\n"
+"                     30m, 2d, 500ms)\n"
 "      --sync MODE    append: event, batch (default) or none\n"
 "      --to SEQ       cat: up to this sequence\n"
 "      --until TIME   cat: events before this time\n"

@@ -815,7 +815,7 @@ bigevents() {
 	assert_line -n 0 'usage: evlog append [-q] [--bus url] [--creds file] [--expect count]'
 	run -2 evlog append --expect -1 l
 	run -2 evlog cat --since yesterday l
-	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'
+	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD), @EPOCH seconds (@EPOCHms, s@EPOCHMS: milliseconds) or a duration'
 	run -2 evlog cat --expect 1 l
 	run -2 evlog append --until 2026-01-01 l
 }
