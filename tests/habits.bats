@@ -325,3 +325,120 @@ complete() {
 	    PREFIX=/usr >/dev/null
 	[ -z "$(find "$BATS_TEST_TMPDIR/dest" -type f -o -type l)" ]
 }
+
+# --- round two (issue 30): habits from jq, kcat, grep, curl and the NATS CLI
+
+@test "'-' is standard input: evsub's filters and -i, evlog cat, verify and stats of a log's file; a pipe is no log" {
+	evpub -t a </dev/null >ev
+	evpub -t b </dev/null >>ev
+	run -0 evsub 'type=b' - <ev
+	assert_equal "$(jq -r .type <<<"$output")" b
+	run -0 evsub -i - 'type=a' <ev
+	assert_equal "$(jq -r .type <<<"$output")" a
+	evlog append l <ev >/dev/null
+	run -0 evlog cat --from 2 - <l
+	assert_equal "$(jq -r .type <<<"$output")" b
+	run -0 evlog stats - <l
+	assert_line --regexp '^events +2$'
+	run -0 evlog verify - <l
+	run -2 --separate-stderr bash -c 'cat l | evlog cat -'
+	[[ $stderr == *'"-" is not a log here: standard input is no file (a log is read as one: evlog CMD LOG, or < LOG; evsub reads a stream)'* ]]
+	run -2 evsub --rejects - 'type=a' <ev
+}
+
+@test "-e/--exit-status: 1 when nothing passed, as grep and jq -e; 0 when something did" {
+	evpub -t order.placed </dev/null >ev
+	run -1 evsub -e 'type=user.*' <ev
+	assert_output ''
+	run -0 evsub -e 'type=order.*' <ev
+	run -1 evsub --exit-status 'type=x' <ev
+	# Without -e, nothing passing is no failure.
+	run -0 evsub 'type=user.*' <ev
+}
+
+@test "times as kcat and the NATS CLI take them: @EPOCH, @EPOCHms, s@EPOCHMS, 500ms; --from -N, --from end and --last N" {
+	run -0 evpub -t x --time @1764892800 </dev/null
+	assert_equal "$(jq -r .time <<<"$output")" 2025-12-05T00:00:00.000000Z
+	run -0 evpub -t x --time @1764892800123ms </dev/null
+	assert_equal "$(jq -r .time <<<"$output")" 2025-12-05T00:00:00.123000Z
+	run -0 evpub -t x --time s@1764892800123 </dev/null
+	assert_equal "$(jq -r .time <<<"$output")" 2025-12-05T00:00:00.123000Z
+	run -0 evpub -t x --time 500ms </dev/null
+	for i in $(seq 10); do evpub -t t n:=$i </dev/null; done | evlog append l >/dev/null
+	run -0 evlog cat --since @0 l
+	assert_equal "${#lines[@]}" 10
+	run -0 evlog cat --from -3 l
+	assert_equal "$(jq -r .data.n <<<"$output" | tr '\n' ' ')" "8 9 10 "
+	run -0 evlog cat --from end l
+	assert_output ''
+	run -2 evlog cat --from -3 -n 2 l
+	mktopic t
+	for i in $(seq 10); do evpub -q -T t -t t n:=$i </dev/null; done
+	run -0 evsub -T t --from -2 --once --data
+	assert_output $'{"n":9}\n{"n":10}'
+	run -0 evsub -T t --last 3 --once --data
+	assert_output $'{"n":8}\n{"n":9}\n{"n":10}'
+	run -0 evsub -T t --from end --once
+	assert_output ''
+	run -2 --separate-stderr evsub -T t --from soon --once
+	assert_equal "${stderr%%$'\n'*}" "evsub: --from: soon: not a sequence (1 is the first), -N (the last N) nor end (only what comes)"
+	# A follower from the end gets what comes after it, and nothing before.
+	evsub -T t --from end -c 1 --data >out &
+	pid=$!
+	for i in $(seq 200); do ls -l /proc/"$pid"/fd 2>/dev/null | grep -q inotify && break; sleep 0.05; done
+	evpub -q -T t -t t n:=11 </dev/null
+	wait "$pid"
+	assert_equal "$(cat out)" '{"n":11}'
+}
+
+@test "--post takes headers as curl does: -H (repeatable) and --header-file (secrets off argv); its own headers are refused" {
+	receiver
+	printf '# a comment\nAuthorization: Bearer s3cret\n\nX-Tenant: acme\n' >hdrs
+	evpub -t order.placed </dev/null >ev
+	run -0 evsub --post "$RURL" -H 'X-Trace: 42' -H 'X-Other: b' --header-file hdrs <ev
+	run -0 jq -r '.headers | [."x-trace", ."x-other", .authorization, ."x-tenant"] | join(" ")' attempts
+	assert_output '42 b Bearer s3cret acme'
+	run -2 --separate-stderr evsub --post "$RURL" -H 'Content-Type: text/plain' <ev
+	[[ $stderr == *'evsub: -H: Content-Type: text/plain: Content-Type: set by --post itself, not by -H'* ]]
+	run -2 evsub --post "$RURL" -H 'ce-type: x' <ev
+	run -2 evsub --post "$RURL" -H 'no colon' <ev
+	printf 'Bad Name: x\n' >bad
+	run -2 --separate-stderr evsub --post "$RURL" --header-file bad <ev
+	[[ $stderr == *'bad:1: "Bad Name": not a header name'* ]]
+	run -2 evsub -H 'X-A: b' <ev
+	kill "$RPID"
+}
+
+@test "--format: a template as kcat's -f, with attributes, data paths, the sequence and a JSON escape" {
+	evpub -t order.placed -S 'order/"7"' total:=42 </dev/null | evlog append l >/dev/null
+	run -0 evsub --format '%{sequence} %{type} %{subject} %{data.total} %j{subject} %j{data} %j{nothere}|%{nothere}|%%\n' <l
+	assert_output '000000000001 order.placed order/"7" 42 "order/\"7\"" {"total":42} null||%'
+	run -0 evsub --format '%e\t.\n' <l
+	assert_output "$(cat l)	."
+	run -2 --separate-stderr evsub --format '%{type' <l
+	[[ $stderr == *'evsub: --format: %{type: at byte 1: % takes {path}, j{path}, e or %: %{type}, %j{data.total}, %e'* ]]
+	run -2 evsub --format '%{type}' --data <l
+	run -2 evsub --format '%{type=x}' <l
+}
+
+@test "evpub sets dataschema and datacontenttype; JSON data keeps a JSON type" {
+	run -0 evpub -t x --dataschema https://example.org/order.json --datacontenttype 'application/vnd.acme+json; v="1"' n:=1 </dev/null
+	assert_equal "$(jq -r '[.dataschema, .datacontenttype, .data.n] | join(" ")' <<<"$output")" 'https://example.org/order.json application/vnd.acme+json; v="1" 1'
+	run -0 evsub dataschema <<<"$output"
+	run -0 bash -c "echo 'a,b' | evpub -l --raw -t x --datacontenttype text/csv | jq -r '[.datacontenttype, .data] | join(\" \")'"
+	assert_output 'text/csv a,b'
+	run -2 --separate-stderr evpub -t x --datacontenttype text/csv n:=1 </dev/null
+	[[ $stderr == *'the data evpub makes from fields, -d and -l is JSON, so its type is JSON too'* ]]
+	run -2 --separate-stderr evpub -t x --dataschema relative/x </dev/null
+	[[ $stderr == *'--dataschema "relative/x" is not an absolute URI'* ]]
+	run -2 evpub -t x --datacontenttype 'not a type' </dev/null
+}
+
+@test "one message prefix: getopt's errors name the program as its own do, not its path" {
+	for p in evpub evsub evproject; do
+		run -2 --separate-stderr "$BIN/$p" --no-such-option
+		[[ ${stderr%%$'\n'*} == "$p: unrecognized option '--no-such-option'" ]] || { echo "$stderr"; return 1; }
+	done
+	run -2 --separate-stderr "$BIN/evpub" -Z
+	assert_equal "${stderr%%$'\n'*}" "evpub: invalid option -- 'Z'"
+}
