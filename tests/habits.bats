@@ -11,8 +11,8 @@ SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 GHSECRET='It is a secret'
 
 teardown() {
-	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
-	[ -z "${TSOCK:-}" ] || tmux -L "$TSOCK" kill-server 2>/dev/null || true
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true  # honest: cleanup; it may have ended
+	[ -z "${TSOCK:-}" ] || tmux -L "$TSOCK" kill-server 2>/dev/null || true  # honest: cleanup; it may have ended
 	[ -z "${TSOCK:-}" ] || rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TSOCK"
 	return 0
 }
@@ -193,10 +193,12 @@ complete() {
 	now=$(date -u +%s)
 	run -0 evpub -t a --time 1h30m
 	t=$(date -u -d "$(jq -r .time <<<"$output")" +%s)
-	[ $((now - t)) -ge 5395 ] && [ $((now - t)) -le 5405 ]
+	[ $((now - t)) -ge 5395 ]
+	[ $((now - t)) -le 5405 ]
 	run -0 evpub -t a --time 2d
 	t=$(date -u -d "$(jq -r .time <<<"$output")" +%s)
-	[ $((now - t)) -ge 172795 ] && [ $((now - t)) -le 172805 ]
+	[ $((now - t)) -ge 172795 ]
+	[ $((now - t)) -le 172805 ]
 	run -2 --separate-stderr evpub -t a --time yesterday
 	assert_equal "${stderr%%$'\n'*}" 'evpub: --time: "yesterday" is not an RFC 3339 time, a date (YYYY-MM-DD) or a duration back from now (90s, 30m, 1h30m, 2d, 1w)'
 }

@@ -10,9 +10,9 @@ load test_helper/common
 load test_helper/listen
 
 teardown() {
-	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true  # honest: cleanup; it may have ended
 	# shellcheck disable=SC2086
-	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true
+	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true  # honest: cleanup; it may have ended
 	return 0
 }
 
@@ -150,7 +150,8 @@ summary() {
 	SPID=
 	busy=$(jq -s 'map(.busy) | add' attack.json attack3.json)
 	echo "503: $busy"
-	[ "$busy" -ge 100 ] && [ "$busy" -le 140 ]
+	[ "$busy" -ge 100 ]
+	[ "$busy" -le 140 ]
 	grep -q '503: the bodies held are over 67108864 bytes' listen.err
 	run -0 jq -c .data out.ndjson
 	assert_output '{"honest":true}'
