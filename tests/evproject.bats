@@ -315,7 +315,7 @@ EOF
 	head -n 1000 log >>grow
 	for _ in $(seq 100); do [ -s s.json ] && break; sleep 0.05; done
 	kill -9 "$pid"
-	ended "$pid" 137
+	exited "$pid" 137
 	sed -n '1001,$p' log >>grow
 	run -0 evproject --state s.json "${KILLRULES[@]}" grow
 	assert_output "$want"

@@ -240,7 +240,7 @@ EOF
 	# It has replayed, then follows.
 	for _ in $(seq 100); do [ -s follow.out ] && break; sleep 0.05; done
 	lines 2 | evpub -q -l -T rp -t m
-	ended "$LAST" 0
+	exited "$LAST" 0
 	assert_equal "$(jq -r .type follow.out | tr '\n' ' ')" "n m m "
 }
 
@@ -263,10 +263,10 @@ EOF
 	bg evsub -T later -c 2 -o early.out 2>early.err
 	for _ in $(seq 100); do grep -q 'waiting for a publisher' early.err && break; sleep 0.05; done
 	run -0 cat early.err
-	assert_output 'evsub: -T: later: waiting for a publisher to make it'
+	assert_line 'evsub: -T: later: waiting for a publisher to make it'
 	evpub -q -T later -t t n:=1
 	evpub -q -T later -t t n:=2
-	ended "$LAST" 0
+	exited "$LAST" 0
 	assert_equal "$(jq -r .data.n early.out | tr '\n' ' ')" "1 2 "
 }
 

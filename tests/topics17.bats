@@ -285,7 +285,7 @@ grows() {
 	run -7 --separate-stderr evsub --delete-topic audit
 	assert_equal "$stderr" 'evsub: audit: in use: 0 live subscribers and 1 running consumer: --force deletes it under them (they stop)'
 	kill "$LAST"
-	ended "$LAST" 143
+	exited "$LAST" 143
 	run -0 evsub --delete-topic audit
 	run -0 --separate-stderr evsub --topics
 	[[ $stderr == "evsub: no topics in $WHERE:"* ]]

@@ -64,7 +64,7 @@ until_grep() {
 	until_grep '"n":1' c.out
 	# And removes its FIFO, name and all, when it ends.
 	kill "$a"
-	ended "$a" 143
+	exited "$a" 143
 	[ ! -e "$T/orders/subs/evsub-$a-billing" ]
 	run -0 evsub --topics
 	assert_line -n 0 "$(printf 'orders\tevents 1\tsubscribers 2')"
@@ -96,7 +96,7 @@ until_grep() {
 	s=$LAST
 	fifos stale 1
 	kill -9 "$s"
-	ended "$s" 137
+	exited "$s" 137
 	[ -p "$T/stale/subs/evsub-$s-audit" ]
 	# No reader: the next publisher removes it.
 	evpub -T stale -t n n:=1

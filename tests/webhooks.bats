@@ -546,14 +546,14 @@ PY
 	assert_equal "$(cat "$EVENTFUL_HOME/topics/out/consumers/hook")" 2
 	assert_equal "$(wc -l <attempts)" 4	# 2 delivered, 2 tries of the third
 	kill "$RPID"
-	ended "$RPID" 143
+	exited "$RPID" 143
 	# The next run starts with the third, and delivers the rest.
 	receiver 200
 	run -0 evsub -T out --consumer hook --once --post "$RURL"
 	assert_equal "$(jq -r .body attempts | base64 -d | jq -r .data.n | tr '\n' ' ')" "3 4 "
 	assert_equal "$(cat "$EVENTFUL_HOME/topics/out/consumers/hook")" 4
 	kill "$RPID"
-	ended "$RPID" 143
+	exited "$RPID" 143
 	# 410: the endpoint is gone; status 6, the position before it.
 	evpub -T out -t t n:=5
 	receiver 410

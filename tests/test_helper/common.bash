@@ -102,9 +102,9 @@ need_fault() {
 # BGPIDS, which a suite's teardown kills.
 bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
 
-# ended PID STATUS...: waits (10 s at most) for the background job PID to
+# exited PID STATUS...: waits (10 s at most) for the background job PID to
 # end; its exit status must be one of STATUS... (143: SIGTERM, 137: kill -9).
-ended() {
+exited() {
 	local pid=$1 st=0 i s
 	shift
 	for i in $(seq 200); do
@@ -127,12 +127,12 @@ ended() {
 # run, which may be after its end: it ended with 137, or 0 when done first.
 killed() {
 	kill -9 "$1" 2>/dev/null || true  # honest: it may have ended first
-	ended "$1" 137 0
+	exited "$1" 137 0
 }
 
 # readto PID FILE: waits (10 s at most) until the process PID has read the
-# regular file FILE, which it has open, to its end: what it does with what
-# it has read is then all it can do before more comes.
+# regular file FILE, which it has open, to its end (its offset there is the
+# file's size): it has seen all there is, and can only wait for more.
 readto() {
 	local pid=$1 file i fd size pos
 	file=$(readlink -f "$2")
