@@ -465,9 +465,24 @@ port, pid = int(sys.argv[1]), int(sys.argv[2])
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
           b"Content-Length: 10\r\n\r\n{\"a\":")
-time.sleep(0.3)
+# Waits (10 s at most) until the receiver has read all that was sent: its
+# end of the connection has nothing queued (/proc/net/tcp's rx_queue).
+me = "%04X" % s.getsockname()[1]
+for _ in range(200):
+    q = [int(f[4].split(":")[1], 16) for f in
+         (l.split() for l in open("/proc/net/tcp"))
+         if f[1].endswith(":%04X" % port) and f[2].endswith(":" + me)]
+    if q == [0]:
+        break
+    time.sleep(0.05)
 os.kill(pid, signal.SIGTERM)
-time.sleep(0.3)
+# Waits (10 s at most) until it has taken the signal: no new connection.
+for _ in range(200):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        break
+    time.sleep(0.05)
 s.sendall(b"true}")
 s.settimeout(5)
 print(s.recv(4096).split(b"\r\n")[0].decode())
