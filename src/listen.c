@@ -195,10 +195,12 @@ peer(struct MHD_Connection *c, char *buf, size_t n)
 		    serv);
 }
 
-/* Answers with code and a line of text; a refusal is logged. */
+/* Answers with code and a line of text; a refusal is logged.  With
+ * close, the answer says "Connection: close" and the connection ends
+ * after it: nothing more read from it is taken as a request. */
 static enum MHD_Result
-answer(struct listen *l, struct MHD_Connection *c, unsigned code,
-    const char *why)
+reply(struct listen *l, struct MHD_Connection *c, unsigned code,
+    const char *why, int close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -220,9 +222,78 @@ answer(struct listen *l, struct MHD_Connection *c, unsigned code,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+answer(struct listen *l, struct MHD_Connection *c, unsigned code,
+    const char *why)
+{
+	return reply(l, c, code, why, 0);
+}
+
+/* The fields of a head that frame its body (RFC 9112, section 6). */
+struct framing {
+	const char *cl;		/* the first Content-Length */
+	int ncl;		/* Content-Length fields */
+	int cldiffer;		/* one of them differs from the first */
+	const char *te;		/* the first Transfer-Encoding */
+	int nte;		/* Transfer-Encoding fields */
+};
+
+static enum MHD_Result
+framefield(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *val)
+{
+	struct framing *f = arg;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->ncl++ == 0)
+			f->cl = val;
+		else if (strcmp(val, f->cl) != 0)
+			f->cldiffer = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		if (f->nte++ == 0)
+			f->te = val;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Tells why the head of a request on c does not say plainly where its
+ * body ends, or NULL when it does.  A sender and a proxy in front of us
+ * could each frame such a request their own way, and what one takes for
+ * the body the other takes for a second request (request smuggling):
+ * RFC 9112 says to answer 400 and close the connection (section 6.1, a
+ * Transfer-Encoding with a Content-Length; section 6.3, Content-Length
+ * fields that differ, or a Transfer-Encoding whose last coding is not
+ * chunked).  libmicrohttpd frames by the chunks and keeps the connection,
+ * takes the first of differing lengths, and reads the first of two
+ * Transfer-Encoding fields.  Only "chunked" alone is taken: we decode no
+ * other coding.
+ */
+static const char *
+misframed(struct MHD_Connection *c)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, framefield, &f);
+	if (f.nte > 0 && f.ncl > 0)
+		return "both Transfer-Encoding and Content-Length: send one "
+		    "(RFC 9112, section 6.1)";
+	if (f.cldiffer)
+		return "Content-Length fields that differ: send one "
+		    "(RFC 9112, section 6.3)";
+	if (f.nte > 1 || (f.nte == 1 && strcasecmp(f.te, "chunked") != 0))
+		return "Transfer-Encoding: only one field, \"chunked\", is "
+		    "taken (RFC 9112, section 6.3)";
+	return NULL;
 }
 
 /* Tells whether the media type t (parameters allowed) is name. */
@@ -931,6 +1002,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		st->inflight++;
 		stopping = st->stopping || st->draining;
 		pthread_mutex_unlock(&st->mu);
+		/* First: where this request ends, and the next begins, is
+		 * in doubt, so no answer may keep the connection. */
+		if ((errstr = misframed(c)) != NULL)
+			return reply(l, c, MHD_HTTP_BAD_REQUEST, errstr, 1);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return answer(l, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "only POST is taken");

@@ -27,7 +27,9 @@ load test_helper/common
 	run -0 make -C "$ROOT" -s install DESTDIR="$root" PREFIX=/usr
 	ex=$root/usr/share/eventful/examples
 	[ -x "$ex/tour" ]
-	[ -f "$ex/data/gharchive.ndjson" ] && [ -f "$ex/data/LICENSE" ] && [ -f "$ex/data/NOTICE" ]
+	[ -f "$ex/data/gharchive.ndjson" ]
+	[ -f "$ex/data/LICENSE" ]
+	[ -f "$ex/data/NOTICE" ]
 	# From another directory, with the installed programs first on PATH.
 	mkdir elsewhere
 	cd elsewhere

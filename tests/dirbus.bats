@@ -10,7 +10,7 @@ T="$EVENTFUL_HOME/topics"
 
 teardown() {
 	# Nothing a test started may outlive it.
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 }
 
 # lines N: N data lines {"n":1} ... {"n":N}.
@@ -38,7 +38,7 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	evpub -T h -t n n:=1
 	sh -c 'exit 0' &
 	dead=$!
-	wait "$dead" || true
+	wait "$dead"
 	d="$T/h/subs"
 	mkfifo "$d/.evsub-$dead" "$d/.evsub-$$" "$d/.other"
 	touch -h -d '-2 minutes' "$d/.evsub-$dead" "$d/.evsub-$$" "$d/.other"

@@ -269,8 +269,7 @@ bigevents() {
 		evlog append --sync event l <in >ack 2>/dev/null &
 		pid=$!
 		sleep "0.00$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		killed "$pid"
 		evlog verify l >/dev/null 2>&1 || evlog repair l >/dev/null 2>&1
 		evlog verify l >/dev/null || { echo "run $run: verify fails after repair"; return 1; }
 		# Every acknowledged line is in the log, as it was acknowledged.
@@ -381,7 +380,7 @@ bigevents() {
 	for n in 2 3 4 5; do
 		rm -f l l.idx
 		events 2 | evlog append l >/dev/null
-		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got || true
+		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got
 		evlog verify l >/dev/null || { echo "#$n: log not valid"; return 1; }
 		[ "$(wc -l <l)" -ge 3 ] || { echo "#$n: the acknowledged group is gone"; return 1; }
 		cmp got <(tail -n +3 l | head -c 100) || { echo "#$n: acknowledged, not stored"; return 1; }
@@ -556,12 +555,22 @@ bigevents() {
 	line=$(events 1 | sed 's/}$/,"sequence":"000000000003"}/')
 	# An appender's window: under the lock, written, not yet fsynced,
 	# then taken back.
-	flock -x l -c "printf '%s\n' '$line' >>l; sleep 1; truncate -s $(stat -c %s committed) l" &
+	# The window stays open until the reader has read (10 s at most).
+	flock -x l -c "printf '%s\n' '$line' >>l
+	    for i in \$(seq 200); do [ -e read ] && break; sleep 0.05; done
+	    truncate -s $(stat -c %s committed) l" &
 	pid=$!
-	sleep 0.3
+	for _ in $(seq 200); do
+		[ "$(stat -c %s l)" -gt "$(stat -c %s committed)" ] && break
+		sleep 0.05
+	done
+	[ "$(stat -c %s l)" -gt "$(stat -c %s committed)" ] ||
+	    { echo "the appender's line never came"; return 1; }
 	run -0 evlog cat l
+	touch read
 	cmp <(printf '%s\n' "$output") committed
 	wait "$pid"
+	cmp l committed
 }
 
 #
@@ -750,10 +759,19 @@ bigevents() {
 @test "the index follows appends by other writers and by revert" {
 	events 300 >in
 	head -100 in | evlog append l >/dev/null
-	# An appender that keeps its index mapped while others append and grow it.
-	( sleep 0.5; tail -200 in ) | evlog append l >/dev/null &
+	# An appender that has the log open before others append and grow
+	# it and its index, and appends after them (its input waits for go).
+	( for _ in $(seq 200); do [ -e go ] && break; sleep 0.05; done
+	  tail -200 in ) | evlog append l >/dev/null &
 	pid=$!
+	for _ in $(seq 200); do
+		[ -n "$(find /proc/"$pid"/fd -lname "$PWD/l" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	[ -n "$(find /proc/"$pid"/fd -lname "$PWD/l" 2>/dev/null)" ] ||
+	    { echo "the first appender never opened the log"; return 1; }
 	for i in 1 2 3; do events 500 | evlog append l >/dev/null; done
+	touch go
 	wait "$pid"
 	run -0 --separate-stderr evlog append l <in
 	assert_output ''

@@ -236,7 +236,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 	assert_equal "$(ids <out)" "o1 "
 	line=$(sed -n 2p events)
 	printf '%s' "${line:0:40}" >>log
-	sleep 0.5
+	readto "$pid" log
 	assert_equal "$(wc -l <out)" 1
 	printf '%s\n' "${line:40}" >>log
 	for i in $(seq 50); do [ "$(wc -l <out)" -ge 2 ] && break; sleep 0.1; done
@@ -250,7 +250,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 	pid=$!
 	for i in $(seq 50); do [ "$(wc -l <out)" -ge 5 ] && break; sleep 0.1; done
 	: >log
-	sleep 0.3
+	for i in $(seq 50); do [ -s err ] && break; sleep 0.1; done
 	head -1 events >log
 	for i in $(seq 50); do [ "$(wc -l <out)" -ge 6 ] && break; sleep 0.1; done
 	kill "$pid"
@@ -281,7 +281,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 	assert_equal "$(ids <out)" "o1 o2 "
 	# Idle with no writer: hardly any CPU time.
 	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	sleep 1
+	sleep 1  # honest: the time its CPU time is measured over
 	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	[ $((t1 - t0)) -le 5 ]
 	tail -1 events >f

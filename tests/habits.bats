@@ -11,7 +11,10 @@ SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 GHSECRET='It is a secret'
 
 teardown() {
-	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true  # honest: cleanup; it may have ended
+	[ -z "${TSOCK:-}" ] || tmux -L "$TSOCK" kill-server 2>/dev/null || true  # honest: cleanup; it may have ended
+	[ -z "${TSOCK:-}" ] || rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TSOCK"
+	return 0
 }
 
 # onterm TERM CMD: runs CMD on a pseudo-terminal with TERM set, so that
@@ -190,10 +193,12 @@ complete() {
 	now=$(date -u +%s)
 	run -0 evpub -t a --time 1h30m
 	t=$(date -u -d "$(jq -r .time <<<"$output")" +%s)
-	[ $((now - t)) -ge 5395 ] && [ $((now - t)) -le 5405 ]
+	[ $((now - t)) -ge 5395 ]
+	[ $((now - t)) -le 5405 ]
 	run -0 evpub -t a --time 2d
 	t=$(date -u -d "$(jq -r .time <<<"$output")" +%s)
-	[ $((now - t)) -ge 172795 ] && [ $((now - t)) -le 172805 ]
+	[ $((now - t)) -ge 172795 ]
+	[ $((now - t)) -le 172805 ]
 	run -2 --separate-stderr evpub -t a --time yesterday
 	assert_equal "${stderr%%$'\n'*}" 'evpub: --time: "yesterday" is not an RFC 3339 time, a date (YYYY-MM-DD), @EPOCH seconds (@EPOCHms, s@EPOCHMS: milliseconds) or a duration back from now (90s, 500ms, 30m, 1h30m, 2d, 1w)'
 }
@@ -288,6 +293,128 @@ complete() {
 	assert_output $'bank\nbilling'
 	# From another home, by EVENTFUL_HOME.
 	EVENTFUL_HOME=elsewhere run -0 complete evsub -T ''
+	assert_output ''
+}
+
+# tshell SHELL: an interactive bash or zsh (no rc files) in a private tmux
+# server, in this folder, with bin/ on PATH, this EVENTFUL_HOME and the
+# completion loaded as a person's shell loads it.
+tshell() {
+	TSOCK="habits$$"
+	tmux -L "$TSOCK" -f /dev/null new-session -d -s t -x 160 -y 40 \
+	    "cd '$PWD' && env -i HOME='$HOME' TERM=screen LANG=C.UTF-8 \
+	    PATH='$BIN:/usr/bin:/bin' EVENTFUL_HOME='$EVENTFUL_HOME' \
+	    PS1='$ ' $1"
+	NKEYS=0
+	case $1 in
+	bash*) tmux -L "$TSOCK" send-keys -t t -l \
+	    "source '$ROOT/completion/eventful.bash'" ;;
+	# As compinit finds it in $fpath: by its #compdef line.
+	zsh*) tmux -L "$TSOCK" send-keys -t t -l "fpath=('$ROOT/completion' \
+	    \$fpath); autoload -Uz compinit; compinit -u -D; \
+	    setopt interactivecomments; PS1='$ '" ;;
+	esac
+	ran
+}
+
+# typed KEYS...: types KEYS (tmux send-keys names: Tab, Enter, C-a), then
+# at the end of the line a comment #kN, and waits (10 s at most) until the pane shows it: what
+# the keys did is on the screen, in $output.
+typed() {
+	local i
+	tmux -L "$TSOCK" send-keys -t t "$@" C-e
+	NKEYS=$((NKEYS + 1))
+	tmux -L "$TSOCK" send-keys -t t -l " #k$NKEYS"
+	for i in $(seq 100); do
+		run -0 tmux -L "$TSOCK" capture-pane -p -t t -S -100
+		[[ $output == *" #k$NKEYS"* ]] && return 0
+		sleep 0.1
+	done
+	echo "the pane never showed #k$NKEYS:"
+	echo "$output"
+	return 1
+}
+
+# ran: Enter, and waits until the shell's next prompt.
+ran() {
+	local i
+	tmux -L "$TSOCK" send-keys -t t Enter
+	NKEYS=$((NKEYS + 1))
+	tmux -L "$TSOCK" send-keys -t t -l "#k$NKEYS"
+	for i in $(seq 100); do
+		run -0 tmux -L "$TSOCK" capture-pane -p -t t -S -100
+		[[ $output == *"\$ #k$NKEYS"* ]] && return 0
+		sleep 0.1
+	done
+	echo "no prompt after Enter:"
+	echo "$output"
+	return 1
+}
+
+@test "bash completion on a terminal: a topic or consumer named \$(cmd) or \`cmd\` is offered escaped, and Tab runs nothing" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	# What anyone sharing the home can make: folders and files by name.
+	mkdir -p "$EVENTFUL_HOME/topics/\$(touch pwned)" \
+	    "$EVENTFUL_HOME/topics/\`touch pwned2\`" \
+	    "$EVENTFUL_HOME/topics/orders/consumers"
+	touch "$EVENTFUL_HOME/topics/orders/consumers/\$(touch pwned3)"
+	tshell 'bash --norc --noprofile'
+	# Tab twice: every topic listed, escaped as it is to be typed.
+	typed C-u 'evsub -T ' Tab Tab
+	[ ! -e pwned ] || { echo "Tab ran the command in a topic's name"; return 1; }
+	assert_output --partial '\$\(touch\ pwned\)'
+	assert_output --partial '\`touch\ pwned2\`'
+	assert_output --partial 'orders'
+	typed C-u 'evsub -T orders --consumer ' Tab
+	assert_output --partial 'evsub -T orders --consumer \$\(touch\ pwned3\)'
+	# One match: the line holds the name, which the shell takes as it is.
+	typed C-u 'evsub -T \$' Tab
+	assert_output --partial 'evsub -T \$\(touch\ pwned\)'
+	typed C-a "printf '<%s>\\n' "
+	ran
+	assert_line '<$(touch pwned)>'
+	# In quotes too: the word goes on after the quote opened.
+	typed C-u "evsub -T '\`" Tab
+	assert_output --partial "evsub -T '\`touch pwned2\`'"
+	typed C-a "printf '<%s>\\n' "
+	ran
+	assert_line '<`touch pwned2`>'
+	typed C-u 'evsub -T "$' Tab
+	assert_output --partial 'evsub -T "\$(touch pwned)"'
+	typed C-a "printf '<%s>\\n' "
+	ran
+	assert_line '<$(touch pwned)>'
+	# Nothing of it ran, here or in the home.
+	run -0 find "$PWD" "$HOME" -name 'pwned*'
+	assert_output ''
+}
+
+@test "zsh completion on a terminal: compinit finds it; a topic or consumer named \$(cmd) or \`cmd\` is offered escaped, and Tab runs nothing" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	mkdir -p "$EVENTFUL_HOME/topics/\$(touch pwned)" \
+	    "$EVENTFUL_HOME/topics/\`touch pwned2\`" \
+	    "$EVENTFUL_HOME/topics/orders/consumers"
+	touch "$EVENTFUL_HOME/topics/orders/consumers/\$(touch pwned3)"
+	tshell 'zsh -f'
+	typed C-u 'evsub -T ' Tab
+	[ ! -e pwned ] || { echo "Tab ran the command in a topic's name"; return 1; }
+	assert_output --partial '\$\(touch\ pwned\)'
+	assert_output --partial '\`touch\ pwned2\`'
+	assert_output --partial 'orders'
+	typed C-u 'evsub -T orders --consumer ' Tab
+	assert_output --partial 'evsub -T orders --consumer \$\(touch\ pwned3\)'
+	typed C-u 'evsub -T \$' Tab
+	assert_output --partial 'evsub -T \$\(touch\ pwned\)'
+	typed C-a "printf '<%s>\\n' "
+	ran
+	assert_line '<$(touch pwned)>'
+	typed C-u 'evsub -T \`' Tab
+	assert_output --partial 'evsub -T \`touch\ pwned2\`'
+	typed C-a "printf '<%s>\\n' "
+	ran
+	assert_line '<`touch pwned2`>'
+	run -0 find "$PWD" "$HOME" -name 'pwned*'
 	assert_output ''
 }
 

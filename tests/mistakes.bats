@@ -223,7 +223,7 @@ ledger() {
 	for i in $(seq 100); do grep -q 'waiting' err && break; sleep 0.05; done
 	for i in $(seq 2000); do
 		echo "$i"
-		[ $((i % 4)) -eq 0 ] && sleep 0.001
+		if [ $((i % 4)) -eq 0 ]; then sleep 0.001; fi
 	done | evpub -T stream -l -t t >/dev/null
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	run -0 wait "$pid"

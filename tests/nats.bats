@@ -8,7 +8,7 @@ load test_helper/common
 load test_helper/nats
 
 teardown() {
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 	nats_stop
 }
 
@@ -237,9 +237,10 @@ EOF
 	assert_output ''
 	assert_equal "$(evsub -T rp --since 1h --once | wc -l)" 5
 	bg evsub -T rp --from 5 -c 3 -o follow.out
-	sleep 0.5
+	# It has replayed, then follows.
+	for _ in $(seq 100); do [ -s follow.out ] && break; sleep 0.05; done
 	lines 2 | evpub -q -l -T rp -t m
-	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	exited "$LAST" 0
 	assert_equal "$(jq -r .type follow.out | tr '\n' ' ')" "n m m "
 }
 
@@ -259,11 +260,13 @@ EOF
 
 @test "a live subscriber that comes before the topic waits for it, and loses nothing" {
 	nats_start
-	bg evsub -T later -c 2 -o early.out
-	sleep 0.5
+	bg evsub -T later -c 2 -o early.out 2>early.err
+	for _ in $(seq 100); do grep -q 'waiting for a publisher' early.err && break; sleep 0.05; done
+	run -0 cat early.err
+	assert_line 'evsub: -T: later: waiting for a publisher to make it'
 	evpub -q -T later -t t n:=1
 	evpub -q -T later -t t n:=2
-	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	exited "$LAST" 0
 	assert_equal "$(jq -r .data.n early.out | tr '\n' ' ')" "1 2 "
 }
 

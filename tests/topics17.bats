@@ -28,7 +28,7 @@ setup() {
 
 teardown() {
 	# Nothing a test started may outlive it.
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 	[ "$BUS" = dir ] || nats_stop
 }
 
@@ -285,7 +285,7 @@ grows() {
 	run -7 --separate-stderr evsub --delete-topic audit
 	assert_equal "$stderr" 'evsub: audit: in use: 0 live subscribers and 1 running consumer: --force deletes it under them (they stop)'
 	kill "$LAST"
-	wait "$LAST" || true
+	exited "$LAST" 143
 	run -0 evsub --delete-topic audit
 	run -0 --separate-stderr evsub --topics
 	[[ $stderr == "evsub: no topics in $WHERE:"* ]]
