@@ -111,7 +111,12 @@ $(BUILD)/fault.so: tests/fault/fault.c
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl
 
-unit: $(UNITBINS) $(BUILD)/fault.so
+# The recording shim of the power-cut simulator (tests/powercut.bats).
+$(BUILD)/record.so: tests/fault/record.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 -Wall -Wextra -o $@ $< -ldl -lpthread
+
+unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
 	@if [ -n "$(EXTRA_CORPUS)" ]; then for t in $(DATAUNIT); do \
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
@@ -123,7 +128,25 @@ test: deps
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
+	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	    POWERCUT_STATES=$(POWERCUT_STATES) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+
+# The power-cut simulator (tests/powercut.bats): the states drawn per
+# scenario by make test, and by make soak.  SEED, when set, draws the
+# soak's states again (each failure prints its seed).
+POWERCUT_STATES = 40
+SOAK_STATES = 2000
+SEED =
+SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
+	EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	/usr/bin/python3 tests/test_helper/powercut.py --states $(SOAK_STATES) \
+	$(SEED:%=--seed %)
+
+# Longer runs of the randomised tests than make test has time for.
+soak: deps
+	$(MAKE) all $(BUILD)/record.so
+	$(SOAK_POWERCUT)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -135,6 +158,7 @@ check: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
+	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
@@ -220,6 +244,6 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
+.PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install uninstall \
 	lint clean
 .SECONDARY:

@@ -81,6 +81,16 @@ store_open(struct store *st, const char *path, int write, char *err,
 		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	if (!S_ISREG(sb.st_mode))
 		return log_seterr(LOG_IO, err, n, "not a regular file: refused");
+	/*
+	 * The fsync of the file makes its bytes durable, not its name: a
+	 * power cut could take the name of a new log away, and with it all
+	 * that was acknowledged.  So an appender that finds the log empty,
+	 * which it is when we made it, or when whoever made it was killed
+	 * before this fsync, makes the directory durable before it writes.
+	 */
+	if (write && sb.st_size == 0 && fsyncparent(path) == -1)
+		return log_seterr(LOG_IO, err, n, "fsync of the log's "
+		    "directory: %s", strerror(errno));
 	return LOG_OK;
 }
 

@@ -166,6 +166,10 @@ mkdir1(const char *p)
 
 	if (mkdir(p, 0700) == 0) {
 		share(p, -1, 1);
+		/* Its name is durable only once its parent is: before any
+		 * event published under it is acknowledged. */
+		if (fsyncparent(p) == -1)
+			failed(p, "fsync of the directory that holds it");
 		return;
 	}
 	if (errno == EEXIST)
@@ -265,10 +269,32 @@ topic_free(struct topic *t)
 static int published(void *, struct batch *);
 static void pubfail(void *, enum log_result, int, const char *);
 
+/*
+ * Makes the names above a topic's log durable: the topic's in topics/,
+ * and topics/ in the home.  mkdir1 does it as it makes them; this is for
+ * a topic whose maker was killed in between, which left its log empty
+ * (log_open makes the log's own name durable when it finds it so).
+ */
+static void
+syncnames(const struct topic *t)
+{
+	char *topics = xstrdup(t->dir), *slash = strrchr(topics, '/');
+
+	if (fsyncparent(t->dir) == -1)
+		failed(t->dir, "fsync of the directory that holds it");
+	if (slash != NULL && slash != topics) {
+		*slash = '\0';
+		if (fsyncparent(topics) == -1)
+			failed(topics, "fsync of the directory that holds it");
+	}
+	free(topics);
+}
+
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
     int quiet, int overlap)
 {
+	struct stat sb;
 	char err[512];
 
 	memset(p, 0, sizeof(*p));
@@ -279,6 +305,8 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	}
 	share(p->t.log, log_fd(p->log), 0);
+	if (fstat(log_fd(p->log), &sb) == 0 && sb.st_size == 0)
+		syncnames(&p->t);
 	scan_init(&p->sc);
 	p->sync = sync;
 	p->maxwait = maxwait;
