@@ -271,23 +271,26 @@ static void pubfail(void *, enum log_result, int, const char *);
 
 /*
  * Makes the names above a topic's log durable: the topic's in topics/,
- * and topics/ in the home.  mkdir1 does it as it makes them; this is for
- * a topic whose maker was killed in between, which left its log empty
- * (log_open makes the log's own name durable when it finds it so).
+ * topics/ in the home, and the home in its parent.  mkdir1 does it as it
+ * makes them; this is for a topic whose maker was killed in between,
+ * which left its log empty (log_open makes the log's own name durable
+ * when it finds it so).  The home's parent may be one we cannot open
+ * (mode 0711): then it is not ours, nor the home made by us in it.
  */
 static void
 syncnames(const struct topic *t)
 {
-	char *topics = xstrdup(t->dir), *slash = strrchr(topics, '/');
+	char *p = xstrdup(t->dir), *slash;
+	int i;
 
-	if (fsyncparent(t->dir) == -1)
-		failed(t->dir, "fsync of the directory that holds it");
-	if (slash != NULL && slash != topics) {
+	for (i = 0; i < 3 && (slash = strrchr(p, '/')) != NULL &&
+	    slash != p; i++) {
+		if (fsyncparent(p) == -1 && !(i == 2 && (errno == EACCES ||
+		    errno == EPERM)))
+			failed(p, "fsync of the directory that holds it");
 		*slash = '\0';
-		if (fsyncparent(topics) == -1)
-			failed(topics, "fsync of the directory that holds it");
 	}
-	free(topics);
+	free(p);
 }
 
 void

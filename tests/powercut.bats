@@ -61,9 +61,9 @@ powercut() { "$SYSPY" "$ROOT/tests/test_helper/powercut.py" "$@"; }
 # and a new topic's names were never made durable, only the log's bytes.
 @test "power cut: a new log's and a new topic's names outlive a cut that keeps no unsynced directory change" {
 	run -0 powercut --states 4 --dirs none append-event evpub-topic-event \
-	    evpub-topic-batch
+	    evpub-topic-batch evpub-killed-maker
 	echo "$output"
-	assert_line --regexp '^powercut: 12 states .*, 0 failed'
+	assert_line --regexp '^powercut: 16 states .*, 0 failed'
 }
 
 @test "power cut: the simulator finds --sync none's acknowledgements lost (it can fail)" {

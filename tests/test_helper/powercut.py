@@ -663,6 +663,32 @@ class TopicScenario(LogScenario):
             state.env, what="evpub -T t after the cut")
 
 
+class KilledMakerScenario(TopicScenario):
+    """evpub -T into a topic whose maker was killed before it made
+    anything durable: its directories and empty log are there, their
+    names not synced (made here by mkdir(1) and touch(1), recorded)."""
+
+    def __init__(self, bindir):
+        TopicScenario.__init__(self, bindir, "batch")
+        self.name = "evpub-killed-maker"
+
+    def steps(self, root, env):
+        t = os.path.join(root, "home", "topics", "t")
+        env["RECORD_TAG"] = "maker"
+        env["RECORD_PROGS"] = "mkdir touch"
+        run(["mkdir", "-p", os.path.join(t, "subs"),
+             os.path.join(t, "consumers")], env)
+        run(["touch", os.path.join(t, "log")], env)
+        del env["RECORD_PROGS"]
+        env["RECORD_TAG"] = "lines"
+        run([self.prog("evpub"), "-T", "t", "-l", "-t", "acct.deposited",
+             "-s", "//powercut"], env,
+            b"".join(b'{"amount":%d}\n' % i for i in range(1, 5)))
+
+    def check(self, state):
+        LogScenario.check(self, state)
+
+
 class ProjectScenario(Scenario):
     """evproject --state: its checkpoints, saved every few events."""
 
@@ -823,6 +849,7 @@ def scenarios(bindir):
         LogScenario(bindir, "none", True),
         TopicScenario(bindir, "batch"),
         TopicScenario(bindir, "event"),
+        KilledMakerScenario(bindir),
         ProjectScenario(bindir),
         ConsumerScenario(bindir),
     ]}
