@@ -81,3 +81,35 @@ powercut() { "$SYSPY" "$ROOT/tests/test_helper/powercut.py" "$@"; }
 	run -2 powercut nosuch
 	assert_output --partial 'no scenario nosuch'
 }
+
+# ---- making names durable fails ----
+
+@test "a new log whose directory cannot be made durable: exit 1, nothing acknowledged" {
+	need_fault
+	printf '{"specversion":"1.0","id":"1","source":"//t","type":"t"}\n' >in
+	FAULT_CALL=fsync FAULT_N=1 LD_PRELOAD=$FAULT run -1 --separate-stderr \
+	    evlog append --sync event new.log <in
+	assert_output ''
+	[[ $stderr == *"new.log: fsync of the log's directory: Input/output error"* ]] ||
+	    { echo "stderr: $stderr"; return 1; }
+	# Nothing was written, and the next append, whose fsyncs work, makes
+	# the directory durable then (the log is still empty).
+	[ ! -s new.log ]
+	FAULT_CALL=fsync FAULT_COUNT=count LD_PRELOAD=$FAULT run -0 evlog append --sync event new.log <in
+	assert_equal "$(cat count)" 2
+}
+
+@test "a new topic whose directories cannot be made durable: evpub exits 1, acknowledges nothing" {
+	need_fault
+	for n in 1 2 3 4 5; do
+		rm -rf "$EVENTFUL_HOME"
+		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT run -1 --separate-stderr \
+		    evpub -T t -t x n:=1
+		assert_output ''
+		[[ $stderr == *"Input/output error"* ]] || { echo "#$n: $stderr"; return 1; }
+	done
+	# Made whole by the next publisher, which acknowledges.
+	run -0 evpub -T t -t x n:=1
+	run -0 evlog cat -T t
+	assert_equal "${#lines[@]}" 1
+}
