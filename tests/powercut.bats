@@ -113,3 +113,14 @@ powercut() { "$SYSPY" "$ROOT/tests/test_helper/powercut.py" "$@"; }
 	run -0 evlog cat -T t
 	assert_equal "${#lines[@]}" 1
 }
+
+@test "a consumer's commit whose directory cannot be made durable: exit 1, said (it was ignored)" {
+	need_fault
+	run -0 evpub -T t -t x n:=1
+	# The commit's fsyncs: its temporary file, then the directory.
+	FAULT_CALL=fsync FAULT_N=2 LD_PRELOAD=$FAULT run -1 --separate-stderr \
+	    evsub -T t --consumer c --once
+	assert_output --partial '"type":"x"'
+	[[ $stderr == *"consumers: committing the position: fsync of the directory: Input/output error"* ]] ||
+	    { echo "stderr: $stderr"; return 1; }
+}
