@@ -512,13 +512,13 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 		bad = 1;
 		seq = 0;
 		if (memchr(p, '\0', len) != NULL)
-			seterr(why, sizeof(why), "zero bytes in the line");
+			seterr(why, sizeof(why), "it holds zero bytes");
 		else if (ce_validate(&sc, p, len, &ev, why, sizeof(why)) == -1)
-			;
+			notevent(why, sizeof(why));
 		else if ((seq = log_seqof(&ev)) == 0)
-			seterr(why, sizeof(why), "an event without a sequence");
+			seterr(why, sizeof(why), "it has no sequence");
 		else if (x->h->last > 0 && seq != x->h->last + 1)
-			seterr(why, sizeof(why), "sequence %llu after %llu",
+			seterr(why, sizeof(why), "it has sequence %llu after %llu",
 			    (unsigned long long)seq,
 			    (unsigned long long)x->h->last);
 		else

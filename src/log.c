@@ -217,11 +217,12 @@ checkline(struct log_cursor *c, const char *p, size_t len, char *err,
 	uint64_t seq;
 
 	if (memchr(p, '\0', len) != NULL)
-		seterr(why, sizeof(why), "zero bytes in the line");
+		seterr(why, sizeof(why), "it holds zero bytes");
 	else if (ce_validate(&c->sc, p, len, &c->ev, why, sizeof(why)) == -1)
-		;
+		notevent(why, sizeof(why));
 	else if ((seq = log_seqof(&c->ev)) != c->seq)
-		seterr(why, sizeof(why), "sequence %llu where %llu belongs",
+		seterr(why, sizeof(why), "it has sequence %llu where %llu "
+		    "belongs",
 		    (unsigned long long)seq, (unsigned long long)c->seq);
 	else
 		return LOG_OK;

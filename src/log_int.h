@@ -30,6 +30,10 @@ enum log_result log_seterr(enum log_result r, char *err, size_t n,
 
 /* ---- lines (store.c) ---- */
 
+/* Turns the reason ce_validate put in why[n] into "it is not an event:
+ * REASON", for messages about damage ("damaged at offset N (why)"). */
+void notevent(char *why, size_t n);
+
 /*
  * The last "\n" before offset from, looking back at most within bytes (0:
  * to the start of the file): its offset; -1 when there is none in reach;

@@ -312,6 +312,16 @@ store_unpeek(struct store *st)
 	idx_close(&st->x);
 }
 
+/* Makes the reason ce_validate gave in why[n] say what the line is not. */
+void
+notevent(char *why, size_t n)
+{
+	char was[512];
+
+	snprintf(was, sizeof(was), "%s", why);
+	seterr(why, n, "it is not an event: %s", was);
+}
+
 /*
  * Finds the first damage in the log from offset from on, where the line
  * before has sequence prev (0: from is the start): a line with a NUL byte,
@@ -334,13 +344,13 @@ scandamage(struct store *st, off_t from, uint64_t prev, off_t size, off_t *at,
 	lines_init(&in, st->fd, from);
 	while ((r = lines_next(&in, size, &p, &len, why, wn)) == LOG_OK) {
 		if (memchr(p, '\0', len) != NULL)
-			seterr(why, wn, "zero bytes in the line");
+			seterr(why, wn, "it holds zero bytes");
 		else if (ce_validate(&st->sc, p, len, &st->ev, why, wn) == -1)
-			;
+			notevent(why, wn);
 		else if ((seq = log_seqof(&st->ev)) == 0)
-			seterr(why, wn, "an event without a sequence");
+			seterr(why, wn, "it has no sequence");
 		else if (prev > 0 && seq != prev + 1)
-			seterr(why, wn, "sequence %llu after %llu",
+			seterr(why, wn, "it has sequence %llu after %llu",
 			    (unsigned long long)seq, (unsigned long long)prev);
 		else {
 			prev = seq;
@@ -351,7 +361,8 @@ scandamage(struct store *st, off_t from, uint64_t prev, off_t size, off_t *at,
 	}
 	if (r == LOG_END && lines_at(&in) < size) {
 		*at = lines_at(&in);
-		seterr(why, wn, "a torn last line");
+		seterr(why, wn, "a torn last line");	/* moved with what
+							   comes before it */
 	}
 	lines_free(&in);
 	*last = prev;
@@ -517,9 +528,8 @@ damaged(struct store *st, int repair, off_t at, off_t size, uint64_t last,
 	int nul = hasnul(st->fd, at, size);
 
 	if (at == 0 && !nul)
-		return log_seterr(LOG_DAMAGED, err, n, "the line at offset 0: "
-		    "%s: not an evlog log, or damaged (see evlog verify)",
-		    why);
+		return log_seterr(LOG_DAMAGED, err, n, "not an evlog log, or "
+		    "damaged at offset 0 (%s): see evlog verify", why);
 	if (repair == LOG_REPAIR_NONE || (repair == LOG_REPAIR_TAIL &&
 	    (size - at > TAIL_REACH || !nul)))
 		return log_seterr(LOG_DAMAGED, err, n, "damaged at offset %lld "
