@@ -105,7 +105,8 @@ usage(FILE *f, int status)
 "  append   stamp stdin's events with sequence numbers, append them\n"
 "           durably, and write each to stdout once it is on disk\n"
 "  cat      replay the log; -f follows new appends\n"
-"  repair   cut a torn last line, the only damage a crash leaves;\n"
+"  repair   cut a torn last line; move damage (a page of zeros a power\n"
+"           loss left) and all after it into LOG.damaged-OFFSET;\n"
 "           rebuild the index\n"
 "  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
 "           (-s SOURCE: of that source, needed when the id is in several)\n"
@@ -1100,7 +1101,8 @@ cmd_stats(int argc, char *argv[])
 
 /* ---- repair ---- */
 
-/* Cuts a torn last line, and nothing else; rebuilds the index. */
+/* Cuts a torn last line, moves damage aside (evlog(5)), and rebuilds
+ * the index. */
 static int
 cmd_repair(int argc, char *argv[])
 {

@@ -155,6 +155,7 @@ usage(FILE *f, int status)
 "  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"             4 -T: the topic's log is damaged (evlog repair),\n"
 "             5 -w: nothing came in time (or no topic was made),\n"
 "             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"

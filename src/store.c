@@ -498,9 +498,9 @@ moveaside(struct store *st, off_t at, off_t size, uint64_t last,
 		    strerror(errno));
 	}
 	if (nev > 0)
-		snprintf(more, sizeof(more), "; after the damage it holds %llu "
-		    "whole event%s, sequence %llu to %llu", (unsigned long long)
-		    nev, nev == 1 ? "" : "s", (unsigned long long)first,
+		snprintf(more, sizeof(more), ", with %llu whole event%s in "
+		    "them (sequence %llu to %llu)", (unsigned long long)nev,
+		    nev == 1 ? "" : "s", (unsigned long long)first,
 		    (unsigned long long)final);
 	warnw(st->path, "damaged at offset %lld (%s): moved the %lld bytes "
 	    "from there to the end into %s%s; the log ends at sequence %llu "
