@@ -424,13 +424,13 @@ static void damaged(const char *, const char *, int, uint64_t)
 static void
 damaged(const char *name, const char *err, int done, uint64_t upto)
 {
-	char after[96] = "";
-
-	if (done)
-		snprintf(after, sizeof(after), "; delivered up to sequence "
-		    "%llu, and stopped", (unsigned long long)upto);
-	errw(EXIT_EXPECT, name, "the topic's log is %s%s: evlog repair -T %s "
-	    "moves the damage aside (see evlog(5), Damage)", err, after,
+	if (!done)
+		errw(EXIT_EXPECT, name, "the topic's log is damaged: %s; "
+		    "evlog repair -T %s moves the damage aside (see evlog(5), "
+		    "Damage)", err, shown(name, strlen(name)));
+	errw(EXIT_EXPECT, name, "the topic's log is %s; delivered up to "
+	    "sequence %llu, and stopped: evlog repair -T %s moves the damage "
+	    "aside (see evlog(5), Damage)", err, (unsigned long long)upto,
 	    shown(name, strlen(name)));
 }
 
