@@ -135,13 +135,16 @@ test: deps
 # The power-cut simulator (tests/powercut.bats): the states drawn per
 # scenario by make test, and by make soak.  SEED, when set, draws the
 # soak's states again (each failure prints its seed).
+# The soak's scenarios have SOAK_SCALE times the events, and are recorded
+# again every 100 states (their groups depend on timing).
 POWERCUT_STATES = 40
 SOAK_STATES = 2000
+SOAK_SCALE = 3
 SEED =
 SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
 	/usr/bin/python3 tests/test_helper/powercut.py --states $(SOAK_STATES) \
-	$(SEED:%=--seed %)
+	--scale $(SOAK_SCALE) --per-recording 100 $(SEED:%=--seed %)
 
 # Longer runs of the randomised tests than make test has time for.
 soak: deps

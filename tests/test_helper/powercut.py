@@ -57,6 +57,7 @@ BIN = os.environ.get("EVENTFUL_BIN", os.path.join(ROOT, "bin"))
 SHIM = os.environ.get("EVENTFUL_RECORD",
                       os.path.join(ROOT, "build/release/record.so"))
 BOOT_OFF, BOOT_LEN = 16, 40     # struct idx_hdr's boot, in idx.c
+SCALE = 1                       # --scale: events per step, times this
 
 
 class Failed(Exception):
@@ -446,7 +447,7 @@ class LogScenario(Scenario):
         os.makedirs(os.path.join(root, "logs"))
         os.makedirs(os.path.join(root, "h"))
         if self.prefill:
-            inp = b"".join(event(i, "pre") for i in range(1, 6))
+            inp = b"".join(event(i, "pre") for i in range(1, 1 + 5 * SCALE))
             run([self.prog("evlog"), "append", self.logpath(root)], env, inp)
             # A torn last line, as a crash before leaves one: the first
             # recorded append cuts it.
@@ -454,8 +455,9 @@ class LogScenario(Scenario):
                 f.write(b'{"specversion":"1.0","id":"torn"')
 
     def inputs(self):
-        a = [event(i, "a") for i in range(1, 9)]
-        b = [event(i, "b") for i in range(1, 7)] + [event(3, "a")]
+        a = [event(i, "a") for i in range(1, 1 + 8 * SCALE)]
+        b = [event(i, "b") for i in range(1, 1 + 6 * SCALE)] + \
+            [event(3, "a")]
         return a, b
 
     def steps(self, root, env):
@@ -638,7 +640,8 @@ class TopicScenario(LogScenario):
         env["RECORD_TAG"] = "lines"
         rc, out, err = paced(pub + ["-l", "-t", "acct.deposited", "-S",
                                     "acct/2", "-s", "//powercut"], env,
-                             [b'{"amount":%d}\n' % i for i in range(1, 8)])
+                             [b'{"amount":%d}\n' % i
+                              for i in range(1, 1 + 7 * SCALE)])
         if rc != 0:
             raise SystemExit("evpub -l: %s" % err.decode(errors="replace"))
         env["RECORD_TAG"] = "other"
@@ -692,7 +695,8 @@ class KilledMakerScenario(TopicScenario):
         env["RECORD_TAG"] = "lines"
         run([self.prog("evpub"), "-T", "t", "-l", "-t", "acct.deposited",
              "-s", "//powercut"], env,
-            b"".join(b'{"amount":%d}\n' % i for i in range(1, 5)))
+            b"".join(b'{"amount":%d}\n' % i
+                     for i in range(1, 1 + 4 * SCALE)))
 
     def check(self, state):
         LogScenario.check(self, state)
@@ -707,13 +711,13 @@ class ProjectScenario(Scenario):
     def setup(self, root, env):
         os.makedirs(os.path.join(root, "h"))
         os.makedirs(os.path.join(root, "proj"))
-        inp = b"".join(event(i, "p") for i in range(1, 25))
+        inp = b"".join(event(i, "p") for i in range(1, 1 + 24 * SCALE))
         run([self.prog("evlog"), "append", os.path.join(root, "in.log")],
             env, inp)
         with open(os.path.join(root, "in.log"), "rb") as f:
             ls = lines(f.read())
         with open(os.path.join(root, "half.log"), "wb") as f:
-            f.write(b"".join(l + b"\n" for l in ls[:10]))
+            f.write(b"".join(l + b"\n" for l in ls[:10 * SCALE]))
 
     def argv(self, root, src):
         return [self.prog("evproject")] + self.rules + [
@@ -778,7 +782,7 @@ class ConsumerScenario(Scenario):
         os.makedirs(os.path.join(root, "h"))
         run([self.prog("evpub"), "-T", "t", "-l", "-t", "x.y", "-s",
              "//powercut"], env, b"".join(b'{"n":%d}\n' % i
-                                           for i in range(1, 6)))
+                                           for i in range(1, 1 + 5 * SCALE)))
 
     def steps(self, root, env):
         sub = [self.prog("evsub"), "-T", "t", "--consumer", "c", "--once"]
@@ -790,7 +794,7 @@ class ConsumerScenario(Scenario):
                 run(sub, env)
             else:
                 run(pub, env, b"".join(b'{"n":%d}\n' % (10 * i + k)
-                                       for k in range(3)))
+                                       for k in range(3 * SCALE)))
 
     def logfile(self, root):
         return os.path.join(root, "home", "topics", "t", "log")
@@ -941,8 +945,15 @@ def main():
     ap.add_argument("--claim-durable", action="store_true",
                     help="check --sync none as if its acknowledgements "
                     "were durable: a self-test that must fail")
+    ap.add_argument("--scale", type=int, default=1, help="events in each "
+                    "step of a scenario, times this")
+    ap.add_argument("--per-recording", type=int, default=0, help="record "
+                    "a scenario again after this many states (timing "
+                    "makes other groups): default, once")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
+    global SCALE
+    SCALE = a.scale
     all_sc = scenarios(BIN)
     if a.list:
         print("\n".join(all_sc))
@@ -956,6 +967,8 @@ def main():
     flags += " --states %d" % a.states
     if a.dirs:
         flags += " --dirs " + a.dirs
+    if a.scale != 1:
+        flags += " --scale %d" % a.scale
     print("powercut: seed %d, %d states per scenario" % (seed, a.states))
     bad = 0
     total = distinct_total = known_total = 0
@@ -964,7 +977,6 @@ def main():
             print("no scenario %s (--list)" % name, file=sys.stderr)
             return 2
         sc = all_sc[name]
-        rng = random.Random("%d/%s" % (seed, name))
         work = tempfile.mkdtemp(prefix="powercut-%s-" % name,
                                 dir=os.environ.get("TMPDIR"))
         try:
@@ -972,7 +984,15 @@ def main():
             pts, hot = points(rec)
             seen = set()
             fails = known = middle = 0
+            recorded = 1
             for i in range(a.states):
+                if a.per_recording > 0 and i > 0 and \
+                        i % a.per_recording == 0:
+                    shutil.rmtree(os.path.join(work, "root"))
+                    os.unlink(os.path.join(work, "trace"))
+                    rec, before = record(sc, work)
+                    pts, hot = points(rec)
+                    recorded += 1
                 srng = random.Random("%d/%s/%d" % (seed, name, i))
                 c = srng.choice(hot) if hot and srng.random() < 0.6 \
                     else srng.choice(pts)
@@ -1014,9 +1034,11 @@ def main():
                             shutil.copy(os.path.join(work, "trace"), dst)
                             print("  kept in %s" % dst)
                 shutil.rmtree(sdir, ignore_errors=True)
-            print("%-20s %4d states, %4d distinct, %3d records, %3d with "
-                  "damage in the middle, %d failed%s" % (
-                      name, a.states, len(seen), len(rec.recs), middle,
+            print("%-20s %4d states, %4d distinct, %3d records%s, %3d "
+                  "with damage in the middle, %d failed%s" % (
+                      name, a.states, len(seen), len(rec.recs),
+                      " (%d recordings)" % recorded if recorded > 1 else "",
+                      middle,
                       fails, ", %d known (--tolerate-damage)" % known
                       if known else ""))
             total += a.states
