@@ -72,7 +72,23 @@ static __thread int inside;	/* the shim is at work: pass through */
 static ssize_t (*rwrite)(int, const void *, size_t);
 static ssize_t (*rwritev)(int, const struct iovec *, int);
 
+/* The real write and writev, found on first use. */
 static void
+resolve(void)
+{
+	if (rwrite == NULL)
+		rwrite = (ssize_t (*)(int, const void *, size_t))dlsym(
+		    RTLD_NEXT, "write");
+	if (rwritev == NULL)
+		rwritev = (ssize_t (*)(int, const struct iovec *, int))dlsym(
+		    RTLD_NEXT, "writev");
+}
+
+/*
+ * Reads the environment, once the C library is set up: a constructor,
+ * for a sanitizer's runtime makes calls before that, which pass through.
+ */
+__attribute__((constructor)) static void
 init(void)
 {
 	const char *d = getenv("RECORD_DIR"), *o = getenv("RECORD_OUT");
@@ -80,10 +96,7 @@ init(void)
 	int (*ropen)(const char *, int, ...);
 	size_t n = strlen(program_invocation_short_name);
 
-	rwrite = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
-	    "write");
-	rwritev = (ssize_t (*)(int, const struct iovec *, int))dlsym(RTLD_NEXT,
-	    "writev");
+	resolve();
 	on = 0;
 	if (d == NULL || o == NULL || realpath(d, root) == NULL)
 		return;
@@ -109,8 +122,6 @@ init(void)
 static int
 active(void)
 {
-	if (on < 0)
-		init();
 	return on == 1 && !inside;
 }
 
@@ -552,8 +563,7 @@ write(int fd, const void *buf, size_t len)
 {
 	ssize_t r;
 
-	if (on < 0)
-		init();
+	resolve();
 	if (!active() || (fd != STDOUT_FILENO && tracked(fd) == 0))
 		return rwrite(fd, buf, len);
 	pthread_mutex_lock(&mu);
@@ -595,8 +605,7 @@ writev(int fd, const struct iovec *iov, int n)
 	size_t len;
 	char *p;
 
-	if (on < 0)
-		init();
+	resolve();
 	if (!active() || (fd != STDOUT_FILENO && tracked(fd) == 0))
 		return rwritev(fd, iov, n);
 	if ((p = gather(iov, n, &len)) == NULL)
