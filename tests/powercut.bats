@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # powercut.bats - the power-cut simulator: the writes, fsyncs, renames and
 # directory changes of evlog append (each --sync mode), evpub -T (a new
-# topic), evproject --state and a durable consumer's commits are recorded
+# topic), evproject --state, a durable consumer's commits and evlog repair
+# moving damage aside are recorded
 # (tests/fault/record.c), and the on-disk states a power cut may leave are
 # built from the recording and checked (tests/test_helper/powercut.py,
 # whose header states the model of the disk; evlog(5), CRASH SAFETY).

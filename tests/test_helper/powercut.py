@@ -702,6 +702,63 @@ class KilledMakerScenario(TopicScenario):
         LogScenario.check(self, state)
 
 
+class RepairScenario(Scenario):
+    """evlog repair moving damage in the middle of a log aside (a page of
+    zeros, whole events after it): nothing may be lost at any point of
+    it, and running it again finishes the job."""
+
+    name = "repair-middle"
+
+    def setup(self, root, env):
+        os.makedirs(os.path.join(root, "h"))
+        log = os.path.join(root, "l")
+        run([self.prog("evlog"), "append", log], env,
+            b"".join(event(i, "r") for i in range(1, 1 + 30 * SCALE)))
+        with open(log, "rb") as f:
+            data = f.read()
+        at = (len(data) // 3) // PAGE * PAGE
+        self.whole = []         # (line, survives the damage)
+        off = 0
+        for l in lines(data):
+            end = off + len(l) + 1
+            self.whole.append((l, end <= at or off >= at + PAGE))
+            off = end
+        with open(log, "r+b") as f:
+            f.seek(at)
+            f.write(b"\0" * PAGE)
+        os.unlink(log + ".idx")
+
+    def steps(self, root, env):
+        env["RECORD_TAG"] = "repair"
+        run([self.prog("evlog"), "repair", os.path.join(root, "l")], env)
+
+    def logfile(self, root):
+        return os.path.join(root, "l")
+
+    def check(self, state):
+        log = os.path.join(state.dir, "l")
+        run([self.prog("evlog"), "repair", log], state.env,
+            what="evlog repair (again)")
+        run([self.prog("evlog"), "verify", log], state.env,
+            what="evlog verify after repair")
+        got = lines(run([self.prog("evlog"), "cat", log],
+                        state.env).stdout)
+        aside = set()
+        for name in os.listdir(state.dir):
+            if name.startswith("l.damaged-"):
+                with open(os.path.join(state.dir, name), "rb") as f:
+                    aside.update(lines(f.read()))
+        have = set(got)
+        first = [l for l, ok in self.whole[:len(got)]]
+        if got != first:
+            raise Failed("the log after repair is not the events before "
+                         "the damage: %d lines" % len(got))
+        for l, ok in self.whole:
+            if ok and l not in have and l not in aside:
+                raise Failed("a whole event is neither in the log nor "
+                             "moved aside: sequence %d" % seqof(l))
+
+
 class ProjectScenario(Scenario):
     """evproject --state: its checkpoints, saved every few events."""
 
@@ -863,6 +920,7 @@ def scenarios(bindir):
         TopicScenario(bindir, "batch"),
         TopicScenario(bindir, "event"),
         KilledMakerScenario(bindir),
+        RepairScenario(bindir),
         ProjectScenario(bindir),
         ConsumerScenario(bindir),
     ]}
