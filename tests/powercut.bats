@@ -3,10 +3,10 @@
 # powercut.bats - the power-cut simulator: the writes, fsyncs, renames and
 # directory changes of evlog append (each --sync mode), evpub -T (a new
 # topic), evproject --state, a durable consumer's commits and evlog repair
-# moving damage aside are recorded
-# (tests/fault/record.c), and the on-disk states a power cut may leave are
-# built from the recording and checked (tests/test_helper/powercut.py,
-# whose header states the model of the disk; evlog(5), CRASH SAFETY).
+# moving damage aside are recorded (tests/fault/record.c), and the on-disk
+# states a power cut may leave are built from the recording and checked
+# (tests/test_helper/powercut.py, whose header states the model of the
+# disk; evlog(5), Crash safety).
 # POWERCUT_STATES states are drawn per scenario here (make test); make
 # soak draws SOAK_STATES.  A failure prints the seed that draws it again.
 
