@@ -133,10 +133,10 @@ test: deps
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # The power-cut simulator (tests/powercut.bats): the states drawn per
-# scenario by make test, and by make soak.  SEED, when set, draws the
-# soak's states again (each failure prints its seed).
-# The soak's scenarios have SOAK_SCALE times the events, and are recorded
-# again every 100 states (their groups depend on timing).
+# scenario by make test, and by make soak, whose scenarios have SOAK_SCALE
+# times the events and are recorded again every 100 states (their groups
+# depend on timing).  SEED, when set, draws the soak's states again (each
+# failure prints its seed).
 POWERCUT_STATES = 40
 SOAK_STATES = 2000
 SOAK_SCALE = 3
