@@ -222,8 +222,8 @@ checkline(struct log_cursor *c, const char *p, size_t len, char *err,
 		notevent(why, sizeof(why));
 	else if ((seq = log_seqof(&c->ev)) != c->seq)
 		seterr(why, sizeof(why), "it has sequence %llu where %llu "
-		    "belongs",
-		    (unsigned long long)seq, (unsigned long long)c->seq);
+		    "belongs", (unsigned long long)seq,
+		    (unsigned long long)c->seq);
 	else
 		return LOG_OK;
 	return log_seterr(LOG_DAMAGED, err, n, "damaged at offset %lld, "
@@ -363,6 +363,8 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 			c->known = 1;
 		}
 		c->seq++;
+		if (c->to > 0 && c->seq > c->to)
+			return LOG_STOP;
 		if (c->check && (r = checkline(c, *line, *len, err, n)) !=
 		    LOG_OK) {
 			/* Read again, and said again, by the next call. */
@@ -370,8 +372,6 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 			lines_seek(&c->in, lines_off(&c->in, *line));
 			return r;
 		}
-		if (c->to > 0 && c->seq > c->to)
-			return LOG_STOP;
 		if (c->seq < c->from)
 			continue;
 		if (c->timed) {

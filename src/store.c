@@ -369,16 +369,17 @@ scandamage(struct store *st, off_t from, uint64_t prev, off_t size, off_t *at,
 		*at = lines_off(&in, p);
 		break;
 	}
+	if (r == LOG_DAMAGED)	/* a line over LOG_MAXLINE: why says */
+		*at = lines_at(&in);
 	if (r == LOG_END && lines_at(&in) < size) {
 		*at = lines_at(&in);
-		seterr(why, wn, "a torn last line");	/* moved with what
-							   comes before it */
+		seterr(why, wn, "a torn last line");
 	}
 	lines_free(&in);
 	*last = prev;
 	if (r == LOG_IO)
 		return log_seterr(LOG_IO, err, n, "%s", why);
-	return LOG_OK;	/* a line over LOG_MAXLINE is damage too */
+	return LOG_OK;
 }
 
 /* Tells whether the bytes from offset at on (the first MiB) hold a NUL. */
@@ -458,6 +459,7 @@ setaside(struct store *st, off_t at, off_t size, uint64_t *nev,
 		free(name);
 		return NULL;
 	}
+	errno = 0;
 	for (pos = at; pos < size; pos += got) {
 		got = pread(st->fd, buf, (size_t)(size - pos) < sizeof(buf) ?
 		    (size_t)(size - pos) : sizeof(buf), pos);
@@ -577,6 +579,10 @@ locked(struct store *st, int repair, char *err, size_t n)
 		if ((r = scandamage(st, 0, 0, sb.st_size, &at, &last, why,
 		    sizeof(why), err, n)) != LOG_OK)
 			return r;
+		if (at == sb.st_size)	/* what tail found, the scan did not */
+			return log_seterr(LOG_DAMAGED, err, n, "the last line "
+			    "is damaged, and no line before it (see evlog "
+			    "verify)");
 		if ((r = damaged(st, repair, at, sb.st_size, last, why, err,
 		    n)) != LOG_OK)
 			return r;
