@@ -133,11 +133,13 @@ test: deps
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # The power-cut simulator (tests/powercut.bats): the states drawn per
-# scenario by make test, and by make soak, whose scenarios have SOAK_SCALE
+# scenario by make test, by make check (each program run is slower under
+# the sanitizers), and by make soak, whose scenarios have SOAK_SCALE
 # times the events and are recorded again every 100 states (their groups
 # depend on timing).  SEED, when set, draws the soak's states again (each
 # failure prints its seed).
 POWERCUT_STATES = 40
+CHECK_POWERCUT_STATES = 20
 SOAK_STATES = 2000
 SOAK_SCALE = 3
 SEED =
@@ -162,6 +164,7 @@ check: deps
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
+	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
