@@ -143,7 +143,13 @@ $(BUILD)/fault.so: tests/fault/fault.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -Wall -Wextra \
 	    -o $@ $< -ldl
 
-unit: $(UNITBINS) $(BUILD)/fault.so
+# The recording shim of the power-cut simulator (tests/powercut.bats).
+$(BUILD)/record.so: tests/fault/record.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -Wall -Wextra \
+	    -o $@ $< -ldl -lpthread
+
+unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
 	@if [ -n "$(EXTRA_CORPUS)" ]; then for t in $(DATAUNIT); do \
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
@@ -155,7 +161,30 @@ test: deps
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
+	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	    POWERCUT_STATES=$(POWERCUT_STATES) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+
+# The power-cut simulator (tests/powercut.bats): the states drawn per
+# scenario by make test, by make check (each program run is slower under
+# the sanitizers), and by make soak, whose scenarios have SOAK_SCALE
+# times the events and are recorded again every 100 states (their groups
+# depend on timing).  SEED, when set, draws the soak's states again (each
+# failure prints its seed).
+POWERCUT_STATES = 40
+CHECK_POWERCUT_STATES = 20
+SOAK_STATES = 2000
+SOAK_SCALE = 3
+SEED =
+SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
+	EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	/usr/bin/python3 tests/test_helper/powercut.py --states $(SOAK_STATES) \
+	--scale $(SOAK_SCALE) --per-recording 100 $(SEED:%=--seed %)
+
+# Longer runs of the randomised tests than make test has time for.
+soak: deps
+	$(MAKE) all $(BUILD)/record.so
+	$(SOAK_POWERCUT)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -167,6 +196,8 @@ check: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
+	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
+	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
@@ -277,6 +308,6 @@ dist:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
-	lint dist clean
+.PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install \
+	uninstall lint dist clean
 .SECONDARY:

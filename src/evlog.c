@@ -106,7 +106,8 @@ usage(FILE *f, int status)
 "  append   stamp stdin's events with sequence numbers, append them\n"
 "           durably, and write each to stdout once it is on disk\n"
 "  cat      replay the log; -f follows new appends\n"
-"  repair   cut a torn last line, the only damage a crash leaves;\n"
+"  repair   cut a torn last line; move damage (a page of zeros a power\n"
+"           loss left) and all after it into LOG.damaged-OFFSET;\n"
 "           rebuild the index\n"
 "  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
 "           (-s SOURCE: of that source, needed when the id is in several)\n"
@@ -943,6 +944,7 @@ cmd_cat(int argc, char *argv[])
 struct tally {
 	int types;		/* count the events of each type */
 	int bad;		/* damage was reported */
+	off_t badat;		/* where the first damage starts */
 	uint64_t n;		/* events */
 	uint64_t first, last;	/* their first and last sequence */
 	off_t bytes;		/* the bytes of the whole lines */
@@ -950,6 +952,15 @@ struct tally {
 	struct { char *type; uint64_t n; } *type;	/* events by type */
 	size_t ntype;
 };
+
+/* Notes damage in t, at offset at. */
+static void
+bad(struct tally *t, off_t at)
+{
+	if (!t->bad)
+		t->badat = at;
+	t->bad = 1;
+}
 
 /* Counts an event of type name in t. */
 static void
@@ -998,14 +1009,16 @@ scanlog(const char *path, struct tally *t)
 		    sizeof(err)) == -1) {
 			warnw(path, "line %llu, offset %lld: %s",
 			    (unsigned long long)l.lineno, (long long)at,
-			    rs == RD_LINE ? err : "not an event");
-			t->bad = 1;
+			    memchr(l.p, '\0', l.len) != NULL ? "zero bytes "
+			    "in the line" : rs == RD_LINE ? err :
+			    "not an event");
+			bad(t, at);
 			continue;
 		}
 		if ((seq = log_seqof(&ev)) == 0) {
 			warnw(path, "line %llu, offset %lld: no sequence",
 			    (unsigned long long)l.lineno, (long long)at);
-			t->bad = 1;
+			bad(t, at);
 			continue;
 		}
 		if (seq != want) {
@@ -1013,7 +1026,7 @@ scanlog(const char *path, struct tally *t)
 			    "expected %llu", (unsigned long long)l.lineno,
 			    (long long)at, (unsigned long long)seq,
 			    (unsigned long long)want);
-			t->bad = 1;
+			bad(t, at);
 		}
 		want = seq + 1;
 		if (t->n++ == 0)
@@ -1032,8 +1045,17 @@ scanlog(const char *path, struct tally *t)
 		warnw(path, "a torn last line of %lld bytes at offset %lld "
 		    "(evlog repair cuts it)", (long long)(sb.st_size -
 		    t->bytes), (long long)t->bytes);
-		t->bad = 1;
+		if (!t->bad)
+			t->badat = t->bytes;
+		t->bad = 2;
 	}
+	/* Where the damage starts, and what to do: the offset a consumer
+	 * stops at and the one repair moves aside from. */
+	if (t->bad == 1 || (t->bad == 2 && t->badat < t->bytes))
+		warnw(path, "damaged from offset %lld on: evlog repair moves "
+		    "that line and all after it into %s.damaged-%lld (see "
+		    "evlog(5), Damage)", (long long)t->badat, path,
+		    (long long)t->badat);
 	rd_free(&r);
 	scan_free(&sc);
 	log_close(lg);
@@ -1139,7 +1161,8 @@ cmd_stats(int argc, char *argv[])
 
 /* ---- repair ---- */
 
-/* Cuts a torn last line, and nothing else; rebuilds the index. */
+/* Cuts a torn last line, moves damage aside (evlog(5)), and rebuilds
+ * the index. */
 static int
 cmd_repair(int argc, char *argv[])
 {

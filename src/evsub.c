@@ -172,6 +172,7 @@ usage(FILE *f, int status)
 "\n"
 "exit status: 0 ok, 1 failure (-e: nothing passed), 2 usage,\n"
 "             3 invalid input lines,\n"
+"             4 -T: the topic's log is damaged (evlog repair),\n"
 "             5 -w: nothing came in time (or no topic was made),\n"
 "             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"
@@ -530,6 +531,28 @@ delivered(struct out *o)
 	return 0;
 }
 
+/*
+ * The topic's log is damaged where err says: nothing at or after the
+ * damage is delivered (never skipped), what came before it was delivered
+ * and committed up to sequence done (when done is), and the run ends with
+ * status 4, saying what to run.
+ */
+static void damaged(const char *, const char *, int, uint64_t)
+    __attribute__((noreturn));
+
+static void
+damaged(const char *name, const char *err, int done, uint64_t upto)
+{
+	if (!done)
+		errw(EXIT_EXPECT, name, "the topic's log is damaged: %s; "
+		    "evlog repair -T %s moves the damage aside (see evlog(5), "
+		    "Damage)", err, shown(name, strlen(name)));
+	errw(EXIT_EXPECT, name, "the topic's log is %s; delivered up to "
+	    "sequence %llu, and stopped: evlog repair -T %s moves the damage "
+	    "aside (see evlog(5), Damage)", err, (unsigned long long)upto,
+	    shown(name, strlen(name)));
+}
+
 /* Opens a reading of topic name from f, or exits saying why not. */
 static struct bus_reader *
 openreading(const char *name, const struct bus_from *f)
@@ -547,6 +570,8 @@ openreading(const char *name, const struct bus_from *f)
 		    "%s is going on: one at a time", name);
 	case BUS_PAST:
 		errw(EXIT_FAIL, f->consumer, "%s", err);
+	case BUS_DAMAGED:
+		damaged(name, err, 0, 0);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -623,6 +648,12 @@ consume(struct common *c, struct sub *sub, const char *name,
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
+		if (got == BUS_DAMAGED) {
+			/* What was delivered is committed: a next run must
+			 * not deliver it again. */
+			commit(name, r, o, done, &committed, &lastcommit);
+			damaged(name, err, 1, done);
+		}
 		if (got == BUS_NOTOPIC) {
 			(void)delivered(o);
 			deleted_under(name, done);
@@ -633,6 +664,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 			    sizeof(err)) == -1) {
 				snprintf(where, sizeof(where), "%s:%llu", name,
 				    (unsigned long long)seq);
+				commit(name, r, o, done, &committed,
+				    &lastcommit);
 				errw(EXIT_FAIL, where, "not an event in the "
 				    "log: %s (see evlog verify)", err);
 			}

@@ -166,6 +166,10 @@ mkdir1(const char *p)
 
 	if (mkdir(p, 0700) == 0) {
 		share(p, -1, 1);
+		/* Its name is durable only once its parent is: before any
+		 * event published under it is acknowledged. */
+		if (fsyncparent(p) == -1)
+			failed(p, "fsync of the directory that holds it");
 		return;
 	}
 	if (errno == EEXIST)
@@ -265,10 +269,35 @@ topic_free(struct topic *t)
 static int published(void *, struct batch *);
 static void pubfail(void *, enum log_result, int, const char *);
 
+/*
+ * Makes the names above a topic's log durable: the topic's in topics/,
+ * topics/ in the home, and the home in its parent.  mkdir1 does it as it
+ * makes them; this is for a topic whose maker was killed in between,
+ * which left its log empty (log_open makes the log's own name durable
+ * when it finds it so).  The home's parent may be one we cannot open
+ * (mode 0711): then it is not ours, nor the home made by us in it.
+ */
+static void
+syncnames(const struct topic *t)
+{
+	char *p = xstrdup(t->dir), *slash;
+	int i;
+
+	for (i = 0; i < 3 && (slash = strrchr(p, '/')) != NULL &&
+	    slash != p; i++) {
+		if (fsyncparent(p) == -1 && !(i == 2 && (errno == EACCES ||
+		    errno == EPERM)))
+			failed(p, "fsync of the directory that holds it");
+		*slash = '\0';
+	}
+	free(p);
+}
+
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
     int quiet, int overlap)
 {
+	struct stat sb;
 	char err[512];
 
 	memset(p, 0, sizeof(*p));
@@ -279,6 +308,8 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	}
 	share(p->t.log, log_fd(p->log), 0);
+	if (fstat(log_fd(p->log), &sb) == 0 && sb.st_size == 0)
+		syncnames(&p->t);
 	scan_init(&p->sc);
 	p->sync = sync;
 	p->maxwait = maxwait;
@@ -910,7 +941,7 @@ void
 topic_commit(struct topic *t, const char *name, uint64_t seq)
 {
 	char *path = join(t->consumers, name), *tmp, num[32];
-	int fd, dfd;
+	int fd;
 
 	tmp = xmalloc(strlen(t->consumers) + strlen(name) + 16);
 	sprintf(tmp, "%s/.%s.XXXXXX", t->consumers, name);
@@ -931,11 +962,11 @@ topic_commit(struct topic *t, const char *name, uint64_t seq)
 		errwe(EXIT_FAIL, tmp, "committing the position");
 	if (rename(tmp, path) == -1)
 		errwe(EXIT_FAIL, path, "rename");
-	if ((dfd = open(t->consumers, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
-	    0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	/* The rename is durable once the directory is: a run that ends with
+	 * 0 has its position on disk. */
+	if (fsyncdir(t->consumers) == -1)
+		errwe(EXIT_FAIL, t->consumers, "committing the position: fsync "
+		    "of the directory");
 	free(tmp);
 	free(path);
 }

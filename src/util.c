@@ -432,6 +432,41 @@ writeall(int fd, const void *buf, size_t len)
 }
 
 int
+fsyncdir(const char *dir)
+{
+	int fd, r, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+fsyncparent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r, e;
+
+	if (slash == NULL)
+		return fsyncdir(".");
+	if (slash == path)
+		return fsyncdir("/");
+	dir = xmalloc((size_t)(slash - path) + 1);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	r = fsyncdir(dir);
+	e = errno;
+	free(dir);
+	errno = e;
+	return r;
+}
+
+int
 openfile(const char *path, int flags, mode_t mode)
 {
 	struct stat sb;

@@ -150,6 +150,15 @@ int writeall(int fd, const void *buf, size_t len);
  */
 int openfile(const char *path, int flags, mode_t mode);
 
+/*
+ * Makes directory dir durable (fsync(2) of the directory itself), or the
+ * directory that holds path ("." for a name without a slash): what a
+ * name made or renamed in it needs before anything acknowledged depends
+ * on it.  Returns 0, or -1 with errno.
+ */
+int fsyncdir(const char *dir);
+int fsyncparent(const char *path);
+
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. */
 char *readfile(const char *path, size_t max, size_t *lenp);
 

@@ -297,8 +297,10 @@ bigevents() {
 	need_fault
 	events 5 >in
 	for call in write fsync; do
-		# How many calls a clean run makes.
+		# How many calls a clean run makes, on a log as the loop's (not
+		# empty: an empty one has its directory made durable too).
 		rm -f l
+		events 2 | evlog append l >/dev/null
 		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
 		total=$(cat count)
 		[ "$total" -ge 5 ]
@@ -581,7 +583,7 @@ bigevents() {
 	events 4 | evlog append l >/dev/null
 	sed 3d l >gap
 	run -4 evlog verify gap
-	assert_output --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
+	assert_line -n 0 --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
 	{ head -1 l; echo garbage; tail -3 l; } >bad
 	run -4 evlog verify bad
 	assert_output --partial 'line 2, offset'
@@ -592,7 +594,7 @@ bigevents() {
 	events 1 | evlog append l >/dev/null
 	evpub -t x >>l
 	run -4 evlog verify l
-	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
+	assert_line -n 0 --regexp 'line 2, offset [0-9]+: no sequence$'
 }
 
 @test "stats: events, bytes, first and last, per type; --json" {
