@@ -78,6 +78,18 @@ _eventful_subcommands()
 	    sed -nE 's/^(usage:)? +evlog ([a-z]+) .*/\2/p' | sort -u
 }
 
+# The options evlog's subcommand $2 takes: those of its synopsis in --help,
+# which is the man page's, so that what completes is what it accepts.
+_eventful_subopts()
+{
+	"$1" --help 2>/dev/null | awk -v cmd="$2" '
+	    /^$/ { exit }
+	    /^(usage:)? +evlog [a-z]+ / { on = $0 ~ ("evlog " cmd " ") }
+	    on { for (i = 1; i <= NF; i++) { w = $i; gsub(/[][|]/, "", w)
+		if (w ~ /^--?[a-zA-Z][a-z-]*$/) print w } }' | sort -u
+	printf '%s\n' --help
+}
+
 # _eventful_offer WORD: sets COMPREPLY to the lines of stdin that begin with
 # WORD (the word being completed, as typed), each quoted for the command line.
 # The names are data: a topic or consumer is any folder or file name, and
@@ -178,6 +190,14 @@ _eventful()
 	if [[ ${prog##*/} == evlog ]] && ((COMP_CWORD == 1)) &&
 	    [[ $cur != -* ]]; then
 		_eventful_offer "$cur" < <(_eventful_subcommands "$prog")
+		return 0
+	fi
+	# An option of evlog's subcommand: only what that one accepts.
+	if [[ ${prog##*/} == evlog ]] && ((COMP_CWORD > 1)) &&
+	    [[ $cur == -* ]] && _eventful_subcommands "$prog" |
+	    grep -qx -- "${COMP_WORDS[1]}"; then
+		_eventful_offer "$cur" < <(_eventful_subopts "$prog" \
+		    "${COMP_WORDS[1]}")
 		return 0
 	fi
 

@@ -275,6 +275,22 @@ complete() {
 	assert_output events.ndjson
 }
 
+@test "bash completion: an evlog subcommand's options are only those it accepts" {
+	run -0 complete evlog cat -
+	assert_output $'--bus\n--creds\n--from\n--help\n--since\n--to\n--until\n-T\n-f\n-n'
+	run -0 complete evlog cat --s
+	assert_output --since
+	# append's options are not cat's.
+	run -0 complete evlog cat --sy
+	assert_output ''
+	run -0 complete evlog append --
+	assert_output $'--bus\n--creds\n--expect\n--help\n--max-size\n--rejects\n--sync'
+	run -0 complete evlog revert -
+	assert_output $'--help\n-s'
+	run -0 complete evlog verify -
+	assert_output $'--help\n-T'
+}
+
 @test "bash completion: topic names after -T, consumer names after --consumer" {
 	run -0 complete evsub -T ''
 	assert_output ''
