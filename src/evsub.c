@@ -67,6 +67,7 @@ static const struct option longopts[] = {
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "reset", required_argument, NULL, OPT_RESET },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry", required_argument, NULL, OPT_RETRIES },	/* curl's */
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
 	{ "since", required_argument, NULL, OPT_SINCE },
@@ -154,7 +155,8 @@ usage(FILE *f, int status)
 "      --rejects FILE     keep rejected lines there\n"
 "      --reset SEQ|TIME   -T --consumer: its next run starts at SEQ, or at\n"
 "                         the first event of TIME or later; then exit\n"
-"      --retries N        tries of --exec or --post after the first\n"
+"      --retries N        tries of --exec or --post after the first (or\n"
+"                         --retry, as curl names it)\n"
 "                         (default 3)\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
 "                         (default $EVENTFUL_WEBHOOK_SECRET); again: sign\n"

@@ -585,3 +585,12 @@ ran() {
 	run -2 --separate-stderr "$BIN/evpub" -Z
 	assert_equal "${stderr%%$'\n'*}" "evpub: invalid option -- 'Z'"
 }
+
+@test "--retry is --retries, as curl names it" {
+	receiver 500 200
+	evpub -t x </dev/null >ev
+	run -0 evsub --post "$RURL" --retry 1 <ev
+	assert_equal "$(wc -l <attempts)" 2
+	kill "$RPID"
+	run -2 evsub --post "$RURL" --retry 101 <ev
+}

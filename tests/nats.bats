@@ -567,3 +567,23 @@ PY
 	assert_equal "$(jq -r .id all | sort | uniq -d | wc -l)" 0
 	run -0 evpub -T orders -t after
 }
+
+# ---- habits, round two (issue 30) ----
+
+@test "NATS: --expect N on a topic not made yet fails without making a stream; --topics shows a live subscriber's pid and --name" {
+	nats_start
+	run -4 --separate-stderr evpub -T ledger --expect 4 -t deposited -S acct/1 amount:=5 </dev/null
+	assert_equal "$stderr" "evpub: ledger: the subject has 0 events, not 4: nothing published (no such topic; nothing made)"
+	run -0 curl -sf "http://127.0.0.1:$NMPORT/jsz?streams=true"
+	assert_equal "$(jq '.streams // 0' <<<"$output")" 0
+	run -0 evpub -q -T ledger --expect 0 -t deposited -S acct/1 amount:=5 </dev/null
+	# A live subscriber: its pid and name, as the directory bus shows them.
+	bg evsub -T ledger --name projector
+	for i in $(seq 200); do
+		evsub --topics | grep -q 'subscriber [0-9]' && break
+		sleep 0.05
+	done
+	run -0 evsub --topics
+	assert_line "ledger	subscriber $LAST	name projector"
+	refute_output --partial 'subscriber ?'
+}
