@@ -201,7 +201,9 @@ check: deps
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
-# envelope, filter and time parsers.
+# envelope, filter and time parsers; then what comes from the network
+# (quoted headers, forms, signatures, -H lines: web_fuzz) and what people
+# type (fold rules, --format, --from, times: rule_fuzz).
 FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
@@ -223,6 +225,30 @@ fuzz: deps
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ecorpus
+	mkdir -p build/fuzz/wcorpus build/fuzz/rcorpus
+	cp tests/fuzz/seeds/web/* build/fuzz/wcorpus/
+	cp tests/fuzz/seeds/rule/* build/fuzz/rcorpus/
+	VECTOR='.vectors[$$i] | "\u0003\(.id)\n\(.timestamp)\n\(.signature)\n\(.payload)"'; \
+	n=$$(jq '.vectors | length' $(TESTDATA)/standard-webhooks/vectors.json); \
+	i=0; while [ $$i -lt $$n ]; do \
+	    jq -j --argjson i $$i "$$VECTOR" \
+	        $(TESTDATA)/standard-webhooks/vectors.json \
+	        >build/fuzz/wcorpus/vector-$$i || exit 1; i=$$((i + 1)); done
+	for d in $(TESTDATA)/github-webhooks/payloads/*/; do \
+	    printf '\001payload=%s' "$$(jq -c . $$d/payload.json | \
+	        jq -sRr @uri)" >build/fuzz/wcorpus/gh-$$(basename $$d) || \
+	        exit 1; done
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/web_fuzz tests/fuzz/web_fuzz.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
+	build/fuzz/web_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/wcorpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/rule_fuzz tests/fuzz/rule_fuzz.c src/fold.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS) \
+	    $(NATS_LIBS) -lm
+	build/fuzz/rule_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/rcorpus
 
 fuzzdeps:
 	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"

@@ -93,8 +93,8 @@ spantext(struct buf *b, const char *p, size_t len, int type)
 	return 0;
 }
 
-int
-fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
+static int
+parse_rule(struct fold_rule *r, const char *text, char *err, size_t n)
 {
 	const char *eq, *op, *field = NULL, *path = NULL;
 	char ferr[512];
@@ -177,6 +177,16 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 	if (filter_parse(&r->src, r->path, ferr, sizeof(ferr)) == -1)
 		return seterr(err, n, "\"%s\": %s", text, ferr);
 	return 0;
+}
+
+int
+fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
+{
+	/* A rule refused leaves nothing behind to free. */
+	if (parse_rule(r, text, err, n) == 0)
+		return 0;
+	fold_rule_free(r);
+	return -1;
 }
 
 void

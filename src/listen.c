@@ -328,48 +328,18 @@ kindof(struct MHD_Connection *c)
 	return -1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
- * A form-encoded GitHub delivery: the JSON is the field payload, with
- * '+' for space and %XX for a byte.  The signature was checked over the
- * form as it came; the body becomes the payload, decoded.
+ * A form-encoded GitHub delivery: the JSON is the field payload.  The
+ * signature was checked over the form as it came; the body becomes the
+ * payload, decoded.
  */
 static int
 unform(struct req *r, struct buf *tmp, char *err, size_t n)
 {
-	const char *p = r->body.p, *end = p + r->body.len, *f;
-	int hi, lo;
-
-	for (f = p; f < end; f++)
-		if ((f == p || f[-1] == '&') && end - f >= 8 &&
-		    memcmp(f, "payload=", 8) == 0)
-			break;
-	if (f >= end)
-		return seterr(err, n, "a form without a payload= field: not "
-		    "a GitHub delivery");
 	tmp->len = 0;
-	for (f += 8; f < end && *f != '&'; f++) {
-		if (*f == '+')
-			buf_putc(tmp, ' ');
-		else if (*f != '%')
-			buf_putc(tmp, *f);
-		else if (end - f < 3 || (hi = hexval(f[1])) < 0 ||
-		    (lo = hexval(f[2])) < 0)
-			return seterr(err, n, "the form's payload: a %% not "
-			    "followed by two hex digits");
-		else {
-			buf_putc(tmp, hi << 4 | lo);
-			f += 2;
-		}
-	}
+	if (http_formfield(tmp, r->body.p, r->body.len, "payload", err, n) ==
+	    -1)
+		return -1;
 	r->body.len = 0;
 	buf_put(&r->body, tmp->p, tmp->len);
 	return 0;
@@ -381,29 +351,6 @@ struct cehdrs {
 	int first;		/* no member written yet */
 	char err[400];		/* what is wrong, or "" */
 };
-
-/*
- * Appends header value s to b, a quoted-string unescaped: '"', then
- * characters and backslash-escaped ones, then '"' ending the value.  A
- * value that does not start with '"' is taken as it is.  Returns 0, or -1
- * when a quoted-string is not closed or is followed by more.
- */
-static int
-unquote(struct buf *b, const char *s)
-{
-	if (*s != '"') {
-		buf_puts(b, s);
-		return 0;
-	}
-	for (s++; *s != '"'; s++) {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
-		else if (*s == '\0')
-			return -1;
-		buf_putc(b, *s);
-	}
-	return s[1] == '\0' ? 0 : -1;
-}
 
 static enum MHD_Result
 cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
@@ -433,7 +380,7 @@ cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 	}
 	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
 	 * value is percent-decoded (binding 3.1.3.2). */
-	if (unquote(&q, val) == -1) {
+	if (http_unquote(&q, val) == -1) {
 		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
 		    "without its closing '\"', or with more after it", name);
 		buf_free(&q);
