@@ -1054,6 +1054,27 @@ pubfail(struct npub *p, struct slot *sl)
 }
 
 /*
+ * Ends the run when sl failed because the topic's stream is no more: it
+ * was deleted under this publisher (evsub --delete-topic; the server
+ * does not tell who publishes, so nothing refused it).  Then no one
+ * answers a publish (libnats says "no responders", or for an
+ * asynchronous one "JetStream not enabled"), and trying again would only
+ * wait out NB_RETRY.  A server that does not answer is not taken for a
+ * deleted stream (stream_gone).
+ */
+static void
+deleted(struct npub *p, const struct slot *sl)
+{
+	if (sl->err != NATS_NO_RESPONDERS && sl->jerr != JSNotEnabledErr &&
+	    sl->jerr != JSStreamNotFoundErr)
+		return;
+	if (stream_gone(p->nb, p->stream))
+		errw(EXIT_FAIL, p->topic, "the topic was deleted while this "
+		    "publisher ran (evsub --delete-topic): nothing more is "
+		    "published, and what was not acknowledged is not stored");
+}
+
+/*
  * Publishes slot sl and waits for its ack, trying again while the
  * failure is one that passes (for NB_RETRY seconds).  With again, an
  * attempt before this call may have been stored (its ack lost with a
@@ -1087,6 +1108,7 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 		again = 1;
 		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
 		    nstatus(sl->err));
+		deleted(p, sl);
 		if (!retryable(sl->err, sl->jerr) ||
 		    now_usec() - start > NB_RETRY * 1000000LL)
 			pubfail(p, sl);
@@ -1230,6 +1252,7 @@ flushwin(struct npub *p)
 			sl = &p->w[i];
 			if (sl->state != S_FAILED)
 				continue;
+			deleted(p, sl);
 			if (!retryable(sl->err, sl->jerr))
 				pubfail(p, sl);
 			pubsync(p, sl, 0, 0, 1);
