@@ -9,8 +9,10 @@
  *   an event          on ev.<NAME>.s.<SUBJECT> (the subject's bytes that
  *                     NATS would misread percent-encoded: '%', '.',
  *                     '*', '>', space and controls, and every byte over
- *                     0x7e; the empty subject is "%"), or ev.<NAME>._
- *                     when it has none; structured mode: the line as
+ *                     0x7e; the empty subject is "%"), ev.<NAME>.h.<HASH>
+ *                     when that is over NB_SUBJMAX bytes (the SHA-256
+ *                     of the subject, in hex), or ev.<NAME>._ when it
+ *                     has none; structured mode: the line as
  *                     the body, Content-Type application/cloudevents+json
  *   its sequence      the stream's sequence, stamped as "sequence"
  *   (source, id)      Nats-Msg-Id: the server drops a repeat within the
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include <nats/nats.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "bus.h"
@@ -53,7 +56,11 @@
 #define NB_ACKPENDING 20000	/* of a consumer, given and not acked */
 #define NB_RETRY 60		/* seconds a publish is retried for (a new
 				   leader being elected) before giving up */
+#define NB_ACKLATE 10		/* seconds an ack of the window is waited
+				   for, past NB_RETRY */
 #define NB_DUPWINDOW 120000000LL /* the default duplicate window, usec */
+#define NB_SUBJMAX 2048		/* the longest encoded subject in a NATS
+				   subject; a longer one is hashed */
 
 struct nbus {
 	natsOptions *opts;
@@ -253,11 +260,16 @@ put_str(struct buf *b, const struct scan_member *m)
 }
 
 /* Appends the NATS subject of the event ev: prefix, then "s.SUBJECT"
- * encoded, or "_" for none. */
+ * encoded, or "_" for none; a subject whose encoding is longer than
+ * NB_SUBJMAX as "h." and the SHA-256 of its bytes, in hex. */
 static void
 put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct buf s = { 0 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t at;
 
 	buf_puts(b, prefix);
 	if (ev->a[CE_SUBJECT] == NULL) {
@@ -265,11 +277,30 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 		return;
 	}
 	buf_puts(b, "s.");
+	at = b->len;
 	put_str(&s, ev->a[CE_SUBJECT]);
 	if (s.len == 0)
 		buf_putc(b, '%');
 	else
 		put_pct(b, s.p, s.len);
+	/*
+	 * The subject goes on the line of the protocol that carries the
+	 * message (and on a direct get's, for --expect), which the server
+	 * takes up to max_control_line, 4096 bytes by default: past it, it
+	 * drops the connection, and libnats sends the line again on every
+	 * reconnect.  A longer subject is named by its hash instead, which
+	 * --expect counts alike (the event itself keeps its subject).
+	 */
+	if (b->len - at > NB_SUBJMAX) {
+		b->len = at - 2;
+		if (EVP_Digest(s.p, s.len, md, &mdlen, EVP_sha256(), NULL) != 1)
+			errw(EXIT_FAIL, "SHA-256", "the digest failed");
+		buf_puts(b, "h.");
+		for (i = 0; i < mdlen; i++) {
+			buf_putc(b, hex[md[i] >> 4]);
+			buf_putc(b, hex[md[i] & 15]);
+		}
+	}
 	buf_free(&s);
 }
 
@@ -928,6 +959,11 @@ onack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 	size_t i, k;
 
 	(void)js;
+	/* A late ack, after the publisher gave up on it and closed. */
+	if (p == NULL) {
+		natsMsg_Destroy(msg);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	for (k = 0; k < p->nw; k++) {
 		i = (p->hint + k) % p->nw;
@@ -1189,6 +1225,42 @@ report(struct npub *p)
 }
 
 /*
+ * Waits for the acks of the window still in flight, NB_ACKLATE seconds at
+ * most: each that has not come by then failed with a time-out (and is
+ * published again, as any that passes), so that no publish waits for
+ * ever on an ack that never comes (a connection the server keeps
+ * dropping, a server that stopped).
+ */
+static void
+acks_wait(struct npub *p)
+{
+	struct timespec until;
+	struct slot *sl;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += NB_ACKLATE;
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nw; i++) {
+		sl = &p->w[i];
+		while (sl->state == S_FLIGHT &&
+		    pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+			;
+		if (sl->state != S_FLIGHT)
+			continue;
+		/* The library still holds the message: a late ack finds no
+		 * slot in flight for it, and only frees it. */
+		sl->msg = NULL;
+		sl->state = S_FAILED;
+		sl->err = NATS_TIMEOUT;
+		sl->jerr = 0;
+		snprintf(sl->errtext, sizeof(sl->errtext), "no acknowledgement "
+		    "in %d s", NB_RETRY + NB_ACKLATE);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
  * Publishes the window: asynchronously, then waits for every ack; what
  * failed in a way that passes is published again, one at a time, with
  * the same Nats-Msg-Id (so a publish whose ack was lost is not stored
@@ -1241,13 +1313,9 @@ flushwin(struct npub *p)
 			}
 		}
 		jsPubOptions_Init(&po);
-		po.MaxWait = 60000;
+		po.MaxWait = NB_RETRY * 1000;
 		(void)js_PublishAsyncComplete(nb->js, &po);
-		pthread_mutex_lock(&p->mu);
-		for (i = 0; i < p->nw; i++)
-			while (p->w[i].state == S_FLIGHT)
-				pthread_cond_wait(&p->cv, &p->mu);
-		pthread_mutex_unlock(&p->mu);
+		acks_wait(p);
 		for (i = 0; i < p->nw; i++) {
 			sl = &p->w[i];
 			if (sl->state != S_FAILED)

@@ -220,8 +220,9 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 			e = errno;
 			warnwe(where, "%s", d->argv[0]);
 			/* Missing or not runnable: nor will it be next time.
-			 * Anything else (E2BIG from this event's attributes,
-			 * EAGAIN, ENOMEM) is this try's failure. */
+			 * Anything else (E2BIG from an environment too big
+			 * even without the long attributes, EAGAIN, ENOMEM)
+			 * is this try's failure. */
 			if (e == ENOENT || e == EACCES || e == ENOEXEC ||
 			    e == ENOTDIR || e == ELOOP) {
 				nostart = 1;
