@@ -58,6 +58,8 @@
 				   leader being elected) before giving up */
 #define NB_ACKLATE 10		/* seconds an ack of the window is waited
 				   for, past NB_RETRY */
+#define NB_CLOSED "the server closed the connection, and it was not made " \
+		  "again (the server's log says why)"
 #define NB_DUPWINDOW 120000000LL /* the default duplicate window, usec */
 #define NB_SUBJMAX 2048		/* the longest encoded subject in a NATS
 				   subject; a longer one is hashed */
@@ -1145,7 +1147,12 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
 		    nstatus(sl->err));
 		deleted(p, sl);
+		/* Closed for good, it takes no publish again. */
+		if (natsConnection_IsClosed(p->nb->nc))
+			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+			    NB_CLOSED);
 		if (!retryable(sl->err, sl->jerr) ||
+		    natsConnection_IsClosed(p->nb->nc) ||
 		    now_usec() - start > NB_RETRY * 1000000LL)
 			pubfail(p, sl);
 		sleepms(ms);
@@ -1225,37 +1232,53 @@ report(struct npub *p)
 }
 
 /*
- * Waits for the acks of the window still in flight, NB_ACKLATE seconds at
- * most: each that has not come by then failed with a time-out (and is
- * published again, as any that passes), so that no publish waits for
- * ever on an ack that never comes (a connection the server keeps
- * dropping, a server that stopped).
+ * Waits for the acks of the window still in flight: NB_RETRY seconds (a
+ * cluster electing a leader answers within them), then NB_ACKLATE more;
+ * none at all once the connection is closed for good (the server dropped
+ * it and libnats gave up: a line over its max_control_line, say), since
+ * no ack comes on it.  Each that has not come by then failed, and is
+ * published again, as any that passes (pubsync), so that no publish
+ * waits for ever on an ack that never comes.
  */
 static void
 acks_wait(struct npub *p)
 {
-	struct timespec until;
+	int64_t until = now_usec() + (NB_RETRY + NB_ACKLATE) * 1000000LL;
+	struct timespec ts;
 	struct slot *sl;
 	size_t i;
+	int closed = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += NB_ACKLATE;
 	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < p->nw; i++) {
 		sl = &p->w[i];
-		while (sl->state == S_FLIGHT &&
-		    pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
-			;
+		/* A look at the connection every 100 ms. */
+		while (sl->state == S_FLIGHT && !closed &&
+		    now_usec() < until) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) ==
+			    ETIMEDOUT)
+				closed = natsConnection_IsClosed(p->nb->nc);
+		}
 		if (sl->state != S_FLIGHT)
 			continue;
 		/* The library still holds the message: a late ack finds no
 		 * slot in flight for it, and only frees it. */
 		sl->msg = NULL;
 		sl->state = S_FAILED;
-		sl->err = NATS_TIMEOUT;
+		sl->err = closed ? NATS_CONNECTION_CLOSED : NATS_TIMEOUT;
 		sl->jerr = 0;
-		snprintf(sl->errtext, sizeof(sl->errtext), "no acknowledgement "
-		    "in %d s", NB_RETRY + NB_ACKLATE);
+		if (closed)
+			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+			    NB_CLOSED);
+		else
+			snprintf(sl->errtext, sizeof(sl->errtext), "no "
+			    "acknowledgement in %d s", NB_RETRY + NB_ACKLATE);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -1312,9 +1335,6 @@ flushwin(struct npub *p)
 				natsMsg_Destroy(m);
 			}
 		}
-		jsPubOptions_Init(&po);
-		po.MaxWait = NB_RETRY * 1000;
-		(void)js_PublishAsyncComplete(nb->js, &po);
 		acks_wait(p);
 		for (i = 0; i < p->nw; i++) {
 			sl = &p->w[i];

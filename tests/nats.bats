@@ -216,6 +216,30 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" "b c "
 }
 
+@test "no publish waits for ever: a server that drops the connection (a line over its max_control_line) is status 1 at once, with a message" {
+	# A server set to a shorter line than the 2048 bytes under which a
+	# subject is not hashed.  evpub waited for the window's acks without
+	# end.
+	local p
+	p=($(freeports 2))
+	nats_conf 1 "${p[0]}" "${p[1]}"
+	echo 'max_control_line: 1024' >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "${p[1]}"
+	export EVENTFUL_BUS="nats://127.0.0.1:${p[0]}"
+	run -0 evpub -q -T cl -t t n:=1
+	s=$(printf 'a%.0s' $(seq 1500))
+	run -1 --separate-stderr timeout 100 evpub -T cl -t t -S "$s" n:=2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "evpub: cl: event 1: not published: the server closed the connection, and it was not made again (the server's log says why)"
+	grep -q 'maximum control line exceeded' "$BATS_TEST_TMPDIR/nats1/log"
+	# In a window, the events before it are not acknowledged either.
+	{ echo '{"n":3}'; jq -nc --arg s "$s" '{specversion:"1.0",id:"x",source:"/x",type:"t",subject:$s}'; } >in
+	run -1 --separate-stderr timeout 100 evpub -l -T cl -t t <in
+	assert_equal "$output" ""
+	run -0 evpub -q -T cl -t t n:=4
+}
+
 # ---- durable consumers ----
 
 @test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {
