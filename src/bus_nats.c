@@ -289,9 +289,9 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 	 * The subject goes on the line of the protocol that carries the
 	 * message (and on a direct get's, for --expect), which the server
 	 * takes up to max_control_line, 4096 bytes by default: past it, it
-	 * drops the connection, and libnats sends the line again on every
-	 * reconnect.  A longer subject is named by its hash instead, which
-	 * --expect counts alike (the event itself keeps its subject).
+	 * closes the connection, and no ack comes (acks_wait).  A longer
+	 * subject is named by its hash instead, which --expect counts alike
+	 * (the event itself keeps its subject).
 	 */
 	if (b->len - at > NB_SUBJMAX) {
 		b->len = at - 2;
