@@ -207,6 +207,7 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	nats_start
 	u=$("$SYSPY" -c 'print("\u00fc" * 700)')
 	listen -T lb
+	BGPIDS="${BGPIDS-} $LPID"	# teardown stops it, whatever happens
 	body=$(jq -nc --arg s "$u" '{specversion:"1.0",id:"b",source:"/x",type:"t",subject:$s}')
 	assert_equal "$(post --max-time 30 -H 'Content-Type: application/cloudevents+json' -d "$body" "$URL")" 200
 	assert_equal "$(post --max-time 30 -H 'Content-Type: application/cloudevents+json' -d '{"specversion":"1.0","id":"c","source":"/x","type":"t"}' "$URL")" 200

@@ -341,6 +341,7 @@ exited() {
 @test "--delete-topic under evpub --listen -T: the receiver stops answering 200" {
 	load test_helper/listen
 	listen -T lt
+	BGPIDS="${BGPIDS-} $LPID"	# teardown stops it, whatever happens
 	assert_equal "$(post -H 'Content-Type: application/cloudevents+json' -d '{"specversion":"1.0","id":"a1","source":"/x","type":"t"}' "$URL")" 200
 	if [ "$BUS" = dir ]; then
 		run -7 evsub --delete-topic lt
