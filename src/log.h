@@ -46,7 +46,10 @@ enum log_result {
 			   pipeline: errno says); nothing half done is left */
 	LOG_DAMAGED,	/* the file is not a log's, or not what it was (a
 			   line that is no event, truncated, replaced): err */
-	LOG_HUP		/* log_wait: the descriptor named hung up */
+	LOG_HUP,	/* log_wait: the descriptor named hung up */
+	LOG_GONE	/* log_lock: the path no longer names the file
+			   opened (removed, or replaced): nothing may be
+			   appended to it, no reader would see it */
 };
 
 /* The --sync modes: per event, per batch (group commit), or none. */
@@ -110,6 +113,8 @@ enum {
  * is damage without a NUL byte is not a log: never moved aside.  Results
  * as log_refresh's; LOG_DAMAGED with err naming the offset when damage is
  * left where it is.
+ * LOG_GONE when the path no longer names the file opened (it was removed
+ * or replaced): the lock is not held then.
  */
 enum log_result log_lock(struct log *lg, int repair, char *err, size_t n);
 void log_unlock(struct log *lg);

@@ -556,15 +556,27 @@ damaged(struct store *st, int repair, off_t at, off_t size, uint64_t last,
 static enum log_result
 locked(struct store *st, int repair, char *err, size_t n)
 {
-	struct stat sb;
+	struct stat sb, now;
 	enum log_result r;
 	off_t whole, at;
 	uint64_t last;
 	char why[512];
-	int got;
+	int got, gone;
 
 	if (fstat(st->fd, &sb) == -1)
 		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
+	/*
+	 * The path must still name the file we hold: one removed or replaced
+	 * since it was opened (evsub --delete-topic under a running evpub,
+	 * rm under evlog append) would take appends no reader ever sees, and
+	 * each would be acknowledged.  Checked under the lock, which whoever
+	 * removes a topic takes first, so no append slips in after it.
+	 */
+	if ((gone = stat(st->path, &now) == -1) && errno != ENOENT)
+		return log_seterr(LOG_IO, err, n, "stat: %s", strerror(errno));
+	if (gone || now.st_dev != sb.st_dev || now.st_ino != sb.st_ino)
+		return log_seterr(LOG_GONE, err, n, "removed or replaced since "
+		    "it was opened: nothing more is appended to it");
 	/* Nobody appended since we last looked: what we know holds. */
 	if (sb.st_size == st->end && st->end > 0 && repair != LOG_REPAIR_ALL)
 		goto index;

@@ -293,6 +293,49 @@ syncnames(const struct topic *t)
 	free(p);
 }
 
+/* Whether descriptor fd is the file that path names now. */
+static int
+samefile(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+#define HOLD_TRIES 10	/* deletions a starting publisher outlasts */
+
+/*
+ * Makes topic name (or finds it) and holds its directory with a shared
+ * lock for as long as the publisher runs: topic_delete sees it there and
+ * refuses without --force.  A topic deleted while this one started (it
+ * held the directory's lock, then renamed it away) is made anew.
+ */
+static void
+holdtopic(struct topub *p, const char *name)
+{
+	int try;
+
+	for (try = 0; ; try++) {
+		topic_init(&p->t, name, 1);
+		p->dirfd = open(p->t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->dirfd == -1 && errno != ENOENT)
+			failed(p->t.dir, "open");
+		if (p->dirfd >= 0) {
+			if (flock(p->dirfd, LOCK_SH) == -1)
+				failed(p->t.dir, "flock");
+			if (samefile(p->dirfd, p->t.dir))
+				return;
+			close(p->dirfd);
+		}
+		topic_free(&p->t);
+		if (try == HOLD_TRIES)
+			errw(EXIT_FAIL, name, "the topic was deleted %d times "
+			    "while this publisher started: not published",
+			    HOLD_TRIES + 1);
+	}
+}
+
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
     int quiet, int overlap)
@@ -301,7 +344,7 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	char err[512];
 
 	memset(p, 0, sizeof(*p));
-	topic_init(&p->t, name, 1);
+	holdtopic(p, name);
 	if ((p->log = log_open(p->t.log, 1, err, sizeof(err))) == NULL) {
 		if (errno == EACCES)
 			denied(p->t.log, "open");
@@ -344,6 +387,7 @@ topub_close(struct topub *p)
 	scan_free(&p->sc);
 	free((char *)p->subject);
 	log_close(p->log);
+	close(p->dirfd);
 	topic_free(&p->t);
 }
 
@@ -667,11 +711,22 @@ published(void *arg, struct batch *bt)
 	return r;
 }
 
+/* Exits: the topic was deleted (--force) under this publisher. */
+static void
+deleted(struct topub *p)
+{
+	errw(EXIT_FAIL, p->t.name, "the topic was deleted while this publisher "
+	    "ran (evsub --delete-topic): nothing more is published, "
+	    "and what was not acknowledged is not stored");
+}
+
 static void
 pubfail(void *arg, enum log_result how, int err, const char *msg)
 {
 	struct topub *p = arg;
 
+	if (how == LOG_GONE)
+		deleted(p);
 	if (msg != NULL)
 		errw(EXIT_FAIL, p->t.log, "%s", msg);
 	if (how == LOG_FULL)
@@ -709,7 +764,9 @@ topub_sink(void *arg, const char *buf, size_t len)
 	fill(p, &p->bt, buf, len);
 	if (p->bt.n == 0)
 		return;
-	if (log_lock(p->log, 1, err, sizeof(err)) != LOG_OK)
+	if ((got = log_lock(p->log, 1, err, sizeof(err))) == LOG_GONE)
+		deleted(p);
+	if (got != LOG_OK)
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
 	if (got == LOG_EXPECT)
@@ -1349,10 +1406,16 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	struct dirent *de;
 	char *gone;
 	size_t busy = 0;
+	int pubs, dfd, lfd;
 	DIR *d;
 
 	topic_init(&t, name, 0);
 	survey1(&s, name);
+	/* Each running publisher holds the directory shared (holdtopic);
+	 * held exclusive here, it keeps new ones out until it is renamed. */
+	dfd = open(t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pubs = dfd >= 0 && flock(dfd, LOCK_EX | LOCK_NB) == -1 &&
+	    errno == EWOULDBLOCK;
 	if ((d = opendir(t.consumers)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (de->d_name[0] == '.' && strlen(de->d_name) > 6 &&
@@ -1361,16 +1424,34 @@ topic_delete(const char *name, int force, char *err, size_t n)
 				busy += running(&t, de->d_name);
 		closedir(d);
 	}
-	if (!force && (s.nlive > 0 || busy > 0)) {
+	if (!force && pubs)
+		seterr(err, n, "%zu live subscriber%s, %zu running consumer%s "
+		    "and a running publisher at least (evpub -T): stop them "
+		    "first, or --force deletes it under them (they stop, and a "
+		    "publisher acknowledges nothing more)", s.nlive,
+		    s.nlive == 1 ? "" : "s", busy, busy == 1 ? "" : "s");
+	else if (!force && (s.nlive > 0 || busy > 0))
 		seterr(err, n, "%zu live subscriber%s and %zu running "
 		    "consumer%s: --force deletes it under them (they stop)",
 		    s.nlive, s.nlive == 1 ? "" : "s", busy, busy == 1 ? "" :
 		    "s");
+	if (!force && (pubs || s.nlive > 0 || busy > 0)) {
+		if (dfd >= 0)
+			close(dfd);
 		statfree(&s);
 		topic_free(&t);
 		return -1;
 	}
 	statfree(&s);
+	/*
+	 * The log's own lock, as an appender takes it: a publisher in the
+	 * middle of a group finishes it first, and one that takes the lock
+	 * after the rename finds the log gone (log_lock, LOG_GONE) and stops
+	 * rather than acknowledge events into a file nobody will read.
+	 */
+	lfd = open(t.log, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	while (lfd >= 0 && flock(lfd, LOCK_EX) == -1 && errno == EINTR)
+		;
 	/*
 	 * Out of sight in one rename (a hidden name is no topic), then
 	 * removed: a publisher that comes meanwhile makes a new topic rather
@@ -1381,6 +1462,10 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	    t.dir), t.dir, name, (long)getpid());
 	if (rename(t.dir, gone) == -1)
 		failed(t.dir, "rename");
+	if (lfd >= 0)
+		close(lfd);
+	if (dfd >= 0)
+		close(dfd);
 	(void)nftw(gone, rmone, 16, FTW_DEPTH | FTW_PHYS);
 	free(gone);
 	topic_free(&t);

@@ -226,6 +226,35 @@ bigevents() {
 # append: concurrent appenders, readers beside a long append, kill -9
 #
 
+@test "a log removed or replaced under a running append: it stops, status 1, and acknowledges nothing more" {
+	# It went on appending to the file no name reached, and acknowledged
+	# each event with a sequence: every one of them lost.
+	events 3 >in3
+	for how in rm mv; do
+		rm -f a.log a.old acks err fifo
+		mkfifo fifo
+		exec 7<>fifo	# a writer, so that opening it to read does not wait
+		sh -c 'exec evlog append a.log <fifo >acks 2>err' 7>&- &
+		pid=$!
+		sed -n 1p in3 >&7
+		for _ in $(seq 200); do [ -s acks ] && break; sleep 0.05; done
+		assert_equal "$(seqs acks)" "000000000001 "
+		if [ "$how" = rm ]; then rm a.log; else mv a.log a.old && cp a.old a.log; fi
+		sed -n 2p in3 >&7
+		for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		exec 7>&-
+		st=0
+		wait "$pid" || st=$?
+		assert_equal "$st" 1
+		assert_equal "$(seqs acks)" "000000000001 "
+		assert_equal "$(cat err)" "evlog append: a.log: removed or replaced since it was opened: nothing more is appended to it"
+	done
+	# The copy put in its place takes appends as any log.
+	events 2 >in2
+	run -0 evlog append a.log <in2
+	assert_equal "$(seqs <<<"$output")" "000000000002 000000000003 "
+}
+
 @test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
 	for w in 1 2 3 4; do
 		yes "{\"w\":$w}" | head -25000 | evpub -l -t x >"in$w"

@@ -168,6 +168,79 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	assert_equal "$(jq -r 'select(.subject == "x.>") | .data.n' got | tr '\n' ' ')" "1 2 "
 }
 
+@test "a subject too long for the server's control line (700 'ü') is published under its hash: acknowledged, read back whole, counted by --expect" {
+	# Percent-encoded into the NATS subject, it made the publish line
+	# longer than max_control_line (4096): evpub hung for ever, silently,
+	# the events before it stored and never acknowledged.
+	nats_start
+	u=$("$SYSPY" -c 'print("\u00fc" * 700)')
+	long=$("$SYSPY" -c 'print("\u00fc" * 690 + "x")')
+	{
+		echo '{"n":1}'
+		jq -nc --arg s "$u" '{specversion:"1.0",id:"b",source:"/x",type:"t",subject:$s,data:{"n":2}}'
+		echo '{"n":3}'
+	} >in
+	run -0 --separate-stderr timeout 60 evpub -l -T big -t t <in
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -r .sequence <<<"$output" | tr '\n' ' ')" "000000000001 000000000002 000000000003 "
+	run -0 evsub -T big --from 1 --once
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(jq -r '.subject // empty' <<<"$output")" "$u"
+	# --expect counts the events of that subject, and of another as long
+	# apart from it (another hash).
+	run -0 timeout 60 evpub -q -T big -t t -S "$u" --expect 1 n:=4
+	run -4 timeout 60 evpub -q -T big -t t -S "$u" --expect 1 n:=5
+	run -0 timeout 60 evpub -q -T big -t t -S "$long" --expect 0 n:=6
+	run -0 timeout 60 evpub -q -T big -t t -S "$long" --expect 1 n:=7
+	run -0 evsub -T big --from 1 --once
+	assert_equal "$(jq -r .data.n <<<"$output" | tr '\n' ' ')" "1 2 3 4 6 7 "
+	# The directory bus takes the same events (it has no subject limit).
+	unset EVENTFUL_BUS
+	run -0 evpub -q -l -T big -t t <in
+	assert_equal "$(evsub -T big --from 1 --once | jq -r '.subject // empty')" "$u"
+}
+
+@test "evpub --listen -T on NATS: an event with a subject too long for the control line is answered 200, and so is every later request; SIGTERM ends it" {
+	# It stopped answering every later request, from anyone, and ignored
+	# SIGTERM.
+	load test_helper/listen
+	nats_start
+	u=$("$SYSPY" -c 'print("\u00fc" * 700)')
+	listen -T lb
+	BGPIDS="${BGPIDS-} $LPID"	# teardown stops it, whatever happens
+	body=$(jq -nc --arg s "$u" '{specversion:"1.0",id:"b",source:"/x",type:"t",subject:$s}')
+	assert_equal "$(post --max-time 30 -H 'Content-Type: application/cloudevents+json' -d "$body" "$URL")" 200
+	assert_equal "$(post --max-time 30 -H 'Content-Type: application/cloudevents+json' -d '{"specversion":"1.0","id":"c","source":"/x","type":"t"}' "$URL")" 200
+	kill -TERM "$LPID"
+	stopped "$LPID"
+	run -0 evsub -T lb --from 1 --once
+	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" "b c "
+}
+
+@test "no publish waits for ever: a server that drops the connection (a line over its max_control_line) is status 1 at once, with a message" {
+	# A server set to a shorter line than the 2048 bytes under which a
+	# subject is not hashed.  evpub waited for the window's acks without
+	# end.
+	local p
+	p=($(freeports 2))
+	nats_conf 1 "${p[0]}" "${p[1]}"
+	echo 'max_control_line: 1024' >>"$BATS_TEST_TMPDIR/nats1/conf"
+	nats_node 1
+	nats_ready "${p[1]}"
+	export EVENTFUL_BUS="nats://127.0.0.1:${p[0]}"
+	run -0 evpub -q -T cl -t t n:=1
+	s=$(printf 'a%.0s' $(seq 1500))
+	run -1 --separate-stderr timeout 100 evpub -T cl -t t -S "$s" n:=2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "evpub: cl: event 1: not published: the server closed the connection, and it was not made again (the server's log says why)"
+	grep -q 'maximum control line exceeded' "$BATS_TEST_TMPDIR/nats1/log"
+	# In a window, the events before it are not acknowledged either.
+	{ echo '{"n":3}'; jq -nc --arg s "$s" '{specversion:"1.0",id:"x",source:"/x",type:"t",subject:$s}'; } >in
+	run -1 --separate-stderr timeout 100 evpub -l -T cl -t t <in
+	assert_equal "$output" ""
+	run -0 evpub -q -T cl -t t n:=4
+}
+
 # ---- durable consumers ----
 
 @test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {

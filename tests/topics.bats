@@ -425,6 +425,23 @@ EOS
 	assert_output ''
 }
 
+@test "a consumer's command gets an event whose subject is too long for the environment, and the position moves past it" {
+	# Passed in CE_SUBJECT, a subject of 200 KB made every spawn fail
+	# (E2BIG): the consumer stopped at it on every run, for ever.
+	"$SYSPY" -c 'import json
+print(json.dumps({"specversion":"1.0","type":"t","source":"s","id":"big","subject":"x"*200000}))' >big
+	evpub -q -l -T bs -t t <<<'{"n":1}'
+	evpub -q -l -T bs <big
+	evpub -q -l -T bs -t t <<<'{"n":3}'
+	run -0 --separate-stderr evsub -T bs --consumer c --once --retries 0 --exec sh -c 'printf "%s %s %s\n" "$(jq -r ".subject | length")" "${CE_SUBJECT-unset}" "$CE_OMITTED" >>got'
+	assert_equal "$stderr" ""
+	assert_equal "$(sed -n 2p got)" "200000 unset CE_SUBJECT"
+	assert_equal "$(wc -l <got)" 3
+	assert_equal "$(position bs c)" 3
+	run -0 evsub -T bs --consumer c --once --exec sh -c 'echo again >>got'
+	assert_equal "$(wc -l <got)" 3
+}
+
 # ---- --topics ---------------------------------------------------------------
 
 @test "--topics: each topic, its events, live subscribers, and each consumer's position and lag" {
