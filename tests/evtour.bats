@@ -11,6 +11,10 @@ unset TMUX TMUX_PANE
 teardown() {
 	[ -z "${TSOCK:-}" ] || tmux -L "$TSOCK" kill-server 2>/dev/null || true
 	[ "${TMUX_TMPDIR:-}" != "$BATS_TEST_TMPDIR/tmux" ] || tmux kill-server 2>/dev/null || true
+	# What a failed test left running in its sandbox, by pid.
+	for p in $(leftovers "$BATS_TEST_TMPDIR/sb" | awk '{ print $1 }'); do
+		kill "$p" 2>/dev/null || true
+	done
 	[ -z "${TSOCK:-}" ] || rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TSOCK"
 	return 0
 }
@@ -421,6 +425,41 @@ exercise() {
 	run -0 evtour --check cqrs --dir ..
 	assert_line '  [x] deposits.json says account/7 had 2 deposits'
 	assert_line '  [x] the balances are as the lesson left them'
+}
+
+# solution LESSON: the solution eventful-class(7) gives for the exercise
+# of LESSON: the literal block after "Solution:" in its section.
+solution() {
+	awk -v l="$1" '
+	    /^\.S[sh] / { sec = $2; sol = 0; next }
+	    sec == l && /Solution:/ { sol = 1; next }
+	    sol == 1 && /^\.Bd -literal/ { sol = 2; next }
+	    sol == 2 && /^\.Ed/ { exit }
+	    sol == 2 { gsub(/\\e/, "\\"); print }' "$ROOT/man/man7/eventful-class.7"
+}
+
+@test "eventful-class(7): the solution of each exercise, run as the page shows it, passes its check" {
+	evtour --teacher room >/dev/null
+	for s in ada bob; do
+		STUDENT=$s evtour --no-pause --dir "$s" --shared room room >/dev/null
+	done
+	for l in notification durable recovery webhooks sourcing cqrs room; do
+		run -0 solution "$l"
+		[ -n "$output" ] || { echo "no solution for $l"; return 1; }
+		STUDENT=cy evtour --dir sb --shared room --exercise "$l" >/dev/null
+		STUDENT=cy run -1 evtour --check "$l" --dir sb --shared room
+		(
+			cd "sb/$l" || exit 1
+			export EVENTFUL_HOME=$BATS_TEST_TMPDIR/sb/home ME=cy
+			[ "$l" != room ] || EVENTFUL_HOME=$BATS_TEST_TMPDIR/room
+			solution "$l" >solution.sh
+			bash -e solution.sh >/dev/null 2>&1 3>&-
+		) || { echo "the solution of $l failed:"; solution "$l"; return 1; }
+		STUDENT=cy run -0 evtour --check "$l" --dir sb --shared room
+		assert_line 'done.'
+	done
+	run -0 leftovers "$PWD/sb"
+	assert_output ''
 }
 
 @test "usage: mistakes are refused with what to do instead" {
