@@ -152,11 +152,13 @@ _eventful()
 		    -- "$cur")
 		return 0
 		;;
-	--check)
+	--check|--exercise)
+		# Only the lessons that have an exercise, as --list says.
 		if [[ ${prog##*/} == evtour ]]; then
 			mapfile -t COMPREPLY < <(compgen -W \
-			    "$("$prog" --list 2>/dev/null |
-			    sed -nE 's/^([a-z]+) - .*/\1/p')" -- "$cur")
+			    "$("$prog" --list 2>/dev/null | sed -nE \
+			    's/.*and an exercise \(evtour --check ([a-z]+)\)$/\1/p')" \
+			    -- "$cur")
 			return 0
 		fi
 		;;
