@@ -874,3 +874,42 @@ seatcheck() {
 	run -0 leftovers "$PWD"
 	assert_output ''
 }
+
+@test "from an install: the tour runs the programs beside it; its resume line, pasted, and --class work" {
+	make -s -C "$ROOT" -o all install DESTDIR="$BATS_TEST_TMPDIR/dest" \
+	    PREFIX=/opt/ev BINDIR="$BIN" >/dev/null
+	inst=$BATS_TEST_TMPDIR/dest/opt/ev/bin
+	[ -x "$inst/evtour" ]
+	tshell
+	ttype "$inst/evtour --dir $PWD/sb --step 4; echo EXITED \$?"
+	waitpane '[Enter: run it, q: quit]'
+	tmux -L "$TSOCK" send-keys -t t q
+	waitpane 'EXITED 0'
+	line=$(pane | grep -A1 '^or with the tour, from step 4:$' | sed -n '2s/^  //p')
+	assert_equal "$line" "PATH=$inst:\$PATH evtour --dir $PWD/sb --step 4"
+	MARK=RUN-2
+	ttype "clear; echo RUN-\$((1 + 1)); $line; echo EXITED \$?"
+	waitpane '[4] Whoever cares is told'
+	tmux -L "$TSOCK" send-keys -t t Enter
+	waitpane ' order.paid order/17 {"amount":42}'
+	tmux -L "$TSOCK" send-keys -t t q
+	waitpane 'EXITED 0'
+	MARK=
+	# A seat, from the install: its shell finds the installed programs.
+	ttype "$inst/evtour --class --dir $PWD/sb2; echo EXITED \$?"
+	waitpane 'The class seat is in window'
+	for i in $(seq 100); do
+		[ "$(seat "$TSOCK" | wc -l)" -eq 3 ] && break
+		sleep 0.1
+	done
+	shell=$(seat "$TSOCK" | awk '/rcfile/ { print $2 }')
+	[ -n "$shell" ]
+	tmux -L "$TSOCK" send-keys -t "$shell" -l 'echo "EVPUB=$(command -v evpub)"'
+	tmux -L "$TSOCK" send-keys -t "$shell" Enter
+	for i in $(seq 100); do
+		tmux -L "$TSOCK" capture-pane -p -J -t "$shell" | grep -q '^EVPUB=' && break
+		sleep 0.1
+	done
+	run -0 tmux -L "$TSOCK" capture-pane -p -J -t "$shell"
+	assert_line "EVPUB=$inst/evpub"
+}
