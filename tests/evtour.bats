@@ -148,9 +148,9 @@ order/3 40'
 @test "the tour: event sourcing with a reversal and --expect losing a race; CQRS lagging, then caught up" {
 	tour
 	run stepout 39
-	assert_output '{"sequence":1,"type":"account.deposited","amount":100}
-{"sequence":2,"type":"account.deposited","amount":250}
-{"sequence":3,"type":"account.withdrawn","amount":30}'
+	assert_output 'acknowledged: 1 account.deposited 100
+acknowledged: 2 account.deposited 250
+acknowledged: 3 account.withdrawn 30'
 	run stepout 40
 	assert_output --regexp ' account.deposited account/7 \{"amount":-250\}$'
 	run stepout 41
