@@ -840,9 +840,12 @@ seatcheck() {
 # --- The room: one topic for the class --------------------------------
 
 @test "the room: a teacher's shared home, students in sandboxes of their own see each other's events" {
-	run -0 evtour --teacher room
+	run -0 evtour --teacher room --group "$(id -gn)"
 	assert_line "The room is open in $PWD/room (group $(id -gn))."
 	assert_line "  EVENTFUL_HOME=$PWD/room $BIN/evsub --topics --watch"
+	run -1 evtour --teacher room2 --group no-such-group-here
+	assert_output 'evtour: no-such-group-here: no such group; nothing is made'
+	[ ! -e room2 ]
 	[ -d room/topics/room ]
 	[ "$(stat -c %A room/topics)" = drwxrws--- ]
 	for s in ada bob cy; do
