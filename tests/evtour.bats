@@ -821,6 +821,8 @@ seatcheck() {
 @test "--class outside tmux: a session of its own, attached" {
 	export TMUX_TMPDIR=$BATS_TEST_TMPDIR/tmux
 	mkdir -p "$TMUX_TMPDIR"
+	# A student's tmux.conf may number windows and panes from 1.
+	printf 'set -g base-index 1\nsetw -g pane-base-index 1\n' >"$HOME/.tmux.conf"
 	# A terminal outside tmux: a pane of another server, with TMUX unset.
 	TSOCK="evtour$$"
 	tmux -L "$TSOCK" -f /dev/null new-session -d -s t -x 200 -y 50 \
@@ -828,6 +830,9 @@ seatcheck() {
 	seatcheck ''
 	run -0 tmux list-sessions -F '#{session_name}'
 	assert_output 'evtour-sb'
+	# Again: the seat is there already.
+	run -0 evtour --class --dir sb
+	assert_output "The class seat of $PWD/sb is open already: tmux attach -t evtour-sb"
 	tmux kill-server
 	for i in $(seq 50); do
 		[ -z "$(leftovers "$PWD/sb")" ] && break
