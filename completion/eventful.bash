@@ -231,10 +231,11 @@ _eventful()
 		_eventful_offer "$cur" < <(printf '%s\n' state changes none)
 		return 0
 		;;
-	--check)
+	--check|--exercise)
+		# Only the lessons that have an exercise, as --list says.
 		if [[ ${prog##*/} == evtour ]]; then
 			_eventful_offer "$cur" < <("$prog" --list 2>/dev/null |
-			    sed -nE 's/^([a-z]+) - .*/\1/p')
+			    sed -nE 's/.*and an exercise \(evtour --check ([a-z]+)\)$/\1/p')
 			return 0
 		fi
 		;;

@@ -16,10 +16,12 @@ load test_helper/common
 	[ -x "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
 	[ -f "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man1/evpub.1" ]
 	[ -f "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man7/eventful.7" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man7/eventful-class.7" ]
 	run -0 "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" --version
 	run -0 make -C "$ROOT" -s uninstall DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
 	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
 	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man1/evpub.1" ]
+	[ ! -e "$BATS_TEST_TMPDIR/root/opt/ev/share/man/man7/eventful-class.7" ]
 }
 
 @test "make install puts the tour and its data in share/eventful/examples, and it runs there" {

@@ -239,7 +239,12 @@ bigevents() {
 		sed -n 1p in3 >&7
 		for _ in $(seq 200); do [ -s acks ] && break; sleep 0.05; done
 		assert_equal "$(seqs acks)" "000000000001 "
-		if [ "$how" = rm ]; then rm a.log; else mv a.log a.old && cp a.old a.log; fi
+		if [ "$how" = rm ]; then
+			rm a.log
+		else
+			mv a.log a.old
+			cp a.old a.log
+		fi
 		sed -n 2p in3 >&7
 		for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 		exec 7>&-

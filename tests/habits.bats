@@ -269,6 +269,11 @@ complete() {
 	assert_output batch
 	run -0 complete evtour co
 	assert_output contrast
+	# --check and --exercise: only the lessons that have an exercise.
+	run -0 complete evtour --check ''
+	assert_output "$(printf '%s\n' cqrs durable notification recovery room sourcing webhooks)"
+	run -0 complete evtour --exercise c
+	assert_output cqrs
 	# A file after an option that takes one.
 	touch events.ndjson
 	run -0 complete evsub -i eve
@@ -452,6 +457,9 @@ ran() {
 	run -0 zsh -fc "$helpers; words=(evsub --consumer ''); CURRENT=3
 		_eventful_consumers" zsh "$ROOT/completion/_eventful"
 	assert_output $'bank\nbilling'
+	run -0 zsh -fc "$helpers; _call_program() { shift; \"\$@\"; }; words=(evtour --check ''); CURRENT=3
+		_eventful_exercises" zsh "$ROOT/completion/_eventful"
+	assert_output $'notification\ndurable\nrecovery\nwebhooks\nsourcing\ncqrs\nroom'
 }
 
 @test "make install puts the completion where bash-completion and zsh look; uninstall takes it away" {
