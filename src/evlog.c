@@ -296,7 +296,7 @@ logpath(const char *topic, int argc, char *argv[])
 	if (topic == NULL && strcmp(arg, "-") == 0) {
 		if ((log = stdinlog(argv[0])) != NULL)
 			return log;
-		warnw(NULL, "\"-\" is not a log here: %s", strcmp(argv[0],
+		warnw(NULL, "\"-\" is not a log: %s", strcmp(argv[0],
 		    "append") == 0 ? "events come from standard input; name "
 		    "the log's file: evlog append LOG <events" : strcmp(argv[0],
 		    "cat") == 0 || strcmp(argv[0], "verify") == 0 ||

@@ -615,9 +615,14 @@ main(int argc, char *argv[])
 		    "text data", p.ctype);
 		usage(stderr, EXIT_USAGE);
 	}
-	/* jo and httpie habits: JSON piped in without -l would be lost. */
-	if (!op.lines && l.addr == NULL && (op.data == NULL ||
-	    strcmp(op.data, "@-") != 0) && input_waiting(STDIN_FILENO, 50)) {
+	/*
+	 * jo and httpie habits: JSON piped in without -l would be lost.  An
+	 * event with data from the command line was meant as it is (stdin
+	 * may be a loop's, as in while read); one without any, with input
+	 * waiting, most likely meant that input.
+	 */
+	if (!op.lines && l.addr == NULL && op.data == NULL && argc == 0 &&
+	    input_waiting(STDIN_FILENO, 50)) {
 		warnw("stdin", "input is waiting, and an event made from the "
 		    "command line does not read it: -l makes an event of each "
 		    "line (a JSON object is its data; --raw: text), -d @- "

@@ -1354,10 +1354,11 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
  * The sequence --from or --last names on topic name, its end known.  A
  * start past the next event to come waits for the ones before it to be
  * published: said, since it is most often a slip (a topic's sequence is
- * not another's).  Exits 8 when there is no such topic.
+ * not another's); with --once there is nothing to wait for, and nothing
+ * to say.  Exits 8 when there is no such topic.
  */
 static uint64_t
-fromwhere(const char *name, const struct startpos *p)
+fromwhere(const char *name, const struct startpos *p, int once)
 {
 	uint64_t last, seq;
 
@@ -1365,7 +1366,7 @@ fromwhere(const char *name, const struct startpos *p)
 		exit(EXIT_NOTOPIC);
 	last = bus_last(bus, name);
 	seq = startseq(p, last);
-	if (seq > last + 1)
+	if (seq > last + 1 && !once)
 		warnw("--from", "%llu is past the end of topic %s, whose last "
 		    "event is %llu: waiting for %llu to %llu to be published "
 		    "first (--from end: only what comes; --from -N: the "
@@ -1389,7 +1390,7 @@ run(struct common *c, struct sub *sub, const struct opts *op)
 	sub->color = common_color(c, o.fd);
 	waiting = sub;
 	if (op->fromset)
-		f.seq = fromwhere(op->topic, &op->from);
+		f.seq = fromwhere(op->topic, &op->from, op->once);
 	if (op->consumer != NULL || op->fromset || op->since != NOTIME)
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);

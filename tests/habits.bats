@@ -493,7 +493,7 @@ ran() {
 	assert_line --regexp '^events +2$'
 	run -0 evlog verify - <l
 	run -2 --separate-stderr bash -c 'cat l | evlog cat -'
-	[[ $stderr == *'"-" is not a log here: standard input is no file (a log is read as one: evlog CMD LOG, or < LOG; evsub reads a stream)'* ]]
+	[[ $stderr == *'"-" is not a log: standard input is no file (a log is read as one: evlog CMD LOG, or < LOG; evsub reads a stream)'* ]]
 	run -2 evsub --rejects - 'type=a' <ev
 }
 

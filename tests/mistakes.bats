@@ -130,8 +130,8 @@ ledger() {
 	assert_equal "${stderr_lines[0]}" 'evlog append: "-" is not a log: events come from standard input; name the log'"'"'s file: evlog append LOG <events'
 	assert_output ''
 	[ ! -e ./- ]
-	run -2 --separate-stderr evlog cat -
-	assert_equal "${stderr_lines[0]}" 'evlog cat: "-" is not a log: name the log'"'"'s file, or a topic with -T'
+	run -2 --separate-stderr evlog cat - </dev/null
+	assert_equal "${stderr_lines[0]}" 'evlog cat: "-" is not a log: standard input is no file (a log is read as one: evlog CMD LOG, or < LOG; evsub reads a stream)'
 }
 
 @test "evlog -T NAME: a topic's log by name; a missing topic names where it looked" {
@@ -251,6 +251,10 @@ ledger() {
 	# A pipe that brings nothing is no input.
 	run -0 bash -c "true | evpub -t x | jq -r .type"
 	assert_output x
+	# An event with its data on the command line was meant as it is,
+	# whatever stdin holds (a loop's).
+	run -0 bash -c "printf '1\n2\n' | while read -r n; do evpub -t x n:=\$n | jq -c .data; done"
+	assert_output $'{"n":1}\n{"n":2}'
 }
 
 @test "a publisher making a topic a slip away from another's name warns, and makes it" {
