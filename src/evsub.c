@@ -155,9 +155,9 @@ usage(FILE *f, int status)
 "      --rejects FILE     keep rejected lines there\n"
 "      --reset SEQ|TIME   -T --consumer: its next run starts at SEQ, or at\n"
 "                         the first event of TIME or later; then exit\n"
-"      --retries N        tries of --exec or --post after the first (or\n"
-"                         --retry, as curl names it)\n"
+"      --retries N        tries of --exec or --post after the first\n"
 "                         (default 3)\n"
+"      --retry N          --retries, as curl names it\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
 "                         (default $EVENTFUL_WEBHOOK_SECRET); again: sign\n"
 "                         with each, to rotate secrets\n"
@@ -856,18 +856,25 @@ splitexec(int *argc, char **argv, int *ended)
 
 /*
  * Whether an argument of --exec's command reads as a filter of ours
- * (type=x, data.total>100): a command given without its ";" most likely
- * swallowed the filters meant to come after it.
+ * (type=x, data.total>100, sequence>5): a command given without its ";"
+ * most likely swallowed the filters meant to come after it.
  */
 static int
 filterlike(const char *a)
 {
 	struct filter f;
 	char err[256];
-	size_t n = strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789");
-	int ok;
+	size_t n = strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789"), i;
+	int ok, known = 0;
 
-	if (n == 0 || a[0] < 'a' || a[0] > 'z')
+	/* One word (a shell script given to sh -c is no filter), naming a
+	 * CloudEvents attribute or data (env's A=1, curl's -d a=b are not). */
+	if (n == 0 || strpbrk(a, " \t\n") != NULL)
+		return 0;
+	for (i = 0; i < CE_NATTR; i++)
+		known |= strlen(ce_names[i]) == n && strncmp(a, ce_names[i], n)
+		    == 0;
+	if (!known)
 		return 0;
 	if (a[n] == '.')
 		n += strcspn(a + n, "=<>!");

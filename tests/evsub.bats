@@ -391,7 +391,7 @@ ids() { jq -r .id | tr '\n' ' '; }
 
 @test "--help matches the usage; --version" {
 	run -0 evsub --help
-	assert_line -n 0 'usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]'
+	assert_line -n 0 'usage: evsub [-efqv] [-c count] [-H header] [-i path] [-o path]'
 	run -0 evsub --version
 	assert_output --regexp '^evsub \(eventful\) '
 }

@@ -298,9 +298,14 @@ ledger() {
 	# Options after the ';' are evsub's again.
 	run -0 evsub --exec echo hi \; -c 1 <events
 	assert_output hi
-	# Without ';' the command's own options stay its own.
+	# Without ';' the command's own options stay its own, and words that
+	# name no attribute, or a script, are the command's too.
 	run -0 evsub -c 1 --exec printf '%s\n' -v <events
 	assert_output -- -v
+	run -0 evsub -c 1 --exec env A=1 sh -c 'echo $A t=1' <events
+	assert_output '1 t=1'
+	run -0 evsub -c 1 --exec sh -c 't=$(echo x) && echo type=$t' <events
+	assert_output 'type=x'
 }
 
 @test "evsub -v (grep's invert, not verbose) without a filter is refused" {
