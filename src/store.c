@@ -399,27 +399,6 @@ hasnul(int fd, off_t at, off_t size)
 	return 0;
 }
 
-/* Makes the entries of the directory that holds path durable. */
-static int
-syncdir(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd, r = -1;
-
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		r = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return r;
-}
-
 /*
  * Copies the bytes of the log from offset at to size into a new file
  * beside it, LOG.damaged-AT (LOG.damaged-AT.N when that is taken), and
@@ -466,7 +445,7 @@ setaside(struct store *st, off_t at, off_t size, uint64_t *nev,
 		if (got <= 0 || writeall(fd, buf, (size_t)got) == -1)
 			break;
 	}
-	if (pos < size || fsync(fd) == -1 || syncdir(name) == -1) {
+	if (pos < size || fsync(fd) == -1 || fsyncparent(name) == -1) {
 		seterr(err, n, "%s: %s", name, pos < size && errno == 0 ?
 		    "the log shrank" : strerror(errno));
 		close(fd);
