@@ -994,37 +994,38 @@ topic_position(struct topic *t, const char *name)
 	return pos;
 }
 
+/* replace_file's ready: a position in a group's home is the group's. */
+static int
+sharetmp(int fd, const char *tmp, void *arg)
+{
+	(void)arg;
+	share(tmp, fd, 0);
+	return 0;
+}
+
 void
 topic_commit(struct topic *t, const char *name, uint64_t seq)
 {
-	char *path = join(t->consumers, name), *tmp, num[32];
-	int fd;
+	char *path = join(t->consumers, name), num[32];
+	const char *step;
 
-	tmp = xmalloc(strlen(t->consumers) + strlen(name) + 16);
-	sprintf(tmp, "%s/.%s.XXXXXX", t->consumers, name);
 	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
 	/*
-	 * Atomic: a crash leaves the old position or the new, never half.
-	 * The temporary file is a new one (O_EXCL) under a name no one can
-	 * guess, never a file or link someone put there; what a kill leaves
-	 * goes at the next run's lock (sweeptmp).
+	 * Atomic: a crash leaves the old position or the new, never half;
+	 * a run that ends with 0 has its position on disk.  What a kill
+	 * leaves of the temporary file goes at the next run's lock
+	 * (sweeptmp).
 	 */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1 && (errno == EACCES || errno == EPERM))
-		denied(tmp, "committing the position");
-	if (fd >= 0)
-		share(tmp, fd, 0);
-	if (fd == -1 || writeall(fd, num, strlen(num)) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1)
-		errwe(EXIT_FAIL, tmp, "committing the position");
-	if (rename(tmp, path) == -1)
-		errwe(EXIT_FAIL, path, "rename");
-	/* The rename is durable once the directory is: a run that ends with
-	 * 0 has its position on disk. */
-	if (fsyncdir(t->consumers) == -1)
-		errwe(EXIT_FAIL, t->consumers, "committing the position: fsync "
-		    "of the directory");
-	free(tmp);
+	if (replace_file(path, num, strlen(num), sharetmp, NULL, 0, &step) ==
+	    -1) {
+		if (strcmp(step, "create") == 0 && (errno == EACCES ||
+		    errno == EPERM))
+			denied(path, "committing the position");
+		if (strcmp(step, "fsync of the directory") == 0)
+			errwe(EXIT_FAIL, t->consumers, "committing the position: "
+			    "fsync of the directory");
+		errwe(EXIT_FAIL, path, "committing the position: %s", step);
+	}
 	free(path);
 }
 

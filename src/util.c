@@ -446,6 +446,55 @@ fsyncdir(const char *dir)
 }
 
 int
+replace_file(const char *path, const void *buf, size_t len,
+    int (*ready)(int fd, const char *tmp, void *arg), void *arg, int keep,
+    const char **step)
+{
+	const char *slash = strrchr(path, '/');
+	char *tmp;
+	int fd, e;
+
+	/* Beside path, so that rename(2) is atomic. */
+	tmp = xmalloc(strlen(path) + 16);
+	sprintf(tmp, "%.*s.%s.XXXXXX", slash == NULL ? 0 :
+	    (int)(slash - path + 1), path, slash == NULL ? path : slash + 1);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		*step = "create";
+		goto out;
+	}
+	if (ready != NULL && ready(fd, tmp, arg) == -1)
+		*step = "create";
+	else if (writeall(fd, buf, len) == -1)
+		*step = "write";
+	else if (fsync(fd) == -1)
+		*step = "fsync";
+	else if (rename(tmp, path) == -1)
+		*step = "rename";
+	else if (!keep && close(fd) == -1) {
+		*step = "close";
+		fd = -1;
+	} else if (fsyncparent(path) == -1) {
+		*step = "fsync of the directory";
+		if (!keep)
+			fd = -1;
+	} else {
+		free(tmp);
+		return keep ? fd : 0;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	/* Before the rename it is ours to remove; after, it is path. */
+	if (strcmp(*step, "fsync of the directory") != 0 &&
+	    strcmp(*step, "close") != 0)
+		unlink(tmp);
+	errno = e;
+out:
+	free(tmp);
+	return -1;
+}
+
+int
 fsyncparent(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -90,6 +90,24 @@ char *xstrdup(const char *s);
  */
 int input_waiting(int fd, int ms);
 
+/*
+ * A private file replaced atomically, the one way every state file is
+ * written (DESIGN 10, evlog(5)): buf[0..len) goes into a new temporary
+ * file beside path (mkostemp: mode 0600, a name no one can guess, never
+ * one planted there), made durable (fsync), renamed over path, and the
+ * rename made durable (fsync of the directory).  A failure of any step,
+ * the last included, is a failure: a caller that says "saved" has it on
+ * disk.  ready, when not NULL, is called with the new file's descriptor
+ * before anything is written (to set its mode, or to lock it so that the
+ * lock goes with the name); it returns -1 with errno to give up.  With
+ * keep, the descriptor stays open and is returned (its lock held); else
+ * 0.  Returns -1 with errno and *step naming what failed (the temporary
+ * file is removed).
+ */
+int replace_file(const char *path, const void *buf, size_t len,
+    int (*ready)(int fd, const char *tmp, void *arg), void *arg, int keep,
+    const char **step);
+
 /* How many letters changed, dropped or added make a into b
  * (Levenshtein): what "did you mean" measures. */
 size_t editdist(const char *a, const char *b);
