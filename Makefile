@@ -117,13 +117,30 @@ unit: $(UNITBINS) $(BUILD)/fault.so
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
 	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
 
+# The property tests (tests/prop.bats): seeded runs on the directory bus
+# and on NATS, a bounded number in make test and make check, many more
+# in make soak.  PROP_SEED=N in the environment names the first seed; a
+# failing run prints its own.
+PROP_RUNS = 150
+PROP_NATS_RUNS = 10
+SOAK_PROP_RUNS = 3000
+SOAK_PROP_NATS_RUNS = 300
+
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+
+# The long runs, beyond what make test bounds; each part on a line of
+# its own.
+soak: deps
+	$(MAKE) all
+	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) PROP_RUNS=$(SOAK_PROP_RUNS) \
+	    PROP_NATS_RUNS=$(SOAK_PROP_NATS_RUNS) bats tests/prop.bats
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -135,6 +152,7 @@ check: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
@@ -220,6 +238,6 @@ lint:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
+.PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install uninstall \
 	lint clean
 .SECONDARY:
