@@ -18,17 +18,19 @@ given, in order.  Then:
     the model from its start to the end (a live subscriber: in order and
     duplicate-free, contiguous unless an appender was killed between
     storing and telling it);
-  - a consumer's run starts just after the position committed before it,
-    delivers a contiguous run of the model, commits no more than it
-    delivered (all of it when not killed), never moves back; a last run
-    ends at the end: at least once, in order, no gap.
+  - a consumer's run (--once, or following until killed) starts just
+    after the position committed before it, delivers a contiguous run of
+    the model, commits no more than it delivered (all of it when not
+    killed), never moves back; a last run ends at the end: at least once,
+    in order, no gap.
 
 Usage: prop.py [--bus URL]; PROP_SEED (default: from the clock) is the first
 seed, PROP_RUNS (default 20) how many runs, seeds PROP_SEED, PROP_SEED+1...
 The seed of a failing run is printed with the command that runs it again.
 The programs are the ones on PATH.  On NATS (--bus nats://...), consumers
-are not killed: what a killed run held comes again after the ack wait (30
-seconds), after later events (evsub(1), NATS JETSTREAM).
+are not killed -9 but ended by SIGTERM: what a killed run held comes again
+after the ack wait (30 seconds), after later events (evsub(1), NATS
+JETSTREAM).
 """
 
 import json
@@ -151,24 +153,28 @@ class Run:
                 w, kind, p.returncode, open(self.path('ack.%s.err' % w)).read()))
 
     def consumer(self, name, runs, kills):
-        """runs --once runs of consumer name, one after the other."""
+        """runs runs of consumer name, one after the other: --once, or
+        following (without --once) until kill -9, or SIGTERM on NATS."""
         rec = []
+        rng = self.rng_c[name]
         for r in range(runs):
             before = self.position(name)
             out = 'cons.%s.%d' % (name, r)
-            p = self.spawn(['evsub', '-T', self.topic, '--consumer', name,
-                            '--once', '-o', self.path(out)], out + '.stdout')
-            kill = kills and self.rng_c[name].random() < 0.5
+            follow = rng.random() < 0.3
+            argv = ['evsub', '-T', self.topic, '--consumer', name, '-o',
+                    self.path(out)] + ([] if follow else ['--once'])
+            p = self.spawn(argv, out + '.stdout')
+            kill = follow or (kills and rng.random() < 0.5)
             if kill:
-                time.sleep(self.rng_c[name].random() * 0.02)
-                p.kill()
+                time.sleep(rng.random() * (0.04 if follow else 0.02))
+                p.send_signal(signal.SIGKILL if kills else signal.SIGTERM)
             p.wait()
             if not kill and p.returncode != 0:
                 raise Fail('consumer %s run %d: status %d: %s' % (
                     name, r, p.returncode,
                     open(self.path(out + '.stdout.err')).read()))
-            rec.append((before, out, kill or p.returncode == -9))
-            time.sleep(self.rng_c[name].random() * 0.01)
+            rec.append((before, out, kill))
+            time.sleep(rng.random() * 0.01)
         self.consumer_runs[name] = rec
 
     # ---- one run ----
