@@ -155,6 +155,15 @@ unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
 	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
 
+# The property tests (tests/prop.bats): seeded runs on the directory bus
+# and on NATS, a bounded number in make test and make check, many more
+# in make soak.  PROP_SEED=N in the environment names the first seed; a
+# failing run prints its own.
+PROP_RUNS = 150
+PROP_NATS_RUNS = 10
+SOAK_PROP_RUNS = 3000
+SOAK_PROP_NATS_RUNS = 300
+
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
@@ -163,6 +172,7 @@ test: deps
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
 	    POWERCUT_STATES=$(POWERCUT_STATES) \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # The power-cut simulator (tests/powercut.bats): the states drawn per
@@ -181,9 +191,12 @@ SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	/usr/bin/python3 tests/test_helper/powercut.py --states $(SOAK_STATES) \
 	--scale $(SOAK_SCALE) --per-recording 100 $(SEED:%=--seed %)
 
-# Longer runs of the randomised tests than make test has time for.
+# The long runs, beyond what make test bounds; each part on a line of
+# its own: the property tests, then the power-cut simulator.
 soak: deps
 	$(MAKE) all $(BUILD)/record.so
+	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) PROP_RUNS=$(SOAK_PROP_RUNS) \
+	    PROP_NATS_RUNS=$(SOAK_PROP_NATS_RUNS) bats tests/prop.bats
 	$(SOAK_POWERCUT)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -193,11 +206,13 @@ check: deps
 	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin HARDEN= \
 	    CFLAGS="$(SANFLAGS)" HARDENLD="$(SANFLAGS)" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
 	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the

@@ -747,7 +747,7 @@ cat(const struct catopts *o, const char *path)
 	struct out out;
 	const char *line;
 	char err[512];
-	uint64_t seq, from = o->from;
+	uint64_t seq, from = o->from, to = o->to;
 	size_t len, unit = 0;
 	enum log_result r = LOG_OK;
 
@@ -756,10 +756,18 @@ cat(const struct catopts *o, const char *path)
 			errw(EXIT_FAIL, path, "%s", err);
 		from = o->end ? log_last(lg) + 1 : log_last(lg) >= o->last ?
 		    log_last(lg) - o->last + 1 : 1;
+		/* The last N as they are now: what an appender adds while
+		 * they are read is not among them (-n 1 printed 8). */
+		if (!o->follow && log_last(lg) == 0) {
+			log_close(lg);
+			return EXIT_OK;
+		}
+		if (!o->follow && (to == 0 || to > log_last(lg)))
+			to = log_last(lg);
 	}
 	if ((c = log_cursor_open(lg, from, err, sizeof(err))) == NULL)
 		errw(EXIT_FAIL, path, "%s", err);
-	log_cursor_window(c, o->to, o->since, o->until);
+	log_cursor_window(c, to, o->since, o->until);
 	out_open(&out, NULL);
 	do {
 		while (!out.closed && (r = log_read(c, &line, &len, &seq, err,
@@ -807,16 +815,21 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	struct ce_event ev;
 	const char *line;
 	char err[512];
-	uint64_t seq, last;
+	uint64_t seq, last, to = o->to;
 	int64_t t;
 	size_t len;
 	struct out out;
-	int got;
+	int got, none = 0;
 
 	if (o->last > 0 || o->end) {
 		last = bus_last(b, topic);
 		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
 		    1 : 1;
+		/* The last N as they are now, as above: none of an empty
+		 * topic (once it is known to be there). */
+		none = !o->follow && last == 0;
+		if (!o->follow && (to == 0 || to > last))
+			to = last;
 	}
 	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
 	case BUS_OK:
@@ -828,7 +841,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	}
 	scan_init(&sc);
 	out_open(&out, NULL);
-	while (!out.closed) {
+	while (!none && !out.closed) {
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, topic, "%s", err);
@@ -838,7 +851,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 			bus_read_wait(r, 1000000);
 			continue;
 		}
-		if (o->to > 0 && seq > o->to)
+		if (to > 0 && seq > to)
 			break;
 		if (o->until != LOG_NOTIME || o->since != LOG_NOTIME) {
 			t = ce_validate(&sc, line, len, &ev, err, sizeof(err))
@@ -851,7 +864,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		out_put(&out, line, len);
 		out_putc(&out, '\n');
 		out_end(&out);
-		if (o->to > 0 && seq == o->to)
+		if (to > 0 && seq == to)
 			break;
 	}
 	(void)out_close(&out);

@@ -546,6 +546,31 @@ bigevents() {
 	check --from 1000 --to 2100 --until 2026-03-01T12:00:00Z
 }
 
+@test "cat -n N is the last N events there are when it starts, while appenders go on" {
+	# The property tests' (prop.bats) reading of the last event got 8
+	# while appenders appended; here 36 of 300 got 9 to 33.
+	events 300 | evlog append l >/dev/null
+	aps=
+	for j in 1 2 3; do
+		( while :; do events 8 | evlog append l >/dev/null 2>&1; done ) &
+		aps="$aps $!"
+	done
+	bad=
+	for i in $(seq 100); do
+		n=$(evlog cat -n 1 l | wc -l)
+		[ "$n" = 1 ] || bad="$bad $n"
+		n=$(evlog cat -n 300 l | wc -l)
+		[ "$n" = 300 ] || bad="$bad $n"
+	done
+	kill $aps
+	for p in $aps; do wait "$p" || true; done
+	[ -z "$bad" ] || { echo "-n 1 and -n 300 gave:$bad"; return 1; }
+	# An empty log: nothing.
+	: >empty
+	run -0 evlog cat -n 1 empty
+	assert_output ''
+}
+
 @test "cat -f follows appends, and reports a truncated log" {
 	events 1 | evlog append l >/dev/null
 	evlog cat -f l >out 2>err &

@@ -317,6 +317,27 @@ EOF
 	assert_equal "$(jq -r .type follow.out | tr '\n' ' ')" "n m m "
 }
 
+@test "--from past the end by more than one: nothing before its start, though the server starts the reading at the next sequence" {
+	nats_start
+	lines 5 | evpub -q -l -T pe -t n
+	bg evsub -T pe --from 8 -o from.out
+	from=$LAST
+	bg evlog cat -f -T pe --from 8 >cat.out
+	cat=$LAST
+	# Both are consumers on the server before more comes.
+	for _ in $(seq 200); do
+		[ "$(jsz "$NMPORT" 'streams=true' | jq '.account_details[0].stream_detail[0].state.consumer_count')" = 2 ] && break
+		sleep 0.05
+	done
+	lines 4 | evpub -q -l -T pe -t m
+	for _ in $(seq 200); do [ "$(cat from.out cat.out | wc -l)" -ge 4 ] && break; sleep 0.05; done
+	kill "$from" "$cat"
+	# The server gave 6 and 7 too (it takes a start past the end back
+	# to the next sequence): they were dropped, not delivered.
+	assert_equal "$(jq -r .sequence from.out | tr '\n' ' ')" "000000000008 000000000009 "
+	assert_equal "$(jq -r .sequence cat.out | tr '\n' ' ')" "000000000008 000000000009 "
+}
+
 @test "a live subscriber gets what is published while it listens, stamped, and --topics counts it" {
 	nats_start
 	lines 3 | evpub -q -l -T lv -t old
