@@ -27,8 +27,8 @@ setup() {
 
 teardown() {
 	# Nothing a test started may outlive it.
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
-	for p in ${BGPIDS-}; do wait "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
+	for p in ${BGPIDS-}; do wait "$p" 2>/dev/null || true; done  # honest: cleanup; its status is not the test's
 	[ "$BUS" = dir ] || nats_stop
 }
 
