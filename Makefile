@@ -36,7 +36,7 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server
+       openssl zsh libnats-dev nats-server parallel
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
 BENCHDEPS = mosquitto mosquitto-clients
@@ -117,13 +117,22 @@ unit: $(UNITBINS) $(BUILD)/fault.so
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
 	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
 
+# bats runs JOBS tests at once (GNU parallel): most of a test's time is
+# spent waiting on servers, pipes and deadlines, not on the CPU, so more
+# jobs than cores pay.  A suite whose tests share fixed state says
+# BATS_NO_PARALLELIZE_WITHIN_FILE.  BATSFLAGS adds to bats's options
+# (--timing, say).
+JOBS      = 4
+BATSFLAGS =
+BATS      = bats --jobs $(JOBS) $(BATSFLAGS)
+
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -135,7 +144,7 @@ check: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
 # envelope, filter and time parsers.
