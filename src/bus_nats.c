@@ -49,7 +49,8 @@
 #define NB_WINDOW 1024		/* asynchronous publishes in flight, at most */
 #define NB_FETCH 256		/* messages a consumer asks for at once */
 #define NB_ACKWAIT 30		/* seconds before an unacknowledged message
-				   of a consumer is given again */
+				   of a consumer is given again, unless
+				   EVENTFUL_NATS_ACK_WAIT says otherwise */
 #define NB_ACKPENDING 20000	/* of a consumer, given and not acked */
 #define NB_RETRY 60		/* seconds a publish is retried for (a new
 				   leader being elected) before giving up */
@@ -62,6 +63,7 @@ struct nbus {
 	struct npub *pub;	/* the publisher the acks are for */
 	const char *creds;	/* a user's credentials file, or NULL */
 	const char *credsfrom;	/* where it was named: --creds, NATS_CREDS */
+	int64_t ackwait;	/* of the consumers made, in nanoseconds */
 };
 
 /* An event of the publishing window. */
@@ -355,7 +357,8 @@ conn(struct bus *b)
 {
 	struct nbus *nb = b->impl;
 	jsOptions jo;
-	const char *ca, *cert, *key;
+	const char *ca, *cert, *key, *v, *errstr;
+	long long usec;
 	int fd;
 	natsStatus s;
 
@@ -384,6 +387,15 @@ conn(struct bus *b)
 	if (s == NATS_OK && (cert = getenv("NATS_CERT")) != NULL &&
 	    *cert != '\0' && (key = getenv("NATS_KEY")) != NULL)
 		s = natsOptions_LoadCertificatesChain(nb->opts, cert, key);
+	/* A consumer's ack wait is fixed when it is made (evsub(1),
+	 * EVENTFUL_NATS_ACK_WAIT); the tests shorten it. */
+	nb->ackwait = NB_ACKWAIT * 1000000000LL;
+	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) != NULL && *v != '\0') {
+		if (parsesecs(v, 86400, &usec, &errstr) == -1)
+			errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
+			    "seconds, more than 0 and at most 86400", v, errstr);
+		nb->ackwait = usec * 1000;
+	}
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&nb->nc, nb->opts);
 	if (s != NATS_OK)
@@ -1345,7 +1357,7 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 		jsConsumerConfig_Init(&cc);
 		cc.Durable = r->consumer;
 		cc.AckPolicy = js_AckExplicit;
-		cc.AckWait = NB_ACKWAIT * 1000000000LL;
+		cc.AckWait = r->nb->ackwait;
 		/* evsub commits every 1000 events: more may be out. */
 		cc.MaxAckPending = NB_ACKPENDING;
 		cc.DeliverPolicy = js_DeliverAll;
@@ -1710,7 +1722,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = cn;
 	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = NB_ACKWAIT * 1000000000LL;
+	cc.AckWait = nb->ackwait;
 	/* evsub commits every 1000 events: more than that may be out. */
 	cc.MaxAckPending = NB_ACKPENDING;
 	cc.DeliverPolicy = js_DeliverByStartSequence;

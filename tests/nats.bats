@@ -170,6 +170,30 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 
 # ---- durable consumers ----
 
+@test "EVENTFUL_NATS_ACK_WAIT: the ack wait of a consumer made then (30 s without it, kept by the consumer, made again by --reset); a bad one is status 2 that says so" {
+	nats_start
+	lines 3 | evpub -q -l -T aw -t n
+	ackwait() {
+		jsz "$NMPORT" 'consumers=true&config=true' |
+		    jq -r --arg c "$1" '.account_details[0].stream_detail[0].consumer_detail[] | select(.name == $c) | .config.ack_wait'
+	}
+	run -0 evsub -T aw --consumer plain --once
+	assert_equal "$(ackwait plain)" 30000000000
+	EVENTFUL_NATS_ACK_WAIT=2.5 run -0 evsub -T aw --consumer quick --once
+	assert_equal "$(ackwait quick)" 2500000000
+	# Kept by the consumer: a later run does not change it.
+	EVENTFUL_NATS_ACK_WAIT=7 run -0 evsub -T aw --consumer quick --once
+	assert_equal "$(ackwait quick)" 2500000000
+	EVENTFUL_NATS_ACK_WAIT=7 run -0 evsub -T aw --consumer quick --reset 1
+	assert_equal "$(ackwait quick)" 7000000000
+	for bad in 0 -1 x 86401; do
+		EVENTFUL_NATS_ACK_WAIT=$bad run -2 --separate-stderr evsub -T aw --consumer quick --once
+		assert_output ''
+		[[ $stderr == "evsub: EVENTFUL_NATS_ACK_WAIT: $bad: "*"give seconds, more than 0 and at most 86400" ]] ||
+		    { echo "$bad: $stderr"; return 1; }
+	done
+}
+
 @test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {
 	nats_start
 	lines 100 | evpub -q -l -T cron -t n
