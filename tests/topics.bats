@@ -288,6 +288,23 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	cmp stuck <(head -n "$(wc -l <stuck)" all)
 }
 
+@test "SIGINT sent as soon as a live subscriber is counted ends it: its handler is set before it subscribes" {
+	need_fault
+	mktopic sig
+	# Each signal(3) call takes 0.3 s: a handler set after subscribing
+	# leaves a time when the subscriber is counted and SIGINT, which a
+	# shell's background command ignores, goes by unseen.
+	FAULT_SIGNAL_SLOW=300000 LD_PRELOAD=$FAULT bg evsub -T sig -o /dev/null
+	subs sig 1
+	kill -s INT "$LAST"
+	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$LAST" 2>/dev/null && { echo "SIGINT did not end the subscriber"; return 1; }
+	status=0
+	wait "$LAST" || status=$?
+	assert_equal "$status" 130
+	subs sig 0
+}
+
 @test "SIGINT, SIGTERM and SIGHUP end a subscriber, which is counted no more (its FIFO removed)" {
 	for sig in INT TERM HUP; do
 		mktopic sig
