@@ -331,7 +331,9 @@ PY
 	SECONDS=0
 	run -1 --separate-stderr evpub -T big -t t -d "\"$(head -c 4000 /dev/zero | tr '\0' x)\""
 	[[ $stderr == *"bytes with its headers, over the server's max_payload of 4096"* ]]
-	[ "$SECONDS" -lt 3 ]
+	# At once, not after a publish's minute of retries (a bound loose
+	# enough for a loaded machine).
+	[ "$SECONDS" -lt 15 ]
 }
 
 # ---- a cluster of three, R3, and kill -9 ----

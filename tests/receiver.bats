@@ -196,12 +196,12 @@ for d in cases:
 open("sent", "w").close()
 start = time.monotonic()
 for d, s in zip(cases, socks):
-    s.settimeout(2 if d.endswith(b"POS") else 10)
+    s.settimeout(2 if d.endswith(b"POS") else 25)
     try:
         what = "answered" if s.recv(4096) else "closed"
     except socket.timeout:
         what = "open"
-    print(repr(d)[2:-1], what, "late" if time.monotonic() - start > 3 else "soon")
+    print(repr(d)[2:-1], what, "late" if time.monotonic() - start > 10 else "soon")
 PY
 	SPID=$!
 	for _ in $(seq 200); do [ -e sent ] && break; sleep 0.05; done
