@@ -350,8 +350,10 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	lines 200 | evpub -q -l -T f -t n
 	cat >deliver <<'EOS'
 #!/bin/sh
-e=$(cat)
-n=$(printf '%s' "$e" | jq .data.n)
+# The n of the event on stdin, {..."data":{"n":N}...}, by the shell alone.
+IFS= read -r e || :
+n=${e##*'"data":{"n":'}
+n=${n%%\}*}
 [ -e broken ] && [ "$n" -eq 120 ] && exit 1
 printf '%s\n' "$n" >>got
 EOS
