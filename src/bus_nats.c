@@ -63,7 +63,6 @@ struct nbus {
 	struct npub *pub;	/* the publisher the acks are for */
 	const char *creds;	/* a user's credentials file, or NULL */
 	const char *credsfrom;	/* where it was named: --creds, NATS_CREDS */
-	int64_t ackwait;	/* of the consumers made, in nanoseconds */
 };
 
 /* An event of the publishing window. */
@@ -357,8 +356,7 @@ conn(struct bus *b)
 {
 	struct nbus *nb = b->impl;
 	jsOptions jo;
-	const char *ca, *cert, *key, *v, *errstr;
-	long long usec;
+	const char *ca, *cert, *key;
 	int fd;
 	natsStatus s;
 
@@ -387,15 +385,6 @@ conn(struct bus *b)
 	if (s == NATS_OK && (cert = getenv("NATS_CERT")) != NULL &&
 	    *cert != '\0' && (key = getenv("NATS_KEY")) != NULL)
 		s = natsOptions_LoadCertificatesChain(nb->opts, cert, key);
-	/* A consumer's ack wait is fixed when it is made (evsub(1),
-	 * EVENTFUL_NATS_ACK_WAIT); the tests shorten it. */
-	nb->ackwait = NB_ACKWAIT * 1000000000LL;
-	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) != NULL && *v != '\0') {
-		if (parsesecs(v, 86400, &usec, &errstr) == -1)
-			errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
-			    "seconds, more than 0 and at most 86400", v, errstr);
-		nb->ackwait = usec * 1000;
-	}
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&nb->nc, nb->opts);
 	if (s != NATS_OK)
@@ -405,6 +394,25 @@ conn(struct bus *b)
 	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
 		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
 	return nb;
+}
+
+/*
+ * The ack wait of a durable consumer made now, in nanoseconds: NB_ACKWAIT
+ * seconds, or EVENTFUL_NATS_ACK_WAIT's (evsub(1)).  A consumer keeps the
+ * one it was made with; the tests shorten it.
+ */
+static int64_t
+ackwait(void)
+{
+	const char *v, *errstr;
+	long long usec;
+
+	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) == NULL || *v == '\0')
+		return NB_ACKWAIT * 1000000000LL;
+	if (parsesecs(v, 86400, &usec, &errstr) == -1)
+		errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
+		    "seconds, more than 0 and at most 86400", v, errstr);
+	return usec * 1000;
 }
 
 /* Says what went wrong with a JetStream request about what. */
@@ -1349,6 +1357,9 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
+	/* Read on every run, so that a bad one is said even when the
+	 * consumer, already made, does not take it. */
+	int64_t wait = ackwait();
 
 	*what = "consumer";
 	s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer, NULL,
@@ -1357,7 +1368,7 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 		jsConsumerConfig_Init(&cc);
 		cc.Durable = r->consumer;
 		cc.AckPolicy = js_AckExplicit;
-		cc.AckWait = r->nb->ackwait;
+		cc.AckWait = wait;
 		/* evsub commits every 1000 events: more may be out. */
 		cc.MaxAckPending = NB_ACKPENDING;
 		cc.DeliverPolicy = js_DeliverAll;
@@ -1722,7 +1733,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = cn;
 	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = nb->ackwait;
+	cc.AckWait = ackwait();
 	/* evsub commits every 1000 events: more than that may be out. */
 	cc.MaxAckPending = NB_ACKPENDING;
 	cc.DeliverPolicy = js_DeliverByStartSequence;
