@@ -13,13 +13,15 @@ load test_helper/common
 setup_file() {
 	export B="$BATS_FILE_TMPDIR/b" BB="$BATS_FILE_TMPDIR/bin"
 	local st=0
-	make -C "$ROOT" -s BUILD="$B" BINDIR="$BB" CFLAGS="-O2 -Werror" all \
-	    >"$BATS_FILE_TMPDIR/build.out" 2>&1 || st=$?
+	# Not a word but the compiler's: under make test, a make within a
+	# make would say which directory it enters.
+	make -C "$ROOT" -s --no-print-directory BUILD="$B" BINDIR="$BB" \
+	    CFLAGS="-O2 -Werror" all >"$BATS_FILE_TMPDIR/build.out" 2>&1 || st=$?
 	echo "$st" >"$BATS_FILE_TMPDIR/build.status"
 }
 
 # inst ARGS...: make ARGS (install, uninstall) from the build of the file.
-inst() { make -C "$ROOT" -s BUILD="$B" BINDIR="$BB" "$@"; }
+inst() { make -C "$ROOT" -s --no-print-directory BUILD="$B" BINDIR="$BB" "$@"; }
 
 @test "the tree builds without a warning under -Wall -Wextra" {
 	run -0 cat "$BATS_FILE_TMPDIR/build.status" "$BATS_FILE_TMPDIR/build.out"
