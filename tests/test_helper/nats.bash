@@ -4,19 +4,7 @@
 # never 4222, its store under $BATS_TEST_TMPDIR; waits for it with bounded
 # loops; stops it by pid (nats_stop, from a suite's teardown).
 
-# freeports N: N loopback ports free now, one a line.
-freeports() {
-	/usr/bin/python3 - "$1" <<'PY'
-import socket, sys
-ss = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    ss.append(s)
-for s in ss:
-    print(s.getsockname()[1])
-PY
-}
+# freeports (common.bash) gives the ports.
 
 # nats_ready MPORT [PID]: waits (at most 10 s) until the server whose
 # monitoring port is MPORT says it is healthy, JetStream included; fails
