@@ -61,7 +61,7 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server \
+       openssl zsh libnats-dev nats-server parallel \
        debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
@@ -164,6 +164,15 @@ PROP_NATS_RUNS = 10
 SOAK_PROP_RUNS = 3000
 SOAK_PROP_NATS_RUNS = 300
 
+# bats runs JOBS tests at once (GNU parallel): most of a test's time is
+# spent waiting on servers, pipes and deadlines, not on the CPU, so more
+# jobs than cores pay.  A suite whose tests share fixed state says
+# BATS_NO_PARALLELIZE_WITHIN_FILE.  BATSFLAGS adds to bats's options
+# (--timing, say).
+JOBS      = 4
+BATSFLAGS =
+BATS      = bats --jobs $(JOBS) $(BATSFLAGS)
+
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
 	$(MAKE) all
@@ -173,7 +182,7 @@ test: deps
 	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
 	    POWERCUT_STATES=$(POWERCUT_STATES) \
 	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # The power-cut simulator (tests/powercut.bats): the states drawn per
 # scenario by make test, by make check (each program run is slower under
@@ -209,11 +218,12 @@ check: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
+	    EVENTFUL_BUILD=$(CURDIR)/build/asan \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
 	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
 	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
 # envelope, filter and time parsers; then what comes from the network

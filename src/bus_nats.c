@@ -52,7 +52,8 @@
 #define NB_WINDOW 1024		/* asynchronous publishes in flight, at most */
 #define NB_FETCH 256		/* messages a consumer asks for at once */
 #define NB_ACKWAIT 30		/* seconds before an unacknowledged message
-				   of a consumer is given again */
+				   of a consumer is given again, unless
+				   EVENTFUL_NATS_ACK_WAIT says otherwise */
 #define NB_ACKPENDING 20000	/* of a consumer, given and not acked */
 #define NB_RETRY 60		/* seconds a publish is retried for (a new
 				   leader being elected) before giving up */
@@ -426,6 +427,25 @@ conn(struct bus *b)
 	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
 		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
 	return nb;
+}
+
+/*
+ * The ack wait of a durable consumer made now, in nanoseconds: NB_ACKWAIT
+ * seconds, or EVENTFUL_NATS_ACK_WAIT's (evsub(1)).  A consumer keeps the
+ * one it was made with; the tests shorten it.
+ */
+static int64_t
+ackwait(void)
+{
+	const char *v, *errstr;
+	long long usec;
+
+	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) == NULL || *v == '\0')
+		return NB_ACKWAIT * 1000000000LL;
+	if (parsesecs(v, 86400, &usec, &errstr) == -1)
+		errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
+		    "seconds, more than 0 and at most 86400", v, errstr);
+	return usec * 1000;
 }
 
 /* Says what went wrong with a JetStream request about what. */
@@ -1466,6 +1486,9 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
+	/* Read on every run, so that a bad one is said even when the
+	 * consumer, already made, does not take it. */
+	int64_t wait = ackwait();
 
 	*what = "consumer";
 	s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer, NULL,
@@ -1474,7 +1497,7 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 		jsConsumerConfig_Init(&cc);
 		cc.Durable = r->consumer;
 		cc.AckPolicy = js_AckExplicit;
-		cc.AckWait = NB_ACKWAIT * 1000000000LL;
+		cc.AckWait = wait;
 		/* evsub commits every 1000 events: more may be out. */
 		cc.MaxAckPending = NB_ACKPENDING;
 		cc.DeliverPolicy = js_DeliverAll;
@@ -1848,7 +1871,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = cn;
 	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = NB_ACKWAIT * 1000000000LL;
+	cc.AckWait = ackwait();
 	/* evsub commits every 1000 events: more than that may be out. */
 	cc.MaxAckPending = NB_ACKPENDING;
 	cc.DeliverPolicy = js_DeliverByStartSequence;

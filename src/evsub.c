@@ -466,7 +466,8 @@ liveflush(void *o)
 static void
 onsignal(int sig)
 {
-	bus_live_abort(live);
+	if (live != NULL)
+		bus_live_abort(live);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -503,6 +504,13 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	char err[512];
 	int fd;
 
+	/* Before the subscription, which others see at once (--topics): a
+	 * signal sent once it is seen ends it.  A shell starts a command in
+	 * the background with SIGINT ignored, and one that came before the
+	 * handler was lost, the subscriber going on for ever. */
+	signal(SIGINT, onsignal);
+	signal(SIGTERM, onsignal);
+	signal(SIGHUP, onsignal);
 	if (bus_live_open(bus, name, subname, &live, err, sizeof(err)) !=
 	    BUS_OK)
 		errw(EXIT_FAIL, name, "%s", err);
@@ -510,9 +518,6 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	inputs_live(in, c, fd, path, name);
 	livename = name;
-	signal(SIGINT, onsignal);
-	signal(SIGTERM, onsignal);
-	signal(SIGHUP, onsignal);
 }
 
 /*

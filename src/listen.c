@@ -847,6 +847,31 @@ due(struct listen *l, struct MHD_Connection *c, unsigned secs,
 	pthread_mutex_unlock(&l->st->cmu);
 }
 
+/*
+ * Tells whether the first n bytes a client sent can begin no HTTP
+ * request: after any empty lines, a request starts with its method, a
+ * token (RFC 9110, section 5.6.2) ended by a space.  Bytes that may yet
+ * become a request are not junk.
+ */
+static int
+junk(const unsigned char *p, size_t n)
+{
+	size_t i = 0, m;
+
+	while (i < n && (p[i] == '\r' || p[i] == '\n'))
+		i++;
+	for (m = 0; i < n; i++, m++) {
+		if (p[i] == ' ')
+			return m == 0;
+		if (!(p[i] >= 'a' && p[i] <= 'z') &&
+		    !(p[i] >= 'A' && p[i] <= 'Z') &&
+		    !(p[i] >= '0' && p[i] <= '9') &&
+		    (p[i] == '\0' || strchr("!#$%&'*+-.^_`|~", p[i]) == NULL))
+			return 1;
+	}
+	return 0;
+}
+
 /* A connection opens (its head is due) or closes. */
 static void
 notify(void *cls, struct MHD_Connection *c, void **ctx,
@@ -856,6 +881,8 @@ notify(void *cls, struct MHD_Connection *c, void **ctx,
 	struct listen_state *st = l->st;
 	const union MHD_ConnectionInfo *ci;
 	struct conn *k = *ctx;
+	unsigned char first[64];
+	ssize_t got;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		k = xmalloc(sizeof(*k));
@@ -867,6 +894,19 @@ notify(void *cls, struct MHD_Connection *c, void **ctx,
 		k->what = "the head did not arrive within";
 		k->secs = l->headtime;
 		peer(c, k->who, sizeof(k->who));
+		/* libmicrohttpd waits for the end of a request line however
+		 * plain it is that none is coming, until --timeout: what has
+		 * come already, it if cannot begin a request, is closed now
+		 * (as the sweep closes, the server then reading the end).
+		 * Not under TLS, whose first bytes are its own. */
+		if (l->tlscert == NULL && k->fd != -1 && (got = recv(k->fd,
+		    first, sizeof(first), MSG_PEEK | MSG_DONTWAIT)) > 0 &&
+		    junk(first, (size_t)got)) {
+			(void)shutdown(k->fd, SHUT_RDWR);
+			k->cut = 1;
+			if (!l->quiet)
+				warnw(k->who, "not an HTTP request: closed");
+		}
 		pthread_mutex_lock(&st->cmu);
 		if ((k->next = st->conns) != NULL)
 			k->next->prev = k;

@@ -281,10 +281,12 @@ bigevents() {
 
 @test "a long append lets readers in between its group commits" {
 	need_fault
-	# Six group commits on a disk where each fsync takes 0.4 s: the
-	# pipeline never runs dry, and still lets go of the lock.
+	# Six group commits on a disk where each fsync takes 2 s: the
+	# pipeline never runs dry, and still lets go of the lock.  The append
+	# takes 12 s at least, so that a reader that got in only after it is
+	# told from one slowed by a loaded machine (0.4 s each was not).
 	bigevents >in
-	FAULT_SLOW=400000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
+	FAULT_SLOW=2000000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
 	pid=$!
 	for _ in $(seq 100); do [ -s l ] && break; sleep 0.05; done
 	# A reader takes the lock shared: it gets in, and sees only what is

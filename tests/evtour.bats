@@ -30,10 +30,20 @@ stepout() {
 	    state == 3 { print }' tour.out
 }
 
-# The tour, straight through, once for the file: its output, each step's.
+# The tour, straight through, once for the file: its output, each step's,
+# and its sandbox, in a home of its own; its status for tour to return.
+setup_file() {
+	local d=$BATS_FILE_TMPDIR/tour st=0
+	mkdir -p "$d/home"
+	(cd "$d" && HOME=$d/home EVENTFUL_HOME=$d/home/eventful \
+	    evtour --no-pause --dir sandbox >tour.out 2>&1) || st=$?
+	echo "$st" >"$d/status"
+}
+
+# tour: the tour's output (tour.out) and sandbox here; its status.
 tour() {
-	[ -s tour.out ] && return 0
-	evtour --no-pause --dir sandbox >tour.out 2>&1
+	ln -s "$BATS_FILE_TMPDIR/tour/tour.out" "$BATS_FILE_TMPDIR/tour/sandbox" .
+	return "$(cat "$BATS_FILE_TMPDIR/tour/status")"
 }
 
 @test "the whole tour runs straight through when not on a terminal, and keeps its sandbox" {

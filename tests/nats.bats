@@ -243,6 +243,30 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 
 # ---- durable consumers ----
 
+@test "EVENTFUL_NATS_ACK_WAIT: the ack wait of a consumer made then (30 s without it, kept by the consumer, made again by --reset); a bad one is status 2 that says so" {
+	nats_start
+	lines 3 | evpub -q -l -T aw -t n
+	ackwait() {
+		jsz "$NMPORT" 'consumers=true&config=true' |
+		    jq -r --arg c "$1" '.account_details[0].stream_detail[0].consumer_detail[] | select(.name == $c) | .config.ack_wait'
+	}
+	run -0 evsub -T aw --consumer plain --once
+	assert_equal "$(ackwait plain)" 30000000000
+	EVENTFUL_NATS_ACK_WAIT=2.5 run -0 evsub -T aw --consumer quick --once
+	assert_equal "$(ackwait quick)" 2500000000
+	# Kept by the consumer: a later run does not change it.
+	EVENTFUL_NATS_ACK_WAIT=7 run -0 evsub -T aw --consumer quick --once
+	assert_equal "$(ackwait quick)" 2500000000
+	EVENTFUL_NATS_ACK_WAIT=7 run -0 evsub -T aw --consumer quick --reset 1
+	assert_equal "$(ackwait quick)" 7000000000
+	for bad in 0 -1 x 86401; do
+		EVENTFUL_NATS_ACK_WAIT=$bad run -2 --separate-stderr evsub -T aw --consumer quick --once
+		assert_output ''
+		[[ $stderr == "evsub: EVENTFUL_NATS_ACK_WAIT: $bad: "*"give seconds, more than 0 and at most 86400" ]] ||
+		    { echo "$bad: $stderr"; return 1; }
+	done
+}
+
 @test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {
 	nats_start
 	lines 100 | evpub -q -l -T cron -t n
@@ -266,8 +290,10 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	lines 200 | evpub -q -l -T f -t n
 	cat >deliver <<'EOF'
 #!/bin/sh
-e=$(cat)
-n=$(printf '%s' "$e" | jq .data.n)
+# The n of the event on stdin, {..."data":{"n":N}...}, by the shell alone.
+IFS= read -r e || :
+n=${e##*'"data":{"n":'}
+n=${n%%\}*}
 [ -e broken ] && [ "$n" -eq 120 ] && exit 1
 printf '%s\n' "$n" >>got
 EOF
@@ -404,7 +430,9 @@ PY
 	SECONDS=0
 	run -1 --separate-stderr evpub -T big -t t -d "\"$(head -c 4000 /dev/zero | tr '\0' x)\""
 	[[ $stderr == *"bytes with its headers, over the server's max_payload of 4096"* ]]
-	[ "$SECONDS" -lt 3 ]
+	# At once, not after a publish's minute of retries (a bound loose
+	# enough for a loaded machine).
+	[ "$SECONDS" -lt 15 ]
 }
 
 # ---- a cluster of three, R3, and kill -9 ----

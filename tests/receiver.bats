@@ -179,6 +179,49 @@ summary() {
 	[ "$(summary late)" -eq 2 ]
 }
 
+@test "bytes that can begin no request are closed at once, not at --timeout; a request line on its way is not" {
+	listen -t t --timeout 30
+	# The server stopped while the clients connect and send: it finds
+	# their bytes there when it takes each connection.
+	kill -STOP "$LPID"
+	"$SYSPY" - "$PORT" >closes <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+cases = [b"\x00\x01\x02\n", b"89:;<=>?", b"\x16\x03\x01\x02\x00\x01",
+         b"GE(T / HTTP/1.1\r\n", b" / HTTP/1.1\r\n", b"\r\nPOS"]
+socks = []
+for d in cases:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(d)
+    socks.append(s)
+open("sent", "w").close()
+start = time.monotonic()
+for d, s in zip(cases, socks):
+    s.settimeout(2 if d.endswith(b"POS") else 25)
+    try:
+        what = "answered" if s.recv(4096) else "closed"
+    except socket.timeout:
+        what = "open"
+    print(repr(d)[2:-1], what, "late" if time.monotonic() - start > 10 else "soon")
+PY
+	SPID=$!
+	for _ in $(seq 200); do [ -e sent ] && break; sleep 0.05; done
+	kill -CONT "$LPID"
+	wait "$SPID"
+	SPID=
+	run -0 cat closes
+	assert_output - <<'EOF'
+\x00\x01\x02\n closed soon
+89:;<=>? closed soon
+\x16\x03\x01\x02\x00\x01 closed soon
+GE(T / HTTP/1.1\r\n closed soon
+ / HTTP/1.1\r\n closed soon
+\r\nPOS open soon
+EOF
+	[ "$(grep -c ': not an HTTP request: closed$' listen.err)" -eq 5 ]
+	served
+}
+
 @test "--max-conns beyond the descriptors there are: said, and served up to what fits" {
 	(
 		ulimit -n 200

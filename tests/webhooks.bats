@@ -151,20 +151,26 @@ swpost() {
 @test "GitHub: every payload of the corpus with its event header and signature becomes an event; a wrong signature gets 401" {
 	listen --github-secret 'It is a secret'
 	n=0
-	for f in "$DATA"/github-webhooks/payloads/*/*.json; do
+	files=("$DATA"/github-webhooks/payloads/*/*.json)
+	mapfile -t sigs < <("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' "${files[@]}")
+	for f in "${files[@]}"; do
 		ev=$(basename "$(dirname "$f")")
-		sig=$("$SYSPY" "$ROOT/tests/test_helper/sign.py" gh 'It is a secret' "$f")
 		run -0 post -H 'Content-Type: application/json' -H "X-GitHub-Event: $ev" \
-		    -H "X-GitHub-Delivery: d-$n" -H "X-Hub-Signature-256: $sig" \
+		    -H "X-GitHub-Delivery: d-$n" -H "X-Hub-Signature-256: ${sigs[$n]}" \
 		    --data-binary @"$f" "$URL"
 		assert_output 200
 		n=$((n + 1))
 		line=$(sed -n "${n}p" out.ndjson)
-		# As the CloudEvents GitHub adapter maps it (and conformance.bats).
-		[ "$(jq -r .type <<<"$line")" = "com.github.$ev$(jq -r '.action // empty | "." + .' "$f")" ]
-		[ "$(jq -r .source <<<"$line")" = "$(jq -r .repository.url "$f")" ]
-		[ "$(jq -r .id <<<"$line")" = "d-$n" ] || [ "$(jq -r .id <<<"$line")" = "d-$((n - 1))" ]
-		diff <(jq -S .data <<<"$line") <(jq -S . "$f")
+		# As the CloudEvents GitHub adapter maps it (and conformance.bats),
+		# checked by one jq: what differs, or nothing.
+		run -0 jq -n -r --argjson l "$line" --slurpfile p "$f" --arg ev "$ev" --argjson n "$n" '
+		    $p[0] as $p |
+		    if $l.type != "com.github.\($ev)" + ([$p.action // empty | "." + .] | add // "") then "type \($l.type)"
+		    elif $l.source != $p.repository.url then "source \($l.source)"
+		    elif $l.id != "d-\($n)" and $l.id != "d-\($n - 1)" then "id \($l.id)"
+		    elif $l.data != $p then "data differs"
+		    else empty end'
+		[ -z "$output" ] || { echo "$f: $output"; return 1; }
 	done
 	[ "$n" -eq 13 ]
 	[ "$(wc -l <out.ndjson)" -eq 13 ]

@@ -98,6 +98,22 @@ need_fault() {
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
 
+# freeports N: N loopback ports free now, one a line.  Suites run side by
+# side, and other programs on the machine too: a test never takes a fixed
+# port.
+freeports() {
+	"$SYSPY" - "$1" <<'PY'
+import socket, sys
+ss = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    ss.append(s)
+for s in ss:
+    print(s.getsockname()[1])
+PY
+}
+
 # bg CMD...: runs CMD in the background, its pid in LAST and added to
 # BGPIDS, which a suite's teardown kills.
 bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
