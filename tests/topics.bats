@@ -298,7 +298,10 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	subs sig 1
 	kill -s INT "$LAST"
 	for _ in $(seq 100); do kill -0 "$LAST" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$LAST" 2>/dev/null && { echo "SIGINT did not end the subscriber"; return 1; }
+	if kill -0 "$LAST" 2>/dev/null; then
+		echo "SIGINT did not end the subscriber"
+		return 1
+	fi
 	status=0
 	wait "$LAST" || status=$?
 	assert_equal "$status" 130
