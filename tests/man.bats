@@ -10,14 +10,14 @@ load test_helper/common
 }
 
 @test "every man page is clean at style level (make lint), and the lint can fail" {
-	run -0 make -s -C "$ROOT" lint BUILD="$BATS_TEST_TMPDIR/b"
+	run -0 make -s --no-print-directory -C "$ROOT" lint BUILD="$BATS_TEST_TMPDIR/b"
 	assert_output ''
 	# A page with a style fault and a reference to a page of ours that is
 	# not there: both are named.
 	mkdir -p m/man/man1
 	cp -R "$ROOT"/man "$ROOT"/Makefile m/
 	printf '.Sh BUGS\n.Li v1,\nSee\n.Xr evnothing 1 .\n' >>m/man/man1/evsub.1
-	run -2 make -s -C m lint BUILD="$BATS_TEST_TMPDIR/b2"
+	run -2 make -s --no-print-directory -C m lint BUILD="$BATS_TEST_TMPDIR/b2"
 	assert_output --partial 'no blank before trailing delimiter'
 	assert_output --partial 'Xr evnothing 1'
 }

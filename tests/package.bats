@@ -8,7 +8,7 @@
 load test_helper/common
 
 # The Makefile's VERSION and RELDATE, as make sees them.
-mkvar() { make -s -C "$ROOT" -f Makefile -f - "print-$1" <<<"print-%: ; @echo \$(\$*)"; }
+mkvar() { make -s --no-print-directory -C "$ROOT" -f Makefile -f - "print-$1" <<<"print-%: ; @echo \$(\$*)"; }
 
 # pkgbuild DIR: copies the tracked files into DIR/eventful and builds the
 # binary package there, without its tests (the suite runs them); the log
@@ -66,7 +66,7 @@ setup_file() {
 @test "make dist: a tarball of the commit, under eventful-VERSION/" {
 	v=$(mkvar VERSION)
 	git clone -q "$ROOT" clone
-	run -0 make -C clone -s dist
+	run -0 make --no-print-directory -C clone -s dist
 	run -0 tar -tzf "clone/eventful-$v.tar.gz"
 	assert_line "eventful-$v/Makefile"
 	assert_line "eventful-$v/LICENSE"
