@@ -118,6 +118,23 @@ $(BINDIR)/evtour: src/evtour Makefile
 	chmod 755 $@.tmp
 	mv -f $@.tmp $@
 
+# evsub serves Server-Sent Events with sse.o, and its page: sse_page.html
+# as a C string (the only program that takes them).
+$(BINDIR)/evsub: $(BUILD)/evsub.o $(BUILD)/sse.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evsub.o \
+	    $(BUILD)/sse.o $(LIB) $(LIBS)
+
+$(BUILD)/sse_page.h: src/sse_page.html
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	    src/sse_page.html >$@.tmp
+	mv -f $@.tmp $@
+
+$(BUILD)/sse.o: src/sse.c $(HDR) $(BUILD)/sse_page.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -I$(BUILD) -c -o $@ src/sse.c
+
 # evproject keeps its state in jansson, and folds with fold.o.
 $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
 	@mkdir -p $(@D)
