@@ -1,0 +1,358 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# Events to the browser: evsub --serve as Server-Sent Events, read by curl
+# -N and by test_helper/sse_client.py (the standard's parsing rules and
+# EventSource's reconnection, in Python), on both buses; and the hostile
+# cases: a bad filter, an unknown token, 2,000 idle clients, a client that
+# never reads, slow heads from one address.
+
+load test_helper/common
+load test_helper/listen
+load test_helper/nats
+
+CLIENT="$ROOT/tests/test_helper/sse_client.py"
+
+teardown() {
+	# shellcheck disable=SC2086
+	[ -z "${BGPIDS:-}" ] || kill $BGPIDS 2>/dev/null || true
+	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null || true
+	nats_stop
+	return 0
+}
+
+# serve ARGS...: starts evsub ARGS --serve on a free loopback port (or on
+# $PORT when set), its messages into serve.err; sets SPID, PORT, BASE and
+# URL (the stream).
+serve() {
+	: >serve.err
+	evsub "$@" --serve "127.0.0.1:${PORT:-0}" 2>>serve.err &
+	SPID=$!
+	local i
+	for i in $(seq 400); do
+		grep -q 'serving on' serve.err 2>/dev/null && break
+		kill -0 "$SPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	PORT=$(sed -n 's/^evsub: serving on 127\.0\.0\.1:\([0-9]*\)$/\1/p' serve.err)
+	[ -n "$PORT" ] || { cat serve.err; return 1; }
+	BASE="http://127.0.0.1:$PORT"
+	URL="$BASE/events"
+}
+
+# publish N [TYPE]: N events on topic t, data {"n":1..N}.
+publish() {
+	seq "$1" | sed 's/.*/{"n":&}/' | evpub -T t -t "${2:-x.y}" -l -q
+}
+
+# waitlines FILE N: waits (at most 30 s) until FILE has N lines.
+waitlines() {
+	local i
+	for i in $(seq 600); do
+		[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "$1: $(wc -l <"$1") lines, not $2"; return 1
+}
+
+# once_in_order FILE N: FILE (ID<TAB>DATA lines) has the ids 1..N, each
+# once, in order, and each data is the topic's event of that sequence.
+once_in_order() {
+	cut -f1 "$1" >ids
+	seq "$2" >want
+	diff want ids >/dev/null || { echo "ids not 1..$2 once in order:"; diff want ids | head; return 1; }
+	cut -f2- "$1" >datas
+	evsub -T t --from 1 --once | head -n "$2" >log
+	diff log datas >/dev/null || { echo "data differs from the log"; diff log datas | head; return 1; }
+}
+
+# ---- the stream ----
+
+@test "curl -N reads a topic's events: id: the sequence, data: the line as in the log, no event: line" {
+	publish 3
+	serve -T t
+	run -28 curl -sN -m 2 "$URL?from=2"
+	evsub -T t --from 2 --once >log
+	assert_output "retry: 1000
+
+id: 2
+data: $(sed -n 1p log)
+
+id: 3
+data: $(sed -n 2p log)"
+	refute_output --partial 'event:'
+}
+
+@test "a client with no position gets what is published while it is connected, then --sse-event names the type" {
+	publish 5
+	serve -T t
+	"$SYSPY" "$CLIENT" read "$URL" 2 20 >got &
+	BGPIDS="$BGPIDS $!"
+	sleep 0.5
+	publish 2 a.b
+	waitlines got 2
+	run -0 cut -f1 got
+	assert_output "6
+7"
+	kill "$SPID"
+	wait "$SPID"
+	SPID=
+	serve -T t --sse-event
+	run -28 curl -sN -m 1 "$URL?from=7"
+	assert_output --partial "id: 7
+event: a.b
+data: {"
+}
+
+@test "Last-Event-ID, ?from= and ?since= resume from the log; Last-Event-ID wins over ?from=" {
+	publish 10
+	serve -T t
+	run -28 curl -sN -m 1 -H 'Last-Event-ID: 8' "$URL?from=1"
+	assert_equal "$(grep '^id:' <<<"$output" | tr '\n' ' ')" "id: 9 id: 10 "
+	run -28 curl -sN -m 1 "$URL?from=10"
+	assert_equal "$(grep -c '^id:' <<<"$output")" 1
+	run -28 curl -sN -m 1 "$URL?since=1h"
+	assert_equal "$(grep -c '^id:' <<<"$output")" 10
+	run -0 curl -s -o /dev/null -w '%{http_code}' -H 'Last-Event-ID: x' "$URL"
+	assert_output 400
+}
+
+@test "1,000 events, the server killed (-9) and restarted mid-stream: the reconnecting client has each once, in order (directory bus)" {
+	mktopic t
+	serve -T t
+	"$SYSPY" "$CLIENT" read "$URL?from=1" 1000 90 >got 2>reader.err &
+	local reader=$!
+	(for i in $(seq 1000); do echo "{\"n\":$i}"; [ $((i % 50)) -ne 0 ] || sleep 0.1; done) |
+	    evpub -T t -t x.y -l -q &
+	local pub=$!
+	waitlines got 300
+	kill -9 "$SPID"
+	wait "$SPID" || true
+	sleep 0.3
+	serve -T t
+	wait "$pub"
+	wait "$reader"
+	grep -q 'reconnects: [1-9]' reader.err || { cat reader.err; return 1; }
+	once_in_order got 1000
+}
+
+@test "1,000 events, the server killed (-9) and restarted mid-stream: the reconnecting client has each once, in order (NATS)" {
+	nats_start
+	mktopic t
+	serve -T t
+	"$SYSPY" "$CLIENT" read "$URL?from=1" 1000 90 >got 2>reader.err &
+	local reader=$!
+	(for i in $(seq 1000); do echo "{\"n\":$i}"; [ $((i % 50)) -ne 0 ] || sleep 0.1; done) |
+	    evpub -T t -t x.y -l -q &
+	local pub=$!
+	waitlines got 300
+	kill -9 "$SPID"
+	wait "$SPID" || true
+	sleep 0.3
+	serve -T t
+	wait "$pub"
+	wait "$reader"
+	grep -q 'reconnects: [1-9]' reader.err || { cat reader.err; return 1; }
+	# The first event is the topic's making, on NATS as on the directory.
+	once_in_order got 1000
+}
+
+@test "40 clients resuming at random places while 20,000 events are published as fast as they come: each has its range once, in order" {
+	local seed=${SSE_SEED:-$RANDOM} i from
+	echo "seed $seed"
+	RANDOM=$seed
+	publish 2000
+	serve -T t
+	(seq 2001 20000 | sed 's/.*/{"n":&}/' | evpub -T t -t x.y -l -q) &
+	local pub=$!
+	for i in $(seq 40); do
+		from=$((RANDOM % 19000 + 1))
+		echo "$from" >"from$i"
+		"$SYSPY" "$CLIENT" read "$URL?from=$from" $((20001 - from)) 120 >"got$i" 2>/dev/null &
+		BGPIDS="$BGPIDS $!"
+		sleep 0.0$((RANDOM % 10))
+	done
+	wait "$pub"
+	for i in $(seq 40); do
+		waitlines "got$i" $((20001 - $(cat "from$i"))) || return 1
+		seq "$(cat "from$i")" 20000 >want
+		cut -f1 "got$i" | diff -q want - >/dev/null ||
+		    { echo "client $i from $(cat "from$i"): not each once in order"; return 1; }
+	done
+}
+
+@test "off a topic: clients get what arrives while they are connected, with no id:, and the stream ends with the input" {
+	mkfifo in
+	serve -i in
+	curl -sN -m 20 "$URL" >got &
+	local c=$!
+	for i in $(seq 50); do grep -q retry got 2>/dev/null && break; sleep 0.1; done
+	evpub -t a.b n:=1 >in
+	stopped "$SPID" || { echo "evsub --serve: exit $?"; return 1; }
+	SPID=
+	wait "$c"
+	run -0 grep -c '^data: {' got
+	assert_output 1
+	run -1 grep '^id:' got
+}
+
+@test "evsub's own filters and each client's ?filter= select; a bad filter is 400 with the command line's message" {
+	publish 4 a.b
+	publish 4 c.d
+	serve -T t 'type=a.*,c.*'
+	run -28 curl -sN -m 1 "$URL?from=1&filter=type=c.*&filter=data.n>2"
+	assert_equal "$(grep '^id:' <<<"$output" | tr '\n' ' ')" "id: 7 id: 8 "
+	run -28 curl -sN -m 1 -G "$URL" --data-urlencode 'from=1' --data-urlencode 'filter=data.n<=1'
+	assert_equal "$(grep '^id:' <<<"$output" | tr '\n' ' ')" "id: 1 id: 5 "
+	run -2 evsub 'type==a.b'
+	local cli=${lines[0]}
+	run -0 curl -s -w '\n%{http_code}' "$URL?filter=type==a.b"
+	assert_equal "${lines[0]}" "$cli"
+	assert_equal "${lines[1]}" 400
+	grep -q '400: evsub: filter:' serve.err
+}
+
+@test "heartbeat comments when idle, and the retry: hint first" {
+	mktopic t
+	serve -T t --heartbeat 1
+	run -28 curl -sN -m 3.5 "$URL"
+	assert_line --index 0 'retry: 1000'
+	[ "$(grep -c '^:$' <<<"$output")" -ge 2 ]
+}
+
+# ---- who may read ----
+
+@test "--token-file: no or an unknown token is 401, a known one as a bearer or ?access_token= is served; never on argv" {
+	mktopic t
+	printf 'first-token\n# a comment\nsecond-token\n' >tokens
+	serve -T t --token-file tokens
+	run -0 curl -s -o /dev/null -w '%{http_code}' "$URL"
+	assert_output 401
+	run -0 curl -s -D - -o /dev/null -H 'Authorization: Bearer nope' "$URL"
+	assert_output --partial '401'
+	assert_output --partial 'WWW-Authenticate: Bearer'
+	run -0 curl -s -o /dev/null -w '%{http_code}' "$URL?access_token=first"
+	assert_output 401
+	run -28 curl -sN -m 1 -H 'Authorization: Bearer second-token' "$URL"
+	assert_output --partial 'retry:'
+	run -28 curl -sN -m 1 "$URL?access_token=first-token"
+	assert_output --partial 'retry:'
+	# The page has no secret: it is served without a token.
+	run -0 curl -s -o /dev/null -w '%{http_code}' "$BASE/"
+	assert_output 200
+	grep -q '401: no token' serve.err
+	run -2 evsub --token-file tokens
+	assert_output --partial 'are for --serve'
+}
+
+@test "--cors: an allowed origin is named in Access-Control-Allow-Origin, another is not; preflights" {
+	mktopic t
+	serve -T t --cors https://class.example
+	run -28 curl -sN -m 1 -D - -H 'Origin: https://class.example' "$URL"
+	assert_output --partial 'Access-Control-Allow-Origin: https://class.example'
+	run -28 curl -sN -m 1 -D - -H 'Origin: https://evil.example' "$URL"
+	refute_output --partial 'Access-Control-Allow-Origin'
+	run -0 curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://class.example' "$URL"
+	assert_output 204
+	run -0 curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://evil.example' "$URL"
+	assert_output 403
+}
+
+@test "HTTPS with --tls-cert and --tls-key" {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
+	    -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	publish 1
+	serve -T t --tls-cert cert.pem --tls-key key.pem
+	run -28 curl -sN -m 2 --cacert cert.pem "https://127.0.0.1:$PORT/events?from=1"
+	assert_output --partial 'id: 1'
+	run -2 evsub -T t --serve 127.0.0.1:0 --tls-cert cert.pem
+	assert_output --partial '--tls-cert and --tls-key go together'
+}
+
+# ---- the page ----
+
+@test "/ is one static page with no network but this server; /topics is what --topics --json says" {
+	publish 2
+	evsub -T t --consumer billing --once >/dev/null
+	serve -T t
+	run -0 curl -s -D headers "$BASE/"
+	assert_output --partial 'new EventSource("events" + q)'
+	assert_output --partial '</html>'
+	refute_output --regexp 'src="?https?:|href="?https?:'
+	grep -q "Content-Security-Policy: default-src 'none'; connect-src 'self'" headers
+	curl -s "$BASE/topics" >/dev/null
+	local i
+	for i in $(seq 50); do
+		[ -s topics ] && break
+		curl -s "$BASE/topics" >topics
+		sleep 0.1
+	done
+	evsub --topics --json >want
+	jq -c 'del(.subscribers)' want >want.c
+	jq -c 'del(.subscribers)' topics >topics.c
+	diff want.c topics.c
+}
+
+# ---- the hostile cases ----
+
+@test "2,000 idle clients at once each get the next event" {
+	ulimit -n 16384
+	mktopic t
+	serve -T t
+	rm -f ready
+	"$SYSPY" "$CLIENT" idle "$URL" 2000 ready 1 60 >idle.json &
+	local c=$!
+	for i in $(seq 600); do [ -e ready ] && break; kill -0 "$c" || break; sleep 0.1; done
+	[ -e ready ] || { echo "the clients did not all start"; cat idle.json; return 1; }
+	publish 1
+	wait "$c"
+	run -0 jq -c . idle.json
+	assert_output '{"opened":2000,"started":2000,"done":2000}'
+}
+
+@test "a client that never reads is cut off at its buffer, and another keeps getting every event" {
+	mktopic t
+	serve -T t --max-buffer 64K
+	"$SYSPY" "$CLIENT" noread "$URL" 60 >noread.addr &
+	BGPIDS="$BGPIDS $!"
+	"$SYSPY" "$CLIENT" read "$URL" 3000 60 >got &
+	local reader=$!
+	waitlines noread.addr 1
+	sleep 0.5
+	local big
+	big=$(head -c 2000 /dev/zero | tr '\0' x)
+	seq 3000 | sed "s/.*/{\"n\":&,\"pad\":\"$big\"}/" | evpub -T t -t x.y -l -q
+	wait "$reader"
+	[ "$(cut -f1 got | sort -n | uniq | wc -l)" -eq 3000 ]
+	grep -q "$(cat noread.addr): its buffer is full: it does not read: cut off" serve.err ||
+	    { cat serve.err; return 1; }
+}
+
+@test "slow heads from one address are cut at their deadline and refused past --max-per-addr, while another address is served" {
+	publish 1
+	serve -T t --max-per-addr 50
+	rm -f ready attack.json
+	"$SYSPY" "$ROOT/tests/test_helper/slow.py" "$PORT" head 150 127.0.0.2 ready 20 >attack.json &
+	BGPIDS="$BGPIDS $!"
+	local a=$!
+	for i in $(seq 300); do [ -e ready ] && break; sleep 0.1; done
+	run -28 curl -sN -m 1 "$URL?from=1"
+	assert_output --partial 'id: 1'
+	wait "$a"
+	run -0 jq -c '[.early, .late, .open]' attack.json
+	assert_output '[100,50,0]'
+	grep -q 'no request head within 10 s: closed' serve.err
+}
+
+# ---- usage ----
+
+@test "--serve's usage errors say what goes with what" {
+	run -2 evsub --serve 8080
+	assert_output --partial 'not HOST:PORT'
+	run -2 evsub --serve 127.0.0.1:0 -o out
+	assert_output --partial 'not with --exec, -o or --post'
+	run -2 evsub -T t --from 3 --serve 127.0.0.1:0
+	assert_output --partial 'a client asks for the past'
+	run -2 evsub --cors '*'
+	assert_output --partial 'are for --serve'
+	run -8 evsub -T nosuch --serve 127.0.0.1:0
+}
