@@ -71,12 +71,12 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
-         input.o http.o listen.o log.o rd.o out.o post.o \
+         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o \
          pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       log_test commit_test whsig_test esc_test fold_test
+       log_test commit_test whsig_test esc_test fold_test sseparse_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 
@@ -187,7 +187,7 @@ check: deps
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
-# envelope, filter and time parsers.
+# envelope, filter and time parsers, then the event-stream parser.
 FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
@@ -209,6 +209,14 @@ fuzz: deps
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ecorpus
+	mkdir -p build/fuzz/ssecorpus
+	printf '\001: hi\r\nid: 1\nevent: add\rdata: a\r\ndata:b\n\r\nretry: 250\n\n' \
+	    >build/fuzz/ssecorpus/seed
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/sse_fuzz tests/fuzz/sse_fuzz.c src/sseparse.c \
+	    src/buf.c src/util.c src/scan.c
+	build/fuzz/sse_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/ssecorpus
 
 fuzzdeps:
 	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"
