@@ -71,7 +71,7 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
-         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o \
+         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
          pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)

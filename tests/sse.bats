@@ -343,6 +343,116 @@ data: {"
 	grep -q 'no request head within 10 s: closed' serve.err
 }
 
+# ---- reading: evpub --sse ----
+
+SERVER="$ROOT/tests/test_helper/sse_server.py"
+
+# pyserve N ARGS...: starts sse_server.py with N events (on $PYPORT when
+# set); sets PYPID, PYPORT and PYURL.
+pyserve() {
+	rm -f pyport
+	"$SYSPY" "$SERVER" pyport "$1" --port "${PYPORT:-0}" "${@:2}" &
+	PYPID=$!
+	BGPIDS="$BGPIDS $PYPID"
+	local i
+	for i in $(seq 200); do [ -s pyport ] && break; sleep 0.05; done
+	PYPORT=$(cat pyport)
+	PYURL="http://127.0.0.1:$PYPORT/stream"
+}
+
+@test "evpub --sse copies our own --serve's topic to another across a kill -9 and restart of the server: each event once, in order" {
+	mktopic t
+	serve -T t
+	evpub --sse "$URL?from=1" -T copy -t x -c 1000 -q 2>reader.err &
+	local reader=$!
+	(for i in $(seq 1000); do echo "{\"n\":$i}"; [ $((i % 50)) -ne 0 ] || sleep 0.1; done) |
+	    evpub -T t -t x.y -l -q &
+	local pub=$!
+	for i in $(seq 600); do
+		[ "$(evsub -T copy --from 1 --once 2>/dev/null | wc -l)" -ge 300 ] && break
+		sleep 0.05
+	done
+	kill -9 "$SPID"
+	wait "$SPID" || true
+	sleep 0.5
+	serve -T t
+	wait "$pub"
+	wait "$reader" || { cat reader.err; return 1; }
+	run -0 bash -c 'evsub -T copy --from 1 --once | jq -r .data.n'
+	assert_output "$(seq 1000)"
+	# The events as the first topic has them, but for the sequence.
+	evsub -T t --from 1 --once | jq -c 'del(.sequence)' >a
+	evsub -T copy --from 1 --once | jq -c 'del(.sequence)' >b
+	diff a b
+}
+
+@test "evpub --sse reads a Wikimedia-style stream (JSON data, opaque JSON ids) across a server restart into a topic: nothing lost or doubled" {
+	pyserve 500 --close 170 --retry 100 --log requests
+	evpub --sse "$PYURL" -t org.example.demo -T wiki -c 500 2>reader.err
+	run -0 bash -c 'evsub -T wiki --from 1 --once | jq -r .data.n'
+	assert_output "$(seq 500)"
+	# Each event's id is the stream's id; its source the URL.
+	run -0 bash -c 'evsub -T wiki --from 1 --once | jq -r "[.id, .source, .type] | @tsv" | sed -n 3p'
+	assert_output "$(printf '[{"topic":"demo","partition":0,"offset":3}]\t%s\torg.example.demo' "$PYURL")"
+	# It reconnected from where each connection ended, after retry:.
+	run -0 jq -r .last requests
+	assert_output 'null
+[{"topic":"demo","partition":0,"offset":170}]
+[{"topic":"demo","partition":0,"offset":340}]'
+	grep -q 'again in 0.1 s, from id' reader.err
+}
+
+@test "evpub --sse across a kill and restart of a Python SSE server, --state across runs as cron would: each event once" {
+	pyserve 300 --every 0.01
+	local port=$PYPORT
+	evpub --sse "$PYURL" -t demo -T wiki --state st -c 100 -q
+	run -0 cat st
+	assert_output '[{"topic":"demo","partition":0,"offset":100}]'
+	evpub --sse "$PYURL" -t demo -T wiki --state st -c 200 >/dev/null 2>reader.err &
+	local reader=$!
+	for i in $(seq 600); do
+		[ "$(evsub -T wiki --from 1 --once 2>/dev/null | wc -l)" -ge 150 ] && break
+		sleep 0.05
+	done
+	kill -9 "$PYPID"
+	wait "$PYPID" || true
+	PYPORT=$port pyserve 300 --every 0.01
+	wait "$reader" || { cat reader.err; return 1; }
+	grep -q 'again in 3.0 s, from id' reader.err
+	run -0 cat st
+	assert_output '[{"topic":"demo","partition":0,"offset":300}]'
+	# The next run has nothing new: it waits, then says so.
+	run -5 evpub --sse "$PYURL" -t demo -T wiki --state st -w 1 -q
+	run -0 bash -c 'evsub -T wiki --from 1 --once | jq -r .data.n'
+	assert_output "$(seq 300)"
+}
+
+@test "evpub --sse: text data is a string, --sse-event takes the type, headers and a token come from files; a refusal ends it" {
+	pyserve 3 --text --event page.edit --token s3cret --log requests
+	printf 'X-Client: eventful-test\n' >hdrs
+	printf 's3cret\n' >tok
+	run -0 --separate-stderr evpub --sse "$PYURL" --sse-event --header-file hdrs --token-file tok -c 2
+	run -0 jq -c '[.type, .datacontenttype, .data]' <<<"$output"
+	assert_output '["page.edit","text/plain","line 1"]
+["page.edit","text/plain","line 2"]'
+	run -0 jq -r '.headers["X-Client"]' requests
+	assert_output eventful-test
+	printf 'wrong\n' >tok
+	run -1 evpub --sse "$PYURL" -t x --token-file tok -c 1
+	assert_output --partial 'answered 401'
+	# Not an event stream: said, and not asked again.
+	echo '<p>hello</p>' >index.html
+	"$SYSPY" -m http.server --bind 127.0.0.1 0 >http.out 2>&1 &
+	BGPIDS="$BGPIDS $!"
+	for i in $(seq 100); do grep -q 'port [0-9]' http.out && break; sleep 0.05; done
+	run -1 evpub --sse "http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' http.out | head -1)/index.html" -t x -c 1
+	assert_output --partial 'answered with text/html, not text/event-stream'
+	run -2 evpub --sse "$PYURL"
+	assert_output --partial '-t TYPE, or --sse-event'
+	run -2 evpub --state st -t x
+	assert_output --partial 'are for --sse'
+}
+
 # ---- usage ----
 
 @test "--serve's usage errors say what goes with what" {
