@@ -1147,6 +1147,8 @@ sse_run(struct sse *s)
 		s->heartbeat = SSE_HEARTBEAT;
 	if (s->clientbuf == 0)
 		s->clientbuf = SSE_CLIENTBUF;
+	if (s->topic != NULL && !bus_exists(s->bus, s->topic, "-T"))
+		return EXIT_NOTOPIC;
 	st = xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
@@ -1154,8 +1156,6 @@ sse_run(struct sse *s)
 	st->main = pthread_self();
 	s->st = st;
 	if (s->topic != NULL) {
-		if (!bus_exists(s->bus, s->topic, "-T"))
-			return EXIT_NOTOPIC;
 		/* From where the log ends: a client asks for the past. */
 		st->pos = bus_last(s->bus, s->topic);
 		f.seq = st->pos + 1;
@@ -1163,7 +1163,8 @@ sse_run(struct sse *s)
 		    sizeof(err))) {
 		case BUS_OK:
 			break;
-		case BUS_NOTOPIC:
+		case BUS_NOTOPIC:	/* deleted since */
+			free(st);
 			return EXIT_NOTOPIC;
 		default:
 			errw(EXIT_FAIL, s->topic, "%s", err);
@@ -1241,5 +1242,12 @@ sse_run(struct sse *s)
 		pthread_join(srct, NULL);
 	free(cert);
 	free(key);
+	free(st->topics);
+	free(st->wake);
+	buf_free(&st->msg);
+	pthread_cond_destroy(&st->drained);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+	s->st = NULL;
 	return status;
 }
