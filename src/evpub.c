@@ -552,8 +552,6 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 static const char *
 ssecheck(struct opts *op, struct pub *p, struct listen *l, int argc)
 {
-	static char *src;
-
 	if (op->sse.url == NULL)
 		return op->sseopt ? "--header-file, --sse-event, --state, "
 		    "--token-file and -w are for --sse" : NULL;
@@ -568,9 +566,9 @@ ssecheck(struct opts *op, struct pub *p, struct listen *l, int argc)
 		return "--sse: -t TYPE, or --sse-event (the type is the event: "
 		    "name), for data that is not a CloudEvent";
 	if (p->source == NULL) {
-		src = xstrdup(op->sse.url);
-		src[strcspn(src, "?#")] = '\0';
-		p->source = src;
+		op->sse.source = xstrdup(op->sse.url);
+		op->sse.source[strcspn(op->sse.source, "?#")] = '\0';
+		p->source = op->sse.source;
 	}
 	return NULL;
 }
@@ -652,8 +650,10 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	op->sse.o = &o;
 	op->sse.c = c;
 	op->sse.quiet = c->quiet;
-	if (op->sse.url != NULL)
+	if (op->sse.url != NULL) {
 		status = ssein_run(&op->sse);
+		free(op->sse.source);
+	}
 	else if (l->addr != NULL)
 		status = listen_run(l);
 	else if (op->lines)

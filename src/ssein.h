@@ -33,6 +33,8 @@ struct ssein {
 	const char *state;	/* --state: the last event id's file, or NULL */
 	const char *headers;	/* --header-file: "Name: value" lines, or NULL */
 	const char *token;	/* --token-file: a bearer token, or NULL */
+	char *source;		/* the URL as the events' source, when no -s
+				   (owned), or NULL */
 	int evtype;		/* --sse-event: the type is the event: name */
 	long long count;	/* -c: stop after so many events, or 0 */
 	int64_t idle;		/* -w: stop when nothing comes so long, usec */
