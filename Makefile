@@ -72,7 +72,8 @@ PROGS = evlog evproject evpub evsub
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
          input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
-         pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
+         pub.o scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o \
+         watch.o \
          timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \

@@ -42,6 +42,7 @@
 #include "http.h"
 #include "listen.h"
 #include "timefmt.h"
+#include "trace.h"
 #include "util.h"
 
 /* What a request's body is. */
@@ -693,6 +694,25 @@ stop(struct listen_state *st)
 }
 
 /* The whole request is in: verify, write, flush, answer. */
+/*
+ * The request's W3C trace context becomes its events' distributed
+ * tracing attributes, where they have none (trace.h); a malformed one
+ * is no trace context.  Under st->mu, as the events are made.
+ */
+static void
+tracectx(struct listen *l, struct MHD_Connection *c)
+{
+	const char *tp, *ts;
+
+	tp = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent");
+	ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "tracestate");
+	if (tp == NULL || !trace_parent_ok(tp, strlen(tp)))
+		tp = ts = NULL;
+	if (ts != NULL && !trace_state_ok(ts, strlen(ts)))
+		ts = NULL;
+	pub_trace(l->p, tp, ts);
+}
+
 static enum MHD_Result
 take(struct listen *l, struct MHD_Connection *c, struct req *r)
 {
@@ -727,6 +747,7 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		}
 		return answer(l, c, MHD_HTTP_OK, why);
 	}
+	tracectx(l, c);
 	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
 	    sizeof(err))) == 0)
 		r->kind = K_JSON;

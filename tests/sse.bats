@@ -16,6 +16,8 @@ teardown() {
 	# shellcheck disable=SC2086
 	[ -z "${BGPIDS:-}" ] || kill $BGPIDS 2>/dev/null || true
 	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null || true
+	[ -z "${RPID:-}" ] || kill "$RPID" 2>/dev/null || true
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
 	nats_stop
 	return 0
 }
@@ -459,6 +461,38 @@ pyserve() {
 	assert_output --partial '-t TYPE, or --sse-event'
 	run -2 evpub --state st -t x
 	assert_output --partial 'are for --sse'
+}
+
+# ---- trace context ----
+
+TP=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+
+@test "a trace crosses eventful: traceparent and tracestate headers into --listen's events, through a topic and --serve, out of --post as headers in both modes" {
+	listen -T t -t web.hit -c 3
+	curl -s -o /dev/null -H "traceparent: $TP" -H 'tracestate: rojo=00f067aa0ba902b7' \
+	    -H 'Content-Type: application/json' -d '{"n":1}' "$URL"
+	# An event that has its own keeps it; a bad header is no trace.
+	curl -s -o /dev/null -H "traceparent: $TP" \
+	    -H 'Content-Type: application/cloudevents+json' \
+	    -d '{"specversion":"1.0","id":"e2","source":"/s","type":"t","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}' "$URL"
+	curl -s -o /dev/null -H 'traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01' \
+	    -H 'Content-Type: application/json' -d '{"n":3}' "$URL"
+	stopped "$LPID"
+	run -0 bash -c 'evsub -T t --from 1 --once | jq -c "[.traceparent, .tracestate]"'
+	assert_output "[\"$TP\",\"rojo=00f067aa0ba902b7\"]
+[\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\",null]
+[null,null]"
+	# Served: the attributes ride in the data line.
+	serve -T t
+	run -28 curl -sN -m 1 "$URL?from=1"
+	assert_output --partial "\"traceparent\":\"$TP\",\"tracestate\":\"rojo=00f067aa0ba902b7\""
+	# Posted: as headers, structured and binary.
+	receiver
+	evsub -T t --from 1 --once -c 1 --post "$RURL"
+	evsub -T t --from 1 --once -c 1 --post "$RURL" --binary
+	evsub -T t --from 3 --once --post "$RURL"
+	run -0 jq -r '[.headers.traceparent, .headers.tracestate, .headers["ce-traceparent"]] | @tsv' attempts
+	assert_output "$(printf '%s\t%s\t\n%s\t%s\t%s\n\t\t' "$TP" rojo=00f067aa0ba902b7 "$TP" rojo=00f067aa0ba902b7 "$TP")"
 }
 
 # ---- usage ----
