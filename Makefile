@@ -58,10 +58,12 @@ BUILD  = build/release
 BINDIR = bin
 
 # The Debian packages that building, testing and the benchmark need.
+# chromium and nodejs run tests/sse.bats's real browser and npm clients
+# (npm too, unless a nodejs that bundles it is there).
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server \
+       openssl zsh libnats-dev nats-server chromium nodejs \
        debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
@@ -73,8 +75,7 @@ SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
          input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
          pub.o scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o \
-         watch.o \
-         timefmt.o util.o whsig.o
+         watch.o timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
        log_test commit_test whsig_test esc_test fold_test sseparse_test
@@ -237,6 +238,8 @@ NODEPS =
 deps:
 	@[ -z "$(NODEPS)" ] || exit 0; missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	case " $(DEPS) " in *" nodejs "*) command -v npm >/dev/null || \
+	    missing="$$missing npm";; esac; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "make deps: missing:$$missing"; \

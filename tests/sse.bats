@@ -353,6 +353,66 @@ data: {"
 	grep -q 'no request head within 10 s: closed' serve.err
 }
 
+# ---- real clients: Chromium and the npm eventsource client ----
+
+# npmclients: the npm clients (puppeteer-core, eventsource) in
+# build/npm, installed there at the first run (never committed), and the
+# scripts beside them, where their imports resolve; sets NPMDIR.
+npmclients() {
+	NPMDIR="$ROOT/build/npm"
+	mkdir -p "$NPMDIR"
+	if [ ! -d "$NPMDIR/node_modules/puppeteer-core" ] ||
+	    [ ! -d "$NPMDIR/node_modules/eventsource" ]; then
+		(cd "$NPMDIR" && npm install --prefix . --cache ./.cache \
+		    --no-audit --no-fund --loglevel=error \
+		    puppeteer-core@24 eventsource@4) >&2 ||
+		    { echo "npm install failed"; return 1; }
+	fi
+	cp "$ROOT"/tests/test_helper/browser.mjs \
+	    "$ROOT"/tests/test_helper/eventsource.mjs "$NPMDIR"/
+}
+
+# restart_midstream READER FILE: publishes 1,000 events on topic t while
+# READER (a pid) reads them into FILE; kills --serve (-9) once 300 are
+# read, and starts it again on the same port.
+restart_midstream() {
+	(for i in $(seq 1000); do echo "{\"n\":$i}"; [ $((i % 50)) -ne 0 ] || sleep 0.1; done) |
+	    evpub -T t -t x.y -l -q &
+	local pub=$!
+	waitlines "$2" 300 || return 1
+	kill -9 "$SPID"
+	wait "$SPID" || true
+	sleep 0.3
+	serve -T t
+	wait "$pub"
+	wait "$1"
+}
+
+@test "headless Chromium's EventSource gets 1,000 events across a kill and restart of --serve: it reconnects on its own, each event once, in order" {
+	[ -x /usr/bin/chromium ] || skip "no chromium (make deps installs it)"
+	npmclients
+	mktopic t
+	serve -T t
+	(cd "$NPMDIR" && exec node browser.mjs "$BASE" 1000 90) >got 2>browser.err &
+	local reader=$!
+	restart_midstream "$reader" got || { cat browser.err; return 1; }
+	grep -q 'errors: [1-9]' browser.err || { cat browser.err; return 1; }
+	# The page's own stream showed events too.
+	grep -q 'page count: [1-9]' browser.err || { cat browser.err; return 1; }
+	once_in_order got 1000
+}
+
+@test "the npm eventsource client gets 1,000 events across a kill and restart of --serve, each once, in order" {
+	npmclients
+	mktopic t
+	serve -T t
+	(cd "$NPMDIR" && exec node eventsource.mjs "$URL?from=1" 1000 90) >got 2>es.err &
+	local reader=$!
+	restart_midstream "$reader" got || { cat es.err; return 1; }
+	grep -q 'errors: [1-9]' es.err || { cat es.err; return 1; }
+	once_in_order got 1000
+}
+
 # ---- reading: evpub --sse ----
 
 SERVER="$ROOT/tests/test_helper/sse_server.py"
