@@ -249,6 +249,12 @@ onbody(char *ptr, size_t size, size_t nmemb, void *arg)
 		return n;
 	if (ssep_feed(&r->sp, ptr, n) != 0)
 		return 0;
+	/* What came is written before the next read, which may wait: on a
+	 * topic, a group commit of each piece. */
+	if (out_flush(r->s->o) == -1) {
+		r->stop = S_DONE;
+		return 0;
+	}
 	return n;
 }
 

@@ -355,21 +355,24 @@ data: {"
 
 # ---- real clients: Chromium and the npm eventsource client ----
 
-# npmclients: the npm clients (puppeteer-core, eventsource) in
+# npmclients: the npm clients (puppeteer-core, eventsource) and server
+# (better-sse) in
 # build/npm, installed there at the first run (never committed), and the
 # scripts beside them, where their imports resolve; sets NPMDIR.
 npmclients() {
 	NPMDIR="$ROOT/build/npm"
 	mkdir -p "$NPMDIR"
 	if [ ! -d "$NPMDIR/node_modules/puppeteer-core" ] ||
-	    [ ! -d "$NPMDIR/node_modules/eventsource" ]; then
+	    [ ! -d "$NPMDIR/node_modules/eventsource" ] ||
+	    [ ! -d "$NPMDIR/node_modules/better-sse" ]; then
 		(cd "$NPMDIR" && npm install --prefix . --cache ./.cache \
 		    --no-audit --no-fund --loglevel=error \
-		    puppeteer-core@24 eventsource@4) >&2 ||
+		    puppeteer-core@24 eventsource@4 better-sse@0) >&2 ||
 		    { echo "npm install failed"; return 1; }
 	fi
 	cp "$ROOT"/tests/test_helper/browser.mjs \
-	    "$ROOT"/tests/test_helper/eventsource.mjs "$NPMDIR"/
+	    "$ROOT"/tests/test_helper/eventsource.mjs \
+	    "$ROOT"/tests/test_helper/better_sse.mjs "$NPMDIR"/
 }
 
 # restart_midstream READER FILE: publishes 1,000 events on topic t while
@@ -495,6 +498,30 @@ pyserve() {
 	run -5 evpub --sse "$PYURL" -t demo -T wiki --state st -w 1 -q
 	run -0 bash -c 'evsub -T wiki --from 1 --once | jq -r .data.n'
 	assert_output "$(seq 300)"
+}
+
+@test "evpub --sse reads a better-sse server (npm) across a kill and restart of it into a topic: each event once, in order" {
+	npmclients
+	rm -f bport
+	(cd "$NPMDIR" && exec node better_sse.mjs "$BATS_TEST_TMPDIR/bport" 2000) &
+	local server=$! port
+	BGPIDS="$BGPIDS $server"
+	for i in $(seq 200); do [ -s bport ] && break; sleep 0.05; done
+	port=$(cat bport)
+	evpub --sse "http://127.0.0.1:$port/sse" -t demo -T copy -c 2000 >/dev/null 2>reader.err &
+	local reader=$!
+	for i in $(seq 2000); do
+		[ "$(evsub -T copy --from 1 --once 2>/dev/null | wc -l)" -ge 200 ] && break
+		sleep 0.05
+	done
+	kill -9 "$server"
+	wait "$server" || true
+	(cd "$NPMDIR" && exec node better_sse.mjs "$BATS_TEST_TMPDIR/bport" 2000 "$port") &
+	BGPIDS="$BGPIDS $!"
+	wait "$reader" || { cat reader.err; return 1; }
+	grep -q 'from id [1-9]' reader.err || { cat reader.err; return 1; }
+	run -0 bash -c 'evsub -T copy --from 1 --once | jq -r "[.id, .data.n] | @tsv"'
+	assert_output "$(seq 2000 | awk '{ print $1 "\t" $1 }')"
 }
 
 @test "evpub --sse: text data is a string, --sse-event takes the type, headers and a token come from files; a refusal ends it" {
