@@ -59,11 +59,13 @@ BINDIR = bin
 
 # The Debian packages that building, testing and the benchmark need.
 # chromium and nodejs run tests/sse.bats's real browser and npm clients
-# (npm too, unless a nodejs that bundles it is there).
+# (npm too, unless a nodejs that bundles it is there); Nchan in nginx is
+# the SSE server it reads and bench/sse compares with.
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server chromium nodejs \
+       openssl zsh libnats-dev nats-server chromium nodejs nginx \
+       libnginx-mod-nchan \
        debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.

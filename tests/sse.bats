@@ -9,6 +9,7 @@
 load test_helper/common
 load test_helper/listen
 load test_helper/nats
+load test_helper/nchan
 
 CLIENT="$ROOT/tests/test_helper/sse_client.py"
 
@@ -18,6 +19,7 @@ teardown() {
 	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null || true
 	[ -z "${RPID:-}" ] || kill "$RPID" 2>/dev/null || true
 	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
+	nchan_stop
 	nats_stop
 	return 0
 }
@@ -522,6 +524,32 @@ pyserve() {
 	grep -q 'from id [1-9]' reader.err || { cat reader.err; return 1; }
 	run -0 bash -c 'evsub -T copy --from 1 --once | jq -r "[.id, .data.n] | @tsv"'
 	assert_output "$(seq 2000 | awk '{ print $1 "\t" $1 }')"
+}
+
+@test "evpub --sse reads Nchan in nginx across a restart of nginx into a topic: each event once, in order" {
+	[ -f "$NCHAN_MODULE" ] || skip "no Nchan (make deps installs libnginx-mod-nchan)"
+	local port
+	port=$(freeports 1)
+	nchan_start "$BATS_TEST_TMPDIR/nx" "$port"
+	evpub --sse "http://127.0.0.1:$port/sub" -t demo -T nchan -c 600 >/dev/null 2>reader.err &
+	local reader=$!
+	BGPIDS="$BGPIDS $reader"
+	"$SYSPY" "$ROOT/tests/test_helper/post_range.py" "http://127.0.0.1:$port/pub" 1 300
+	for i in $(seq 600); do
+		[ "$(evsub -T nchan --from 1 --once 2>/dev/null | wc -l)" -ge 300 ] && break
+		sleep 0.05
+	done
+	nchan_stop
+	# Nchan's ids are SECONDS:N, its buffer in memory: an nginx started
+	# again within the second gives the same ids to other messages, and a
+	# reader resuming from one is given nothing.  A second apart.
+	sleep 1.1
+	nchan_start "$BATS_TEST_TMPDIR/nx" "$port"
+	"$SYSPY" "$ROOT/tests/test_helper/post_range.py" "http://127.0.0.1:$port/pub" 301 600
+	wait "$reader" || { cat reader.err; return 1; }
+	grep -q 'again in .* s, from id [0-9]*:[0-9]' reader.err || { cat reader.err; return 1; }
+	run -0 bash -c 'evsub -T nchan --from 1 --once | jq -r .data.n'
+	assert_output "$(seq 600)"
 }
 
 @test "evpub --sse: text data is a string, --sse-event takes the type, headers and a token come from files; a refusal ends it" {
