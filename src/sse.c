@@ -526,8 +526,9 @@ give(void *cls, uint64_t pos, char *buf, size_t max)
 		k->off += (size_t)n;
 		if (k->off == k->out.len) {
 			k->off = k->out.len = 0;
-			/* A burst's room is given back. */
-			if (k->out.cap > 64 * 1024) {
+			/* A burst's room is given back: an idle client
+			 * holds no buffer. */
+			if (k->out.cap > 4096) {
 				buf_free(&k->out);
 				memset(&k->out, 0, sizeof(k->out));
 			}
@@ -1195,7 +1196,9 @@ sse_run(struct sse *s)
 	    2 * s->heartbeat,
 	    MHD_OPTION_CONNECTION_LIMIT, s->maxconn,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->peraddr,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    /* A stream's request is one head: 16 KiB holds it and the
+	     * buffer the reader fills (give, 4 KiB). */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 	    MHD_OPTION_NOTIFY_CONNECTION, notify, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
