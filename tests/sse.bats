@@ -1,10 +1,15 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# Events to the browser: evsub --serve as Server-Sent Events, read by curl
-# -N and by test_helper/sse_client.py (the standard's parsing rules and
-# EventSource's reconnection, in Python), on both buses; and the hostile
-# cases: a bad filter, an unknown token, 2,000 idle clients, a client that
-# never reads, slow heads from one address.
+# Events to the browser and back.  evsub --serve as Server-Sent Events,
+# read by curl -N and by test_helper/sse_client.py (the standard's parsing
+# rules and EventSource's reconnection, in Python), on both buses; by real
+# clients nobody here wrote (headless Chromium driven by npm
+# puppeteer-core, the npm eventsource client), across a kill -9 and
+# restart; the hostile cases: a bad filter, an unknown token, 2,000 idle
+# clients, a client that never reads, slow heads from one address.  evpub
+# --sse reading our own server, a Wikimedia-style Python server, npm
+# better-sse and Nchan in nginx across restarts.  Trace context across
+# --listen, a topic, --serve and --post.
 
 load test_helper/common
 load test_helper/listen
