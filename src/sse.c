@@ -852,6 +852,9 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	/* nginx in front: no buffering of a stream. */
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	snprintf(retry, sizeof(retry), "retry: %d\n\n", SSE_RETRY);
+	/* A time is a sequence before the lock: on NATS it is a request. */
+	if (since != BUS_NOTIME)
+		from = bus_seek_time(s->bus, s->topic, since);
 	pthread_mutex_lock(&st->mu);
 	for (i = 0; i < k->nf; i++)
 		filter_free(&k->f[i]);
@@ -863,10 +866,6 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	buf_puts(&k->out, retry);
 	if (st->stopping)
 		k->ended = 1;
-	if (since != BUS_NOTIME) {
-		k->from = bus_seek_time(s->bus, s->topic, since);
-		from = k->from;
-	}
 	if (from > 0 && from <= st->pos) {
 		k->state = C_CATCHUP;
 		k->from = from;
