@@ -299,3 +299,21 @@ waitpane() {
 	waitpane '[21] A live subscriber sees what is published'
 	[ "$(tmux -L "$TSOCK" list-panes -t t | wc -l)" -eq 1 ]
 }
+
+@test "--class serves a sandbox's topic to the class projector's page, and says where" {
+	mkdir -p sb/home
+	EVENTFUL_HOME=$PWD/sb/home evpub -q -T projector -t class.hello -S pupil/1
+	evtour --class projector --dir sb >class.out 2>&1 &
+	local pid=$! url i
+	for i in $(seq 100); do grep -q 'http://' class.out && break; sleep 0.1; done
+	url=$(grep -o 'http://[0-9.:]*/' class.out) || true
+	[ -n "$url" ] || { cat class.out; kill "$pid"; return 1; }
+	run -0 curl -s "$url"
+	assert_output --partial 'new EventSource("events" + q)'
+	run -28 curl -sN -m 1 "${url}events?from=1"
+	assert_output --partial '"type":"class.hello"'
+	kill "$pid"
+	wait "$pid" || true
+	run -2 evtour --class projector
+	assert_output --partial '--class needs the sandbox: --dir DIR'
+}
