@@ -64,7 +64,7 @@ BINDIR = bin
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server chromium nodejs nginx \
+       openssl zsh libnats-dev nats-server parallel chromium nodejs nginx \
        libnginx-mod-nchan \
        debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
@@ -164,11 +164,35 @@ $(BUILD)/fault.so: tests/fault/fault.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -Wall -Wextra \
 	    -o $@ $< -ldl
 
-unit: $(UNITBINS) $(BUILD)/fault.so
+# The recording shim of the power-cut simulator (tests/powercut.bats).
+$(BUILD)/record.so: tests/fault/record.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -Wall -Wextra \
+	    -o $@ $< -ldl -lpthread
+
+unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 	@for t in $(UNITBINS); do echo "$$t"; ./$$t $(TESTDATA) || exit 1; done
 	@if [ -n "$(EXTRA_CORPUS)" ]; then for t in $(DATAUNIT); do \
 	    echo "$(BUILD)/unit/$$t $(EXTRA_CORPUS)"; \
 	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
+
+# The property tests (tests/prop.bats): seeded runs on the directory bus
+# and on NATS, a bounded number in make test and make check, many more
+# in make soak.  PROP_SEED=N in the environment names the first seed; a
+# failing run prints its own.
+PROP_RUNS = 150
+PROP_NATS_RUNS = 10
+SOAK_PROP_RUNS = 3000
+SOAK_PROP_NATS_RUNS = 300
+
+# bats runs JOBS tests at once (GNU parallel): most of a test's time is
+# spent waiting on servers, pipes and deadlines, not on the CPU, so more
+# jobs than cores pay.  A suite whose tests share fixed state says
+# BATS_NO_PARALLELIZE_WITHIN_FILE.  BATSFLAGS adds to bats's options
+# (--timing, say).
+JOBS      = 4
+BATSFLAGS =
+BATS      = bats --jobs $(JOBS) $(BATSFLAGS)
 
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
@@ -176,7 +200,34 @@ test: deps
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	    POWERCUT_STATES=$(POWERCUT_STATES) \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
+
+# The power-cut simulator (tests/powercut.bats): the states drawn per
+# scenario by make test, by make check (each program run is slower under
+# the sanitizers), and by make soak, whose scenarios have SOAK_SCALE
+# times the events and are recorded again every 100 states (their groups
+# depend on timing).  SEED, when set, draws the soak's states again (each
+# failure prints its seed).
+POWERCUT_STATES = 40
+CHECK_POWERCUT_STATES = 20
+SOAK_STATES = 2000
+SOAK_SCALE = 3
+SEED =
+SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
+	EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
+	/usr/bin/python3 tests/test_helper/powercut.py --states $(SOAK_STATES) \
+	--scale $(SOAK_SCALE) --per-recording 100 $(SEED:%=--seed %)
+
+# The long runs, beyond what make test bounds; each part on a line of
+# its own: the property tests, then the power-cut simulator.
+soak: deps
+	$(MAKE) all $(BUILD)/record.so
+	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) PROP_RUNS=$(SOAK_PROP_RUNS) \
+	    PROP_NATS_RUNS=$(SOAK_PROP_NATS_RUNS) bats tests/prop.bats
+	$(SOAK_POWERCUT)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -185,13 +236,21 @@ check: deps
 	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin HARDEN= \
 	    CFLAGS="$(SANFLAGS)" HARDENLD="$(SANFLAGS)" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
+	    EVENTFUL_BUILD=$(CURDIR)/build/asan \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
-	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" bats tests
+	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
+	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
+	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
+	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
-# envelope, filter and time parsers, then the event-stream parser.
+# envelope, filter and time parsers; then what comes from the network
+# (quoted headers, forms, signatures, -H lines: web_fuzz, and event
+# streams: sse_fuzz) and what people type (fold rules, --format, --from,
+# times: rule_fuzz).
 FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
@@ -213,6 +272,30 @@ fuzz: deps
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
 	build/fuzz/event_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ecorpus
+	mkdir -p build/fuzz/wcorpus build/fuzz/rcorpus
+	cp tests/fuzz/seeds/web/* build/fuzz/wcorpus/
+	cp tests/fuzz/seeds/rule/* build/fuzz/rcorpus/
+	VECTOR='.vectors[$$i] | "\u0003\(.id)\n\(.timestamp)\n\(.signature)\n\(.payload)"'; \
+	n=$$(jq '.vectors | length' $(TESTDATA)/standard-webhooks/vectors.json); \
+	i=0; while [ $$i -lt $$n ]; do \
+	    jq -j --argjson i $$i "$$VECTOR" \
+	        $(TESTDATA)/standard-webhooks/vectors.json \
+	        >build/fuzz/wcorpus/vector-$$i || exit 1; i=$$((i + 1)); done
+	for d in $(TESTDATA)/github-webhooks/payloads/*/; do \
+	    printf '\001payload=%s' "$$(jq -c . $$d/payload.json | \
+	        jq -sRr @uri)" >build/fuzz/wcorpus/gh-$$(basename $$d) || \
+	        exit 1; done
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/web_fuzz tests/fuzz/web_fuzz.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(WEB_LIBS) $(NATS_LIBS)
+	build/fuzz/web_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/wcorpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/rule_fuzz tests/fuzz/rule_fuzz.c src/fold.c \
+	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS) \
+	    $(NATS_LIBS) -lm
+	build/fuzz/rule_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/rcorpus
 	mkdir -p build/fuzz/ssecorpus
 	printf '\001: hi\r\nid: 1\nevent: add\rdata: a\r\ndata:b\n\r\nretry: 250\n\n' \
 	    >build/fuzz/ssecorpus/seed
@@ -294,7 +377,7 @@ lint:
 	out=$$(MANPATH=$(abspath $(BUILD))/mandb:/usr/share/man \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -v -e 'outdated mandoc.db' \
-	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]$$' ); \
+	        -e 'referenced manual not found: Xr [a-z0-9_.-]* [0-9]\( (.*)\)\{0,1\}$$' ); \
 	ours=$$(MANPATH=$(abspath $(BUILD))/mandb \
 	    mandoc -Tlint -Wstyle man/man*/*.[0-9] 2>&1 | \
 	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \
@@ -308,6 +391,6 @@ dist:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit test check fuzz fuzzdeps bench demo deps install uninstall \
-	lint dist clean
+.PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install \
+	uninstall lint dist clean
 .SECONDARY:

@@ -78,9 +78,83 @@ _eventful_subcommands()
 	    sed -nE 's/^(usage:)? +evlog ([a-z]+) .*/\2/p' | sort -u
 }
 
+# The options evlog's subcommand $2 takes: those of its synopsis in --help,
+# which is the man page's, so that what completes is what it accepts.
+_eventful_subopts()
+{
+	"$1" --help 2>/dev/null | awk -v cmd="$2" '
+	    /^$/ { exit }
+	    /^(usage:)? +evlog [a-z]+ / { on = $0 ~ ("evlog " cmd " ") }
+	    on { for (i = 1; i <= NF; i++) { w = $i; gsub(/[][|]/, "", w)
+		if (w ~ /^--?[a-zA-Z][a-z-]*$/) print w } }' | sort -u
+	printf '%s\n' --help
+}
+
+# _eventful_offer WORD: sets COMPREPLY to the lines of stdin that begin with
+# WORD (the word being completed, as typed), each quoted for the command line.
+# The names are data: a topic or consumer is any folder or file name, and
+# someone sharing the home may have named one '$(cmd)'.  So they are matched
+# here with a plain prefix test and quoted with printf %q, never handed to
+# compgen -W, which would expand them again and run the command.
+_eventful_offer()
+{
+	local word=$1 cur='' quote='' at=0 c w q i j
+	# The word as typed, its quotes and backslashes taken off without
+	# expanding anything.  An open quote is remembered, and where it
+	# opened: readline replaces what follows it.
+	for ((i = 0; i < ${#word}; i++)); do
+		c=${word:i:1}
+		if [[ $quote == "'" ]]; then
+			if [[ $c == "'" ]]; then quote=; else cur+=$c; fi
+		elif [[ $quote == '"' ]]; then
+			if [[ $c == '"' ]]; then
+				quote=
+			elif [[ $c == \\ && ${word:i+1:1} == [\\\"\$\`] ]]; then
+				cur+=${word:i+1:1}
+				((i++))
+			else
+				cur+=$c
+			fi
+		elif [[ $c == \\ ]]; then
+			cur+=${word:i+1:1}
+			((i++))
+		elif [[ $c == [\'\"] ]]; then
+			quote=$c
+			at=${#cur}
+		else
+			cur+=$c
+		fi
+	done
+	COMPREPLY=()
+	while IFS= read -r w; do
+		[[ -n $w && $w == "$cur"* ]] || continue
+		case $quote in
+		\')
+			w=${w:at}
+			w=${w//\'/\'\\\'\'}
+			;;
+		\")
+			q=
+			for ((j = at; j < ${#w}; j++)); do
+				c=${w:j:1}
+				[[ $c == [\\\"\$\`] ]] && q+=\\
+				q+=$c
+			done
+			w=$q
+			;;
+		*)
+			printf -v w '%q' "$w"
+			;;
+		esac
+		COMPREPLY+=("$w")
+	done
+	return 0
+}
+
 _eventful()
 {
 	local cur prev prog var i topic opts args
+	local -a words
 	declare -gA _eventful_seen 2>/dev/null || true
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -102,6 +176,8 @@ _eventful()
 	# After --exec: a command, then its own arguments.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		if [[ ${COMP_WORDS[i]} == --exec ]]; then
+			# Names quoted by readline, as bash's own.
+			compopt -o filenames 2>/dev/null
 			if ((i == COMP_CWORD - 1)); then
 				mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 			else
@@ -113,15 +189,21 @@ _eventful()
 
 	if [[ ${prog##*/} == evlog ]] && ((COMP_CWORD == 1)) &&
 	    [[ $cur != -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W \
-		    "$(_eventful_subcommands "$prog")" -- "$cur")
+		_eventful_offer "$cur" < <(_eventful_subcommands "$prog")
+		return 0
+	fi
+	# An option of evlog's subcommand: only what that one accepts.
+	if [[ ${prog##*/} == evlog ]] && ((COMP_CWORD > 1)) &&
+	    [[ $cur == -* ]] && _eventful_subcommands "$prog" |
+	    grep -qx -- "${COMP_WORDS[1]}"; then
+		_eventful_offer "$cur" < <(_eventful_subopts "$prog" \
+		    "${COMP_WORDS[1]}")
 		return 0
 	fi
 
 	case $prev in
 	-T | --topic)
-		mapfile -t COMPREPLY < <(compgen -W "$(_eventful_topics)" \
-		    -- "$cur")
+		_eventful_offer "$cur" < <(_eventful_topics)
 		return 0
 		;;
 	--consumer)
@@ -134,29 +216,26 @@ _eventful()
 			esac
 		done
 		[[ $topic == */* ]] && topic=
-		mapfile -t COMPREPLY < <(compgen -W \
-		    "$(_eventful_consumers "$topic")" -- "$cur")
+		_eventful_offer "$cur" < <(_eventful_consumers "$topic")
 		return 0
 		;;
 	--color)
-		mapfile -t COMPREPLY < <(compgen -W "auto always never" \
-		    -- "$cur")
+		_eventful_offer "$cur" < <(printf '%s\n' auto always never)
 		return 0
 		;;
 	--sync)
-		mapfile -t COMPREPLY < <(compgen -W "event batch none" -- "$cur")
+		_eventful_offer "$cur" < <(printf '%s\n' event batch none)
 		return 0
 		;;
 	--emit)
-		mapfile -t COMPREPLY < <(compgen -W "state changes none" \
-		    -- "$cur")
+		_eventful_offer "$cur" < <(printf '%s\n' state changes none)
 		return 0
 		;;
-	--check)
+	--check|--exercise)
+		# Only the lessons that have an exercise, as --list says.
 		if [[ ${prog##*/} == evtour ]]; then
-			mapfile -t COMPREPLY < <(compgen -W \
-			    "$("$prog" --list 2>/dev/null |
-			    sed -nE 's/^([a-z]+) - .*/\1/p')" -- "$cur")
+			_eventful_offer "$cur" < <("$prog" --list 2>/dev/null |
+			    sed -nE 's/.*and an exercise \(evtour --check ([a-z]+)\)$/\1/p')
 			return 0
 		fi
 		;;
@@ -172,19 +251,20 @@ _eventful()
 		return 0
 	fi
 	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "${!opts}" -- "$cur")
+		read -ra words <<<"${!opts}"
+		_eventful_offer "$cur" < <(printf '%s\n' "${words[@]}")
 		return 0
 	fi
 	case ${prog##*/} in
 	evsub)
 		# Filters name attributes; a file goes after -i.
 		compopt -o nospace 2>/dev/null
-		mapfile -t COMPREPLY < <(compgen -W "type= source= subject= id=
-		    time= datacontenttype= dataschema= data." -- "$cur")
+		_eventful_offer "$cur" < <(printf '%s\n' type= source= \
+		    subject= id= time= datacontenttype= dataschema= data.)
 		;;
 	evtour)
-		mapfile -t COMPREPLY < <(compgen -W "$("$prog" --list \
-		    2>/dev/null | sed -nE 's/^([a-z]+) - .*/\1/p')" -- "$cur")
+		_eventful_offer "$cur" < <("$prog" --list 2>/dev/null |
+		    sed -nE 's/^([a-z]+) - .*/\1/p')
 		;;
 	*)
 		compopt -o filenames 2>/dev/null

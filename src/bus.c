@@ -109,3 +109,35 @@ bus_seek_time(struct bus *b, const char *topic, int64_t usec)
 	 * may be one published since, and wanted. */
 	return found != 0 ? found : seen + 1;
 }
+
+char *
+bus_near(struct bus *b, const char *topic)
+{
+	struct topic_stat *v;
+	char *best = NULL;
+	size_t n, i, d, bestd = 3;
+
+	if (bus_exists(b, topic, NULL))
+		return NULL;
+	n = bus_survey(b, &v);
+	for (i = 0; i < n; i++)
+		if ((d = editdist(topic, v[i].name)) < bestd) {
+			bestd = d;
+			best = v[i].name;
+		}
+	best = best != NULL ? xstrdup(best) : NULL;
+	topic_survey_free(v, n);
+	return best;
+}
+
+void
+bus_warn_near(struct bus *b, const char *topic)
+{
+	char *near;
+
+	if ((near = bus_near(b, topic)) == NULL)
+		return;
+	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
+	    "mean -T %s?)", topic, near, near);
+	free(near);
+}

@@ -50,6 +50,8 @@ enum bus_result {
 	BUS_BUSY,		/* a run of the consumer is going on; a topic
 				   in use */
 	BUS_PAST,		/* a position past the end of the log */
+	BUS_DAMAGED,		/* a reading met damage in the log: err says
+				   where (evlog(5), Damage) */
 	BUS_FAIL		/* anything else, said in err */
 };
 
@@ -168,6 +170,18 @@ void bus_close(struct bus *);
  */
 uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
 
+/*
+ * When topic does not exist and another one's name is a slip away from it
+ * (two letters changed, dropped or added at most), that name, malloc'd:
+ * for a publisher about to make topic to warn that ordrs is not orders.
+ * NULL otherwise.
+ */
+char *bus_near(struct bus *b, const char *topic);
+
+/* A publisher about to make topic: warns on stderr (under -T) when
+ * bus_near finds a name, as subscribers say "did you mean". */
+void bus_warn_near(struct bus *b, const char *topic);
+
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
 
@@ -234,7 +248,8 @@ bus_pub_close(struct bus_pub *p)
  * Opens a reading of topic from f: after f->consumer's committed position
  * (one run of a consumer at a time: BUS_BUSY), else from f->seq, else
  * from f->since.  BUS_NOTOPIC when there is no such topic (said on
- * stderr), BUS_PAST when the position is past the end, BUS_FAIL with err.
+ * stderr), BUS_PAST when the position is past the end, BUS_DAMAGED when
+ * the end of the log is damage, BUS_FAIL with err.
  */
 static inline int
 bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
@@ -243,7 +258,9 @@ bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	return b->ops->read_open(b, topic, f, r, err, n);
 }
 
-/* The next event, BUS_OK; BUS_END when there is no more for now. */
+/* The next event, BUS_OK; BUS_END when there is no more for now;
+ * BUS_DAMAGED, with err naming the offset, at a line of the log that is
+ * not the event due (it is given again on the next call). */
 static inline int
 bus_read_next(struct bus_reader *r, const char **line, size_t *len,
     uint64_t *seq, char *err, size_t n)

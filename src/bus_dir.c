@@ -172,8 +172,15 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 		topic_denied(r->t.log, "open");
 		errw(EXIT_FAIL, r->t.log, "%s", err);
 	}
-	if (log_refresh(r->lg, err, n) != LOG_OK)
+	switch (log_refresh(r->lg, err, n)) {
+	case LOG_OK:
+		break;
+	case LOG_DAMAGED:
+		reader_free(r);
+		return BUS_DAMAGED;
+	default:
 		errw(EXIT_FAIL, r->t.log, "%s", err);
+	}
 	if (stat(r->t.log, &st) == 0) {
 		r->dev = st.st_dev;
 		r->ino = st.st_ino;
@@ -192,6 +199,8 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	 * start: it is no use to a follower. */
 	if ((r->lc = log_cursor_open(r->lg, r->pos + 1, err, n)) == NULL)
 		errw(EXIT_FAIL, r->t.log, "%s", err);
+	/* What is delivered, and committed, is what the log holds. */
+	log_cursor_check(r->lc);
 	*out = &r->base;
 	return BUS_OK;
 }
@@ -218,6 +227,8 @@ dir_read_next(struct bus_reader *br, const char **line, size_t *len,
 	case LOG_END:
 	case LOG_STOP:
 		return gone(r) ? BUS_NOTOPIC : BUS_END;
+	case LOG_DAMAGED:
+		return BUS_DAMAGED;
 	default:
 		return BUS_FAIL;
 	}

@@ -9,8 +9,10 @@
  *   an event          on ev.<NAME>.s.<SUBJECT> (the subject's bytes that
  *                     NATS would misread percent-encoded: '%', '.',
  *                     '*', '>', space and controls, and every byte over
- *                     0x7e; the empty subject is "%"), or ev.<NAME>._
- *                     when it has none; structured mode: the line as
+ *                     0x7e; the empty subject is "%"), ev.<NAME>.h.<HASH>
+ *                     when that is over NB_SUBJMAX bytes (the SHA-256
+ *                     of the subject, in hex), or ev.<NAME>._ when it
+ *                     has none; structured mode: the line as
  *                     the body, Content-Type application/cloudevents+json
  *   its sequence      the stream's sequence, stamped as "sequence"
  *   (source, id)      Nats-Msg-Id: the server drops a repeat within the
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include <nats/nats.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "bus.h"
@@ -49,11 +52,18 @@
 #define NB_WINDOW 1024		/* asynchronous publishes in flight, at most */
 #define NB_FETCH 256		/* messages a consumer asks for at once */
 #define NB_ACKWAIT 30		/* seconds before an unacknowledged message
-				   of a consumer is given again */
+				   of a consumer is given again, unless
+				   EVENTFUL_NATS_ACK_WAIT says otherwise */
 #define NB_ACKPENDING 20000	/* of a consumer, given and not acked */
 #define NB_RETRY 60		/* seconds a publish is retried for (a new
 				   leader being elected) before giving up */
+#define NB_ACKLATE 10		/* seconds an ack of the window is waited
+				   for, past NB_RETRY */
+#define NB_CLOSED "the server closed the connection, and it was not made " \
+		  "again (the server's log says why)"
 #define NB_DUPWINDOW 120000000LL /* the default duplicate window, usec */
+#define NB_SUBJMAX 2048		/* the longest encoded subject in a NATS
+				   subject; a longer one is hashed */
 
 struct nbus {
 	natsOptions *opts;
@@ -253,11 +263,16 @@ put_str(struct buf *b, const struct scan_member *m)
 }
 
 /* Appends the NATS subject of the event ev: prefix, then "s.SUBJECT"
- * encoded, or "_" for none. */
+ * encoded, or "_" for none; a subject whose encoding is longer than
+ * NB_SUBJMAX as "h." and the SHA-256 of its bytes, in hex. */
 static void
 put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct buf s = { 0 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t at;
 
 	buf_puts(b, prefix);
 	if (ev->a[CE_SUBJECT] == NULL) {
@@ -265,11 +280,30 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 		return;
 	}
 	buf_puts(b, "s.");
+	at = b->len;
 	put_str(&s, ev->a[CE_SUBJECT]);
 	if (s.len == 0)
 		buf_putc(b, '%');
 	else
 		put_pct(b, s.p, s.len);
+	/*
+	 * The subject goes on the line of the protocol that carries the
+	 * message (and on a direct get's, for --expect), which the server
+	 * takes up to max_control_line, 4096 bytes by default: past it, it
+	 * closes the connection, and no ack comes (acks_wait).  A longer
+	 * subject is named by its hash instead, which --expect counts alike
+	 * (the event itself keeps its subject).
+	 */
+	if (b->len - at > NB_SUBJMAX) {
+		b->len = at - 2;
+		if (EVP_Digest(s.p, s.len, md, &mdlen, EVP_sha256(), NULL) != 1)
+			errw(EXIT_FAIL, "SHA-256", "the digest failed");
+		buf_puts(b, "h.");
+		for (i = 0; i < mdlen; i++) {
+			buf_putc(b, hex[md[i] >> 4]);
+			buf_putc(b, hex[md[i] & 15]);
+		}
+	}
 	buf_free(&s);
 }
 
@@ -393,6 +427,25 @@ conn(struct bus *b)
 	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
 		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
 	return nb;
+}
+
+/*
+ * The ack wait of a durable consumer made now, in nanoseconds: NB_ACKWAIT
+ * seconds, or EVENTFUL_NATS_ACK_WAIT's (evsub(1)).  A consumer keeps the
+ * one it was made with; the tests shorten it.
+ */
+static int64_t
+ackwait(void)
+{
+	const char *v, *errstr;
+	long long usec;
+
+	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) == NULL || *v == '\0')
+		return NB_ACKWAIT * 1000000000LL;
+	if (parsesecs(v, 86400, &usec, &errstr) == -1)
+		errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
+		    "seconds, more than 0 and at most 86400", v, errstr);
+	return usec * 1000;
 }
 
 /* Says what went wrong with a JetStream request about what. */
@@ -591,6 +644,24 @@ poscmp(const void *a, const void *b)
 /* Every topic: its last sequence, its live subscribers (the push
  * consumers without a durable name that someone is bound to) and its
  * durable consumers, each at the sequence below which all is acked. */
+/* A live subscriber's pid and --name, from the description that
+ * nats_live_open gives its consumer; 0 and none for another client's. */
+static void
+livedesc(struct topic_live *t, const char *desc)
+{
+	const char *p;
+	long pid;
+	int off = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (desc == NULL || sscanf(desc, "eventful live pid %ld%n", &pid,
+	    &off) != 1 || pid <= 0)
+		return;
+	t->pid = pid;
+	if ((p = strstr(desc + off, " name ")) != NULL && p[6] != '\0')
+		t->name = xstrdup(p + 6);
+}
+
 static size_t
 nats_survey(struct bus *b, struct topic_stat **vp)
 {
@@ -632,10 +703,10 @@ nats_survey(struct bus *b, struct topic_stat **vp)
 					    cons_name(ci->Name, '~', '.');
 					st->cons[st->ncons++].pos =
 					    conspos(ci);
-				} else if (ci->PushBound) {
-					st->live[st->nlive].pid = 0;
-					st->live[st->nlive++].name = NULL;
-				}
+				} else if (ci->PushBound)
+					livedesc(&st->live[st->nlive++],
+					    ci->Config != NULL ?
+					    ci->Config->Description : NULL);
 			}
 			qsort(st->cons, st->ncons, sizeof(*st->cons), poscmp);
 			jsConsumerInfoList_Destroy(cl);
@@ -928,6 +999,11 @@ onack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 	size_t i, k;
 
 	(void)js;
+	/* A late ack, after the publisher gave up on it and closed. */
+	if (p == NULL) {
+		natsMsg_Destroy(msg);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	for (k = 0; k < p->nw; k++) {
 		i = (p->hint + k) % p->nw;
@@ -1054,6 +1130,27 @@ pubfail(struct npub *p, struct slot *sl)
 }
 
 /*
+ * Ends the run when sl failed because the topic's stream is no more: it
+ * was deleted under this publisher (evsub --delete-topic; the server
+ * does not tell who publishes, so nothing refused it).  Then no one
+ * answers a publish (libnats says "no responders", or for an
+ * asynchronous one "JetStream not enabled"), and trying again would only
+ * wait out NB_RETRY.  A server that does not answer is not taken for a
+ * deleted stream (stream_gone).
+ */
+static void
+deleted(struct npub *p, const struct slot *sl)
+{
+	if (sl->err != NATS_NO_RESPONDERS && sl->jerr != JSNotEnabledErr &&
+	    sl->jerr != JSStreamNotFoundErr)
+		return;
+	if (stream_gone(p->nb, p->stream))
+		errw(EXIT_FAIL, p->topic, "the topic was deleted while this "
+		    "publisher ran (evsub --delete-topic): nothing more is "
+		    "published, and what was not acknowledged is not stored");
+}
+
+/*
  * Publishes slot sl and waits for its ack, trying again while the
  * failure is one that passes (for NB_RETRY seconds).  With again, an
  * attempt before this call may have been stored (its ack lost with a
@@ -1087,7 +1184,13 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 		again = 1;
 		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
 		    nstatus(sl->err));
+		deleted(p, sl);
+		/* Closed for good, it takes no publish again. */
+		if (natsConnection_IsClosed(p->nb->nc))
+			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+			    NB_CLOSED);
 		if (!retryable(sl->err, sl->jerr) ||
+		    natsConnection_IsClosed(p->nb->nc) ||
 		    now_usec() - start > NB_RETRY * 1000000LL)
 			pubfail(p, sl);
 		sleepms(ms);
@@ -1167,6 +1270,58 @@ report(struct npub *p)
 }
 
 /*
+ * Waits for the acks of the window still in flight: NB_RETRY seconds (a
+ * cluster electing a leader answers within them), then NB_ACKLATE more;
+ * none at all once the connection is closed for good (the server dropped
+ * it and libnats gave up: a line over its max_control_line, say), since
+ * no ack comes on it.  Each that has not come by then failed, and is
+ * published again, as any that passes (pubsync), so that no publish
+ * waits for ever on an ack that never comes.
+ */
+static void
+acks_wait(struct npub *p)
+{
+	int64_t until = now_usec() + (NB_RETRY + NB_ACKLATE) * 1000000LL;
+	struct timespec ts;
+	struct slot *sl;
+	size_t i;
+	int closed = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nw; i++) {
+		sl = &p->w[i];
+		/* A look at the connection every 100 ms. */
+		while (sl->state == S_FLIGHT && !closed &&
+		    now_usec() < until) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) ==
+			    ETIMEDOUT)
+				closed = natsConnection_IsClosed(p->nb->nc);
+		}
+		if (sl->state != S_FLIGHT)
+			continue;
+		/* The library still holds the message: a late ack finds no
+		 * slot in flight for it, and only frees it. */
+		sl->msg = NULL;
+		sl->state = S_FAILED;
+		sl->err = closed ? NATS_CONNECTION_CLOSED : NATS_TIMEOUT;
+		sl->jerr = 0;
+		if (closed)
+			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
+			    NB_CLOSED);
+		else
+			snprintf(sl->errtext, sizeof(sl->errtext), "no "
+			    "acknowledgement in %d s", NB_RETRY + NB_ACKLATE);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
  * Publishes the window: asynchronously, then waits for every ack; what
  * failed in a way that passes is published again, one at a time, with
  * the same Nats-Msg-Id (so a publish whose ack was lost is not stored
@@ -1218,18 +1373,12 @@ flushwin(struct npub *p)
 				natsMsg_Destroy(m);
 			}
 		}
-		jsPubOptions_Init(&po);
-		po.MaxWait = 60000;
-		(void)js_PublishAsyncComplete(nb->js, &po);
-		pthread_mutex_lock(&p->mu);
-		for (i = 0; i < p->nw; i++)
-			while (p->w[i].state == S_FLIGHT)
-				pthread_cond_wait(&p->cv, &p->mu);
-		pthread_mutex_unlock(&p->mu);
+		acks_wait(p);
 		for (i = 0; i < p->nw; i++) {
 			sl = &p->w[i];
 			if (sl->state != S_FAILED)
 				continue;
+			deleted(p, sl);
 			if (!retryable(sl->err, sl->jerr))
 				pubfail(p, sl);
 			pubsync(p, sl, 0, 0, 1);
@@ -1337,6 +1486,9 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
+	/* Read on every run, so that a bad one is said even when the
+	 * consumer, already made, does not take it. */
+	int64_t wait = ackwait();
 
 	*what = "consumer";
 	s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer, NULL,
@@ -1345,7 +1497,7 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 		jsConsumerConfig_Init(&cc);
 		cc.Durable = r->consumer;
 		cc.AckPolicy = js_AckExplicit;
-		cc.AckWait = NB_ACKWAIT * 1000000000LL;
+		cc.AckWait = wait;
 		/* evsub commits every 1000 events: more may be out. */
 		cc.MaxAckPending = NB_ACKPENDING;
 		cc.DeliverPolicy = js_DeliverAll;
@@ -1558,17 +1710,26 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 		give(r, msg, line, len, seq);
 		return BUS_OK;
 	}
-	if (r->next < r->held.Count) {
-		msg = r->held.Msgs[r->next];
-		r->held.Msgs[r->next++] = NULL;
-		give(r, msg, line, len, seq);
-		return BUS_OK;
+	for (;;) {
+		if (r->next < r->held.Count) {
+			msg = r->held.Msgs[r->next];
+			r->held.Msgs[r->next++] = NULL;
+		} else {
+			/* The ordered consumer pushes: wait for what the
+			 * server said is there, not for what is not. */
+			s = natsSubscription_NextMsg(&msg, r->sub,
+			    r->pending > 0 ? 5000 : 1);
+			if (s != NATS_OK)
+				return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
+		}
+		/* A start past the stream's end is taken back by the
+		 * server to the next sequence to come: what comes before
+		 * the start is not the reader's (--from 13 of a stream of
+		 * 10 got 11 and 12). */
+		if (msg_seq(msg) > r->pos)
+			break;
+		natsMsg_Destroy(msg);
 	}
-	/* The ordered consumer pushes: wait for what the server said is
-	 * there, not for what is not. */
-	s = natsSubscription_NextMsg(&msg, r->sub, r->pending > 0 ? 5000 : 1);
-	if (s != NATS_OK)
-		return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
 	give(r, msg, line, len, seq);
 	return BUS_OK;
 }
@@ -1710,7 +1871,7 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = cn;
 	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = NB_ACKWAIT * 1000000000LL;
+	cc.AckWait = ackwait();
 	/* evsub commits every 1000 events: more than that may be out. */
 	cc.MaxAckPending = NB_ACKPENDING;
 	cc.DeliverPolicy = js_DeliverByStartSequence;
@@ -1819,9 +1980,8 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	char *sn = stream_name(topic), *all = subj_prefix(topic);
+	char *sn = stream_name(topic), *all = subj_prefix(topic), desc[320];
 
-	(void)name;
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
 	l->stream = xstrdup(sn);
@@ -1838,6 +1998,12 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	so.Stream = sn;
 	so.Ordered = true;
 	so.Config.DeliverPolicy = js_DeliverNew;
+	/* Who listens, for --topics: the pid (and --name) as the directory
+	 * bus shows them, in the consumer's description. */
+	snprintf(desc, sizeof(desc), "eventful live pid %ld%s%s",
+	    (long)getpid(), name != NULL ? " name " : "", name != NULL ?
+	    name : "");
+	so.Config.Description = desc;
 	s = js_Subscribe(&l->sub, nb->js, all, onlive, l, NULL, &so, &jerr);
 	free(all);
 	free(sn);

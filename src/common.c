@@ -59,6 +59,14 @@ common_opt(struct common *c, int ch, const char *arg)
 		c->maxsize = (size_t)v;
 		return 1;
 	case OPT_REJECTS:
+		/* "-" is a stream everywhere; rejects mixed into the events
+		 * on stdout would be events to the next program. */
+		if (strcmp(arg, "-") == 0) {
+			warnw("--rejects", "-: rejected lines are kept in a file, "
+			    "apart from the events on stdout: name one (or "
+			    "/dev/stderr)");
+			c->usage(stderr, EXIT_USAGE);
+		}
 		c->rejects = arg;
 		return 1;
 	case OPT_VERSION:

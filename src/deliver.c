@@ -102,18 +102,25 @@ static const struct {
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
+/* Tells whether the environment entry e sets the variable name. */
+static int
+sets(const char *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(e, name, n) == 0 && e[n] == '=';
+}
+
 /* Tells whether the environment entry e is one of ours. */
 static int
 ours(const char *e)
 {
-	size_t i, n;
+	size_t i;
 
-	for (i = 0; i < NVARS; i++) {
-		n = strlen(vars[i].name);
-		if (strncmp(e, vars[i].name, n) == 0 && e[n] == '=')
+	for (i = 0; i < NVARS; i++)
+		if (sets(e, vars[i].name))
 			return 1;
-	}
-	return 0;
+	return sets(e, "CE_OMITTED");
 }
 
 /*
@@ -174,31 +181,48 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
     const char *line, size_t len, const struct ce_event *ev,
     const char *where)
 {
-	char **envp, how[64];
-	size_t n = 0, k, i;
+	/* "CE_OMITTED=" and every name, each with a space before it. */
+	char **envp, how[64], omitted[sizeof("CE_OMITTED=") + NVARS *
+	    sizeof(" CE_SEQUENCE")];
+	size_t n = 0, k, i, mine;
 	long wait = DELIVER_BACKOFF_MS;
 	int try, st, r = -1, nostart = 0, e;
 
 	for (k = 0; environ[k] != NULL; k++)
 		;
-	envp = xmalloc((k + NVARS + 1) * sizeof(*envp));
+	envp = xmalloc((k + NVARS + 2) * sizeof(*envp));
 	for (k = 0; environ[k] != NULL; k++)
 		if (!ours(environ[k]))
 			envp[n++] = environ[k];
+	mine = n;
+	strcpy(omitted, "CE_OMITTED=");
 	for (i = 0; i < NVARS; i++) {
 		envp[n] = envvar(vars[i].name, ev->a[vars[i].attr]);
+		/* A value this long would make every spawn fail (E2BIG: Linux
+		 * takes no string over 128 KiB), and the event could never
+		 * be delivered; the command has it whole on its stdin. */
+		if (strlen(envp[n]) - strlen(vars[i].name) - 1 >
+		    DELIVER_ENV_MAX) {
+			free(envp[n]);
+			if (strchr(omitted, '=')[1] != '\0')
+				strcat(omitted, " ");
+			strcat(omitted, vars[i].name);
+			continue;
+		}
 		if (vars[i].attr == CE_SEQUENCE)
 			unpad(envp[n]);
 		n++;
 	}
+	envp[n++] = xstrdup(omitted);
 	envp[n] = NULL;
 	for (try = 0; try <= d->retries; try++) {
 		if ((st = run(d, msg, mlen, envp)) == -1) {
 			e = errno;
 			warnwe(where, "%s", d->argv[0]);
 			/* Missing or not runnable: nor will it be next time.
-			 * Anything else (E2BIG from this event's attributes,
-			 * EAGAIN, ENOMEM) is this try's failure. */
+			 * Anything else (E2BIG from an environment too big
+			 * even without the long attributes, EAGAIN, ENOMEM)
+			 * is this try's failure. */
 			if (e == ENOENT || e == EACCES || e == ENOEXEC ||
 			    e == ENOTDIR || e == ELOOP) {
 				nostart = 1;
@@ -226,7 +250,7 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 		r = deliver_park(d, line, len, where);
 	else if (r == -1)
 		warnw(where, "delivery stops at this event");
-	for (i = n - NVARS; i < n; i++)
+	for (i = mine; i < n; i++)
 		free(envp[i]);
 	free(envp);
 	return r;

@@ -4,7 +4,9 @@
  *
  * The command runs once per event, with posix_spawnp(3) on an argv (never
  * a shell), the event on its standard input and CE_TYPE, CE_ID,
- * CE_SUBJECT, CE_SOURCE and CE_SEQUENCE in its environment.  A non-zero
+ * CE_SUBJECT, CE_SOURCE and CE_SEQUENCE in its environment (a value
+ * longer than DELIVER_ENV_MAX is left out, and CE_OMITTED names it, so
+ * that an event with a huge attribute can still be delivered).  A non-zero
  * exit is retried with exponential backoff; when the last try fails, the
  * event goes to the dead-letter file, or delivery stops.
  */
@@ -17,6 +19,8 @@
 
 #define DELIVER_BACKOFF_MS 100	/* the first wait; doubled each retry */
 #define DELIVER_MAXWAIT_MS 30000	/* the longest wait */
+#define DELIVER_ENV_MAX 65536	/* the longest CE_* value; longer ones are
+				   left out and named in CE_OMITTED */
 
 struct deliver {
 	char **argv;		/* the command */

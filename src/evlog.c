@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static const struct cmd {
 	    "[--rejects file] [--sync mode]\n                   "
 	    "log | -T topic" },
 	{ "cat", cmd_cat, "[-f] [-n count] [--bus url] [--creds file] "
-	    "[--from seq]\n                 [--since time] [--to seq] "
+	    "[--from start]\n                 [--since time] [--to seq] "
 	    "[--until time] log | -T topic" },
 	{ "repair", cmd_repair, "log | -T topic" },
 	{ "revert", cmd_revert, "[-s source] log id" },
@@ -105,7 +106,8 @@ usage(FILE *f, int status)
 "  append   stamp stdin's events with sequence numbers, append them\n"
 "           durably, and write each to stdout once it is on disk\n"
 "  cat      replay the log; -f follows new appends\n"
-"  repair   cut a torn last line, the only damage a crash leaves;\n"
+"  repair   cut a torn last line; move damage (a page of zeros a power\n"
+"           loss left) and all after it into LOG.damaged-OFFSET;\n"
 "           rebuild the index\n"
 "  revert   append the opposite of event ID: reverts=ID, numbers negated\n"
 "           (-s SOURCE: of that source, needed when the id is in several)\n"
@@ -123,12 +125,14 @@ usage(FILE *f, int status)
 "      --creds FILE   append -T, cat -T, NATS: a user's credentials file\n"
 "                     (default $NATS_CREDS)\n"
 "      --expect N     append: only if the subject has N events now\n"
-"      --from SEQ     cat: from this sequence\n"
+"      --from SEQ     cat: from this sequence (-N: the last N; end: after\n"
+"                     the last)\n"
 "      --json         stats: as JSON\n"
 "      --max-size N   append: the longest event (default 1M)\n"
 "      --rejects FILE append: keep rejected lines there\n"
 "      --since TIME   cat: events of this time or later: RFC 3339, a\n"
-"                     date, or a duration back from now (1h, 30m, 2d)\n"
+"                     date, @EPOCH, or a duration back from now (1h,\n"
+"                     30m, 2d, 500ms)\n"
 "      --sync MODE    append: event, batch (default) or none\n"
 "      --to SEQ       cat: up to this sequence\n"
 "      --until TIME   cat: events before this time\n"
@@ -246,9 +250,35 @@ syncarg(const char *arg)
 }
 
 /*
+ * "-" for a command that only reads (cat, verify, stats), when standard
+ * input is a log's file (< LOG): that file's path, as the kernel knows
+ * it, checked to be the same file.  NULL otherwise.
+ */
+static char *
+stdinlog(const char *cmd)
+{
+	struct stat in, at;
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if (strcmp(cmd, "cat") != 0 && strcmp(cmd, "verify") != 0 &&
+	    strcmp(cmd, "stats") != 0)
+		return NULL;
+	if (fstat(STDIN_FILENO, &in) == -1 || !S_ISREG(in.st_mode) ||
+	    (n = readlink("/proc/self/fd/0", path, sizeof(path) - 1)) <= 0)
+		return NULL;
+	path[n] = '\0';
+	if (stat(path, &at) == -1 || at.st_ino != in.st_ino ||
+	    at.st_dev != in.st_dev)
+		return NULL;
+	return xstrdup(path);
+}
+
+/*
  * The log a command names: its one operand, or with -T (topic) the
- * topic's log, which must exist.  "-" is refused: a log is a file that is
- * read back, and append's events come from standard input already.
+ * topic's log, which must exist.  "-" is standard input for the commands
+ * that only read, when it is a log's file; else refused: a log is a file
+ * that is read back, and append's events come from standard input.
  */
 static char *
 logpath(const char *topic, int argc, char *argv[])
@@ -264,10 +294,16 @@ logpath(const char *topic, int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topic == NULL && strcmp(arg, "-") == 0) {
+		if ((log = stdinlog(argv[0])) != NULL)
+			return log;
 		warnw(NULL, "\"-\" is not a log: %s", strcmp(argv[0],
 		    "append") == 0 ? "events come from standard input; name "
-		    "the log's file: evlog append LOG <events" : "name the log's "
-		    "file, or a topic with -T");
+		    "the log's file: evlog append LOG <events" : strcmp(argv[0],
+		    "cat") == 0 || strcmp(argv[0], "verify") == 0 ||
+		    strcmp(argv[0], "stats") == 0 ? "standard input is no "
+		    "file (a log is read as one: evlog CMD LOG, or < LOG; "
+		    "evsub reads a stream)" : "a log this command writes is "
+		    "named: evlog CMD LOG");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (topic == NULL)
@@ -348,6 +384,10 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	enum rd_status rs;
 	char err[512];
 
+	if (expect > 0 && !bus_exists(b, topic, NULL))
+		errw(EXIT_EXPECT, topic, "the subject has 0 events, not %lld: "
+		    "nothing appended (no such topic; nothing made)", expect);
+	bus_warn_near(b, topic);
 	tp = bus_pub_open(b, topic, &po);
 	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
 	scan_init(&sc);
@@ -687,6 +727,7 @@ struct catopts {
 	uint64_t from;		/* --from, or 1 */
 	uint64_t to;		/* --to, or 0 for no end */
 	uint64_t last;		/* -n, or 0 */
+	int end;		/* --from end: only what is appended after */
 	int64_t since;		/* --since, or LOG_NOTIME */
 	int64_t until;		/* --until, or LOG_NOTIME */
 };
@@ -706,18 +747,27 @@ cat(const struct catopts *o, const char *path)
 	struct out out;
 	const char *line;
 	char err[512];
-	uint64_t seq, from = o->from;
+	uint64_t seq, from = o->from, to = o->to;
 	size_t len, unit = 0;
 	enum log_result r = LOG_OK;
 
-	if (o->last > 0) {
+	if (o->last > 0 || o->end) {
 		if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
 			errw(EXIT_FAIL, path, "%s", err);
-		from = log_last(lg) >= o->last ? log_last(lg) - o->last + 1 : 1;
+		from = o->end ? log_last(lg) + 1 : log_last(lg) >= o->last ?
+		    log_last(lg) - o->last + 1 : 1;
+		/* The last N as they are now: what an appender adds while
+		 * they are read is not among them (-n 1 printed 8). */
+		if (!o->follow && log_last(lg) == 0) {
+			log_close(lg);
+			return EXIT_OK;
+		}
+		if (!o->follow && (to == 0 || to > log_last(lg)))
+			to = log_last(lg);
 	}
 	if ((c = log_cursor_open(lg, from, err, sizeof(err))) == NULL)
 		errw(EXIT_FAIL, path, "%s", err);
-	log_cursor_window(c, o->to, o->since, o->until);
+	log_cursor_window(c, to, o->since, o->until);
 	out_open(&out, NULL);
 	do {
 		while (!out.closed && (r = log_read(c, &line, &len, &seq, err,
@@ -765,15 +815,21 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	struct ce_event ev;
 	const char *line;
 	char err[512];
-	uint64_t seq, last;
+	uint64_t seq, last, to = o->to;
 	int64_t t;
 	size_t len;
 	struct out out;
-	int got;
+	int got, none = 0;
 
-	if (o->last > 0) {
+	if (o->last > 0 || o->end) {
 		last = bus_last(b, topic);
-		f.seq = last >= o->last ? last - o->last + 1 : 1;
+		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
+		    1 : 1;
+		/* The last N as they are now, as above: none of an empty
+		 * topic (once it is known to be there). */
+		none = !o->follow && last == 0;
+		if (!o->follow && (to == 0 || to > last))
+			to = last;
 	}
 	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
 	case BUS_OK:
@@ -785,7 +841,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	}
 	scan_init(&sc);
 	out_open(&out, NULL);
-	while (!out.closed) {
+	while (!none && !out.closed) {
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, topic, "%s", err);
@@ -795,7 +851,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 			bus_read_wait(r, 1000000);
 			continue;
 		}
-		if (o->to > 0 && seq > o->to)
+		if (to > 0 && seq > to)
 			break;
 		if (o->until != LOG_NOTIME || o->since != LOG_NOTIME) {
 			t = ce_validate(&sc, line, len, &ev, err, sizeof(err))
@@ -808,7 +864,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		out_put(&out, line, len);
 		out_putc(&out, '\n');
 		out_end(&out);
-		if (o->to > 0 && seq == o->to)
+		if (to > 0 && seq == to)
 			break;
 	}
 	(void)out_close(&out);
@@ -818,14 +874,30 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	return EXIT_OK;
 }
 
+/* --from: a sequence, -N (the last N, as -n) or end. */
+static void
+fromarg(struct catopts *o, const char *arg)
+{
+	struct startpos p;
+	const char *errstr;
+
+	if (parsestart(arg, &p, &errstr) == -1) {
+		warnw("--from", "%s: %s", arg, errstr);
+		usage(stderr, EXIT_USAGE);
+	}
+	o->from = p.seq > 0 ? p.seq : 1;
+	o->last = p.last;
+	o->end = p.end;
+}
+
 static int
 cmd_cat(int argc, char *argv[])
 {
-	struct catopts o = { 0, 1, 0, 0, LOG_NOTIME, LOG_NOTIME };
+	struct catopts o = { 0, 1, 0, 0, 0, LOG_NOTIME, LOG_NOTIME };
 	const char *topic = NULL, *busurl = NULL;
 	struct bus *b;
 	char *log;
-	int ch, status;
+	int ch, status, nfrom = 0;
 
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		switch (ch) {
@@ -834,12 +906,14 @@ cmd_cat(int argc, char *argv[])
 			break;
 		case 'n':
 			o.last = seqarg("-n", optarg, 1);
+			nfrom++;
 			break;
 		case 'T':
 			topic = optarg;
 			break;
 		case OPT_FROM:
-			o.from = seqarg("--from", optarg, 1);
+			fromarg(&o, optarg);
+			nfrom++;
 			break;
 		case OPT_SINCE:
 			o.since = timearg("--since", optarg);
@@ -859,7 +933,7 @@ cmd_cat(int argc, char *argv[])
 		default:
 			notmine(ch, argv);
 		}
-	if (o.last > 0 && o.from > 1) {
+	if (nfrom > 1) {
 		warnw(NULL, "-n and --from exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
@@ -883,6 +957,7 @@ cmd_cat(int argc, char *argv[])
 struct tally {
 	int types;		/* count the events of each type */
 	int bad;		/* damage was reported */
+	off_t badat;		/* where the first damage starts */
 	uint64_t n;		/* events */
 	uint64_t first, last;	/* their first and last sequence */
 	off_t bytes;		/* the bytes of the whole lines */
@@ -890,6 +965,15 @@ struct tally {
 	struct { char *type; uint64_t n; } *type;	/* events by type */
 	size_t ntype;
 };
+
+/* Notes damage in t, at offset at. */
+static void
+bad(struct tally *t, off_t at)
+{
+	if (!t->bad)
+		t->badat = at;
+	t->bad = 1;
+}
 
 /* Counts an event of type name in t. */
 static void
@@ -938,14 +1022,16 @@ scanlog(const char *path, struct tally *t)
 		    sizeof(err)) == -1) {
 			warnw(path, "line %llu, offset %lld: %s",
 			    (unsigned long long)l.lineno, (long long)at,
-			    rs == RD_LINE ? err : "not an event");
-			t->bad = 1;
+			    memchr(l.p, '\0', l.len) != NULL ? "zero bytes "
+			    "in the line" : rs == RD_LINE ? err :
+			    "not an event");
+			bad(t, at);
 			continue;
 		}
 		if ((seq = log_seqof(&ev)) == 0) {
 			warnw(path, "line %llu, offset %lld: no sequence",
 			    (unsigned long long)l.lineno, (long long)at);
-			t->bad = 1;
+			bad(t, at);
 			continue;
 		}
 		if (seq != want) {
@@ -953,7 +1039,7 @@ scanlog(const char *path, struct tally *t)
 			    "expected %llu", (unsigned long long)l.lineno,
 			    (long long)at, (unsigned long long)seq,
 			    (unsigned long long)want);
-			t->bad = 1;
+			bad(t, at);
 		}
 		want = seq + 1;
 		if (t->n++ == 0)
@@ -972,8 +1058,17 @@ scanlog(const char *path, struct tally *t)
 		warnw(path, "a torn last line of %lld bytes at offset %lld "
 		    "(evlog repair cuts it)", (long long)(sb.st_size -
 		    t->bytes), (long long)t->bytes);
-		t->bad = 1;
+		if (!t->bad)
+			t->badat = t->bytes;
+		t->bad = 2;
 	}
+	/* Where the damage starts, and what to do: the offset a consumer
+	 * stops at and the one repair moves aside from. */
+	if (t->bad == 1 || (t->bad == 2 && t->badat < t->bytes))
+		warnw(path, "damaged from offset %lld on: evlog repair moves "
+		    "that line and all after it into %s.damaged-%lld (see "
+		    "evlog(5), Damage)", (long long)t->badat, path,
+		    (long long)t->badat);
 	rd_free(&r);
 	scan_free(&sc);
 	log_close(lg);
@@ -1079,7 +1174,8 @@ cmd_stats(int argc, char *argv[])
 
 /* ---- repair ---- */
 
-/* Cuts a torn last line, and nothing else; rebuilds the index. */
+/* Cuts a torn last line, moves damage aside (evlog(5)), and rebuilds
+ * the index. */
 static int
 cmd_repair(int argc, char *argv[])
 {
@@ -1332,13 +1428,19 @@ compensate(struct buf *b, const struct ce_event *ev, const char *id)
 static int
 revert(const struct revertopts *o, const char *path, const char *id)
 {
-	struct log *lg = openlog(path, 1);
+	struct log *lg;
 	struct buf orig = { 0 }, b = { 0 };
 	struct batch bt = { 0 };
 	struct scanner sc;
 	struct ce_event ev;
 	char err[512];
+	struct stat sb;
 
+	/* A revert reverses what is there: it never makes a log. */
+	if (lstat(path, &sb) == -1 && errno == ENOENT)
+		errw(EXIT_FAIL, path, "no such log: revert appends the opposite "
+		    "of an event already in a log (evlog append makes one)");
+	lg = openlog(path, 1);
 	findevent(lg, id, o->source, &orig);
 	scan_init(&sc);
 	scan_json(&sc, orig.p, orig.len);
@@ -1437,6 +1539,7 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&common, usage);
 	opterr = 0;
 	if (argc >= 2 && argv[1][0] == '-') {

@@ -527,7 +527,15 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	options(p, &argc, &argv);
+	/* A query of a state that was never saved answers nothing: a
+	 * mistyped name, or a projection not run yet. */
+	if ((p->get != NULL || p->keys) && access(p->state, F_OK) == -1 &&
+	    errno == ENOENT)
+		errw(EXIT_FAIL, p->state, "no such state file: a projection "
+		    "saves it (evproject --state %s RULE ... < events)",
+		    p->state);
 	/* Queries take no lock: the file is always whole. */
 	if (p->state != NULL && fold_load(&p->f, p->state, p->get == NULL &&
 	    !p->keys, err, sizeof(err)) == -1)

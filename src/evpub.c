@@ -17,17 +17,19 @@
 
 #include "bus.h"
 #include "common.h"
+#include "http.h"
 #include "listen.h"
 #include "pub.h"
 #include "ssein.h"
 #include "topic.h"
 #include "util.h"
 
-enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_DUPWINDOW,
+enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_CTYPE,
+    OPT_DUPWINDOW,
     OPT_EXPECT, OPT_GHSECRET, OPT_GHSECRETFILE, OPT_HEADTIME, OPT_ID,
     OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
-    OPT_REPLICAS, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME, OPT_TIMEOUT,
-    OPT_TLSCERT, OPT_TLSKEY };
+    OPT_REPLICAS, OPT_SCHEMA, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME,
+    OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
 /* --sse's (ssein.c). */
 enum { OPT_SSE = OPT_TLSKEY + 1, OPT_SSEEVENT, OPT_STATE, OPT_HEADERFILE,
     OPT_TOKENFILE };
@@ -46,6 +48,8 @@ static const struct option longopts[] = {
 	{ "head-timeout", required_argument, NULL, OPT_HEADTIME },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "lines", no_argument, NULL, 'l' },
+	{ "datacontenttype", required_argument, NULL, OPT_CTYPE },
+	{ "dataschema", required_argument, NULL, OPT_SCHEMA },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "max-conns", required_argument, NULL, OPT_MAXCONN },
 	{ "max-per-addr", required_argument, NULL, OPT_PERADDR },
@@ -83,8 +87,8 @@ usage(FILE *f, int status)
 	fprintf(f,
 "usage: evpub [-lq] [-c count] [-d data] [-e name=value] [-o path | -T topic]\n"
 "             [-S subject] [-s source] [-t type] [--body-timeout seconds]\n"
-"             [--bus url] [--creds file]\n"
-"             [--dup-window seconds] [--expect count]\n"
+"             [--bus url] [--creds file] [--datacontenttype type]\n"
+"             [--dataschema uri] [--dup-window seconds] [--expect count]\n"
 "             [--github-secret secret | --github-secret-file file]\n"
 "             [--head-timeout seconds] [--id id] [--listen host:port]\n"
 "             [--max-conns n] [--max-per-addr n] [--max-size size]\n"
@@ -105,7 +109,8 @@ usage(FILE *f, int status)
 "  -d, --data JSON|@FILE  the whole data (@- reads stdin)\n"
 "  -e, --ext NAME=VALUE   an extension attribute (NAME:=JSON for a\n"
 "                         boolean or 32-bit integer)\n"
-"  -l, --lines            one event per line of stdin\n"
+"  -l, --lines            one event per line of stdin (without -l or\n"
+"                         -d @-, input waiting on stdin is refused)\n"
 "  -o, --output PATH      append to a file, or write to a FIFO\n"
 "  -q, --quiet            no message per rejected line; -T: nothing on\n"
 "                         stdout\n"
@@ -122,6 +127,9 @@ usage(FILE *f, int status)
 "                         $NATS_URL, else the directory bus)\n"
 "      --creds FILE       -T, NATS: a user's credentials file (default\n"
 "                         $NATS_CREDS)\n"
+"      --datacontenttype TYPE\n"
+"                         the data's media type (JSON data: a JSON one)\n"
+"      --dataschema URI   the dataschema attribute\n"
 "      --dup-window S     -T, NATS, a new stream: repeats of a source and\n"
 "                         id within so long are dropped (default 120)\n"
 "      --expect COUNT     -T: publish only if the events' subject has\n"
@@ -151,8 +159,8 @@ usage(FILE *f, int status)
 "                         again: a signature by any of them\n"
 "      --secret-file FILE --secret from FILE, one a line\n"
 "      --sync MODE        -T: event, batch (default) or none, as evlog\n"
-"      --time TIME        the time: RFC 3339, a date, or a duration ago\n"
-"                         (1h, 30m, 2d; default: now)\n"
+"      --time TIME        the time: RFC 3339, a date, @EPOCH, or a\n"
+"                         duration ago (1h, 30m, 2d; default: now)\n"
 "      --tls-cert FILE    with --listen: serve HTTPS with this certificate\n"
 "                         (PEM; the chain, leaf first), and --tls-key\n"
 "      --tls-key FILE     with --listen: the certificate's private key (PEM)\n"
@@ -467,6 +475,12 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case 'S':
 			p->subject = optarg;
 			break;
+		case OPT_CTYPE:
+			p->ctype = optarg;
+			break;
+		case OPT_SCHEMA:
+			p->schema = optarg;
+			break;
 		case 's':
 			p->source = optarg;
 			break;
@@ -638,6 +652,13 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
 		    sizeof(err))) == NULL)
 			errw(EXIT_USAGE, NULL, "%s", err);
+		/* A subject of a topic not made yet has no events: a failed
+		 * --expect makes nothing. */
+		if (op->expect > 0 && !bus_exists(bus, op->topic, NULL))
+			errw(EXIT_EXPECT, op->topic, "the subject has 0 events, "
+			    "not %lld: nothing published (no such topic; "
+			    "nothing made)", op->expect);
+		bus_warn_near(bus, op->topic);
 		tp = bus_pub_open(bus, op->topic, &po);
 		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);
@@ -681,6 +702,7 @@ main(int argc, char *argv[])
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&c, usage);
 	pub_init(&p);
 	memset(&l, 0, sizeof(l));
@@ -697,6 +719,29 @@ main(int argc, char *argv[])
 		p.maxsize = c.maxsize > STAMP_LEN ? c.maxsize - STAMP_LEN : 1;
 	if ((why = checkopts(&op, &p, &l, argc, err, sizeof(err))) != NULL) {
 		warnw(NULL, "%s", why);
+		usage(stderr, EXIT_USAGE);
+	}
+	if (p.ctype != NULL && !p.raw && l.addr == NULL &&
+	    !http_isjson(p.ctype, strlen(p.ctype))) {
+		warnw("--datacontenttype", "%s: the data evpub makes from fields, "
+		    "-d and -l is JSON, so its type is JSON too "
+		    "(application/json, or one ending in +json); --raw makes "
+		    "text data", p.ctype);
+		usage(stderr, EXIT_USAGE);
+	}
+	/*
+	 * jo and httpie habits: JSON piped in without -l would be lost.  An
+	 * event with data from the command line was meant as it is (stdin
+	 * may be a loop's, as in while read); one without any, with input
+	 * waiting, most likely meant that input.
+	 */
+	if (!op.lines && l.addr == NULL && op.data == NULL && argc == 0 &&
+	    input_waiting(STDIN_FILENO, 50)) {
+		warnw("stdin", "input is waiting, and an event made from the "
+		    "command line does not read it: -l makes an event of each "
+		    "line (a JSON object is its data; --raw: text), -d @- "
+		    "makes stdin the data of one event; </dev/null says there "
+		    "is none");
 		usage(stderr, EXIT_USAGE);
 	}
 	common_start(&c);

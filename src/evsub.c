@@ -34,8 +34,8 @@
 #include "watch.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
-    OPT_DEADLETTER, OPT_DELETE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
-    OPT_INTERVAL, OPT_JSON, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
+    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
+    OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
     OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
     OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 /* --serve's (sse.c). */
@@ -51,15 +51,20 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "data", no_argument, NULL, OPT_DATA },
 	{ "dead-letter", required_argument, NULL, OPT_DEADLETTER },
+	{ "exit-status", no_argument, NULL, 'e' },
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "delete-topic", required_argument, NULL, OPT_DELETETOPIC },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "header", required_argument, NULL, 'H' },
+	{ "header-file", required_argument, NULL, OPT_HEADERFILE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "input", required_argument, NULL, 'i' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "invert", no_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "last", required_argument, NULL, OPT_LAST },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
@@ -67,6 +72,7 @@ static const struct option longopts[] = {
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "reset", required_argument, NULL, OPT_RESET },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry", required_argument, NULL, OPT_RETRIES },	/* curl's */
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "secret-file", required_argument, NULL, OPT_SECRETFILE },
 	{ "since", required_argument, NULL, OPT_SINCE },
@@ -97,15 +103,16 @@ usage(FILE *f, int status)
 	if (f != stdout)
 		tryhelp();
 	fprintf(f,
-"usage: evsub [-fqv] [-c count] [-i path] [-o path] [-w seconds]\n"
-"             [-T topic [--consumer name | --name name | --from seq |\n"
-"             --since time] [--once]]\n"
-"             [--data | --pretty | --thin] [--binary] [--bus url]\n"
-"             [--color when] [--creds file] [--dead-letter file]\n"
-"             [--max-size size] [--post url] [--rejects file] [--retries n]\n"
+"usage: evsub [-efqv] [-c count] [-H header] [-i path] [-o path]\n"
+"             [-w seconds] [-T topic [--consumer name | --name name |\n"
+"             --from start | --last n | --since time] [--once]]\n"
+"             [--data | --format template | --pretty | --thin] [--binary]\n"
+"             [--bus url] [--color when] [--creds file] [--dead-letter file]\n"
+"             [--header-file file] [--max-size size] [--post url]\n"
+"             [--rejects file] [--retries n]\n"
 "             [--secret secret | --secret-file file] [--timeout seconds]\n"
 "             [filter ...]\n"
-"             [--exec command [arg ...]]\n"
+"             [--exec command [arg ...] [;]]\n"
 "       evsub --serve host:port [-fqv] [-i path] [-T topic] [--bus url]\n"
 "             [--cors origin] [--creds file] [--heartbeat seconds]\n"
 "             [--max-buffer size] [--max-conns n] [--max-per-addr n]\n"
@@ -126,12 +133,15 @@ usage(FILE *f, int status)
 "  NAME=GLOB[,GLOB]  one matches (!= none does)    type=order.*,user.*\n"
 "  data.PATH OP VAL  a data field: = != > >= < <=  data.total>100\n"
 "  -c, --count N          exit after N events (--watch: N refreshes)\n"
+"  -e, --exit-status      exit 1 when no event passed (as grep, jq -e)\n"
 "  -f, --follow           follow files and FIFOs as they grow\n"
-"  -i, --input PATH       read PATH (repeatable; default stdin)\n"
+"  -H, --header 'N: V'    with --post: send this header too (repeatable)\n"
+"  -i, --input PATH       read PATH (repeatable; default stdin; - is\n"
+"                         stdin, also among the filters)\n"
 "  -o, --output PATH      append to a file, or write to a FIFO\n"
 "  -q, --quiet            no message per rejected line\n"
 "  -T, --topic NAME       listen to a topic: its events while we listen\n"
-"  -v, --invert           keep the events that do not pass\n"
+"  -v, --invert           keep the events that do not pass (grep's -v)\n"
 "  -w, --wait SECONDS     exit (status 5) when nothing comes for so long\n"
 "      --binary           with --post: CloudEvents binary mode\n"
 "      --bus URL          where topics are: nats://HOST:PORT[,...] is NATS\n"
@@ -147,8 +157,13 @@ usage(FILE *f, int status)
 "      --delete           -T --consumer: delete the consumer, and exit\n"
 "      --delete-topic NAME delete a topic (not while in use), and exit\n"
 "      --force            --delete-topic: even while in use\n"
-"      --from SEQ         -T: the log from SEQ on, then what comes\n"
+"      --format TEMPLATE  write %%{path}, %%j{path} (as JSON), %%e (the\n"
+"                         event), \\n, \\t, %%%% per event, as kcat -f\n"
+"      --from SEQ|-N|end  -T: the log from SEQ on (-N: the last N; end:\n"
+"                         only what comes), then what comes\n"
+"      --header-file FILE -H for each line of FILE (secrets off argv)\n"
 "      --json             --topics: one JSON object a topic\n"
+"      --last N           -T: the last N events, then what comes\n"
 "      --pretty           one line for people: time type subject data\n"
 "      --thin             drop data and data_base64: a notification\n"
 "      --dead-letter FILE keep events --exec or --post failed to deliver\n"
@@ -163,16 +178,19 @@ usage(FILE *f, int status)
 "                         the first event of TIME or later; then exit\n"
 "      --retries N        tries of --exec or --post after the first\n"
 "                         (default 3)\n"
+"      --retry N          --retries, as curl names it\n"
 "      --secret whsec_... with --post: sign as Standard Webhooks does\n"
 "                         (default $EVENTFUL_WEBHOOK_SECRET); again: sign\n"
 "                         with each, to rotate secrets\n"
 "      --secret-file FILE --secret from FILE, one a line\n"
-"      --since TIME       -T: the log from TIME on (1h: an hour ago),\n"
-"                         then what comes\n"
+"      --since TIME       -T: the log from TIME on (1h, 500ms: so long\n"
+"                         ago; @EPOCH, @EPOCHms), then what comes\n"
 "      --timeout SECONDS  with --post: the most a request may take (15)\n"
 "      --topics           list topics, live subscribers, consumers\n"
 "      --watch            --topics, refreshed: on a terminal, in place\n"
-"      --exec CMD [ARG..] run CMD per event, the event on its stdin\n"
+"      --exec CMD [ARG..] [;]\n"
+"                         run CMD per event, the event on its stdin; a\n"
+"                         ';' ends CMD, as find -exec\n"
 "\n"
 "serving Server-Sent Events (GET /events; / is a page):\n"
 "      --serve HOST:PORT  serve the events to browsers and curl -N (port\n"
@@ -192,7 +210,9 @@ usage(FILE *f, int status)
 "                         Authorization: Bearer T, or ?access_token=T\n"
 "  -h, --help, --version  this help; the version\n"
 "\n"
-"exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
+"exit status: 0 ok, 1 failure (-e: nothing passed), 2 usage,\n"
+"             3 invalid input lines,\n"
+"             4 -T: the topic's log is damaged (evlog repair),\n"
 "             5 -w: nothing came in time (or no topic was made),\n"
 "             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"
@@ -208,6 +228,7 @@ struct sub {
 	size_t nf;		/* how many */
 	int invert;		/* -v */
 	int fmt;		/* enum fmt */
+	struct tmpl tmpl;	/* --format */
 	int color;		/* --pretty on a terminal */
 	long long count;	/* -c, or 0 */
 	struct deliver d;	/* --exec, and --post's retries */
@@ -218,6 +239,16 @@ struct sub {
 	uint64_t skipto;	/* a live subscriber that waited for its
 				   topic: the sequences it took from the log,
 				   not to be taken again from its FIFO */
+	uint64_t nread;		/* events read */
+	uint64_t passed;	/* of them, those the filters let through */
+	int exitstatus;		/* -e: 1 when none passed */
+	struct filter *asdata;	/* per filter of an extension attribute:
+				   the same name as a data field, else the
+				   filter has no name to look for */
+	char *seen;		/* per filter: its attribute was met */
+	char *indata;		/* per filter: its name was a data field */
+	size_t unseen;		/* filters whose attribute is not yet met */
+	int hinted;		/* the hints were given */
 };
 
 #define NOTIME INT64_MIN	/* --since or --reset gave no time */
@@ -233,7 +264,9 @@ struct opts {
 	char **cmd;		/* --exec */
 	long long idle;		/* -w, microseconds */
 	long long interval;	/* --interval, microseconds */
-	uint64_t from, resetseq;
+	struct startpos from;	/* --from, --last */
+	int fromset;		/* one of them was given */
+	uint64_t resetseq;
 	int64_t since, resettime;
 	int follow, once, topics, watch, json, del, force;
 };
@@ -266,6 +299,69 @@ enum take {
 };
 
 /*
+ * Notes which filters of an extension attribute found it in the event,
+ * and which found their name as a field of its data instead, for hints.
+ */
+static void
+notice(struct sub *sub, const struct scanner *sc, const struct ce_event *ev)
+{
+	struct jspan v;
+	size_t i;
+
+	for (i = 0; i < sub->nf; i++) {
+		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
+			continue;
+		if (filter_lookup(&sub->f[i], sc, ev, &v)) {
+			sub->seen[i] = 1;
+			sub->unseen--;
+		} else if (!sub->indata[i] && filter_lookup(&sub->asdata[i],
+		    sc, ev, &v))
+			sub->indata[i] = 1;
+	}
+}
+
+/*
+ * When events were read and none passed: says of each filter whose
+ * attribute no event had what was likely meant, as evproject does: the
+ * data field of that name, or the attribute the name is close to.  Once.
+ */
+static void
+hints(struct sub *sub)
+{
+	size_t i, j, best;
+	const char *op;
+
+	if (sub->hinted || sub->nread == 0 || sub->passed > 0 || sub->invert)
+		return;
+	sub->hinted = 1;
+	for (i = 0; i < sub->nf; i++) {
+		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
+			continue;
+		op = sub->f[i].text + strlen(sub->f[i].name);
+		if (sub->indata[i]) {
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s, but their data has it: write 'data.%s'",
+			    sub->f[i].text, sub->f[i].name, sub->f[i].text);
+			continue;
+		}
+		for (j = 0, best = CE_NATTR; j < CE_NATTR; j++)
+			if (editdist(sub->f[i].name, ce_names[j]) <= 2 &&
+			    (best == CE_NATTR || editdist(sub->f[i].name,
+			    ce_names[j]) < editdist(sub->f[i].name,
+			    ce_names[best])))
+				best = j;
+		if (best != CE_NATTR)
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s; did you mean '%s%s'?", sub->f[i].text,
+			    sub->f[i].name, ce_names[best], op);
+		else
+			warnw("filter", "\"%s\": no event read has an attribute "
+			    "%s (an extension attribute), so none passes",
+			    sub->f[i].text, sub->f[i].name);
+	}
+}
+
+/*
  * Delivers the event line[0..len) (scanned in sc, checked as ev) when it
  * passes the filters: to o, or to --exec or --post, whose messages name
  * it as name:num.
@@ -278,10 +374,17 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 	char where[600];
 	int r;
 
+	sub->nread++;
+	if (sub->unseen > 0)
+		notice(sub, sc, ev);
 	if (filter_all(sub->f, sub->nf, sc, ev) == sub->invert)
 		return TAKE_OK;
+	sub->passed++;
 	if (sub->d.argv != NULL || sub->post.url != NULL) {
-		fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
+		if (sub->fmt == FMT_TEMPLATE)
+			tmpl_event(&sub->mem, &sub->tmpl, line, len, sc, ev);
+		else
+			fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
 		snprintf(where, sizeof(where), "%s:%llu", name,
 		    (unsigned long long)num);
 		r = sub->post.url != NULL ? deliver_post(sub, line, len,
@@ -293,7 +396,10 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 		/* Parked, not lost: but the run did not deliver it. */
 		sub->parked |= r == 1;
 	} else {
-		fmt_event(o, sub->fmt, line, len, sc, ev, sub->color);
+		if (sub->fmt == FMT_TEMPLATE)
+			tmpl_event(o, &sub->tmpl, line, len, sc, ev);
+		else
+			fmt_event(o, sub->fmt, line, len, sc, ev, sub->color);
 		if (o->closed)
 			return TAKE_CLOSED;
 	}
@@ -309,7 +415,12 @@ runstatus(const struct common *c, const struct sub *sub, enum take t,
 		return EXIT_GONE;
 	if (t == TAKE_FAIL || sub->parked)
 		return EXIT_FAIL;
-	return c->status != EXIT_OK ? c->status : status;
+	if (c->status != EXIT_OK)
+		return c->status;
+	/* -e: as grep and jq -e, 1 when nothing was selected. */
+	if (status == EXIT_OK && sub->exitstatus && sub->passed == 0)
+		return EXIT_FAIL;
+	return status;
 }
 
 /*
@@ -372,18 +483,30 @@ livecut(void)
 	    "subscriber took nothing for its --max-wait");
 }
 
+static struct sub *waiting;	/* for the hints of a run that waits */
+
+/* The flush hook of an input that waits: flush, and the hints once. */
+static void
+idleflush(void *o)
+{
+	out_idle(o);
+	if (waiting != NULL)
+		hints(waiting);
+}
+
 /* The flush hook of a live subscriber: flush, and see if we were cut off. */
 static void
 liveflush(void *o)
 {
-	out_idle(o);
+	idleflush(o);
 	livecut();
 }
 
 static void
 onsignal(int sig)
 {
-	bus_live_abort(live);
+	if (live != NULL)
+		bus_live_abort(live);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -420,6 +543,13 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	char err[512];
 	int fd;
 
+	/* Before the subscription, which others see at once (--topics): a
+	 * signal sent once it is seen ends it.  A shell starts a command in
+	 * the background with SIGINT ignored, and one that came before the
+	 * handler was lost, the subscriber going on for ever. */
+	signal(SIGINT, onsignal);
+	signal(SIGTERM, onsignal);
+	signal(SIGHUP, onsignal);
 	if (bus_live_open(bus, name, subname, &live, err, sizeof(err)) !=
 	    BUS_OK)
 		errw(EXIT_FAIL, name, "%s", err);
@@ -427,9 +557,6 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	inputs_live(in, c, fd, path, name);
 	livename = name;
-	signal(SIGINT, onsignal);
-	signal(SIGTERM, onsignal);
-	signal(SIGHUP, onsignal);
 }
 
 /*
@@ -450,6 +577,28 @@ delivered(struct out *o)
 	return 0;
 }
 
+/*
+ * The topic's log is damaged where err says: nothing at or after the
+ * damage is delivered (never skipped), what came before it was delivered
+ * and committed up to sequence done (when done is), and the run ends with
+ * status 4, saying what to run.
+ */
+static void damaged(const char *, const char *, int, uint64_t)
+    __attribute__((noreturn));
+
+static void
+damaged(const char *name, const char *err, int done, uint64_t upto)
+{
+	if (!done)
+		errw(EXIT_EXPECT, name, "the topic's log is damaged: %s; "
+		    "evlog repair -T %s moves the damage aside (see evlog(5), "
+		    "Damage)", err, shown(name, strlen(name)));
+	errw(EXIT_EXPECT, name, "the topic's log is %s; delivered up to "
+	    "sequence %llu, and stopped: evlog repair -T %s moves the damage "
+	    "aside (see evlog(5), Damage)", err, (unsigned long long)upto,
+	    shown(name, strlen(name)));
+}
+
 /* Opens a reading of topic name from f, or exits saying why not. */
 static struct bus_reader *
 openreading(const char *name, const struct bus_from *f)
@@ -467,6 +616,8 @@ openreading(const char *name, const struct bus_from *f)
 		    "%s is going on: one at a time", name);
 	case BUS_PAST:
 		errw(EXIT_FAIL, f->consumer, "%s", err);
+	case BUS_DAMAGED:
+		damaged(name, err, 0, 0);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -543,6 +694,12 @@ consume(struct common *c, struct sub *sub, const char *name,
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
+		if (got == BUS_DAMAGED) {
+			/* What was delivered is committed: a next run must
+			 * not deliver it again. */
+			commit(name, r, o, done, &committed, &lastcommit);
+			damaged(name, err, 1, done);
+		}
 		if (got == BUS_NOTOPIC) {
 			(void)delivered(o);
 			deleted_under(name, done);
@@ -553,6 +710,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 			    sizeof(err)) == -1) {
 				snprintf(where, sizeof(where), "%s:%llu", name,
 				    (unsigned long long)seq);
+				commit(name, r, o, done, &committed,
+				    &lastcommit);
 				errw(EXIT_FAIL, where, "not an event in the "
 				    "log: %s (see evlog verify)", err);
 			}
@@ -576,6 +735,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 			status = EXIT_IDLE;
 			break;
 		}
+		hints(sub);
 		bus_read_wait(r, idle > 0 ? idle - (now_usec() - lastevent) :
 		    -1);
 	}
@@ -706,24 +866,68 @@ topics_main(struct common *c, const struct opts *op, long long count)
 }
 
 /*
- * Splits "--exec CMD ARG..." off the command line: it takes the rest, so
- * the command's own options are never read as ours.
+ * Splits "--exec CMD ARG... [;]" off the command line.  The command ends
+ * at a ";" argument, as find -exec's does (\; to the shell), and what
+ * follows is ours again; without one it takes the rest, so the command's
+ * own options are never read as ours.  *ended tells which.
  */
 static char **
-splitexec(int *argc, char **argv)
+splitexec(int *argc, char **argv, int *ended)
 {
-	int i;
+	char **cmd;
+	int i, j, rest;
 
 	for (i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return NULL;
-		if (strcmp(argv[i], "--exec") == 0) {
-			argv[i] = NULL;
-			*argc = i;
-			return argv + i + 1;
-		}
+		if (strcmp(argv[i], "--exec") != 0)
+			continue;
+		for (j = i + 1; j < *argc && strcmp(argv[j], ";") != 0; j++)
+			;
+		cmd = xmalloc((size_t)(j - i) * sizeof(*cmd));
+		memcpy(cmd, argv + i + 1, (size_t)(j - i - 1) * sizeof(*cmd));
+		cmd[j - i - 1] = NULL;
+		*ended = j < *argc;
+		rest = *ended ? j + 1 : *argc;
+		memmove(argv + i, argv + rest, (size_t)(*argc - rest) *
+		    sizeof(*argv));
+		*argc = i + (*argc - rest);
+		argv[*argc] = NULL;
+		return cmd;
 	}
 	return NULL;
+}
+
+/*
+ * Whether an argument of --exec's command reads as a filter of ours
+ * (type=x, data.total>100, sequence>5): a command given without its ";"
+ * most likely swallowed the filters meant to come after it.
+ */
+static int
+filterlike(const char *a)
+{
+	struct filter f;
+	char err[256];
+	size_t n = strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789"), i;
+	int ok, known = 0;
+
+	/* One word (a shell script given to sh -c is no filter), naming a
+	 * CloudEvents attribute or data (env's A=1, curl's -d a=b are not). */
+	if (n == 0 || strpbrk(a, " \t\n") != NULL)
+		return 0;
+	for (i = 0; i < CE_NATTR; i++)
+		known |= strlen(ce_names[i]) == n && strncmp(a, ce_names[i], n)
+		    == 0;
+	if (!known)
+		return 0;
+	if (a[n] == '.')
+		n += strcspn(a + n, "=<>!");
+	if (a[n] == '\0' || strchr("=<>!", a[n]) == NULL)
+		return 0;
+	ok = filter_parse(&f, a, err, sizeof(err)) == 0;
+	if (ok)
+		filter_free(&f);
+	return ok;
 }
 
 /* A bad option value: a usage error. */
@@ -738,7 +942,8 @@ static void
 setfmt(struct sub *sub, int fmt)
 {
 	if (sub->fmt != FMT_EVENT && sub->fmt != fmt) {
-		warnw(NULL, "--data, --pretty and --thin exclude each other");
+		warnw(NULL, "--data, --format, --pretty and --thin exclude each "
+		    "other");
 		usage(stderr, EXIT_USAGE);
 	}
 	sub->fmt = fmt;
@@ -754,8 +959,10 @@ postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
 		warnw(NULL, "--post, --exec and -o exclude each other");
 		usage(stderr, EXIT_USAGE);
 	}
-	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY) {
-		warnw(NULL, "--post sends events: not --data or --pretty");
+	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY ||
+	    sub->fmt == FMT_TEMPLATE) {
+		warnw(NULL, "--post sends events: not --data, --format or "
+		    "--pretty");
 		usage(stderr, EXIT_USAGE);
 	}
 	if (secret == NULL)
@@ -792,6 +999,23 @@ isfile(const char *path)
 	    S_ISFIFO(sb.st_mode));
 }
 
+/* For the hints: filter i of an extension attribute, as a data field. */
+static void
+asdata(struct sub *sub, size_t i)
+{
+	char err[256], *t;
+
+	if (sub->f[i].attr != CE_NATTR)
+		return;
+	t = xmalloc(strlen(sub->f[i].name) + 6);
+	sprintf(t, "data.%s", sub->f[i].name);
+	if (filter_parse(&sub->asdata[i], t, err, sizeof(err)) == 0)
+		sub->unseen++;
+	else
+		sub->seen[i] = 1;	/* no field could have that name */
+	free(t);
+}
+
 /*
  * Parses the filters.  An argument that names a file is most likely one
  * meant as input, as cat and jq take it: the hint says -i.
@@ -802,9 +1026,18 @@ filters(struct sub *sub, int argc, char **argv)
 	char err[512];
 
 	sub->f = xmalloc((argc ? (size_t)argc : 1) * sizeof(*sub->f));
+	sub->asdata = xmalloc((argc ? (size_t)argc : 1) *
+	    sizeof(*sub->asdata));
+	sub->seen = xmalloc(argc ? (size_t)argc : 1);
+	sub->indata = xmalloc(argc ? (size_t)argc : 1);
+	memset(sub->asdata, 0, (argc ? (size_t)argc : 1) *
+	    sizeof(*sub->asdata));
+	memset(sub->seen, 0, argc ? (size_t)argc : 1);
+	memset(sub->indata, 0, argc ? (size_t)argc : 1);
 	for (sub->nf = 0; sub->nf < (size_t)argc; sub->nf++) {
 		if (filter_parse(&sub->f[sub->nf], argv[sub->nf], err,
 		    sizeof(err)) == 0) {
+			asdata(sub, sub->nf);
 			/* A bare name is a filter (the attribute is set),
 			 * and may be a file too: both are said. */
 			if (strpbrk(argv[sub->nf], "=<>!") == NULL &&
@@ -904,10 +1137,11 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
     struct sub *sub)
 {
 	const char *errstr;
+	char err[512];
 	long long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:fhi:o:qT:vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:efH:hi:o:qT:vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -936,9 +1170,22 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			op->force = 1;
 			break;
 		case OPT_FROM:
-			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
+			if (op->fromset)
+				badval("--from", optarg, "--from and --last "
+				    "exclude each other");
+			if (parsestart(optarg, &op->from, &errstr) == -1)
 				badval("--from", optarg, errstr);
-			op->from = (uint64_t)v;
+			op->fromset = 1;
+			break;
+		case OPT_LAST:
+			if (op->fromset)
+				badval("--last", optarg, "--from and --last "
+				    "exclude each other");
+			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
+				badval("--last", optarg, errstr);
+			memset(&op->from, 0, sizeof(op->from));
+			op->from.last = (unsigned long long)v;
+			op->fromset = 1;
 			break;
 		case OPT_INTERVAL:
 			if (parsesecs(optarg, 3600, &op->interval, &errstr) == -1)
@@ -978,6 +1225,26 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			if (parsenum(optarg, 1, 1LL << 62, &sub->count,
 			    &errstr) == -1)
 				badval("-c", optarg, errstr);
+			break;
+		case 'e':
+			sub->exitstatus = 1;
+			break;
+		case OPT_FORMAT:
+			setfmt(sub, FMT_TEMPLATE);
+			if (tmpl_parse(&sub->tmpl, optarg, err, sizeof(err)) == -1)
+				badval("--format", optarg, err);
+			break;
+		case 'H':
+			if (post_header(&sub->post, optarg, err,
+			    sizeof(err)) == -1)
+				badval("-H", optarg, err);
+			break;
+		case OPT_HEADERFILE:
+			if (post_header_file(&sub->post, optarg, err,
+			    sizeof(err)) == -1) {
+				warnw("--header-file", "%s", err);
+				usage(stderr, EXIT_USAGE);
+			}
 			break;
 		case 'f':
 			op->follow = 1;
@@ -1045,6 +1312,27 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 	}
 }
 
+/*
+ * Takes each "-" among the filters as standard input, as cat and jq do
+ * (-i -): returns how many arguments are left, moved up.
+ */
+static int
+dashes(struct opts *op, int argc, char **argv)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") != 0) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		op->paths = xrealloc(op->paths, (op->npaths + 1) *
+		    sizeof(*op->paths));
+		op->paths[op->npaths++] = "-";
+	}
+	return n;
+}
+
 /* Refuses a usage error: one line that says why, and try --help. */
 static void
 refuse(int bad, const char *why)
@@ -1064,7 +1352,7 @@ checktopics(const struct opts *op, const struct common *c,
 	refuse(filters || op->cmd != NULL || op->topic != NULL ||
 	    op->output != NULL || op->npaths > 0 || op->follow ||
 	    op->subname != NULL || op->idle > 0 || sub->invert ||
-	    op->deltopic != NULL || op->from > 0 || op->since != NOTIME ||
+	    op->deltopic != NULL || op->fromset || op->since != NOTIME ||
 	    op->resetseq > 0 || op->resettime != NOTIME || op->del ||
 	    op->force || c->rejects != NULL || c->quiet ||
 	    sub->fmt != FMT_EVENT, "--topics takes no other option but "
@@ -1081,7 +1369,7 @@ checkadmin(const struct opts *op, const struct sub *sub, int filters)
 	int reset = op->resetseq > 0 || op->resettime != NOTIME;
 	int others = filters || op->cmd != NULL || op->output != NULL ||
 	    op->npaths > 0 || op->follow || op->subname != NULL || op->once ||
-	    op->idle > 0 || op->from > 0 || op->since != NOTIME ||
+	    op->idle > 0 || op->fromset || op->since != NOTIME ||
 	    sub->post.url != NULL;
 
 	refuse(op->force && op->deltopic == NULL,
@@ -1111,7 +1399,7 @@ checkserve(const struct opts *op, const struct common *c,
 	refuse(op->cmd != NULL || op->output != NULL || sub->post.url != NULL,
 	    "--serve sends the events to its clients: not with --exec, -o "
 	    "or --post");
-	refuse(op->consumer != NULL || op->subname != NULL || op->from > 0 ||
+	refuse(op->consumer != NULL || op->subname != NULL || op->fromset ||
 	    op->since != NOTIME || op->once, "--serve follows the topic from "
 	    "its end; a client asks for the past (Last-Event-ID, ?from=, "
 	    "?since=): not --consumer, --name, --from, --since or --once");
@@ -1127,7 +1415,7 @@ static void
 checkopts(const struct opts *op, const struct common *c, struct sub *sub,
     int filters)
 {
-	int reading = op->from > 0 || op->since != NOTIME;
+	int reading = op->fromset || op->since != NOTIME;
 
 	refuse(op->cmd != NULL && op->cmd[0] == NULL,
 	    "--exec needs a command");
@@ -1139,8 +1427,9 @@ checkopts(const struct opts *op, const struct common *c, struct sub *sub,
 		postopts(sub, op->cmd, op->output, op->secret);
 	else
 		refuse(sub->post.binary || op->secret != NULL ||
-		    sub->post.timeout, "--binary, --secret, --secret-file and "
-		    "--timeout are for --post");
+		    sub->post.timeout || sub->post.nhdrs > 0, "--binary, -H, "
+		    "--header-file, --secret, --secret-file and --timeout are "
+		    "for --post");
 	if (op->topics) {
 		checktopics(op, c, sub, filters);
 		return;
@@ -1149,7 +1438,7 @@ checkopts(const struct opts *op, const struct common *c, struct sub *sub,
 	checkadmin(op, sub, filters);
 	refuse(op->json, "--json is for --topics");
 	refuse(reading && (op->topic == NULL || op->consumer != NULL ||
-	    op->subname != NULL || (op->from > 0 && op->since != NOTIME)),
+	    op->subname != NULL || (op->fromset && op->since != NOTIME)),
 	    "--from or --since reads a topic's log: -T, one of them, not "
 	    "--consumer (--reset moves a consumer) nor --name");
 	refuse(op->watch || op->interval > 0,
@@ -1224,11 +1513,37 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 	return status;
 }
 
+/*
+ * The sequence --from or --last names on topic name, its end known.  A
+ * start past the next event to come waits for the ones before it to be
+ * published: said, since it is most often a slip (a topic's sequence is
+ * not another's); with --once there is nothing to wait for, and nothing
+ * to say.  Exits 8 when there is no such topic.
+ */
+static uint64_t
+fromwhere(const char *name, const struct startpos *p, int once)
+{
+	uint64_t last, seq;
+
+	if (!bus_exists(bus, name, "-T"))
+		exit(EXIT_NOTOPIC);
+	last = bus_last(bus, name);
+	seq = startseq(p, last);
+	if (seq > last + 1 && !once)
+		warnw("--from", "%llu is past the end of topic %s, whose last "
+		    "event is %llu: waiting for %llu to %llu to be published "
+		    "first (--from end: only what comes; --from -N: the "
+		    "last N)", (unsigned long long)seq, name,
+		    (unsigned long long)last, (unsigned long long)last + 1,
+		    (unsigned long long)seq - 1);
+	return seq;
+}
+
 /* Reads, selects and delivers: the inputs, a topic's log, or a topic. */
 static int
 run(struct common *c, struct sub *sub, struct opts *op)
 {
-	struct bus_from f = { op->consumer, op->from, op->since };
+	struct bus_from f = { op->consumer, 0, op->since };
 	struct inputs in;
 	struct out o;
 	int status;
@@ -1236,9 +1551,12 @@ run(struct common *c, struct sub *sub, struct opts *op)
 	out_open(&o, op->output);
 	out_mem(&sub->mem);
 	sub->color = common_color(c, o.fd);
+	waiting = sub;
+	if (op->fromset)
+		f.seq = fromwhere(op->topic, &op->from, op->once);
 	if (op->serve.addr != NULL)
 		status = serve_main(c, sub, op);
-	else if (op->consumer != NULL || op->from > 0 || op->since != NOTIME)
+	else if (op->consumer != NULL || op->fromset || op->since != NOTIME)
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);
 	else if (op->topic != NULL) {
@@ -1247,7 +1565,7 @@ run(struct common *c, struct sub *sub, struct opts *op)
 	} else {
 		inputs_open(&in, c, op->paths, op->npaths, op->follow);
 		in.idle = op->idle;
-		in.flush = out_idle;
+		in.flush = idleflush;
 		in.arg = &o;
 		status = subscribe(c, sub, &in, &o);
 		inputs_close(&in);
@@ -1265,17 +1583,28 @@ main(int argc, char *argv[])
 	struct opts op = { .since = NOTIME, .resettime = NOTIME };
 	char err[512];
 	size_t i;
-	int status;
+	int status, ended = 0;
 
 	stdfds();
 	setprogname(argv[0]);
+	argv[0] = (char *)getprogname();	/* getopt's messages say it */
 	common_init(&c, usage);
 	memset(&sub, 0, sizeof(sub));
 	sub.d.retries = 3;
-	op.cmd = splitexec(&argc, argv);
+	op.cmd = splitexec(&argc, argv, &ended);
 	parseopts(argc, argv, &op, &c, &sub);
 	argc -= optind;
 	argv += optind;
+	argc = dashes(&op, argc, argv);
+	for (i = 1; op.cmd != NULL && !ended && op.cmd[0] != NULL &&
+	    op.cmd[i] != NULL; i++)
+		if (filterlike(op.cmd[i])) {
+			warnw("--exec", "\"%s\" reads as a filter, but the "
+			    "command takes it: end the command with ';' (\\; "
+			    "to the shell, as find -exec) and give the filters "
+			    "after it, or before --exec", op.cmd[i]);
+			usage(stderr, EXIT_USAGE);
+		}
 	checkopts(&op, &c, &sub, argc > 0);
 	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
 	    op.deltopic == NULL && !op.topics,
@@ -1287,6 +1616,9 @@ main(int argc, char *argv[])
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)
 		return status;
+	refuse(sub.invert && argc == 0, "-v keeps the events that do not pass "
+	    "the filters, and none is given (-v is grep's -v, not verbose): "
+	    "evsub -v FILTER ...");
 	filters(&sub, argc, argv);
 	sub.d.argv = op.cmd;
 	common_start(&c);
@@ -1297,10 +1629,18 @@ main(int argc, char *argv[])
 		usage(stderr, EXIT_USAGE);
 	}
 	status = run(&c, &sub, &op);
+	hints(&sub);
 	post_close(&sub.post);
-	for (i = 0; i < sub.nf; i++)
+	for (i = 0; i < sub.nf; i++) {
 		filter_free(&sub.f[i]);
+		filter_free(&sub.asdata[i]);
+	}
 	free(sub.f);
+	free(sub.asdata);
+	free(sub.seen);
+	free(sub.indata);
+	free(op.cmd);
+	tmpl_free(&sub.tmpl);
 	free(op.paths);
 	bus_close(bus);
 	return status;

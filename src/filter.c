@@ -300,11 +300,13 @@ filter_parse(struct filter *f, const char *text, char *err, size_t n)
 		return -1;
 	if ((oplen = parseop(f, text + plen, err, n)) == -1)
 		return -1;
-	if (parsepath(f, text, plen, err, n) == -1)
+	/* A filter refused leaves nothing behind to free. */
+	if (parsepath(f, text, plen, err, n) == -1 || (f->op != F_EXISTS &&
+	    parsevalues(f, text + plen + oplen, err, n) == -1)) {
+		filter_free(f);
 		return -1;
-	if (f->op == F_EXISTS)
-		return 0;
-	return parsevalues(f, text + plen + oplen, err, n);
+	}
+	return 0;
 }
 
 void
@@ -319,6 +321,7 @@ filter_free(struct filter *f)
 	for (i = 0; i < f->nval; i++)
 		free(f->val[i].text);
 	free(f->val);
+	memset(f, 0, sizeof(*f));	/* freeing it again is harmless */
 }
 
 int

@@ -59,7 +59,7 @@ struct filter {
 
 /*
  * Parses text into f.  Returns 0, or -1 with a message in err that points
- * at what is wrong.
+ * at what is wrong (and nothing of f to free).  filter_free empties f.
  */
 int filter_parse(struct filter *f, const char *text, char *err, size_t n);
 void filter_free(struct filter *f);

@@ -93,8 +93,8 @@ spantext(struct buf *b, const char *p, size_t len, int type)
 	return 0;
 }
 
-int
-fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
+static int
+parse_rule(struct fold_rule *r, const char *text, char *err, size_t n)
 {
 	const char *eq, *op, *field = NULL, *path = NULL;
 	char ferr[512];
@@ -177,6 +177,16 @@ fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
 	if (filter_parse(&r->src, r->path, ferr, sizeof(ferr)) == -1)
 		return seterr(err, n, "\"%s\": %s", text, ferr);
 	return 0;
+}
+
+int
+fold_rule_parse(struct fold_rule *r, const char *text, char *err, size_t n)
+{
+	/* A rule refused leaves nothing behind to free. */
+	if (parse_rule(r, text, err, n) == 0)
+		return 0;
+	fold_rule_free(r);
+	return -1;
 }
 
 void
@@ -1260,13 +1270,22 @@ fold_dump(struct buf *b, const json_t *v)
 	}
 }
 
+/* replace_file's ready: the new state file is locked as the old one is. */
+static int
+lockit(int fd, const char *tmp, void *arg)
+{
+	(void)tmp;
+	(void)arg;
+	return flock(fd, LOCK_EX);
+}
+
 int
 fold_save(struct fold *f, const char *path, char *err, size_t n)
 {
 	struct buf b = { 0 };
 	struct stat sb;
-	char *tmp, *dir, *slash;
-	int fd, dfd, e;
+	const char *step;
+	int fd;
 
 	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
 		return seterr(err, n, "a symbolic link: refused");
@@ -1283,64 +1302,18 @@ fold_save(struct fold *f, const char *path, char *err, size_t n)
 	fold_dump(&b, f->state);
 	buf_puts(&b, "}\n");
 
-	/* The temporary file sits next to path, so that rename(2) is
-	 * atomic; a crash leaves path whole, old or new. */
-	slash = strrchr(path, '/');
-	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
-	    strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		errw(EXIT_FAIL, NULL, "out of memory");
-	tmp = xmalloc(strlen(path) + 16);
-	snprintf(tmp, strlen(path) + 16, "%.*s.%s.XXXXXX",
-	    slash == NULL ? 0 : (int)(slash - path + 1), path,
-	    slash == NULL ? path : slash + 1);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1) {
-		e = errno;
-		goto fail;
-	}
-	if (writeall(fd, b.p, b.len) == -1 || fsync(fd) == -1) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		goto fail;
-	}
-	/* The lock goes with the file: the new one is locked before it
-	 * takes the name, so no other evproject gets in between. */
-	if ((f->lockfd >= 0 && flock(fd, LOCK_EX) == -1) ||
-	    rename(tmp, path) == -1) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		goto fail;
-	}
+	/* A crash leaves path whole, old or new.  The lock goes with the
+	 * file: the new one is locked before it takes the name, so no other
+	 * evproject gets in between. */
+	fd = replace_file(path, b.p, b.len, f->lockfd >= 0 ? lockit : NULL,
+	    NULL, f->lockfd >= 0, &step);
+	buf_free(&b);
+	if (fd == -1)
+		return seterr(err, n, "%s: %s", strcmp(step, "fsync of the "
+		    "directory") == 0 ? step : "save", strerror(errno));
 	if (f->lockfd >= 0) {
 		close(f->lockfd);
 		f->lockfd = fd;
-	} else if (close(fd) == -1) {
-		e = errno;
-		goto fail;
 	}
-	/* The rename is durable only once the directory is. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		e = errno;
-		if (dfd != -1)
-			close(dfd);
-		free(tmp);
-		free(dir);
-		buf_free(&b);
-		return seterr(err, n, "fsync of the directory: %s",
-		    strerror(e));
-	}
-	close(dfd);
-	free(tmp);
-	free(dir);
-	buf_free(&b);
 	return 0;
-fail:
-	free(tmp);
-	free(dir);
-	buf_free(&b);
-	return seterr(err, n, "save: %s", strerror(e));
 }

@@ -87,7 +87,7 @@ struct fold {
 
 /*
  * Parses a rule.  Returns 0, or -1 with a message in err that quotes the
- * rule and says what is wrong.
+ * rule and says what is wrong (and nothing of r to free).
  */
 int fold_rule_parse(struct fold_rule *r, const char *text, char *err,
     size_t n);

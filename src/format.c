@@ -2,6 +2,7 @@
 /*
  * format.c - writing events for evsub.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
@@ -137,5 +138,138 @@ fmt_event(struct out *o, int fmt, const char *line, size_t len,
 		break;
 	}
 	out_putc(o, '\n');
+	out_end(o);
+}
+
+/* ---- --format ---- */
+
+/* Adds the literal s[0..len) to t, joined to a literal before it. */
+static void
+addlit(struct tmpl *t, const char *s, size_t len)
+{
+	struct tmpl_part *p;
+
+	if (t->n > 0 && t->v[t->n - 1].lit != NULL) {
+		p = &t->v[t->n - 1];
+		p->lit = xrealloc(p->lit, p->litlen + len + 1);
+	} else {
+		t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		p = &t->v[t->n++];
+		memset(p, 0, sizeof(*p));
+		p->lit = xmalloc(len + 1);
+	}
+	memcpy(p->lit + p->litlen, s, len);
+	p->litlen += len;
+	p->lit[p->litlen] = '\0';
+}
+
+int
+tmpl_parse(struct tmpl *t, const char *text, char *err, size_t n)
+{
+	const char *s = text, *end;
+	struct tmpl_part *p;
+	char why[256], *path;
+	int json;
+
+	memset(t, 0, sizeof(*t));
+	while (*s != '\0') {
+		if (*s == '\\') {
+			switch (s[1]) {
+			case 'n': addlit(t, "\n", 1); break;
+			case 't': addlit(t, "\t", 1); break;
+			case '\\': addlit(t, "\\", 1); break;
+			default:
+				return seterr(err, n, "at byte %zu: \\%c: the "
+				    "escapes are \\n, \\t and \\\\",
+				    (size_t)(s - text) + 1, s[1] ? s[1] : ' ');
+			}
+			s += 2;
+			continue;
+		}
+		if (*s != '%') {
+			end = s + strcspn(s, "%\\");
+			addlit(t, s, (size_t)(end - s));
+			s = end;
+			continue;
+		}
+		if (s[1] == '%') {
+			addlit(t, "%", 1);
+			s += 2;
+			continue;
+		}
+		t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+		p = &t->v[t->n];
+		memset(p, 0, sizeof(*p));
+		if (s[1] == 'e') {
+			p->event = 1;
+			t->n++;
+			s += 2;
+			continue;
+		}
+		json = s[1] == 'j';
+		if (s[1 + json] != '{' || (end = strchr(s, '}')) == NULL)
+			return seterr(err, n, "at byte %zu: %% takes {path}, "
+			    "j{path}, e or %%: %%{type}, %%j{data.total}, %%e",
+			    (size_t)(s - text) + 1);
+		path = xmalloc((size_t)(end - s));
+		memcpy(path, s + 2 + json, (size_t)(end - s - 2 - json));
+		path[end - s - 2 - json] = '\0';
+		if (*path == '\0' || strpbrk(path, "=<>!") != NULL ||
+		    filter_parse(&p->path, path, why, sizeof(why)) == -1) {
+			seterr(err, n, "at byte %zu: %s: not a path (an "
+			    "attribute, or data.a.b)", (size_t)(s - text) + 1,
+			    path);
+			free(path);
+			return -1;
+		}
+		free(path);
+		p->path.text = NULL;	/* it pointed at path */
+		p->json = json;
+		t->n++;
+		s = end + 1;
+	}
+	return 0;
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->v[i].lit);
+		if (t->v[i].lit == NULL && !t->v[i].event)
+			filter_free(&t->v[i].path);
+	}
+	free(t->v);
+	buf_free(&t->tmp);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+tmpl_event(struct out *o, struct tmpl *t, const char *line, size_t len,
+    const struct scanner *s, const struct ce_event *ev)
+{
+	struct tmpl_part *p;
+	struct jspan v;
+	size_t i, l;
+
+	for (i = 0; i < t->n; i++) {
+		p = &t->v[i];
+		if (p->lit != NULL)
+			out_put(o, p->lit, p->litlen);
+		else if (p->event)
+			out_put(o, line, len);
+		else if (!filter_lookup(&p->path, s, ev, &v)) {
+			if (p->json)
+				out_put(o, "null", 4);
+		} else if (v.type == SCAN_STRING && !p->json) {
+			t->tmp.len = 0;
+			buf_reserve(&t->tmp, v.len);
+			l = scan_unescape(v.p + 1, v.len - 2, t->tmp.p);
+			out_put(o, t->tmp.p, l);
+		} else
+			out_put(o, v.p, v.len);
+	}
 	out_end(o);
 }

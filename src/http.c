@@ -84,3 +84,60 @@ http_b64dec(struct buf *b, const char *s, size_t len)
 	if (n > 0)
 		b->len += (size_t)n - (s[len - 1] == '=') - (s[len - 2] == '=');
 }
+
+int
+http_istoken(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c)
+	    != NULL);
+}
+
+int
+http_unquote(struct buf *b, const char *s)
+{
+	if (*s != '"') {
+		buf_puts(b, s);
+		return 0;
+	}
+	for (s++; *s != '"'; s++) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '\0')
+			return -1;
+		buf_putc(b, *s);
+	}
+	return s[1] == '\0' ? 0 : -1;
+}
+
+int
+http_formfield(struct buf *b, const char *body, size_t len, const char *name,
+    char *err, size_t n)
+{
+	const char *end = body + len, *f;
+	size_t nl = strlen(name);
+	int hi, lo;
+
+	for (f = body; f < end; f++)
+		if ((f == body || f[-1] == '&') && (size_t)(end - f) > nl &&
+		    memcmp(f, name, nl) == 0 && f[nl] == '=')
+			break;
+	if (f >= end)
+		return seterr(err, n, "a form without a %s= field: not a "
+		    "GitHub delivery", name);
+	for (f += nl + 1; f < end && *f != '&'; f++) {
+		if (*f == '+')
+			buf_putc(b, ' ');
+		else if (*f != '%')
+			buf_putc(b, *f);
+		else if (end - f < 3 || (hi = scan_hexval(f[1])) < 0 ||
+		    (lo = scan_hexval(f[2])) < 0)
+			return seterr(err, n, "the form's %s: a %% not followed "
+			    "by two hex digits", name);
+		else {
+			buf_putc(b, hi << 4 | lo);
+			f += 2;
+		}
+	}
+	return 0;
+}

@@ -24,8 +24,29 @@ int http_isjson(const char *type, size_t len);
  */
 void http_pctenc(struct buf *b, const char *s, size_t len);
 
+/* Tells whether c may stand in a header's name (RFC 9110 tchar). */
+int http_istoken(int c);
+
 /* Appends the percent-decoded s.  Returns 0, or -1 on a bad escape. */
 int http_pctdec(struct buf *b, const char *s);
+
+/*
+ * Appends header value s to b, a quoted-string unescaped (RFC 9110
+ * 5.6.4): '"', then characters and backslash-escaped ones, then '"'
+ * ending the value.  A value that does not start with '"' is taken as it
+ * is.  Returns 0, or -1 when a quoted-string is not closed or is followed
+ * by more.
+ */
+int http_unquote(struct buf *b, const char *s);
+
+/*
+ * Appends the value of field name of the form body[0..len)
+ * (application/x-www-form-urlencoded: '+' for space, %XX for a byte), the
+ * first one of that name.  Returns 0, or -1 with a reason in err when
+ * there is none or an escape is bad.
+ */
+int http_formfield(struct buf *b, const char *body, size_t len,
+    const char *name, char *err, size_t n);
 
 /* Appends the padded base64 of s[0..len). */
 void http_b64enc(struct buf *b, const void *s, size_t len);

@@ -498,18 +498,37 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 	size_t len;
 	uint64_t seq;
 	enum log_result lr;
-	int r = 0;
+	int r = 0, bad;
 
 	scan_init(&sc);
 	lines_init(&in, logfd, (off_t)x->h->covered);
 	while ((lr = lines_next(&in, end, &p, &len, why, sizeof(why))) ==
 	    LOG_OK) {
-		if (ce_validate(&sc, p, len, &ev, why, sizeof(why)) == -1 ||
-		    (seq = log_seqof(&ev)) == 0) {
-			warnw(x->path, "the line at offset %lld is not a "
-			    "stamped event; not indexed (see evlog verify)",
-			    (long long)lines_off(&in, p));
-			continue;
+		/*
+		 * A line that is no event, or out of sequence, is damage:
+		 * the index stops before it, and the caller decides what
+		 * to do about it (idx_attach).
+		 */
+		bad = 1;
+		seq = 0;
+		if (memchr(p, '\0', len) != NULL)
+			seterr(why, sizeof(why), "it holds zero bytes");
+		else if (ce_validate(&sc, p, len, &ev, why, sizeof(why)) == -1)
+			notevent(why, sizeof(why));
+		else if ((seq = log_seqof(&ev)) == 0)
+			seterr(why, sizeof(why), "it has no sequence");
+		else if (x->h->last > 0 && seq != x->h->last + 1)
+			seterr(why, sizeof(why), "it has sequence %llu after %llu",
+			    (unsigned long long)seq,
+			    (unsigned long long)x->h->last);
+		else
+			bad = 0;
+		if (bad) {
+			x->bad = lines_off(&in, p);
+			x->badlast = x->h->last;
+			seterr(err, n, "%s", why);
+			r = 1;
+			break;
 		}
 		strs.len = 0;
 		idx_evfrom(&ev, &strs, &e);
@@ -520,7 +539,7 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 		x->h->last = seq;
 		x->h->covered = (uint64_t)lines_at(&in);
 	}
-	if (lr != LOG_END)
+	if (lr != LOG_END && lr != LOG_OK)
 		r = seterr(err, n, "indexing: %s", why);
 	lines_free(&in);
 	buf_free(&strs);

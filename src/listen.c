@@ -196,10 +196,12 @@ peer(struct MHD_Connection *c, char *buf, size_t n)
 		    serv);
 }
 
-/* Answers with code and a line of text; a refusal is logged. */
+/* Answers with code and a line of text; a refusal is logged.  With
+ * close, the answer says "Connection: close" and the connection ends
+ * after it: nothing more read from it is taken as a request. */
 static enum MHD_Result
-answer(struct listen *l, struct MHD_Connection *c, unsigned code,
-    const char *why)
+reply(struct listen *l, struct MHD_Connection *c, unsigned code,
+    const char *why, int close)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -221,9 +223,78 @@ answer(struct listen *l, struct MHD_Connection *c, unsigned code,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
 	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+answer(struct listen *l, struct MHD_Connection *c, unsigned code,
+    const char *why)
+{
+	return reply(l, c, code, why, 0);
+}
+
+/* The fields of a head that frame its body (RFC 9112, section 6). */
+struct framing {
+	const char *cl;		/* the first Content-Length */
+	int ncl;		/* Content-Length fields */
+	int cldiffer;		/* one of them differs from the first */
+	const char *te;		/* the first Transfer-Encoding */
+	int nte;		/* Transfer-Encoding fields */
+};
+
+static enum MHD_Result
+framefield(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *val)
+{
+	struct framing *f = arg;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->ncl++ == 0)
+			f->cl = val;
+		else if (strcmp(val, f->cl) != 0)
+			f->cldiffer = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		if (f->nte++ == 0)
+			f->te = val;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Tells why the head of a request on c does not say plainly where its
+ * body ends, or NULL when it does.  A sender and a proxy in front of us
+ * could each frame such a request their own way, and what one takes for
+ * the body the other takes for a second request (request smuggling):
+ * RFC 9112 says to answer 400 and close the connection (section 6.1, a
+ * Transfer-Encoding with a Content-Length; section 6.3, Content-Length
+ * fields that differ, or a Transfer-Encoding whose last coding is not
+ * chunked).  libmicrohttpd frames by the chunks and keeps the connection,
+ * takes the first of differing lengths, and reads the first of two
+ * Transfer-Encoding fields.  Only "chunked" alone is taken: we decode no
+ * other coding.
+ */
+static const char *
+misframed(struct MHD_Connection *c)
+{
+	struct framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, framefield, &f);
+	if (f.nte > 0 && f.ncl > 0)
+		return "both Transfer-Encoding and Content-Length: send one "
+		    "(RFC 9112, section 6.1)";
+	if (f.cldiffer)
+		return "Content-Length fields that differ: send one "
+		    "(RFC 9112, section 6.3)";
+	if (f.nte > 1 || (f.nte == 1 && strcasecmp(f.te, "chunked") != 0))
+		return "Transfer-Encoding: only one field, \"chunked\", is "
+		    "taken (RFC 9112, section 6.3)";
+	return NULL;
 }
 
 /* Tells whether the media type t (parameters allowed) is name. */
@@ -258,48 +329,18 @@ kindof(struct MHD_Connection *c)
 	return -1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
- * A form-encoded GitHub delivery: the JSON is the field payload, with
- * '+' for space and %XX for a byte.  The signature was checked over the
- * form as it came; the body becomes the payload, decoded.
+ * A form-encoded GitHub delivery: the JSON is the field payload.  The
+ * signature was checked over the form as it came; the body becomes the
+ * payload, decoded.
  */
 static int
 unform(struct req *r, struct buf *tmp, char *err, size_t n)
 {
-	const char *p = r->body.p, *end = p + r->body.len, *f;
-	int hi, lo;
-
-	for (f = p; f < end; f++)
-		if ((f == p || f[-1] == '&') && end - f >= 8 &&
-		    memcmp(f, "payload=", 8) == 0)
-			break;
-	if (f >= end)
-		return seterr(err, n, "a form without a payload= field: not "
-		    "a GitHub delivery");
 	tmp->len = 0;
-	for (f += 8; f < end && *f != '&'; f++) {
-		if (*f == '+')
-			buf_putc(tmp, ' ');
-		else if (*f != '%')
-			buf_putc(tmp, *f);
-		else if (end - f < 3 || (hi = hexval(f[1])) < 0 ||
-		    (lo = hexval(f[2])) < 0)
-			return seterr(err, n, "the form's payload: a %% not "
-			    "followed by two hex digits");
-		else {
-			buf_putc(tmp, hi << 4 | lo);
-			f += 2;
-		}
-	}
+	if (http_formfield(tmp, r->body.p, r->body.len, "payload", err, n) ==
+	    -1)
+		return -1;
 	r->body.len = 0;
 	buf_put(&r->body, tmp->p, tmp->len);
 	return 0;
@@ -311,29 +352,6 @@ struct cehdrs {
 	int first;		/* no member written yet */
 	char err[400];		/* what is wrong, or "" */
 };
-
-/*
- * Appends header value s to b, a quoted-string unescaped: '"', then
- * characters and backslash-escaped ones, then '"' ending the value.  A
- * value that does not start with '"' is taken as it is.  Returns 0, or -1
- * when a quoted-string is not closed or is followed by more.
- */
-static int
-unquote(struct buf *b, const char *s)
-{
-	if (*s != '"') {
-		buf_puts(b, s);
-		return 0;
-	}
-	for (s++; *s != '"'; s++) {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
-		else if (*s == '\0')
-			return -1;
-		buf_putc(b, *s);
-	}
-	return s[1] == '\0' ? 0 : -1;
-}
 
 static enum MHD_Result
 cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
@@ -363,7 +381,7 @@ cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 	}
 	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
 	 * value is percent-decoded (binding 3.1.3.2). */
-	if (unquote(&q, val) == -1) {
+	if (http_unquote(&q, val) == -1) {
 		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
 		    "without its closing '\"', or with more after it", name);
 		buf_free(&q);
@@ -850,6 +868,31 @@ due(struct listen *l, struct MHD_Connection *c, unsigned secs,
 	pthread_mutex_unlock(&l->st->cmu);
 }
 
+/*
+ * Tells whether the first n bytes a client sent can begin no HTTP
+ * request: after any empty lines, a request starts with its method, a
+ * token (RFC 9110, section 5.6.2) ended by a space.  Bytes that may yet
+ * become a request are not junk.
+ */
+static int
+junk(const unsigned char *p, size_t n)
+{
+	size_t i = 0, m;
+
+	while (i < n && (p[i] == '\r' || p[i] == '\n'))
+		i++;
+	for (m = 0; i < n; i++, m++) {
+		if (p[i] == ' ')
+			return m == 0;
+		if (!(p[i] >= 'a' && p[i] <= 'z') &&
+		    !(p[i] >= 'A' && p[i] <= 'Z') &&
+		    !(p[i] >= '0' && p[i] <= '9') &&
+		    (p[i] == '\0' || strchr("!#$%&'*+-.^_`|~", p[i]) == NULL))
+			return 1;
+	}
+	return 0;
+}
+
 /* A connection opens (its head is due) or closes. */
 static void
 notify(void *cls, struct MHD_Connection *c, void **ctx,
@@ -859,6 +902,8 @@ notify(void *cls, struct MHD_Connection *c, void **ctx,
 	struct listen_state *st = l->st;
 	const union MHD_ConnectionInfo *ci;
 	struct conn *k = *ctx;
+	unsigned char first[64];
+	ssize_t got;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		k = xmalloc(sizeof(*k));
@@ -870,6 +915,19 @@ notify(void *cls, struct MHD_Connection *c, void **ctx,
 		k->what = "the head did not arrive within";
 		k->secs = l->headtime;
 		peer(c, k->who, sizeof(k->who));
+		/* libmicrohttpd waits for the end of a request line however
+		 * plain it is that none is coming, until --timeout: what has
+		 * come already, it if cannot begin a request, is closed now
+		 * (as the sweep closes, the server then reading the end).
+		 * Not under TLS, whose first bytes are its own. */
+		if (l->tlscert == NULL && k->fd != -1 && (got = recv(k->fd,
+		    first, sizeof(first), MSG_PEEK | MSG_DONTWAIT)) > 0 &&
+		    junk(first, (size_t)got)) {
+			(void)shutdown(k->fd, SHUT_RDWR);
+			k->cut = 1;
+			if (!l->quiet)
+				warnw(k->who, "not an HTTP request: closed");
+		}
 		pthread_mutex_lock(&st->cmu);
 		if ((k->next = st->conns) != NULL)
 			k->next->prev = k;
@@ -952,6 +1010,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		st->inflight++;
 		stopping = st->stopping || st->draining;
 		pthread_mutex_unlock(&st->mu);
+		/* First: where this request ends, and the next begins, is
+		 * in doubt, so no answer may keep the connection. */
+		if ((errstr = misframed(c)) != NULL)
+			return reply(l, c, MHD_HTTP_BAD_REQUEST, errstr, 1);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return answer(l, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "only POST is taken");

@@ -88,16 +88,11 @@ log_unlock(struct log *lg)
 enum log_result
 log_repair(struct log *lg, char *err, size_t n)
 {
-	struct store *st = &lg->st;
 	enum log_result r;
 
-	if ((r = store_lock(st, 1, err, n)) != LOG_OK)
-		return r;
 	/* The index too, from scratch: whatever was done to the log. */
-	if (idx_rebuild(&st->x, st->path, st->fd, st->end, st->last, err,
-	    n) == -1)
-		r = LOG_IO;
-	store_unlock(st);
+	if ((r = store_lock(&lg->st, LOG_REPAIR_ALL, err, n)) == LOG_OK)
+		store_unlock(&lg->st);
 	return r;
 }
 
@@ -202,6 +197,38 @@ log_cursor_close(struct log_cursor *c)
 	lines_free(&c->in);
 	scan_free(&c->sc);
 	free(c);
+}
+
+void
+log_cursor_check(struct log_cursor *c)
+{
+	c->check = 1;
+}
+
+/*
+ * For a checked cursor: tells whether the line p[0..len) that was counted
+ * as sequence c->seq is that event.  LOG_OK, or LOG_DAMAGED with err.
+ */
+static enum log_result
+checkline(struct log_cursor *c, const char *p, size_t len, char *err,
+    size_t n)
+{
+	char why[512];
+	uint64_t seq;
+
+	if (memchr(p, '\0', len) != NULL)
+		seterr(why, sizeof(why), "it holds zero bytes");
+	else if (ce_validate(&c->sc, p, len, &c->ev, why, sizeof(why)) == -1)
+		notevent(why, sizeof(why));
+	else if ((seq = log_seqof(&c->ev)) != c->seq)
+		seterr(why, sizeof(why), "it has sequence %llu where %llu "
+		    "belongs", (unsigned long long)seq,
+		    (unsigned long long)c->seq);
+	else
+		return LOG_OK;
+	return log_seterr(LOG_DAMAGED, err, n, "damaged at offset %lld, "
+	    "after sequence %llu: %s", (long long)lines_off(&c->in, p),
+	    (unsigned long long)c->seq - 1, why);
 }
 
 void
@@ -338,6 +365,13 @@ log_next(struct log_cursor *c, const char **line, size_t *len,
 		c->seq++;
 		if (c->to > 0 && c->seq > c->to)
 			return LOG_STOP;
+		if (c->check && (r = checkline(c, *line, *len, err, n)) !=
+		    LOG_OK) {
+			/* Read again, and said again, by the next call. */
+			c->seq--;
+			lines_seek(&c->in, lines_off(&c->in, *line));
+			return r;
+		}
 		if (c->seq < c->from)
 			continue;
 		if (c->timed) {
@@ -366,7 +400,7 @@ log_read(struct log_cursor *c, const char **p, size_t *len, uint64_t *seq,
 	q = line + *len + 1;
 	/* Past the first line, every line is wanted unless a time must be
 	 * read or the window ends: take what is read ahead, counted. */
-	if (!c->timed) {
+	if (!c->timed && !c->check) {
 		end = l->buf + l->len;
 		while (q < end && (c->to == 0 || c->seq < c->to) &&
 		    (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {

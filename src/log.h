@@ -46,7 +46,10 @@ enum log_result {
 			   pipeline: errno says); nothing half done is left */
 	LOG_DAMAGED,	/* the file is not a log's, or not what it was (a
 			   line that is no event, truncated, replaced): err */
-	LOG_HUP		/* log_wait: the descriptor named hung up */
+	LOG_HUP,	/* log_wait: the descriptor named hung up */
+	LOG_GONE	/* log_lock: the path no longer names the file
+			   opened (removed, or replaced): nothing may be
+			   appended to it, no reader would see it */
 };
 
 /* The --sync modes: per event, per batch (group commit), or none. */
@@ -89,18 +92,37 @@ enum log_result log_refresh(struct log *lg, char *err, size_t n);
 uint64_t log_last(const struct log *lg);	/* 0 for an empty log */
 off_t log_end(const struct log *lg);
 
+/* What log_lock repairs: see evlog(5), Damage. */
+enum {
+	LOG_REPAIR_NONE,	/* nothing: damage is LOG_DAMAGED */
+	LOG_REPAIR_TAIL,	/* what a crash leaves, as appends do: a torn
+				   last line is cut; damage within 32 MiB of
+				   the end is moved aside */
+	LOG_REPAIR_ALL		/* evlog repair: damage anywhere is moved
+				   aside, and the index is built again */
+};
+
 /*
- * Takes the exclusive lock and reads what others appended since.  With
- * repair, a torn last line (the only damage a crash can leave) is cut off
- * first, with a warning.  Results as log_refresh's.
+ * Takes the exclusive lock and reads what others appended since.  Damage
+ * is a line that is not an event with the sequence after the one before,
+ * or bytes after the last newline.  With repair, a torn last line is cut
+ * off, and damage in reach (see above) is moved aside: the bytes from
+ * the damaged line to the end are copied into LOG.damaged-OFFSET (made
+ * durable first), and the log is cut back to that line; both with a
+ * warning that names the offset and the file.  A file whose first line
+ * is damage without a NUL byte is not a log: never moved aside.  Results
+ * as log_refresh's; LOG_DAMAGED with err naming the offset when damage is
+ * left where it is.
+ * LOG_GONE when the path no longer names the file opened (it was removed
+ * or replaced): the lock is not held then.
  */
 enum log_result log_lock(struct log *lg, int repair, char *err, size_t n);
 void log_unlock(struct log *lg);
 
 /*
- * Under the lock: cuts a torn last line and builds the index again from
- * the log; lets the lock go.  LOG_DAMAGED: the end of the file is not a
- * log's end (nothing is done); LOG_IO.
+ * log_lock with LOG_REPAIR_ALL, which reads the whole log into a new
+ * index, then lets the lock go.  LOG_DAMAGED: a file that is no log
+ * (nothing is done); LOG_IO.
  */
 enum log_result log_repair(struct log *lg, char *err, size_t n);
 
@@ -218,12 +240,21 @@ void log_cursor_window(struct log_cursor *c, uint64_t to, int64_t since,
     int64_t until);
 
 /*
+ * Makes log_next check each line it reads, as a consumer must before it
+ * delivers and commits: a line that is not an event whose sequence is the
+ * one counted (the damage a lost write leaves: zero bytes, then the end of
+ * a later line) is LOG_DAMAGED, with err naming its offset.
+ */
+void log_cursor_check(struct log_cursor *c);
+
+/*
  * The next line, *line[0..*len) with (*line)[*len] its "\n", valid until
  * the next call, and its sequence.  Lines are not checked (the log was
  * when they were appended), only counted.  Returns LOG_OK; LOG_END when
  * the log holds no more for now (log_refresh or log_wait moves the end
  * on); LOG_STOP past the window's last sequence; LOG_IO; LOG_DAMAGED (a
- * line over LOG_MAXLINE, or no event where a sequence had to be read).
+ * line over LOG_MAXLINE, or no event where a sequence had to be read, or
+ * with log_cursor_check a damaged line).
  */
 enum log_result log_next(struct log_cursor *c, const char **line,
     size_t *len, uint64_t *seq, char *err, size_t n);
@@ -231,7 +262,7 @@ enum log_result log_next(struct log_cursor *c, const char **line,
 /*
  * As log_next, but as many whole lines as are read ahead and wanted, at
  * once, for what copies them as bytes: *p[0..*len) ends with the last
- * one's "\n", *seq is its sequence.
+ * one's "\n", *seq is its sequence.  A checked cursor gives one.
  */
 enum log_result log_read(struct log_cursor *c, const char **p, size_t *len,
     uint64_t *seq, char *err, size_t n);

@@ -30,6 +30,10 @@ enum log_result log_seterr(enum log_result r, char *err, size_t n,
 
 /* ---- lines (store.c) ---- */
 
+/* Turns the reason ce_validate put in why[n] into "it is not an event:
+ * REASON", for messages about damage ("damaged at offset N (why)"). */
+void notevent(char *why, size_t n);
+
 /*
  * The last "\n" before offset from, looking back at most within bytes (0:
  * to the start of the file): its offset; -1 when there is none in reach;
@@ -123,6 +127,8 @@ struct idx {
 	struct idx_hdr *h;	/* its header */
 	uint64_t rlast;		/* for readers: the last sequence, and */
 	uint64_t rcovered;	/* the offset, it covered when peeked at */
+	off_t bad;		/* idx_attach found damage here, */
+	uint64_t badlast;	/* after this sequence */
 	/* What this run staged for the batch in hand. */
 	uint64_t (*stage)[3];	/* {hash, hash, sequence or count} */
 	size_t nstage, stagecap;
@@ -136,7 +142,10 @@ void idx_evfrom(const struct ce_event *ev, struct buf *strs,
  * For appenders, under the log's exclusive lock: opens, checks, catches up
  * or rebuilds the index of the log fd whose whole lines end at end, with
  * last sequence last.  When the file cannot be written, the index is kept
- * in memory for this run, with a warning.  Returns 0, or -1 with err.
+ * in memory for this run, with a warning.  Returns 0; -1 with err; 1 when
+ * a line it read is damage (no event, no sequence, or not the one after
+ * the line before): the index then covers the log up to x->bad, after
+ * sequence x->badlast, and err says what is wrong with that line.
  */
 int idx_attach(struct idx *x, const char *logpath, int logfd, off_t end,
     uint64_t last, char *err, size_t n);
@@ -183,7 +192,8 @@ void idx_add(struct idx *x, const struct idx_ev *ev, size_t n,
 /* Marks the index stale, so that the next appender rebuilds it. */
 void idx_drop(struct idx *x);
 
-/* Under the exclusive lock: builds the index again from the log. */
+/* Under the exclusive lock: builds the index again from the log; as
+ * idx_attach. */
 int idx_rebuild(struct idx *x, const char *logpath, int logfd, off_t end,
     uint64_t last, char *err, size_t n);
 
@@ -349,6 +359,7 @@ struct log_cursor {
 	int64_t since, until;	/* and by time (LOG_NOTIME: open) */
 	int timed;		/* there is a time window */
 	int known;		/* seq is known, else the next line says */
+	int check;		/* log_cursor_check: each line is checked */
 	uint64_t ilast;		/* the last sequence of the peeked index,
 				   0 once it is let go */
 	off_t bend;		/* with a time window: where the block being

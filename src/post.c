@@ -97,6 +97,68 @@ body(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 int
+post_header(struct post *p, const char *line, char *err, size_t n)
+{
+	static const char *const ours[] = { "content-type", "content-length",
+	    "transfer-encoding", "host", "expect" };
+	const char *colon = strchr(line, ':'), *v;
+	size_t nl, i;
+
+	if (colon == NULL || colon == line)
+		return seterr(err, n, "\"%s\": not a header: Name: value "
+		    "(curl -H's form)", line);
+	nl = (size_t)(colon - line);
+	for (i = 0; i < nl; i++)
+		if (!http_istoken((unsigned char)line[i]))
+			return seterr(err, n, "\"%.*s\": not a header name",
+			    (int)nl, line);
+	for (v = colon + 1; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 && *v != '\t')
+			return seterr(err, n, "%.*s: a header's value is one "
+			    "line of text", (int)nl, line);
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strlen(ours[i]) == nl && strncasecmp(line, ours[i], nl) == 0)
+			return seterr(err, n, "%.*s: set by --post itself, not "
+			    "by -H", (int)nl, line);
+	if ((nl > 3 && strncasecmp(line, "ce-", 3) == 0) ||
+	    (nl > 8 && strncasecmp(line, "webhook-", 8) == 0))
+		return seterr(err, n, "%.*s: the event's own headers come from "
+		    "the event (ce-) and --secret (webhook-), not -H", (int)nl,
+		    line);
+	p->hdrs = xrealloc(p->hdrs, (p->nhdrs + 1) * sizeof(*p->hdrs));
+	p->hdrs[p->nhdrs++] = xstrdup(line);
+	return 0;
+}
+
+int
+post_header_file(struct post *p, const char *path, char *err, size_t n)
+{
+	char *line = NULL, why[512];
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	FILE *f;
+	int r = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return seterr(err, n, "%s: %s", path, strerror(errno));
+	while (r == 0 && (len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (post_header(p, line, why, sizeof(why)) == -1)
+			r = seterr(err, n, "%s:%zu: %s", path, lineno, why);
+	}
+	if (r == 0 && ferror(f))
+		r = seterr(err, n, "%s: %s", path, strerror(errno));
+	free(line);
+	fclose(f);
+	return r;
+}
+
+int
 post_open(struct post *p, struct deliver *d, char *err, size_t n)
 {
 	CURLU *u;
@@ -148,6 +210,13 @@ post_open(struct post *p, struct deliver *d, char *err, size_t n)
 void
 post_close(struct post *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->nhdrs; i++)
+		free(p->hdrs[i]);
+	free(p->hdrs);
+	p->hdrs = NULL;
+	p->nhdrs = 0;
 	if (p->curl == NULL)
 		return;
 	curl_easy_cleanup(p->curl);
@@ -329,6 +398,7 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	char ts[24], sig[WHSIG_MAXKEYS * (WHSIG_SIGLEN + 1)];
 	char wid[WHSIG_IDLEN + 1], *s;
 	curl_off_t ra = 0;
+	size_t i;
 	CURLcode rc;
 
 	*code = 0;
@@ -336,6 +406,10 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	/* A body over 1 KiB would wait for "100 Continue" first. */
 	buf_puts(&p->tmp, "Expect:");
 	h = addhdr(h, &p->tmp);
+	for (i = 0; i < p->nhdrs; i++) {
+		buf_puts(&p->tmp, p->hdrs[i]);
+		h = addhdr(h, &p->tmp);
+	}
 	if (p->binary && !nested(&p->sc)) {
 		h = binary(p, h);
 		body = p->body.p;

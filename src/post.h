@@ -42,6 +42,8 @@ enum post_result {
 struct post {
 	const char *url;	/* where events go */
 	int binary;		/* --binary: ce- headers, the data as body */
+	char **hdrs;		/* -H: "Name: value", sent with every request */
+	size_t nhdrs;
 	struct whsig_keys keys;	/* --secret: sign with each; none: unsigned */
 	long timeout;		/* milliseconds per request */
 	struct deliver *d;	/* --retries and --dead-letter */
@@ -54,6 +56,23 @@ struct post {
 	size_t rlen;		/* its length */
 	int rdone;		/* its first line is whole */
 };
+
+/*
+ * Adds a header that every request carries (-H, curl's habit): "Name:
+ * value", a token name and a value of printable text.  The headers this
+ * module writes itself (Content-Type, Content-Length, Transfer-Encoding,
+ * Host, Expect, ce-*, webhook-*) are refused, as is a line break.
+ * Returns 0, or -1 with a reason in err.
+ */
+int post_header(struct post *p, const char *line, char *err, size_t n);
+
+/*
+ * post_header for each line of the file path (--header-file: where an
+ * Authorization header is kept off the command line); blank lines and
+ * lines starting with # are skipped.  Returns 0, or -1 with err naming
+ * the line.
+ */
+int post_header_file(struct post *p, const char *path, char *err, size_t n);
 
 /*
  * Checks the URL (http or https) and sets up libcurl.  d gives the

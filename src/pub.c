@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "pub.h"
 #include "util.h"
 
@@ -50,6 +51,8 @@ pub_free(struct pub *p)
 	buf_free(&p->srcj);
 	buf_free(&p->typej);
 	buf_free(&p->subjj);
+	buf_free(&p->schemaj);
+	buf_free(&p->ctypej);
 	buf_free(&p->timej);
 	buf_free(&p->extj);
 	buf_free(&p->tmp);
@@ -226,6 +229,19 @@ pub_prepare(struct pub *p, char *err, size_t n)
 		return -1;
 	if (p->id != NULL && optstr(&p->idj, p->id, "--id", 1, err, n) == -1)
 		return -1;
+	if (p->schema != NULL && optstr(&p->schemaj, p->schema,
+	    "--dataschema", 1, err, n) == -1)
+		return -1;
+	if (p->schema != NULL && ce_uri_check(p->schema, strlen(p->schema), 1,
+	    why, sizeof(why)) == -1)
+		return seterr(err, n, "--dataschema \"%s\" %s", p->schema, why);
+	if (p->ctype != NULL && (optstr(&p->ctypej, p->ctype,
+	    "--datacontenttype", 1, err, n) == -1))
+		return -1;
+	if (p->ctype != NULL && ce_mediatype_check(p->ctype, strlen(p->ctype),
+	    why, sizeof(why)) == -1)
+		return seterr(err, n, "--datacontenttype \"%s\" %s", p->ctype,
+		    why);
 	if (p->time != NULL) {
 		/* An RFC 3339 time is kept as written, offset and all; a
 		 * date or a duration becomes the time it means, in UTC. */
@@ -322,11 +338,29 @@ newevent(struct pub *p, struct out *o, const char *data, size_t len,
 	}
 	PUTLIT(o, ",\"time\":");
 	puttime(p, o);
+	if (p->schema != NULL) {
+		PUTLIT(o, ",\"dataschema\":");
+		out_put(o, p->schemaj.p, p->schemaj.len);
+	}
 	out_put(o, p->extj.p, p->extj.len);
 	if (data != NULL) {
-		PUTLIT(o, ",\"datacontenttype\":\"");
-		out_put(o, ctype, strlen(ctype));
-		PUTLIT(o, "\",\"data\":");
+		/* JSON data stays JSON: under another media type a receiver
+		 * would take the value for text. */
+		if (p->ctype != NULL && strcmp(ctype, "application/json") == 0 &&
+		    !http_isjson(p->ctype, strlen(p->ctype)))
+			return seterr(err, n, "--datacontenttype %s: the data is "
+			    "JSON, so its type is JSON too (application/json, "
+			    "or one ending in +json); --raw makes text data",
+			    p->ctype);
+		PUTLIT(o, ",\"datacontenttype\":");
+		if (p->ctype != NULL)
+			out_put(o, p->ctypej.p, p->ctypej.len);
+		else {
+			out_putc(o, '"');
+			out_put(o, ctype, strlen(ctype));
+			out_putc(o, '"');
+		}
+		PUTLIT(o, ",\"data\":");
 		out_put(o, data, len);
 	}
 	out_putc(o, '}');

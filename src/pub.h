@@ -28,6 +28,8 @@ struct pub {
 	const char *subject;	/* -S, or NULL */
 	const char *id;		/* --id, or NULL */
 	const char *time;	/* --time, or NULL: now */
+	const char *ctype;	/* --datacontenttype, or NULL: by the data */
+	const char *schema;	/* --dataschema, or NULL */
 	struct pub_ext *ext;	/* -e, in order, then pub_trace's */
 	size_t next;		/* how many */
 	size_t ntrace;		/* of those, pub_trace's: the last ones */
@@ -38,6 +40,8 @@ struct pub {
 	struct buf typej;	/* the type as JSON */
 	struct buf subjj;	/* the subject as JSON */
 	struct buf timej;	/* --time as JSON */
+	struct buf schemaj;	/* --dataschema as JSON */
+	struct buf ctypej;	/* --datacontenttype as JSON */
 	struct buf extj;	/* ,"name":value for each extension */
 	int64_t sec;		/* the second stamp[] holds */
 	char stamp[RFC3339_LEN + 1];	/* the time of the last event */

@@ -30,6 +30,14 @@
  * hold the lock, so the pieces cannot interleave with another writer's.
  */
 #define WCHUNK (128 * 1024)
+/*
+ * How far before its end damage may start for an append to move it aside
+ * unasked (LOG_REPAIR_TAIL): what one group commit may have written and not
+ * yet made durable when the power went, three groups of 8 MiB in the
+ * pipeline and their last events, at the default --max-size.  Damage
+ * further back is no crash's, and waits for evlog repair.
+ */
+#define TAIL_REACH ((off_t)32 << 20)
 
 enum log_result
 log_seterr(enum log_result r, char *err, size_t n, const char *fmt, ...)
@@ -81,6 +89,16 @@ store_open(struct store *st, const char *path, int write, char *err,
 		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	if (!S_ISREG(sb.st_mode))
 		return log_seterr(LOG_IO, err, n, "not a regular file: refused");
+	/*
+	 * The fsync of the file makes its bytes durable, not its name: a
+	 * power cut could take the name of a new log away, and with it all
+	 * that was acknowledged.  So an appender that finds the log empty,
+	 * which it is when we made it, or when whoever made it was killed
+	 * before this fsync, makes the directory durable before it writes.
+	 */
+	if (write && sb.st_size == 0 && fsyncparent(path) == -1)
+		return log_seterr(LOG_IO, err, n, "fsync of the log's "
+		    "directory: %s", strerror(errno));
 	return LOG_OK;
 }
 
@@ -304,21 +322,264 @@ store_unpeek(struct store *st)
 	idx_close(&st->x);
 }
 
+/* Makes the reason ce_validate gave in why[n] say what the line is not. */
+void
+notevent(char *why, size_t n)
+{
+	char was[512];
+
+	snprintf(was, sizeof(was), "%s", why);
+	seterr(why, n, "it is not an event: %s", was);
+}
+
+/*
+ * Finds the first damage in the log from offset from on, where the line
+ * before has sequence prev (0: from is the start): a line with a NUL byte,
+ * one that is not an event with a sequence, one whose sequence does not
+ * follow the one before, or bytes after the last newline.  *at gets its
+ * offset, or size when there is none, and *last the sequence before it;
+ * the reason goes to why.  Returns LOG_OK or LOG_IO with err.
+ */
+static enum log_result
+scandamage(struct store *st, off_t from, uint64_t prev, off_t size, off_t *at,
+    uint64_t *last, char *why, size_t wn, char *err, size_t n)
+{
+	struct lines in;
+	const char *p;
+	size_t len;
+	uint64_t seq;
+	enum log_result r;
+
+	*at = size;
+	lines_init(&in, st->fd, from);
+	while ((r = lines_next(&in, size, &p, &len, why, wn)) == LOG_OK) {
+		if (memchr(p, '\0', len) != NULL)
+			seterr(why, wn, "it holds zero bytes");
+		else if (ce_validate(&st->sc, p, len, &st->ev, why, wn) == -1)
+			notevent(why, wn);
+		else if ((seq = log_seqof(&st->ev)) == 0)
+			seterr(why, wn, "it has no sequence");
+		else if (prev > 0 && seq != prev + 1)
+			seterr(why, wn, "it has sequence %llu after %llu",
+			    (unsigned long long)seq, (unsigned long long)prev);
+		else {
+			prev = seq;
+			continue;
+		}
+		*at = lines_off(&in, p);
+		break;
+	}
+	if (r == LOG_DAMAGED)	/* a line over LOG_MAXLINE: why says */
+		*at = lines_at(&in);
+	if (r == LOG_END && lines_at(&in) < size) {
+		*at = lines_at(&in);
+		seterr(why, wn, "a torn last line");
+	}
+	lines_free(&in);
+	*last = prev;
+	if (r == LOG_IO)
+		return log_seterr(LOG_IO, err, n, "%s", why);
+	return LOG_OK;
+}
+
+/* Tells whether the bytes from offset at on (the first MiB) hold a NUL. */
+static int
+hasnul(int fd, off_t at, off_t size)
+{
+	char buf[CHUNK];
+	ssize_t got;
+	off_t pos;
+
+	for (pos = at; pos < size && pos < at + (1 << 20); pos += got) {
+		if ((got = pread(fd, buf, sizeof(buf), pos)) <= 0)
+			return 0;
+		if (memchr(buf, '\0', (size_t)got) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Copies the bytes of the log from offset at to size into a new file
+ * beside it, LOG.damaged-AT (LOG.damaged-AT.N when that is taken), and
+ * makes it durable: only then may the log be cut.  Counts the whole
+ * events with a sequence among them into *nev, the first and last such
+ * sequence into *first and *last.  Returns the file's name (malloc'd), or
+ * NULL with err.
+ */
+static char *
+setaside(struct store *st, off_t at, off_t size, uint64_t *nev,
+    uint64_t *first, uint64_t *last, char *err, size_t n)
+{
+	struct lines in;
+	char *name, buf[CHUNK], why[256];
+	const char *p;
+	size_t len, plen = strlen(st->path) + 64;
+	uint64_t seq;
+	ssize_t got;
+	off_t pos;
+	int fd = -1, i;
+
+	name = xmalloc(plen);
+	for (i = 0; i < 100 && fd == -1; i++) {
+		if (i == 0)
+			snprintf(name, plen, "%s.damaged-%lld", st->path,
+			    (long long)at);
+		else
+			snprintf(name, plen, "%s.damaged-%lld.%d", st->path,
+			    (long long)at, i);
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		seterr(err, n, "%s: %s", name, strerror(errno));
+		free(name);
+		return NULL;
+	}
+	errno = 0;
+	for (pos = at; pos < size; pos += got) {
+		got = pread(st->fd, buf, (size_t)(size - pos) < sizeof(buf) ?
+		    (size_t)(size - pos) : sizeof(buf), pos);
+		if (got <= 0 || writeall(fd, buf, (size_t)got) == -1)
+			break;
+	}
+	if (pos < size || fsync(fd) == -1 || fsyncparent(name) == -1) {
+		seterr(err, n, "%s: %s", name, pos < size && errno == 0 ?
+		    "the log shrank" : strerror(errno));
+		close(fd);
+		(void)unlink(name);
+		free(name);
+		return NULL;
+	}
+	close(fd);
+	*nev = *first = *last = 0;
+	lines_init(&in, st->fd, at);
+	while (lines_next(&in, size, &p, &len, why, sizeof(why)) == LOG_OK)
+		if (memchr(p, '\0', len) == NULL && ce_validate(&st->sc, p,
+		    len, &st->ev, why, sizeof(why)) == 0 &&
+		    (seq = log_seqof(&st->ev)) != 0) {
+			if ((*nev)++ == 0)
+				*first = seq;
+			*last = seq;
+		}
+	lines_free(&in);
+	return name;
+}
+
+/*
+ * Under the lock: moves what follows the damage at offset at (why says
+ * what it is) aside, as setaside does, and cuts the log back to at, after
+ * sequence last, with a warning that says what was moved where.
+ */
+static enum log_result
+moveaside(struct store *st, off_t at, off_t size, uint64_t last,
+    const char *why, char *err, size_t n)
+{
+	char *name, more[160] = "";
+	uint64_t nev, first, final;
+
+	if ((name = setaside(st, at, size, &nev, &first, &final, err, n)) ==
+	    NULL)
+		return LOG_IO;
+	if (ftruncate(st->fd, at) == -1 || fsync(st->fd) == -1) {
+		free(name);
+		return log_seterr(LOG_IO, err, n, "cutting the damage: %s",
+		    strerror(errno));
+	}
+	if (nev > 0)
+		snprintf(more, sizeof(more), ", with %llu whole event%s in "
+		    "them (sequence %llu to %llu)", (unsigned long long)nev,
+		    nev == 1 ? "" : "s", (unsigned long long)first,
+		    (unsigned long long)final);
+	warnw(st->path, "damaged at offset %lld (%s): moved the %lld bytes "
+	    "from there to the end into %s%s; the log ends at sequence %llu "
+	    "(see evlog(5), Damage)", (long long)at, why, (long long)(size -
+	    at), name, more, (unsigned long long)last);
+	free(name);
+	st->end = at;
+	st->last = last;
+	return LOG_OK;
+}
+
+/*
+ * Damage at offset at, after sequence last, in a file of size bytes: what
+ * repair may do about it.  LOG_REPAIR_TAIL moves it aside only where and
+ * as a crash may have left it: within TAIL_REACH of the end, with a NUL
+ * byte in it, which only a write lost to a power cut leaves (a page of
+ * the file that never reached the disk reads as zeros).  Nothing moves
+ * aside a file that is no log at all (damage in its first line, without
+ * a NUL byte).
+ */
+static enum log_result
+damaged(struct store *st, int repair, off_t at, off_t size, uint64_t last,
+    const char *why, char *err, size_t n)
+{
+	int nul = hasnul(st->fd, at, size);
+
+	if (at == 0 && !nul)
+		return log_seterr(LOG_DAMAGED, err, n, "not an evlog log, or "
+		    "damaged at offset 0 (%s): see evlog verify", why);
+	if (repair == LOG_REPAIR_NONE || (repair == LOG_REPAIR_TAIL &&
+	    (size - at > TAIL_REACH || !nul)))
+		return log_seterr(LOG_DAMAGED, err, n, "damaged at offset %lld "
+		    "(%s), %lld bytes before the end: %s; evlog repair moves "
+		    "it aside (see evlog(5), Damage)", (long long)at, why,
+		    (long long)(size - at), repair == LOG_REPAIR_NONE ?
+		    "appends stop there" : "not what a crash leaves");
+	return moveaside(st, at, size, last, why, err, n);
+}
+
 /* store_lock, once the lock is taken. */
 static enum log_result
 locked(struct store *st, int repair, char *err, size_t n)
 {
-	struct stat sb;
+	struct stat sb, now;
 	enum log_result r;
-	off_t whole;
+	off_t whole, at;
+	uint64_t last;
+	char why[512];
+	int got, gone;
 
 	if (fstat(st->fd, &sb) == -1)
 		return log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
+	/*
+	 * The path must still name the file we hold: one removed or replaced
+	 * since it was opened (evsub --delete-topic under a running evpub,
+	 * rm under evlog append) would take appends no reader ever sees, and
+	 * each would be acknowledged.  Checked under the lock, which whoever
+	 * removes a topic takes first, so no append slips in after it.
+	 */
+	if ((gone = stat(st->path, &now) == -1) && errno != ENOENT)
+		return log_seterr(LOG_IO, err, n, "stat: %s", strerror(errno));
+	if (gone || now.st_dev != sb.st_dev || now.st_ino != sb.st_ino)
+		return log_seterr(LOG_GONE, err, n, "removed or replaced since "
+		    "it was opened: nothing more is appended to it");
 	/* Nobody appended since we last looked: what we know holds. */
-	if (sb.st_size == st->end && st->end > 0)
-		return idx_attach(&st->x, st->path, st->fd, st->end, st->last,
-		    err, n) == -1 ? LOG_IO : LOG_OK;
-	if ((r = tail(st, sb.st_size, &whole, err, n)) != LOG_OK)
+	if (sb.st_size == st->end && st->end > 0 && repair != LOG_REPAIR_ALL)
+		goto index;
+	r = tail(st, sb.st_size, &whole, err, n);
+	if (r == LOG_DAMAGED && repair != LOG_REPAIR_NONE) {
+		/*
+		 * The last line is no event: a lost write of the last group
+		 * (zero bytes where its last line starts, the page where it
+		 * ends on disk), or worse.  Where the damage starts takes a
+		 * scan; the index, if it covers more, is then rebuilt.
+		 */
+		if ((r = scandamage(st, 0, 0, sb.st_size, &at, &last, why,
+		    sizeof(why), err, n)) != LOG_OK)
+			return r;
+		if (at == sb.st_size)	/* what tail found, the scan did not */
+			return log_seterr(LOG_DAMAGED, err, n, "the last line "
+			    "is damaged, and no line before it (see evlog "
+			    "verify)");
+		if ((r = damaged(st, repair, at, sb.st_size, last, why, err,
+		    n)) != LOG_OK)
+			return r;
+		whole = sb.st_size = at;
+	}
+	if (r != LOG_OK)
 		return r;
 	if (whole < sb.st_size && repair) {
 		/* A crash cut the last write short: that line was never
@@ -330,8 +591,27 @@ locked(struct store *st, int repair, char *err, size_t n)
 		    "%lld", (long long)(sb.st_size - whole), (long long)whole);
 	}
 	st->end = whole;
-	return idx_attach(&st->x, st->path, st->fd, st->end, st->last, err,
-	    n) == -1 ? LOG_IO : LOG_OK;
+index:
+	/* evlog repair reads the whole log again, whatever the index says. */
+	got = repair == LOG_REPAIR_ALL ? idx_rebuild(&st->x, st->path, st->fd,
+	    st->end, st->last, err, n) : idx_attach(&st->x, st->path, st->fd,
+	    st->end, st->last, err, n);
+	if (got == 1) {
+		/*
+		 * Reading the log into its index (after a reboot: all of it)
+		 * met a line that is no event, or out of sequence, before the
+		 * last line: what a lost write in the middle of the last
+		 * group leaves when its later pages reached the disk.  The
+		 * index covers what comes before it, and stays.
+		 */
+		snprintf(why, sizeof(why), "%s", err);
+		if ((r = damaged(st, repair, st->x.bad, st->end,
+		    st->x.badlast, why, err, n)) != LOG_OK)
+			return r;
+		got = idx_attach(&st->x, st->path, st->fd, st->end, st->last,
+		    err, n);
+	}
+	return got != 0 ? LOG_IO : LOG_OK;
 }
 
 enum log_result

@@ -180,16 +180,18 @@ sleepms(long ms)
 
 /*
  * A duration back from now: number-unit pairs, units strictly from the
- * largest down, so that "30m1h" (surely a slip) is refused.  At most 100
- * years in all: more is a typo, and keeps the arithmetic far from overflow.
+ * largest down, so that "30m1h" (surely a slip) is refused: w, d, h, m, s,
+ * and ms as the NATS CLI takes it.  At most 100 years in all: more is a
+ * typo, and keeps the arithmetic far from overflow.
  */
 static int
-duration(const char *s, int64_t *secs)
+duration(const char *s, int64_t *usec)
 {
 	static const char units[] = "wdhms";
-	static const int64_t unitsecs[] = { 604800, 86400, 3600, 60, 1 };
-	const char *u, *last = NULL;
-	int64_t n, total = 0;
+	static const int64_t unitus[] = { 604800000000LL, 86400000000LL,
+	    3600000000LL, 60000000LL, 1000000LL, 1000LL };
+	const int64_t most = 100LL * 366 * 86400 * 1000000;
+	int64_t n, total = 0, last = INT64_MAX, us;
 
 	if (*s == '\0')
 		return -1;
@@ -198,19 +200,59 @@ duration(const char *s, int64_t *secs)
 			return -1;
 		for (n = 0; *s >= '0' && *s <= '9'; s++) {
 			n = n * 10 + (*s - '0');
-			if (n > 100LL * 366 * 86400)
+			if (n > most / 1000)
 				return -1;
 		}
-		if (*s == '\0' || (u = strchr(units, *s)) == NULL ||
-		    (last != NULL && u <= last))
+		if (s[0] == 'm' && s[1] == 's') {
+			us = unitus[5];
+			s++;
+		} else if (*s != '\0' && strchr(units, *s) != NULL)
+			us = unitus[strchr(units, *s) - units];
+		else
 			return -1;
-		last = u;
-		total += n * unitsecs[u - units];
-		if (total > 100LL * 366 * 86400)
+		if (us >= last || n > most / us)
+			return -1;
+		last = us;
+		total += n * us;
+		if (total > most)
 			return -1;
 		s++;
 	}
-	*secs = total;
+	*usec = total;
+	return 0;
+}
+
+/*
+ * An instant as seconds since the epoch, "@1700000000" (date +%s), or
+ * milliseconds, "@1700000000000ms" or kcat's "s@1700000000000".
+ */
+static int
+epoch(const char *s, int64_t *usec)
+{
+	int64_t n = 0, unit = 1000000;
+	const char *p;
+
+	if (s[0] == 's' && s[1] == '@') {
+		s += 2;
+		unit = 1000;
+	} else if (*s == '@')
+		s++;
+	else
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > 253402300799000LL)	/* 9999-12-31, in ms */
+			return -1;
+	}
+	if (p == s)
+		return -1;
+	if (strcmp(p, "ms") == 0 && unit == 1000000)
+		unit = 1000;
+	else if (*p != '\0')
+		return -1;
+	if (unit == 1000000 && n > 253402300799LL)
+		return -1;
+	*usec = n * unit;
 	return 0;
 }
 
@@ -219,7 +261,7 @@ time_parse(const char *s, int64_t now, int64_t *usec)
 {
 	char full[32];
 	size_t len = strlen(s);
-	int64_t secs;
+	int64_t back;
 
 	if (rfc3339_parse(s, len, usec) == 0)
 		return 0;
@@ -232,8 +274,10 @@ time_parse(const char *s, int64_t now, int64_t *usec)
 		*usec = now;
 		return 0;
 	}
-	if (duration(s, &secs) == -1)
+	if (epoch(s, usec) == 0)
+		return 0;
+	if (duration(s, &back) == -1)
 		return -1;
-	*usec = now - secs * 1000000;
+	*usec = now - back;
 	return 0;
 }

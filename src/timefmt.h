@@ -30,16 +30,19 @@ int64_t now_usec(void);
 void sleepms(long ms);
 
 /* What time_parse takes, for a message that refuses a time. */
-#define TIME_SYNTAX "an RFC 3339 time, a date (YYYY-MM-DD) or a duration " \
-	"back from now (90s, 30m, 1h30m, 2d, 1w)"
-
+#define TIME_SYNTAX "an RFC 3339 time, a date (YYYY-MM-DD), @EPOCH " \
+	"seconds (@EPOCHms, s@EPOCHMS: milliseconds) or a duration back " \
+	"from now (90s, 500ms, 30m, 1h30m, 2d, 1w)"
 /*
  * Parses a time as every eventful option takes one (--time, --since,
  * --until, a consumer's start): an RFC 3339 date-time, a date alone
- * (YYYY-MM-DD: its midnight, UTC), "now", or a duration back from now:
- * one or more whole numbers each with a unit, s m h d or w ("90s", "1h30m",
- * "2d"), largest unit first.  now is the current time in microseconds (a
- * parameter, so that tests are exact).  Returns 0 and sets *usec, or -1.
+ * (YYYY-MM-DD: its midnight, UTC), "now", seconds since the epoch
+ * ("@1700000000", as date +%s prints them), milliseconds since it
+ * ("@1700000000000ms", or "s@1700000000000" as kcat takes them), or a
+ * duration back from now: one or more whole numbers each with a unit,
+ * w d h m s or ms ("90s", "1h30m", "2d", "500ms"), largest unit first.
+ * now is the current time in microseconds (a parameter, so that tests
+ * are exact).  Returns 0 and sets *usec, or -1.
  */
 int time_parse(const char *s, int64_t now, int64_t *usec);
 

@@ -166,6 +166,10 @@ mkdir1(const char *p)
 
 	if (mkdir(p, 0700) == 0) {
 		share(p, -1, 1);
+		/* Its name is durable only once its parent is: before any
+		 * event published under it is acknowledged. */
+		if (fsyncparent(p) == -1)
+			failed(p, "fsync of the directory that holds it");
 		return;
 	}
 	if (errno == EEXIST)
@@ -265,20 +269,90 @@ topic_free(struct topic *t)
 static int published(void *, struct batch *);
 static void pubfail(void *, enum log_result, int, const char *);
 
+/*
+ * Makes the names above a topic's log durable: the topic's in topics/,
+ * topics/ in the home, and the home in its parent.  mkdir1 does it as it
+ * makes them; this is for a topic whose maker was killed in between,
+ * which left its log empty (log_open makes the log's own name durable
+ * when it finds it so).  The home's parent may be one we cannot open
+ * (mode 0711): then it is not ours, nor the home made by us in it.
+ */
+static void
+syncnames(const struct topic *t)
+{
+	char *p = xstrdup(t->dir), *slash;
+	int i;
+
+	for (i = 0; i < 3 && (slash = strrchr(p, '/')) != NULL &&
+	    slash != p; i++) {
+		if (fsyncparent(p) == -1 && !(i == 2 && (errno == EACCES ||
+		    errno == EPERM)))
+			failed(p, "fsync of the directory that holds it");
+		*slash = '\0';
+	}
+	free(p);
+}
+
+/* Whether descriptor fd is the file that path names now. */
+static int
+samefile(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+#define HOLD_TRIES 10	/* deletions a starting publisher outlasts */
+
+/*
+ * Makes topic name (or finds it) and holds its directory with a shared
+ * lock for as long as the publisher runs: topic_delete sees it there and
+ * refuses without --force.  A topic deleted while this one started (it
+ * held the directory's lock, then renamed it away) is made anew.
+ */
+static void
+holdtopic(struct topub *p, const char *name)
+{
+	int try;
+
+	for (try = 0; ; try++) {
+		topic_init(&p->t, name, 1);
+		p->dirfd = open(p->t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->dirfd == -1 && errno != ENOENT)
+			failed(p->t.dir, "open");
+		if (p->dirfd >= 0) {
+			if (flock(p->dirfd, LOCK_SH) == -1)
+				failed(p->t.dir, "flock");
+			if (samefile(p->dirfd, p->t.dir))
+				return;
+			close(p->dirfd);
+		}
+		topic_free(&p->t);
+		if (try == HOLD_TRIES)
+			errw(EXIT_FAIL, name, "the topic was deleted %d times "
+			    "while this publisher started: not published",
+			    HOLD_TRIES + 1);
+	}
+}
+
 void
 topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
     int quiet, int overlap)
 {
+	struct stat sb;
 	char err[512];
 
 	memset(p, 0, sizeof(*p));
-	topic_init(&p->t, name, 1);
+	holdtopic(p, name);
 	if ((p->log = log_open(p->t.log, 1, err, sizeof(err))) == NULL) {
 		if (errno == EACCES)
 			denied(p->t.log, "open");
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	}
 	share(p->t.log, log_fd(p->log), 0);
+	if (fstat(log_fd(p->log), &sb) == 0 && sb.st_size == 0)
+		syncnames(&p->t);
 	scan_init(&p->sc);
 	p->sync = sync;
 	p->maxwait = maxwait;
@@ -313,6 +387,7 @@ topub_close(struct topub *p)
 	scan_free(&p->sc);
 	free((char *)p->subject);
 	log_close(p->log);
+	close(p->dirfd);
 	topic_free(&p->t);
 }
 
@@ -636,11 +711,22 @@ published(void *arg, struct batch *bt)
 	return r;
 }
 
+/* Exits: the topic was deleted (--force) under this publisher. */
+static void
+deleted(struct topub *p)
+{
+	errw(EXIT_FAIL, p->t.name, "the topic was deleted while this publisher "
+	    "ran (evsub --delete-topic): nothing more is published, "
+	    "and what was not acknowledged is not stored");
+}
+
 static void
 pubfail(void *arg, enum log_result how, int err, const char *msg)
 {
 	struct topub *p = arg;
 
+	if (how == LOG_GONE)
+		deleted(p);
 	if (msg != NULL)
 		errw(EXIT_FAIL, p->t.log, "%s", msg);
 	if (how == LOG_FULL)
@@ -678,7 +764,9 @@ topub_sink(void *arg, const char *buf, size_t len)
 	fill(p, &p->bt, buf, len);
 	if (p->bt.n == 0)
 		return;
-	if (log_lock(p->log, 1, err, sizeof(err)) != LOG_OK)
+	if ((got = log_lock(p->log, 1, err, sizeof(err))) == LOG_GONE)
+		deleted(p);
+	if (got != LOG_OK)
 		errw(EXIT_FAIL, p->t.log, "%s", err);
 	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
 	if (got == LOG_EXPECT)
@@ -906,37 +994,38 @@ topic_position(struct topic *t, const char *name)
 	return pos;
 }
 
+/* replace_file's ready: a position in a group's home is the group's. */
+static int
+sharetmp(int fd, const char *tmp, void *arg)
+{
+	(void)arg;
+	share(tmp, fd, 0);
+	return 0;
+}
+
 void
 topic_commit(struct topic *t, const char *name, uint64_t seq)
 {
-	char *path = join(t->consumers, name), *tmp, num[32];
-	int fd, dfd;
+	char *path = join(t->consumers, name), num[32];
+	const char *step;
 
-	tmp = xmalloc(strlen(t->consumers) + strlen(name) + 16);
-	sprintf(tmp, "%s/.%s.XXXXXX", t->consumers, name);
 	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
 	/*
-	 * Atomic: a crash leaves the old position or the new, never half.
-	 * The temporary file is a new one (O_EXCL) under a name no one can
-	 * guess, never a file or link someone put there; what a kill leaves
-	 * goes at the next run's lock (sweeptmp).
+	 * Atomic: a crash leaves the old position or the new, never half;
+	 * a run that ends with 0 has its position on disk.  What a kill
+	 * leaves of the temporary file goes at the next run's lock
+	 * (sweeptmp).
 	 */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd == -1 && (errno == EACCES || errno == EPERM))
-		denied(tmp, "committing the position");
-	if (fd >= 0)
-		share(tmp, fd, 0);
-	if (fd == -1 || writeall(fd, num, strlen(num)) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1)
-		errwe(EXIT_FAIL, tmp, "committing the position");
-	if (rename(tmp, path) == -1)
-		errwe(EXIT_FAIL, path, "rename");
-	if ((dfd = open(t->consumers, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
-	    0) {
-		(void)fsync(dfd);
-		close(dfd);
+	if (replace_file(path, num, strlen(num), sharetmp, NULL, 0, &step) ==
+	    -1) {
+		if (strcmp(step, "create") == 0 && (errno == EACCES ||
+		    errno == EPERM))
+			denied(path, "committing the position");
+		if (strcmp(step, "fsync of the directory") == 0)
+			errwe(EXIT_FAIL, t->consumers, "committing the position: "
+			    "fsync of the directory");
+		errwe(EXIT_FAIL, path, "committing the position: %s", step);
 	}
-	free(tmp);
 	free(path);
 }
 
@@ -1144,34 +1233,6 @@ topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
 	}
 }
 
-/* How many letters changed, dropped or added make a into b (Levenshtein). */
-static size_t
-near(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, *row, diag, up, d;
-
-	row = xmalloc((lb + 1) * sizeof(*row));
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			d = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < d)
-				d = up + 1;
-			if (row[j - 1] + 1 < d)
-				d = row[j - 1] + 1;
-			row[j] = d;
-			diag = up;
-		}
-	}
-	d = row[lb];
-	free(row);
-	return d;
-}
-
 void
 topic_missing(const char *why, const char *name, const char *where,
     char *const *v, size_t n, const char *hint)
@@ -1180,7 +1241,7 @@ topic_missing(const char *why, const char *name, const char *where,
 	size_t i, best = 0, bestd = 3, d;
 
 	for (i = 0; i < n; i++)
-		if ((d = near(name, v[i])) < bestd) {
+		if ((d = editdist(name, v[i])) < bestd) {
 			bestd = d;
 			best = i;
 		}
@@ -1346,10 +1407,16 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	struct dirent *de;
 	char *gone;
 	size_t busy = 0;
+	int pubs, dfd, lfd;
 	DIR *d;
 
 	topic_init(&t, name, 0);
 	survey1(&s, name);
+	/* Each running publisher holds the directory shared (holdtopic);
+	 * held exclusive here, it keeps new ones out until it is renamed. */
+	dfd = open(t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pubs = dfd >= 0 && flock(dfd, LOCK_EX | LOCK_NB) == -1 &&
+	    errno == EWOULDBLOCK;
 	if ((d = opendir(t.consumers)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (de->d_name[0] == '.' && strlen(de->d_name) > 6 &&
@@ -1358,16 +1425,34 @@ topic_delete(const char *name, int force, char *err, size_t n)
 				busy += running(&t, de->d_name);
 		closedir(d);
 	}
-	if (!force && (s.nlive > 0 || busy > 0)) {
+	if (!force && pubs)
+		seterr(err, n, "%zu live subscriber%s, %zu running consumer%s "
+		    "and a running publisher at least (evpub -T): stop them "
+		    "first, or --force deletes it under them (they stop, and a "
+		    "publisher acknowledges nothing more)", s.nlive,
+		    s.nlive == 1 ? "" : "s", busy, busy == 1 ? "" : "s");
+	else if (!force && (s.nlive > 0 || busy > 0))
 		seterr(err, n, "%zu live subscriber%s and %zu running "
 		    "consumer%s: --force deletes it under them (they stop)",
 		    s.nlive, s.nlive == 1 ? "" : "s", busy, busy == 1 ? "" :
 		    "s");
+	if (!force && (pubs || s.nlive > 0 || busy > 0)) {
+		if (dfd >= 0)
+			close(dfd);
 		statfree(&s);
 		topic_free(&t);
 		return -1;
 	}
 	statfree(&s);
+	/*
+	 * The log's own lock, as an appender takes it: a publisher in the
+	 * middle of a group finishes it first, and one that takes the lock
+	 * after the rename finds the log gone (log_lock, LOG_GONE) and stops
+	 * rather than acknowledge events into a file nobody will read.
+	 */
+	lfd = open(t.log, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	while (lfd >= 0 && flock(lfd, LOCK_EX) == -1 && errno == EINTR)
+		;
 	/*
 	 * Out of sight in one rename (a hidden name is no topic), then
 	 * removed: a publisher that comes meanwhile makes a new topic rather
@@ -1378,6 +1463,10 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	    t.dir), t.dir, name, (long)getpid());
 	if (rename(t.dir, gone) == -1)
 		failed(t.dir, "rename");
+	if (lfd >= 0)
+		close(lfd);
+	if (dfd >= 0)
+		close(dfd);
 	(void)nftw(gone, rmone, 16, FTW_DEPTH | FTW_PHYS);
 	free(gone);
 	topic_free(&t);

@@ -89,6 +89,8 @@ void topic_free(struct topic *t);
  * and fans out to the live subscribers. */
 struct topub {
 	struct topic t;
+	int dirfd;		/* t.dir, held with a shared flock while the
+				   publisher runs: topic_delete sees it */
 	struct log *log;	/* the log */
 	struct batch bt;	/* the events being published, unthreaded */
 	struct scanner sc;	/* to find their members */
@@ -150,7 +152,10 @@ uint64_t topic_last(struct topic *t);
 /*
  * Deletes topic name: out of sight at once (one rename), then removed.
  * Returns -1 with why in err, deleting nothing, when it has live
- * subscribers or a consumer running, unless force.
+ * subscribers, a consumer running or a publisher running, unless force.
+ * The rename happens under the log's exclusive lock: a publisher, forced
+ * or racing, stops at its next append (log_lock: LOG_GONE) and never
+ * acknowledges an event into the removed log.
  */
 int topic_delete(const char *name, int force, char *err, size_t n);
 

@@ -3,11 +3,13 @@
  * util.c - the error helper and small checked helpers shared by every
  * program: one place decides what a message looks like.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +330,89 @@ parsesecs(const char *s, double max, long long *usec, const char **errstr)
 }
 
 int
+parsestart(const char *s, struct startpos *p, const char **errstr)
+{
+	long long v;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(s, "end") == 0) {
+		p->end = 1;
+		return 0;
+	}
+	if (*s == '-') {
+		if (parsenum(s + 1, 1, 1LL << 62, &v, errstr) == -1)
+			return -1;
+		p->last = (unsigned long long)v;
+		return 0;
+	}
+	if (parsenum(s, 1, 1LL << 62, &v, errstr) == -1) {
+		if (*errstr != NULL && strcmp(*errstr, "not a number") == 0)
+			*errstr = "not a sequence (1 is the first), -N (the "
+			    "last N) nor end (only what comes)";
+		return -1;
+	}
+	p->seq = (unsigned long long)v;
+	return 0;
+}
+
+unsigned long long
+startseq(const struct startpos *p, unsigned long long last)
+{
+	if (p->seq > 0)
+		return p->seq;
+	if (p->end)
+		return last + 1;
+	return last >= p->last ? last - p->last + 1 : 1;
+}
+
+int
+input_waiting(int fd, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct stat sb;
+	off_t at;
+	int n = 0;
+
+	if (fstat(fd, &sb) == -1 || isatty(fd))
+		return 0;
+	if (S_ISREG(sb.st_mode))
+		return (at = lseek(fd, 0, SEEK_CUR)) != -1 && sb.st_size > at;
+	if (!S_ISFIFO(sb.st_mode) && !S_ISSOCK(sb.st_mode))
+		return 0;
+	/* A writer started beside us may not have written yet. */
+	if (poll(&pfd, 1, ms) <= 0 || !(pfd.revents & POLLIN))
+		return 0;
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+size_t
+editdist(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, *row, diag, up, d;
+
+	row = xmalloc((lb + 1) * sizeof(*row));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			d = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d;
+}
+
+int
 writeall(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -344,6 +429,90 @@ writeall(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+fsyncdir(const char *dir)
+{
+	int fd, r, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
+replace_file(const char *path, const void *buf, size_t len,
+    int (*ready)(int fd, const char *tmp, void *arg), void *arg, int keep,
+    const char **step)
+{
+	const char *slash = strrchr(path, '/');
+	char *tmp;
+	int fd, e;
+
+	/* Beside path, so that rename(2) is atomic. */
+	tmp = xmalloc(strlen(path) + 16);
+	sprintf(tmp, "%.*s.%s.XXXXXX", slash == NULL ? 0 :
+	    (int)(slash - path + 1), path, slash == NULL ? path : slash + 1);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		*step = "create";
+		goto out;
+	}
+	if (ready != NULL && ready(fd, tmp, arg) == -1)
+		*step = "create";
+	else if (writeall(fd, buf, len) == -1)
+		*step = "write";
+	else if (fsync(fd) == -1)
+		*step = "fsync";
+	else if (rename(tmp, path) == -1)
+		*step = "rename";
+	else if (!keep && close(fd) == -1) {
+		*step = "close";
+		fd = -1;
+	} else if (fsyncparent(path) == -1) {
+		*step = "fsync of the directory";
+		if (!keep)
+			fd = -1;
+	} else {
+		free(tmp);
+		return keep ? fd : 0;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	/* Before the rename it is ours to remove; after, it is path. */
+	if (strcmp(*step, "fsync of the directory") != 0 &&
+	    strcmp(*step, "close") != 0)
+		unlink(tmp);
+	errno = e;
+out:
+	free(tmp);
+	return -1;
+}
+
+int
+fsyncparent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r, e;
+
+	if (slash == NULL)
+		return fsyncdir(".");
+	if (slash == path)
+		return fsyncdir("/");
+	dir = xmalloc((size_t)(slash - path) + 1);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	r = fsyncdir(dir);
+	e = errno;
+	free(dir);
+	errno = e;
+	return r;
 }
 
 int

@@ -83,6 +83,54 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
 /*
+ * Tells whether fd (stdin) holds input nobody has read: bytes past the
+ * offset of a file, or bytes in a pipe or socket, waited for ms at most
+ * (a writer started beside the reader may not have written yet).  A
+ * terminal never does.
+ */
+int input_waiting(int fd, int ms);
+
+/*
+ * A private file replaced atomically, the one way every state file is
+ * written (DESIGN 10, evlog(5)): buf[0..len) goes into a new temporary
+ * file beside path (mkostemp: mode 0600, a name no one can guess, never
+ * one planted there), made durable (fsync), renamed over path, and the
+ * rename made durable (fsync of the directory).  A failure of any step,
+ * the last included, is a failure: a caller that says "saved" has it on
+ * disk.  ready, when not NULL, is called with the new file's descriptor
+ * before anything is written (to set its mode, or to lock it so that the
+ * lock goes with the name); it returns -1 with errno to give up.  With
+ * keep, the descriptor stays open and is returned (its lock held); else
+ * 0.  Returns -1 with errno and *step naming what failed (the temporary
+ * file is removed).
+ */
+int replace_file(const char *path, const void *buf, size_t len,
+    int (*ready)(int fd, const char *tmp, void *arg), void *arg, int keep,
+    const char **step);
+
+/* How many letters changed, dropped or added make a into b
+ * (Levenshtein): what "did you mean" measures. */
+size_t editdist(const char *a, const char *b);
+
+/* Where a reading starts, as --from takes it. */
+struct startpos {
+	unsigned long long seq;	/* this sequence (1: the first), or 0 */
+	unsigned long long last;	/* else the last this many, or 0 */
+	int end;		/* else after the last: only what comes */
+};
+
+/*
+ * Parses --from's argument: a sequence ("120"), the last N ("-5", as
+ * kcat's -o -5), or "end" (kcat's -o end: only what is appended after).
+ * Same contract as parsenum.
+ */
+int parsestart(const char *s, struct startpos *p, const char **errstr);
+
+/* The first sequence p names in a log whose last sequence is last. */
+unsigned long long startseq(const struct startpos *p,
+    unsigned long long last);
+
+/*
  * Parses a decimal integer in [min, max], the whole string, like OpenBSD's
  * strtonum.  Returns 0 and sets *out, or -1 and points *errstr at a reason.
  */
@@ -119,6 +167,15 @@ int writeall(int fd, const void *buf, size_t len);
  * with a message naming path on failure.
  */
 int openfile(const char *path, int flags, mode_t mode);
+
+/*
+ * Makes directory dir durable (fsync(2) of the directory itself), or the
+ * directory that holds path ("." for a name without a slash): what a
+ * name made or renamed in it needs before anything acknowledged depends
+ * on it.  Returns 0, or -1 with errno.
+ */
+int fsyncdir(const char *dir);
+int fsyncparent(const char *path);
 
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. */
 char *readfile(const char *path, size_t max, size_t *lenp);

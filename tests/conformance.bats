@@ -14,7 +14,7 @@ SECRET2=whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD
 teardown() {
 	local p
 	for p in $LPID $RPID; do
-		kill "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true  # honest: cleanup; it may have ended
 	done
 	return 0
 }
@@ -227,7 +227,8 @@ teardown() {
 	ping ping/payload.json
 	check_suite check_suite/requested.payload.with-email-with-special-characters.json
 	EOF
-	kill "$LPID"; stopped "$LPID" || true
+	kill "$LPID"
+	stopped "$LPID"
 	run -0 jq -r '[.id, .type, .source, (.subject // "-")] | join(" ")' out.ndjson
 	assert_line -n 0 'd-1 com.github.issues.opened https://api.github.com/repos/Codertocat/Hello-World 1'
 	assert_line -n 1 'd-2 com.github.pull_request.opened https://api.github.com/repos/Codertocat/Hello-World 2'

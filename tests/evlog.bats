@@ -226,6 +226,40 @@ bigevents() {
 # append: concurrent appenders, readers beside a long append, kill -9
 #
 
+@test "a log removed or replaced under a running append: it stops, status 1, and acknowledges nothing more" {
+	# It went on appending to the file no name reached, and acknowledged
+	# each event with a sequence: every one of them lost.
+	events 3 >in3
+	for how in rm mv; do
+		rm -f a.log a.old acks err fifo
+		mkfifo fifo
+		exec 7<>fifo	# a writer, so that opening it to read does not wait
+		sh -c 'exec evlog append a.log <fifo >acks 2>err' 7>&- &
+		pid=$!
+		sed -n 1p in3 >&7
+		for _ in $(seq 200); do [ -s acks ] && break; sleep 0.05; done
+		assert_equal "$(seqs acks)" "000000000001 "
+		if [ "$how" = rm ]; then
+			rm a.log
+		else
+			mv a.log a.old
+			cp a.old a.log
+		fi
+		sed -n 2p in3 >&7
+		for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		exec 7>&-
+		st=0
+		wait "$pid" || st=$?
+		assert_equal "$st" 1
+		assert_equal "$(seqs acks)" "000000000001 "
+		assert_equal "$(cat err)" "evlog append: a.log: removed or replaced since it was opened: nothing more is appended to it"
+	done
+	# The copy put in its place takes appends as any log.
+	events 2 >in2
+	run -0 evlog append a.log <in2
+	assert_equal "$(seqs <<<"$output")" "000000000002 000000000003 "
+}
+
 @test "4 processes appending 25,000 events each at once: 1..100000 exactly once" {
 	for w in 1 2 3 4; do
 		yes "{\"w\":$w}" | head -25000 | evpub -l -t x >"in$w"
@@ -247,10 +281,12 @@ bigevents() {
 
 @test "a long append lets readers in between its group commits" {
 	need_fault
-	# Six group commits on a disk where each fsync takes 0.4 s: the
-	# pipeline never runs dry, and still lets go of the lock.
+	# Six group commits on a disk where each fsync takes 2 s: the
+	# pipeline never runs dry, and still lets go of the lock.  The append
+	# takes 12 s at least, so that a reader that got in only after it is
+	# told from one slowed by a loaded machine (0.4 s each was not).
 	bigevents >in
-	FAULT_SLOW=400000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
+	FAULT_SLOW=2000000 LD_PRELOAD=$FAULT evlog append l <in >/dev/null &
 	pid=$!
 	for _ in $(seq 100); do [ -s l ] && break; sleep 0.05; done
 	# A reader takes the lock shared: it gets in, and sees only what is
@@ -269,8 +305,7 @@ bigevents() {
 		evlog append --sync event l <in >ack 2>/dev/null &
 		pid=$!
 		sleep "0.00$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		killed "$pid"
 		evlog verify l >/dev/null 2>&1 || evlog repair l >/dev/null 2>&1
 		evlog verify l >/dev/null || { echo "run $run: verify fails after repair"; return 1; }
 		# Every acknowledged line is in the log, as it was acknowledged.
@@ -298,8 +333,10 @@ bigevents() {
 	need_fault
 	events 5 >in
 	for call in write fsync; do
-		# How many calls a clean run makes.
+		# How many calls a clean run makes, on a log as the loop's (not
+		# empty: an empty one has its directory made durable too).
 		rm -f l
+		events 2 | evlog append l >/dev/null
 		FAULT_CALL=$call FAULT_COUNT=count LD_PRELOAD=$FAULT evlog append --sync event l <in >/dev/null
 		total=$(cat count)
 		[ "$total" -ge 5 ]
@@ -381,7 +418,7 @@ bigevents() {
 	for n in 2 3 4 5; do
 		rm -f l l.idx
 		events 2 | evlog append l >/dev/null
-		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got || true
+		FAULT_CALL=fsync FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in 2>err | head -c 100 >got
 		evlog verify l >/dev/null || { echo "#$n: log not valid"; return 1; }
 		[ "$(wc -l <l)" -ge 3 ] || { echo "#$n: the acknowledged group is gone"; return 1; }
 		cmp got <(tail -n +3 l | head -c 100) || { echo "#$n: acknowledged, not stored"; return 1; }
@@ -511,6 +548,31 @@ bigevents() {
 	check --from 1000 --to 2100 --until 2026-03-01T12:00:00Z
 }
 
+@test "cat -n N is the last N events there are when it starts, while appenders go on" {
+	# The property tests' (prop.bats) reading of the last event got 8
+	# while appenders appended; here 36 of 300 got 9 to 33.
+	events 300 | evlog append l >/dev/null
+	aps=
+	for j in 1 2 3; do
+		( while :; do events 8 | evlog append l >/dev/null 2>&1; done ) &
+		aps="$aps $!"
+	done
+	bad=
+	for i in $(seq 100); do
+		n=$(evlog cat -n 1 l | wc -l)
+		[ "$n" = 1 ] || bad="$bad $n"
+		n=$(evlog cat -n 300 l | wc -l)
+		[ "$n" = 300 ] || bad="$bad $n"
+	done
+	kill $aps
+	for p in $aps; do exited "$p" 143 0; done
+	[ -z "$bad" ] || { echo "-n 1 and -n 300 gave:$bad"; return 1; }
+	# An empty log: nothing.
+	: >empty
+	run -0 evlog cat -n 1 empty
+	assert_output ''
+}
+
 @test "cat -f follows appends, and reports a truncated log" {
 	events 1 | evlog append l >/dev/null
 	evlog cat -f l >out 2>err &
@@ -556,12 +618,22 @@ bigevents() {
 	line=$(events 1 | sed 's/}$/,"sequence":"000000000003"}/')
 	# An appender's window: under the lock, written, not yet fsynced,
 	# then taken back.
-	flock -x l -c "printf '%s\n' '$line' >>l; sleep 1; truncate -s $(stat -c %s committed) l" &
+	# The window stays open until the reader has read (10 s at most).
+	flock -x l -c "printf '%s\n' '$line' >>l
+	    for i in \$(seq 200); do [ -e read ] && break; sleep 0.05; done
+	    truncate -s $(stat -c %s committed) l" &
 	pid=$!
-	sleep 0.3
+	for _ in $(seq 200); do
+		[ "$(stat -c %s l)" -gt "$(stat -c %s committed)" ] && break
+		sleep 0.05
+	done
+	[ "$(stat -c %s l)" -gt "$(stat -c %s committed)" ] ||
+	    { echo "the appender's line never came"; return 1; }
 	run -0 evlog cat l
+	touch read
 	cmp <(printf '%s\n' "$output") committed
 	wait "$pid"
+	cmp l committed
 }
 
 #
@@ -572,7 +644,7 @@ bigevents() {
 	events 4 | evlog append l >/dev/null
 	sed 3d l >gap
 	run -4 evlog verify gap
-	assert_output --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
+	assert_line -n 0 --regexp '^evlog verify: gap: line 3, offset [0-9]+: sequence 4, expected 3$'
 	{ head -1 l; echo garbage; tail -3 l; } >bad
 	run -4 evlog verify bad
 	assert_output --partial 'line 2, offset'
@@ -583,7 +655,7 @@ bigevents() {
 	events 1 | evlog append l >/dev/null
 	evpub -t x >>l
 	run -4 evlog verify l
-	assert_output --regexp 'line 2, offset [0-9]+: no sequence$'
+	assert_line -n 0 --regexp 'line 2, offset [0-9]+: no sequence$'
 }
 
 @test "stats: events, bytes, first and last, per type; --json" {
@@ -750,10 +822,19 @@ bigevents() {
 @test "the index follows appends by other writers and by revert" {
 	events 300 >in
 	head -100 in | evlog append l >/dev/null
-	# An appender that keeps its index mapped while others append and grow it.
-	( sleep 0.5; tail -200 in ) | evlog append l >/dev/null &
+	# An appender that has the log open before others append and grow
+	# it and its index, and appends after them (its input waits for go).
+	( for _ in $(seq 200); do [ -e go ] && break; sleep 0.05; done
+	  tail -200 in ) | evlog append l >/dev/null &
 	pid=$!
+	for _ in $(seq 200); do
+		[ -n "$(find /proc/"$pid"/fd -lname "$PWD/l" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	[ -n "$(find /proc/"$pid"/fd -lname "$PWD/l" 2>/dev/null)" ] ||
+	    { echo "the first appender never opened the log"; return 1; }
 	for i in 1 2 3; do events 500 | evlog append l >/dev/null; done
+	touch go
 	wait "$pid"
 	run -0 --separate-stderr evlog append l <in
 	assert_output ''
@@ -815,7 +896,7 @@ bigevents() {
 	assert_line -n 0 'usage: evlog append [-q] [--bus url] [--creds file] [--expect count]'
 	run -2 evlog append --expect -1 l
 	run -2 evlog cat --since yesterday l
-	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD) or a duration'
+	assert_output --partial 'not an RFC 3339 time, a date (YYYY-MM-DD), @EPOCH seconds (@EPOCHms, s@EPOCHMS: milliseconds) or a duration'
 	run -2 evlog cat --expect 1 l
 	run -2 evlog append --until 2026-01-01 l
 }

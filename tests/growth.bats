@@ -11,10 +11,10 @@ PIDS=()
 teardown() {
 	local p
 	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true  # honest: cleanup; it may have ended
 	done
 	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true  # honest: cleanup; it may have ended
 	done
 }
 

@@ -9,7 +9,7 @@ load test_helper/common
 T="$EVENTFUL_HOME/topics"
 
 teardown() {
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 	# A home made outside the test's directory, for other users.
 	if [ -f "$BATS_TEST_TMPDIR/shared" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/shared")"; fi
 }

@@ -130,8 +130,8 @@ ledger() {
 	assert_equal "${stderr_lines[0]}" 'evlog append: "-" is not a log: events come from standard input; name the log'"'"'s file: evlog append LOG <events'
 	assert_output ''
 	[ ! -e ./- ]
-	run -2 --separate-stderr evlog cat -
-	assert_equal "${stderr_lines[0]}" 'evlog cat: "-" is not a log: name the log'"'"'s file, or a topic with -T'
+	run -2 --separate-stderr evlog cat - </dev/null
+	assert_equal "${stderr_lines[0]}" 'evlog cat: "-" is not a log: standard input is no file (a log is read as one: evlog CMD LOG, or < LOG; evsub reads a stream)'
 }
 
 @test "evlog -T NAME: a topic's log by name; a missing topic names where it looked" {
@@ -223,7 +223,7 @@ ledger() {
 	for i in $(seq 100); do grep -q 'waiting' err && break; sleep 0.05; done
 	for i in $(seq 2000); do
 		echo "$i"
-		[ $((i % 4)) -eq 0 ] && sleep 0.001
+		if [ $((i % 4)) -eq 0 ]; then sleep 0.001; fi
 	done | evpub -T stream -l -t t >/dev/null
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	run -0 wait "$pid"
@@ -231,4 +231,130 @@ ledger() {
 	[ "${#lines[@]}" -eq 2000 ]
 	seq 2000 >want
 	run -0 diff want out
+}
+
+# --- round two (issue 30): what passed silently with status 0 ---------------
+
+@test "evpub without -l refuses input waiting on stdin, which it would drop; -l, -d @- and </dev/null say what is meant" {
+	run -2 --separate-stderr bash -c "echo '{\"a\":1}' | evpub -t x"
+	assert_equal "$output" ""
+	[[ $stderr == *"evpub: stdin: input is waiting, and an event made from the command line does not read it: -l makes an event of each line"*"</dev/null says there is none"* ]]
+	# From a file too.
+	echo '{"a":1}' >in.json
+	run -2 evpub -t x <in.json
+	run -0 bash -c "echo '{\"a\":1}' | evpub -l -t x | jq -c .data"
+	assert_output '{"a":1}'
+	run -0 bash -c "echo '{\"a\":1}' | evpub -d @- -t x | jq -c .data"
+	assert_output '{"a":1}'
+	run -0 bash -c "evpub -t x a=1 </dev/null | jq -c .data"
+	assert_output '{"a":"1"}'
+	# A pipe that brings nothing is no input.
+	run -0 bash -c "true | evpub -t x | jq -r .type"
+	assert_output x
+	# An event with its data on the command line was meant as it is,
+	# whatever stdin holds (a loop's).
+	run -0 bash -c "printf '1\n2\n' | while read -r n; do evpub -t x n:=\$n | jq -c .data; done"
+	assert_output $'{"n":1}\n{"n":2}'
+}
+
+@test "a publisher making a topic a slip away from another's name warns, and makes it" {
+	mktopic orders
+	run -0 --separate-stderr evpub -q -T ordrs -t order.placed n:=1 </dev/null
+	assert_equal "$stderr" "evpub: -T: ordrs: a new topic, a slip away from orders: making it (did you mean -T orders?)"
+	# Made, as asked: the second publish is to a topic that exists.
+	run -0 --separate-stderr evpub -q -T ordrs -t order.placed n:=2 </dev/null
+	assert_equal "$stderr" ""
+	# A name far from every other says nothing.
+	run -0 --separate-stderr evpub -q -T payments -t x </dev/null
+	assert_equal "$stderr" ""
+}
+
+@test "a filter whose attribute no event has says what was meant: the data's field, or the attribute it is close to" {
+	run -0 --separate-stderr evsub 'total>100' <events
+	assert_equal "$output" ""
+	assert_equal "$stderr" "evsub: filter: \"total>100\": no event read has an attribute total, but their data has it: write 'data.total>100'"
+	run -0 --separate-stderr evsub 'typ=order.placed' <events
+	assert_equal "$stderr" "evsub: filter: \"typ=order.placed\": no event read has an attribute typ; did you mean 'type=order.placed'?"
+	run -0 --separate-stderr evsub 'sorce=x' <events
+	assert_equal "$stderr" "evsub: filter: \"sorce=x\": no event read has an attribute sorce; did you mean 'source=x'?"
+	# What was meant works, and says nothing.
+	run -0 --separate-stderr evsub 'data.total>100' <events
+	assert_equal "$(jq -r .id <<<"$output")" o1
+	assert_equal "$stderr" ""
+	# An extension some event has: no hint, even when nothing passes.
+	evpub -t x -e tenant=acme </dev/null >ext
+	run -0 --separate-stderr evsub 'tenant=other' <ext
+	assert_equal "$stderr" ""
+}
+
+@test "--exec's command ends at ';' as find's does; a filter it would swallow is refused" {
+	run -2 --separate-stderr evsub --exec echo ARGS 'type=nomatch' <events
+	assert_equal "$output" ""
+	[[ $stderr == *"evsub: --exec: \"type=nomatch\" reads as a filter, but the command takes it: end the command with ';' (\\; to the shell, as find -exec) and give the filters after it, or before --exec"* ]]
+	run -0 evsub --exec echo ARGS \; 'type=nomatch' <events
+	assert_output ''
+	run -0 evsub --exec echo ARGS \; 'type=order.*' <events
+	assert_output $'ARGS\nARGS'
+	# Options after the ';' are evsub's again.
+	run -0 evsub --exec echo hi \; -c 1 <events
+	assert_output hi
+	# Without ';' the command's own options stay its own, and words that
+	# name no attribute, or a script, are the command's too.
+	run -0 evsub -c 1 --exec printf '%s\n' -v <events
+	assert_output -- -v
+	run -0 evsub -c 1 --exec env A=1 sh -c 'echo $A t=1' <events
+	assert_output '1 t=1'
+	run -0 evsub -c 1 --exec sh -c 't=$(echo x) && echo type=$t' <events
+	assert_output 'type=x'
+}
+
+@test "evsub -v (grep's invert, not verbose) without a filter is refused" {
+	run -2 --separate-stderr evsub -v <events
+	assert_equal "$output" ""
+	[[ $stderr == *"evsub: -v keeps the events that do not pass the filters, and none is given (-v is grep's -v, not verbose): evsub -v FILTER ..."* ]]
+	run -0 evsub -v 'type=order.*' <events
+	assert_equal "$(ids <<<"$output")" "u1 c1 "
+}
+
+@test "evsub -T --from past the end says so, and gets what is published up to and past it" {
+	mktopic orders
+	for i in 1 2 3; do evpub -q -T orders -t o n:=$i </dev/null; done
+	evsub -T orders --from 6 -c 1 >out 2>err &
+	pid=$!
+	for i in $(seq 200); do [ -s err ] && break; sleep 0.05; done
+	run -0 cat err
+	assert_output "evsub: --from: 6 is past the end of topic orders, whose last event is 3: waiting for 4 to 5 to be published first (--from end: only what comes; --from -N: the last N)"
+	for i in 4 5 6; do evpub -q -T orders -t o n:=$i </dev/null; done
+	wait "$pid"
+	assert_equal "$(jq -c .data out)" '{"n":6}'
+	# At the next event to come: no word.
+	run -0 --separate-stderr evsub -T orders --from 7 --once
+	assert_equal "$stderr" ""
+}
+
+@test "evlog revert never makes a log; evproject --get and --keys of a state never saved are errors" {
+	run -1 --separate-stderr evlog revert nosuch.log dep-1
+	assert_equal "$stderr" "evlog revert: nosuch.log: no such log: revert appends the opposite of an event already in a log (evlog append makes one)"
+	[ ! -e nosuch.log ]
+	run -1 --separate-stderr evproject --state nosuch.json --get x
+	assert_equal "$stderr" "evproject: nosuch.json: no such state file: a projection saves it (evproject --state nosuch.json RULE ... < events)"
+	run -1 --separate-stderr evproject --state nosuch.json --keys
+	assert_equal "$output" ""
+	[[ $stderr == *"no such state file"* ]]
+	[ ! -e nosuch.json ]
+	# A state that was saved answers as before.
+	run -3 evproject --state s.json <events
+	run -0 evproject --state s.json --keys
+	assert_line order/1
+}
+
+@test "--expect on a topic not made yet fails without making it" {
+	run -4 --separate-stderr evpub -T ledger --expect 4 -t deposited -S acct/1 amount:=5 </dev/null
+	assert_equal "$stderr" "evpub: ledger: the subject has 0 events, not 4: nothing published (no such topic; nothing made)"
+	run -8 evsub -T ledger --from 1 --once
+	[ ! -e "$EVENTFUL_HOME/topics/ledger" ]
+	# --expect 0 is the first event: it makes the topic.
+	run -0 evpub -q -T ledger --expect 0 -t deposited -S acct/1 amount:=5 </dev/null
+	run -0 evlog cat -T ledger
+	assert_equal "$(jq -r .sequence <<<"$output")" 000000000001
 }

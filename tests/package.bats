@@ -15,7 +15,7 @@ mkvar() { make -s -C "$ROOT" -f Makefile -f - "print-$1" <<<"print-%: ; @echo \$
 # is DIR/build.log.
 pkgbuild() {
 	mkdir -p "$1/eventful"
-	git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 cp --parents -P -t "$1/eventful/")
+	git -C "$ROOT" ls-files -z | (cd "$ROOT" || exit 1; xargs -0 cp --parents -P -t "$1/eventful/")
 	(cd "$1/eventful" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
 	    dpkg-buildpackage -us -uc -b >"$1/build.log" 2>&1) ||
 	    { tail -n 30 "$1/build.log"; return 1; }
@@ -92,7 +92,8 @@ setup_file() {
 	assert_output --partial 'jq'
 	run -0 dpkg-deb -f "$PKG"/eventful_*.deb Suggests
 	assert_output --partial 'nats-server'
-	mkdir elsewhere && cd elsewhere
+	mkdir elsewhere
+	cd elsewhere
 	u=$x/usr/bin
 	run -0 bash -c "'$u/evpub' -t order.placed -S order/1 total:=42 | '$u/evlog' append o.log | '$u/evsub' 'data.total>40' --data"
 	assert_output '{"total":42}'
@@ -117,5 +118,8 @@ setup_file() {
 	pkgbuild "$BATS_TEST_TMPDIR/another/path"
 	a=$(ls "$PKG"/eventful_*.deb)
 	b=$(ls "$BATS_TEST_TMPDIR"/another/path/eventful_*.deb)
-	cmp "$a" "$b" || { diffoscope --version >/dev/null 2>&1 && diffoscope "$a" "$b" | head -40; return 1; }
+	if ! cmp "$a" "$b"; then
+		if command -v diffoscope >/dev/null; then diffoscope "$a" "$b" | head -40; fi
+		return 1
+	fi
 }

@@ -10,9 +10,9 @@ load test_helper/common
 load test_helper/listen
 
 teardown() {
-	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true
+	[ -z "${LPID:-}" ] || kill "$LPID" 2>/dev/null || true  # honest: cleanup; it may have ended
 	# shellcheck disable=SC2086
-	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true
+	[ -z "${SPID:-}" ] || kill $SPID 2>/dev/null || true  # honest: cleanup; it may have ended
 	return 0
 }
 
@@ -150,7 +150,8 @@ summary() {
 	SPID=
 	busy=$(jq -s 'map(.busy) | add' attack.json attack3.json)
 	echo "503: $busy"
-	[ "$busy" -ge 100 ] && [ "$busy" -le 140 ]
+	[ "$busy" -ge 100 ]
+	[ "$busy" -le 140 ]
 	grep -q '503: the bodies held are over 67108864 bytes' listen.err
 	run -0 jq -c .data out.ndjson
 	assert_output '{"honest":true}'
@@ -178,6 +179,49 @@ summary() {
 	[ "$(summary late)" -eq 2 ]
 }
 
+@test "bytes that can begin no request are closed at once, not at --timeout; a request line on its way is not" {
+	listen -t t --timeout 30
+	# The server stopped while the clients connect and send: it finds
+	# their bytes there when it takes each connection.
+	kill -STOP "$LPID"
+	"$SYSPY" - "$PORT" >closes <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+cases = [b"\x00\x01\x02\n", b"89:;<=>?", b"\x16\x03\x01\x02\x00\x01",
+         b"GE(T / HTTP/1.1\r\n", b" / HTTP/1.1\r\n", b"\r\nPOS"]
+socks = []
+for d in cases:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(d)
+    socks.append(s)
+open("sent", "w").close()
+start = time.monotonic()
+for d, s in zip(cases, socks):
+    s.settimeout(2 if d.endswith(b"POS") else 25)
+    try:
+        what = "answered" if s.recv(4096) else "closed"
+    except socket.timeout:
+        what = "open"
+    print(repr(d)[2:-1], what, "late" if time.monotonic() - start > 10 else "soon")
+PY
+	SPID=$!
+	for _ in $(seq 200); do [ -e sent ] && break; sleep 0.05; done
+	kill -CONT "$LPID"
+	wait "$SPID"
+	SPID=
+	run -0 cat closes
+	assert_output - <<'EOF'
+\x00\x01\x02\n closed soon
+89:;<=>? closed soon
+\x16\x03\x01\x02\x00\x01 closed soon
+GE(T / HTTP/1.1\r\n closed soon
+ / HTTP/1.1\r\n closed soon
+\r\nPOS open soon
+EOF
+	[ "$(grep -c ': not an HTTP request: closed$' listen.err)" -eq 5 ]
+	served
+}
+
 @test "--max-conns beyond the descriptors there are: said, and served up to what fits" {
 	(
 		ulimit -n 200
@@ -193,6 +237,47 @@ summary() {
 	PORT=$(sed -n 's/^evpub: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' listen.err)
 	URL="http://127.0.0.1:$PORT/"
 	served
+}
+
+# ---- request framing ------------------------------------------------------
+
+# raw FILE: FILE's bytes sent at once on one connection (test_helper/raw.py);
+# the status line of each answer, then "closed" or "open", in $output.
+raw() {
+	run -0 "$SYSPY" "$ROOT/tests/test_helper/raw.py" "$PORT" <"$1"
+}
+
+@test "request smuggling: a head that frames its body two ways is answered 400 and the connection closed; what follows is never a request" {
+	listen -t t
+	hd=$'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+	# The request hidden after the first one's body, as a proxy that
+	# frames by Content-Length would pass it along.
+	next=$hd$'Content-Length: 14\r\n\r\n{"smuggled":1}'
+	chunks=$'7\r\n{"a":1}\r\n0\r\n\r\n'
+	printf '%s' "$hd"$'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n'"$chunks$next" >cl-te
+	printf '%s' "$hd"$'Transfer-Encoding: chunked\r\nContent-Length: 25\r\n\r\n'"$chunks$next" >te-cl
+	printf '%s' "$hd"$'Content-Length: 7\r\nContent-Length: 74\r\n\r\n{"a":1}'"$next" >cl-cl
+	printf '%s' "$hd"$'Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n'"$chunks$next" >te-te
+	printf '%s' "$hd"$'Transfer-Encoding: gzip\r\n\r\n'"$chunks$next" >te-gzip
+	for f in cl-te te-cl cl-cl te-te te-gzip; do
+		raw "$f"
+		assert_output $'HTTP/1.1 400 Bad Request\nclosed'
+	done
+	run -0 cat out.ndjson
+	assert_output ''
+	run -0 grep -c ': 400: both Transfer-Encoding and Content-Length: send one (RFC 9112, section 6.1)$' listen.err
+	assert_output 2
+	run -0 grep -c ': 400: Content-Length fields that differ: send one (RFC 9112, section 6.3)$' listen.err
+	assert_output 1
+	run -0 grep -c ': 400: Transfer-Encoding: only one field, "chunked", is taken (RFC 9112, section 6.3)$' listen.err
+	assert_output 2
+	# Framed one way, requests still follow each other on a kept
+	# connection: the same length twice is one length.
+	printf '%s' "$hd"$'Content-Length: 7\r\nContent-Length: 7\r\n\r\n{"b":1}'"$hd"$'Transfer-Encoding: chunked\r\n\r\n7\r\n{"c":1}\r\n0\r\n\r\n' >honest
+	raw honest
+	assert_output $'HTTP/1.1 200 OK\nHTTP/1.1 200 OK\nopen'
+	run -0 jq -c .data out.ndjson
+	assert_output $'{"b":1}\n{"c":1}'
 }
 
 @test "usage: the receiver's limits" {

@@ -28,7 +28,7 @@ setup() {
 
 teardown() {
 	# Nothing a test started may outlive it.
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 	[ "$BUS" = dir ] || nats_stop
 }
 
@@ -285,7 +285,7 @@ grows() {
 	run -7 --separate-stderr evsub --delete-topic audit
 	assert_equal "$stderr" 'evsub: audit: in use: 0 live subscribers and 1 running consumer: --force deletes it under them (they stop)'
 	kill "$LAST"
-	wait "$LAST" || true
+	exited "$LAST" 143
 	run -0 evsub --delete-topic audit
 	run -0 --separate-stderr evsub --topics
 	[[ $stderr == "evsub: no topics in $WHERE:"* ]]
@@ -293,6 +293,69 @@ grows() {
 	run -2 evsub --delete-topic ../x
 	run -2 evsub --delete-topic orders -T orders
 	run -2 evsub --force
+}
+
+# exited PID FILE: waits (at most 20 s) until the background PID ends, and
+# writes its exit status into FILE.
+exited() {
+	local i
+	for i in $(seq 400); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$1" 2>/dev/null; then echo "$1 goes on"; return 1; fi
+	local st=0
+	wait "$1" || st=$?
+	echo "$st" >"$2"
+}
+
+@test "--delete-topic under a running publisher: refused on the directory bus; deleted, the publisher stops and acknowledges nothing more" {
+	# evpub went on appending to the removed log and acknowledged each
+	# event with a sequence: every one of them lost.
+	mkfifo in
+	exec 7<>in	# a writer, so that opening it to read does not wait
+	# (bash gives a background command of a function /dev/null as stdin)
+	bg sh -c 'exec 7>&- evpub -l -T pt -t n <in >acks 2>pub.err'
+	echo '{"n":1}' >&7
+	lines_in acks 1
+	if [ "$BUS" = dir ]; then
+		run -7 --separate-stderr evsub --delete-topic pt
+		assert_equal "$stderr" 'evsub: pt: in use: 0 live subscribers, 0 running consumers and a running publisher at least (evpub -T): stop them first, or --force deletes it under them (they stop, and a publisher acknowledges nothing more)'
+		[ -f "$T/pt/log" ]
+		echo '{"n":2}' >&7
+		lines_in acks 2
+		run -0 evsub --delete-topic pt --force
+	else
+		# NATS does not tell who publishes: the stream goes.
+		echo '{"n":2}' >&7
+		lines_in acks 2
+		run -0 evsub --delete-topic pt
+	fi
+	echo '{"n":3}' >&7
+	exited "$LAST" pub.status
+	exec 7>&-
+	assert_equal "$(cat pub.status)" 1
+	assert_equal "$(jq -r .data.n acks | tr '\n' ' ')" "1 2 "
+	grep -qF 'evpub: pt: the topic was deleted while this publisher ran (evsub --delete-topic): nothing more is published' pub.err || { cat pub.err; return 1; }
+	# The event not acknowledged is nowhere either.
+	run -8 evsub -T pt --from 1 -c 1
+}
+
+@test "--delete-topic under evpub --listen -T: the receiver stops answering 200" {
+	load test_helper/listen
+	listen -T lt
+	BGPIDS="${BGPIDS-} $LPID"	# teardown stops it, whatever happens
+	assert_equal "$(post -H 'Content-Type: application/cloudevents+json' -d '{"specversion":"1.0","id":"a1","source":"/x","type":"t"}' "$URL")" 200
+	if [ "$BUS" = dir ]; then
+		run -7 evsub --delete-topic lt
+		run -0 evsub --delete-topic lt --force
+	else
+		run -0 evsub --delete-topic lt
+	fi
+	# curl fails when the receiver is gone: no answer is no 200 either.
+	code=$(post -H 'Content-Type: application/cloudevents+json' -d '{"specversion":"1.0","id":"a2","source":"/x","type":"t"}' "$URL") || code=none
+	[ "$code" != 200 ] || { echo "acknowledged into a deleted topic"; return 1; }
+	stopped "$LPID" || st=$?
+	assert_equal "${st-0}" 1
+	grep -qF 'the topic was deleted while this publisher ran' listen.err || { cat listen.err; return 1; }
+	run -8 evsub -T lt --from 1 -c 1
 }
 
 # ---- --topics --json --------------------------------------------------------
@@ -308,10 +371,8 @@ grows() {
 	run -0 evsub --topics --json
 	assert_equal "${#lines[@]}" 2
 	assert_line -n 0 '{"topic":"audit","last":1,"subscribers":[],"consumers":[]}'
-	# A NATS server knows a live subscriber, not its process or name.
-	[ "$BUS" = dir ] || pid=null
+	# On NATS too: the pid and name ride in the subscription's description.
 	sub="{\"pid\":$pid,\"name\":\"tail\"}"
-	[ "$BUS" = dir ] || sub='{"pid":null,"name":null}'
 	assert_line -n 1 "{\"topic\":\"orders\",\"last\":3,\"subscribers\":[$sub],\"consumers\":[{\"name\":\"billing\",\"position\":1,\"lag\":2},{\"name\":\"ship\",\"position\":3,\"lag\":0}]}"
 	jq -e . <<<"$output" >/dev/null
 	[ "$BUS" = dir ] || return 0	# a position file is the directory's

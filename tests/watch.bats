@@ -18,10 +18,10 @@ teardown() {
 	# Nothing a test started may outlive it.
 	local n
 	for n in $(seq 0 "${TERMS-0}"); do
-		tmux -L "$SOCKBASE-$n" kill-server 2>/dev/null || true
+		tmux -L "$SOCKBASE-$n" kill-server 2>/dev/null || true  # honest: cleanup; it may have ended
 		rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCKBASE-$n"
 	done
-	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done
+	for p in ${BGPIDS-}; do kill "$p" 2>/dev/null || true; done  # honest: cleanup; it may have ended
 }
 
 # lines N: N data lines {"n":1} ... {"n":N}.
@@ -64,7 +64,7 @@ until_grep() {
 	until_grep '"n":1' c.out
 	# And removes its FIFO, name and all, when it ends.
 	kill "$a"
-	wait "$a" || true
+	exited "$a" 143
 	[ ! -e "$T/orders/subs/evsub-$a-billing" ]
 	run -0 evsub --topics
 	assert_line -n 0 "$(printf 'orders\tevents 1\tsubscribers 2')"
@@ -96,7 +96,7 @@ until_grep() {
 	s=$LAST
 	fifos stale 1
 	kill -9 "$s"
-	wait "$s" || true
+	exited "$s" 137
 	[ -p "$T/stale/subs/evsub-$s-audit" ]
 	# No reader: the next publisher removes it.
 	evpub -T stale -t n n:=1
@@ -105,7 +105,7 @@ until_grep() {
 	# their process gone; a live process's, or a just made one, kept.
 	sh -c 'exit 0' &
 	dead=$!
-	wait "$dead" || true
+	wait "$dead"
 	d="$T/stale/subs"
 	mkfifo "$d/.evsub-$dead-audit" "$d/.evsub-$$-audit"
 	touch -h -d '-2 minutes' "$d/.evsub-$dead-audit" "$d/.evsub-$$-audit"
@@ -213,7 +213,7 @@ term() {
 
 # killterm: ends the terminal's tmux server (the next term gets its own).
 killterm() {
-	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	tmux -L "$SOCK" kill-server 2>/dev/null || true  # honest: cleanup; it may have ended
 }
 
 # tmuxfmt FORMAT: a tmux format of the pane, #{pane_dead} for one.

@@ -7,11 +7,13 @@
  * fail, so the program can still say what went wrong.  FAULT_COUNT, when
  * set, names a file that receives the number of calls made.  FAULT_SLOW,
  * when set, makes every fsync take that many microseconds more: a slow
- * disk.
+ * disk.  FAULT_SIGNAL_SLOW, likewise, every signal(3) call: a program slow
+ * to set its handlers, so that a signal sent meanwhile finds the old one.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,19 @@ rename(const char *from, const char *to)
 	if (hit("rename"))
 		return -1;
 	return real(from, to);
+}
+
+sighandler_t
+signal(int sig, sighandler_t h)
+{
+	static sighandler_t (*real)(int, sighandler_t);
+
+	if (real == NULL)
+		real = (sighandler_t (*)(int, sighandler_t))dlsym(RTLD_NEXT,
+		    "signal");
+	if (getenv("FAULT_SIGNAL_SLOW") != NULL)
+		usleep((useconds_t)atol(getenv("FAULT_SIGNAL_SLOW")));
+	return real(sig, h);
 }
 
 __attribute__((destructor)) static void

@@ -98,9 +98,73 @@ need_fault() {
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
 
+# freeports N: N loopback ports free now, one a line.  Suites run side by
+# side, and other programs on the machine too: a test never takes a fixed
+# port.
+freeports() {
+	"$SYSPY" - "$1" <<'PY'
+import socket, sys
+ss = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    ss.append(s)
+for s in ss:
+    print(s.getsockname()[1])
+PY
+}
+
 # bg CMD...: runs CMD in the background, its pid in LAST and added to
 # BGPIDS, which a suite's teardown kills.
 bg() { "$@" & BGPIDS="${BGPIDS-} $!"; LAST=$!; }
+
+# exited PID STATUS...: waits (10 s at most) for the background job PID to
+# end; its exit status must be one of STATUS... (143: SIGTERM, 137: kill -9).
+exited() {
+	local pid=$1 st=0 i s
+	shift
+	for i in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "process $pid still runs after 10 s"
+		return 1
+	fi
+	wait "$pid" || st=$?
+	for s; do
+		[ "$st" != "$s" ] || return 0
+	done
+	echo "process $pid ended with status $st, not ${*// / or }"
+	return 1
+}
+
+# killed PID: kill -9 of the background job PID at a random moment of its
+# run, which may be after its end: it ended with 137, or 0 when done first.
+killed() {
+	kill -9 "$1" 2>/dev/null || true  # honest: it may have ended first
+	exited "$1" 137 0
+}
+
+# readto PID FILE: waits (10 s at most) until the process PID has read the
+# regular file FILE, which it has open, to its end (its offset there is the
+# file's size): it has seen all there is, and can only wait for more.
+readto() {
+	local pid=$1 file i fd size pos
+	file=$(readlink -f "$2")
+	for i in $(seq 200); do
+		size=$(stat -c %s "$file")
+		for fd in /proc/"$pid"/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = "$file" ] || continue
+			pos=$(awk '/^pos:/ { print $2 }' \
+			    /proc/"$pid"/fdinfo/"${fd##*/}" 2>/dev/null)
+			[ "${pos:-0}" -lt "$size" ] || return 0
+		done
+		sleep 0.05
+	done
+	echo "process $pid has not read $2 to its end (${pos:-no} of $size bytes) in 10 s"
+	return 1
+}
 
 # fifos TOPIC N: waits (10 s at most) until N live subscribers' FIFOs are
 # in the directory bus's topic TOPIC (its own mechanics; the suites that

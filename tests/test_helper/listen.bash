@@ -5,6 +5,10 @@
 # its events into out.ndjson and its messages into listen.err; sets LPID,
 # PORT and URL.
 listen() {
+	# The last receiver's messages go first: the background command
+	# empties listen.err only once it runs, and the wait below would take
+	# the old line for the new one (a second listen in a test, under load).
+	rm -f listen.err
 	evpub --listen 127.0.0.1:0 "$@" >out.ndjson 2>listen.err &
 	LPID=$!
 	local i

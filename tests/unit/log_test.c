@@ -80,15 +80,21 @@ size(const char *p)
 }
 
 static void
-writefile(const char *p, const char *s, int flags)
+writebytes(const char *p, const char *s, size_t len, int flags)
 {
 	int fd = open(p, O_WRONLY | O_CREAT | flags, 0600);
 
-	if (fd == -1 || write(fd, s, strlen(s)) != (ssize_t)strlen(s)) {
+	if (fd == -1 || write(fd, s, len) != (ssize_t)len) {
 		perror(p);
 		exit(2);
 	}
 	close(fd);
+}
+
+static void
+writefile(const char *p, const char *s, int flags)
+{
+	writebytes(p, s, strlen(s), flags);
 }
 
 static struct log *
@@ -258,7 +264,7 @@ static void
 test_repair(void)
 {
 	struct log *lg, *rd;
-	char p[160], err[256];
+	char p[160], aside[200], err[256];
 	off_t whole;
 
 	snprintf(p, sizeof(p), "%s/torn.log", dir);
@@ -274,15 +280,28 @@ test_repair(void)
 	CHECK(log_repair(lg, err, sizeof(err)) == LOG_OK);
 	CHECK(size(p) == whole);
 	CHECK(append(lg, 3, 3, "x", -1, NULL) == LOG_OK && log_last(lg) == 3);
-	/* A last line that is whole but no event is not a crash's doing:
-	 * not repaired, not appended to. */
-	writefile(p, "garbage\n", O_APPEND);
+	/* A last line that is whole but no event, without a zero byte, is
+	 * not a crash's doing: readers and appends stop there, and only
+	 * repair moves it aside (evlog(5), Damage). */
 	whole = size(p);
-	CHECK(log_repair(lg, err, sizeof(err)) == LOG_DAMAGED);
-	CHECK(strstr(err, "not an evlog log, or damaged") != NULL);
+	writefile(p, "garbage\n", O_APPEND);
 	CHECK(log_refresh(rd, err, sizeof(err)) == LOG_DAMAGED);
-	CHECK(log_lock(lg, 1, err, sizeof(err)) == LOG_DAMAGED);
+	CHECK(strstr(err, "not an evlog log, or damaged") != NULL);
+	CHECK(log_lock(lg, LOG_REPAIR_TAIL, err, sizeof(err)) == LOG_DAMAGED);
+	CHECK(strstr(err, "not what a crash leaves") != NULL);
+	CHECK(size(p) == whole + 8);
+	fprintf(stderr, "log_test: a warning of damage moved aside follows:\n");
+	CHECK(log_repair(lg, err, sizeof(err)) == LOG_OK);
 	CHECK(size(p) == whole);
+	snprintf(aside, sizeof(aside), "%s.damaged-%lld", p, (long long)whole);
+	CHECK(size(aside) == 8);
+	/* A line of zero bytes that ends in a later line, as a lost page
+	 * leaves: the next append moves it aside by itself. */
+	writebytes(p, "\0\0\0\0\0\0\0\0\"}\n", 11, O_APPEND);
+	fprintf(stderr, "log_test: a warning of damage moved aside follows:\n");
+	CHECK(append(lg, 4, 4, "x", -1, NULL) == LOG_OK && log_last(lg) == 4);
+	snprintf(aside, sizeof(aside), "%s.damaged-%lld.1", p, (long long)whole);
+	CHECK(size(aside) == 11);
 	log_close(rd);
 	log_close(lg);
 }

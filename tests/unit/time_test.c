@@ -321,11 +321,20 @@ cmdline(void)
 		{ "2h0m5s", 7205 }, { "0s", 0 }, { "now", 0 },
 		{ "1w1d1h1m1s", 694861 }
 	};
+	static const struct {
+		const char *s;
+		int64_t usec;	/* back from now */
+	} ms[] = {
+		{ "500ms", 500000 }, { "1ms", 1000 }, { "1s500ms", 1500000 },
+		{ "1m1ms", 60001000 }, { "0ms", 0 }
+	};
 	static const char *bad[] = {
 		"", "1", "90", "h", "1x", "1hh", "30m1h", "1h1h", "-1h", "1.5h",
-		"1 h", " 1h", "1h ", "1H", "1ms", "99999999999d", "2026-02-30",
+		"1 h", " 1h", "1h ", "1H", "99999999999d", "2026-02-30",
 		"2026-1-01", "2026-01-01T", "2026-01-01 10:00:00Z", "yesterday",
-		"2026-01-01Z", "20260101"
+		"2026-01-01Z", "20260101", "500ms1s", "1ms1ms", "1mss", "1us",
+		"@", "@-1", "@1.5", "@12x", "@17ms0", "s@", "s@1ms", "@253402300800",
+		"x@1", "@ 1"
 	};
 	int64_t now = 1767225600LL * USEC + 123456, t;	/* 2026-01-01 */
 	size_t i;
@@ -339,6 +348,17 @@ cmdline(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECKMSG(time_parse(bad[i], now, &t) == -1, "took \"%s\"",
 		    bad[i]);
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		CHECKMSG(time_parse(ms[i].s, now, &t) == 0 &&
+		    t == now - ms[i].usec, "%s: %lld", ms[i].s, (long long)t);
+	/* Epoch seconds as date +%s prints them; milliseconds as kcat. */
+	CHECK(time_parse("@1772323200", now, &t) == 0 &&
+	    t == 1772323200LL * USEC);
+	CHECK(time_parse("@1772323200123ms", now, &t) == 0 &&
+	    t == 1772323200123LL * 1000);
+	CHECK(time_parse("s@1772323200123", now, &t) == 0 &&
+	    t == 1772323200123LL * 1000);
+	CHECK(time_parse("@0", now, &t) == 0 && t == 0);
 	CHECK(time_parse("2026-03-01", now, &t) == 0 &&
 	    t == 1772323200LL * USEC);
 	CHECK(time_parse("2024-02-29", now, &t) == 0 &&
