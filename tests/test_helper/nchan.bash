@@ -65,14 +65,14 @@ nchan_stop() {
 	[ -n "${NXPID:-}" ] || return 0
 	local workers i
 	workers=$(pgrep -P "$NXPID" 2>/dev/null)
-	kill "$NXPID" 2>/dev/null || true
+	kill "$NXPID" 2>/dev/null || true  # honest: it may have ended
 	for i in $(seq 200); do
 		kill -0 "$NXPID" 2>/dev/null || break
 		sleep 0.05
 	done
 	# shellcheck disable=SC2086
-	[ -z "$workers" ] || kill -9 $workers 2>/dev/null || true
-	kill -9 "$NXPID" 2>/dev/null || true
+	[ -z "$workers" ] || kill -9 $workers 2>/dev/null || true  # honest: they may have ended
+	kill -9 "$NXPID" 2>/dev/null || true  # honest: it may have ended
 	NXPID=
 	return 0
 }
