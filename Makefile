@@ -58,10 +58,14 @@ BUILD  = build/release
 BINDIR = bin
 
 # The Debian packages that building, testing and the benchmark need.
+# chromium and nodejs run tests/sse.bats's real browser and npm clients
+# (npm too, unless a nodejs that bundles it is there); Nchan in nginx is
+# the SSE server it reads and bench/sse compares with.
 DEPS = gcc make libc6-dev pkg-config libjansson-dev bats bats-assert \
        bats-support mandoc python3 python3-jsonschema jq \
        libcurl4-openssl-dev libmicrohttpd-dev libssl-dev curl wrk tmux \
-       openssl zsh libnats-dev nats-server parallel \
+       openssl zsh libnats-dev nats-server parallel chromium nodejs nginx \
+       libnginx-mod-nchan \
        debhelper dpkg-dev fakeroot lintian blhc
 FUZZDEPS = clang libclang-rt-14-dev
 # What only the benchmark runs beside our programs.
@@ -71,12 +75,12 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
-         input.o http.o listen.o log.o rd.o out.o post.o \
-         pub.o scan.o store.o topic.o bus.o bus_dir.o bus_nats.o watch.o \
-         timefmt.o util.o whsig.o
+         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
+         pub.o scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o \
+         watch.o timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       log_test commit_test whsig_test esc_test fold_test
+       log_test commit_test whsig_test esc_test fold_test sseparse_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 
@@ -117,6 +121,23 @@ $(BINDIR)/evtour: src/evtour Makefile
 	sed 's/@VERSION@/$(VERSION)/' src/evtour >$@.tmp
 	chmod 755 $@.tmp
 	mv -f $@.tmp $@
+
+# evsub serves Server-Sent Events with sse.o, and its page: sse_page.html
+# as a C string (the only program that takes them).
+$(BINDIR)/evsub: $(BUILD)/evsub.o $(BUILD)/sse.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evsub.o \
+	    $(BUILD)/sse.o $(LIB) $(LIBS)
+
+$(BUILD)/sse_page.h: src/sse_page.html
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	    src/sse_page.html >$@.tmp
+	mv -f $@.tmp $@
+
+$(BUILD)/sse.o: src/sse.c $(HDR) $(BUILD)/sse_page.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -I$(BUILD) -c -o $@ src/sse.c
 
 # evproject keeps its state in jansson, and folds with fold.o.
 $(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
@@ -227,8 +248,9 @@ check: deps
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
 # envelope, filter and time parsers; then what comes from the network
-# (quoted headers, forms, signatures, -H lines: web_fuzz) and what people
-# type (fold rules, --format, --from, times: rule_fuzz).
+# (quoted headers, forms, signatures, -H lines: web_fuzz, and event
+# streams: sse_fuzz) and what people type (fold rules, --format, --from,
+# times: rule_fuzz).
 FUZZTIME = 60
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
@@ -274,6 +296,14 @@ fuzz: deps
 	    $(NATS_LIBS) -lm
 	build/fuzz/rule_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/rcorpus
+	mkdir -p build/fuzz/ssecorpus
+	printf '\001: hi\r\nid: 1\nevent: add\rdata: a\r\ndata:b\n\r\nretry: 250\n\n' \
+	    >build/fuzz/ssecorpus/seed
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
+	    -o build/fuzz/sse_fuzz tests/fuzz/sse_fuzz.c src/sseparse.c \
+	    src/buf.c src/util.c src/scan.c
+	build/fuzz/sse_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
+	    build/fuzz/ssecorpus
 
 fuzzdeps:
 	@$(MAKE) -s deps DEPS="$(FUZZDEPS)"
@@ -293,6 +323,8 @@ NODEPS =
 deps:
 	@[ -z "$(NODEPS)" ] || exit 0; missing=; for p in $(DEPS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	case " $(DEPS) " in *" nodejs "*) command -v npm >/dev/null || \
+	    missing="$$missing npm";; esac; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "make deps: missing:$$missing"; \

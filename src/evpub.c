@@ -6,7 +6,8 @@
  * event per line of standard input: a JSON value becomes the data of a new
  * event, an event is completed and checked, a batch is split.  Events go to
  * standard output or, with -o, to a file or FIFO.  With --listen, events
- * come from HTTP requests: the receiving side of webhooks.
+ * come from HTTP requests: the receiving side of webhooks; with --sse, from
+ * a Server-Sent Events stream.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "http.h"
 #include "listen.h"
 #include "pub.h"
+#include "ssein.h"
 #include "topic.h"
 #include "util.h"
 
@@ -28,6 +30,9 @@ enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_CTYPE,
     OPT_LISTEN, OPT_MAXCONN, OPT_MAXWAIT, OPT_PATH, OPT_PERADDR, OPT_RAW,
     OPT_REPLICAS, OPT_SCHEMA, OPT_SECRET, OPT_SECRETFILE, OPT_SYNC, OPT_TIME,
     OPT_TIMEOUT, OPT_TLSCERT, OPT_TLSKEY };
+/* --sse's (ssein.c). */
+enum { OPT_SSE = OPT_TLSKEY + 1, OPT_SSEEVENT, OPT_STATE, OPT_HEADERFILE,
+    OPT_TOKENFILE };
 
 static const struct option longopts[] = {
 	{ "body-timeout", required_argument, NULL, OPT_BODYTIME },
@@ -64,6 +69,12 @@ static const struct option longopts[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLSKEY },
 	{ "topic", required_argument, NULL, 'T' },
 	{ "type", required_argument, NULL, 't' },
+	{ "header-file", required_argument, NULL, OPT_HEADERFILE },
+	{ "sse", required_argument, NULL, OPT_SSE },
+	{ "sse-event", no_argument, NULL, OPT_SSEEVENT },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "token-file", required_argument, NULL, OPT_TOKENFILE },
+	{ "wait", required_argument, NULL, 'w' },
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -84,7 +95,12 @@ usage(FILE *f, int status)
 "             [--max-wait seconds] [--path path] [--raw] [--rejects file]\n"
 "             [--replicas n] [--secret secret | --secret-file file]\n"
 "             [--sync mode] [--time time] [--timeout seconds]\n"
-"             [--tls-cert file] [--tls-key file] [field ...]\n");
+"             [--tls-cert file] [--tls-key file] [field ...]\n"
+"       evpub --sse url [-q] [-c count] [-e name=value] [-o path | -T topic]\n"
+"             [-S subject] [-s source] [-t type] [-w seconds] [--bus url]\n"
+"             [--creds file] [--header-file file] [--max-size size]\n"
+"             [--rejects file] [--sse-event] [--state file]\n"
+"             [--token-file file]\n");
 	if (f == stdout) {
 		fprintf(f,
 "\n"
@@ -150,11 +166,22 @@ usage(FILE *f, int status)
 "      --tls-key FILE     with --listen: the certificate's private key (PEM)\n"
 "      --timeout SECONDS  with --listen: the most a connection may stay\n"
 "                         silent (15)\n"
+"\n"
+"reading Server-Sent Events:\n"
+"      --sse URL          read the event stream at URL: a data: that is a\n"
+"                         CloudEvent as it is, else the data of an event of\n"
+"                         type -t whose id is the message's id:; reconnects\n"
+"                         with Last-Event-ID (-c: stop after N events)\n"
+"      --header-file FILE request headers, one \"Name: value\" a line\n"
+"      --sse-event        the type is the message's event: name\n"
+"      --state FILE       keep the last event id there: a next run resumes\n"
+"      --token-file FILE  send Authorization: Bearer with FILE's token\n"
+"  -w, --wait SECONDS     stop (status 5) when no event comes for so long\n"
 "  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure, 2 usage, 3 invalid input lines,\n"
 "             4 --expect: the subject's count differs, or another writer\n"
-"             came in between\n");
+"             came in between, 5 -w: nothing came in time\n");
 		stdout_done();
 	}
 	exit(status);
@@ -304,7 +331,52 @@ struct opts {
 	int listenopt;		/* an option only --listen takes */
 	int tonly;		/* an option only -T takes */
 	int given;		/* BUS_SYNC, BUS_MAXWAIT */
+	int countopt;		/* -c was given */
+	int sseopt;		/* an option only --sse takes */
+	struct ssein sse;	/* --sse, when sse.url is set */
 };
+
+/* The options of --sse (ssein.c): whether ch was one. */
+static int
+sseopt(struct opts *op, int ch, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	switch (ch) {
+	case OPT_SSE:
+		op->sse.url = arg;
+		return 1;
+	case OPT_SSEEVENT:
+		op->sse.evtype = 1;
+		break;
+	case OPT_STATE:
+		op->sse.state = arg;
+		break;
+	case OPT_HEADERFILE:
+		op->sse.headers = secret_file("--header-file", arg);
+		break;
+	case OPT_TOKENFILE:
+		/* Never on the command line, where ps shows it. */
+		op->sse.token = secret_file("--token-file", arg);
+		if (strchr(op->sse.token, '\n') != NULL) {
+			warnw("--token-file", "%s: one token, one line", arg);
+			usage(stderr, EXIT_USAGE);
+		}
+		break;
+	case 'w':
+		if (parsesecs(arg, 1e7, &v, &errstr) == -1) {
+			warnw("-w", "%s: %s", arg, errstr);
+			usage(stderr, EXIT_USAGE);
+		}
+		op->sse.idle = v;
+		break;
+	default:
+		return 0;
+	}
+	op->sseopt = 1;
+	return 1;
+}
 
 /* Parses the options into op, c, the event p and the receiver l. */
 static void
@@ -315,7 +387,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 	char err[512];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:d:e:hlo:qS:s:T:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:e:hlo:qS:s:T:t:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
@@ -382,7 +454,8 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 				warnw("-c", "%s: %s", optarg, errstr);
 				usage(stderr, EXIT_USAGE);
 			}
-			op->listenopt = 1;
+			op->sse.count = l->count;
+			op->countopt = 1;
 			break;
 		case 'd':
 			op->data = optarg;
@@ -479,10 +552,39 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			op->listenopt = 1;
 			break;
 		default:
-			if (!common_opt(c, ch, optarg))
+			if (!sseopt(op, ch, optarg) && !common_opt(c, ch,
+			    optarg))
 				usage(stderr, EXIT_USAGE);
 		}
 	}
+}
+
+/*
+ * The usage errors of --sse; its source, when none was given, is the
+ * stream's URL without its query (where a token may be).
+ */
+static const char *
+ssecheck(struct opts *op, struct pub *p, struct listen *l, int argc)
+{
+	if (op->sse.url == NULL)
+		return op->sseopt ? "--header-file, --sse-event, --state, "
+		    "--token-file and -w are for --sse" : NULL;
+	if (l->addr != NULL || op->lines || argc > 0 || op->data != NULL ||
+	    p->id != NULL || op->listenopt || op->expect >= 0)
+		return "--sse takes the events from a stream: no --listen (nor "
+		    "its options), -l, --raw, fields, -d, --id or --expect";
+	if (strncmp(op->sse.url, "http://", 7) != 0 &&
+	    strncmp(op->sse.url, "https://", 8) != 0)
+		return "--sse: an http:// or https:// URL";
+	if (p->type == NULL && !op->sse.evtype)
+		return "--sse: -t TYPE, or --sse-event (the type is the event: "
+		    "name), for data that is not a CloudEvent";
+	if (p->source == NULL) {
+		op->sse.source = xstrdup(op->sse.url);
+		op->sse.source[strcspn(op->sse.source, "?#")] = '\0';
+		p->source = op->sse.source;
+	}
+	return NULL;
 }
 
 /*
@@ -496,6 +598,10 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 {
 	const char *env, *why;
 
+	if ((why = ssecheck(op, p, l, argc)) != NULL)
+		return why;
+	if (op->countopt && l->addr == NULL && op->sse.url == NULL)
+		return "-c is for --listen and --sse";
 	if (op->secret == NULL && l->addr != NULL)
 		op->secret = getenv("EVENTFUL_WEBHOOK_SECRET");
 	if (l->ghsecret == NULL && l->addr != NULL &&
@@ -509,8 +615,8 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	if (op->expect >= 0 && l->addr != NULL)
 		return "--expect is for events from the command line or -l, "
 		    "not --listen";
-	if ((why = conflict(op->lines, argc, op->data, p, l, op->listenopt)) !=
-	    NULL)
+	if (op->sse.url == NULL && (why = conflict(op->lines, argc, op->data,
+	    p, l, op->listenopt)) != NULL)
 		return why;
 	if (pub_prepare(p, err, n) == -1)
 		return err;
@@ -561,7 +667,15 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	l->p = p;
 	l->o = &o;
 	l->quiet = c->quiet;
-	if (l->addr != NULL)
+	op->sse.p = p;
+	op->sse.o = &o;
+	op->sse.c = c;
+	op->sse.quiet = c->quiet;
+	if (op->sse.url != NULL) {
+		status = ssein_run(&op->sse);
+		free(op->sse.source);
+	}
+	else if (l->addr != NULL)
 		status = listen_run(l);
 	else if (op->lines)
 		status = publines(c, p, &o);

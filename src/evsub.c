@@ -27,6 +27,7 @@
 #include "input.h"
 #include "out.h"
 #include "post.h"
+#include "sse.h"
 #include "timefmt.h"
 #include "topic.h"
 #include "util.h"
@@ -37,6 +38,10 @@ enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
     OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
     OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
     OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
+/* --serve's (sse.c). */
+enum { OPT_CORS = OPT_WATCH + 1, OPT_HEARTBEAT, OPT_MAXBUFFER, OPT_MAXCONNS,
+    OPT_MAXPERADDR, OPT_SERVE, OPT_SSEEVENT, OPT_TLSCERT, OPT_TLSKEY,
+    OPT_TOKENFILE };
 
 static const struct option longopts[] = {
 	{ "binary", no_argument, NULL, OPT_BINARY },
@@ -77,6 +82,16 @@ static const struct option longopts[] = {
 	{ "topics", no_argument, NULL, OPT_TOPICS },
 	{ "wait", required_argument, NULL, 'w' },
 	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "cors", required_argument, NULL, OPT_CORS },
+	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+	{ "max-buffer", required_argument, NULL, OPT_MAXBUFFER },
+	{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+	{ "max-per-addr", required_argument, NULL, OPT_MAXPERADDR },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "sse-event", no_argument, NULL, OPT_SSEEVENT },
+	{ "tls-cert", required_argument, NULL, OPT_TLSCERT },
+	{ "tls-key", required_argument, NULL, OPT_TLSKEY },
+	{ "token-file", required_argument, NULL, OPT_TOKENFILE },
 	COLOR_LONGOPT,
 	COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -98,6 +113,12 @@ usage(FILE *f, int status)
 "             [--secret secret | --secret-file file] [--timeout seconds]\n"
 "             [filter ...]\n"
 "             [--exec command [arg ...] [;]]\n"
+"       evsub --serve host:port [-fqv] [-i path] [-T topic] [--bus url]\n"
+"             [--cors origin] [--creds file] [--heartbeat seconds]\n"
+"             [--max-buffer size] [--max-conns n] [--max-per-addr n]\n"
+"             [--max-size size] [--rejects file] [--sse-event]\n"
+"             [--tls-cert file --tls-key file] [--token-file file]\n"
+"             [filter ...]\n"
 "       evsub -T topic --consumer name --reset seq | time [--bus url]\n"
 "             [--creds file]\n"
 "       evsub -T topic --consumer name --delete [--bus url] [--creds file]\n"
@@ -170,6 +191,23 @@ usage(FILE *f, int status)
 "      --exec CMD [ARG..] [;]\n"
 "                         run CMD per event, the event on its stdin; a\n"
 "                         ';' ends CMD, as find -exec\n"
+"\n"
+"serving Server-Sent Events (GET /events; / is a page):\n"
+"      --serve HOST:PORT  serve the events to browsers and curl -N (port\n"
+"                         0: any free one); on a topic, id: is the\n"
+"                         sequence and Last-Event-ID, ?from=, ?since=\n"
+"                         resume; ?filter=FILTER per client\n"
+"      --cors ORIGIN      let pages of ORIGIN read the stream (* any);\n"
+"                         again: more\n"
+"      --heartbeat S      a comment line when idle so long (15)\n"
+"      --max-buffer SIZE  cut off a client that holds more unread (1M)\n"
+"      --max-conns N      connections at once (10000)\n"
+"      --max-per-addr N   connections from one address (100; 0: any)\n"
+"      --sse-event        an event: line, the type (for addEventListener)\n"
+"      --tls-cert FILE    serve HTTPS with this certificate\n"
+"      --tls-key FILE     and this key\n"
+"      --token-file FILE  require a bearer token of FILE (one a line):\n"
+"                         Authorization: Bearer T, or ?access_token=T\n"
 "  -h, --help, --version  this help; the version\n"
 "\n"
 "exit status: 0 ok, 1 failure (-e: nothing passed), 2 usage,\n"
@@ -217,6 +255,7 @@ struct sub {
 
 /* The command line, as given. */
 struct opts {
+	struct sse serve;	/* --serve, when serve.addr is set */
 	const char *output, *topic, *deltopic, *consumer, *secret, *subname;
 	const char *bus;	/* --bus */
 	const char *creds;	/* --creds */
@@ -1032,6 +1071,65 @@ topic_admin(const struct opts *op)
 	return -1;
 }
 
+/* The options of --serve (sse.c): whether ch was one. */
+static int
+serveopt(struct sse *s, int ch, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	switch (ch) {
+	case OPT_CORS:
+		s->cors = xrealloc(s->cors, (s->ncors + 1) * sizeof(*s->cors));
+		s->cors[s->ncors++] = arg;
+		break;
+	case OPT_HEARTBEAT:
+		if (parsesecs(arg, 3600, &v, &errstr) == -1)
+			badval("--heartbeat", arg, errstr);
+		s->heartbeat = v < 1000000 ? 1 : (unsigned)(v / 1000000);
+		break;
+	case OPT_MAXBUFFER:
+		if (parsesize(arg, 4096, 1LL << 30, &v, &errstr) == -1)
+			badval("--max-buffer", arg, errstr);
+		s->clientbuf = (size_t)v;
+		break;
+	case OPT_MAXCONNS:
+		if (parsenum(arg, 1, 1000000, &v, &errstr) == -1)
+			badval("--max-conns", arg, errstr);
+		s->maxconn = (unsigned)v;
+		break;
+	case OPT_MAXPERADDR:
+		if (parsenum(arg, 0, 1000000, &v, &errstr) == -1)
+			badval("--max-per-addr", arg, errstr);
+		s->peraddr = (unsigned)v;
+		break;
+	case OPT_SERVE:
+		if (strchr(arg, ':') == NULL)
+			badval("--serve", arg, "not HOST:PORT (127.0.0.1:8080; "
+			    "port 0: any free one)");
+		s->addr = arg;
+		break;
+	case OPT_SSEEVENT:
+		s->eventname = 1;
+		break;
+	case OPT_TLSCERT:
+		s->tlscert = arg;
+		break;
+	case OPT_TLSKEY:
+		s->tlskey = arg;
+		break;
+	case OPT_TOKENFILE:
+		/* Never on the command line, where ps shows it. */
+		s->tokens = secret_join(s->tokens, secret_file("--token-file",
+		    arg));
+		break;
+	default:
+		return 0;
+	}
+	s->given = 1;
+	return 1;
+}
+
 /* Parses the options into op, c and sub; the filters are left in argv
  * from optind on. */
 static void
@@ -1207,7 +1305,8 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			sub->post.timeout = v < 1000 ? 1 : (long)(v / 1000);
 			break;
 		default:
-			if (!common_opt(c, ch, optarg))
+			if (!serveopt(&op->serve, ch, optarg) &&
+			    !common_opt(c, ch, optarg))
 				usage(stderr, EXIT_USAGE);
 		}
 	}
@@ -1284,6 +1383,32 @@ checkadmin(const struct opts *op, const struct sub *sub, int filters)
 	    "time");
 }
 
+/* The usage errors of --serve and its options. */
+static void
+checkserve(const struct opts *op, const struct common *c,
+    const struct sub *sub)
+{
+	const struct sse *s = &op->serve;
+
+	(void)c;
+	refuse(s->given && s->addr == NULL, "--cors, --heartbeat, "
+	    "--max-buffer, --max-conns, --max-per-addr, --sse-event, "
+	    "--tls-cert, --tls-key and --token-file are for --serve");
+	if (s->addr == NULL)
+		return;
+	refuse(op->cmd != NULL || op->output != NULL || sub->post.url != NULL,
+	    "--serve sends the events to its clients: not with --exec, -o "
+	    "or --post");
+	refuse(op->consumer != NULL || op->subname != NULL || op->fromset ||
+	    op->since != NOTIME || op->once, "--serve follows the topic from "
+	    "its end; a client asks for the past (Last-Event-ID, ?from=, "
+	    "?since=): not --consumer, --name, --from, --since or --once");
+	refuse(sub->count > 0 || op->idle > 0 || sub->fmt != FMT_EVENT,
+	    "--serve takes no -c, -w, --data, --pretty or --thin");
+	refuse((s->tlscert == NULL) != (s->tlskey == NULL),
+	    "--tls-cert and --tls-key go together");
+}
+
 /* The usage errors of options that go together, or do not, in the order
  * they are said: one line, and try --help. */
 static void
@@ -1309,6 +1434,7 @@ checkopts(const struct opts *op, const struct common *c, struct sub *sub,
 		checktopics(op, c, sub, filters);
 		return;
 	}
+	checkserve(op, c, sub);
 	checkadmin(op, sub, filters);
 	refuse(op->json, "--json is for --topics");
 	refuse(reading && (op->topic == NULL || op->consumer != NULL ||
@@ -1362,6 +1488,31 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	return status;
 }
 
+/* evsub --serve: the inputs, or a topic, to HTTP clients (sse.c). */
+static int
+serve_main(struct common *c, struct sub *sub, struct opts *op)
+{
+	struct sse *s = &op->serve;
+	struct inputs in;
+	int status;
+
+	s->bus = bus;
+	s->topic = op->topic;
+	s->c = c;
+	s->f = sub->f;
+	s->nf = sub->nf;
+	s->invert = sub->invert;
+	s->quiet = c->quiet;
+	if (op->topic == NULL) {
+		inputs_open(&in, c, op->paths, op->npaths, op->follow);
+		s->in = &in;
+	}
+	status = sse_run(s);
+	if (op->topic == NULL)
+		inputs_close(&in);
+	return status;
+}
+
 /*
  * The sequence --from or --last names on topic name, its end known.  A
  * start past the next event to come waits for the ones before it to be
@@ -1390,7 +1541,7 @@ fromwhere(const char *name, const struct startpos *p, int once)
 
 /* Reads, selects and delivers: the inputs, a topic's log, or a topic. */
 static int
-run(struct common *c, struct sub *sub, const struct opts *op)
+run(struct common *c, struct sub *sub, struct opts *op)
 {
 	struct bus_from f = { op->consumer, 0, op->since };
 	struct inputs in;
@@ -1403,7 +1554,9 @@ run(struct common *c, struct sub *sub, const struct opts *op)
 	waiting = sub;
 	if (op->fromset)
 		f.seq = fromwhere(op->topic, &op->from, op->once);
-	if (op->consumer != NULL || op->fromset || op->since != NOTIME)
+	if (op->serve.addr != NULL)
+		status = serve_main(c, sub, op);
+	else if (op->consumer != NULL || op->fromset || op->since != NOTIME)
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);
 	else if (op->topic != NULL) {

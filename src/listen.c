@@ -42,6 +42,7 @@
 #include "http.h"
 #include "listen.h"
 #include "timefmt.h"
+#include "trace.h"
 #include "util.h"
 
 /* What a request's body is. */
@@ -711,6 +712,25 @@ stop(struct listen_state *st)
 }
 
 /* The whole request is in: verify, write, flush, answer. */
+/*
+ * The request's W3C trace context becomes its events' distributed
+ * tracing attributes, where they have none (trace.h); a malformed one
+ * is no trace context.  Under st->mu, as the events are made.
+ */
+static void
+tracectx(struct listen *l, struct MHD_Connection *c)
+{
+	const char *tp, *ts;
+
+	tp = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent");
+	ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "tracestate");
+	if (tp == NULL || !trace_parent_ok(tp, strlen(tp)))
+		tp = ts = NULL;
+	if (ts != NULL && !trace_state_ok(ts, strlen(ts)))
+		ts = NULL;
+	pub_trace(l->p, tp, ts);
+}
+
 static enum MHD_Result
 take(struct listen *l, struct MHD_Connection *c, struct req *r)
 {
@@ -745,6 +765,7 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		}
 		return answer(l, c, MHD_HTTP_OK, why);
 	}
+	tracectx(l, c);
 	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
 	    sizeof(err))) == 0)
 		r->kind = K_JSON;
@@ -1077,8 +1098,8 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
  * Opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
  * or "*" is every address) and writes where it listens into where.
  */
-static int
-bindto(const char *addr, char *where, size_t n)
+int
+listen_bind(const char *opt, const char *addr, char *where, size_t n)
 {
 	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
@@ -1089,7 +1110,7 @@ bindto(const char *addr, char *where, size_t n)
 	host = xstrdup(addr);
 	if ((port = strrchr(host, ':')) == NULL) {
 		free(host);
-		errw(EXIT_USAGE, "--listen", "%s: not HOST:PORT", addr);
+		errw(EXIT_USAGE, opt, "%s: not HOST:PORT", addr);
 	}
 	*port++ = '\0';
 	if (host[0] == '[' && port - host > 2 && port[-2] == ']') {
@@ -1103,7 +1124,7 @@ bindto(const char *addr, char *where, size_t n)
 	if ((e = getaddrinfo(*host == '\0' || strcmp(host, "*") == 0 ? NULL :
 	    host, port, &hints, &res)) != 0) {
 		free(host);
-		errw(EXIT_USAGE, "--listen", "%s: %s", addr, gai_strerror(e));
+		errw(EXIT_USAGE, opt, "%s: %s", addr, gai_strerror(e));
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -1123,7 +1144,7 @@ bindto(const char *addr, char *where, size_t n)
 	freeaddrinfo(res);
 	free(host);
 	if (fd == -1)
-		errwe(EXIT_FAIL, "--listen", "%s", addr);
+		errwe(EXIT_FAIL, opt, "%s", addr);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), s,
 	    sizeof(s), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
@@ -1137,8 +1158,8 @@ bindto(const char *addr, char *where, size_t n)
  * How many connections can be served: each is a descriptor, so the soft
  * limit is raised to the hard one, and what it still cannot hold is said.
  */
-static unsigned
-ceiling(unsigned want)
+unsigned
+listen_ceiling(unsigned want)
 {
 	struct rlimit rl;
 	rlim_t room;
@@ -1162,8 +1183,8 @@ ceiling(unsigned want)
 }
 
 /* The whole of a PEM file, as a string; a file that will not do ends it. */
-static char *
-pem(const char *opt, const char *path)
+char *
+listen_pem(const char *opt, const char *path)
 {
 	struct buf b = { 0 };
 	char chunk[8192];
@@ -1209,7 +1230,7 @@ listen_run(struct listen *l)
 		l->bodytime = LISTEN_BODYTIME;
 	if (l->maxconn == 0)
 		l->maxconn = LISTEN_MAXCONN;
-	l->maxconn = ceiling(l->maxconn);
+	l->maxconn = listen_ceiling(l->maxconn);
 	st = xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
@@ -1230,11 +1251,11 @@ listen_run(struct listen *l)
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
 			errw(EXIT_FAIL, "--tls-cert", "this libmicrohttpd has "
 			    "no TLS");
-		cert = pem("--tls-cert", l->tlscert);
-		key = pem("--tls-key", l->tlskey);
+		cert = listen_pem("--tls-cert", l->tlscert);
+		key = listen_pem("--tls-key", l->tlskey);
 		flags |= MHD_USE_TLS;
 	}
-	fd = bindto(l->addr, where, sizeof(where));
+	fd = listen_bind("--listen", l->addr, where, sizeof(where));
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,

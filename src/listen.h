@@ -69,4 +69,17 @@ struct listen {
  */
 int listen_run(struct listen *l);
 
+/*
+ * What evsub --serve (sse.c) shares with the receiver.  listen_bind
+ * opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
+ * or "*" is every address), writes where it listens into where, and
+ * exits naming opt when it cannot.  listen_ceiling raises the limit of
+ * descriptors to the hard one and returns how many connections of want
+ * it leaves room for (said when fewer).  listen_pem reads a whole PEM
+ * file, or exits naming opt.
+ */
+int listen_bind(const char *opt, const char *addr, char *where, size_t n);
+unsigned listen_ceiling(unsigned want);
+char *listen_pem(const char *opt, const char *path);
+
 #endif

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "post.h"
 #include "timefmt.h"
+#include "trace.h"
 #include "util.h"
 
 /*
@@ -350,6 +351,39 @@ binary(struct post *p, struct curl_slist *h)
 }
 
 /*
+ * The event's distributed tracing attributes as W3C Trace Context
+ * headers, in both modes (trace.h): the receiver's HTTP tracing goes on
+ * from the event's.  Values that are not W3C's are not sent.
+ */
+static struct curl_slist *
+tracehdrs(struct post *p, struct curl_slist *h)
+{
+	static const char *const names[] = { "traceparent", "tracestate" };
+	const struct scan_member *m;
+	char *s;
+	size_t i, len;
+
+	for (i = 0; i < 2; i++) {
+		if ((m = attr(&p->sc, names[i])) == NULL ||
+		    m->type != SCAN_STRING)
+			continue;
+		s = xmalloc(m->vallen);
+		len = scan_unescape(m->val + 1, m->vallen - 2, s);
+		if (i == 0 ? trace_parent_ok(s, len) : trace_state_ok(s, len)) {
+			buf_puts(&p->tmp, names[i]);
+			buf_puts(&p->tmp, ": ");
+			buf_put(&p->tmp, s, len);
+			h = addhdr(h, &p->tmp);
+		} else if (i == 0) {
+			free(s);
+			break;	/* no tracestate without a traceparent */
+		}
+		free(s);
+	}
+	return h;
+}
+
+/*
  * One request.  Returns libcurl's code, the answer's status in *code and
  * its Retry-After in seconds (0 when none) in *after.
  */
@@ -384,6 +418,7 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 		buf_puts(&p->tmp, "Content-Type: application/cloudevents+json");
 		h = addhdr(h, &p->tmp);
 	}
+	h = tracehdrs(p, h);
 	if (p->keys.n > 0) {
 		/* The id is signed as it goes in the header. */
 		id = attr(&p->sc, "id");

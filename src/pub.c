@@ -60,6 +60,54 @@ pub_free(struct pub *p)
 	scan_free(&p->sc2);
 }
 
+/* Makes extj again from the extensions. */
+static void
+extjson(struct pub *p)
+{
+	size_t i;
+
+	p->extj.len = 0;
+	for (i = 0; i < p->next; i++) {
+		buf_puts(&p->extj, ",\"");
+		buf_puts(&p->extj, p->ext[i].name);
+		buf_puts(&p->extj, "\":");
+		buf_put(&p->extj, p->ext[i].json.p, p->ext[i].json.len);
+	}
+}
+
+void
+pub_trace(struct pub *p, const char *parent, const char *state)
+{
+	const char *names[2] = { "traceparent", "tracestate" };
+	const char *vals[2] = { parent, state };
+	struct pub_ext *e;
+	size_t i, j;
+	int given;
+
+	if (p->ntrace == 0 && parent == NULL && state == NULL)
+		return;
+	for (; p->ntrace > 0; p->ntrace--) {
+		e = &p->ext[--p->next];
+		free(e->name);
+		buf_free(&e->json);
+	}
+	for (i = 0; i < 2; i++) {
+		if (vals[i] == NULL)
+			continue;
+		for (given = 0, j = 0; j < p->next; j++)
+			given |= strcmp(p->ext[j].name, names[i]) == 0;
+		if (given)
+			continue;
+		p->ext = xrealloc(p->ext, (p->next + 1) * sizeof(*p->ext));
+		e = &p->ext[p->next++];
+		memset(e, 0, sizeof(*e));
+		e->name = xstrdup(names[i]);
+		(void)buf_jsonstr(&e->json, vals[i], strlen(vals[i]));
+		p->ntrace++;
+	}
+	extjson(p);
+}
+
 /* The attribute names an extension may not take. */
 static int
 reserved(const char *name, size_t len)
@@ -165,7 +213,6 @@ pub_prepare(struct pub *p, char *err, size_t n)
 {
 	char tbuf[RFC3339_LEN + 1], why[200];
 	int64_t t;
-	size_t i;
 
 	if (p->source == NULL)
 		p->source = pub_default_source();
@@ -207,12 +254,7 @@ pub_prepare(struct pub *p, char *err, size_t n)
 			return seterr(err, n, "--time: \"%s\" is not "
 			    TIME_SYNTAX, p->time);
 	}
-	for (i = 0; i < p->next; i++) {
-		buf_puts(&p->extj, ",\"");
-		buf_puts(&p->extj, p->ext[i].name);
-		buf_puts(&p->extj, "\":");
-		buf_put(&p->extj, p->ext[i].json.p, p->ext[i].json.len);
-	}
+	extjson(p);
 	return 0;
 }
 

@@ -30,8 +30,9 @@ struct pub {
 	const char *time;	/* --time, or NULL: now */
 	const char *ctype;	/* --datacontenttype, or NULL: by the data */
 	const char *schema;	/* --dataschema, or NULL */
-	struct pub_ext *ext;	/* -e, in order */
+	struct pub_ext *ext;	/* -e, in order, then pub_trace's */
 	size_t next;		/* how many */
+	size_t ntrace;		/* of those, pub_trace's: the last ones */
 	size_t maxsize;		/* the longest event we may write */
 	int raw;		/* --raw: lines are text, not JSON */
 	struct buf idj;		/* --id as JSON */
@@ -63,6 +64,14 @@ void pub_free(struct pub *p);
  * with a reason in err.
  */
 int pub_addext(struct pub *p, const char *arg, char *err, size_t n);
+
+/*
+ * The trace context of what is being taken (evpub --listen: a request's
+ * traceparent and tracestate headers, checked): the extensions of the
+ * same names for the events made or completed from now on, when they
+ * lack them; NULL for none.  An -e of the same name wins.
+ */
+void pub_trace(struct pub *p, const char *parent, const char *state);
 
 /*
  * Checks the options and renders their constant parts.  Returns 0, or -1
