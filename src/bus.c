@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "ce.h"
+#include "timefmt.h"
 #include "util.h"
 
 struct bus *
@@ -86,17 +87,30 @@ bus_seek_time(struct bus *b, const char *topic, int64_t usec)
 	struct ce_event ev;
 	const char *line;
 	char err[512];
-	uint64_t seq, seen = 0, found = 0;
-	int64_t at;
+	uint64_t seq, seen = 0, found = 0, last;
+	int64_t at, stalled;
 	size_t len;
 	int got = BUS_END;
 
+	last = bus_last(b, topic);
 	if (bus_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
-		return bus_last(b, topic) + 1;
+		return last + 1;
 	scan_init(&sc);
-	while (found == 0 && (got = bus_read_next(r, &line, &len, &seq, err,
-	    sizeof(err))) == BUS_OK) {
+	/* Up to the end there was when the search began: a reading that
+	 * says "the end" before it (a loaded server slow to hand events
+	 * over) is waited on, for as long as events still come. */
+	stalled = now_usec();
+	while (found == 0) {
+		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
+		if (got == BUS_END && seen < last &&
+		    now_usec() - stalled < 30000000) {
+			bus_read_wait(r, 100000);
+			continue;
+		}
+		if (got != BUS_OK)
+			break;
 		seen = seq;
+		stalled = now_usec();
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
 		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
 			found = seq;

@@ -1519,10 +1519,11 @@ durable_sub(struct nreader *r, const char *all, const char **what)
 static natsStatus
 ordered_sub(struct nreader *r, const char *all, const char **what)
 {
+	struct retry rt = RETRY_INIT;
 	jsConsumerInfo *ci = NULL;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
-	natsStatus s;
+	natsStatus s, cs = NATS_ERR;
 
 	*what = "subscribe";
 	jsSubOptions_Init(&so);
@@ -1531,8 +1532,16 @@ ordered_sub(struct nreader *r, const char *all, const char **what)
 	so.Config.DeliverPolicy = js_DeliverByStartSequence;
 	so.Config.OptStartSeq = r->pos + 1;
 	s = js_SubscribeSync(&r->sub, r->nb->js, all, NULL, &so, &jerr);
-	if (s == NATS_OK && natsSubscription_GetConsumerInfo(&ci, r->sub,
-	    NULL, &jerr) == NATS_OK) {
+	/*
+	 * What is there to read decides how long a read waits before it
+	 * says "the end": a request that timed out (a loaded server) is
+	 * asked again, as a publish is, never taken for "nothing" (a
+	 * reading of 1,000 events ended at once under make check).
+	 */
+	while (s == NATS_OK && passes(cs = natsSubscription_GetConsumerInfo(
+	    &ci, r->sub, NULL, &jerr)) && retry_wait(&rt))
+		;
+	if (s == NATS_OK && cs == NATS_OK) {
 		r->pending = ci->NumPending;
 		jsConsumerInfo_Destroy(ci);
 	}
