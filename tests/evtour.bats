@@ -865,6 +865,20 @@ seatcheck() {
 	run -0 evtour --teacher room --group "$(id -gn)"
 	assert_line "The room is open in $PWD/room (group $(id -gn))."
 	assert_line "  EVENTFUL_HOME=$PWD/room $BIN/evsub --topics --watch"
+	assert_line "  EVENTFUL_HOME=$PWD/room $BIN/evsub -T room --serve 127.0.0.1:8080"
+	# The browser's projector, as printed (on a free port here): its page,
+	# and the room's topics.
+	port=$(freeports 1)
+	EVENTFUL_HOME=$PWD/room bg evsub -T room --serve "127.0.0.1:$port"
+	for i in $(seq 200); do
+		curl -sf "http://127.0.0.1:$port/" >page.html && break
+		sleep 0.05
+	done
+	grep -qi '<html' page.html
+	run -0 curl -sf "http://127.0.0.1:$port/topics"
+	assert_output --partial '"topic":"room"'
+	kill "$LAST"
+	exited "$LAST" 0 143
 	run -1 evtour --teacher room2 --group no-such-group-here
 	assert_output 'evtour: no-such-group-here: no such group; nothing is made'
 	[ ! -e room2 ]

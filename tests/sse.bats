@@ -380,16 +380,24 @@ data: {"
 # build/npm, installed there at the first run (never committed), and the
 # scripts beside them, where their imports resolve; sets NPMDIR.
 npmclients() {
+	local lock
 	NPMDIR="$ROOT/build/npm"
 	mkdir -p "$NPMDIR"
-	if [ ! -d "$NPMDIR/node_modules/puppeteer-core" ] ||
-	    [ ! -d "$NPMDIR/node_modules/eventsource" ] ||
-	    [ ! -d "$NPMDIR/node_modules/better-sse" ]; then
-		(cd "$NPMDIR" && npm install --prefix . --cache ./.cache \
+	# Tests run side by side (bats --jobs): one installs, under a lock,
+	# and the others wait for its mark, never for a half-made tree.
+	exec {lock}>"$NPMDIR/.lock"
+	flock "$lock"
+	if [ ! -f "$NPMDIR/.installed" ]; then
+		if ! (cd "$NPMDIR" && npm install --prefix . --cache ./.cache \
 		    --no-audit --no-fund --loglevel=error \
-		    puppeteer-core@24 eventsource@4 better-sse@0) >&2 ||
-		    { echo "npm install failed"; return 1; }
+		    puppeteer-core@24 eventsource@4 better-sse@0) >&2; then
+			exec {lock}>&-
+			echo "npm install failed"
+			return 1
+		fi
+		: >"$NPMDIR/.installed"
 	fi
+	exec {lock}>&-
 	cp "$ROOT"/tests/test_helper/browser.mjs \
 	    "$ROOT"/tests/test_helper/eventsource.mjs \
 	    "$ROOT"/tests/test_helper/better_sse.mjs "$NPMDIR"/
