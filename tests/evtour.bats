@@ -875,7 +875,13 @@ seatcheck() {
 		sleep 0.05
 	done
 	grep -qi '<html' page.html
-	run -0 curl -sf "http://127.0.0.1:$port/topics"
+	# /topics is surveyed once a second while it is asked for.
+	for i in $(seq 100); do
+		curl -sf "http://127.0.0.1:$port/topics" >topics.json
+		grep -q '"topic":"room"' topics.json && break
+		sleep 0.1
+	done
+	run -0 cat topics.json
 	assert_output --partial '"topic":"room"'
 	kill "$LAST"
 	exited "$LAST" 0 143
