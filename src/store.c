@@ -293,6 +293,32 @@ tail(struct store *st, off_t size, off_t *whole, char *err, size_t n)
 	return r;
 }
 
+/*
+ * The lock's turnstile.  flock(2) wakes the readers waiting for the log
+ * when an appender lets go between its groups, but hands them nothing:
+ * the appender, which takes the lock again at once, can win every time
+ * on a loaded machine, and the readers wait for the whole append.  So a
+ * reader holds a shared lock on the log's first byte (an open file
+ * description lock, fcntl(2), which flock(2) does not see) while it
+ * waits for the log, and an appender takes that byte exclusively before
+ * the log: the readers that were waiting get in first.  Where the file
+ * system has no such locks, the turnstile is only missing: the lock
+ * itself is flock's.
+ */
+static void
+turnstile(int fd, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 1;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1 && errno == EINTR)
+		;
+}
+
 enum log_result
 store_tail(struct store *st, int peek, char *err, size_t n)
 {
@@ -304,8 +330,12 @@ store_tail(struct store *st, int peek, char *err, size_t n)
 	 * yet made durable (or is taking back after a failed fsync): its
 	 * sequences could reach readers twice.
 	 */
-	if (flock(st->fd, LOCK_SH) == -1)
+	turnstile(st->fd, F_RDLCK);
+	if (flock(st->fd, LOCK_SH) == -1) {
+		turnstile(st->fd, F_UNLCK);
 		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
+	}
+	turnstile(st->fd, F_UNLCK);
 	if (fstat(st->fd, &sb) == -1)
 		r = log_seterr(LOG_IO, err, n, "fstat: %s", strerror(errno));
 	else
@@ -619,8 +649,12 @@ store_lock(struct store *st, int repair, char *err, size_t n)
 {
 	enum log_result r;
 
-	if (flock(st->fd, LOCK_EX) == -1)
+	turnstile(st->fd, F_WRLCK);
+	if (flock(st->fd, LOCK_EX) == -1) {
+		turnstile(st->fd, F_UNLCK);
 		return log_seterr(LOG_IO, err, n, "flock: %s", strerror(errno));
+	}
+	turnstile(st->fd, F_UNLCK);
 	/* A log we cannot append to is not held: readers go on. */
 	if ((r = locked(st, repair, err, n)) != LOG_OK)
 		(void)flock(st->fd, LOCK_UN);

@@ -184,7 +184,7 @@ depth(void)
 static void
 narrow(void)
 {
-	char buf[512], name[16];
+	char buf[512], name[24];
 	size_t len;
 	int n, i, j, x, ok;
 
