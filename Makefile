@@ -177,11 +177,13 @@ unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 	    ./$(BUILD)/unit/$$t $(EXTRA_CORPUS) || exit 1; done; fi
 
 # The property tests (tests/prop.bats): seeded runs on the directory bus
-# and on NATS, a bounded number in make test and make check, many more
-# in make soak.  PROP_SEED=N in the environment names the first seed; a
-# failing run prints its own.
+# and on NATS, a bounded number in make test, fewer in make check (each
+# program run is slower under the sanitizers), many more in make soak.
+# PROP_SEED=N in the environment names the first seed; a failing run
+# prints its own.
 PROP_RUNS = 150
 PROP_NATS_RUNS = 10
+CHECK_PROP_RUNS = 40
 SOAK_PROP_RUNS = 3000
 SOAK_PROP_NATS_RUNS = 300
 
@@ -212,7 +214,7 @@ test: deps
 # depend on timing).  SEED, when set, draws the soak's states again (each
 # failure prints its seed).
 POWERCUT_STATES = 40
-CHECK_POWERCUT_STATES = 20
+CHECK_POWERCUT_STATES = 10
 SOAK_STATES = 2000
 SOAK_SCALE = 3
 SEED =
@@ -244,7 +246,7 @@ check: deps
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
 	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \
-	    PROP_RUNS=$(PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
+	    PROP_RUNS=$(CHECK_PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) tests
 
 # libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the

@@ -105,12 +105,14 @@ EXCEPTIONS=" y_object_duplicated_key.json y_object_duplicated_key_and_value.json
 		rm -f events
 		for f in "$d"/json-test-suite/test_parsing/y_*.json; do
 			b=$(basename "$f")
+			st=0
 			if [[ $EXCEPTIONS == *" $b "* ]]; then
-				run -3 evpub -t x -d "@$f"
+				evpub -t x -d "@$f" >/dev/null 2>&1 || st=$?
+				[ "$st" -eq 3 ] || { echo "$f: status $st, not 3"; return 1; }
 				continue
 			fi
-			run -0 evpub -t x -d "@$f"
-			printf '%s\n' "$output" >>events
+			evpub -t x -d "@$f" >>events || st=$?
+			[ "$st" -eq 0 ] || { echo "$f: status $st"; return 1; }
 			taken+=("$f")
 			n=$((n + 1))
 		done
@@ -130,10 +132,14 @@ EXCEPTIONS=" y_object_duplicated_key.json y_object_duplicated_key_and_value.json
 @test "every n_ file of the JSON test suite is rejected with status 3" {
 	for d in "${DATASETS[@]}"; do
 		n=0
+		# A plain loop, not bats's run: 188 runs of it cost more than
+		# the programs do.
 		for f in "$d"/json-test-suite/test_parsing/n_*.json; do
-			run -3 --separate-stderr evpub -t x -d "@$f"
-			[[ $stderr == "evpub: $f: invalid JSON at byte "* ]] || { echo "$f: $stderr"; return 1; }
-			assert_output ''
+			st=0
+			evpub -t x -d "@$f" >out 2>err || st=$?
+			[ "$st" -eq 3 ] || { echo "$f: status $st"; return 1; }
+			[[ $(<err) == "evpub: $f: invalid JSON at byte "* ]] || { echo "$f: $(<err)"; return 1; }
+			[ ! -s out ] || { echo "$f: wrote $(<out)"; return 1; }
 			n=$((n + 1))
 		done
 		assert_equal "$n" 188
@@ -144,8 +150,9 @@ EXCEPTIONS=" y_object_duplicated_key.json y_object_duplicated_key_and_value.json
 	for d in "${DATASETS[@]}"; do
 		n=0
 		for f in "$d"/json-test-suite/test_parsing/i_*.json; do
-			run evpub -t x -d "@$f"
-			[ "$status" -eq 0 ] || [ "$status" -eq 3 ] || { echo "$f: $status"; return 1; }
+			st=0
+			evpub -t x -d "@$f" >/dev/null 2>&1 || st=$?
+			[ "$st" -eq 0 ] || [ "$st" -eq 3 ] || { echo "$f: $st"; return 1; }
 			n=$((n + 1))
 		done
 		assert_equal "$n" 35

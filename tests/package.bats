@@ -21,9 +21,16 @@ pkgbuild() {
 	    { tail -n 30 "$1/build.log"; return 1; }
 }
 
+# The package is built by make test only: dpkg-buildpackage builds its own
+# binaries with dpkg-buildflags, never the sanitizers' (make check sets
+# EVENTFUL_BUILD), so a second build there would check nothing new.
+nopkg() {
+	[ -z "${EVENTFUL_BUILD:-}" ] || skip "make test builds the package"
+}
+
 setup_file() {
 	export PKG="$BATS_FILE_TMPDIR/a"
-	pkgbuild "$PKG"
+	[ -n "${EVENTFUL_BUILD:-}" ] || pkgbuild "$PKG"
 }
 
 @test "one version: every program's, evtour's, NEWS's and debian/changelog's are the Makefile's" {
@@ -77,6 +84,7 @@ setup_file() {
 }
 
 @test "the Debian package: lintian --pedantic clean but for the overrides it explains, blhc clean, no warning" {
+	nopkg
 	run -0 lintian --pedantic -I --show-overrides "$PKG"/eventful_*.changes
 	# Only overridden tags (O:) and their explanations (N:).
 	refute_output --regexp '^[EWIPX]: '
@@ -88,6 +96,7 @@ setup_file() {
 }
 
 @test "the Debian package unpacks and runs from elsewhere: programs, pages, both completions, the tour" {
+	nopkg
 	x=$BATS_TEST_TMPDIR/x
 	run -0 dpkg-deb -x "$PKG"/eventful_*.deb "$x"
 	run -0 dpkg-deb -f "$PKG"/eventful_*.deb Depends
@@ -117,6 +126,7 @@ setup_file() {
 }
 
 @test "the Debian package builds at another path to the same bytes" {
+	nopkg
 	pkgbuild "$BATS_TEST_TMPDIR/another/path"
 	a=$(ls "$PKG"/eventful_*.deb)
 	b=$(ls "$BATS_TEST_TMPDIR"/another/path/eventful_*.deb)
