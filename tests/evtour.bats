@@ -958,3 +958,20 @@ seatcheck() {
 	run -0 tmux -L "$TSOCK" capture-pane -p -J -t "$shell"
 	assert_line "EVPUB=$inst/evpub"
 }
+
+@test "a step that waits for a log written by a job it started waits quietly while the log is not there yet" {
+	# Step 32 raced its own receiver: 'grep: receiver.log: No such file
+	# or directory' on the student's screen when grep ran before the
+	# job's shell made the file (make check, CI).  The wait, as the
+	# tour and eventful-class(7) write it, run before the file exists:
+	for src in "$ROOT/src/evtour" "$ROOT/man/man7/eventful-class.7"; do
+		run -0 grep -c 'until grep ' "$src"
+		while IFS= read -r wait; do
+			rm -f receiver.log forge.log
+			(sleep 0.3; echo "evpub: listening on 127.0.0.1:1" >receiver.log; cp receiver.log forge.log) &
+			run -0 --separate-stderr timeout 10 sh -c "$wait"
+			assert_equal "$stderr" ''
+			wait
+		done < <(grep -o "until grep [^;]*; do sleep 0.1; done" "$src")
+	done
+}
