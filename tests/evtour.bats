@@ -969,9 +969,59 @@ seatcheck() {
 		while IFS= read -r wait; do
 			rm -f receiver.log forge.log
 			(sleep 0.3; echo "evpub: listening on 127.0.0.1:1" >receiver.log; cp receiver.log forge.log) &
+			writer=$!
 			run -0 --separate-stderr timeout 10 sh -c "$wait"
 			assert_equal "$stderr" ''
-			wait
+			# This writer only: a bare wait also waits for what the
+			# file's setup left running (CI: timed out after 300 s).
+			wait "$writer"
 		done < <(grep -o "until grep [^;]*; do sleep 0.1; done" "$src")
 	done
+}
+
+@test "the projector: --teacher --serve serves the room's page until --teacher-stop; --class --shared --serve opens it in a pane of the seat" {
+	run -0 evtour --teacher room --serve 127.0.0.1:0
+	assert_line --regexp '^The projector serves the room at http://127\.0\.0\.1:[0-9]+/ \(pid [0-9]+; --teacher-stop stops it\)\.$'
+	url=$(sed -n 's/.*serves the room at \([^ ]*\) .*/\1/p' <<<"$output")
+	pid=$(cat room/.evtour-serve.pid)
+	run -0 curl -sf "$url"
+	assert_output --partial '<html'
+	# The room's topic and a student's message reach it.
+	EVENTFUL_HOME=$PWD/room evpub -T room -t room.said -S student/ada text=hi >/dev/null
+	run -28 curl -s -m 1 "${url}events?from=1" -o stream
+	grep -q '"text":"hi"' stream
+	for i in $(seq 100); do
+		curl -sf "${url}topics" >topics.json
+		grep -q '"topic":"room"' topics.json && break
+		sleep 0.1
+	done
+	run -0 cat topics.json
+	assert_output --partial '"topic":"room"'
+	# A second projector of the same room is refused; the first goes on.
+	run -1 evtour --teacher room --serve 127.0.0.1:0
+	assert_output --partial 'its projector runs already'
+	kill -0 "$pid"
+	# Where there is no room, --serve has nothing to show.
+	run -2 evtour --serve 127.0.0.1:0 --dir sb
+	assert_output --partial '--serve shows the room: it goes with --teacher DIR, or with --class --shared DIR'
+	run -2 evtour --teacher-stop room --serve 127.0.0.1:0
+	# A seat with the projector in a pane of its own.
+	port=$(freeports 1)
+	tshell
+	ttype "$BIN/evtour --class --dir $PWD/sb --shared $PWD/room --serve 127.0.0.1:$port; echo EXITED \$?"
+	waitpane 'EXITED 0'
+	for i in $(seq 100); do
+		curl -sf "http://127.0.0.1:$port/" >page.html && break
+		sleep 0.1
+	done
+	grep -qi '<html' page.html
+	run -0 tmux -L "$TSOCK" list-panes -a -F '#{pane_current_command} #{pane_start_command}'
+	# tmux shows a start command with its spaces escaped.
+	assert_output --regexp "evsub.*-T.*room.*--serve.*127\.0\.0\.1:$port"
+	tmux -L "$TSOCK" kill-server
+	# --teacher-stop stops the teacher's projector, then closes the room.
+	run -0 evtour --teacher-stop room
+	assert_output "The room of $PWD/room is closed."
+	run -1 kill -0 "$pid"
+	[ ! -e room ]
 }

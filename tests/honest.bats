@@ -31,6 +31,7 @@ honest() {
 	assert_line --partial "$f:21: an && list"
 	assert_line "$f:28: a fixed sleep outside a loop: wait for the condition in a bounded loop"
 	assert_line --partial "$f:33: an && list"
+	assert_line --partial "$f:39: a bare wait also waits for bats's timeout watchdog"
 }
 
 @test "the check passes honest code: conditions, handled failures, strings, here documents, a last command, a reasoned exception" {

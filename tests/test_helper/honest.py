@@ -238,6 +238,13 @@ def check(path):
                 bad.append("%s: a fixed sleep outside a loop: wait for "
                            "the condition in a bounded loop" % where)
             break
+        # A bare wait waits for every child: under BATS_TEST_TIMEOUT,
+        # bats's own watchdog too, so the test hangs until it is killed.
+        if re.search(r"(^|;|&&|\|\||\bthen\b|\bdo\b|\belse\b|\{)"
+                     r"\s*wait\s*(;|$|&&|\|\||\bfi\b|\bdone\b)", p):
+            bad.append("%s: a bare wait also waits for bats's timeout "
+                       "watchdog: wait \"$pid\" for the job you started"
+                       % where)
     return bad
 
 

@@ -33,3 +33,9 @@ helper() {
 	true && false   # bad
 	echo done
 }
+
+@test "a bare wait" {
+	(sleep 0.1; echo x >f) &
+	wait   # bad
+	[ -s f ]
+}

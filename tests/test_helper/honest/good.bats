@@ -29,3 +29,10 @@ PY
 	echo first
 	! grep -q x /dev/null
 }
+
+@test "a wait for the job started" {
+	(echo x >f) &
+	pid=$!
+	wait "$pid"
+	[ -s f ]
+}
