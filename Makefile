@@ -190,11 +190,11 @@ SOAK_PROP_NATS_RUNS = 300
 # bats runs JOBS tests at once (GNU parallel): most of a test's time is
 # spent waiting on servers, pipes and deadlines, not on the CPU, so more
 # jobs than cores pay.  A suite whose tests share fixed state says
-# BATS_NO_PARALLELIZE_WITHIN_FILE.  BATSFLAGS adds to bats's options
-# (--timing, say).
+# BATS_NO_PARALLELIZE_WITHIN_FILE.  A failed test shows what its last
+# run printed.  BATSFLAGS adds to bats's options (--timing, say).
 JOBS      = 4
 BATSFLAGS =
-BATS      = bats --jobs $(JOBS) $(BATSFLAGS)
+BATS      = bats --jobs $(JOBS) --print-output-on-failure $(BATSFLAGS)
 
 # The test suite: C unit tests, then every bats suite against $(BINDIR).
 test: deps
