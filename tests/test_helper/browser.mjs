@@ -36,8 +36,15 @@ try {
     if (more.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   const errors = await page.evaluate(() => window.errors);
-  const shown = await page.evaluate(() =>
+  // The page's own stream reconnects on its own clock: give it until
+  // the timeout to show what came after the restart.
+  const count = () => page.evaluate(() =>
     document.getElementById("count").textContent);
+  let shown = await count();
+  while (shown === "0" && Date.now() - start < timeout) {
+    await new Promise((r) => setTimeout(r, 100));
+    shown = await count();
+  }
   process.stderr.write("errors: " + errors + "\npage count: " + shown + "\n");
   status = printed >= n ? 0 : 1;
 } finally {
