@@ -316,6 +316,13 @@ source_inputs(struct sse *s)
 		st = inputs_next(s->in, &l, &from);
 		if (st == RD_EOF || st == RD_TIMEOUT)
 			break;
+		if (st == RD_ERROR) {
+			/* The inputs failed: said, and the run ends 1. */
+			warnwe(s->in->errwhere, "%s", s->in->errop);
+			sourcedone(s, EXIT_FAIL);
+			scan_free(&sc);
+			return;
+		}
 		if (reject_unread(s->c, from->name, &l, st))
 			continue;
 		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
