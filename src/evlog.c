@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "common.h"
 #include "ce.h"
 #include "id.h"

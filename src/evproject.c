@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "common.h"
 #include "ce.h"
 #include "fold.h"

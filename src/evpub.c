@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli.h"
 #include "common.h"
 #include "http.h"
 #include "listen.h"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli.h"
 #include "common.h"
 #include "deliver.h"
 #include "ce.h"
