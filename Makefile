@@ -74,10 +74,13 @@ BENCHDEPS = mosquitto mosquitto-clients
 PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
-LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
-         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
-         pub.o scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o \
-         watch.o timefmt.o util.o whsig.o
+LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o \
+         idx.o input.o http.o lines.o listen.o log.o rd.o out.o post.o \
+         sseparse.o ssein.o pub.o scan.o store.o topic.o trace.o bus.o \
+         bus_dir.o bus_nats.o watch.o timefmt.o util.o whsig.o
+# The programs' side of the shared command line (cli.c): it ends the
+# program, so it is linked into the programs, never into the library.
+CLIOBJ = cli.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
        log_test commit_test whsig_test esc_test fold_test sseparse_test
@@ -104,15 +107,16 @@ $(BUILD)/%.o: src/%.c $(HDR)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 # The version is in the Makefile: what prints it is made again with it.
-$(BUILD)/common.o $(BUILD)/post.o: Makefile
+$(BUILD)/cli.o $(BUILD)/post.o: Makefile
 
 $(LIB): $(LIBOBJ:%=$(BUILD)/%)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BINDIR)/%: $(BUILD)/%.o $(LIB)
+$(BINDIR)/%: $(BUILD)/%.o $(CLIOBJ:%=$(BUILD)/%) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $< \
+	    $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(LIBS)
 
 $(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: LIBS = $(WEB_LIBS) $(NATS_LIBS)
 
@@ -124,10 +128,10 @@ $(BINDIR)/evtour: src/evtour Makefile
 
 # evsub serves Server-Sent Events with sse.o, and its page: sse_page.html
 # as a C string (the only program that takes them).
-$(BINDIR)/evsub: $(BUILD)/evsub.o $(BUILD)/sse.o $(LIB)
+$(BINDIR)/evsub: $(BUILD)/evsub.o $(BUILD)/sse.o $(CLIOBJ:%=$(BUILD)/%) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evsub.o \
-	    $(BUILD)/sse.o $(LIB) $(LIBS)
+	    $(BUILD)/sse.o $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(LIBS)
 
 $(BUILD)/sse_page.h: src/sse_page.html
 	@mkdir -p $(@D)
@@ -140,10 +144,11 @@ $(BUILD)/sse.o: src/sse.c $(HDR) $(BUILD)/sse_page.h
 	$(CC) $(ALLCFLAGS) -I$(BUILD) -c -o $@ src/sse.c
 
 # evproject keeps its state in jansson, and folds with fold.o.
-$(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(LIB)
+$(BINDIR)/evproject: $(BUILD)/evproject.o $(BUILD)/fold.o $(CLIOBJ:%=$(BUILD)/%) \
+    $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evproject.o \
-	    $(BUILD)/fold.o $(LIB) $(JANSSON_LIBS) -lm
+	    $(BUILD)/fold.o $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(JANSSON_LIBS) -lm
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(HDR)
 	@mkdir -p $(@D)

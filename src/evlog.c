@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "common.h"
 #include "ce.h"
 #include "id.h"
@@ -396,7 +397,7 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	r.idlearg = &o;
 	while (!o.closed && (rs = rd_line(&r, &l)) != RD_EOF) {
 		if (rs == RD_ERROR)
-			errwe(EXIT_FAIL, "stdin", "read");
+			errwe(EXIT_FAIL, r.errwhere, "%s", r.errop);
 		if (reject_unread(&common, "stdin", &l, rs))
 			continue;
 		if (rs != RD_LINE)
@@ -468,7 +469,7 @@ readbatch(struct appender *a, struct batch *bt)
 		if (rs == RD_EOF)
 			return 1;
 		if (rs == RD_ERROR)
-			errwe(EXIT_FAIL, "stdin", "read");
+			errwe(EXIT_FAIL, a->r.errwhere, "%s", a->r.errop);
 		if (reject_unread(c, "stdin", &l, rs))
 			continue;
 		if (ce_validate(&a->sc, l.p, l.len, &a->ev, err,
@@ -1015,7 +1016,7 @@ scanlog(const char *path, struct tally *t)
 	r.tail = 1;	/* a torn last line is reported below, not read */
 	while ((rs = rd_line(&r, &l)) != RD_EOF) {
 		if (rs == RD_ERROR)
-			errwe(EXIT_FAIL, path, "read");
+			errwe(EXIT_FAIL, r.errwhere, "%s", r.errop);
 		at = t->bytes;
 		t->bytes += (off_t)l.rawlen;
 		if (rs != RD_LINE || ce_validate(&sc, l.p, l.len, &ev, err,

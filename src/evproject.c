@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "common.h"
 #include "ce.h"
 #include "fold.h"
@@ -233,6 +234,8 @@ project(struct proj *p)
 		st = inputs_next(&p->in, &l, &from);
 		if (st == RD_EOF)
 			break;
+		if (st == RD_ERROR)
+			errwe(EXIT_FAIL, p->in.errwhere, "%s", p->in.errop);
 		if (st == RD_TIMEOUT) {
 			/* --save-interval while nothing comes, or a signal. */
 			p->in.last = now_usec();
@@ -479,7 +482,8 @@ run(struct proj *p, char **paths, size_t npaths)
 
 	common_start(&p->c);
 	out_open(&p->o, NULL);
-	inputs_open(&p->in, &p->c, paths, npaths, p->follow);
+	if (inputs_open(&p->in, &p->c, paths, npaths, p->follow) == -1)
+		errwe(EXIT_FAIL, p->in.errwhere, "%s", p->in.errop);
 	p->in.flush = idle;
 	p->in.arg = p;
 	p->in.idle = p->interval;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli.h"
 #include "common.h"
 #include "http.h"
 #include "listen.h"
@@ -248,7 +249,7 @@ publines(struct common *c, struct pub *p, struct out *o)
 			rd_free(&r);
 			return c->status;
 		case RD_ERROR:
-			errwe(EXIT_FAIL, "stdin", "read");
+			errwe(EXIT_FAIL, r.errwhere, "%s", r.errop);
 		case RD_TOOLONG:
 		case RD_NUL:
 			(void)reject_unread(c, "stdin", &l, st);

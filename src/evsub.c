@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli.h"
 #include "common.h"
 #include "deliver.h"
 #include "ce.h"
@@ -444,6 +445,8 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 		st = inputs_next(in, &l, &from);
 		if (st == RD_EOF)
 			break;
+		if (st == RD_ERROR)
+			errwe(EXIT_FAIL, in->errwhere, "%s", in->errop);
 		if (st == RD_TIMEOUT) {
 			status = EXIT_IDLE;
 			break;
@@ -1504,7 +1507,9 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 	s->invert = sub->invert;
 	s->quiet = c->quiet;
 	if (op->topic == NULL) {
-		inputs_open(&in, c, op->paths, op->npaths, op->follow);
+		if (inputs_open(&in, c, op->paths, op->npaths,
+		    op->follow) == -1)
+			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
 		s->in = &in;
 	}
 	status = sse_run(s);
@@ -1563,7 +1568,9 @@ run(struct common *c, struct sub *sub, struct opts *op)
 		status = live_main(c, sub, op, &in, &o);
 		inputs_close(&in);
 	} else {
-		inputs_open(&in, c, op->paths, op->npaths, op->follow);
+		if (inputs_open(&in, c, op->paths, op->npaths,
+		    op->follow) == -1)
+			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
 		in.idle = op->idle;
 		in.flush = idleflush;
 		in.arg = &o;

@@ -218,7 +218,7 @@ fold_init(struct fold *f, const char *keypath, struct fold_rule *r,
 	f->state = json_object();
 	f->types = json_object();
 	if (f->state == NULL || f->types == NULL)
-		errw(EXIT_FAIL, NULL, "out of memory");
+		machinefail(NULL, 0, "out of memory");
 	if (fold_rule_parse(&f->def[0], "*.deleted=delete", ferr,
 	    sizeof(ferr)) == -1 || fold_rule_parse(&f->def[1], "*=merge",
 	    ferr, sizeof(ferr)) == -1)
@@ -549,7 +549,7 @@ loadval(const struct site *st)
 	val = st->v.type == SCAN_NUMBER ? mknum(&st->b) : json_loadb(st->v.p,
 	    st->v.len, JSON_DECODE_ANY, NULL);
 	if (val == NULL)
-		errw(EXIT_FAIL, NULL, "out of memory");
+		machinefail(NULL, 0, "out of memory");
 	return val;
 }
 
@@ -1084,7 +1084,7 @@ dirof(const char *path)
 	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
 	    strndup(path, (size_t)(slash - path));
 	if (dir == NULL)
-		errw(EXIT_FAIL, NULL, "out of memory");
+		machinefail(NULL, 0, "out of memory");
 	return dir;
 }
 

@@ -34,7 +34,7 @@ random64(void)
 					n = 0;
 					continue;
 				}
-				errwe(EXIT_FAIL, NULL, "getrandom");
+				machinefail(NULL, 1, "getrandom");
 			}
 		}
 		poolpos = 0;

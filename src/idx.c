@@ -330,7 +330,7 @@ remake(struct idx *x, uint64_t nids, uint64_t nsubj, uint64_t nblocks,
 		    MAP_ANONYMOUS, -1, 0);
 		/* Out of memory: ends the program, as xmalloc does. */
 		if (nx.map == MAP_FAILED)
-			errwe(EXIT_FAIL, x->path, "mmap");
+			machinefail(x->path, 1, "mmap");
 		nx.fd = -2;	/* in memory from now on */
 	}
 	nx.maplen = len;

@@ -50,7 +50,16 @@ openpath(struct input *p)
 	return fd;
 }
 
-void
+/* RD_ERROR, saying where and what failed; errno is the call's. */
+static enum rd_status
+failed(struct inputs *in, const char *where, const char *op)
+{
+	in->errwhere = where;
+	in->errop = op;
+	return RD_ERROR;
+}
+
+int
 inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
     int follow)
 {
@@ -78,8 +87,10 @@ inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
 			    IN_FILE : IN_PIPE;
 		} else {
 			p->path = p->name = paths[i];
-			if ((fd = openpath(p)) == -1)
-				errwe(EXIT_FAIL, p->name, "open");
+			if ((fd = openpath(p)) == -1) {
+				(void)failed(in, p->name, "open");
+				return -1;
+			}
 			if (p->kind == IN_FILE)
 				watch(in, p);
 		}
@@ -88,6 +99,7 @@ inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
 		p->r.tail = follow && p->kind == IN_FILE;
 	}
 	in->last = now_usec();
+	return 0;
 }
 
 void
@@ -133,7 +145,8 @@ inputs_close(struct inputs *in)
 
 /*
  * At the end of a followed file: checks with stat(2) whether it was
- * truncated or replaced.  Returns 1 when there is something new to read.
+ * truncated or replaced.  Returns 1 when there is something new to read,
+ * -1 when a call failed (in->errwhere, errop, errno).
  */
 static int
 recheck(struct inputs *in, struct input *p)
@@ -143,12 +156,12 @@ recheck(struct inputs *in, struct input *p)
 	int fd;
 
 	if (fstat(p->r.fd, &st) == -1)
-		errwe(EXIT_FAIL, p->name, "fstat");
+		return failed(in, p->name, "fstat"), -1;
 	off = lseek(p->r.fd, 0, SEEK_CUR);
 	if (off > st.st_size) {
 		warnw(p->name, "truncated; reading it from the start");
 		if (lseek(p->r.fd, 0, SEEK_SET) == -1)
-			errwe(EXIT_FAIL, p->name, "lseek");
+			return failed(in, p->name, "lseek"), -1;
 		rd_reset(&p->r);
 		p->r.lineno = 0;
 		return 1;
@@ -183,17 +196,21 @@ recheck(struct inputs *in, struct input *p)
 	return 1;
 }
 
-/* The last writer of a followed FIFO went away: wait for the next one. */
-static void
-reopen(struct input *p)
+/*
+ * The last writer of a followed FIFO went away: wait for the next one.
+ * Returns 0, or -1 when the FIFO cannot be opened again.
+ */
+static int
+reopen(struct inputs *in, struct input *p)
 {
 	int fd;
 
 	if ((fd = open(p->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		errwe(EXIT_FAIL, p->name, "open");
+		return failed(in, p->name, "open"), -1;
 	close(p->r.fd);
 	p->r.fd = fd;
 	p->r.eof = 0;
+	return 0;
 }
 
 /*
@@ -202,22 +219,23 @@ reopen(struct input *p)
  * for an over-long line being skipped too: left skipping, the reader
  * would take the next writer's first event for the rest of it, and lose
  * it.  Its bytes went to the rejects file as they streamed past: a
- * newline ends them there.
+ * newline ends them there.  Returns 0, or -1 when that write failed.
  */
-static void
-dropremains(struct input *p)
+static int
+dropremains(struct inputs *in, struct input *p)
 {
 	if (p->r.skipping) {
 		warnw(p->name, "a writer went away in the middle of an event "
 		    "over --max-size: the rest of it dropped");
 		if (p->r.rejfd >= 0 && writeall(p->r.rejfd, "\n", 1) == -1)
-			errwe(EXIT_FAIL, p->r.rejname, "write");
+			return failed(in, p->r.rejname, "write"), -1;
 	} else if (p->r.end > p->r.start)
 		warnw(p->name, "a writer went away in the middle of an event: "
 		    "%zu bytes dropped", p->r.end - p->r.start);
 	else
-		return;
+		return 0;
 	rd_reset(&p->r);
+	return 0;
 }
 
 static void
@@ -237,7 +255,7 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 	enum rd_status st;
 	int64_t now;
 	size_t i, np;
-	int timeout, active, again;
+	int timeout, active, again, k;
 
 	for (;;) {
 		active = 0;
@@ -257,23 +275,25 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 					in->last = now_usec();
 				return st;
 			case RD_ERROR:
-				errwe(EXIT_FAIL, p->name, "read");
+				return failed(in, p->r.errwhere, p->r.errop);
 			case RD_EOF:
 				if (!in->follow || p->kind == IN_PIPE) {
 					p->done = 1;
 					in->cur = i + 1;
 					again = 1;
 				} else if (p->kind == IN_FIFO) {
-					if (p->whole)
-						dropremains(p);
+					if (p->whole && dropremains(in, p) == -1)
+						return RD_ERROR;
 					/* Flushed before anything can stop
 					 * us, and the hook may have more to
 					 * check. */
 					if (in->flush != NULL)
 						in->flush(in->arg);
-					reopen(p);
-				}
-				else if (recheck(in, p))
+					if (reopen(in, p) == -1)
+						return RD_ERROR;
+				} else if ((k = recheck(in, p)) == -1)
+					return RD_ERROR;
+				else if (k)
 					again = 1;
 				break;
 			default:
@@ -314,7 +334,7 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 				    999) / 1000);
 		}
 		if (poll(pfd, np, timeout) == -1 && errno != EINTR)
-			errwe(EXIT_FAIL, NULL, "poll");
+			return failed(in, NULL, "poll");
 		if (in->ifd >= 0)
 			drain(in->ifd);
 	}

@@ -11,6 +11,11 @@
  * size between two checks looks like one that grew.  Following a FIFO keeps it open across writers:
  * when the last writer goes, it is reopened without blocking, and poll(2)
  * sleeps until the next writer comes.  Nothing spins while idle.
+ *
+ * Nothing here exits or prints but a warning (a file truncated or
+ * replaced, a writer gone mid-line): a failure comes back as -1 or
+ * RD_ERROR, with errno and the inputs' errwhere and errop saying what
+ * failed where, and the program decides.
  */
 #ifndef EV_INPUT_H
 #define EV_INPUT_H
@@ -51,15 +56,18 @@ struct inputs {
 	int64_t idle;		/* -w: microseconds, 0 for none */
 	int64_t last;		/* when the last line came */
 	struct pollfd *pfd;	/* room to poll every input and inotify */
+	const char *errwhere;	/* on a failure: the input or rejects file
+				   (NULL for poll), */
+	const char *errop;	/* and the call that failed; errno says why */
 	void (*flush)(void *);	/* called before waiting */
 	void *arg;		/* its argument */
 };
 
 /*
- * Opens every path (NULL or "-" is standard input).  Exits 1 when one
- * cannot be opened.
+ * Opens every path (NULL or "-" is standard input).  Returns 0, or -1
+ * when one cannot be opened (errwhere, errop, errno).
  */
-void inputs_open(struct inputs *in, struct common *c, char **paths,
+int inputs_open(struct inputs *in, struct common *c, char **paths,
     size_t n, int follow);
 /*
  * Opens one input that follows a live subscription: descriptor fd, whose
@@ -74,7 +82,8 @@ void inputs_close(struct inputs *in);
 /*
  * Returns the next line of any input (RD_LINE, RD_TOOLONG or RD_NUL, with
  * *which), RD_EOF when every input is done, or RD_TIMEOUT when nothing
- * came for in->idle microseconds.  A read error is fatal: status 1.
+ * came for in->idle microseconds, or RD_ERROR when a call failed
+ * (errwhere, errop, errno): the inputs are then of no more use.
  */
 enum rd_status inputs_next(struct inputs *in, struct line *l,
     struct input **which);

@@ -28,7 +28,7 @@
 enum log_result log_seterr(enum log_result r, char *err, size_t n,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ---- lines (store.c) ---- */
+/* ---- lines (lines.c, below both the store and the index) ---- */
 
 /* Turns the reason ce_validate put in why[n] into "it is not an event:
  * REASON", for messages about damage ("damaged at offset N (why)"). */

@@ -40,6 +40,15 @@ rd_reset(struct reader *r)
 	r->eof = r->skipping = 0;
 }
 
+/* RD_ERROR, saying where and what failed; errno is the call's. */
+static enum rd_status
+failed(struct reader *r, const char *where, const char *op)
+{
+	r->errwhere = where;
+	r->errop = op;
+	return RD_ERROR;
+}
+
 /*
  * Reads more bytes after r->end, making room first.  Before a read that
  * would block, calls r->idle, so that output waiting in a buffer goes out
@@ -100,7 +109,7 @@ skiplong(struct reader *r, struct line *l)
 		    r->end - r->start;
 		if (r->rejfd >= 0 && writeall(r->rejfd, r->buf + r->start,
 		    n) == -1)
-			errwe(EXIT_FAIL, r->rejname, "write");
+			return failed(r, r->rejname, "write");
 		r->start += n;
 		r->scan = r->start;
 		if (nl != NULL)
@@ -110,13 +119,13 @@ skiplong(struct reader *r, struct line *l)
 		if (got == -2)
 			return RD_AGAIN;
 		if (got < 0)
-			return RD_ERROR;
+			return failed(r, r->name, "read");
 		if (got == 0) {
 			if (r->tail)
 				return RD_EOF;
 			r->eof = 1;
 			if (r->rejfd >= 0 && writeall(r->rejfd, "\n", 1) == -1)
-				errwe(EXIT_FAIL, r->rejname, "write");
+				return failed(r, r->rejname, "write");
 			break;
 		}
 	}
@@ -167,7 +176,7 @@ rd_line(struct reader *r, struct line *l)
 			if (n == -2)
 				return RD_AGAIN;
 			if (n < 0)
-				return RD_ERROR;
+				return failed(r, r->name, "read");
 			/* A growing file's last line may be half written. */
 			if (n == 0 && r->tail)
 				return RD_EOF;
@@ -185,10 +194,10 @@ found:
 			len--;
 		if (len > r->max) {
 			if (r->rejfd >= 0 && writeall(r->rejfd, p, raw) == -1)
-				errwe(EXIT_FAIL, r->rejname, "write");
+				return failed(r, r->rejname, "write");
 			if (r->rejfd >= 0 && p[raw - 1] != '\n' &&
 			    writeall(r->rejfd, "\n", 1) == -1)
-				errwe(EXIT_FAIL, r->rejname, "write");
+				return failed(r, r->rejname, "write");
 			l->p = NULL;
 			l->len = l->rawlen = 0;
 			l->lineno = r->lineno;

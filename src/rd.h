@@ -19,7 +19,9 @@ enum rd_status {
 	RD_LINE,	/* a line, in l */
 	RD_TOOLONG,	/* a line over the maximum was skipped */
 	RD_NUL,		/* a line holding a NUL byte, in l */
-	RD_ERROR,	/* read(2) failed: errno */
+	RD_ERROR,	/* read(2) failed, or the write of a skipped line
+			   to the rejects file: errno, and the reader's
+			   errwhere and errop say which */
 	RD_AGAIN,	/* nb: no whole line, and a read would block */
 	RD_TIMEOUT	/* (for callers that wait) nothing came in time */
 };
@@ -49,6 +51,8 @@ struct reader {
 	int skipping;		/* inside an over-long line */
 	int rejfd;		/* where skipped over-long lines go, or -1 */
 	const char *rejname;	/* its name, for messages */
+	const char *errwhere;	/* RD_ERROR: the file (name or rejname) */
+	const char *errop;	/* and the call: "read" or "write" */
 	void (*idle)(void *);	/* called before a read that would block */
 	void *idlearg;		/* its argument */
 };
@@ -62,8 +66,9 @@ void rd_reset(struct reader *r);
 
 /*
  * Returns the next line.  l->p stays valid until the next call.  When an
- * over-long line streams into r->rejfd and that write fails, the program
- * exits 1: a rejected line must not be lost.
+ * over-long line streams into r->rejfd and that write fails, RD_ERROR
+ * comes back (errwhere is rejname): a rejected line must not be lost, so
+ * the caller stops.  Nothing here exits or prints.
  */
 enum rd_status rd_line(struct reader *r, struct line *l);
 

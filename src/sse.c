@@ -309,25 +309,37 @@ source_inputs(struct sse *s)
 	struct input *from;
 	struct line l;
 	char err[512];
-	int st;
+	int st, r = 0;
 
 	scan_init(&sc);
 	for (;;) {
 		st = inputs_next(s->in, &l, &from);
 		if (st == RD_EOF || st == RD_TIMEOUT)
 			break;
-		if (reject_unread(s->c, from->name, &l, st))
-			continue;
-		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
-			reject(s->c, from->name, &l, "%s", err);
-			continue;
+		/* The inputs or the rejects file failed: said, and the
+		 * run ends 1 (a rejected line may not be lost). */
+		if (st == RD_ERROR) {
+			warnwe(s->in->errwhere, "%s", s->in->errop);
+			break;
 		}
+		/* r: 1 a line rejected, -1 the rejects file failed. */
+		r = unread_line(s->c, from->name, &l, st);
+		if (r == 0 && ce_validate(&sc, l.p, l.len, &ev, err,
+		    sizeof(err)) == -1)
+			r = reject_line(s->c, from->name, &l, "%s", err) == -1 ?
+			    -1 : 1;
+		if (r == -1) {
+			warnwe(s->c->rejects, "write");
+			break;
+		}
+		if (r == 1)
+			continue;
 		if (filter_all(s->f, s->nf, &sc, &ev) == s->invert)
 			continue;
 		fanout(s, l.p, l.len, 0, &sc, &ev);
 	}
 	scan_free(&sc);
-	sourcedone(s, s->c->status);
+	sourcedone(s, st == RD_ERROR || r == -1 ? EXIT_FAIL : s->c->status);
 }
 
 /* Whether the run is ending. */

@@ -212,6 +212,14 @@ seterr(char *err, size_t n, const char *fmt, ...)
 	return -1;
 }
 
+void
+machinefail(const char *where, int e, const char *what)
+{
+	if (e)
+		errwe(EXIT_FAIL, where, "%s", what);
+	errw(EXIT_FAIL, where, "%s", what);
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -77,6 +77,15 @@ const char *shown(const char *s, size_t len);
 int seterr(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The machine failed: memory ran out, or a call that cannot fail on a
+ * working system did (getrandom).  Says "prog: where: what" (with
+ * strerror(errno) when e) and ends the program with status 1.  These and
+ * the x allocators below are the only exits library code takes.
+ */
+void machinefail(const char *where, int e, const char *what)
+    __attribute__((noreturn));
+
 /* Allocation that cannot fail: on failure the program exits 1. */
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);

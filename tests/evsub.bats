@@ -591,3 +591,22 @@ for i, n in (("huge", 140000), ("edge", 65536), ("over", 65537)):
 	run -1 --separate-stderr evsub -i .
 	assert_equal "$stderr" 'evsub: .: read: Is a directory'
 }
+
+@test "a rejects file that cannot be written stops every reader with status 1, naming it: a rejected line is never lost" {
+	[ -e /dev/full ] || skip "no /dev/full"
+	printf '{"x":"%s"}\n' "$(printf 'a%.0s' $(seq 300))" >long
+	cat events >>long
+	for cmd in 'evsub --max-size 100 --rejects /dev/full -i long' \
+	    'evsub -f -w 5 --max-size 100 --rejects /dev/full -i long' \
+	    'evsub --max-size 100 --rejects /dev/full <long' \
+	    'evproject --max-size 100 --rejects /dev/full long' \
+	    'evpub -l --max-size 100 --rejects /dev/full <long' \
+	    'evlog append --max-size 100 --rejects /dev/full a.log <long'; do
+		run -1 --separate-stderr bash -c "$cmd"
+		assert_equal "$stderr" "${cmd%% *}$(case $cmd in evlog*) echo ' append';; esac): /dev/full: write: No space left on device"
+	done
+	run -1 --separate-stderr evproject .
+	assert_equal "$stderr" 'evproject: .: read: Is a directory'
+	run -1 --separate-stderr evsub -i nothing-here
+	assert_equal "$stderr" 'evsub: nothing-here: open: No such file or directory'
+}

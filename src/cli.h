@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cli.h - the programs' side of what they share: the shared options, the
+ * usage error, --version, secrets from a file, and rejected lines that
+ * end the program when the rejects file fails.  Only the programs (not
+ * the library) include it: what is declared here may exit, with the
+ * statuses the man pages give (1, 2, 0 for --help and --version).
+ */
+#ifndef EV_CLI_H
+#define EV_CLI_H
+
+#include "common.h"
+
+/*
+ * Handles ch if it is a shared option (-h is --help): returns 1, or 0 when
+ * it is not one.  A bad value is a usage error: exit 2.  --help and
+ * --version exit 0.
+ */
+int common_opt(struct common *c, int ch, const char *arg);
+
+/*
+ * Ends a usage error, once the caller has said in one line what is wrong:
+ * prints "try 'prog --help'" and exits 2.  A program's usage() calls it
+ * for stderr, so that the synopsis is shown only when asked for.
+ */
+void tryhelp(void) __attribute__((noreturn));
+
+/*
+ * Reads secrets from a file, so that they need not be on the command line
+ * where ps shows them: one a line (blank lines and lines starting with
+ * '#' skipped), returned one a line without line ends.  A file others
+ * may read gets a warning; one that can not be read, or one with no
+ * secret, exits (1 and 2).  opt names the option in messages.  The string
+ * lives until the program exits.
+ */
+const char *secret_file(const char *opt, const char *path);
+
+/*
+ * Secrets a, then b, one a line (a may be NULL): --secret given again
+ * adds one.  The string lives until the program exits.
+ */
+const char *secret_join(const char *a, const char *b);
+
+/* Opens the rejects file, if one was asked for (0600, appended to). */
+void common_start(struct common *c);
+
+/* Flushes stdout and exits 1 if what was printed did not get out. */
+void stdout_done(void);
+
+/* Prints "prog (eventful) VERSION" and exits 0. */
+void version(void) __attribute__((noreturn));
+
+/*
+ * reject_line and unread_line, for a program: a rejects file that fails
+ * ends it with status 1, naming the file.
+ */
+void reject(struct common *c, const char *name, const struct line *l,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int reject_unread(struct common *c, const char *name, const struct line *l,
+    enum rd_status st);
+
+#endif
