@@ -259,7 +259,7 @@ publines(struct common *c, struct pub *p, struct out *o)
 		case RD_LINE:
 			break;
 		}
-		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) == -1)
+		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) != PUB_OK)
 			reject(c, "stdin", &l, "%s", err);
 	}
 	rd_free(&r);
@@ -307,7 +307,7 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 		    "is nested too deep for an event (%d levels at most)",
 		    SCAN_MAXDEPTH - 1);
 	if (pub_event(p, o, d.len ? d.p : NULL, d.len, "application/json",
-	    err, sizeof(err)) == -1)
+	    err, sizeof(err)) != PUB_OK)
 		errw(EXIT_INVALID, NULL, "%s", err);
 	buf_free(&d);
 	return c->status;

@@ -31,6 +31,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,21 +330,37 @@ kindof(struct MHD_Connection *c)
 	return -1;
 }
 
+/* Formats why a body makes no event into err[n]: PUB_INVALID. */
+static enum pub_result
+invalid(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum pub_result
+invalid(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return PUB_INVALID;
+}
+
 /*
  * A form-encoded GitHub delivery: the JSON is the field payload.  The
  * signature was checked over the form as it came; the body becomes the
  * payload, decoded.
  */
-static int
+static enum pub_result
 unform(struct req *r, struct buf *tmp, char *err, size_t n)
 {
 	tmp->len = 0;
 	if (http_formfield(tmp, r->body.p, r->body.len, "payload", err, n) ==
 	    -1)
-		return -1;
+		return PUB_INVALID;
 	r->body.len = 0;
 	buf_put(&r->body, tmp->p, tmp->len);
-	return 0;
+	return PUB_OK;
 }
 
 /* Gathers the ce- headers of a binary-mode request. */
@@ -414,7 +431,7 @@ cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
  * attributes, Content-Type as datacontenttype, the body as data (JSON
  * when the type is JSON, a string when it is text, else data_base64).
  */
-static int
+static enum pub_result
 binary(struct listen *l, struct MHD_Connection *c, struct req *r, char *err,
     size_t n)
 {
@@ -426,19 +443,19 @@ binary(struct listen *l, struct MHD_Connection *c, struct req *r, char *err,
 	buf_putc(&st->ev, '{');
 	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &h);
 	if (h.err[0] != '\0')
-		return seterr(err, n, "%s", h.err);
+		return invalid(err, n, "%s", h.err);
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct != NULL) {
 		buf_puts(&st->ev, ",\"datacontenttype\":");
 		if (buf_jsonstr(&st->ev, ct, strlen(ct)) == -1)
-			return seterr(err, n, "Content-Type: not valid UTF-8");
+			return invalid(err, n, "Content-Type: not valid UTF-8");
 	}
 	if (r->body.len > 0 && (ct == NULL || http_isjson(ct, strlen(ct)))) {
 		st->tmp.len = 0;
 		if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) ==
 		    -1)
-			return -1;
+			return PUB_INVALID;
 		buf_puts(&st->ev, ",\"data\":");
 		buf_put(&st->ev, st->tmp.p, st->tmp.len);
 	} else if (r->body.len > 0 && strncasecmp(ct, "text/", 5) == 0 &&
@@ -593,7 +610,7 @@ github(const char *gh, const char *json, size_t len, char *type,
  * from a GitHub delivery's headers and payload (github()); its id from
  * the sender's delivery id when there is one.
  */
-static int
+static enum pub_result
 plain(struct listen *l, struct MHD_Connection *c, struct req *r,
     const char *whid, char *err, size_t n)
 {
@@ -601,22 +618,22 @@ plain(struct listen *l, struct MHD_Connection *c, struct req *r,
 	struct pub *p = l->p;
 	const char *gh, *id, *src = p->source, *subj = p->subject;
 	char type[128], source[512], subject[512];
-	int ret;
+	enum pub_result ret;
 
 	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-GitHub-Event");
 	if (p->type == NULL && gh == NULL)
-		return seterr(err, n, "no -t TYPE, and no X-GitHub-Event to "
+		return invalid(err, n, "no -t TYPE, and no X-GitHub-Event to "
 		    "make one");
 	if (p->type == NULL && (*gh == '\0' || strlen(gh) > 64 ||
 	    strspn(gh, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(gh)))
-		return seterr(err, n, "X-GitHub-Event: not an event name");
+		return invalid(err, n, "X-GitHub-Event: not an event name");
 	st->tmp.len = 0;
 	if (r->body.len > 0 && pub_json(p, &st->tmp, r->body.p, r->body.len,
 	    err, n) == -1)
-		return -1;
+		return PUB_INVALID;
 	if (st->tmp.len > 0 && (scan_json(&st->sc, st->tmp.p, st->tmp.len) < 0
 	    || st->sc.deepest >= SCAN_MAXDEPTH))
-		return seterr(err, n, "nested too deep to be the data of an "
+		return invalid(err, n, "nested too deep to be the data of an "
 		    "event");
 	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "X-GitHub-Delivery");
@@ -649,7 +666,7 @@ plain(struct listen *l, struct MHD_Connection *c, struct req *r,
 }
 
 /* A structured-mode body: one event, or a batch of them. */
-static int
+static enum pub_result
 structured(struct listen *l, struct req *r, char *err, size_t n)
 {
 	struct listen_state *st = l->st;
@@ -657,12 +674,12 @@ structured(struct listen *l, struct req *r, char *err, size_t n)
 
 	st->tmp.len = 0;
 	if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) == -1)
-		return -1;
+		return PUB_INVALID;
 	t = scan_json(&st->sc, st->tmp.p, st->tmp.len);
 	if (r->kind == K_BATCH && t != SCAN_ARRAY)
-		return seterr(err, n, "a batch must be a JSON array");
+		return invalid(err, n, "a batch must be a JSON array");
 	if (r->kind == K_EVENT && t != SCAN_OBJECT)
-		return seterr(err, n, "not a CloudEvent: not a JSON object");
+		return invalid(err, n, "not a CloudEvent: not a JSON object");
 	if (r->kind == K_EVENT) {
 		size_t i;
 
@@ -670,7 +687,7 @@ structured(struct listen *l, struct req *r, char *err, size_t n)
 			if (scan_name_is(&st->sc.m[i], "specversion"))
 				break;
 		if (i == st->sc.nm)
-			return seterr(err, n, "not a CloudEvent: no "
+			return invalid(err, n, "not a CloudEvent: no "
 			    "specversion");
 	}
 	return pub_line(l->p, l->o, st->tmp.p, st->tmp.len, err, n);
@@ -738,7 +755,7 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 	const char *whid = NULL;
 	char err[512], why[600];
 	long long nev = 1;
-	int ret;
+	enum pub_result ret;
 
 	if (verify(l, c, r, &whid, err, sizeof(err)) == -1)
 		return answer(l, c, MHD_HTTP_UNAUTHORIZED, err);
@@ -767,7 +784,7 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 	}
 	tracectx(l, c);
 	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
-	    sizeof(err))) == 0)
+	    sizeof(err))) == PUB_OK)
 		r->kind = K_JSON;
 	if (r->kind == K_FORM)
 		;	/* ret says what was wrong with the form */
@@ -777,16 +794,16 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		ret = plain(l, c, r, whid, err, sizeof(err));
 	else
 		ret = structured(l, r, err, sizeof(err));
-	if (ret == 0 && r->kind == K_BATCH)
+	if (ret == PUB_OK && r->kind == K_BATCH)
 		nev = (long long)st->sc.nm;
-	if (ret == 0 && out_flush(l->o) == -1) {
+	if (ret == PUB_OK && out_flush(l->o) == -1) {
 		/* The reader went away: nothing more can be taken. */
 		stop(st);
 		pthread_mutex_unlock(&st->mu);
 		return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the output "
 		    "is closed");
 	}
-	if (ret == 0) {
+	if (ret == PUB_OK) {
 		st->n += nev;
 		if (l->sign && whid != NULL)
 			remember(st, whid, (int64_t)time(NULL));
@@ -794,9 +811,8 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 			stop(st);
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (ret == -1)
-		/* pub says so when the event would be over the limit. */
-		return answer(l, c, strstr(err, "(--max-size)") != NULL ?
+	if (ret != PUB_OK)
+		return answer(l, c, ret == PUB_TOOLARGE ?
 		    MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST, err);
 	return answer(l, c, MHD_HTTP_OK, "ok");
 }

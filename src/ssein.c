@@ -175,7 +175,8 @@ event(struct run *r, const struct sse_msg *m, char *err, size_t n)
 			return -1;
 		p->id = m->id;
 	}
-	if (pub_event(p, s->o, r->data.p, r->data.len, ctype, err, n) == -1)
+	if (pub_event(p, s->o, r->data.p, r->data.len, ctype, err, n) !=
+	    PUB_OK)
 		return -1;
 	return 0;
 }
