@@ -628,6 +628,25 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	return NULL;
 }
 
+/* evpub --listen: the receiver's end as the exit status; a failure to
+ * start is said here. */
+static int
+listen_main(struct listen *l)
+{
+	char err[2048];
+
+	switch (listen_run(l, err, sizeof(err))) {
+	case LISTEN_OK:
+		return EXIT_OK;
+	case LISTEN_ADDR:
+		warnw(NULL, "%s", err);
+		return EXIT_USAGE;
+	default:
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
+}
+
 /*
  * Publishes: to a topic (group commits of what has arrived, as evlog
  * append's; a receiver answers only once its events are durable, so it
@@ -676,7 +695,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		free(op->sse.source);
 	}
 	else if (l->addr != NULL)
-		status = listen_run(l);
+		status = listen_main(l);
 	else if (op->lines)
 		status = publines(c, p, &o);
 	else

@@ -1494,6 +1494,7 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 {
 	struct sse *s = &op->serve;
 	struct inputs in;
+	char err[2048];
 	int status;
 
 	s->bus = bus;
@@ -1507,7 +1508,28 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 		inputs_open(&in, c, op->paths, op->npaths, op->follow);
 		s->in = &in;
 	}
-	status = sse_run(s);
+	switch (sse_run(s, err, sizeof(err))) {
+	case SSE_OK:
+		status = EXIT_OK;
+		break;
+	case SSE_ENDED:
+		status = c->status;
+		break;
+	case SSE_NOTOPIC:
+		status = EXIT_NOTOPIC;
+		break;
+	case SSE_ADDR:
+		warnw(NULL, "%s", err);
+		status = EXIT_USAGE;
+		break;
+	case SSE_FAIL:
+		warnw(NULL, "%s", err);
+		status = EXIT_FAIL;
+		break;
+	default:	/* SSE_BROKEN: said */
+		status = EXIT_FAIL;
+		break;
+	}
 	if (op->topic == NULL)
 		inputs_close(&in);
 	return status;

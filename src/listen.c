@@ -1112,10 +1112,12 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 
 /*
  * Opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
- * or "*" is every address) and writes where it listens into where.
+ * or "*" is every address) into *fdp and writes where it listens into
+ * where[wn].
  */
-int
-listen_bind(const char *opt, const char *addr, char *where, size_t n)
+enum listen_result
+listen_bind(const char *opt, const char *addr, int *fdp, char *where,
+    size_t wn, char *err, size_t n)
 {
 	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
@@ -1126,7 +1128,8 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	host = xstrdup(addr);
 	if ((port = strrchr(host, ':')) == NULL) {
 		free(host);
-		errw(EXIT_USAGE, opt, "%s: not HOST:PORT", addr);
+		seterr(err, n, "%s: %s: not HOST:PORT", opt, addr);
+		return LISTEN_ADDR;
 	}
 	*port++ = '\0';
 	if (host[0] == '[' && port - host > 2 && port[-2] == ']') {
@@ -1140,7 +1143,8 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	if ((e = getaddrinfo(*host == '\0' || strcmp(host, "*") == 0 ? NULL :
 	    host, port, &hints, &res)) != 0) {
 		free(host);
-		errw(EXIT_USAGE, opt, "%s: %s", addr, gai_strerror(e));
+		seterr(err, n, "%s: %s: %s", opt, addr, gai_strerror(e));
+		return LISTEN_ADDR;
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -1159,15 +1163,18 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	}
 	freeaddrinfo(res);
 	free(host);
-	if (fd == -1)
-		errwe(EXIT_FAIL, opt, "%s", addr);
+	if (fd == -1) {
+		seterr(err, n, "%s: %s: %s", opt, addr, strerror(errno));
+		return LISTEN_FAIL;
+	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), s,
 	    sizeof(s), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(where, n, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
+		snprintf(where, wn, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
 	else
-		snprintf(where, n, "%s", addr);
-	return fd;
+		snprintf(where, wn, "%s", addr);
+	*fdp = fd;
+	return LISTEN_OK;
 }
 
 /*
@@ -1198,45 +1205,158 @@ listen_ceiling(unsigned want)
 	return want;
 }
 
-/* The whole of a PEM file, as a string; a file that will not do ends it. */
+/* The whole of a PEM file, as a string; NULL with err when it will not
+ * do. */
 char *
-listen_pem(const char *opt, const char *path)
+listen_pem(const char *opt, const char *path, char *err, size_t errn)
 {
 	struct buf b = { 0 };
 	char chunk[8192];
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		errwe(EXIT_FAIL, opt, "%s", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		seterr(err, errn, "%s: %s: %s", opt, path, strerror(errno));
+		return NULL;
+	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		buf_put(&b, chunk, (size_t)n);
-		if (b.len > 1 << 20)
-			errw(EXIT_FAIL, opt, "%s: over 1 MiB: not a PEM file",
-			    path);
+		if (b.len > 1 << 20) {
+			seterr(err, errn, "%s: %s: over 1 MiB: not a PEM file",
+			    opt, path);
+			break;
+		}
 	}
 	if (n == -1)
-		errwe(EXIT_FAIL, opt, "%s", path);
+		seterr(err, errn, "%s: %s: %s", opt, path, strerror(errno));
 	close(fd);
+	if (n != 0) {
+		buf_free(&b);
+		return NULL;
+	}
 	buf_putc(&b, '\0');
-	if (strstr(b.p, "-----BEGIN ") == NULL)
-		errw(EXIT_FAIL, opt, "%s: not PEM (no -----BEGIN line)", path);
+	if (strstr(b.p, "-----BEGIN ") == NULL) {
+		seterr(err, errn, "%s: %s: not PEM (no -----BEGIN line)", opt,
+		    path);
+		buf_free(&b);
+		return NULL;
+	}
 	return b.p;
 }
 
-int
-listen_run(struct listen *l)
+/*
+ * Starts the server on l->addr, saying where in where[wn]: with TLS, the
+ * certificate and its key are read into *cert and *key (the caller frees
+ * them).  Returns the daemon, or NULL with *r and err saying why.
+ */
+static struct MHD_Daemon *
+start(struct listen *l, char *where, size_t wn, char **cert, char **key,
+    enum listen_result *r, char *err, size_t n)
+{
+	struct MHD_Daemon *d;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+	int fd;
+
+	*r = LISTEN_FAIL;
+	if (l->tlscert != NULL) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			seterr(err, n, "--tls-cert: this libmicrohttpd has no "
+			    "TLS");
+			return NULL;
+		}
+		if ((*cert = listen_pem("--tls-cert", l->tlscert, err, n)) ==
+		    NULL || (*key = listen_pem("--tls-key", l->tlskey, err,
+		    n)) == NULL)
+			return NULL;
+		flags |= MHD_USE_TLS;
+	}
+	if ((*r = listen_bind("--listen", l->addr, &fd, where, wn, err, n)) !=
+	    LISTEN_OK)
+		return NULL;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, l->maxconn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, l->peraddr,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
+	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
+	    *cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, *cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, *key,
+	    MHD_OPTION_END);
+	*r = d != NULL ? LISTEN_OK : LISTEN_FAIL;
+	if (d == NULL && *cert != NULL)
+		seterr(err, n, "--listen: %s: HTTPS would not start: is %s the "
+		    "key of %s?", where, l->tlskey, l->tlscert);
+	else if (d == NULL)
+		seterr(err, n, "--listen: %s: the HTTP server would not start",
+		    where);
+	return d;
+}
+
+/* Lets go of the server's state. */
+static void
+freestate(struct listen *l)
+{
+	struct listen_state *st = l->st;
+
+	while (st->nseen > 0)
+		forget(st);
+	free(st->ring);
+	scan_free(&st->sc);
+	buf_free(&st->tmp);
+	buf_free(&st->ev);
+	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->cmu);
+	free(st);
+	l->st = NULL;
+}
+
+/*
+ * Waits for the end (a signal), sweeping the connections meanwhile; then
+ * takes no new connections, and gives the requests begun --timeout to
+ * finish.
+ */
+static void
+serve(struct listen *l, struct MHD_Daemon *d, const sigset_t *set)
+{
+	struct listen_state *st = l->st;
+	struct timespec ts = { 0, 200 * 1000000L };
+	int64_t deadline;
+	long inflight;
+	int fd;
+
+	while (sigtimedwait(set, NULL, &ts) == -1)
+		sweep(l);
+	pthread_mutex_lock(&st->mu);
+	st->draining = 1;
+	pthread_mutex_unlock(&st->mu);
+	/* No new connections; the requests begun get their answers. */
+	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
+		close(fd);
+	deadline = now_usec() + (int64_t)l->timeout * 1000000;
+	ts.tv_nsec = 10 * 1000000L;
+	for (;;) {
+		pthread_mutex_lock(&st->mu);
+		inflight = st->inflight;
+		pthread_mutex_unlock(&st->mu);
+		if (inflight == 0 || now_usec() > deadline)
+			break;
+		nanosleep(&ts, NULL);
+		sweep(l);
+	}
+}
+
+enum listen_result
+listen_run(struct listen *l, char *err, size_t n)
 {
 	struct listen_state *st;
 	struct MHD_Daemon *d;
-	struct timespec ts = { 0, 200 * 1000000L };
+	enum listen_result r;
 	sigset_t set;
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
-	int64_t deadline;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
 	char *cert = NULL, *key = NULL;
-	int fd, sig;
-	long inflight;
 
 	if (l->timeout == 0)
 		l->timeout = LISTEN_TIMEOUT;
@@ -1263,65 +1383,14 @@ listen_run(struct listen *l)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (l->tlscert != NULL) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-			errw(EXIT_FAIL, "--tls-cert", "this libmicrohttpd has "
-			    "no TLS");
-		cert = listen_pem("--tls-cert", l->tlscert);
-		key = listen_pem("--tls-key", l->tlskey);
-		flags |= MHD_USE_TLS;
+	if ((d = start(l, where, sizeof(where), &cert, &key, &r, err, n)) !=
+	    NULL) {
+		warnw(NULL, "listening on %s", where);
+		serve(l, d, &set);
+		MHD_stop_daemon(d);
 	}
-	fd = listen_bind("--listen", l->addr, where, sizeof(where));
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, l->maxconn,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, l->peraddr,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
-	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
-	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
-	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, key,
-	    MHD_OPTION_END);
-	if (d == NULL && cert != NULL)
-		errw(EXIT_FAIL, "--listen", "%s: HTTPS would not start: is "
-		    "%s the key of %s?", where, l->tlskey, l->tlscert);
-	if (d == NULL)
-		errw(EXIT_FAIL, "--listen", "%s: the HTTP server would not "
-		    "start", where);
-	warnw(NULL, "listening on %s", where);
-	while ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
-		sweep(l);
-	pthread_mutex_lock(&st->mu);
-	st->draining = 1;
-	pthread_mutex_unlock(&st->mu);
-	/* No new connections; the requests begun get their answers. */
-	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
-		close(fd);
-	deadline = now_usec() + (int64_t)l->timeout * 1000000;
-	ts.tv_nsec = 10 * 1000000L;
-	for (;;) {
-		pthread_mutex_lock(&st->mu);
-		inflight = st->inflight;
-		pthread_mutex_unlock(&st->mu);
-		if (inflight == 0 || now_usec() > deadline)
-			break;
-		nanosleep(&ts, NULL);
-		sweep(l);
-	}
-	MHD_stop_daemon(d);
-	while (st->nseen > 0)
-		forget(st);
-	free(st->ring);
-	scan_free(&st->sc);
-	buf_free(&st->tmp);
-	buf_free(&st->ev);
-	pthread_mutex_destroy(&st->mu);
-	pthread_mutex_destroy(&st->cmu);
-	free(st);
+	freestate(l);
 	free(cert);
 	free(key);
-	l->st = NULL;
-	return EXIT_OK;
+	return r;
 }
