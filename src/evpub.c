@@ -628,6 +628,26 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	return NULL;
 }
 
+/* evpub --sse: the reading's end as the exit status; a failure is said
+ * here. */
+static int
+sse_main(struct ssein *in, const struct common *c)
+{
+	char err[2048];
+
+	switch (ssein_run(in, err, sizeof(err))) {
+	case SSEIN_OK:
+		return c->status;
+	case SSEIN_IDLE:
+		return EXIT_IDLE;
+	case SSEIN_REFUSED:	/* said */
+		return EXIT_FAIL;
+	default:
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
+}
+
 /* evpub --listen: the receiver's end as the exit status; a failure to
  * start is said here. */
 static int
@@ -691,7 +711,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	op->sse.c = c;
 	op->sse.quiet = c->quiet;
 	if (op->sse.url != NULL) {
-		status = ssein_run(&op->sse);
+		status = sse_main(&op->sse, c);
 		free(op->sse.source);
 	}
 	else if (l->addr != NULL)
