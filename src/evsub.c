@@ -271,21 +271,50 @@ struct opts {
 	int follow, once, topics, watch, json, del, force;
 };
 
-/* --post, in deliver_exec's terms: 0, 1 parked, -1 stop, -2 gone. */
-static int
-deliver_post(struct sub *sub, const char *line, size_t len,
-    const char *where)
+/* What became of an event handed to --exec or --post. */
+enum handed {
+	HANDED_OK,		/* delivered */
+	HANDED_PARKED,		/* kept in the dead-letter file */
+	HANDED_STOP,		/* not delivered: delivery stops */
+	HANDED_GONE		/* --post's URL is gone (410) */
+};
+
+/*
+ * Hands the event sub->mem holds (line[0..len) as read) to --post or
+ * --exec.  A failure of ours (the dead-letter file unwritten, a request
+ * not signed, no pipe) ends the run here, status 1: nothing may be lost,
+ * and the position is not moved past the event.
+ */
+static enum handed
+hand(struct sub *sub, const char *line, size_t len,
+    const struct ce_event *ev, const char *where)
 {
-	switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1, line,
-	    len, where)) {
-	case POST_OK:
-		return 0;
-	case POST_PARKED:
-		return 1;
-	case POST_GONE:
-		return -2;
+	char err[2048];
+
+	if (sub->post.url != NULL)
+		switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1,
+		    line, len, where, err, sizeof(err))) {
+		case POST_OK:
+			return HANDED_OK;
+		case POST_PARKED:
+			return HANDED_PARKED;
+		case POST_GONE:
+			return HANDED_GONE;
+		case POST_ERR:
+			errw(EXIT_FAIL, NULL, "%s", err);
+		default:
+			return HANDED_STOP;
+		}
+	switch (deliver_exec(&sub->d, sub->mem.buf, sub->mem.len - 1, line,
+	    len, ev, where, err, sizeof(err))) {
+	case DELIVER_OK:
+		return HANDED_OK;
+	case DELIVER_PARKED:
+		return HANDED_PARKED;
+	case DELIVER_ERR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
-		return -1;
+		return HANDED_STOP;
 	}
 }
 
@@ -372,7 +401,7 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
     uint64_t num)
 {
 	char where[600];
-	int r;
+	enum handed r;
 
 	sub->nread++;
 	if (sub->unseen > 0)
@@ -387,14 +416,12 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 			fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
 		snprintf(where, sizeof(where), "%s:%llu", name,
 		    (unsigned long long)num);
-		r = sub->post.url != NULL ? deliver_post(sub, line, len,
-		    where) : deliver_exec(&sub->d, sub->mem.buf,
-		    sub->mem.len - 1, line, len, ev, where);
+		r = hand(sub, line, len, ev, where);
 		sub->mem.len = sub->mem.mark = 0;
-		if (r < 0)
-			return r == -2 ? TAKE_GONE : TAKE_FAIL;
+		if (r == HANDED_GONE || r == HANDED_STOP)
+			return r == HANDED_GONE ? TAKE_GONE : TAKE_FAIL;
 		/* Parked, not lost: but the run did not deliver it. */
-		sub->parked |= r == 1;
+		sub->parked |= r == HANDED_PARKED;
 	} else {
 		if (sub->fmt == FMT_TEMPLATE)
 			tmpl_event(o, &sub->tmpl, line, len, sc, ev);
