@@ -875,11 +875,17 @@ static int
 topics_main(struct common *c, const struct opts *op, long long count)
 {
 	struct topic_stat *v;
+	char err[2048];
 	size_t n;
 
-	if (op->watch)
-		return watch_topics(bus, op->interval > 0 ? op->interval :
-		    1000000, count, common_color(c, STDOUT_FILENO));
+	if (op->watch) {
+		if (watch_topics(bus, op->interval > 0 ? op->interval :
+		    1000000, count, common_color(c, STDOUT_FILENO), err,
+		    sizeof(err)) == WATCH_OK)
+			return EXIT_OK;
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
 	if (bus_any(bus)) {
 		n = bus_survey(bus, &v);
 		if (op->json)
