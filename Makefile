@@ -75,9 +75,9 @@ PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o idx.o \
-         input.o http.o listen.o log.o rd.o out.o post.o sseparse.o ssein.o \
-         pub.o scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o \
-         watch.o timefmt.o util.o whsig.o
+         input.o http.o listen.o listen_body.o listen_github.o log.o rd.o \
+         out.o post.o sseparse.o ssein.o pub.o scan.o store.o topic.o \
+         trace.o bus.o bus_dir.o bus_nats.o watch.o timefmt.o util.o whsig.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
        log_test commit_test whsig_test esc_test fold_test sseparse_test

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * listen.c - the webhook receiver, on libmicrohttpd.
+ * listen.c - the webhook receiver, on libmicrohttpd: the server's
+ * mechanics.  What a body becomes is listen_body.c's, and GitHub's
+ * deliveries listen_github.c's (listen_int.h).
  *
  * libmicrohttpd runs one internal thread that polls every connection
  * (epoll: no ceiling of FD_SETSIZE) and calls handle() for each piece of
@@ -31,7 +33,6 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +43,10 @@
 #include "ce.h"
 #include "http.h"
 #include "listen.h"
+#include "listen_int.h"
 #include "timefmt.h"
 #include "trace.h"
 #include "util.h"
-
-/* What a request's body is. */
-enum kind {
-	K_EVENT,	/* structured mode: one event */
-	K_BATCH,	/* structured mode: a batch of events */
-	K_BINARY,	/* binary mode: ce- headers, the data as body */
-	K_JSON,		/* plain JSON: the data of a new event */
-	K_FORM		/* a form, payload=JSON, as GitHub can send it */
-};
 
 #define SEEN_BUCKETS 65536
 
@@ -97,9 +90,7 @@ struct listen_state {
 	struct seenid **ring;	/* the same, oldest first, LISTEN_SEEN */
 	size_t head;		/* the oldest's place in ring */
 	size_t nseen;		/* how many */
-	struct scanner sc;	/* scans bodies */
-	struct buf tmp;		/* a body, compacted */
-	struct buf ev;		/* a binary-mode event being built */
+	struct listen_conv cv;	/* makes events of bodies */
 };
 
 /* One request, from its headers to its answer. */
@@ -298,401 +289,6 @@ misframed(struct MHD_Connection *c)
 	return NULL;
 }
 
-/* Tells whether the media type t (parameters allowed) is name. */
-static int
-mediais(const char *t, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(t, name, n) == 0 && (t[n] == '\0' || t[n] == ';' ||
-	    t[n] == ' ' || t[n] == '\t');
-}
-
-/* What the request carries, by its headers; -1: nothing we take. */
-static int
-kindof(struct MHD_Connection *c)
-{
-	const char *ct;
-
-	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct != NULL && mediais(ct, "application/cloudevents+json"))
-		return K_EVENT;
-	if (ct != NULL && mediais(ct, "application/cloudevents-batch+json"))
-		return K_BATCH;
-	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "ce-specversion")
-	    != NULL)
-		return K_BINARY;
-	if (ct == NULL || http_isjson(ct, strlen(ct)))
-		return K_JSON;
-	if (mediais(ct, "application/x-www-form-urlencoded"))
-		return K_FORM;
-	return -1;
-}
-
-/* Formats why a body makes no event into err[n]: PUB_INVALID. */
-static enum pub_result
-invalid(char *err, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum pub_result
-invalid(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return PUB_INVALID;
-}
-
-/*
- * A form-encoded GitHub delivery: the JSON is the field payload.  The
- * signature was checked over the form as it came; the body becomes the
- * payload, decoded.
- */
-static enum pub_result
-unform(struct req *r, struct buf *tmp, char *err, size_t n)
-{
-	tmp->len = 0;
-	if (http_formfield(tmp, r->body.p, r->body.len, "payload", err, n) ==
-	    -1)
-		return PUB_INVALID;
-	r->body.len = 0;
-	buf_put(&r->body, tmp->p, tmp->len);
-	return PUB_OK;
-}
-
-/* Gathers the ce- headers of a binary-mode request. */
-struct cehdrs {
-	struct buf *ev;		/* the event being built */
-	int first;		/* no member written yet */
-	char err[400];		/* what is wrong, or "" */
-};
-
-static enum MHD_Result
-cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
-{
-	struct cehdrs *h = arg;
-	struct buf v = { 0 }, q = { 0 };
-	char name[128], why[200];
-	size_t i, n;
-
-	(void)kind;
-	if (strncasecmp(key, "ce-", 3) != 0 || h->err[0] != '\0')
-		return MHD_YES;
-	key += 3;
-	n = strlen(key);
-	if (n == 0 || n >= sizeof(name)) {
-		snprintf(h->err, sizeof(h->err), "a ce- header without an "
-		    "attribute name");
-		return MHD_YES;
-	}
-	for (i = 0; i <= n; i++)
-		name[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 :
-		    key[i]);
-	if (!ce_name_ok(name, n)) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: not an attribute name "
-		    "(a-z, 0-9)", name);
-		return MHD_YES;
-	}
-	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
-	 * value is percent-decoded (binding 3.1.3.2). */
-	if (http_unquote(&q, val) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
-		    "without its closing '\"', or with more after it", name);
-		buf_free(&q);
-		return MHD_YES;
-	}
-	buf_putc(&q, '\0');
-	if (http_pctdec(&v, q.p) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a '%%' not followed by "
-		    "two hex digits (send %%25 for '%%')", name);
-		buf_free(&q);
-		buf_free(&v);
-		return MHD_YES;
-	}
-	buf_free(&q);
-	buf_puts(h->ev, h->first ? "\"" : ",\"");
-	buf_puts(h->ev, name);
-	buf_puts(h->ev, "\":");
-	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8 once "
-		    "percent-decoded", name);
-	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: %s", name, why);
-	h->first = 0;
-	buf_free(&v);
-	return MHD_YES;
-}
-
-/*
- * A binary-mode request as an event in st->ev: the ce- headers as
- * attributes, Content-Type as datacontenttype, the body as data (JSON
- * when the type is JSON, a string when it is text, else data_base64).
- */
-static enum pub_result
-binary(struct listen *l, struct MHD_Connection *c, struct req *r, char *err,
-    size_t n)
-{
-	struct listen_state *st = l->st;
-	struct cehdrs h = { &st->ev, 1, "" };
-	const char *ct;
-
-	st->ev.len = 0;
-	buf_putc(&st->ev, '{');
-	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &h);
-	if (h.err[0] != '\0')
-		return invalid(err, n, "%s", h.err);
-	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct != NULL) {
-		buf_puts(&st->ev, ",\"datacontenttype\":");
-		if (buf_jsonstr(&st->ev, ct, strlen(ct)) == -1)
-			return invalid(err, n, "Content-Type: not valid UTF-8");
-	}
-	if (r->body.len > 0 && (ct == NULL || http_isjson(ct, strlen(ct)))) {
-		st->tmp.len = 0;
-		if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) ==
-		    -1)
-			return PUB_INVALID;
-		buf_puts(&st->ev, ",\"data\":");
-		buf_put(&st->ev, st->tmp.p, st->tmp.len);
-	} else if (r->body.len > 0 && strncasecmp(ct, "text/", 5) == 0 &&
-	    scan_utf8_valid(r->body.p, r->body.len) &&
-	    memchr(r->body.p, '\0', r->body.len) == NULL) {
-		buf_puts(&st->ev, ",\"data\":");
-		(void)buf_jsonstr(&st->ev, r->body.p, r->body.len);
-	} else if (r->body.len > 0) {
-		buf_puts(&st->ev, ",\"data_base64\":\"");
-		http_b64enc(&st->ev, r->body.p, r->body.len);
-		buf_putc(&st->ev, '"');
-	}
-	buf_putc(&st->ev, '}');
-	return pub_line(l->p, l->o, st->ev.p, st->ev.len, err, n);
-}
-
-/* Sets a string option of the pub for this request: its JSON too. */
-static void
-setstr(const char **opt, struct buf *json, const char *s)
-{
-	*opt = s;
-	json->len = 0;
-	if (s != NULL)
-		(void)buf_jsonstr(json, s, strlen(s));
-}
-
-/*
- * The subject of each GitHub event, as the CloudEvents GitHub adapter
- * (cloudevents/spec, adapters/github.md) names it: a path into the
- * payload.  Events it does not list get none.
- */
-static const struct {
-	const char *event;	/* X-GitHub-Event */
-	const char *path;	/* where its subject is, dotted */
-} ghsubjects[] = {
-	{ "check_run", "check_run.id" },
-	{ "check_suite", "check_suite.id" },
-	{ "commit_comment", "comment.id" },
-	{ "content_reference", "content_reference.id" },
-	{ "create", "ref" },
-	{ "delete", "ref" },
-	{ "deploy_key", "key.id" },
-	{ "deployment", "deployment.id" },
-	{ "deployment_status", "deployment_status.url" },
-	{ "fork", "forkee.url" },
-	{ "installation", "installation.id" },
-	{ "installation_repositories", "installation.id" },
-	{ "issue_comment", "comment.id" },
-	{ "issues", "issue.number" },
-	{ "label", "label.name" },
-	{ "marketplace_purchase", "marketplace_purchase.account.login" },
-	{ "member", "member.login" },
-	{ "membership", "member.login" },
-	{ "meta", "hook_id" },
-	{ "milestone", "milestone.number" },
-	{ "org_block", "blocked_user.login" },
-	{ "organization", "membership.user.login" },
-	{ "page_build", "build.url" },
-	{ "project", "project.id" },
-	{ "project_card", "project_card.id" },
-	{ "project_column", "project_column.id" },
-	{ "public", "repository.name" },
-	{ "pull_request", "number" },
-	{ "pull_request_review", "review.id" },
-	{ "pull_request_review_comment", "comment.id" },
-	{ "push", "ref" },
-	{ "registry_package", "registry_package.html_url" },
-	{ "release", "release.id" },
-	{ "repository", "repository.name" },
-	{ "repository_import", "repository.name" },
-	{ "repository_vulnerability_alert", "alert.id" },
-	{ "security_advisory", "security_advisory.ghsa_id" },
-	{ "status", "sha" },
-	{ "team", "team.id" },
-	{ "team_add", "team.id" }
-};
-
-/*
- * The string or integer at the dotted path in the JSON object json[0..len)
- * (a validated one), as text in out (size n).  Returns 1, or 0 when there
- * is none, it is another type, or it is longer than out holds.
- */
-static int
-ghfield(const char *json, size_t len, const char *path, char *out, size_t n)
-{
-	struct jspan v = { json, len, SCAN_OBJECT };
-	const char *dot;
-	size_t k;
-
-	for (;;) {
-		k = (dot = strchr(path, '.')) != NULL ? (size_t)(dot - path) :
-		    strlen(path);
-		if (v.type != SCAN_OBJECT || !scan_get(v.p, v.len, path, k, &v))
-			return 0;
-		if (dot == NULL)
-			break;
-		path = dot + 1;
-	}
-	if (v.type == SCAN_NUMBER && v.len < n &&
-	    strspn(v.p, "-0123456789") >= v.len) {
-		memcpy(out, v.p, v.len);
-		out[v.len] = '\0';
-		return 1;
-	}
-	if (v.type != SCAN_STRING || v.len - 1 > n)
-		return 0;
-	/* The scanner refused \u0000: the text ends where the value does. */
-	out[scan_unescape(v.p + 1, v.len - 2, out)] = '\0';
-	return out[0] != '\0';
-}
-
-/*
- * The attributes of a GitHub delivery, as the CloudEvents GitHub adapter
- * maps them: type com.github.EVENT, and .ACTION when the payload has an
- * action; source the payload's repository.url; the subject the adapter
- * names (ghsubjects).  What is missing, or no valid attribute, is left
- * out.  json[0..len) is the payload, validated, or empty.
- */
-static void
-github(const char *gh, const char *json, size_t len, char *type,
-    size_t tn, char *source, size_t sn, char *subject, size_t jn)
-{
-	char action[64], why[200];
-	size_t i;
-
-	source[0] = subject[0] = '\0';
-	if (len == 0 || scan_typeof(json) != SCAN_OBJECT ||
-	    !ghfield(json, len, "action", action, sizeof(action)) ||
-	    strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-	    strlen(action))
-		action[0] = '\0';
-	snprintf(type, tn, "com.github.%s%s%s", gh, action[0] ? "." : "",
-	    action);
-	if (len == 0 || scan_typeof(json) != SCAN_OBJECT)
-		return;
-	if (!ghfield(json, len, "repository.url", source, sn) ||
-	    ce_text_check(source, strlen(source), why, sizeof(why)) == -1 ||
-	    ce_uri_check(source, strlen(source), 0, why, sizeof(why)) == -1)
-		source[0] = '\0';
-	for (i = 0; i < sizeof(ghsubjects) / sizeof(ghsubjects[0]); i++)
-		if (strcmp(ghsubjects[i].event, gh) == 0) {
-			if (!ghfield(json, len, ghsubjects[i].path, subject,
-			    jn) || ce_text_check(subject, strlen(subject), why,
-			    sizeof(why)) == -1)
-				subject[0] = '\0';
-			break;
-		}
-}
-
-/*
- * A plain JSON body as the data of a new event: its type from -t, or
- * from a GitHub delivery's headers and payload (github()); its id from
- * the sender's delivery id when there is one.
- */
-static enum pub_result
-plain(struct listen *l, struct MHD_Connection *c, struct req *r,
-    const char *whid, char *err, size_t n)
-{
-	struct listen_state *st = l->st;
-	struct pub *p = l->p;
-	const char *gh, *id, *src = p->source, *subj = p->subject;
-	char type[128], source[512], subject[512];
-	enum pub_result ret;
-
-	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-GitHub-Event");
-	if (p->type == NULL && gh == NULL)
-		return invalid(err, n, "no -t TYPE, and no X-GitHub-Event to "
-		    "make one");
-	if (p->type == NULL && (*gh == '\0' || strlen(gh) > 64 ||
-	    strspn(gh, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(gh)))
-		return invalid(err, n, "X-GitHub-Event: not an event name");
-	st->tmp.len = 0;
-	if (r->body.len > 0 && pub_json(p, &st->tmp, r->body.p, r->body.len,
-	    err, n) == -1)
-		return PUB_INVALID;
-	if (st->tmp.len > 0 && (scan_json(&st->sc, st->tmp.p, st->tmp.len) < 0
-	    || st->sc.deepest >= SCAN_MAXDEPTH))
-		return invalid(err, n, "nested too deep to be the data of an "
-		    "event");
-	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "X-GitHub-Delivery");
-	if (id == NULL || *id == '\0')
-		id = whid;
-	if (p->type == NULL) {
-		github(gh, st->tmp.p, st->tmp.len, type, sizeof(type), source,
-		    sizeof(source), subject, sizeof(subject));
-		setstr(&p->type, &p->typej, type);
-		if (source[0] != '\0')
-			setstr(&p->source, &p->srcj, source);
-		/* -S, when given, is the subject still. */
-		if (subject[0] != '\0' && p->subject == NULL)
-			setstr(&p->subject, &p->subjj, subject);
-	}
-	if (id != NULL && p->id == NULL)
-		setstr(&p->id, &p->idj, id);
-	ret = pub_event(p, l->o, st->tmp.len ? st->tmp.p : NULL, st->tmp.len,
-	    "application/json", err, n);
-	/* Back to what the options said. */
-	if (p->type == type)
-		setstr(&p->type, &p->typej, NULL);
-	if (p->source != src)
-		setstr(&p->source, &p->srcj, src);
-	if (p->subject != subj)
-		setstr(&p->subject, &p->subjj, subj);
-	if (p->id == id && id != NULL)
-		setstr(&p->id, &p->idj, NULL);
-	return ret;
-}
-
-/* A structured-mode body: one event, or a batch of them. */
-static enum pub_result
-structured(struct listen *l, struct req *r, char *err, size_t n)
-{
-	struct listen_state *st = l->st;
-	int t;
-
-	st->tmp.len = 0;
-	if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) == -1)
-		return PUB_INVALID;
-	t = scan_json(&st->sc, st->tmp.p, st->tmp.len);
-	if (r->kind == K_BATCH && t != SCAN_ARRAY)
-		return invalid(err, n, "a batch must be a JSON array");
-	if (r->kind == K_EVENT && t != SCAN_OBJECT)
-		return invalid(err, n, "not a CloudEvent: not a JSON object");
-	if (r->kind == K_EVENT) {
-		size_t i;
-
-		for (i = 0; i < st->sc.nm; i++)
-			if (scan_name_is(&st->sc.m[i], "specversion"))
-				break;
-		if (i == st->sc.nm)
-			return invalid(err, n, "not a CloudEvent: no "
-			    "specversion");
-	}
-	return pub_line(l->p, l->o, st->tmp.p, st->tmp.len, err, n);
-}
-
 /* Checks the request's signature, when one is required. */
 static int
 verify(struct listen *l, struct MHD_Connection *c, struct req *r,
@@ -754,7 +350,7 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 	struct listen_state *st = l->st;
 	const char *whid = NULL;
 	char err[512], why[600];
-	long long nev = 1;
+	long long nev;
 	enum pub_result ret;
 
 	if (verify(l, c, r, &whid, err, sizeof(err)) == -1)
@@ -783,19 +379,8 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		return answer(l, c, MHD_HTTP_OK, why);
 	}
 	tracectx(l, c);
-	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
-	    sizeof(err))) == PUB_OK)
-		r->kind = K_JSON;
-	if (r->kind == K_FORM)
-		;	/* ret says what was wrong with the form */
-	else if (r->kind == K_BINARY)
-		ret = binary(l, c, r, err, sizeof(err));
-	else if (r->kind == K_JSON)
-		ret = plain(l, c, r, whid, err, sizeof(err));
-	else
-		ret = structured(l, r, err, sizeof(err));
-	if (ret == PUB_OK && r->kind == K_BATCH)
-		nev = (long long)st->sc.nm;
+	ret = listen_body(&st->cv, l->p, l->o, c, &r->kind, &r->body, whid,
+	    &nev, err, sizeof(err));
 	if (ret == PUB_OK && out_flush(l->o) == -1) {
 		/* The reader went away: nothing more can be taken. */
 		stop(st);
@@ -1038,7 +623,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (stopping)
 			return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "shutting down");
-		if ((r->kind = kindof(c)) == -1)
+		if ((r->kind = listen_kindof(c)) == -1)
 			return answer(l, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "Content-Type: not one taken: send "
 			    "application/cloudevents+json (an event), "
@@ -1304,9 +889,9 @@ freestate(struct listen *l)
 	while (st->nseen > 0)
 		forget(st);
 	free(st->ring);
-	scan_free(&st->sc);
-	buf_free(&st->tmp);
-	buf_free(&st->ev);
+	scan_free(&st->cv.sc);
+	buf_free(&st->cv.tmp);
+	buf_free(&st->cv.ev);
 	pthread_mutex_destroy(&st->mu);
 	pthread_mutex_destroy(&st->cmu);
 	free(st);
@@ -1375,7 +960,7 @@ listen_run(struct listen *l, char *err, size_t n)
 	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
 	st->bodymax = l->p->maxsize > LISTEN_BODYMEM / 4 ? 4 * l->p->maxsize :
 	    LISTEN_BODYMEM;
-	scan_init(&st->sc);
+	scan_init(&st->cv.sc);
 	l->st = st;
 	/* The server's thread inherits this mask: the signals come here. */
 	sigemptyset(&set);
