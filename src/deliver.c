@@ -30,22 +30,24 @@ deliver_open(struct deliver *d)
 	d->dlfd = openfile(d->dlpath, O_WRONLY | O_APPEND | O_CREAT, 0600);
 }
 
-int
+enum deliver_result
 deliver_park(struct deliver *d, const char *line, size_t len,
-    const char *where)
+    const char *where, char *err, size_t n)
 {
 	if (d->dlfd < 0) {
 		warnw(where, "delivery stops at this event");
-		return -1;
+		return DELIVER_STOP;
 	}
 	/* The lock orders this append with other writers. */
 	if (flock(d->dlfd, LOCK_EX) == -1 ||
 	    writeall(d->dlfd, line, len) == -1 ||
-	    writeall(d->dlfd, "\n", 1) == -1)
-		errwe(EXIT_FAIL, d->dlpath, "write");
+	    writeall(d->dlfd, "\n", 1) == -1) {
+		seterr(err, n, "%s: write: %s", d->dlpath, strerror(errno));
+		return DELIVER_ERR;
+	}
 	(void)flock(d->dlfd, LOCK_UN);
 	warnw(where, "the event is kept in %s", d->dlpath);
-	return 1;
+	return DELIVER_PARKED;
 }
 
 /* "NAME=value" for one attribute: its decoded string, or its JSON text. */
@@ -124,20 +126,24 @@ ours(const char *e)
 }
 
 /*
- * Runs the command once with the event on its stdin.  Returns its wait
- * status, or -1 with errno when it could not be started.
+ * Runs the command once with the event on its stdin, its wait status in
+ * *st.  Returns 0; -1 with errno when it could not be started; -2 with
+ * err when no pipe could be made or the command not waited for.
  */
 static int
-run(struct deliver *d, const char *line, size_t len, char **envp)
+run(struct deliver *d, const char *line, size_t len, char **envp, int *st,
+    char *err, size_t n)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def;
 	pid_t pid;
-	int pfd[2], st, e;
+	int pfd[2], e;
 
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		errwe(EXIT_FAIL, NULL, "pipe");
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		seterr(err, n, "pipe: %s", strerror(errno));
+		return -2;
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
 	/* We ignore SIGPIPE; the command should not inherit that. */
@@ -159,10 +165,12 @@ run(struct deliver *d, const char *line, size_t len, char **envp)
 	if (writeall(pfd[1], line, len) == 0)
 		(void)writeall(pfd[1], "\n", 1);
 	close(pfd[1]);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			errwe(EXIT_FAIL, NULL, "waitpid");
-	return st;
+	while (waitpid(pid, st, 0) == -1)
+		if (errno != EINTR) {
+			seterr(err, n, "waitpid: %s", strerror(errno));
+			return -2;
+		}
+	return 0;
 }
 
 static void
@@ -176,17 +184,18 @@ describe(int st, char *buf, size_t n)
 		snprintf(buf, n, "failed");
 }
 
-int
+enum deliver_result
 deliver_exec(struct deliver *d, const char *msg, size_t mlen,
     const char *line, size_t len, const struct ce_event *ev,
-    const char *where)
+    const char *where, char *err, size_t errn)
 {
 	/* "CE_OMITTED=" and every name, each with a space before it. */
 	char **envp, how[64], omitted[sizeof("CE_OMITTED=") + NVARS *
 	    sizeof(" CE_SEQUENCE")];
 	size_t n = 0, k, i, mine;
 	long wait = DELIVER_BACKOFF_MS;
-	int try, st, r = -1, nostart = 0, e;
+	enum deliver_result r = DELIVER_STOP;
+	int try, st = 0, ran, nostart = 0, e;
 
 	for (k = 0; environ[k] != NULL; k++)
 		;
@@ -216,7 +225,11 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 	envp[n++] = xstrdup(omitted);
 	envp[n] = NULL;
 	for (try = 0; try <= d->retries; try++) {
-		if ((st = run(d, msg, mlen, envp)) == -1) {
+		if ((ran = run(d, msg, mlen, envp, &st, err, errn)) == -2) {
+			r = DELIVER_ERR;
+			break;
+		}
+		if (ran == -1) {
 			e = errno;
 			warnwe(where, "%s", d->argv[0]);
 			/* Missing or not runnable: nor will it be next time.
@@ -229,10 +242,10 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 				break;
 			}
 		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			r = 0;
+			r = DELIVER_OK;
 			break;
 		}
-		if (st == -1)
+		if (ran == -1)
 			snprintf(how, sizeof(how), "could not start");
 		else
 			describe(st, how, sizeof(how));
@@ -246,9 +259,9 @@ deliver_exec(struct deliver *d, const char *msg, size_t mlen,
 			warnw(where, "%s %s, after %d tries", d->argv[0], how,
 			    try + 1);
 	}
-	if (r == -1 && !nostart)
-		r = deliver_park(d, line, len, where);
-	else if (r == -1)
+	if (r == DELIVER_STOP && !nostart)
+		r = deliver_park(d, line, len, where, err, errn);
+	else if (r == DELIVER_STOP)
 		warnw(where, "delivery stops at this event");
 	for (i = mine; i < n; i++)
 		free(envp[i]);

@@ -260,7 +260,7 @@ publines(struct common *c, struct pub *p, struct out *o)
 		case RD_LINE:
 			break;
 		}
-		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) == -1)
+		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) != PUB_OK)
 			reject(c, "stdin", &l, "%s", err);
 	}
 	rd_free(&r);
@@ -308,7 +308,7 @@ pubone(struct common *c, struct pub *p, struct out *o, const char *data,
 		    "is nested too deep for an event (%d levels at most)",
 		    SCAN_MAXDEPTH - 1);
 	if (pub_event(p, o, d.len ? d.p : NULL, d.len, "application/json",
-	    err, sizeof(err)) == -1)
+	    err, sizeof(err)) != PUB_OK)
 		errw(EXIT_INVALID, NULL, "%s", err);
 	buf_free(&d);
 	return c->status;
@@ -629,6 +629,45 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 	return NULL;
 }
 
+/* evpub --sse: the reading's end as the exit status; a failure is said
+ * here. */
+static int
+sse_main(struct ssein *in, const struct common *c)
+{
+	char err[2048];
+
+	switch (ssein_run(in, err, sizeof(err))) {
+	case SSEIN_OK:
+		return c->status;
+	case SSEIN_IDLE:
+		return EXIT_IDLE;
+	case SSEIN_REFUSED:	/* said */
+		return EXIT_FAIL;
+	default:
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
+}
+
+/* evpub --listen: the receiver's end as the exit status; a failure to
+ * start is said here. */
+static int
+listen_main(struct listen *l)
+{
+	char err[2048];
+
+	switch (listen_run(l, err, sizeof(err))) {
+	case LISTEN_OK:
+		return EXIT_OK;
+	case LISTEN_ADDR:
+		warnw(NULL, "%s", err);
+		return EXIT_USAGE;
+	default:
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
+}
+
 /*
  * Publishes: to a topic (group commits of what has arrived, as evlog
  * append's; a receiver answers only once its events are durable, so it
@@ -673,11 +712,11 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	op->sse.c = c;
 	op->sse.quiet = c->quiet;
 	if (op->sse.url != NULL) {
-		status = ssein_run(&op->sse);
+		status = sse_main(&op->sse, c);
 		free(op->sse.source);
 	}
 	else if (l->addr != NULL)
-		status = listen_run(l);
+		status = listen_main(l);
 	else if (op->lines)
 		status = publines(c, p, &o);
 	else

@@ -272,21 +272,50 @@ struct opts {
 	int follow, once, topics, watch, json, del, force;
 };
 
-/* --post, in deliver_exec's terms: 0, 1 parked, -1 stop, -2 gone. */
-static int
-deliver_post(struct sub *sub, const char *line, size_t len,
-    const char *where)
+/* What became of an event handed to --exec or --post. */
+enum handed {
+	HANDED_OK,		/* delivered */
+	HANDED_PARKED,		/* kept in the dead-letter file */
+	HANDED_STOP,		/* not delivered: delivery stops */
+	HANDED_GONE		/* --post's URL is gone (410) */
+};
+
+/*
+ * Hands the event sub->mem holds (line[0..len) as read) to --post or
+ * --exec.  A failure of ours (the dead-letter file unwritten, a request
+ * not signed, no pipe) ends the run here, status 1: nothing may be lost,
+ * and the position is not moved past the event.
+ */
+static enum handed
+hand(struct sub *sub, const char *line, size_t len,
+    const struct ce_event *ev, const char *where)
 {
-	switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1, line,
-	    len, where)) {
-	case POST_OK:
-		return 0;
-	case POST_PARKED:
-		return 1;
-	case POST_GONE:
-		return -2;
+	char err[2048];
+
+	if (sub->post.url != NULL)
+		switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1,
+		    line, len, where, err, sizeof(err))) {
+		case POST_OK:
+			return HANDED_OK;
+		case POST_PARKED:
+			return HANDED_PARKED;
+		case POST_GONE:
+			return HANDED_GONE;
+		case POST_ERR:
+			errw(EXIT_FAIL, NULL, "%s", err);
+		default:
+			return HANDED_STOP;
+		}
+	switch (deliver_exec(&sub->d, sub->mem.buf, sub->mem.len - 1, line,
+	    len, ev, where, err, sizeof(err))) {
+	case DELIVER_OK:
+		return HANDED_OK;
+	case DELIVER_PARKED:
+		return HANDED_PARKED;
+	case DELIVER_ERR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
-		return -1;
+		return HANDED_STOP;
 	}
 }
 
@@ -373,7 +402,7 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
     uint64_t num)
 {
 	char where[600];
-	int r;
+	enum handed r;
 
 	sub->nread++;
 	if (sub->unseen > 0)
@@ -388,14 +417,12 @@ take(struct sub *sub, struct out *o, const char *line, size_t len,
 			fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
 		snprintf(where, sizeof(where), "%s:%llu", name,
 		    (unsigned long long)num);
-		r = sub->post.url != NULL ? deliver_post(sub, line, len,
-		    where) : deliver_exec(&sub->d, sub->mem.buf,
-		    sub->mem.len - 1, line, len, ev, where);
+		r = hand(sub, line, len, ev, where);
 		sub->mem.len = sub->mem.mark = 0;
-		if (r < 0)
-			return r == -2 ? TAKE_GONE : TAKE_FAIL;
+		if (r == HANDED_GONE || r == HANDED_STOP)
+			return r == HANDED_GONE ? TAKE_GONE : TAKE_FAIL;
 		/* Parked, not lost: but the run did not deliver it. */
-		sub->parked |= r == 1;
+		sub->parked |= r == HANDED_PARKED;
 	} else {
 		if (sub->fmt == FMT_TEMPLATE)
 			tmpl_event(o, &sub->tmpl, line, len, sc, ev);
@@ -851,11 +878,17 @@ static int
 topics_main(struct common *c, const struct opts *op, long long count)
 {
 	struct topic_stat *v;
+	char err[2048];
 	size_t n;
 
-	if (op->watch)
-		return watch_topics(bus, op->interval > 0 ? op->interval :
-		    1000000, count, common_color(c, STDOUT_FILENO));
+	if (op->watch) {
+		if (watch_topics(bus, op->interval > 0 ? op->interval :
+		    1000000, count, common_color(c, STDOUT_FILENO), err,
+		    sizeof(err)) == WATCH_OK)
+			return EXIT_OK;
+		warnw(NULL, "%s", err);
+		return EXIT_FAIL;
+	}
 	if (bus_any(bus)) {
 		n = bus_survey(bus, &v);
 		if (op->json)
@@ -1497,6 +1530,7 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 {
 	struct sse *s = &op->serve;
 	struct inputs in;
+	char err[2048];
 	int status;
 
 	s->bus = bus;
@@ -1512,7 +1546,28 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
 		s->in = &in;
 	}
-	status = sse_run(s);
+	switch (sse_run(s, err, sizeof(err))) {
+	case SSE_OK:
+		status = EXIT_OK;
+		break;
+	case SSE_ENDED:
+		status = c->status;
+		break;
+	case SSE_NOTOPIC:
+		status = EXIT_NOTOPIC;
+		break;
+	case SSE_ADDR:
+		warnw(NULL, "%s", err);
+		status = EXIT_USAGE;
+		break;
+	case SSE_FAIL:
+		warnw(NULL, "%s", err);
+		status = EXIT_FAIL;
+		break;
+	default:	/* SSE_BROKEN: said */
+		status = EXIT_FAIL;
+		break;
+	}
 	if (op->topic == NULL)
 		inputs_close(&in);
 	return status;

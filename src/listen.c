@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * listen.c - the webhook receiver, on libmicrohttpd.
+ * listen.c - the webhook receiver, on libmicrohttpd: the server's
+ * mechanics.  What a body becomes is listen_body.c's, and GitHub's
+ * deliveries listen_github.c's (listen_int.h).
  *
  * libmicrohttpd runs one internal thread that polls every connection
  * (epoll: no ceiling of FD_SETSIZE) and calls handle() for each piece of
@@ -41,18 +43,10 @@
 #include "ce.h"
 #include "http.h"
 #include "listen.h"
+#include "listen_int.h"
 #include "timefmt.h"
 #include "trace.h"
 #include "util.h"
-
-/* What a request's body is. */
-enum kind {
-	K_EVENT,	/* structured mode: one event */
-	K_BATCH,	/* structured mode: a batch of events */
-	K_BINARY,	/* binary mode: ce- headers, the data as body */
-	K_JSON,		/* plain JSON: the data of a new event */
-	K_FORM		/* a form, payload=JSON, as GitHub can send it */
-};
 
 #define SEEN_BUCKETS 65536
 
@@ -96,9 +90,7 @@ struct listen_state {
 	struct seenid **ring;	/* the same, oldest first, LISTEN_SEEN */
 	size_t head;		/* the oldest's place in ring */
 	size_t nseen;		/* how many */
-	struct scanner sc;	/* scans bodies */
-	struct buf tmp;		/* a body, compacted */
-	struct buf ev;		/* a binary-mode event being built */
+	struct listen_conv cv;	/* makes events of bodies */
 };
 
 /* One request, from its headers to its answer. */
@@ -297,385 +289,6 @@ misframed(struct MHD_Connection *c)
 	return NULL;
 }
 
-/* Tells whether the media type t (parameters allowed) is name. */
-static int
-mediais(const char *t, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(t, name, n) == 0 && (t[n] == '\0' || t[n] == ';' ||
-	    t[n] == ' ' || t[n] == '\t');
-}
-
-/* What the request carries, by its headers; -1: nothing we take. */
-static int
-kindof(struct MHD_Connection *c)
-{
-	const char *ct;
-
-	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct != NULL && mediais(ct, "application/cloudevents+json"))
-		return K_EVENT;
-	if (ct != NULL && mediais(ct, "application/cloudevents-batch+json"))
-		return K_BATCH;
-	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "ce-specversion")
-	    != NULL)
-		return K_BINARY;
-	if (ct == NULL || http_isjson(ct, strlen(ct)))
-		return K_JSON;
-	if (mediais(ct, "application/x-www-form-urlencoded"))
-		return K_FORM;
-	return -1;
-}
-
-/*
- * A form-encoded GitHub delivery: the JSON is the field payload.  The
- * signature was checked over the form as it came; the body becomes the
- * payload, decoded.
- */
-static int
-unform(struct req *r, struct buf *tmp, char *err, size_t n)
-{
-	tmp->len = 0;
-	if (http_formfield(tmp, r->body.p, r->body.len, "payload", err, n) ==
-	    -1)
-		return -1;
-	r->body.len = 0;
-	buf_put(&r->body, tmp->p, tmp->len);
-	return 0;
-}
-
-/* Gathers the ce- headers of a binary-mode request. */
-struct cehdrs {
-	struct buf *ev;		/* the event being built */
-	int first;		/* no member written yet */
-	char err[400];		/* what is wrong, or "" */
-};
-
-static enum MHD_Result
-cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
-{
-	struct cehdrs *h = arg;
-	struct buf v = { 0 }, q = { 0 };
-	char name[128], why[200];
-	size_t i, n;
-
-	(void)kind;
-	if (strncasecmp(key, "ce-", 3) != 0 || h->err[0] != '\0')
-		return MHD_YES;
-	key += 3;
-	n = strlen(key);
-	if (n == 0 || n >= sizeof(name)) {
-		snprintf(h->err, sizeof(h->err), "a ce- header without an "
-		    "attribute name");
-		return MHD_YES;
-	}
-	for (i = 0; i <= n; i++)
-		name[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 :
-		    key[i]);
-	if (!ce_name_ok(name, n)) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: not an attribute name "
-		    "(a-z, 0-9)", name);
-		return MHD_YES;
-	}
-	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
-	 * value is percent-decoded (binding 3.1.3.2). */
-	if (http_unquote(&q, val) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
-		    "without its closing '\"', or with more after it", name);
-		buf_free(&q);
-		return MHD_YES;
-	}
-	buf_putc(&q, '\0');
-	if (http_pctdec(&v, q.p) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a '%%' not followed by "
-		    "two hex digits (send %%25 for '%%')", name);
-		buf_free(&q);
-		buf_free(&v);
-		return MHD_YES;
-	}
-	buf_free(&q);
-	buf_puts(h->ev, h->first ? "\"" : ",\"");
-	buf_puts(h->ev, name);
-	buf_puts(h->ev, "\":");
-	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8 once "
-		    "percent-decoded", name);
-	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: %s", name, why);
-	h->first = 0;
-	buf_free(&v);
-	return MHD_YES;
-}
-
-/*
- * A binary-mode request as an event in st->ev: the ce- headers as
- * attributes, Content-Type as datacontenttype, the body as data (JSON
- * when the type is JSON, a string when it is text, else data_base64).
- */
-static int
-binary(struct listen *l, struct MHD_Connection *c, struct req *r, char *err,
-    size_t n)
-{
-	struct listen_state *st = l->st;
-	struct cehdrs h = { &st->ev, 1, "" };
-	const char *ct;
-
-	st->ev.len = 0;
-	buf_putc(&st->ev, '{');
-	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &h);
-	if (h.err[0] != '\0')
-		return seterr(err, n, "%s", h.err);
-	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct != NULL) {
-		buf_puts(&st->ev, ",\"datacontenttype\":");
-		if (buf_jsonstr(&st->ev, ct, strlen(ct)) == -1)
-			return seterr(err, n, "Content-Type: not valid UTF-8");
-	}
-	if (r->body.len > 0 && (ct == NULL || http_isjson(ct, strlen(ct)))) {
-		st->tmp.len = 0;
-		if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) ==
-		    -1)
-			return -1;
-		buf_puts(&st->ev, ",\"data\":");
-		buf_put(&st->ev, st->tmp.p, st->tmp.len);
-	} else if (r->body.len > 0 && strncasecmp(ct, "text/", 5) == 0 &&
-	    scan_utf8_valid(r->body.p, r->body.len) &&
-	    memchr(r->body.p, '\0', r->body.len) == NULL) {
-		buf_puts(&st->ev, ",\"data\":");
-		(void)buf_jsonstr(&st->ev, r->body.p, r->body.len);
-	} else if (r->body.len > 0) {
-		buf_puts(&st->ev, ",\"data_base64\":\"");
-		http_b64enc(&st->ev, r->body.p, r->body.len);
-		buf_putc(&st->ev, '"');
-	}
-	buf_putc(&st->ev, '}');
-	return pub_line(l->p, l->o, st->ev.p, st->ev.len, err, n);
-}
-
-/* Sets a string option of the pub for this request: its JSON too. */
-static void
-setstr(const char **opt, struct buf *json, const char *s)
-{
-	*opt = s;
-	json->len = 0;
-	if (s != NULL)
-		(void)buf_jsonstr(json, s, strlen(s));
-}
-
-/*
- * The subject of each GitHub event, as the CloudEvents GitHub adapter
- * (cloudevents/spec, adapters/github.md) names it: a path into the
- * payload.  Events it does not list get none.
- */
-static const struct {
-	const char *event;	/* X-GitHub-Event */
-	const char *path;	/* where its subject is, dotted */
-} ghsubjects[] = {
-	{ "check_run", "check_run.id" },
-	{ "check_suite", "check_suite.id" },
-	{ "commit_comment", "comment.id" },
-	{ "content_reference", "content_reference.id" },
-	{ "create", "ref" },
-	{ "delete", "ref" },
-	{ "deploy_key", "key.id" },
-	{ "deployment", "deployment.id" },
-	{ "deployment_status", "deployment_status.url" },
-	{ "fork", "forkee.url" },
-	{ "installation", "installation.id" },
-	{ "installation_repositories", "installation.id" },
-	{ "issue_comment", "comment.id" },
-	{ "issues", "issue.number" },
-	{ "label", "label.name" },
-	{ "marketplace_purchase", "marketplace_purchase.account.login" },
-	{ "member", "member.login" },
-	{ "membership", "member.login" },
-	{ "meta", "hook_id" },
-	{ "milestone", "milestone.number" },
-	{ "org_block", "blocked_user.login" },
-	{ "organization", "membership.user.login" },
-	{ "page_build", "build.url" },
-	{ "project", "project.id" },
-	{ "project_card", "project_card.id" },
-	{ "project_column", "project_column.id" },
-	{ "public", "repository.name" },
-	{ "pull_request", "number" },
-	{ "pull_request_review", "review.id" },
-	{ "pull_request_review_comment", "comment.id" },
-	{ "push", "ref" },
-	{ "registry_package", "registry_package.html_url" },
-	{ "release", "release.id" },
-	{ "repository", "repository.name" },
-	{ "repository_import", "repository.name" },
-	{ "repository_vulnerability_alert", "alert.id" },
-	{ "security_advisory", "security_advisory.ghsa_id" },
-	{ "status", "sha" },
-	{ "team", "team.id" },
-	{ "team_add", "team.id" }
-};
-
-/*
- * The string or integer at the dotted path in the JSON object json[0..len)
- * (a validated one), as text in out (size n).  Returns 1, or 0 when there
- * is none, it is another type, or it is longer than out holds.
- */
-static int
-ghfield(const char *json, size_t len, const char *path, char *out, size_t n)
-{
-	struct jspan v = { json, len, SCAN_OBJECT };
-	const char *dot;
-	size_t k;
-
-	for (;;) {
-		k = (dot = strchr(path, '.')) != NULL ? (size_t)(dot - path) :
-		    strlen(path);
-		if (v.type != SCAN_OBJECT || !scan_get(v.p, v.len, path, k, &v))
-			return 0;
-		if (dot == NULL)
-			break;
-		path = dot + 1;
-	}
-	if (v.type == SCAN_NUMBER && v.len < n &&
-	    strspn(v.p, "-0123456789") >= v.len) {
-		memcpy(out, v.p, v.len);
-		out[v.len] = '\0';
-		return 1;
-	}
-	if (v.type != SCAN_STRING || v.len - 1 > n)
-		return 0;
-	/* The scanner refused \u0000: the text ends where the value does. */
-	out[scan_unescape(v.p + 1, v.len - 2, out)] = '\0';
-	return out[0] != '\0';
-}
-
-/*
- * The attributes of a GitHub delivery, as the CloudEvents GitHub adapter
- * maps them: type com.github.EVENT, and .ACTION when the payload has an
- * action; source the payload's repository.url; the subject the adapter
- * names (ghsubjects).  What is missing, or no valid attribute, is left
- * out.  json[0..len) is the payload, validated, or empty.
- */
-static void
-github(const char *gh, const char *json, size_t len, char *type,
-    size_t tn, char *source, size_t sn, char *subject, size_t jn)
-{
-	char action[64], why[200];
-	size_t i;
-
-	source[0] = subject[0] = '\0';
-	if (len == 0 || scan_typeof(json) != SCAN_OBJECT ||
-	    !ghfield(json, len, "action", action, sizeof(action)) ||
-	    strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-	    strlen(action))
-		action[0] = '\0';
-	snprintf(type, tn, "com.github.%s%s%s", gh, action[0] ? "." : "",
-	    action);
-	if (len == 0 || scan_typeof(json) != SCAN_OBJECT)
-		return;
-	if (!ghfield(json, len, "repository.url", source, sn) ||
-	    ce_text_check(source, strlen(source), why, sizeof(why)) == -1 ||
-	    ce_uri_check(source, strlen(source), 0, why, sizeof(why)) == -1)
-		source[0] = '\0';
-	for (i = 0; i < sizeof(ghsubjects) / sizeof(ghsubjects[0]); i++)
-		if (strcmp(ghsubjects[i].event, gh) == 0) {
-			if (!ghfield(json, len, ghsubjects[i].path, subject,
-			    jn) || ce_text_check(subject, strlen(subject), why,
-			    sizeof(why)) == -1)
-				subject[0] = '\0';
-			break;
-		}
-}
-
-/*
- * A plain JSON body as the data of a new event: its type from -t, or
- * from a GitHub delivery's headers and payload (github()); its id from
- * the sender's delivery id when there is one.
- */
-static int
-plain(struct listen *l, struct MHD_Connection *c, struct req *r,
-    const char *whid, char *err, size_t n)
-{
-	struct listen_state *st = l->st;
-	struct pub *p = l->p;
-	const char *gh, *id, *src = p->source, *subj = p->subject;
-	char type[128], source[512], subject[512];
-	int ret;
-
-	gh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-GitHub-Event");
-	if (p->type == NULL && gh == NULL)
-		return seterr(err, n, "no -t TYPE, and no X-GitHub-Event to "
-		    "make one");
-	if (p->type == NULL && (*gh == '\0' || strlen(gh) > 64 ||
-	    strspn(gh, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(gh)))
-		return seterr(err, n, "X-GitHub-Event: not an event name");
-	st->tmp.len = 0;
-	if (r->body.len > 0 && pub_json(p, &st->tmp, r->body.p, r->body.len,
-	    err, n) == -1)
-		return -1;
-	if (st->tmp.len > 0 && (scan_json(&st->sc, st->tmp.p, st->tmp.len) < 0
-	    || st->sc.deepest >= SCAN_MAXDEPTH))
-		return seterr(err, n, "nested too deep to be the data of an "
-		    "event");
-	id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "X-GitHub-Delivery");
-	if (id == NULL || *id == '\0')
-		id = whid;
-	if (p->type == NULL) {
-		github(gh, st->tmp.p, st->tmp.len, type, sizeof(type), source,
-		    sizeof(source), subject, sizeof(subject));
-		setstr(&p->type, &p->typej, type);
-		if (source[0] != '\0')
-			setstr(&p->source, &p->srcj, source);
-		/* -S, when given, is the subject still. */
-		if (subject[0] != '\0' && p->subject == NULL)
-			setstr(&p->subject, &p->subjj, subject);
-	}
-	if (id != NULL && p->id == NULL)
-		setstr(&p->id, &p->idj, id);
-	ret = pub_event(p, l->o, st->tmp.len ? st->tmp.p : NULL, st->tmp.len,
-	    "application/json", err, n);
-	/* Back to what the options said. */
-	if (p->type == type)
-		setstr(&p->type, &p->typej, NULL);
-	if (p->source != src)
-		setstr(&p->source, &p->srcj, src);
-	if (p->subject != subj)
-		setstr(&p->subject, &p->subjj, subj);
-	if (p->id == id && id != NULL)
-		setstr(&p->id, &p->idj, NULL);
-	return ret;
-}
-
-/* A structured-mode body: one event, or a batch of them. */
-static int
-structured(struct listen *l, struct req *r, char *err, size_t n)
-{
-	struct listen_state *st = l->st;
-	int t;
-
-	st->tmp.len = 0;
-	if (pub_json(l->p, &st->tmp, r->body.p, r->body.len, err, n) == -1)
-		return -1;
-	t = scan_json(&st->sc, st->tmp.p, st->tmp.len);
-	if (r->kind == K_BATCH && t != SCAN_ARRAY)
-		return seterr(err, n, "a batch must be a JSON array");
-	if (r->kind == K_EVENT && t != SCAN_OBJECT)
-		return seterr(err, n, "not a CloudEvent: not a JSON object");
-	if (r->kind == K_EVENT) {
-		size_t i;
-
-		for (i = 0; i < st->sc.nm; i++)
-			if (scan_name_is(&st->sc.m[i], "specversion"))
-				break;
-		if (i == st->sc.nm)
-			return seterr(err, n, "not a CloudEvent: no "
-			    "specversion");
-	}
-	return pub_line(l->p, l->o, st->tmp.p, st->tmp.len, err, n);
-}
-
 /* Checks the request's signature, when one is required. */
 static int
 verify(struct listen *l, struct MHD_Connection *c, struct req *r,
@@ -737,8 +350,8 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 	struct listen_state *st = l->st;
 	const char *whid = NULL;
 	char err[512], why[600];
-	long long nev = 1;
-	int ret;
+	long long nev;
+	enum pub_result ret;
 
 	if (verify(l, c, r, &whid, err, sizeof(err)) == -1)
 		return answer(l, c, MHD_HTTP_UNAUTHORIZED, err);
@@ -766,27 +379,16 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 		return answer(l, c, MHD_HTTP_OK, why);
 	}
 	tracectx(l, c);
-	if (r->kind == K_FORM && (ret = unform(r, &st->tmp, err,
-	    sizeof(err))) == 0)
-		r->kind = K_JSON;
-	if (r->kind == K_FORM)
-		;	/* ret says what was wrong with the form */
-	else if (r->kind == K_BINARY)
-		ret = binary(l, c, r, err, sizeof(err));
-	else if (r->kind == K_JSON)
-		ret = plain(l, c, r, whid, err, sizeof(err));
-	else
-		ret = structured(l, r, err, sizeof(err));
-	if (ret == 0 && r->kind == K_BATCH)
-		nev = (long long)st->sc.nm;
-	if (ret == 0 && out_flush(l->o) == -1) {
+	ret = listen_body(&st->cv, l->p, l->o, c, &r->kind, &r->body, whid,
+	    &nev, err, sizeof(err));
+	if (ret == PUB_OK && out_flush(l->o) == -1) {
 		/* The reader went away: nothing more can be taken. */
 		stop(st);
 		pthread_mutex_unlock(&st->mu);
 		return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the output "
 		    "is closed");
 	}
-	if (ret == 0) {
+	if (ret == PUB_OK) {
 		st->n += nev;
 		if (l->sign && whid != NULL)
 			remember(st, whid, (int64_t)time(NULL));
@@ -794,9 +396,8 @@ take(struct listen *l, struct MHD_Connection *c, struct req *r)
 			stop(st);
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (ret == -1)
-		/* pub says so when the event would be over the limit. */
-		return answer(l, c, strstr(err, "(--max-size)") != NULL ?
+	if (ret != PUB_OK)
+		return answer(l, c, ret == PUB_TOOLARGE ?
 		    MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST, err);
 	return answer(l, c, MHD_HTTP_OK, "ok");
 }
@@ -1022,7 +623,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (stopping)
 			return answer(l, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "shutting down");
-		if ((r->kind = kindof(c)) == -1)
+		if ((r->kind = listen_kindof(c)) == -1)
 			return answer(l, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "Content-Type: not one taken: send "
 			    "application/cloudevents+json (an event), "
@@ -1096,10 +697,12 @@ completed(void *cls, struct MHD_Connection *c, void **ctx,
 
 /*
  * Opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
- * or "*" is every address) and writes where it listens into where.
+ * or "*" is every address) into *fdp and writes where it listens into
+ * where[wn].
  */
-int
-listen_bind(const char *opt, const char *addr, char *where, size_t n)
+enum listen_result
+listen_bind(const char *opt, const char *addr, int *fdp, char *where,
+    size_t wn, char *err, size_t n)
 {
 	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
@@ -1110,7 +713,8 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	host = xstrdup(addr);
 	if ((port = strrchr(host, ':')) == NULL) {
 		free(host);
-		errw(EXIT_USAGE, opt, "%s: not HOST:PORT", addr);
+		seterr(err, n, "%s: %s: not HOST:PORT", opt, addr);
+		return LISTEN_ADDR;
 	}
 	*port++ = '\0';
 	if (host[0] == '[' && port - host > 2 && port[-2] == ']') {
@@ -1124,7 +728,8 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	if ((e = getaddrinfo(*host == '\0' || strcmp(host, "*") == 0 ? NULL :
 	    host, port, &hints, &res)) != 0) {
 		free(host);
-		errw(EXIT_USAGE, opt, "%s: %s", addr, gai_strerror(e));
+		seterr(err, n, "%s: %s: %s", opt, addr, gai_strerror(e));
+		return LISTEN_ADDR;
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -1143,15 +748,18 @@ listen_bind(const char *opt, const char *addr, char *where, size_t n)
 	}
 	freeaddrinfo(res);
 	free(host);
-	if (fd == -1)
-		errwe(EXIT_FAIL, opt, "%s", addr);
+	if (fd == -1) {
+		seterr(err, n, "%s: %s: %s", opt, addr, strerror(errno));
+		return LISTEN_FAIL;
+	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), s,
 	    sizeof(s), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(where, n, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
+		snprintf(where, wn, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
 	else
-		snprintf(where, n, "%s", addr);
-	return fd;
+		snprintf(where, wn, "%s", addr);
+	*fdp = fd;
+	return LISTEN_OK;
 }
 
 /*
@@ -1182,80 +790,74 @@ listen_ceiling(unsigned want)
 	return want;
 }
 
-/* The whole of a PEM file, as a string; a file that will not do ends it. */
+/* The whole of a PEM file, as a string; NULL with err when it will not
+ * do. */
 char *
-listen_pem(const char *opt, const char *path)
+listen_pem(const char *opt, const char *path, char *err, size_t errn)
 {
 	struct buf b = { 0 };
 	char chunk[8192];
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		errwe(EXIT_FAIL, opt, "%s", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		seterr(err, errn, "%s: %s: %s", opt, path, strerror(errno));
+		return NULL;
+	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		buf_put(&b, chunk, (size_t)n);
-		if (b.len > 1 << 20)
-			errw(EXIT_FAIL, opt, "%s: over 1 MiB: not a PEM file",
-			    path);
+		if (b.len > 1 << 20) {
+			seterr(err, errn, "%s: %s: over 1 MiB: not a PEM file",
+			    opt, path);
+			break;
+		}
 	}
 	if (n == -1)
-		errwe(EXIT_FAIL, opt, "%s", path);
+		seterr(err, errn, "%s: %s: %s", opt, path, strerror(errno));
 	close(fd);
+	if (n != 0) {
+		buf_free(&b);
+		return NULL;
+	}
 	buf_putc(&b, '\0');
-	if (strstr(b.p, "-----BEGIN ") == NULL)
-		errw(EXIT_FAIL, opt, "%s: not PEM (no -----BEGIN line)", path);
+	if (strstr(b.p, "-----BEGIN ") == NULL) {
+		seterr(err, errn, "%s: %s: not PEM (no -----BEGIN line)", opt,
+		    path);
+		buf_free(&b);
+		return NULL;
+	}
 	return b.p;
 }
 
-int
-listen_run(struct listen *l)
+/*
+ * Starts the server on l->addr, saying where in where[wn]: with TLS, the
+ * certificate and its key are read into *cert and *key (the caller frees
+ * them).  Returns the daemon, or NULL with *r and err saying why.
+ */
+static struct MHD_Daemon *
+start(struct listen *l, char *where, size_t wn, char **cert, char **key,
+    enum listen_result *r, char *err, size_t n)
 {
-	struct listen_state *st;
 	struct MHD_Daemon *d;
-	struct timespec ts = { 0, 200 * 1000000L };
-	sigset_t set;
-	char where[NI_MAXHOST + NI_MAXSERV + 4];
-	int64_t deadline;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
-	char *cert = NULL, *key = NULL;
-	int fd, sig;
-	long inflight;
+	int fd;
 
-	if (l->timeout == 0)
-		l->timeout = LISTEN_TIMEOUT;
-	if (l->headtime == 0)
-		l->headtime = LISTEN_HEADTIME;
-	if (l->bodytime == 0)
-		l->bodytime = LISTEN_BODYTIME;
-	if (l->maxconn == 0)
-		l->maxconn = LISTEN_MAXCONN;
-	l->maxconn = listen_ceiling(l->maxconn);
-	st = xmalloc(sizeof(*st));
-	memset(st, 0, sizeof(*st));
-	pthread_mutex_init(&st->mu, NULL);
-	pthread_mutex_init(&st->cmu, NULL);
-	st->main = pthread_self();
-	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
-	st->bodymax = l->p->maxsize > LISTEN_BODYMEM / 4 ? 4 * l->p->maxsize :
-	    LISTEN_BODYMEM;
-	scan_init(&st->sc);
-	l->st = st;
-	/* The server's thread inherits this mask: the signals come here. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	*r = LISTEN_FAIL;
 	if (l->tlscert != NULL) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-			errw(EXIT_FAIL, "--tls-cert", "this libmicrohttpd has "
-			    "no TLS");
-		cert = listen_pem("--tls-cert", l->tlscert);
-		key = listen_pem("--tls-key", l->tlskey);
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			seterr(err, n, "--tls-cert: this libmicrohttpd has no "
+			    "TLS");
+			return NULL;
+		}
+		if ((*cert = listen_pem("--tls-cert", l->tlscert, err, n)) ==
+		    NULL || (*key = listen_pem("--tls-key", l->tlskey, err,
+		    n)) == NULL)
+			return NULL;
 		flags |= MHD_USE_TLS;
 	}
-	fd = listen_bind("--listen", l->addr, where, sizeof(where));
+	if ((*r = listen_bind("--listen", l->addr, &fd, where, wn, err, n)) !=
+	    LISTEN_OK)
+		return NULL;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
@@ -1265,17 +867,52 @@ listen_run(struct listen *l)
 	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
 	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
-	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    *cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, *cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, *key,
 	    MHD_OPTION_END);
-	if (d == NULL && cert != NULL)
-		errw(EXIT_FAIL, "--listen", "%s: HTTPS would not start: is "
-		    "%s the key of %s?", where, l->tlskey, l->tlscert);
-	if (d == NULL)
-		errw(EXIT_FAIL, "--listen", "%s: the HTTP server would not "
-		    "start", where);
-	warnw(NULL, "listening on %s", where);
-	while ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
+	*r = d != NULL ? LISTEN_OK : LISTEN_FAIL;
+	if (d == NULL && *cert != NULL)
+		seterr(err, n, "--listen: %s: HTTPS would not start: is %s the "
+		    "key of %s?", where, l->tlskey, l->tlscert);
+	else if (d == NULL)
+		seterr(err, n, "--listen: %s: the HTTP server would not start",
+		    where);
+	return d;
+}
+
+/* Lets go of the server's state. */
+static void
+freestate(struct listen *l)
+{
+	struct listen_state *st = l->st;
+
+	while (st->nseen > 0)
+		forget(st);
+	free(st->ring);
+	scan_free(&st->cv.sc);
+	buf_free(&st->cv.tmp);
+	buf_free(&st->cv.ev);
+	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->cmu);
+	free(st);
+	l->st = NULL;
+}
+
+/*
+ * Waits for the end (a signal), sweeping the connections meanwhile; then
+ * takes no new connections, and gives the requests begun --timeout to
+ * finish.
+ */
+static void
+serve(struct listen *l, struct MHD_Daemon *d, const sigset_t *set)
+{
+	struct listen_state *st = l->st;
+	struct timespec ts = { 0, 200 * 1000000L };
+	int64_t deadline;
+	long inflight;
+	int fd;
+
+	while (sigtimedwait(set, NULL, &ts) == -1)
 		sweep(l);
 	pthread_mutex_lock(&st->mu);
 	st->draining = 1;
@@ -1294,18 +931,51 @@ listen_run(struct listen *l)
 		nanosleep(&ts, NULL);
 		sweep(l);
 	}
-	MHD_stop_daemon(d);
-	while (st->nseen > 0)
-		forget(st);
-	free(st->ring);
-	scan_free(&st->sc);
-	buf_free(&st->tmp);
-	buf_free(&st->ev);
-	pthread_mutex_destroy(&st->mu);
-	pthread_mutex_destroy(&st->cmu);
-	free(st);
+}
+
+enum listen_result
+listen_run(struct listen *l, char *err, size_t n)
+{
+	struct listen_state *st;
+	struct MHD_Daemon *d;
+	enum listen_result r;
+	sigset_t set;
+	char where[NI_MAXHOST + NI_MAXSERV + 4];
+	char *cert = NULL, *key = NULL;
+
+	if (l->timeout == 0)
+		l->timeout = LISTEN_TIMEOUT;
+	if (l->headtime == 0)
+		l->headtime = LISTEN_HEADTIME;
+	if (l->bodytime == 0)
+		l->bodytime = LISTEN_BODYTIME;
+	if (l->maxconn == 0)
+		l->maxconn = LISTEN_MAXCONN;
+	l->maxconn = listen_ceiling(l->maxconn);
+	st = xmalloc(sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_mutex_init(&st->cmu, NULL);
+	st->main = pthread_self();
+	st->ring = xmalloc(LISTEN_SEEN * sizeof(*st->ring));
+	st->bodymax = l->p->maxsize > LISTEN_BODYMEM / 4 ? 4 * l->p->maxsize :
+	    LISTEN_BODYMEM;
+	scan_init(&st->cv.sc);
+	l->st = st;
+	/* The server's thread inherits this mask: the signals come here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((d = start(l, where, sizeof(where), &cert, &key, &r, err, n)) !=
+	    NULL) {
+		warnw(NULL, "listening on %s", where);
+		serve(l, d, &set);
+		MHD_stop_daemon(d);
+	}
+	freestate(l);
 	free(cert);
 	free(key);
-	l->st = NULL;
-	return EXIT_OK;
+	return r;
 }

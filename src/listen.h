@@ -18,6 +18,12 @@
  * connection has a deadline for its request's head and one for its body
  * (a client that trickles a byte now and then is cut off all the same),
  * an idle time-out, and one address may hold only so many connections.
+ *
+ * Nothing here exits the program or prints but the server's own log (where
+ * it listens, each refusal, each cut-off): a failure to start comes back
+ * as an enum listen_result, with the message in the caller's err[n] as it
+ * is to be said after the program's name ("--listen: ADDR: ..."), and the
+ * program decides.  Running out of memory is the exception (xmalloc).
  */
 #ifndef EV_LISTEN_H
 #define EV_LISTEN_H
@@ -39,6 +45,15 @@
 #define LISTEN_SEEN 100000	/* webhook-ids remembered against replays */
 
 struct listen_state;
+
+/* What listen_run and listen_bind came to. */
+enum listen_result {
+	LISTEN_OK = 0,	/* done: served until the end, or bound */
+	LISTEN_ADDR,	/* the address is not HOST:PORT, or names no host
+			   or port there is: err (a usage error) */
+	LISTEN_FAIL	/* it could not listen there, a certificate or key
+			   would not do, or the server would not start: err */
+};
 
 struct listen {
 	const char *addr;	/* --listen: HOST:PORT */
@@ -64,22 +79,24 @@ struct listen {
  * Listens on l->addr (port 0: any free port) and says where on stderr,
  * "listening on HOST:PORT"; serves until -c events were written, SIGTERM
  * or SIGINT (requests in flight are finished first), or the output's
- * reader went away.  Returns the exit status: 0, or 1 when it could not
- * listen.
+ * reader went away: LISTEN_OK.  LISTEN_ADDR or LISTEN_FAIL, with err,
+ * when it could not start.
  */
-int listen_run(struct listen *l);
+enum listen_result listen_run(struct listen *l, char *err, size_t n);
 
 /*
  * What evsub --serve (sse.c) shares with the receiver.  listen_bind
  * opens the listening socket for "HOST:PORT" ("[V6]:PORT"; an empty HOST
- * or "*" is every address), writes where it listens into where, and
- * exits naming opt when it cannot.  listen_ceiling raises the limit of
- * descriptors to the hard one and returns how many connections of want
- * it leaves room for (said when fewer).  listen_pem reads a whole PEM
- * file, or exits naming opt.
+ * or "*" is every address) into *fd and writes where it listens into
+ * where[wn]; LISTEN_ADDR or LISTEN_FAIL with err naming opt when it
+ * cannot.  listen_ceiling raises the limit of descriptors to the hard one
+ * and returns how many connections of want it leaves room for (said when
+ * fewer).  listen_pem reads a whole PEM file (malloc'd), or returns NULL
+ * with err naming opt.
  */
-int listen_bind(const char *opt, const char *addr, char *where, size_t n);
+enum listen_result listen_bind(const char *opt, const char *addr, int *fd,
+    char *where, size_t wn, char *err, size_t n);
 unsigned listen_ceiling(unsigned want);
-char *listen_pem(const char *opt, const char *path);
+char *listen_pem(const char *opt, const char *path, char *err, size_t n);
 
 #endif

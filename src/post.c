@@ -248,16 +248,20 @@ hdrval(struct buf *b, const struct scan_member *m)
 	free(s);
 }
 
-/* Adds "Name: value" to the list; a NUL ends tmp's text first. */
+/* Adds "Name: value", p->tmp's text, to the list l; a NUL ends it first.
+ * Without the memory, the list is left as it was and p->nomem set. */
 static struct curl_slist *
-addhdr(struct curl_slist *l, struct buf *tmp)
+addhdr(struct post *p, struct curl_slist *l)
 {
 	struct curl_slist *n;
 
-	buf_putc(tmp, '\0');
-	if ((n = curl_slist_append(l, tmp->p)) == NULL)
-		errw(EXIT_FAIL, NULL, "out of memory");
-	tmp->len = 0;
+	buf_putc(&p->tmp, '\0');
+	n = curl_slist_append(l, p->tmp.p);
+	p->tmp.len = 0;
+	if (n == NULL) {
+		p->nomem = 1;
+		return l;
+	}
 	return n;
 }
 
@@ -315,7 +319,7 @@ binary(struct post *p, struct curl_slist *h)
 		buf_put(&p->tmp, m->name, m->namelen);
 		buf_puts(&p->tmp, ": ");
 		hdrval(&p->tmp, m);
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
 	}
 	buf_puts(&p->tmp, "Content-Type:");
 	if (ct != NULL) {
@@ -347,7 +351,7 @@ binary(struct post *p, struct curl_slist *h)
 		free(s);
 	} else if (data != NULL && (data->type != SCAN_NULL || jsondata))
 		buf_put(&p->body, data->val, data->vallen);
-	return addhdr(h, &p->tmp);
+	return addhdr(p, h);
 }
 
 /*
@@ -373,7 +377,7 @@ tracehdrs(struct post *p, struct curl_slist *h)
 			buf_puts(&p->tmp, names[i]);
 			buf_puts(&p->tmp, ": ");
 			buf_put(&p->tmp, s, len);
-			h = addhdr(h, &p->tmp);
+			h = addhdr(p, h);
 		} else if (i == 0) {
 			free(s);
 			break;	/* no tracestate without a traceparent */
@@ -384,12 +388,14 @@ tracehdrs(struct post *p, struct curl_slist *h)
 }
 
 /*
- * One request.  Returns libcurl's code, the answer's status in *code and
- * its Retry-After in seconds (0 when none) in *after.
+ * One request: libcurl's code in *rc, the answer's status in *code and
+ * its Retry-After in seconds (0 when none) in *after.  Returns 0, or -1
+ * with err when the request could not be made (no memory for a header,
+ * no signature): nothing was sent.
  */
-static CURLcode
-attempt(struct post *p, const char *msg, size_t mlen, long *code,
-    long *after)
+static int
+attempt(struct post *p, const char *msg, size_t mlen, CURLcode *rc,
+    long *code, long *after, char *err, size_t n)
 {
 	struct curl_slist *h = NULL;
 	const struct scan_member *id;
@@ -399,16 +405,16 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	char wid[WHSIG_IDLEN + 1], *s;
 	curl_off_t ra = 0;
 	size_t i;
-	CURLcode rc;
 
 	*code = 0;
 	*after = 0;
+	p->nomem = 0;
 	/* A body over 1 KiB would wait for "100 Continue" first. */
 	buf_puts(&p->tmp, "Expect:");
-	h = addhdr(h, &p->tmp);
+	h = addhdr(p, h);
 	for (i = 0; i < p->nhdrs; i++) {
 		buf_puts(&p->tmp, p->hdrs[i]);
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
 	}
 	if (p->binary && !nested(&p->sc)) {
 		h = binary(p, h);
@@ -416,7 +422,7 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 		blen = p->body.len;
 	} else {
 		buf_puts(&p->tmp, "Content-Type: application/cloudevents+json");
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
 	}
 	h = tracehdrs(p, h);
 	if (p->keys.n > 0) {
@@ -431,17 +437,23 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 		free(s);
 		snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 		if (whsig_sign(p->keys.k, p->keys.n, wid, ts, body, blen, sig)
-		    == -1)
-			errw(EXIT_FAIL, NULL, "could not sign");
+		    == -1) {
+			curl_slist_free_all(h);
+			return seterr(err, n, "could not sign");
+		}
 		buf_puts(&p->tmp, "webhook-id: ");
 		buf_puts(&p->tmp, wid);
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
 		buf_puts(&p->tmp, "webhook-timestamp: ");
 		buf_puts(&p->tmp, ts);
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
 		buf_puts(&p->tmp, "webhook-signature: ");
 		buf_puts(&p->tmp, sig);
-		h = addhdr(h, &p->tmp);
+		h = addhdr(p, h);
+	}
+	if (p->nomem) {
+		curl_slist_free_all(h);
+		return seterr(err, n, "out of memory");
 	}
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, blen ? body : "");
@@ -451,8 +463,8 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	p->rlen = 0;
 	p->rdone = 0;
 	p->reason[0] = '\0';
-	rc = curl_easy_perform(p->curl);
-	if (rc == CURLE_OK) {
+	*rc = curl_easy_perform(p->curl);
+	if (*rc == CURLE_OK) {
 		curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, code);
 		if (curl_easy_getinfo(p->curl, CURLINFO_RETRY_AFTER, &ra) ==
 		    CURLE_OK && ra > 0)
@@ -461,7 +473,7 @@ attempt(struct post *p, const char *msg, size_t mlen, long *code,
 	}
 	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(h);
-	return rc;
+	return 0;
 }
 
 /* Tells whether a failure of libcurl may pass if tried again. */
@@ -493,13 +505,14 @@ jitter(long wait)
 	return wait / 2 + (long)(r % (unsigned int)(wait / 2 + 1));
 }
 
-int
-post_send(struct post *p, const char *msg, size_t mlen, const char *where)
+enum post_result
+post_send(struct post *p, const char *msg, size_t mlen, const char *where,
+    char *err, size_t n)
 {
 	long wait = DELIVER_BACKOFF_MS, code, after, ms;
 	char how[CURL_ERROR_SIZE + POST_REASON + 64];
 	int try, retry;
-	CURLcode rc;
+	CURLcode rc = CURLE_OK;
 
 	if (scan_json(&p->sc, msg, mlen) != SCAN_OBJECT ||
 	    attr(&p->sc, "id") == NULL) {
@@ -507,7 +520,8 @@ post_send(struct post *p, const char *msg, size_t mlen, const char *where)
 		return POST_FAILED;
 	}
 	for (try = 0;; try++) {
-		rc = attempt(p, msg, mlen, &code, &after);
+		if (attempt(p, msg, mlen, &rc, &code, &after, err, n) == -1)
+			return POST_ERR;
 		if (rc == CURLE_OK && code >= 200 && code < 300)
 			return POST_OK;
 		if (rc == CURLE_OK && code == 410) {
@@ -544,14 +558,20 @@ post_send(struct post *p, const char *msg, size_t mlen, const char *where)
 	}
 }
 
-int
+enum post_result
 post_event(struct post *p, const char *msg, size_t mlen, const char *line,
-    size_t len, const char *where)
+    size_t len, const char *where, char *err, size_t n)
 {
-	int r;
+	enum post_result r;
 
-	if ((r = post_send(p, msg, mlen, where)) != POST_FAILED)
+	if ((r = post_send(p, msg, mlen, where, err, n)) != POST_FAILED)
 		return r;
-	return deliver_park(p->d, line, len, where) == 1 ? POST_PARKED :
-	    POST_FAILED;
+	switch (deliver_park(p->d, line, len, where, err, n)) {
+	case DELIVER_PARKED:
+		return POST_PARKED;
+	case DELIVER_ERR:
+		return POST_ERR;
+	default:
+		return POST_FAILED;
+	}
 }

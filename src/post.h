@@ -15,6 +15,12 @@
  * jitter, honouring Retry-After; 410 Gone ends delivery.  Redirects are
  * never followed.  One libcurl handle carries every request, so the
  * connection is kept alive.
+ *
+ * Nothing here exits the program or prints but what happens to each
+ * event: a failure of our own (no signature, no memory for a header, a
+ * dead-letter file that cannot be written) comes back as POST_ERR with
+ * its message in the caller's err[n], as it is to be said after the
+ * program's name, and the program decides.
  */
 #ifndef EV_POST_H
 #define EV_POST_H
@@ -34,7 +40,8 @@ enum post_result {
 	POST_OK,		/* a 2xx answer */
 	POST_PARKED,		/* failed; kept in the dead-letter file */
 	POST_FAILED,		/* failed, nowhere to keep it: stop */
-	POST_GONE		/* 410 Gone: the endpoint is no more; stop */
+	POST_GONE,		/* 410 Gone: the endpoint is no more; stop */
+	POST_ERR		/* a failure of ours: err; nothing may go on */
 };
 
 #define POST_REASON 160	/* bytes of an answer's reason kept, at most */
@@ -55,6 +62,7 @@ struct post {
 	char reason[POST_REASON];	/* the last answer's reason, for messages */
 	size_t rlen;		/* its length */
 	int rdone;		/* its first line is whole */
+	int nomem;		/* a header of this try could not be added */
 };
 
 /*
@@ -83,19 +91,21 @@ int post_open(struct post *p, struct deliver *d, char *err, size_t n);
 /*
  * Sends one event, retrying as above: msg[0..mlen) is the event as it is
  * to be sent (a valid event: as read, or thin).  Returns POST_OK,
- * POST_FAILED or POST_GONE; where names the event in messages.  Nothing
- * is parked: the caller decides (a durable consumer keeps its position).
+ * POST_FAILED or POST_GONE; where names the event in messages; POST_ERR
+ * with err.  Nothing is parked: the caller decides (a durable consumer
+ * keeps its position).
  */
-int post_send(struct post *p, const char *msg, size_t mlen,
-    const char *where);
+enum post_result post_send(struct post *p, const char *msg, size_t mlen,
+    const char *where, char *err, size_t n);
 
 /*
  * post_send, then, when the event was not delivered and delivery may go
  * on, parks line[0..len) (the event as read) in the dead-letter file:
- * POST_PARKED, or POST_FAILED without one.
+ * POST_PARKED, or POST_FAILED without one, or POST_ERR with err when the
+ * file could not be written.
  */
-int post_event(struct post *p, const char *msg, size_t mlen,
-    const char *line, size_t len, const char *where);
+enum post_result post_event(struct post *p, const char *msg, size_t mlen,
+    const char *line, size_t len, const char *where, char *err, size_t n);
 
 void post_close(struct post *p);
 

@@ -307,19 +307,21 @@ puttime(struct pub *p, struct out *o)
  * unless it is over the size limit.  The caller ends the unit (out_end) or
  * drops it (out_drop): a batch is written whole or not at all.
  */
-static int
+static enum pub_result
 finish(struct pub *p, struct out *o, size_t start, char *err, size_t n)
 {
 	size_t len = o->len - start;
 
-	if (len > p->maxsize)
-		return seterr(err, n, "the event would be %zu bytes, over the "
-		    "limit of %zu (--max-size)", len, p->maxsize);
+	if (len > p->maxsize) {
+		seterr(err, n, "the event would be %zu bytes, over the limit "
+		    "of %zu (--max-size)", len, p->maxsize);
+		return PUB_TOOLARGE;
+	}
 	out_putc(o, '\n');
-	return 0;
+	return PUB_OK;
 }
 
-static int
+static enum pub_result
 newevent(struct pub *p, struct out *o, const char *data, size_t len,
     const char *ctype, char *err, size_t n)
 {
@@ -347,11 +349,13 @@ newevent(struct pub *p, struct out *o, const char *data, size_t len,
 		/* JSON data stays JSON: under another media type a receiver
 		 * would take the value for text. */
 		if (p->ctype != NULL && strcmp(ctype, "application/json") == 0 &&
-		    !http_isjson(p->ctype, strlen(p->ctype)))
-			return seterr(err, n, "--datacontenttype %s: the data is "
+		    !http_isjson(p->ctype, strlen(p->ctype))) {
+			seterr(err, n, "--datacontenttype %s: the data is "
 			    "JSON, so its type is JSON too (application/json, "
 			    "or one ending in +json); --raw makes text data",
 			    p->ctype);
+			return PUB_INVALID;
+		}
 		PUTLIT(o, ",\"datacontenttype\":");
 		if (p->ctype != NULL)
 			out_put(o, p->ctypej.p, p->ctypej.len);
@@ -367,16 +371,18 @@ newevent(struct pub *p, struct out *o, const char *data, size_t len,
 	return finish(p, o, start, err, n);
 }
 
-int
+enum pub_result
 pub_event(struct pub *p, struct out *o, const char *data, size_t len,
     const char *ctype, char *err, size_t n)
 {
-	if (newevent(p, o, data, len, ctype, err, n) == -1) {
+	enum pub_result r;
+
+	if ((r = newevent(p, o, data, len, ctype, err, n)) != PUB_OK) {
 		out_drop(o);
-		return -1;
+		return r;
 	}
 	out_end(o);
-	return 0;
+	return PUB_OK;
 }
 
 /* A node of the data object that fields build. */
@@ -554,7 +560,7 @@ fillable(const struct pub *p)
  * attributes go right after specversion; every member it had keeps its
  * bytes, and an event that lacks nothing is written as it came.
  */
-static int
+static enum pub_result
 complete(struct pub *p, const struct scanner *s, struct out *o, char *err,
     size_t n)
 {
@@ -568,7 +574,7 @@ complete(struct pub *p, const struct scanner *s, struct out *o, char *err,
 	int any = 0, skip;
 
 	if (ce_check(s, &p->ev, fillable(p), err, n) == -1)
-		return -1;
+		return PUB_INVALID;
 	val[CE_SOURCE] = &p->srcj;
 	val[CE_TYPE] = &p->typej;
 	val[CE_SUBJECT] = &p->subjj;
@@ -646,72 +652,84 @@ complete(struct pub *p, const struct scanner *s, struct out *o, char *err,
  * A batch (the JSON batch format, application/cloudevents-batch+json):
  * every element must be an event; all are checked before any is written.
  */
-static int
+static enum pub_result
 batch(struct pub *p, struct out *o, char *err, size_t n)
 {
 	struct { const char *p; size_t len; } *el;
 	size_t i, nel = p->sc.nm;
 	char why[256];
-	int r = 0;
+	enum pub_result r = PUB_OK;
 
 	el = xmalloc((nel ? nel : 1) * sizeof(*el));
 	for (i = 0; i < nel; i++) {
 		el[i].p = p->sc.m[i].val;
 		el[i].len = p->sc.m[i].vallen;
 	}
-	for (i = 0; i < nel && r == 0; i++) {
+	for (i = 0; i < nel && r == PUB_OK; i++) {
 		scan_json(&p->sc2, el[i].p, el[i].len);
-		if (p->sc2.type != SCAN_OBJECT || !isevent(&p->sc2))
-			r = seterr(err, n, "batch element %zu: not a CloudEvent",
+		if (p->sc2.type != SCAN_OBJECT || !isevent(&p->sc2)) {
+			seterr(err, n, "batch element %zu: not a CloudEvent",
 			    i + 1);
-		else if (ce_check(&p->sc2, &p->ev, fillable(p), why,
-		    sizeof(why)) == -1)
-			r = seterr(err, n, "batch element %zu: %s", i + 1, why);
+			r = PUB_INVALID;
+		} else if (ce_check(&p->sc2, &p->ev, fillable(p), why,
+		    sizeof(why)) == -1) {
+			seterr(err, n, "batch element %zu: %s", i + 1, why);
+			r = PUB_INVALID;
+		}
 	}
-	for (i = 0; i < nel && r == 0; i++) {
+	for (i = 0; i < nel && r == PUB_OK; i++) {
 		scan_json(&p->sc2, el[i].p, el[i].len);
-		if (complete(p, &p->sc2, o, why, sizeof(why)) == -1)
-			r = seterr(err, n, "batch element %zu: %s", i + 1, why);
+		if ((r = complete(p, &p->sc2, o, why, sizeof(why))) != PUB_OK)
+			seterr(err, n, "batch element %zu: %s", i + 1, why);
 	}
 	free(el);
 	return r;
 }
 
-int
+enum pub_result
 pub_line(struct pub *p, struct out *o, const char *line, size_t len,
     char *err, size_t n)
 {
-	int t, r;
+	enum pub_result r;
+	int t;
 
 	if (p->raw) {
-		if (p->type == NULL)
-			return seterr(err, n, "no -t TYPE to make an event of "
-			    "this line");
+		if (p->type == NULL) {
+			seterr(err, n, "no -t TYPE to make an event of this "
+			    "line");
+			return PUB_INVALID;
+		}
 		p->tmp.len = 0;
-		if (buf_jsonstr(&p->tmp, line, len) == -1)
-			return seterr(err, n, "not valid UTF-8");
+		if (buf_jsonstr(&p->tmp, line, len) == -1) {
+			seterr(err, n, "not valid UTF-8");
+			return PUB_INVALID;
+		}
 		return pub_event(p, o, p->tmp.p, p->tmp.len, "text/plain", err,
 		    n);
 	}
-	if ((t = scan_json(&p->sc, line, len)) < 0)
-		return seterr(err, n, "invalid JSON at byte %zu: %s",
+	if ((t = scan_json(&p->sc, line, len)) < 0) {
+		seterr(err, n, "invalid JSON at byte %zu: %s",
 		    p->sc.erroff + 1, p->sc.err);
+		return PUB_INVALID;
+	}
 	if (t == SCAN_ARRAY)
 		r = batch(p, o, err, n);
 	else if (t == SCAN_OBJECT && isevent(&p->sc))
 		r = complete(p, &p->sc, o, err, n);
-	else if (p->type == NULL)
-		return seterr(err, n, "not a CloudEvent, and no -t TYPE to make "
-		    "one of it");
-	else if (p->sc.deepest >= SCAN_MAXDEPTH)
-		return seterr(err, n, "nested too deep to be the data of an event "
+	else if (p->type == NULL) {
+		seterr(err, n, "not a CloudEvent, and no -t TYPE to make one "
+		    "of it");
+		return PUB_INVALID;
+	} else if (p->sc.deepest >= SCAN_MAXDEPTH) {
+		seterr(err, n, "nested too deep to be the data of an event "
 		    "(%d levels at most)", SCAN_MAXDEPTH - 1);
-	else if (t == SCAN_NULL)
+		return PUB_INVALID;
+	} else if (t == SCAN_NULL)
 		r = newevent(p, o, NULL, 0, NULL, err, n);
 	else
 		r = newevent(p, o, p->sc.val, p->sc.vallen, "application/json",
 		    err, n);
-	if (r == -1)
+	if (r != PUB_OK)
 		out_drop(o);
 	else
 		out_end(o);

@@ -3,6 +3,9 @@
  * pub.h - making events: from command-line fields, from data, and by
  * completing events that arrive partly built.  What evpub does, as a
  * library, so that every way of publishing makes the same events.
+ * Nothing here exits or prints: a failure comes back as -1 or an enum
+ * pub_result with a reason in the caller's err[n] (out of memory excepted,
+ * as everywhere: xmalloc).
  */
 #ifndef EV_PUB_H
 #define EV_PUB_H
@@ -93,20 +96,31 @@ int pub_fields(struct pub *p, struct buf *data, int argc, char **argv,
 int pub_json(struct pub *p, struct buf *data, const char *text, size_t len,
     char *err, size_t n);
 
+/* What pub_event and pub_line came to. */
+enum pub_result {
+	PUB_OK = 0,	/* written */
+	PUB_INVALID,	/* no event could be made of it: err says why */
+	PUB_TOOLARGE	/* the event would be over maxsize (--max-size):
+			   err says how large */
+};
+
 /*
  * Writes one new event carrying data (NULL for none) of content type
- * ctype to o.  Returns 0, or -1 with a reason in err (the event would be
- * over the size limit); nothing is written then.
+ * ctype to o.  Returns PUB_OK, or PUB_TOOLARGE or PUB_INVALID (data that
+ * is JSON under a --datacontenttype that is not) with a reason in err;
+ * nothing is written then.
  */
-int pub_event(struct pub *p, struct out *o, const char *data, size_t len,
+enum pub_result pub_event(struct pub *p, struct out *o, const char *data, size_t len,
     const char *ctype, char *err, size_t n);
 
 /*
  * Handles one input line of evpub -l: an event is completed, a batch split,
- * anything else wrapped as data (a string of text under --raw).  Returns 0,
- * or -1 with a reason in err; then nothing of the line is written.
+ * anything else wrapped as data (a string of text under --raw).  Returns
+ * PUB_OK, or PUB_INVALID or PUB_TOOLARGE (an event, or an event of the
+ * batch, would be over maxsize) with a reason in err; then nothing of the
+ * line is written.
  */
-int pub_line(struct pub *p, struct out *o, const char *line, size_t len,
+enum pub_result pub_line(struct pub *p, struct out *o, const char *line, size_t len,
     char *err, size_t n);
 
 #endif

@@ -98,7 +98,7 @@ struct sse_state {
 	uint64_t pos;		/* the last sequence the source fanned out */
 	int stopping;		/* the end: catch-ups stop, streams end */
 	int done;		/* the source ended */
-	int status;		/* and with this exit status */
+	enum sse_result result;	/* and how */
 	int ncatchup;		/* catch-up threads running */
 	struct MHD_Connection **wake;	/* connections to resume */
 	size_t nwake, wakecap;	/* how many, room */
@@ -289,13 +289,13 @@ fanout(struct sse *s, const char *line, size_t len, uint64_t seq,
 	pthread_mutex_unlock(&st->mu);
 }
 
-/* The end of the source: status, and the main thread told. */
+/* The end of the source: how, and the main thread told. */
 static void
-sourcedone(struct sse *s, int status)
+sourcedone(struct sse *s, enum sse_result result)
 {
 	pthread_mutex_lock(&s->st->mu);
 	s->st->done = 1;
-	s->st->status = status;
+	s->st->result = result;
 	pthread_mutex_unlock(&s->st->mu);
 	pthread_kill(s->st->main, SIGUSR1);
 }
@@ -339,7 +339,7 @@ source_inputs(struct sse *s)
 		fanout(s, l.p, l.len, 0, &sc, &ev);
 	}
 	scan_free(&sc);
-	sourcedone(s, st == RD_ERROR || r == -1 ? EXIT_FAIL : s->c->status);
+	sourcedone(s, st == RD_ERROR || r == -1 ? SSE_BROKEN : SSE_ENDED);
 }
 
 /* Whether the run is ending. */
@@ -364,7 +364,8 @@ source_topic(struct sse *s, struct bus_reader *r)
 	char err[512];
 	uint64_t seq;
 	size_t len;
-	int got, status = EXIT_OK;
+	enum sse_result result = SSE_OK;
+	int got;
 
 	scan_init(&sc);
 	while (!stopping(s->st)) {
@@ -376,12 +377,12 @@ source_topic(struct sse *s, struct bus_reader *r)
 		if (got == BUS_NOTOPIC) {
 			warnw(s->topic, "the topic was deleted while it was "
 			    "served (evsub --delete-topic)");
-			status = EXIT_NOTOPIC;
+			result = SSE_NOTOPIC;
 			break;
 		}
 		if (got != BUS_OK) {
 			warnw(s->topic, "%s", err);
-			status = EXIT_FAIL;
+			result = SSE_BROKEN;
 			break;
 		}
 		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == -1) {
@@ -405,7 +406,7 @@ source_topic(struct sse *s, struct bus_reader *r)
 	}
 	scan_free(&sc);
 	bus_read_close(r);
-	sourcedone(s, status);
+	sourcedone(s, result);
 }
 
 struct source {
@@ -1135,70 +1136,42 @@ drain(struct sse *s)
 	pthread_mutex_unlock(&st->mu);
 }
 
-int
-sse_run(struct sse *s)
+/*
+ * Starts the server on s->addr, saying where in where[wn]: with TLS, the
+ * certificate and its key are read into *cert and *key (the caller frees
+ * them).  Returns the daemon, or NULL with *r and err saying why.
+ */
+static struct MHD_Daemon *
+start(struct sse *s, char *where, size_t wn, char **cert, char **key,
+    enum sse_result *r, char *err, size_t n)
 {
-	struct sse_state *st;
 	struct MHD_Daemon *d;
-	struct timespec ts = { 0, 200 * 1000000L };
-	struct source src = { s, NULL };
-	struct bus_from f = { NULL, 1, BUS_NOTIME };
-	pthread_t srct;
-	sigset_t set;
-	char where[NI_MAXHOST + NI_MAXSERV + 4], err[512];
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 	    MHD_ALLOW_SUSPEND_RESUME;
-	char *cert = NULL, *key = NULL;
-	int64_t nextbeat, surveyed = 0;
-	int fd, sig, status, done;
+	int fd;
 
-	if (s->maxconn == 0)
-		s->maxconn = LISTEN_MAXCONN;
-	s->maxconn = listen_ceiling(s->maxconn);
-	if (s->heartbeat == 0)
-		s->heartbeat = SSE_HEARTBEAT;
-	if (s->clientbuf == 0)
-		s->clientbuf = SSE_CLIENTBUF;
-	if (s->topic != NULL && !bus_exists(s->bus, s->topic, "-T"))
-		return EXIT_NOTOPIC;
-	st = xmalloc(sizeof(*st));
-	memset(st, 0, sizeof(*st));
-	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->drained, NULL);
-	st->main = pthread_self();
-	s->st = st;
-	if (s->topic != NULL) {
-		/* From where the log ends: a client asks for the past. */
-		st->pos = bus_last(s->bus, s->topic);
-		f.seq = st->pos + 1;
-		switch (bus_read_open(s->bus, s->topic, &f, &src.r, err,
-		    sizeof(err))) {
-		case BUS_OK:
-			break;
-		case BUS_NOTOPIC:	/* deleted since */
-			free(st);
-			return EXIT_NOTOPIC;
-		default:
-			errw(EXIT_FAIL, s->topic, "%s", err);
-		}
-	}
-	/* The server's threads inherit this mask: the signals come here. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	/* A client gone mid-write is an error of that write, not a signal. */
-	signal(SIGPIPE, SIG_IGN);
+	*r = SSE_FAIL;
 	if (s->tlscert != NULL) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-			errw(EXIT_FAIL, "--tls-cert", "this libmicrohttpd has "
-			    "no TLS");
-		cert = listen_pem("--tls-cert", s->tlscert);
-		key = listen_pem("--tls-key", s->tlskey);
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			seterr(err, n, "--tls-cert: this libmicrohttpd has no "
+			    "TLS");
+			return NULL;
+		}
+		if ((*cert = listen_pem("--tls-cert", s->tlscert, err, n)) ==
+		    NULL || (*key = listen_pem("--tls-key", s->tlskey, err,
+		    n)) == NULL)
+			return NULL;
 		flags |= MHD_USE_TLS;
 	}
-	fd = listen_bind("--serve", s->addr, where, sizeof(where));
+	switch (listen_bind("--serve", s->addr, &fd, where, wn, err, n)) {
+	case LISTEN_OK:
+		break;
+	case LISTEN_ADDR:
+		*r = SSE_ADDR;
+		return NULL;
+	default:
+		return NULL;
+	}
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    /* A stream waiting for events is suspended, and has no
@@ -1213,26 +1186,52 @@ sse_run(struct sse *s)
 	    MHD_OPTION_NOTIFY_CONNECTION, notify, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
-	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    *cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, *cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, *key,
 	    MHD_OPTION_END);
-	if (d == NULL && cert != NULL)
-		errw(EXIT_FAIL, "--serve", "%s: HTTPS would not start: is "
-		    "%s the key of %s?", where, s->tlskey, s->tlscert);
-	if (d == NULL)
-		errw(EXIT_FAIL, "--serve", "%s: the HTTP server would not "
-		    "start", where);
-	if (pthread_create(&srct, NULL, source, &src) != 0)
-		errw(EXIT_FAIL, "--serve", "no thread to read the events");
-	warnw(NULL, "serving on %s", where);
+	if (d == NULL && *cert != NULL)
+		seterr(err, n, "--serve: %s: HTTPS would not start: is %s the "
+		    "key of %s?", where, s->tlskey, s->tlscert);
+	else if (d == NULL)
+		seterr(err, n, "--serve: %s: the HTTP server would not start",
+		    where);
+	return d;
+}
+
+/* Lets go of the server's state. */
+static void
+freestate(struct sse *s)
+{
+	struct sse_state *st = s->st;
+
+	free(st->topics);
+	free(st->wake);
+	buf_free(&st->msg);
+	pthread_cond_destroy(&st->drained);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+	s->st = NULL;
+}
+
+/*
+ * Waits for the end: SIGTERM or SIGINT, or the source's; meanwhile cuts
+ * off the late heads, sends the heartbeats and keeps the survey.
+ */
+static void
+serve(struct sse *s, const sigset_t *set)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+	int64_t nextbeat, surveyed = 0;
+	int sig, done;
+
 	nextbeat = now_usec() + (int64_t)s->heartbeat * 1000000;
 	for (;;) {
-		sig = sigtimedwait(&set, NULL, &ts);
+		sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		pthread_mutex_lock(&st->mu);
-		done = st->done;
-		pthread_mutex_unlock(&st->mu);
+		pthread_mutex_lock(&s->st->mu);
+		done = s->st->done;
+		pthread_mutex_unlock(&s->st->mu);
 		if (done)
 			break;
 		sweep(s, now_usec() >= nextbeat);
@@ -1240,6 +1239,78 @@ sse_run(struct sse *s)
 			nextbeat = now_usec() + (int64_t)s->heartbeat * 1000000;
 		survey(s, &surveyed);
 	}
+}
+
+enum sse_result
+sse_run(struct sse *s, char *err, size_t n)
+{
+	struct sse_state *st;
+	struct MHD_Daemon *d;
+	struct source src = { s, NULL };
+	struct bus_from f = { NULL, 1, BUS_NOTIME };
+	enum sse_result r;
+	pthread_t srct;
+	sigset_t set;
+	char where[NI_MAXHOST + NI_MAXSERV + 4], berr[512];
+	char *cert = NULL, *key = NULL;
+	int fd, done;
+
+	if (s->maxconn == 0)
+		s->maxconn = LISTEN_MAXCONN;
+	s->maxconn = listen_ceiling(s->maxconn);
+	if (s->heartbeat == 0)
+		s->heartbeat = SSE_HEARTBEAT;
+	if (s->clientbuf == 0)
+		s->clientbuf = SSE_CLIENTBUF;
+	if (s->topic != NULL && !bus_exists(s->bus, s->topic, "-T"))
+		return SSE_NOTOPIC;
+	st = xmalloc(sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->drained, NULL);
+	st->main = pthread_self();
+	s->st = st;
+	if (s->topic != NULL) {
+		/* From where the log ends: a client asks for the past. */
+		st->pos = bus_last(s->bus, s->topic);
+		f.seq = st->pos + 1;
+		switch (bus_read_open(s->bus, s->topic, &f, &src.r, berr,
+		    sizeof(berr))) {
+		case BUS_OK:
+			break;
+		case BUS_NOTOPIC:	/* deleted since */
+			freestate(s);
+			return SSE_NOTOPIC;
+		default:
+			seterr(err, n, "%s: %s", s->topic, berr);
+			freestate(s);
+			return SSE_FAIL;
+		}
+	}
+	/* The server's threads inherit this mask: the signals come here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A client gone mid-write is an error of that write, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((d = start(s, where, sizeof(where), &cert, &key, &r, err, n)) !=
+	    NULL && pthread_create(&srct, NULL, source, &src) != 0) {
+		seterr(err, n, "--serve: no thread to read the events");
+		MHD_stop_daemon(d);
+		d = NULL;
+	}
+	if (d == NULL) {
+		if (src.r != NULL)
+			bus_read_close(src.r);
+		free(cert);
+		free(key);
+		freestate(s);
+		return r;
+	}
+	warnw(NULL, "serving on %s", where);
+	serve(s, &set);
 	drain(s);
 	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
 		close(fd);
@@ -1248,7 +1319,7 @@ sse_run(struct sse *s)
 	MHD_stop_daemon(d);
 	pthread_mutex_lock(&st->mu);
 	done = st->done;
-	status = done ? st->status : EXIT_OK;
+	r = done ? st->result : SSE_OK;
 	pthread_mutex_unlock(&st->mu);
 	/* On a topic the source sees the end within its wait; the inputs
 	 * may block in a read, and the process ends under them. */
@@ -1256,12 +1327,6 @@ sse_run(struct sse *s)
 		pthread_join(srct, NULL);
 	free(cert);
 	free(key);
-	free(st->topics);
-	free(st->wake);
-	buf_free(&st->msg);
-	pthread_cond_destroy(&st->drained);
-	pthread_mutex_destroy(&st->mu);
-	free(st);
-	s->st = NULL;
-	return status;
+	freestate(s);
+	return r;
 }

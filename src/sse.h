@@ -14,6 +14,13 @@
  * and never holds up the others or the source.  "/" is a page that shows
  * the events flowing and, on a topic, the topics (the class projector);
  * "/topics" is what evsub --topics --json says, for it.
+ *
+ * Nothing here exits the program or prints but the server's own log
+ * (where it serves, refusals, cut-offs, a topic that went away): how a
+ * run ended comes back as an enum sse_result, a failure to start with its
+ * message in the caller's err[n] as it is to be said after the program's
+ * name, and the program decides.  Running out of memory is the exception
+ * (xmalloc).
  */
 #ifndef EV_SSE_H
 #define EV_SSE_H
@@ -32,6 +39,20 @@
 #define SSE_PATH "/events"	/* where the stream is */
 
 struct sse_state;
+
+/* How sse_run ended. */
+enum sse_result {
+	SSE_OK = 0,	/* SIGTERM or SIGINT ended it */
+	SSE_ENDED,	/* the inputs ended, and what was buffered was sent:
+			   the run's status is the inputs' (common's) */
+	SSE_NOTOPIC,	/* the topic is not there (said), or was deleted
+			   while it was served (said) */
+	SSE_BROKEN,	/* the topic's log could not be read on, or the
+			   inputs or the rejects file failed (said) */
+	SSE_ADDR,	/* --serve's address is not HOST:PORT, or names no
+			   host or port there is: err (a usage error) */
+	SSE_FAIL	/* it could not serve: err */
+};
 
 struct sse {
 	const char *addr;	/* --serve: HOST:PORT */
@@ -60,10 +81,10 @@ struct sse {
 /*
  * Serves s->addr (port 0: any free one), saying where on stderr, "serving
  * on HOST:PORT", until SIGTERM or SIGINT, or the inputs end (what is
- * buffered is sent first), or the topic is deleted.  Returns the exit
- * status: 0; 1 when it could not serve; the inputs' status (3: invalid
- * lines met); 8 when the topic is not there or was deleted.
+ * buffered is sent first), or the topic is deleted, or its log cannot be
+ * read on.  Returns how it ended (above); err is set with SSE_ADDR and
+ * SSE_FAIL.
  */
-int sse_run(struct sse *s);
+enum sse_result sse_run(struct sse *s, char *err, size_t n);
 
 #endif

@@ -25,7 +25,8 @@ enum stop {
 	S_NO,		/* it did not: read again */
 	S_DONE,		/* -c reached, a signal, 204, the reader gone */
 	S_IDLE,		/* -w passed */
-	S_FAIL		/* a refusal asking again will not mend */
+	S_FAIL,		/* a refusal asking again will not mend */
+	S_ERR		/* the state could not be saved: err */
 };
 
 /* One run: the reading, its parser, and where it is. */
@@ -44,6 +45,8 @@ struct run {
 	char *saved;		/* the id in the state file */
 	struct buf data;	/* the data of a new event */
 	struct buf tmp;		/* scratch */
+	char *err;		/* S_ERR: what failed, the caller's */
+	size_t errn;		/* its size */
 };
 
 static volatile sig_atomic_t signalled;
@@ -55,73 +58,118 @@ onsignal(int sig)
 	signalled = 1;
 }
 
+/* Writes id and a newline into the new file fd, durably, and closes it;
+ * -1 with errno. */
+static int
+putstate(int fd, const char *id)
+{
+	int e;
+
+	if (fchmod(fd, 0600) == -1 || writeall(fd, id, strlen(id)) == -1 ||
+	    writeall(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+		e = errno;
+		(void)close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Makes the directory of path durable: its entries as they are now. */
+static int
+syncdir(const char *path)
+{
+	char *dir, *slash;
+	int dfd, r;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+	dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	free(dir);
+	if (dfd == -1)
+		return -1;
+	r = fsync(dfd);
+	close(dfd);
+	return r;
+}
+
 /*
  * Saves id to the state file, after what was written before it is
  * (flushed; on a topic, acknowledged): a private file replaced
- * atomically, never through a symbolic link someone put there.
+ * atomically, never through a symbolic link someone put there.  Returns
+ * 0, or -1 with r->err saying what failed.
  */
-static void
+static int
 save(struct run *r)
 {
 	struct ssein *s = r->s;
 	const char *id = r->sp.id.p;
-	char *tmp, *dir, *slash;
 	struct stat st;
-	int fd, dfd;
+	char *tmp;
+	int fd;
 
 	r->lastsave = now_usec();
 	if (s->state == NULL || (r->saved != NULL && strcmp(r->saved, id) ==
 	    0))
-		return;
+		return 0;
 	if (out_flush(s->o) == -1)
-		return;		/* the reader went away: nothing more */
+		return 0;	/* the reader went away: nothing more */
 	if (lstat(s->state, &st) == 0 && S_ISLNK(st.st_mode))
-		errw(EXIT_FAIL, s->state, "a symbolic link where the state "
-		    "belongs: refused");
+		return seterr(r->err, r->errn, "%s: a symbolic link where the "
+		    "state belongs: refused", s->state);
 	tmp = xmalloc(strlen(s->state) + 16);
 	sprintf(tmp, "%s.XXXXXX", s->state);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		errwe(EXIT_FAIL, tmp, "saving the state");
-	if (fchmod(fd, 0600) == -1 || writeall(fd, id, strlen(id)) == -1 ||
-	    writeall(fd, "\n", 1) == -1 || fsync(fd) == -1 || close(fd) == -1)
-		errwe(EXIT_FAIL, tmp, "saving the state");
-	if (rename(tmp, s->state) == -1)
-		errwe(EXIT_FAIL, s->state, "rename");
-	dir = xstrdup(s->state);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir] = '\0';
-	if ((dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || fsync(dfd) == -1)
-		errwe(EXIT_FAIL, s->state, "fsync of its directory");
-	close(dfd);
-	free(dir);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 || putstate(fd, id) == -1) {
+		/* As a failed run always has: the new file is left. */
+		seterr(r->err, r->errn, "%s: saving the state: %s", tmp,
+		    strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (rename(tmp, s->state) == -1) {
+		free(tmp);
+		return seterr(r->err, r->errn, "%s: rename: %s", s->state,
+		    strerror(errno));
+	}
 	free(tmp);
+	if (syncdir(s->state) == -1)
+		return seterr(r->err, r->errn, "%s: fsync of its directory: %s",
+		    s->state, strerror(errno));
 	free(r->saved);
 	r->saved = xstrdup(id);
+	return 0;
 }
 
-/* Reads the last event id from the state file, if there is one. */
-static void
+/* Reads the last event id from the state file, if there is one.  Returns
+ * 0, or -1 with r->err. */
+static int
 load(struct run *r)
 {
 	size_t len;
 	char *text;
 
 	if (r->s->state == NULL)
-		return;
+		return 0;
 	if ((text = readfile(r->s->state, 65536, &len)) == NULL) {
 		if (errno == ENOENT)
-			return;
-		errwe(EXIT_FAIL, r->s->state, "the state");
+			return 0;
+		return seterr(r->err, r->errn, "%s: the state: %s",
+		    r->s->state, strerror(errno));
 	}
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		len--;
-	if (memchr(text, '\n', len) != NULL || memchr(text, '\0', len) != NULL)
-		errw(EXIT_FAIL, r->s->state, "not a state of evpub --sse (one "
-		    "line: the last event id)");
+	if (memchr(text, '\n', len) != NULL || memchr(text, '\0', len) !=
+	    NULL) {
+		free(text);
+		return seterr(r->err, r->errn, "%s: not a state of evpub --sse "
+		    "(one line: the last event id)", r->s->state);
+	}
 	ssep_setid(&r->sp, text, len);
 	text[len] = '\0';
 	r->saved = text;
+	return 0;
 }
 
 /* Sets the JSON string b to s, checked as an attribute's text. */
@@ -175,7 +223,8 @@ event(struct run *r, const struct sse_msg *m, char *err, size_t n)
 			return -1;
 		p->id = m->id;
 	}
-	if (pub_event(p, s->o, r->data.p, r->data.len, ctype, err, n) == -1)
+	if (pub_event(p, s->o, r->data.p, r->data.len, ctype, err, n) !=
+	    PUB_OK)
 		return -1;
 	return 0;
 }
@@ -201,8 +250,10 @@ onmessage(void *arg, const struct sse_msg *m)
 		r->stop = S_DONE;
 		return 1;
 	}
-	if (now_usec() - r->lastsave >= 1000000)
-		save(r);
+	if (now_usec() - r->lastsave >= 1000000 && save(r) == -1) {
+		r->stop = S_ERR;
+		return 1;
+	}
 	return 0;
 }
 
@@ -265,6 +316,8 @@ onprogress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 	struct run *r = arg;
 
 	(void)a, (void)b, (void)c, (void)d;
+	if (r->stop == S_ERR)
+		return 1;
 	if (signalled) {
 		r->stop = S_DONE;
 		return 1;
@@ -274,8 +327,10 @@ onprogress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 		return 1;
 	}
 	/* A quiet stream: what came is saved. */
-	if (now_usec() - r->lastsave >= 1000000)
-		save(r);
+	if (now_usec() - r->lastsave >= 1000000 && save(r) == -1) {
+		r->stop = S_ERR;
+		return 1;
+	}
 	return 0;
 }
 
@@ -341,40 +396,68 @@ pause_ms(long ms)
 	}
 }
 
-int
-ssein_run(struct ssein *s)
+/* The handle's options: where, how, and the hooks into r. */
+static void
+setup(struct run *r, const char *url, char *cerr)
+{
+	CURL *h = r->h;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onbody);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onprogress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* A stream silent for so long (no heartbeat) is dead. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)SSEIN_SILENT);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "evpub/" EV_VERSION);
+}
+
+/* Lets go of what a run holds. */
+static void
+freerun(struct run *r)
+{
+	if (r->h != NULL)
+		curl_easy_cleanup(r->h);
+	ssep_free(&r->sp);
+	buf_free(&r->data);
+	buf_free(&r->tmp);
+	free(r->saved);
+}
+
+enum ssein_result
+ssein_run(struct ssein *s, char *err, size_t n)
 {
 	struct run r;
 	char cerr[CURL_ERROR_SIZE];
 	long wait, fails = 0;
 	CURLcode rc;
-	int status;
 
 	memset(&r, 0, sizeof(r));
 	r.s = s;
+	r.err = err;
+	r.errn = n;
 	ssep_init(&r.sp, s->p->maxsize, onmessage, &r);
-	load(&r);
+	if (load(&r) == -1) {
+		freerun(&r);
+		return SSEIN_FAIL;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (r.h = curl_easy_init()) == NULL)
-		errw(EXIT_FAIL, "--sse", "libcurl would not start");
-	curl_easy_setopt(r.h, CURLOPT_URL, s->url);
-	curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, onbody);
-	curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(r.h, CURLOPT_XFERINFOFUNCTION, onprogress);
-	curl_easy_setopt(r.h, CURLOPT_XFERINFODATA, &r);
-	curl_easy_setopt(r.h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(r.h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(r.h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r.h, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(r.h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(r.h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(r.h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r.h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	/* A stream silent for so long (no heartbeat) is dead. */
-	curl_easy_setopt(r.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(r.h, CURLOPT_LOW_SPEED_TIME, (long)SSEIN_SILENT);
-	curl_easy_setopt(r.h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(r.h, CURLOPT_USERAGENT, "evpub/" EV_VERSION);
+	    (r.h = curl_easy_init()) == NULL) {
+		seterr(err, n, "--sse: libcurl would not start");
+		freerun(&r);
+		return SSEIN_FAIL;
+	}
+	setup(&r, s->url, cerr);
 	signal(SIGINT, onsignal);
 	signal(SIGTERM, onsignal);
 	r.lastevent = now_usec();
@@ -395,7 +478,10 @@ ssein_run(struct ssein *s)
 			wait = wait << (fails - 1 < 6 ? fails - 1 : 6);
 		if (wait > SSEIN_MAXBACKOFF)
 			wait = SSEIN_MAXBACKOFF;
-		save(&r);
+		if (save(&r) == -1) {
+			r.stop = S_ERR;
+			break;
+		}
 		if (!s->quiet)
 			warnw(s->url, "%s; again in %.1f s%s%s", r.why[0] ?
 			    r.why : rc != CURLE_OK ? (cerr[0] ? cerr :
@@ -416,13 +502,9 @@ ssein_run(struct ssein *s)
 	}
 	if (r.stop == S_FAIL)
 		warnw(s->url, "%s", r.why);
-	save(&r);
-	status = r.stop == S_FAIL ? EXIT_FAIL : r.stop == S_IDLE ?
-	    EXIT_IDLE : s->c->status;
-	curl_easy_cleanup(r.h);
-	ssep_free(&r.sp);
-	buf_free(&r.data);
-	buf_free(&r.tmp);
-	free(r.saved);
-	return status;
+	if (r.stop != S_ERR && save(&r) == -1)
+		r.stop = S_ERR;
+	freerun(&r);
+	return r.stop == S_ERR ? SSEIN_FAIL : r.stop == S_FAIL ?
+	    SSEIN_REFUSED : r.stop == S_IDLE ? SSEIN_IDLE : SSEIN_OK;
 }

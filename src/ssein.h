@@ -13,6 +13,13 @@
  * (Last-Event-ID), after the server's retry: or a growing back-off; with
  * a state file that id is kept across runs, saved only once the events
  * before it are written (on a topic: acknowledged).
+ *
+ * Nothing here exits the program: how a reading ended comes back as an
+ * enum ssein_result, a failure with its message in the caller's err[n] as
+ * it is to be said after the program's name, and the program decides.
+ * What is said on the way (a message that makes no event, a reconnection,
+ * a refusal) is said on stderr here.  Running out of memory is the
+ * exception (xmalloc).
  */
 #ifndef EV_SSEIN_H
 #define EV_SSEIN_H
@@ -27,6 +34,18 @@
 				   the server says (retry:) */
 #define SSEIN_MAXBACKOFF 60000	/* the longest wait after failures */
 #define SSEIN_SILENT 90		/* seconds of silence that end a stream */
+
+/* How ssein_run ended. */
+enum ssein_result {
+	SSEIN_OK = 0,	/* -c reached, SIGTERM or SIGINT, an answer 204, or
+			   the output's reader went away: the run's status
+			   is common's (3: messages that made no event) */
+	SSEIN_IDLE,	/* -w passed with nothing */
+	SSEIN_REFUSED,	/* a refusal that asking again cannot mend (a 4xx,
+			   not a stream): said */
+	SSEIN_FAIL	/* the state file could not be read or saved, or
+			   libcurl would not start: err */
+};
 
 struct ssein {
 	const char *url;	/* --sse */
@@ -45,11 +64,11 @@ struct ssein {
 };
 
 /*
- * Reads s->url until -c events, -w idle (status 5), SIGTERM or SIGINT,
- * an answer 204 (the server says: no more), or the output's reader went
- * away; a refusal that asking again cannot mend (a 4xx, not a stream)
- * ends it with status 1.  Returns the exit status.
+ * Reads s->url until -c events, -w idle, SIGTERM or SIGINT, an answer 204
+ * (the server says: no more), or the output's reader went away; or until
+ * a refusal that asking again cannot mend (a 4xx, not a stream), or the
+ * state cannot be saved.  Returns how it ended (above).
  */
-int ssein_run(struct ssein *s);
+enum ssein_result ssein_run(struct ssein *s, char *err, size_t n);
 
 #endif

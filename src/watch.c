@@ -33,7 +33,7 @@ onstop(int sig)
 	stopsig = sig;
 }
 
-/* Shows the cursor again: at the end, and at any exit on the way. */
+/* Shows the cursor again, at the end however it comes. */
 static void
 showcursor(void)
 {
@@ -210,11 +210,12 @@ framesize(struct frame *fr)
 	}
 }
 
-/* Draws the whole view over the last one, from the top left corner. */
-static void
+/* Draws the whole view over the last one, from the top left corner.
+ * Returns 0, or -1 with err. */
+static int
 drawview(const char *where, const struct topic_stat *v, size_t n,
-    const double *rate,
-    int64_t interval, int color)
+    const double *rate, int64_t interval, int color, char *err,
+    size_t errn)
 {
 	struct frame fr = { 0 };
 	char *buf = NULL, line[VIEW_COLS + 64],
@@ -225,7 +226,7 @@ drawview(const char *where, const struct topic_stat *v, size_t n,
 	framesize(&fr);
 	fr.color = color;
 	if ((fr.f = open_memstream(&buf, &len)) == NULL)
-		errwe(EXIT_FAIL, NULL, "open_memstream");
+		return seterr(err, errn, "open_memstream: %s", strerror(errno));
 	fputs("\033[H", fr.f);
 	rfc3339_format(now_usec(), when);
 	snprintf(line, sizeof(line), "eventful topics  %.8s UTC  every %gs"
@@ -251,18 +252,26 @@ drawview(const char *where, const struct topic_stat *v, size_t n,
 	}
 	/* Clear what an older, longer frame left below. */
 	fputs("\033[J", fr.f);
-	if (fclose(fr.f) == EOF)
-		errwe(EXIT_FAIL, NULL, "open_memstream");
-	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) == EOF)
-		errwe(EXIT_FAIL, "stdout", "write");
+	if (fclose(fr.f) == EOF) {
+		seterr(err, errn, "open_memstream: %s", strerror(errno));
+		free(buf);
+		return -1;
+	}
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) == EOF) {
+		seterr(err, errn, "stdout: write: %s", strerror(errno));
+		free(buf);
+		return -1;
+	}
 	free(buf);
+	return 0;
 }
 
 /* The plain form: one block of --topics lines per refresh, each after
- * the refresh's number, the first with its time. */
-static void
+ * the refresh's number, the first with its time.  Returns 0; 1 when the
+ * reader went away; -1 with err. */
+static int
 printblock(unsigned long long k, const struct topic_stat *v, size_t n,
-    const double *rate)
+    const double *rate, char *err, size_t errn)
 {
 	char pre[32], r[32], when[RFC3339_LEN + 1];
 	size_t i;
@@ -280,9 +289,10 @@ printblock(unsigned long long k, const struct topic_stat *v, size_t n,
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		/* The reader went away: not an error. */
 		if (errno == EPIPE)
-			exit(EXIT_OK);
-		errwe(EXIT_FAIL, "stdout", "write");
+			return 1;
+		return seterr(err, errn, "stdout: write: %s", strerror(errno));
 	}
+	return 0;
 }
 
 /* Events per second of each topic of v since the survey pv, usec ago;
@@ -351,8 +361,9 @@ catchstop(sigset_t *open)
  * signal): on a terminal, one view redrawn in place; else plain blocks.
  * A signal ends it with the cursor shown, and then does what it does.
  */
-int
-watch_topics(struct bus *bus, int64_t interval, long long count, int color)
+enum watch_result
+watch_topics(struct bus *bus, int64_t interval, long long count, int color,
+    char *err, size_t errn)
 {
 	struct topic_stat *v, *pv = NULL;
 	size_t n, pn = 0;
@@ -360,12 +371,11 @@ watch_topics(struct bus *bus, int64_t interval, long long count, int color)
 	sigset_t open;
 	int64_t start, t, pt = 0;
 	long long k;
-	int tty = term_escapes(STDOUT_FILENO);
+	int tty = term_escapes(STDOUT_FILENO), r = 0;
 
 	catchstop(&open);
 	if (tty) {
 		drawing = 1;
-		atexit(showcursor);
 		fputs("\033[?25l\033[H\033[2J", stdout);
 	}
 	start = mono_usec();
@@ -375,24 +385,28 @@ watch_topics(struct bus *bus, int64_t interval, long long count, int color)
 		rate = xmalloc((n ? n : 1) * sizeof(*rate));
 		rates(rate, v, n, pv, pn, t - pt);
 		if (tty)
-			drawview(bus->where, v, n, rate, interval, color);
+			r = drawview(bus->where, v, n, rate, interval, color,
+			    err, errn);
 		else
-			printblock((unsigned long long)k, v, n, rate);
+			r = printblock((unsigned long long)k, v, n, rate, err,
+			    errn);
 		free(rate);
 		topic_survey_free(pv, pn);
 		pv = v;
 		pn = n;
 		pt = t;
-		if ((count > 0 && k >= count) ||
+		if (r != 0 || (count > 0 && k >= count) ||
 		    pause_until(start + k * interval, &open) == -1)
 			break;
 	}
 	topic_survey_free(pv, pn);
 	showcursor();
+	if (r == -1)
+		return WATCH_FAIL;
 	if (stopsig) {
 		signal(stopsig, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &open, NULL);
 		raise(stopsig);
 	}
-	return EXIT_OK;
+	return WATCH_OK;
 }

@@ -380,6 +380,20 @@ PY
 	schema_check out.ndjson
 }
 
+@test "a body within --max-size whose event would be over it is refused 413, as is a batch with such an event" {
+	listen --max-size 2K -t plain
+	# 1,952 bytes of JSON: the event around them is over 2,048.
+	head -c 1950 /dev/zero | tr '\0' 'a' | sed 's/.*/"&"/' >big.json
+	run -0 post -H 'Content-Type: application/json' --data-binary @big.json "$URL"
+	assert_output 413
+	printf '[{"specversion":"1.0","id":"x","source":"/s","type":"t","data":%s}]' "$(cat big.json)" >batch.json
+	run -0 post -H 'Content-Type: application/cloudevents-batch+json' --data-binary @batch.json "$URL"
+	assert_output 413
+	[ ! -s out.ndjson ]
+	grep -Eq ': 413: the event would be [0-9]+ bytes, over the limit of 2048 \(--max-size\)$' listen.err
+	grep -q ': 413: batch element 1: the event would be ' listen.err
+}
+
 @test "1,000 bad requests, slow bodies among them, and then a good one: still up, memory flat" {
 	listen --secret "$SECRET" --max-size 4K --timeout 1 --body-timeout 1 -t good
 	"$SYSPY" - "$PORT" <<'PY'
