@@ -45,7 +45,7 @@
 #include "topic.h"
 
 #define BUS_NOTIME INT64_MIN	/* no time given */
-#define BUS_ERRMAX 2048		/* room for any message of a bus, whole */
+#define BUS_ERRMAX 2048		/* room for any bus message, whole */
 
 enum bus_result {
 	BUS_OK = 0,
@@ -65,7 +65,8 @@ enum bus_result {
 				   a store cannot be read or written, a file
 				   is in the way (status 1) */
 	BUS_USAGE,		/* asked what this bus cannot do (status 2) */
-	BUS_INVALID,		/* an event --expect cannot count (status 3) */
+	BUS_INVALID,		/* an event --expect cannot count
+				   (status 3) */
 	BUS_EXPECT,		/* --expect: the subject has another count;
 				   nothing published (status 4) */
 	BUS_EPIPE		/* publishing: the reader of the

@@ -833,13 +833,14 @@ appendfail(struct topub *p, enum log_result how, int e, const char *msg,
 	if (how == LOG_GONE)
 		/* The topic was deleted (--force) under this publisher. */
 		seterrw(err, n, 0, p->t.name, "the topic was deleted while "
-		    "this publisher ran (evsub --delete-topic): nothing more is "
-		    "published, and what was not acknowledged is not stored");
+		    "this publisher ran (evsub --delete-topic): nothing more "
+		    "is published, and what was not acknowledged is not "
+		    "stored");
 	else if (msg != NULL)
 		seterrw(err, n, 0, p->t.log, "%s", msg);
 	else if (how == LOG_FULL)
-		seterrw(err, n, 0, p->t.log, "full: sequence %llu is the last a "
-		    "log can hold", (unsigned long long)SEQ_MAX);
+		seterrw(err, n, 0, p->t.log, "full: sequence %llu is the last "
+		    "a log can hold", (unsigned long long)SEQ_MAX);
 	else
 		seterrw(err, n, e, p->t.log, "append (nothing of this batch is "
 		    "stored or published)");
@@ -922,8 +923,8 @@ topub_sink(struct topub *p, const char *buf, size_t len, char *err,
 	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
 	e = errno;
 	if (got == LOG_EXPECT) {
-		seterrw(err, n, 0, p->t.name, "the subject has %llu events, not "
-		    "%lld: nothing published", (unsigned long long)count,
+		seterrw(err, n, 0, p->t.name, "the subject has %llu events, "
+		    "not %lld: nothing published", (unsigned long long)count,
 		    p->expect);
 		r = BUS_EXPECT;
 	} else if (got != LOG_OK)
@@ -1200,8 +1201,8 @@ topic_commit(struct topic *t, const char *name, uint64_t seq, char *err,
 		    errno == EPERM))
 			r = denied(path, "committing the position", err, n);
 		else if (strcmp(step, "fsync of the directory") == 0)
-			r = seterrw(err, n, errno, t->consumers, "committing the "
-			    "position: fsync of the directory");
+			r = seterrw(err, n, errno, t->consumers, "committing "
+			    "the position: fsync of the directory");
 		else
 			r = seterrw(err, n, errno, path, "committing the "
 			    "position: %s", step);
