@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * bus.c - picks the bus a URL names (bus.h).  A second bus is one more
- * line here, and its own file.
+ * line here, and its own file.  Nothing here exits but the kept forms at
+ * the end, for callers not converted yet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,27 @@
 #include "timefmt.h"
 #include "util.h"
 
-struct bus *
-bus_open(const char *url, const char *creds, char *err, size_t n)
+int
+bus_status(int r)
+{
+	switch (r) {
+	case BUS_OK:
+	case BUS_EPIPE:
+		return EXIT_OK;
+	case BUS_USAGE:
+		return EXIT_USAGE;
+	case BUS_INVALID:
+		return EXIT_INVALID;
+	case BUS_EXPECT:
+		return EXIT_EXPECT;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int
+bus_open(const char *url, const char *creds, struct bus **bp, char *err,
+    size_t n)
 {
 	struct bus *b;
 	const char *from = "--creds";
@@ -28,30 +48,33 @@ bus_open(const char *url, const char *creds, char *err, size_t n)
 		b->ops = &bus_nats_ops;
 		b->impl = bus_nats_new(creds, from);
 		b->where = xstrdup(url);
-		return b;
+		*bp = b;
+		return BUS_OK;
 	}
 	if (url != NULL && *url != '\0' && strcmp(url, "dir:") != 0) {
 		seterr(err, n, "--bus: %s: no bus takes this URL "
 		    "(nats://HOST:PORT for NATS JetStream, dir: or nothing for "
 		    "the directory bus)", url);
-		return NULL;
+		return BUS_USAGE;
 	}
 	/* $NATS_CREDS may be set for other tools; --creds is for us. */
 	if (creds != NULL) {
 		seterr(err, n, "--creds: %s: credentials are for a NATS bus "
 		    "(--bus nats://HOST:PORT); the directory bus takes none",
 		    creds);
-		return NULL;
+		return BUS_USAGE;
 	}
+	if ((home = topic_home(err, n)) == NULL)
+		return BUS_ERROR;
 	b = xmalloc(sizeof(*b));
 	b->ops = &bus_dir_ops;
 	b->impl = NULL;
-	home = topic_home();
 	b->where = xmalloc(strlen(home) + sizeof("/topics"));
 	strcpy(b->where, home);
 	strcat(b->where, "/topics");
 	free(home);
-	return b;
+	*bp = b;
+	return BUS_OK;
 }
 
 const char *
@@ -78,50 +101,58 @@ bus_close(struct bus *b)
 	free(b);
 }
 
-uint64_t
-bus_seek_time(struct bus *b, const char *topic, int64_t usec)
+int
+bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
+    uint64_t *at, char *err, size_t n)
 {
 	struct bus_from f = { NULL, 1, BUS_NOTIME };
 	struct bus_reader *r;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512];
+	char why[512];
 	uint64_t seq, seen = 0, found = 0, last;
-	int64_t at, stalled;
+	int64_t t, stalled;
 	size_t len;
 	int got = BUS_END;
 
-	last = bus_last(b, topic);
-	if (bus_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
-		return last + 1;
+	if ((got = bus_last_err(b, topic, &last, err, n)) != BUS_OK)
+		return got;
+	*at = last + 1;
+	if ((got = bus_read_open(b, topic, &f, &r, err, n)) != BUS_OK)
+		return got == BUS_ERROR ? got : BUS_OK;
 	scan_init(&sc);
 	/* Up to the end there was when the search began: a reading that
 	 * says "the end" before it (a loaded server slow to hand events
 	 * over) is waited on, for as long as events still come. */
 	stalled = now_usec();
 	while (found == 0) {
-		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
+		got = bus_read_next(r, &line, &len, &seq, why, sizeof(why));
 		if (got == BUS_END && seen < last &&
 		    now_usec() - stalled < 30000000) {
-			bus_read_wait(r, 100000);
+			if ((got = bus_read_wait_err(r, 100000, err, n)) !=
+			    BUS_OK)
+				break;
 			continue;
 		}
 		if (got != BUS_OK)
 			break;
 		seen = seq;
 		stalled = now_usec();
-		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
+		if (ce_validate(&sc, line, len, &ev, why, sizeof(why)) == 0 &&
+		    (t = ce_time(&ev)) != CE_NOTIME && t >= usec)
 			found = seq;
 	}
 	if (got == BUS_FAIL)
-		errw(EXIT_FAIL, topic, "%s", err);
+		seterrw(err, n, 0, topic, "%s", why);
 	scan_free(&sc);
 	bus_read_close(r);
+	if (got == BUS_FAIL || got == BUS_ERROR)
+		return BUS_ERROR;
 	/* None: after the last one read, not the last there is now, which
 	 * may be one published since, and wanted. */
-	return found != 0 ? found : seen + 1;
+	*at = found != 0 ? found : seen + 1;
+	return BUS_OK;
 }
 
 char *
@@ -131,7 +162,9 @@ bus_near(struct bus *b, const char *topic)
 	char *best = NULL;
 	size_t n, i, d, bestd = 3;
 
-	if (bus_exists(b, topic, NULL))
+	char err[BUS_ERRMAX];
+
+	if (bus_exists_err(b, topic, NULL, err, sizeof(err)) != 0)
 		return NULL;
 	n = bus_survey(b, &v);
 	for (i = 0; i < n; i++)
@@ -154,4 +187,49 @@ bus_warn_near(struct bus *b, const char *topic)
 	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
 	    "mean -T %s?)", topic, near, near);
 	free(near);
+}
+
+/* ---- the kept forms: they end the program, as they did ---- */
+
+uint64_t
+bus_seek_time(struct bus *b, const char *topic, int64_t usec)
+{
+	char err[BUS_ERRMAX];
+	uint64_t seq;
+
+	if (bus_seek_time_err(b, topic, usec, &seq, err, sizeof(err)) !=
+	    BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return seq;
+}
+
+int
+bus_exists(struct bus *b, const char *topic, const char *why)
+{
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_exists_err(b, topic, why, err, sizeof(err))) == -1)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return r;
+}
+
+uint64_t
+bus_last(struct bus *b, const char *topic)
+{
+	char err[BUS_ERRMAX];
+	uint64_t last;
+
+	if (bus_last_err(b, topic, &last, err, sizeof(err)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return last;
+}
+
+void
+bus_read_wait(struct bus_reader *r, int64_t usec)
+{
+	char err[BUS_ERRMAX];
+
+	if (bus_read_wait_err(r, usec, err, sizeof(err)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
 }

@@ -27,10 +27,14 @@
  *     quiet; a repeat (same source and id) is reported, not written;
  *     with expecting, the first event's subject must have exactly
  *     expect events, and each event is stored only if no other writer
- *     came in between (else the program ends with status 4).
- * Results are named (enum bus_result); nothing here exits the program but
- * on a failure of the machine (out of memory, a store that cannot be
- * read), which the bus reports with its path first.
+ *     came in between (else BUS_EXPECT: the program ends with status 4).
+ * Results are named (enum bus_result); nothing here exits the program or
+ * prints but a warning or a "no such topic": a failure comes back with
+ * its message in the caller's err[n], and the program decides.  Running
+ * out of memory is the exception, as everywhere (xmalloc).  The forms
+ * bus_exists, bus_last, bus_read_wait and bus_seek_time, kept for callers
+ * not converted yet (sse.c), are the exception too: they end the program
+ * on BUS_ERROR, as they did; the _err forms return it.
  */
 #ifndef EV_BUS_H
 #define EV_BUS_H
@@ -41,6 +45,7 @@
 #include "topic.h"
 
 #define BUS_NOTIME INT64_MIN	/* no time given */
+#define BUS_ERRMAX 2048		/* room for any bus message, whole */
 
 enum bus_result {
 	BUS_OK = 0,
@@ -52,8 +57,26 @@ enum bus_result {
 	BUS_PAST,		/* a position past the end of the log */
 	BUS_DAMAGED,		/* a reading met damage in the log: err says
 				   where (evlog(5), Damage) */
-	BUS_FAIL		/* anything else, said in err */
+	BUS_FAIL,		/* anything else, said in err */
+	/* With err said whole, what it concerns first ("PATH: what: why"),
+	 * to be printed as it is after the program's name
+	 * (errw(bus_status(r), NULL, "%s", err)): */
+	BUS_ERROR,		/* it could not be done: a system call failed,
+				   a store cannot be read or written, a file
+				   is in the way (status 1) */
+	BUS_USAGE,		/* asked what this bus cannot do (status 2) */
+	BUS_INVALID,		/* an event --expect cannot count
+				   (status 3) */
+	BUS_EXPECT,		/* --expect: the subject has another count;
+				   nothing published (status 4) */
+	BUS_EPIPE		/* publishing: the reader of the
+				   acknowledgements went away; the run ends,
+				   quietly (status 0), nothing said */
 };
+
+/* The exit status a program ends with on result r, said whole in err
+ * (BUS_ERROR and after; BUS_FAIL: 1). */
+int bus_status(int r);
 
 struct bus;
 
@@ -81,6 +104,9 @@ struct bus_pubopts {
 				   default */
 	int64_t dupwindow;	/* --dup-window, microseconds, 0: default */
 	int given;		/* BUS_SYNC, BUS_MAXWAIT: sync, maxwait given */
+	void (*failed)(int, const char *);	/* told, from a thread, of
+				   a failure found behind the caller (result,
+				   err whole), or NULL; see bus_pub_sink */
 };
 /* What a bus cannot do, asked for, is a usage error, not ignored. */
 #define BUS_SYNC	0x1
@@ -96,29 +122,33 @@ struct bus_from {
 struct bus_ops {
 	const char *name;
 	/* Topics: whether one exists (when not, and why is not NULL, say so
-	 * on stderr under why, with the topics there are); whether any
-	 * does (if not, say so); every topic's state; deleting one. */
-	int (*exists)(struct bus *, const char *topic, const char *why);
+	 * on stderr under why, with the topics there are; -1 with err when
+	 * it cannot be told); whether any does (if not, say so); every
+	 * topic's state; deleting one. */
+	int (*exists)(struct bus *, const char *topic, const char *why,
+	    char *err, size_t n);
 	int (*any)(struct bus *);
 	size_t (*survey)(struct bus *, struct topic_stat **);
 	int (*remove)(struct bus *, const char *topic, int force, char *err,
 	    size_t n);
 	/* The last sequence of a topic. */
-	uint64_t (*last)(struct bus *, const char *topic);
-	/* Publishing whole events, as an output's sink (out_sink); the
-	 * sink exits 1 when they cannot be stored (nothing of them reached
-	 * a subscriber then). */
-	struct bus_pub *(*pub_open)(struct bus *, const char *topic,
-	    const struct bus_pubopts *);
-	void (*pub_sink)(struct bus_pub *, const char *buf, size_t len);
-	void (*pub_close)(struct bus_pub *);
+	int (*last)(struct bus *, const char *topic, uint64_t *last,
+	    char *err, size_t n);
+	/* Publishing whole events (see bus_pub_sink). */
+	int (*pub_open)(struct bus *, const char *topic,
+	    const struct bus_pubopts *, struct bus_pub **, char *err,
+	    size_t n);
+	int (*pub_sink)(struct bus_pub *, const char *buf, size_t len,
+	    char *err, size_t n);
+	int (*pub_close)(struct bus_pub *, char *err, size_t n);
 	/* Reading a topic's log, and a durable consumer's position. */
 	int (*read_open)(struct bus *, const char *topic,
 	    const struct bus_from *, struct bus_reader **, char *err,
 	    size_t n);
 	int (*read_next)(struct bus_reader *, const char **line, size_t *len,
 	    uint64_t *seq, char *err, size_t n);
-	void (*read_wait)(struct bus_reader *, int64_t usec);
+	int (*read_wait)(struct bus_reader *, int64_t usec, char *err,
+	    size_t n);
 	int (*read_commit)(struct bus_reader *, uint64_t seq, char *err,
 	    size_t n);
 	uint64_t (*read_position)(struct bus_reader *);
@@ -152,9 +182,10 @@ struct bus {
  * Opens the bus url names: NULL or "" (or "dir:") is the directory bus
  * under $EVENTFUL_HOME.  creds is --creds, a NATS user's credentials file
  * (NULL: $NATS_CREDS, if set); the directory bus has none to take.
- * Returns NULL with err for a URL no bus takes, or creds it cannot.
+ * The bus in *b; BUS_USAGE with err for a URL no bus takes, or creds it
+ * cannot; BUS_ERROR when the directory bus has no home.
  */
-struct bus *bus_open(const char *url, const char *creds, char *err,
+int bus_open(const char *url, const char *creds, struct bus **b, char *err,
     size_t n);
 /* The URL of the bus: given (--bus), else $EVENTFUL_BUS, else $NATS_URL
  * (as the nats CLI reads it), else NULL. */
@@ -166,15 +197,24 @@ void bus_close(struct bus *);
  * or the last sequence + 1 when there is none: a reading from the start,
  * the same on every bus, since an event's time is its own (evpub --time
  * sets any) and need not grow with sequences, nor be when a server
- * stored it.  Exits 1 when the topic's log cannot be read.
+ * stored it; in *seq.  BUS_ERROR when the topic's log cannot be read.
  */
+int bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
+    uint64_t *seq, char *err, size_t n);
+
+/* The kept forms, for callers not converted yet: each ends the program,
+ * status 1, where its _err form returns BUS_ERROR (or -1). */
 uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
+int bus_exists(struct bus *b, const char *topic, const char *why);
+uint64_t bus_last(struct bus *b, const char *topic);
+void bus_read_wait(struct bus_reader *r, int64_t usec);
 
 /*
  * When topic does not exist and another one's name is a slip away from it
  * (two letters changed, dropped or added at most), that name, malloc'd:
  * for a publisher about to make topic to warn that ordrs is not orders.
- * NULL otherwise.
+ * NULL otherwise (or when whether topic exists cannot be told: the
+ * publisher will say why).
  */
 char *bus_near(struct bus *b, const char *topic);
 
@@ -192,10 +232,13 @@ int bus_nats_url(const char *url);
 void *bus_nats_new(const char *creds, const char *credsfrom);
 
 /* The operations, as calls. */
+/* 1 when topic exists, 0 when not (said under why, when not NULL), -1
+ * with err (BUS_ERROR's) when it cannot be told. */
 static inline int
-bus_exists(struct bus *b, const char *topic, const char *why)
+bus_exists_err(struct bus *b, const char *topic, const char *why, char *err,
+    size_t n)
 {
-	return b->ops->exists(b, topic, why);
+	return b->ops->exists(b, topic, why, err, n);
 }
 
 static inline int
@@ -216,32 +259,44 @@ bus_remove(struct bus *b, const char *topic, int force, char *err, size_t n)
 	return b->ops->remove(b, topic, force, err, n);
 }
 
-static inline uint64_t
-bus_last(struct bus *b, const char *topic)
+/* The last sequence of topic in *last (0: none yet); BUS_ERROR. */
+static inline int
+bus_last_err(struct bus *b, const char *topic, uint64_t *last, char *err,
+    size_t n)
 {
-	return b->ops->last(b, topic);
+	return b->ops->last(b, topic, last, err, n);
 }
 
-
-static inline struct bus_pub *
-bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+/* A publisher of topic in *p; BUS_USAGE (o asks what the bus cannot do),
+ * BUS_ERROR. */
+static inline int
+bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
+    struct bus_pub **p, char *err, size_t n)
 {
-	return b->ops->pub_open(b, topic, o);
+	return b->ops->pub_open(b, topic, o, p, err, n);
 }
 
-/* An out_sink: arg is the struct bus_pub. */
-static inline void
-bus_pub_sink(void *arg, const char *buf, size_t len)
+/*
+ * Publishes the whole events buf[0..len) (a program's out_sink calls
+ * it).  BUS_OK; else the run ends: BUS_ERROR when they cannot be stored
+ * (nothing of them reached a subscriber or stdout), BUS_INVALID,
+ * BUS_EXPECT, BUS_EPIPE.  A bus that stores behind the caller (a thread)
+ * stops at its first failure, acknowledges nothing after it, tells
+ * o->failed at once, and returns it from the next call.
+ */
+static inline int
+bus_pub_sink(struct bus_pub *p, const char *buf, size_t len, char *err,
+    size_t n)
 {
-	struct bus_pub *p = arg;
-
-	p->bus->ops->pub_sink(p, buf, len);
+	return p->bus->ops->pub_sink(p, buf, len, err, n);
 }
 
-static inline void
-bus_pub_close(struct bus_pub *p)
+/* Ends p, once all it took is done with: BUS_OK, or a failure found on
+ * the way (as bus_pub_sink's, BUS_EPIPE aside). */
+static inline int
+bus_pub_close(struct bus_pub *p, char *err, size_t n)
 {
-	p->bus->ops->pub_close(p);
+	return p->bus->ops->pub_close(p, err, n);
 }
 
 /*
@@ -268,11 +323,12 @@ bus_read_next(struct bus_reader *r, const char **line, size_t *len,
 	return r->bus->ops->read_next(r, line, len, seq, err, n);
 }
 
-/* Waits until more may have come, or usec passed. */
-static inline void
-bus_read_wait(struct bus_reader *r, int64_t usec)
+/* Waits until more may have come, or usec passed: BUS_OK, or BUS_ERROR
+ * when the log cannot be read. */
+static inline int
+bus_read_wait_err(struct bus_reader *r, int64_t usec, char *err, size_t n)
 {
-	r->bus->ops->read_wait(r, usec);
+	return r->bus->ops->read_wait(r, usec, err, n);
 }
 
 /* Commits a consumer's position: seq and all before it delivered. */

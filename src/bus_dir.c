@@ -3,7 +3,8 @@
  * bus_dir.c - the directory bus: topics as directories under
  * $EVENTFUL_HOME/topics (topic.h), their logs in evlog(5) format, live
  * subscribers as FIFOs, consumers' positions as files.  The operations of
- * bus.h over topic.c and the log.
+ * bus.h over topic.c and the log.  Nothing here exits: a failure is a
+ * result, said in err (bus.h).
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -47,10 +48,11 @@ struct dirlive {
 };
 
 static int
-dir_exists(struct bus *b, const char *topic, const char *why)
+dir_exists(struct bus *b, const char *topic, const char *why, char *err,
+    size_t n)
 {
 	(void)b;
-	return topic_exists(topic, why);
+	return topic_exists(topic, why, err, n);
 }
 
 static int
@@ -72,60 +74,86 @@ dir_remove(struct bus *b, const char *topic, int force, char *err,
     size_t n)
 {
 	(void)b;
-	if (!topic_exists(topic, "--delete-topic"))
+	switch (topic_exists(topic, "--delete-topic", err, n)) {
+	case -1:
+		return BUS_ERROR;
+	case 0:
 		return BUS_NOTOPIC;
-	return topic_delete(topic, force, err, n) == -1 ? BUS_BUSY : BUS_OK;
+	}
+	switch (topic_delete(topic, force, err, n)) {
+	case -1:
+		return BUS_BUSY;
+	case -2:
+		return BUS_ERROR;
+	}
+	return BUS_OK;
 }
 
-static uint64_t
-dir_last(struct bus *b, const char *topic)
+static int
+dir_last(struct bus *b, const char *topic, uint64_t *last, char *err,
+    size_t n)
 {
 	struct topic t;
-	uint64_t last;
+	int r;
 
 	(void)b;
-	topic_init(&t, topic, 0);
-	last = topic_last(&t);
+	*last = 0;
+	if (topic_init(&t, topic, 0, err, n) == -1)
+		return BUS_ERROR;
+	r = topic_last(&t, last, err, n) == -1 ? BUS_ERROR : BUS_OK;
 	topic_free(&t);
-	return last;
+	return r;
 }
 
-static struct bus_pub *
-dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+static int
+dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
+    struct bus_pub **out, char *err, size_t n)
 {
 	struct dirpub *p;
+	int r;
 
-	if (o->replicas > 0)
-		errw(EXIT_USAGE, "--replicas", "the directory bus keeps one "
+	if (o->replicas > 0) {
+		seterrw(err, n, 0, "--replicas", "the directory bus keeps one "
 		    "copy, the log on this machine; --replicas is for NATS "
 		    "(--bus nats://...)");
-	if (o->dupwindow > 0)
-		errw(EXIT_USAGE, "--dup-window", "the directory bus drops a "
+		return BUS_USAGE;
+	}
+	if (o->dupwindow > 0) {
+		seterrw(err, n, 0, "--dup-window", "the directory bus drops a "
 		    "repeated source and id whatever their age, in the whole "
 		    "log; --dup-window is for NATS (--bus nats://...)");
+		return BUS_USAGE;
+	}
 	p = xmalloc(sizeof(*p));
 	memset(p, 0, sizeof(*p));
 	p->base.bus = b;
-	topub_open(&p->tp, topic, o->sync, o->maxwait, o->quiet, o->overlap &&
-	    !o->expecting);
+	if ((r = topub_open(&p->tp, topic, o->sync, o->maxwait, o->quiet,
+	    o->overlap && !o->expecting, o->failed, err, n)) != BUS_OK) {
+		free(p);
+		return r;
+	}
 	if (o->expecting)
 		p->tp.expect = (long long)o->expect;
-	return &p->base;
+	*out = &p->base;
+	return BUS_OK;
 }
 
-static void
-dir_pub_sink(struct bus_pub *bp, const char *buf, size_t len)
+static int
+dir_pub_sink(struct bus_pub *bp, const char *buf, size_t len, char *err,
+    size_t n)
 {
-	topub_sink(&((struct dirpub *)bp)->tp, buf, len);
+	return topub_sink(&((struct dirpub *)bp)->tp, buf, len, err, n);
 }
 
-static void
-dir_pub_close(struct bus_pub *bp)
+static int
+dir_pub_close(struct bus_pub *bp, char *err, size_t n)
 {
 	struct dirpub *p = (struct dirpub *)bp;
+	int r;
 
-	topub_close(&p->tp);
+	r = topub_close(&p->tp, err, n);
 	free(p);
+	return r;
 }
 
 static void
@@ -141,6 +169,61 @@ reader_free(struct dirreader *r)
 	free(r);
 }
 
+/* Opens r's log and its cursor after the position f says, or start - 1:
+ * BUS_OK, BUS_BUSY, BUS_DAMAGED, BUS_PAST or BUS_ERROR. */
+static int
+openlog(struct dirreader *r, const struct bus_from *f, uint64_t start,
+    char *err, size_t n)
+{
+	struct stat st;
+	char why[512];
+	int fd;
+
+	if (f->consumer != NULL && (fd = topic_consumer_lock(&r->t,
+	    f->consumer, err, n)) < 0)
+		return fd == -1 ? BUS_BUSY : BUS_ERROR;
+	if ((r->lg = log_open(r->t.log, 1, why, sizeof(why))) == NULL) {
+		if (topic_denied(r->t.log, "open", err, n) == 0)
+			seterrw(err, n, 0, r->t.log, "%s", why);
+		return BUS_ERROR;
+	}
+	switch (log_refresh(r->lg, why, sizeof(why))) {
+	case LOG_OK:
+		break;
+	case LOG_DAMAGED:
+		snprintf(err, n, "%s", why);
+		return BUS_DAMAGED;
+	default:
+		seterrw(err, n, 0, r->t.log, "%s", why);
+		return BUS_ERROR;
+	}
+	if (stat(r->t.log, &st) == 0) {
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+	}
+	r->pos = start - 1;
+	if (f->consumer != NULL && topic_position(&r->t, f->consumer,
+	    &r->pos, err, n) == -1)
+		return BUS_ERROR;
+	if (f->consumer != NULL && r->pos > log_last(r->lg)) {
+		seterr(err, n, "position %llu is past the end of topic %s "
+		    "(sequence %llu): was its log replaced?",
+		    (unsigned long long)r->pos, r->t.name,
+		    (unsigned long long)log_last(r->lg));
+		return BUS_PAST;
+	}
+	/* The cursor lets go of the index once it has found where to
+	 * start: it is no use to a follower. */
+	if ((r->lc = log_cursor_open(r->lg, r->pos + 1, why, sizeof(why))) ==
+	    NULL) {
+		seterrw(err, n, 0, r->t.log, "%s", why);
+		return BUS_ERROR;
+	}
+	/* What is delivered, and committed, is what the log holds. */
+	log_cursor_check(r->lc);
+	return BUS_OK;
+}
+
 /*
  * A consumer of a topic that does not exist has nothing to take, and must
  * not make it: a mistyped name would be a new, empty topic.
@@ -150,57 +233,31 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
     struct bus_reader **out, char *err, size_t n)
 {
 	struct dirreader *r;
-	struct stat st;
-	uint64_t start;
+	uint64_t start = f->seq;
+	int got;
 
-	if (!topic_exists(topic, "-T"))
+	switch (topic_exists(topic, "-T", err, n)) {
+	case -1:
+		return BUS_ERROR;
+	case 0:
 		return BUS_NOTOPIC;
-	start = f->consumer != NULL || f->since == BUS_NOTIME ? f->seq :
-	    bus_seek_time(b, topic, f->since);
+	}
+	if (f->consumer == NULL && f->since != BUS_NOTIME && (got =
+	    bus_seek_time_err(b, topic, f->since, &start, err, n)) != BUS_OK)
+		return got;
 	r = xmalloc(sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->base.bus = b;
 	r->ifd = -1;
 	r->consumer = f->consumer;
-	topic_init(&r->t, topic, 1);
-	if (f->consumer != NULL && topic_consumer_lock(&r->t, f->consumer) ==
-	    -1) {
+	if (topic_init(&r->t, topic, 1, err, n) == -1)
+		got = BUS_ERROR;
+	else
+		got = openlog(r, f, start, err, n);
+	if (got != BUS_OK) {
 		reader_free(r);
-		return BUS_BUSY;
+		return got;
 	}
-	if ((r->lg = log_open(r->t.log, 1, err, n)) == NULL) {
-		topic_denied(r->t.log, "open");
-		errw(EXIT_FAIL, r->t.log, "%s", err);
-	}
-	switch (log_refresh(r->lg, err, n)) {
-	case LOG_OK:
-		break;
-	case LOG_DAMAGED:
-		reader_free(r);
-		return BUS_DAMAGED;
-	default:
-		errw(EXIT_FAIL, r->t.log, "%s", err);
-	}
-	if (stat(r->t.log, &st) == 0) {
-		r->dev = st.st_dev;
-		r->ino = st.st_ino;
-	}
-	r->pos = f->consumer != NULL ? topic_position(&r->t, f->consumer) :
-	    start - 1;
-	if (f->consumer != NULL && r->pos > log_last(r->lg)) {
-		seterr(err, n, "position %llu is past the end of topic %s "
-		    "(sequence %llu): was its log replaced?",
-		    (unsigned long long)r->pos, topic,
-		    (unsigned long long)log_last(r->lg));
-		reader_free(r);
-		return BUS_PAST;
-	}
-	/* The cursor lets go of the index once it has found where to
-	 * start: it is no use to a follower. */
-	if ((r->lc = log_cursor_open(r->lg, r->pos + 1, err, n)) == NULL)
-		errw(EXIT_FAIL, r->t.log, "%s", err);
-	/* What is delivered, and committed, is what the log holds. */
-	log_cursor_check(r->lc);
 	*out = &r->base;
 	return BUS_OK;
 }
@@ -235,11 +292,11 @@ dir_read_next(struct bus_reader *br, const char **line, size_t *len,
 }
 
 /* Follows the log: inotify wakes us, a tick checks anyway. */
-static void
-dir_read_wait(struct bus_reader *br, int64_t usec)
+static int
+dir_read_wait(struct bus_reader *br, int64_t usec, char *err, size_t n)
 {
 	struct dirreader *r = (struct dirreader *)br;
-	char buf[4096], err[512];
+	char buf[4096], why[512];
 	struct pollfd pfd;
 	int ms;
 
@@ -260,8 +317,11 @@ dir_read_wait(struct bus_reader *br, int64_t usec)
 	if (r->ifd >= 0)
 		while (read(r->ifd, buf, sizeof(buf)) > 0)
 			;
-	if (log_refresh(r->lg, err, sizeof(err)) != LOG_OK)
-		errw(EXIT_FAIL, r->t.log, "%s", err);
+	if (log_refresh(r->lg, why, sizeof(why)) != LOG_OK) {
+		seterrw(err, n, 0, r->t.log, "%s", why);
+		return BUS_ERROR;
+	}
+	return BUS_OK;
 }
 
 static int
@@ -269,13 +329,12 @@ dir_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 {
 	struct dirreader *r = (struct dirreader *)br;
 
-	(void)err;
-	(void)n;
 	if (r->consumer == NULL)
 		return BUS_OK;
 	if (gone(r))
 		return BUS_NOTOPIC;
-	topic_commit(&r->t, r->consumer, seq);
+	if (topic_commit(&r->t, r->consumer, seq, err, n) == -1)
+		return BUS_ERROR;
 	return BUS_OK;
 }
 
@@ -298,24 +357,33 @@ dir_consumer_set(struct bus *b, const char *topic, const char *consumer,
 {
 	struct topic t;
 	uint64_t last;
-	int r = BUS_OK;
+	int r = BUS_OK, fd;
 
 	(void)b;
-	if (!topic_exists(topic, "-T"))
+	switch (topic_exists(topic, "-T", err, n)) {
+	case -1:
+		return BUS_ERROR;
+	case 0:
 		return BUS_NOTOPIC;
-	topic_init(&t, topic, 1);
-	if (topic_consumer_lock(&t, consumer) == -1)
-		r = BUS_BUSY;
-	else if (to > (last = topic_last(&t)) + 1) {
+	}
+	if (topic_init(&t, topic, 1, err, n) == -1)
+		return BUS_ERROR;
+	if ((fd = topic_consumer_lock(&t, consumer, err, n)) < 0)
+		r = fd == -1 ? BUS_BUSY : BUS_ERROR;
+	else if (topic_last(&t, &last, err, n) == -1)
+		r = BUS_ERROR;
+	else if (to > last + 1) {
 		seterr(err, n, "%llu: past the end of topic %s, whose last "
 		    "sequence is %llu (%llu skips all there is)",
 		    (unsigned long long)to, topic, (unsigned long long)last,
 		    (unsigned long long)last + 1);
 		r = BUS_PAST;
 	} else {
+		*was = 0;
 		*known = topic_consumer_exists(&t, consumer);
-		*was = *known ? topic_position(&t, consumer) : 0;
-		topic_commit(&t, consumer, to - 1);
+		if ((*known && topic_position(&t, consumer, was, err, n) ==
+		    -1) || topic_commit(&t, consumer, to - 1, err, n) == -1)
+			r = BUS_ERROR;
 	}
 	topic_free(&t);
 	return r;
@@ -326,22 +394,24 @@ dir_consumer_delete(struct bus *b, const char *topic, const char *consumer,
     uint64_t *was, char *err, size_t n)
 {
 	struct topic t;
-	int r = BUS_OK;
+	int r = BUS_OK, fd;
 
 	(void)b;
-	(void)err;
-	(void)n;
-	if (!topic_exists(topic, "-T"))
+	switch (topic_exists(topic, "-T", err, n)) {
+	case -1:
+		return BUS_ERROR;
+	case 0:
 		return BUS_NOTOPIC;
-	topic_init(&t, topic, 1);
+	}
+	if (topic_init(&t, topic, 1, err, n) == -1)
+		return BUS_ERROR;
 	if (!topic_consumer_exists(&t, consumer))
 		r = BUS_NOCONSUMER;
-	else if (topic_consumer_lock(&t, consumer) == -1)
-		r = BUS_BUSY;
-	else {
-		*was = topic_position(&t, consumer);
-		topic_consumer_delete(&t, consumer);
-	}
+	else if ((fd = topic_consumer_lock(&t, consumer, err, n)) < 0)
+		r = fd == -1 ? BUS_BUSY : BUS_ERROR;
+	else if (topic_position(&t, consumer, was, err, n) == -1 ||
+	    topic_consumer_delete(&t, consumer, err, n) == -1)
+		r = BUS_ERROR;
 	topic_free(&t);
 	return r;
 }
@@ -356,24 +426,38 @@ dir_live_open(struct bus *b, const char *topic, const char *name,
     struct bus_live **out, char *err, size_t n)
 {
 	struct dirlive *l = xmalloc(sizeof(*l));
-	char *tmp;
+	char *tmp = NULL;
 
-	(void)err;
-	(void)n;
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
-	topic_init(&l->t, topic, 1);
-	l->path = topic_fifo_make(&l->t, name, &tmp);
+	l->fd = -1;
+	if (topic_init(&l->t, topic, 1, err, n) == -1 ||
+	    (l->path = topic_fifo_make(&l->t, name, &tmp, err, n)) == NULL)
+		goto fail;
 	/* O_NONBLOCK: a FIFO opens at once, writer or not; poll waits. */
-	if ((l->fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		errwe(EXIT_FAIL, tmp, "open");
+	if ((l->fd = open(tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		seterrw(err, n, errno, tmp, "open");
+		goto fail;
+	}
 	/* Room for a burst: publishers wait less, and so do we. */
 	(void)fcntl(l->fd, F_SETPIPE_SZ, 1 << 20);
-	topic_fifo_place(tmp, l->path, l->fd);
+	if (topic_fifo_place(tmp, l->path, l->fd, err, n) == -1)
+		goto fail;
 	atexit(topic_fifo_remove);
 	free(tmp);
 	*out = &l->base;
 	return BUS_OK;
+fail:
+	/* Nothing of it is left: the FIFO under its hidden name goes. */
+	if (tmp != NULL)
+		(void)unlink(tmp);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(tmp);
+	free(l->path);
+	topic_free(&l->t);
+	free(l);
+	return BUS_ERROR;
 }
 
 static int

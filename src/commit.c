@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * commit.c - group commit as a pipeline: a writing thread and a syncing
- * thread behind the caller.  See log_int.h.  Nothing here exits: a
- * failure goes to the caller's fail hook.
+ * thread behind the caller.  See log_int.h.  Nothing here exits: the
+ * first failure goes to the caller's fail hook, and the pipeline stops.
  */
 #include <errno.h>
 #include <sched.h>
@@ -15,22 +15,30 @@
 
 #define SLOT(c, k) (&(c)->bt[(k) % COMMIT_NBATCH])
 
-/* Ends the program through the fail hook, once the syncing side has done
- * what it can with the batches before (so that no acknowledgement is left
- * half-written). */
+/*
+ * Reports a failure of the writing side through the fail hook, once the
+ * syncing side has done what it can with the batches before (so that no
+ * acknowledgement is left half-written), unless the syncing side found a
+ * failure first: the hook hears of the first failure only.  The hook may
+ * end the program; when it returns, the pipeline is over (failed): it
+ * writes and acknowledges nothing more.
+ */
 static void
 writefail(struct committer *c, enum log_result how, int err, const char *msg)
 {
+	int first;
+
 	pthread_mutex_lock(&c->mu);
 	c->writing = 0;
 	pthread_cond_broadcast(&c->cv);
 	while (c->ndone < c->nwritten && !c->failed)
 		pthread_cond_wait(&c->cv, &c->mu);
-	while (c->failed)	/* the syncing side is ending it */
-		pthread_cond_wait(&c->cv, &c->mu);
+	first = !c->failed;
 	c->failed = 1;
+	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
-	c->fail(c->arg, how, err, msg);
+	if (first)
+		c->fail(c->arg, how, err, msg);
 }
 
 /* The writing side: each batch handed over goes into the log, in order. */
@@ -50,8 +58,6 @@ writer(void *arg)
 		}
 		if (c->nwritten == c->nsub)
 			break;
-		while (c->failed)	/* the fail hook is ending it */
-			pthread_cond_wait(&c->cv, &c->mu);
 		if (c->held && now_usec() - c->since > COMMIT_HOLD) {
 			/* Held long enough: let readers and other writers
 			 * in once what is written is durable. */
@@ -66,8 +72,9 @@ writer(void *arg)
 			pthread_mutex_lock(&c->mu);
 		}
 		bt = SLOT(c, c->nwritten);
-		if (c->stopped || bt->n == 0) {
-			/* Nobody takes the acknowledgements: write no more. */
+		if (c->stopped || c->failed || bt->n == 0) {
+			/* Nobody takes the acknowledgements, or the pipeline
+			 * failed: write no more. */
 			bt->m = 0;
 			bt->from = c->st->end;
 			bt->before = c->st->last;
@@ -79,16 +86,21 @@ writer(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		/* Only this side takes the lock, and the other lets it go
 		 * only while this one is not writing. */
+		r = LOG_OK;
 		if (!c->held) {
 			if ((r = store_lock(c->st, 1, err, sizeof(err))) !=
 			    LOG_OK)
 				writefail(c, r, 0, err);
-			c->held = 1;
-			c->since = now_usec();
+			else {
+				c->held = 1;
+				c->since = now_usec();
+			}
 		}
-		if ((r = store_write(c->st, bt)) != LOG_OK)
+		if (r == LOG_OK && (r = store_write(c->st, bt)) != LOG_OK)
 			writefail(c, r, errno, NULL);
 		pthread_mutex_lock(&c->mu);
+		if (r != LOG_OK)
+			bt->m = 0;	/* nothing of it is stored */
 		/* Batches to come can be hashed as they are filled. */
 		memcpy(c->key, idx_key(&c->st->x), sizeof(c->key));
 		c->keyed = 1;
@@ -109,7 +121,7 @@ syncer(void *arg)
 	uint64_t k, hi;
 	off_t from;
 	uint64_t before;
-	int stop = 0, e, wrote;
+	int stop = 0, e, wrote, first, failed;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -128,20 +140,27 @@ syncer(void *arg)
 		if (wrote && c->sync != SYNC_NONE && fsync(c->st->fd) == -1) {
 			e = errno;
 			pthread_mutex_lock(&c->mu);
-			while (c->failed)	/* the writer is ending it */
-				pthread_cond_wait(&c->cv, &c->mu);
+			first = !c->failed;
 			c->failed = 1;
 			while (c->writing)
 				pthread_cond_wait(&c->cv, &c->mu);
 			pthread_mutex_unlock(&c->mu);
 			/* What the writer added since cannot be durable
 			 * either: all of it goes. */
-			store_cut(c->st, from, before);
-			c->fail(c->arg, LOG_IO, e, NULL);
+			if (first) {
+				store_cut(c->st, from, before);
+				c->fail(c->arg, LOG_IO, e, NULL);
+			}
 		}
+		/* After a failure nothing more is acknowledged: what came
+		 * after it is not durable, or not there. */
+		pthread_mutex_lock(&c->mu);
+		failed = c->failed;
+		pthread_mutex_unlock(&c->mu);
 		for (k = c->ndone; k < hi; k++) {
 			bt = SLOT(c, k);
-			if (!stop && bt->n > 0 && c->durable(c->arg, bt) == -1)
+			if (!stop && !failed && bt->n > 0 &&
+			    c->durable(c->arg, bt) == -1)
 				stop = 1;
 		}
 		pthread_mutex_lock(&c->mu);
@@ -214,7 +233,7 @@ commit_submit(struct committer *c)
 
 	pthread_mutex_lock(&c->mu);
 	c->nsub++;
-	r = c->stopped ? -1 : 0;
+	r = c->stopped || c->failed ? -1 : 0;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	return r;

@@ -287,7 +287,7 @@ logpath(const char *topic, int argc, char *argv[])
 	const char *arg = argv[optind];
 	struct topic t;
 	struct stat sb;
-	char *log;
+	char *log, berr[BUS_ERRMAX];
 
 	if (optind != argc - (topic != NULL ? 0 : 1)) {
 		warnw(NULL, topic != NULL ? "-T names the log: no other" :
@@ -314,7 +314,8 @@ logpath(const char *topic, int argc, char *argv[])
 		    topic);
 		usage(stderr, EXIT_USAGE);
 	}
-	topic_init(&t, topic, 0);
+	if (topic_init(&t, topic, 0, berr, sizeof(berr)) == -1)
+		errw(EXIT_FAIL, NULL, "%s", berr);
 	if (stat(t.dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
 		errw(EXIT_FAIL, "-T", "no topic \"%s\": looked in %s", topic,
 		    t.dir);
@@ -345,7 +346,8 @@ static struct bus *
 topicbus(const char *given, const char *topic)
 {
 	struct bus *b;
-	char err[512];
+	char err[BUS_ERRMAX];
+	int r;
 
 	if (topic == NULL) {
 		if (given != NULL || creds != NULL) {
@@ -360,9 +362,33 @@ topicbus(const char *given, const char *topic)
 		    topic);
 		usage(stderr, EXIT_USAGE);
 	}
-	if ((b = bus_open(bus_url(given), creds, err, sizeof(err))) == NULL)
-		errw(EXIT_USAGE, NULL, "%s", err);
+	if ((r = bus_open(bus_url(given), creds, &b, err, sizeof(err))) !=
+	    BUS_OK)
+		errw(bus_status(r), NULL, "%s", err);
 	return b;
+}
+
+/* Ends the run on a bus's failure r, said whole in err, with its status
+ * (the reader of the acknowledgements gone: 0, quietly). */
+static void busfail(int, const char *) __attribute__((noreturn));
+
+static void
+busfail(int r, const char *err)
+{
+	if (r == BUS_EPIPE)
+		exit(EXIT_OK);
+	errw(bus_status(r), NULL, "%s", err);
+}
+
+/* The publisher as an out_sink: a failure ends the run. */
+static void
+pubsink(void *arg, const char *buf, size_t len)
+{
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
+		busfail(r, err);
 }
 
 /*
@@ -375,7 +401,8 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
     long long expect)
 {
 	struct bus_pubopts po = { sync, 2000000, common.quiet, expect < 0,
-	    expect >= 0, expect >= 0 ? (uint64_t)expect : 0, 0, 0, given };
+	    expect >= 0, expect >= 0 ? (uint64_t)expect : 0, 0, 0, given,
+	    busfail };
 	struct bus_pub *tp;
 	struct scanner sc;
 	struct ce_event ev;
@@ -385,12 +412,21 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	enum rd_status rs;
 	char err[512];
 
-	if (expect > 0 && !bus_exists(b, topic, NULL))
+	char berr[BUS_ERRMAX];
+	int got;
+
+	if (expect > 0 && (got = bus_exists_err(b, topic, NULL, berr,
+	    sizeof(berr))) != 1) {
+		if (got == -1)
+			errw(EXIT_FAIL, NULL, "%s", berr);
 		errw(EXIT_EXPECT, topic, "the subject has 0 events, not %lld: "
 		    "nothing appended (no such topic; nothing made)", expect);
+	}
 	bus_warn_near(b, topic);
-	tp = bus_pub_open(b, topic, &po);
-	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
+	if ((got = bus_pub_open(b, topic, &po, &tp, berr, sizeof(berr))) !=
+	    BUS_OK)
+		busfail(got, berr);
+	out_sink(&o, pubsink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
 	scan_init(&sc);
 	common_reader(&common, &r, STDIN_FILENO, "stdin");
 	r.idle = out_idle;
@@ -411,7 +447,8 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 		out_end(&o);
 	}
 	(void)out_close(&o);
-	bus_pub_close(tp);
+	if ((got = bus_pub_close(tp, berr, sizeof(berr))) != BUS_OK)
+		busfail(got, berr);
 	rd_free(&r);
 	scan_free(&sc);
 	bus_close(b);
@@ -815,7 +852,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512];
+	char err[BUS_ERRMAX];
 	uint64_t seq, last, to = o->to;
 	int64_t t;
 	size_t len;
@@ -823,7 +860,8 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	int got, none = 0;
 
 	if (o->last > 0 || o->end) {
-		last = bus_last(b, topic);
+		if (bus_last_err(b, topic, &last, err, sizeof(err)) != BUS_OK)
+			errw(EXIT_FAIL, NULL, "%s", err);
 		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
 		    1 : 1;
 		/* The last N as they are now, as above: none of an empty
@@ -837,6 +875,8 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		break;
 	case BUS_NOTOPIC:
 		exit(EXIT_FAIL);	/* said, as for a directory's topic */
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, topic, "%s", err);
 	}
@@ -849,7 +889,9 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (got == BUS_END) {
 			if (!o->follow || out_flush(&out) == -1)
 				break;
-			bus_read_wait(r, 1000000);
+			if (bus_read_wait_err(r, 1000000, err, sizeof(err)) !=
+			    BUS_OK)
+				errw(EXIT_FAIL, NULL, "%s", err);
 			continue;
 		}
 		if (to > 0 && seq > to)

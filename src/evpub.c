@@ -668,6 +668,29 @@ listen_main(struct listen *l)
 	}
 }
 
+/* Ends the run on a bus's failure r, said whole in err, with its status
+ * (the reader of the acknowledgements gone: 0, quietly). */
+static void busfail(int, const char *) __attribute__((noreturn));
+
+static void
+busfail(int r, const char *err)
+{
+	if (r == BUS_EPIPE)
+		exit(EXIT_OK);
+	errw(bus_status(r), NULL, "%s", err);
+}
+
+/* The publisher as an out_sink: a failure ends the run. */
+static void
+pubsink(void *arg, const char *buf, size_t len)
+{
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
+		busfail(r, err);
+}
+
 /*
  * Publishes: to a topic (group commits of what has arrived, as evlog
  * append's; a receiver answers only once its events are durable, so it
@@ -681,26 +704,32 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	struct bus_pubopts po = { op->sync, op->maxwait, c->quiet,
 	    l->addr == NULL && op->expect < 0, op->expect >= 0,
 	    op->expect >= 0 ? (uint64_t)op->expect : 0, (int)op->replicas,
-	    op->dupwindow, op->given };
+	    op->dupwindow, op->given, busfail };
 	struct bus_pub *tp = NULL;
 	struct bus *bus = NULL;
 	struct out o;
-	char err[512];
-	int status;
+	char err[BUS_ERRMAX];
+	int status, r;
 
 	if (op->topic != NULL) {
-		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
-		    sizeof(err))) == NULL)
-			errw(EXIT_USAGE, NULL, "%s", err);
+		if ((r = bus_open(bus_url(op->busurl), op->creds, &bus, err,
+		    sizeof(err))) != BUS_OK)
+			errw(bus_status(r), NULL, "%s", err);
 		/* A subject of a topic not made yet has no events: a failed
 		 * --expect makes nothing. */
-		if (op->expect > 0 && !bus_exists(bus, op->topic, NULL))
+		if (op->expect > 0 && (r = bus_exists_err(bus, op->topic, NULL,
+		    err, sizeof(err))) != 1) {
+			if (r == -1)
+				errw(EXIT_FAIL, NULL, "%s", err);
 			errw(EXIT_EXPECT, op->topic, "the subject has 0 events, "
 			    "not %lld: nothing published (no such topic; "
 			    "nothing made)", op->expect);
+		}
 		bus_warn_near(bus, op->topic);
-		tp = bus_pub_open(bus, op->topic, &po);
-		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
+		if ((r = bus_pub_open(bus, op->topic, &po, &tp, err,
+		    sizeof(err))) != BUS_OK)
+			busfail(r, err);
+		out_sink(&o, pubsink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);
 	} else
 		out_open(&o, op->output);
@@ -723,7 +752,8 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		status = pubone(c, p, &o, op->data, argc, argv);
 	(void)out_close(&o);
 	if (op->topic != NULL) {
-		bus_pub_close(tp);
+		if ((r = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
+			busfail(r, err);
 		bus_close(bus);
 	}
 	return status;

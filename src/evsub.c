@@ -496,6 +496,39 @@ static struct bus *bus;		/* where topics are */
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
+/* The bus's answers a run cannot go on without: a failure, said whole by
+ * the bus, ends it with status 1. */
+static int
+exists(const char *name, const char *why)
+{
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_exists_err(bus, name, why, err, sizeof(err))) == -1)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return r;
+}
+
+static uint64_t
+lastseq(const char *name)
+{
+	char err[BUS_ERRMAX];
+	uint64_t last;
+
+	if (bus_last_err(bus, name, &last, err, sizeof(err)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return last;
+}
+
+static void
+readwait(struct bus_reader *r, int64_t usec)
+{
+	char err[BUS_ERRMAX];
+
+	if (bus_read_wait_err(r, usec, err, sizeof(err)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
+}
+
 /*
  * Whether the subscription was ended under us: the topic deleted (status
  * 8), or on the directory bus our FIFO removed by a publisher whose
@@ -506,7 +539,7 @@ livecut(void)
 {
 	if (!bus_live_cutoff(live))
 		return;
-	if (!bus_exists(bus, livename, NULL))
+	if (!exists(livename, NULL))
 		errw(EXIT_NOTOPIC, livename, "the topic was deleted while "
 		    "this subscriber listened (evsub --delete-topic)");
 	errw(EXIT_FAIL, livename, "cut off by a publisher: this "
@@ -553,10 +586,10 @@ await_topic(const char *name, int64_t idle)
 {
 	int64_t start = now_usec();
 
-	if (bus_exists(bus, name, "-T"))
+	if (exists(name, "-T"))
 		return 0;
 	warnw("-T", "%s: waiting for a publisher to make it", name);
-	while (!bus_exists(bus, name, NULL)) {
+	while (!exists(name, NULL)) {
 		if (idle > 0 && now_usec() - start >= idle)
 			exit(EXIT_IDLE);
 		sleepms(100);
@@ -570,8 +603,8 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
     const char *subname)
 {
 	const char *path;
-	char err[512];
-	int fd;
+	char err[BUS_ERRMAX];
+	int fd, r;
 
 	/* Before the subscription, which others see at once (--topics): a
 	 * signal sent once it is seen ends it.  A shell starts a command in
@@ -580,9 +613,9 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	signal(SIGINT, onsignal);
 	signal(SIGTERM, onsignal);
 	signal(SIGHUP, onsignal);
-	if (bus_live_open(bus, name, subname, &live, err, sizeof(err)) !=
-	    BUS_OK)
-		errw(EXIT_FAIL, name, "%s", err);
+	if ((r = bus_live_open(bus, name, subname, &live, err,
+	    sizeof(err))) != BUS_OK)
+		errw(EXIT_FAIL, r == BUS_ERROR ? NULL : name, "%s", err);
 	fd = bus_live_fd(live, &path);
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	inputs_live(in, c, fd, path, name);
@@ -634,7 +667,7 @@ static struct bus_reader *
 openreading(const char *name, const struct bus_from *f)
 {
 	struct bus_reader *r;
-	char err[512];
+	char err[BUS_ERRMAX];
 
 	switch (bus_read_open(bus, name, f, &r, err, sizeof(err))) {
 	case BUS_OK:
@@ -648,6 +681,8 @@ openreading(const char *name, const struct bus_from *f)
 		errw(EXIT_FAIL, f->consumer, "%s", err);
 	case BUS_DAMAGED:
 		damaged(name, err, 0, 0);
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -674,7 +709,7 @@ static void
 commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
     uint64_t *committed, int64_t *when)
 {
-	char err[512];
+	char err[BUS_ERRMAX];
 
 	if (done <= *committed || delivered(o) == -1)
 		return;
@@ -683,6 +718,8 @@ commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
 		break;
 	case BUS_NOTOPIC:
 		deleted_under(name, done);
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, "--consumer", "%s", err);
 	}
@@ -766,7 +803,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 			break;
 		}
 		hints(sub);
-		bus_read_wait(r, idle > 0 ? idle - (now_usec() - lastevent) :
+		readwait(r, idle > 0 ? idle - (now_usec() - lastevent) :
 		    -1);
 	}
 	commit(name, r, o, done, &committed, &lastcommit);
@@ -786,7 +823,12 @@ consume(struct common *c, struct sub *sub, const char *name,
 static uint64_t
 startat(const char *name, uint64_t seq, int64_t since)
 {
-	return seq > 0 ? seq : bus_seek_time(bus, name, since);
+	char err[BUS_ERRMAX];
+
+	if (seq == 0 && bus_seek_time_err(bus, name, since, &seq, err,
+	    sizeof(err)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return seq;
 }
 
 /*
@@ -798,11 +840,11 @@ static int
 reset_consumer(const char *name, const char *consumer, uint64_t seq,
     int64_t since)
 {
-	char err[512];
+	char err[BUS_ERRMAX];
 	uint64_t was = 0, to;
 	int known = 0;
 
-	if (!bus_exists(bus, name, "-T"))
+	if (!exists(name, "-T"))
 		return EXIT_NOTOPIC;
 	to = startat(name, seq, since);
 	switch (bus_consumer_set(bus, name, consumer, to, &was, &known, err,
@@ -816,6 +858,8 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 		    "is going on: stop it, then --reset", name);
 	case BUS_PAST:
 		errw(EXIT_USAGE, "--reset", "%s", err);
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, consumer, "%s", err);
 	}
@@ -830,7 +874,7 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 static int
 delete_consumer(const char *name, const char *consumer)
 {
-	char err[512];
+	char err[BUS_ERRMAX];
 	uint64_t was = 0;
 
 	switch (bus_consumer_delete(bus, name, consumer, &was, err,
@@ -845,6 +889,8 @@ delete_consumer(const char *name, const char *consumer)
 	case BUS_BUSY:
 		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
 		    "is going on: stop it, then --delete", name);
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, consumer, "%s", err);
 	}
@@ -857,7 +903,7 @@ delete_consumer(const char *name, const char *consumer)
 static int
 delete_topic(const char *name, int force)
 {
-	char err[512];
+	char err[BUS_ERRMAX];
 
 	switch (bus_remove(bus, name, force, err, sizeof(err))) {
 	case BUS_OK:
@@ -866,6 +912,8 @@ delete_topic(const char *name, int force)
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
 		errw(EXIT_BUSY, name, "in use: %s", err);
+	case BUS_ERROR:
+		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -1585,9 +1633,9 @@ fromwhere(const char *name, const struct startpos *p, int once)
 {
 	uint64_t last, seq;
 
-	if (!bus_exists(bus, name, "-T"))
+	if (!exists(name, "-T"))
 		exit(EXIT_NOTOPIC);
-	last = bus_last(bus, name);
+	last = lastseq(name);
 	seq = startseq(p, last);
 	if (seq > last + 1 && !once)
 		warnw("--from", "%llu is past the end of topic %s, whose last "
@@ -1643,7 +1691,7 @@ main(int argc, char *argv[])
 	struct common c;
 	struct sub sub;
 	struct opts op = { .since = NOTIME, .resettime = NOTIME };
-	char err[512];
+	char err[BUS_ERRMAX];
 	size_t i;
 	int status, ended = 0;
 
@@ -1671,9 +1719,9 @@ main(int argc, char *argv[])
 	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
 	    op.deltopic == NULL && !op.topics,
 	    "--bus and --creds are for -T, --delete-topic and --topics");
-	if ((bus = bus_open(bus_url(op.bus), op.creds, err, sizeof(err))) ==
-	    NULL)
-		errw(EXIT_USAGE, NULL, "%s", err);
+	if ((status = bus_open(bus_url(op.bus), op.creds, &bus, err,
+	    sizeof(err))) != BUS_OK)
+		errw(bus_status(status), NULL, "%s", err);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)

@@ -199,8 +199,10 @@ enum log_result log_append(struct log *lg, struct batch *bt, int sync,
  * let go when the pipeline runs dry, and at least every 0.2 s.  On a
  * failure the log is cut back to what was durable, the batches
  * acknowledged stay acknowledged, and fail is called (how LOG_FULL, or
- * LOG_IO with errno err, or with msg when the lock could not be taken);
- * fail must not return: the program ends there.
+ * LOG_IO with errno err, or with msg when the lock could not be taken),
+ * once, for the first failure, from one of the threads.  fail may end the
+ * program; when it returns, the pipeline is over: it writes and
+ * acknowledges nothing more, and log_commit_submit returns -1.
  */
 typedef int log_durable_fn(void *arg, struct batch *bt);
 typedef void log_fail_fn(void *arg, enum log_result how, int err,
@@ -212,7 +214,8 @@ enum log_result log_commit_start(struct log *lg, int sync,
 /* The next batch to fill, cleared; waits while the pipeline is full. */
 struct batch *log_commit_batch(struct log *lg);
 /* Hands over the batch log_commit_batch gave last.  Returns -1 when the
- * durable hook has said stop (the batch is dropped). */
+ * durable hook has said stop, or the pipeline failed (the batch is
+ * dropped). */
 int log_commit_submit(struct log *lg);
 /* Waits until every batch handed over is done with; ends the threads. */
 void log_commit_finish(struct log *lg);

@@ -323,7 +323,8 @@ struct committer {
 	int64_t since;		/* since then (now_usec) */
 	int writing;		/* the writer is at work on the log */
 	int stopped;		/* the durable hook said stop */
-	int failed;		/* the syncing side found a failure */
+	int failed;		/* a failure was found: the pipeline is
+				   over, the fail hook told */
 	int closing;		/* nothing more will be handed over */
 	uint64_t key[4];	/* the index's keys, once known */
 	int keyed;
@@ -336,7 +337,8 @@ enum log_result commit_start(struct committer *c, struct store *st,
 /* The next batch to fill, cleared; waits while the pipeline is full. */
 struct batch *commit_batch(struct committer *c);
 /* Hands over the batch commit_batch gave last.  Returns -1 when the
- * durable hook has said stop (the batch is dropped). */
+ * durable hook has said stop, or the pipeline failed (the batch is
+ * dropped). */
 int commit_submit(struct committer *c);
 /* Waits until every batch handed over is done with; ends the threads. */
 void commit_finish(struct committer *c);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "timefmt.h"
 #include "topic.h"
 #include "util.h"
@@ -52,7 +53,7 @@ join(const char *a, const char *b)
 }
 
 char *
-topic_home(void)
+topic_home(char *err, size_t n)
 {
 	const char *h;
 	char *p;
@@ -61,9 +62,11 @@ topic_home(void)
 		return xstrdup(h);
 	if ((h = getenv("XDG_STATE_HOME")) != NULL && *h == '/')
 		return join(h, "eventful");
-	if ((h = getenv("HOME")) == NULL || *h == '\0')
-		errw(EXIT_FAIL, NULL, "neither EVENTFUL_HOME nor HOME is set: "
-		    "where do topics live?");
+	if ((h = getenv("HOME")) == NULL || *h == '\0') {
+		seterrw(err, n, 0, NULL, "neither EVENTFUL_HOME nor HOME is "
+		    "set: where do topics live?");
+		return NULL;
+	}
 	p = xmalloc(strlen(h) + 32);
 	sprintf(p, "%s/.local/state/eventful", h);
 	return p;
@@ -83,8 +86,9 @@ topic_shared(void)
 	char *home;
 
 	if (shared < 0) {
-		home = topic_home();
-		shared = stat(home, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		home = topic_home(NULL, 0);
+		shared = home != NULL && stat(home, &sb) == 0 &&
+		    S_ISDIR(sb.st_mode) &&
 		    (sb.st_mode & (S_IWGRP | S_ISGID)) == (S_IWGRP | S_ISGID);
 		free(home);
 	}
@@ -113,16 +117,17 @@ share(const char *path, int fd, int dir)
 }
 
 /*
- * Exits on an operation on path that failed for want of permission,
+ * Says in err that an operation on path failed for want of permission,
  * naming the directory in the way, its owner and mode, and the fix: never
- * "mkdir: Permission denied" for a directory that exists.
+ * "mkdir: Permission denied" for a directory that exists.  Returns -1.
  */
-static void
-denied(const char *path, const char *op)
+static int
+denied(const char *path, const char *op, char *err, size_t n)
 {
 	struct stat sb;
 	struct passwd *pw;
-	char *dir = xstrdup(path), *slash, *home = topic_home();
+	char *dir = xstrdup(path), *slash, *home = topic_home(NULL, 0);
+	const char *h = home != NULL ? home : "$EVENTFUL_HOME";
 
 	/* The deepest file or directory we can see: what keeps us out. */
 	while (stat(dir, &sb) == -1) {
@@ -131,35 +136,39 @@ denied(const char *path, const char *op)
 		*slash = '\0';
 	}
 	pw = getpwuid(sb.st_uid);
-	errw(EXIT_FAIL, path, "%s: permission denied: %s is %s's, mode %04o, "
-	    "not shared with you; to share %s with a group, its owner runs "
-	    "'chgrp -R GROUP %s && chmod -R g+rwX %s && find %s -type d "
+	seterrw(err, n, 0, path, "%s: permission denied: %s is %s's, mode "
+	    "%04o, not shared with you; to share %s with a group, its owner "
+	    "runs 'chgrp -R GROUP %s && chmod -R g+rwX %s && find %s -type d "
 	    "-exec chmod g+s {} +' (see evsub(1)); or set EVENTFUL_HOME to a "
 	    "directory of your own", op, dir, pw != NULL ? pw->pw_name :
-	    "another user", (unsigned)(sb.st_mode & 07777), home, home, home,
-	    home);
+	    "another user", (unsigned)(sb.st_mode & 07777), h, h, h, h);
+	free(dir);
+	free(home);
+	return -1;
 }
 
-void
-topic_denied(const char *path, const char *op)
+int
+topic_denied(const char *path, const char *op, char *err, size_t n)
 {
 	if (errno == EACCES || errno == EPERM)
-		denied(path, op);
+		return denied(path, op, err, n);
+	return 0;
 }
 
-/* Exits on a failed op on path: denied() for want of permission. */
-static void
-failed(const char *path, const char *op)
+/* Says in err that op on path failed (errno): denied() for want of
+ * permission.  Returns -1. */
+static int
+failed(const char *path, const char *op, char *err, size_t n)
 {
 	if (errno == EACCES || errno == EPERM)
-		denied(path, op);
-	errwe(EXIT_FAIL, path, "%s", op);
+		return denied(path, op, err, n);
+	return seterrw(err, n, errno, path, "%s", op);
 }
 
 /* Makes directory p, or finds it there: 0700, or the group's when the
  * home is shared. */
-static void
-mkdir1(const char *p)
+static int
+mkdir1(const char *p, char *err, size_t n)
 {
 	struct stat sb;
 	int e;
@@ -169,37 +178,40 @@ mkdir1(const char *p)
 		/* Its name is durable only once its parent is: before any
 		 * event published under it is acknowledged. */
 		if (fsyncparent(p) == -1)
-			failed(p, "fsync of the directory that holds it");
-		return;
+			return failed(p, "fsync of the directory that holds it",
+			    err, n);
+		return 0;
 	}
 	if (errno == EEXIST)
-		return;
+		return 0;
 	/* EACCES for a directory that is there is no error: what we cannot
 	 * do in it is said by name when we try. */
 	e = errno;
 	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return;
+		return 0;
 	errno = e;
-	failed(p, "mkdir");
+	return failed(p, "mkdir", err, n);
 }
 
 /* mkdir -p, as mkdir1 makes each. */
-static void
-mkdirs(const char *path)
+static int
+mkdirs(const char *path, char *err, size_t n)
 {
 	char *p = xstrdup(path), *s;
+	int r = 0;
 
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		char c = *s;
 		*s = '\0';
-		mkdir1(p);
+		r = mkdir1(p, err, n);
 		*s = c;
-		if (c == '\0')
+		if (c == '\0' || r == -1)
 			break;
 	}
 	free(p);
+	return r;
 }
 
 /*
@@ -219,38 +231,48 @@ foreign(const char *path)
 	return 0;
 }
 
-/* Exits when directory path is a link of another user's (foreign). */
-static void
-ownlink(const char *path)
+/* Says so in err when directory path is a link of another user's
+ * (foreign), and returns -1; else 0. */
+static int
+ownlink(const char *path, char *err, size_t n)
 {
 	uid_t uid;
 
 	if ((uid = foreign(path)) != 0)
-		errw(EXIT_FAIL, path, "a symbolic link of another user's (uid "
-		    "%lu): refused, not followed", (unsigned long)uid);
+		return seterrw(err, n, 0, path, "a symbolic link of another "
+		    "user's (uid %lu): refused, not followed",
+		    (unsigned long)uid);
+	return 0;
 }
 
-void
-topic_init(struct topic *t, const char *name, int create)
+int
+topic_init(struct topic *t, const char *name, int create, char *err,
+    size_t n)
 {
-	char *home = topic_home(), *topics;
+	char *home = topic_home(err, n), *topics;
+	int r;
 
 	memset(t, 0, sizeof(*t));
+	if (home == NULL)
+		return -1;
 	t->name = xstrdup(name);
 	topics = join(home, "topics");
 	t->dir = join(topics, name);
 	t->log = join(t->dir, "log");
 	t->subs = join(t->dir, "subs");
 	t->consumers = join(t->dir, "consumers");
-	ownlink(t->dir);
-	if (create) {
-		mkdirs(t->subs);
-		mkdirs(t->consumers);
-	}
-	ownlink(t->subs);
-	ownlink(t->consumers);
+	r = ownlink(t->dir, err, n);
+	if (r == 0 && create && (mkdirs(t->subs, err, n) == -1 ||
+	    mkdirs(t->consumers, err, n) == -1))
+		r = -1;
+	if (r == 0 && (ownlink(t->subs, err, n) == -1 ||
+	    ownlink(t->consumers, err, n) == -1))
+		r = -1;
 	free(topics);
 	free(home);
+	if (r == -1)
+		topic_free(t);
+	return r;
 }
 
 void
@@ -268,6 +290,7 @@ topic_free(struct topic *t)
 
 static int published(void *, struct batch *);
 static void pubfail(void *, enum log_result, int, const char *);
+static int openlog(struct topub *, char *, size_t);
 
 /*
  * Makes the names above a topic's log durable: the topic's in topics/,
@@ -277,20 +300,24 @@ static void pubfail(void *, enum log_result, int, const char *);
  * when it finds it so).  The home's parent may be one we cannot open
  * (mode 0711): then it is not ours, nor the home made by us in it.
  */
-static void
-syncnames(const struct topic *t)
+static int
+syncnames(const struct topic *t, char *err, size_t n)
 {
 	char *p = xstrdup(t->dir), *slash;
-	int i;
+	int i, r = 0;
 
 	for (i = 0; i < 3 && (slash = strrchr(p, '/')) != NULL &&
 	    slash != p; i++) {
 		if (fsyncparent(p) == -1 && !(i == 2 && (errno == EACCES ||
-		    errno == EPERM)))
-			failed(p, "fsync of the directory that holds it");
+		    errno == EPERM))) {
+			r = failed(p, "fsync of the directory that holds it",
+			    err, n);
+			break;
+		}
 		*slash = '\0';
 	}
 	free(p);
+	return r;
 }
 
 /* Whether descriptor fd is the file that path names now. */
@@ -311,67 +338,97 @@ samefile(int fd, const char *path)
  * refuses without --force.  A topic deleted while this one started (it
  * held the directory's lock, then renamed it away) is made anew.
  */
-static void
-holdtopic(struct topub *p, const char *name)
+static int
+holdtopic(struct topub *p, const char *name, char *err, size_t n)
 {
 	int try;
 
 	for (try = 0; ; try++) {
-		topic_init(&p->t, name, 1);
+		if (topic_init(&p->t, name, 1, err, n) == -1)
+			return -1;
 		p->dirfd = open(p->t.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->dirfd == -1 && errno != ENOENT)
-			failed(p->t.dir, "open");
+		if (p->dirfd == -1 && errno != ENOENT) {
+			failed(p->t.dir, "open", err, n);
+			topic_free(&p->t);
+			return -1;
+		}
 		if (p->dirfd >= 0) {
-			if (flock(p->dirfd, LOCK_SH) == -1)
-				failed(p->t.dir, "flock");
+			if (flock(p->dirfd, LOCK_SH) == -1) {
+				failed(p->t.dir, "flock", err, n);
+				close(p->dirfd);
+				topic_free(&p->t);
+				return -1;
+			}
 			if (samefile(p->dirfd, p->t.dir))
-				return;
+				return 0;
 			close(p->dirfd);
 		}
 		topic_free(&p->t);
 		if (try == HOLD_TRIES)
-			errw(EXIT_FAIL, name, "the topic was deleted %d times "
-			    "while this publisher started: not published",
-			    HOLD_TRIES + 1);
+			return seterrw(err, n, 0, name, "the topic was deleted "
+			    "%d times while this publisher started: not "
+			    "published", HOLD_TRIES + 1);
 	}
 }
 
-void
-topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
-    int quiet, int overlap)
+/* Opens p's log, and starts its pipeline when threaded. */
+static int
+openlog(struct topub *p, char *err, size_t n)
 {
 	struct stat sb;
-	char err[512];
+	char why[512];
 
-	memset(p, 0, sizeof(*p));
-	holdtopic(p, name);
-	if ((p->log = log_open(p->t.log, 1, err, sizeof(err))) == NULL) {
+	if ((p->log = log_open(p->t.log, 1, why, sizeof(why))) == NULL) {
 		if (errno == EACCES)
-			denied(p->t.log, "open");
-		errw(EXIT_FAIL, p->t.log, "%s", err);
+			return denied(p->t.log, "open", err, n);
+		return seterrw(err, n, 0, p->t.log, "%s", why);
 	}
 	share(p->t.log, log_fd(p->log), 0);
-	if (fstat(log_fd(p->log), &sb) == 0 && sb.st_size == 0)
-		syncnames(&p->t);
-	scan_init(&p->sc);
+	if (fstat(log_fd(p->log), &sb) == 0 && sb.st_size == 0 &&
+	    syncnames(&p->t, err, n) == -1)
+		return -1;
+	if (p->threaded && log_commit_start(p->log, p->sync, published,
+	    pubfail, p) != LOG_OK)
+		return seterrw(err, n, errno, "pthread_create", "append");
+	return 0;
+}
+
+int
+topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
+    int quiet, int overlap, void (*onfail)(int, const char *), char *err,
+    size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	if (holdtopic(p, name, err, n) == -1)
+		return BUS_ERROR;
 	p->sync = sync;
 	p->maxwait = maxwait;
 	p->quiet = quiet;
 	p->expect = -1;
+	p->onfail = onfail;
+	pthread_mutex_init(&p->mu, NULL);
 	/* A subscriber that goes away is found by EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	/* One event at a time, durable each: no group to overlap with. */
 	p->threaded = overlap && sync != SYNC_EVENT;
-	if (p->threaded && log_commit_start(p->log, sync, published, pubfail,
-	    p) != LOG_OK)
-		errwe(EXIT_FAIL, "pthread_create", "append");
+	if (openlog(p, err, n) == -1) {
+		if (p->log != NULL)
+			log_close(p->log);
+		pthread_mutex_destroy(&p->mu);
+		close(p->dirfd);
+		topic_free(&p->t);
+		return BUS_ERROR;
+	}
+	scan_init(&p->sc);
+	return BUS_OK;
 }
 
-void
-topub_close(struct topub *p)
+int
+topub_close(struct topub *p, char *err, size_t n)
 {
 	char *idx;
+	int r;
 
 	if (p->threaded)
 		log_commit_finish(p->log);
@@ -383,12 +440,19 @@ topub_close(struct topub *p)
 		share(idx, -1, 0);
 		free(idx);
 	}
+	/* A reader of the acknowledgements that went away is no failure
+	 * once all is done. */
+	r = p->res == BUS_EPIPE ? BUS_OK : p->res;
+	if (r != BUS_OK)
+		seterrw(err, n, 0, NULL, "%s", p->failerr);
 	batch_free(&p->bt);
 	scan_free(&p->sc);
 	free((char *)p->subject);
 	log_close(p->log);
 	close(p->dirfd);
+	pthread_mutex_destroy(&p->mu);
 	topic_free(&p->t);
+	return r;
 }
 
 /* One subscriber being written to. */
@@ -628,72 +692,83 @@ fanout(struct topub *p, const char *buf, size_t len)
 	free(v);
 }
 
-/* With --expect, every event has the first one's subject. */
-static void
-samesubject(struct topub *p)
+/* With --expect, every event has the first one's subject: BUS_OK, or
+ * BUS_INVALID saying why not. */
+static int
+samesubject(struct topub *p, char *err, size_t n)
 {
 	const struct scan_member *m = p->ev.a[CE_SUBJECT];
 
-	if (m == NULL)
-		errw(EXIT_INVALID, p->t.name, "event %llu: --expect counts "
-		    "the events of a subject: this one has none",
+	if (m == NULL) {
+		seterrw(err, n, 0, p->t.name, "event %llu: --expect counts the "
+		    "events of a subject: this one has none",
 		    (unsigned long long)p->n);
+		return BUS_INVALID;
+	}
 	if (p->subject == NULL) {
 		p->subject = xmalloc(m->vallen);
 		memcpy((char *)p->subject, m->val, m->vallen);
 		p->subjlen = m->vallen;
 	} else if (m->vallen != p->subjlen || memcmp(m->val, p->subject,
-	    m->vallen) != 0)
-		errw(EXIT_INVALID, p->t.name, "event %llu: --expect counts "
-		    "the events of one subject: this one has another",
+	    m->vallen) != 0) {
+		seterrw(err, n, 0, p->t.name, "event %llu: --expect counts the "
+		    "events of one subject: this one has another",
 		    (unsigned long long)p->n);
+		return BUS_INVALID;
+	}
+	return BUS_OK;
 }
 
 /*
  * Adds the whole events buf[0..len) to bt.  They are evpub's own output,
  * each checked on its way in: their members are found, not checked again.
  */
-static void
-fill(struct topub *p, struct batch *bt, const char *buf, size_t len)
+static int
+fill(struct topub *p, struct batch *bt, const char *buf, size_t len,
+    char *err, size_t n)
 {
 	const char *s = buf, *end = buf + len, *nl;
-	char err[512];
+	char why[512];
+	int r;
 
 	for (; s < end; s = nl + 1) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		p->n++;
 		if (scan_trusted(&p->sc, s, (size_t)(nl - s)) == -1 ||
-		    ce_check(&p->sc, &p->ev, 0, err, sizeof(err)) == -1)
-			errw(EXIT_FAIL, p->t.name, "event %llu: %s",
+		    ce_check(&p->sc, &p->ev, 0, why, sizeof(why)) == -1) {
+			seterrw(err, n, 0, p->t.name, "event %llu: %s",
 			    (unsigned long long)p->n, p->sc.err != NULL ?
-			    p->sc.err : err);
-		if (p->expect >= 0)
-			samesubject(p);
+			    p->sc.err : why);
+			return BUS_ERROR;
+		}
+		if (p->expect >= 0 && (r = samesubject(p, err, n)) != BUS_OK)
+			return r;
 		batch_add(bt, &p->sc, &p->ev, p->n);
 	}
+	return BUS_OK;
 }
 
 /* Writes the events stored, stamped, to stdout: the acknowledgement.
- * Returns -1 when its reader went away (the run stops, quietly). */
+ * BUS_EPIPE when its reader went away (the run stops, quietly). */
 static int
-acked(struct topub *p, const struct buf *b)
+acked(struct topub *p, const struct buf *b, char *err, size_t n)
 {
 	if (p->quiet || b->len == 0)
-		return 0;
+		return BUS_OK;
 	if (fwrite(b->p, 1, b->len, stdout) == b->len && fflush(stdout) == 0)
-		return 0;
+		return BUS_OK;
 	if (errno == EPIPE)
-		return -1;
-	errwe(EXIT_FAIL, "stdout", "write");
+		return BUS_EPIPE;
+	seterrw(err, n, errno, "stdout", "write");
+	return BUS_ERROR;
 }
 
 /* After bt is in the log, durable, and still under its lock: fans it out,
  * acknowledges it on stdout, then reports the events left out as
  * repeats. */
 static int
-published(void *arg, struct batch *bt)
+pubdone(struct topub *p, struct batch *bt, char *err, size_t n)
 {
-	struct topub *p = arg;
 	size_t i;
 	int r;
 
@@ -701,7 +776,8 @@ published(void *arg, struct batch *bt)
 	 * before another publisher can append. */
 	if (bt->b.len > 0)
 		fanout(p, bt->b.p, bt->b.len);
-	r = acked(p, &bt->b);
+	if ((r = acked(p, &bt->b, err, n)) == BUS_ERROR)
+		return r;
 	for (i = 0; i < bt->n; i++)
 		if (bt->dup[i] != 0 && !p->quiet)
 			warnw(p->t.name, "event %llu: source and id are in the "
@@ -711,75 +787,155 @@ published(void *arg, struct batch *bt)
 	return r;
 }
 
-/* Exits: the topic was deleted (--force) under this publisher. */
-static void
-deleted(struct topub *p)
+/*
+ * Keeps p's first failure (BUS_EPIPE too: the run is over), said whole in
+ * err, for every call after to return; from the pipeline's threads, also
+ * tells the program's hook, which may end the program.  Returns the
+ * failure kept.
+ */
+static int
+keep(struct topub *p, int r, const char *err, int threads)
 {
-	errw(EXIT_FAIL, p->t.name, "the topic was deleted while this publisher "
-	    "ran (evsub --delete-topic): nothing more is published, "
-	    "and what was not acknowledged is not stored");
+	int first;
+
+	pthread_mutex_lock(&p->mu);
+	if ((first = p->res == BUS_OK)) {
+		p->res = r;
+		snprintf(p->failerr, sizeof(p->failerr), "%s", err);
+	}
+	r = p->res;
+	pthread_mutex_unlock(&p->mu);
+	if (first && threads && r != BUS_EPIPE && p->onfail != NULL)
+		p->onfail(r, p->failerr);
+	return r;
 }
 
-static void
-pubfail(void *arg, enum log_result how, int err, const char *msg)
+/* The pipeline's durable hook: pubdone, a failure kept (it stops). */
+static int
+published(void *arg, struct batch *bt)
 {
 	struct topub *p = arg;
+	char err[512];
+	int r;
 
+	if ((r = pubdone(p, bt, err, sizeof(err))) == BUS_OK)
+		return 0;
+	(void)keep(p, r, r == BUS_EPIPE ? "" : err, 1);
+	return -1;
+}
+
+/* Says in err why the log took nothing (log_result how, errno e, or the
+ * lock's message msg).  Returns BUS_ERROR. */
+static int
+appendfail(struct topub *p, enum log_result how, int e, const char *msg,
+    char *err, size_t n)
+{
 	if (how == LOG_GONE)
-		deleted(p);
-	if (msg != NULL)
-		errw(EXIT_FAIL, p->t.log, "%s", msg);
-	if (how == LOG_FULL)
-		errw(EXIT_FAIL, p->t.log, "full: sequence %llu is the last a "
-		    "log can hold", (unsigned long long)SEQ_MAX);
-	errno = err;
-	errwe(EXIT_FAIL, p->t.log, "append (nothing of this batch is stored "
-	    "or published)");
+		/* The topic was deleted (--force) under this publisher. */
+		seterrw(err, n, 0, p->t.name, "the topic was deleted while "
+		    "this publisher ran (evsub --delete-topic): nothing more "
+		    "is published, and what was not acknowledged is not "
+		    "stored");
+	else if (msg != NULL)
+		seterrw(err, n, 0, p->t.log, "%s", msg);
+	else if (how == LOG_FULL)
+		seterrw(err, n, 0, p->t.log, "full: sequence %llu is the last "
+		    "a log can hold", (unsigned long long)SEQ_MAX);
+	else
+		seterrw(err, n, e, p->t.log, "append (nothing of this batch is "
+		    "stored or published)");
+	return BUS_ERROR;
+}
+
+/* The pipeline's fail hook: the failure kept; the pipeline stops. */
+static void
+pubfail(void *arg, enum log_result how, int e, const char *msg)
+{
+	struct topub *p = arg;
+	char err[2048];
+
+	(void)keep(p, appendfail(p, how, e, msg, err, sizeof(err)), err, 1);
+}
+
+/* The failure kept, said in err. */
+static int
+kept(struct topub *p, char *err, size_t n)
+{
+	int r;
+
+	pthread_mutex_lock(&p->mu);
+	r = p->res;
+	if (r != BUS_OK)
+		seterrw(err, n, 0, NULL, "%s", p->failerr);
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+/* With threads: hands the events over to the pipeline.  When it has
+ * stopped, ends it and returns why: the failure it kept, or BUS_EPIPE. */
+static int
+submit(struct topub *p, const char *buf, size_t len, char *err, size_t n)
+{
+	int r;
+
+	if ((r = fill(p, log_commit_batch(p->log), buf, len, err, n)) !=
+	    BUS_OK)
+		return keep(p, r, err, 0);
+	if (log_commit_submit(p->log) == 0)
+		return BUS_OK;
+	/* A failure, or the reader of the acks went away: what is stored
+	 * stays, the rest is not published. */
+	log_commit_finish(p->log);
+	p->threaded = 0;
+	if ((r = kept(p, err, n)) == BUS_OK)
+		r = keep(p, BUS_EPIPE, "", 0);
+	return r;
 }
 
 /*
  * Publishes the whole events buf[0..len): with threads, hands them to the
  * pipeline (log.h); without, appends them to the log, then fans them
- * out, and returns once that is done.
+ * out, and returns once that is done.  After a failure, every call
+ * returns it again.
  */
-void
-topub_sink(void *arg, const char *buf, size_t len)
+int
+topub_sink(struct topub *p, const char *buf, size_t len, char *err,
+    size_t n)
 {
-	struct topub *p = arg;
-	char err[512];
+	char why[512];
 	uint64_t count;
 	enum log_result got;
+	int r, e;
 
-	if (p->threaded) {
-		fill(p, log_commit_batch(p->log), buf, len);
-		if (log_commit_submit(p->log) == -1) {
-			/* The reader of the acks went away: what is stored
-			 * stays, the rest is not published. */
-			log_commit_finish(p->log);
-			exit(EXIT_OK);
-		}
-		return;
-	}
+	if ((r = kept(p, err, n)) != BUS_OK)
+		return r;
+	if (p->threaded)
+		return submit(p, buf, len, err, n);
 	batch_clear(&p->bt);
-	fill(p, &p->bt, buf, len);
+	if ((r = fill(p, &p->bt, buf, len, err, n)) != BUS_OK)
+		return keep(p, r, err, 0);
 	if (p->bt.n == 0)
-		return;
-	if ((got = log_lock(p->log, 1, err, sizeof(err))) == LOG_GONE)
-		deleted(p);
-	if (got != LOG_OK)
-		errw(EXIT_FAIL, p->t.log, "%s", err);
+		return BUS_OK;
+	if ((got = log_lock(p->log, 1, why, sizeof(why))) != LOG_OK) {
+		r = appendfail(p, got, 0, got == LOG_GONE ? NULL : why, err, n);
+		return keep(p, r, err, 0);
+	}
 	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
-	if (got == LOG_EXPECT)
-		errw(EXIT_EXPECT, p->t.name, "the subject has %llu events, not "
-		    "%lld: nothing published", (unsigned long long)count,
+	e = errno;
+	if (got == LOG_EXPECT) {
+		seterrw(err, n, 0, p->t.name, "the subject has %llu events, "
+		    "not %lld: nothing published", (unsigned long long)count,
 		    p->expect);
-	if (got != LOG_OK)
-		pubfail(p, got, errno, NULL);
-	if (p->expect >= 0)
-		p->expect += (long long)p->bt.m;
-	if (published(p, &p->bt) == -1)
-		exit(EXIT_OK);	/* the reader of the acks went away */
+		r = BUS_EXPECT;
+	} else if (got != LOG_OK)
+		r = appendfail(p, got, e, NULL, err, n);
+	else {
+		if (p->expect >= 0)
+			p->expect += (long long)p->bt.m;
+		r = pubdone(p, &p->bt, err, n);
+	}
 	log_unlock(p->log);
+	return r == BUS_OK ? r : keep(p, r, r == BUS_EPIPE ? "" : err, 0);
 }
 
 /* ---- live subscribers ---- */
@@ -789,7 +945,8 @@ static dev_t ldev;
 static ino_t lino;
 
 char *
-topic_fifo_make(struct topic *t, const char *name, char **tmp)
+topic_fifo_make(struct topic *t, const char *name, char **tmp, char *err,
+    size_t n)
 {
 	char *fname, *path;
 
@@ -805,32 +962,43 @@ topic_fifo_make(struct topic *t, const char *name, char **tmp)
 	free(fname);
 	(void)unlink(*tmp);
 	if (mkfifo(*tmp, modefor(0)) == -1)
-		failed(*tmp, "mkfifo");
-	share(*tmp, -1, 0);
-	if (strlen(path) >= sizeof(ourfifo))
-		errw(EXIT_FAIL, path, "path too long");
-	return path;
+		failed(*tmp, "mkfifo", err, n);
+	else {
+		share(*tmp, -1, 0);
+		if (strlen(path) < sizeof(ourfifo))
+			return path;
+		seterrw(err, n, 0, path, "path too long");
+		(void)unlink(*tmp);
+	}
+	free(path);
+	free(*tmp);
+	*tmp = NULL;
+	return NULL;
 }
 
 /* Called once the FIFO is open for reading: puts it in place. */
-void
-topic_fifo_place(const char *tmp, const char *path, int fd)
+int
+topic_fifo_place(const char *tmp, const char *path, int fd, char *err,
+    size_t n)
 {
 	struct stat sb, fsb;
 
 	if (lstat(tmp, &sb) == -1 || fstat(fd, &fsb) == -1)
-		errwe(EXIT_FAIL, tmp, "stat");
+		return seterrw(err, n, errno, tmp, "stat");
 	/* What the caller opened is the FIFO we made, not a link or a file
 	 * someone put in its place between mkfifo and open. */
 	if (!S_ISFIFO(sb.st_mode) || sb.st_dev != fsb.st_dev ||
 	    sb.st_ino != fsb.st_ino)
-		errw(EXIT_FAIL, tmp, "not the FIFO we made: replaced by "
-		    "someone; refused");
+		return seterrw(err, n, 0, tmp, "not the FIFO we made: "
+		    "replaced by someone; refused");
 	ldev = sb.st_dev;
 	lino = sb.st_ino;
 	strcpy(ourfifo, path);
-	if (rename(tmp, path) == -1)
-		errwe(EXIT_FAIL, path, "rename");
+	if (rename(tmp, path) == -1) {
+		ourfifo[0] = '\0';
+		return seterrw(err, n, errno, path, "rename");
+	}
+	return 0;
 }
 
 void
@@ -856,11 +1024,12 @@ topic_fifo_cut(void)
 /*
  * Opens file name of the directory dirfd (at path, for messages) with
  * flags, never through a symbolic link and never anything but a regular
- * file: what someone planted there is refused, not followed.  Exits 1
- * when it cannot.
+ * file: what someone planted there is refused, not followed.  -1 with
+ * err when it cannot.
  */
 static int
-openown(int dirfd, const char *name, const char *path, int flags)
+openown(int dirfd, const char *name, const char *path, int flags, char *err,
+    size_t n)
 {
 	struct stat sb;
 	int fd;
@@ -868,11 +1037,13 @@ openown(int dirfd, const char *name, const char *path, int flags)
 	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 	    modefor(0));
 	if (fd == -1 && errno == ELOOP)
-		errw(EXIT_FAIL, path, "a symbolic link: refused");
+		return seterrw(err, n, 0, path, "a symbolic link: refused");
 	if (fd == -1)
-		failed(path, "open");
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
-		errw(EXIT_FAIL, path, "not a regular file: refused");
+		return failed(path, "open", err, n);
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return seterrw(err, n, 0, path, "not a regular file: refused");
+	}
 	return fd;
 }
 
@@ -916,7 +1087,7 @@ sweeptmp(struct topic *t, const char *name)
 }
 
 int
-topic_consumer_lock(struct topic *t, const char *name)
+topic_consumer_lock(struct topic *t, const char *name, char *err, size_t n)
 {
 	char *path, *lname = xmalloc(strlen(name) + 8);
 	int fd, dfd;
@@ -925,13 +1096,19 @@ topic_consumer_lock(struct topic *t, const char *name)
 	path = join(t->consumers, lname);
 	if ((dfd = open(t->consumers, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
-		failed(t->consumers, "open");
-	/* A link planted as the lock would make a file at its target. */
-	fd = openown(dfd, lname, path, O_RDWR | O_CREAT);
-	close(dfd);
-	share(path, fd, 0);
+		fd = failed(t->consumers, "open", err, n);
+	else {
+		/* A link planted as the lock would make a file at its
+		 * target. */
+		fd = openown(dfd, lname, path, O_RDWR | O_CREAT, err, n);
+		close(dfd);
+	}
+	if (fd >= 0)
+		share(path, fd, 0);
 	free(path);
 	free(lname);
+	if (fd == -1)
+		return -2;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
 		return -1;
@@ -979,19 +1156,19 @@ readpos(const char *path, uint64_t *pos, char *err, size_t n)
 	return 0;
 }
 
-uint64_t
-topic_position(struct topic *t, const char *name)
+int
+topic_position(struct topic *t, const char *name, uint64_t *pos, char *err,
+    size_t n)
 {
-	char *path = join(t->consumers, name), err[256];
-	uint64_t pos;
+	char *path = join(t->consumers, name), why[256];
+	int r = 0;
 
 	errno = 0;
-	if (readpos(path, &pos, err, sizeof(err)) == -1) {
-		topic_denied(path, "open");
-		errw(EXIT_FAIL, path, "%s", err);
-	}
+	if (readpos(path, pos, why, sizeof(why)) == -1 &&
+	    (r = topic_denied(path, "open", err, n)) == 0)
+		r = seterrw(err, n, 0, path, "%s", why);
 	free(path);
-	return pos;
+	return r;
 }
 
 /* replace_file's ready: a position in a group's home is the group's. */
@@ -1003,11 +1180,13 @@ sharetmp(int fd, const char *tmp, void *arg)
 	return 0;
 }
 
-void
-topic_commit(struct topic *t, const char *name, uint64_t seq)
+int
+topic_commit(struct topic *t, const char *name, uint64_t seq, char *err,
+    size_t n)
 {
 	char *path = join(t->consumers, name), num[32];
 	const char *step;
+	int r = 0;
 
 	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)seq);
 	/*
@@ -1020,13 +1199,16 @@ topic_commit(struct topic *t, const char *name, uint64_t seq)
 	    -1) {
 		if (strcmp(step, "create") == 0 && (errno == EACCES ||
 		    errno == EPERM))
-			denied(path, "committing the position");
-		if (strcmp(step, "fsync of the directory") == 0)
-			errwe(EXIT_FAIL, t->consumers, "committing the position: "
-			    "fsync of the directory");
-		errwe(EXIT_FAIL, path, "committing the position: %s", step);
+			r = denied(path, "committing the position", err, n);
+		else if (strcmp(step, "fsync of the directory") == 0)
+			r = seterrw(err, n, errno, t->consumers, "committing "
+			    "the position: fsync of the directory");
+		else
+			r = seterrw(err, n, errno, path, "committing the "
+			    "position: %s", step);
 	}
 	free(path);
+	return r;
 }
 
 /* ---- the listing ---- */
@@ -1113,7 +1295,9 @@ survey1(struct topic_stat *s, const char *name)
 
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
-	topic_init(&t, name, 0);
+	/* Its links were checked (topic_survey, topic_delete). */
+	if (topic_init(&t, name, 0, err, sizeof(err)) == -1)
+		return;
 	if ((lg = log_open(t.log, 0, err, sizeof(err))) != NULL &&
 	    log_refresh(lg, err, sizeof(err)) == LOG_OK)
 		s->last = log_last(lg);
@@ -1143,11 +1327,17 @@ survey1(struct topic_stat *s, const char *name)
 size_t
 topic_survey(struct topic_stat **vp)
 {
-	char *home = topic_home(), *topics = join(home, "topics"), **tv;
+	char *home = topic_home(NULL, 0), *topics, **tv;
 	char *path, *sub1, *sub2;
 	struct topic_stat *v;
 	size_t nt, i, j;
 
+	/* No home: bus_open said so first. */
+	if (home == NULL) {
+		*vp = xmalloc(sizeof(**vp));
+		return 0;
+	}
+	topics = join(home, "topics");
 	tv = names(topics, &nt);
 	v = xmalloc((nt ? nt : 1) * sizeof(*v));
 	for (i = j = 0; i < nt; i++) {
@@ -1263,7 +1453,7 @@ topic_missing(const char *why, const char *name, const char *where,
 }
 
 int
-topic_exists(const char *name, const char *why)
+topic_exists(const char *name, const char *why, char *err, size_t en)
 {
 	struct topic t;
 	struct stat sb;
@@ -1271,14 +1461,19 @@ topic_exists(const char *name, const char *why)
 	size_t n, i;
 	int ok;
 
-	topic_init(&t, name, 0);
-	if (stat(t.dir, &sb) == -1 && errno == EACCES)
-		denied(t.dir, "stat");
+	if (topic_init(&t, name, 0, err, en) == -1)
+		return -1;
+	if (stat(t.dir, &sb) == -1 && errno == EACCES) {
+		denied(t.dir, "stat", err, en);
+		topic_free(&t);
+		return -1;
+	}
 	ok = stat(t.dir, &sb) == 0 && S_ISDIR(sb.st_mode);
 	topic_free(&t);
 	if (ok || why == NULL)
 		return ok;
-	home = topic_home();
+	if ((home = topic_home(err, en)) == NULL)
+		return -1;
 	topics = join(home, "topics");
 	v = names(topics, &n);
 	topic_missing(why, name, topics, v, n, "is EVENTFUL_HOME the one you "
@@ -1294,9 +1489,12 @@ topic_exists(const char *name, const char *why)
 int
 topic_any(void)
 {
-	char **v, *home = topic_home(), *topics = join(home, "topics");
+	char **v, *home = topic_home(NULL, 0), *topics;
 	size_t n, i;
 
+	if (home == NULL)	/* bus_open said so first */
+		return 0;
+	topics = join(home, "topics");
 	v = names(topics, &n);
 	if (n == 0)
 		warnw(NULL, "no topics in %s: a publisher makes one (evpub -T "
@@ -1327,20 +1525,22 @@ topic_list(FILE *f, const struct topic_stat *v, size_t n)
 
 /* ---- replay, rewind, deletion ---- */
 
-uint64_t
-topic_last(struct topic *t)
+int
+topic_last(struct topic *t, uint64_t *last, char *err, size_t n)
 {
 	struct log *lg;
-	char err[512];
-	uint64_t last;
+	char why[512];
+	int r = 0;
 
-	if ((lg = log_open(t->log, 0, err, sizeof(err))) == NULL)
+	*last = 0;
+	if ((lg = log_open(t->log, 0, why, sizeof(why))) == NULL)
 		return 0;	/* made, nothing published yet */
-	if (log_refresh(lg, err, sizeof(err)) != LOG_OK)
-		errw(EXIT_FAIL, t->log, "%s", err);
-	last = log_last(lg);
+	if (log_refresh(lg, why, sizeof(why)) != LOG_OK)
+		r = seterrw(err, n, 0, t->log, "%s", why);
+	else
+		*last = log_last(lg);
 	log_close(lg);
-	return last;
+	return r;
 }
 
 int
@@ -1354,13 +1554,17 @@ topic_consumer_exists(struct topic *t, const char *name)
 	return ok;
 }
 
-void
-topic_consumer_delete(struct topic *t, const char *name)
+int
+topic_consumer_delete(struct topic *t, const char *name, char *err,
+    size_t n)
 {
 	char *path = join(t->consumers, name), *lname, *lpath;
 
-	if (unlink(path) == -1 && errno != ENOENT)
-		failed(path, "unlink");
+	if (unlink(path) == -1 && errno != ENOENT) {
+		failed(path, "unlink", err, n);
+		free(path);
+		return -1;
+	}
 	lname = xmalloc(strlen(name) + 8);
 	sprintf(lname, ".%s.lock", name);
 	lpath = join(t->consumers, lname);
@@ -1369,6 +1573,7 @@ topic_consumer_delete(struct topic *t, const char *name)
 	free(lpath);
 	free(lname);
 	free(path);
+	return 0;
 }
 
 /* Tells whether a run of a consumer of t holds its lock now. */
@@ -1407,10 +1612,11 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	struct dirent *de;
 	char *gone;
 	size_t busy = 0;
-	int pubs, dfd, lfd;
+	int pubs, dfd, lfd, r = 0;
 	DIR *d;
 
-	topic_init(&t, name, 0);
+	if (topic_init(&t, name, 0, err, n) == -1)
+		return -2;
 	survey1(&s, name);
 	/* Each running publisher holds the directory shared (holdtopic);
 	 * held exclusive here, it keeps new ones out until it is renamed. */
@@ -1462,15 +1668,16 @@ topic_delete(const char *name, int force, char *err, size_t n)
 	sprintf(gone, "%.*s.%s.deleted-%ld", (int)(strrchr(t.dir, '/') + 1 -
 	    t.dir), t.dir, name, (long)getpid());
 	if (rename(t.dir, gone) == -1)
-		failed(t.dir, "rename");
+		r = failed(t.dir, "rename", err, n) - 1;	/* -2 */
 	if (lfd >= 0)
 		close(lfd);
 	if (dfd >= 0)
 		close(dfd);
-	(void)nftw(gone, rmone, 16, FTW_DEPTH | FTW_PHYS);
+	if (r == 0)
+		(void)nftw(gone, rmone, 16, FTW_DEPTH | FTW_PHYS);
 	free(gone);
 	topic_free(&t);
-	return 0;
+	return r;
 }
 
 /* Appends "name":value where value is the JSON string s (or null). */

@@ -12,12 +12,20 @@
  * and then writes the stamped events to every live subscriber's FIFO.
  * Live subscribers get events at most once, while they listen; durable
  * consumers read the log from their position, at least once.
+ *
+ * Nothing here exits the program: a failure comes back as -1 (or the
+ * enum bus_result said), with the message whole in the caller's err[n]
+ * ("PATH: what: why", what it concerns first), for the program to print
+ * after its name, as errw(EXIT_FAIL, NULL, "%s", err) does.  A message
+ * that names a permission in the way is long: BUS_ERRMAX holds any.
+ * Running out of memory is the exception, as everywhere (xmalloc).
  */
 #ifndef EV_TOPIC_H
 #define EV_TOPIC_H
 
 #include <sys/types.h>
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,8 +50,9 @@ struct topic {
  * files), at most TOPIC_NAMEMAX bytes. */
 int topic_name_ok(const char *name);
 
-/* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful. */
-char *topic_home(void);
+/* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful;
+ * NULL with err when neither that nor $HOME is set. */
+char *topic_home(char *err, size_t n);
 
 /*
  * Tells whether $EVENTFUL_HOME is shared by a group: group-writable and
@@ -53,24 +62,27 @@ char *topic_home(void);
  */
 int topic_shared(void);
 
-/* When errno says that op on path failed for want of permission, exits
- * naming what is in the way, its owner and mode, and the fix (sharing the
- * home with a group); else returns. */
-void topic_denied(const char *path, const char *op);
+/* When errno says that op on path failed for want of permission, says
+ * so in err, naming what is in the way, its owner and mode, and the fix
+ * (sharing the home with a group), and returns -1; else 0. */
+int topic_denied(const char *path, const char *op, char *err, size_t n);
 
 /* Fills t's paths for topic name, and with create makes its directories
- * (0700, or 2770 when shared).  Exits 1 when they cannot be made, for
- * want of permission naming the directory in the way and the fix. */
-void topic_init(struct topic *t, const char *name, int create);
+ * (0700, or 2770 when shared).  -1 with err (t empty) when they cannot be
+ * made (for want of permission naming the directory in the way and the
+ * fix), or one is another user's symbolic link. */
+int topic_init(struct topic *t, const char *name, int create, char *err,
+    size_t n);
 
 /*
  * Tells whether topic name exists (a publisher has made it).  When it
  * does not, and why is not NULL, says so on stderr under why: the
  * directory looked in, and the topics there, the closest first when one
  * is close.  Subscribing never makes a topic: a mistyped name, or another
- * EVENTFUL_HOME, would make a new, empty one without a word.
+ * EVENTFUL_HOME, would make a new, empty one without a word.  -1 with err
+ * when it cannot be told.
  */
-int topic_exists(const char *name, const char *why);
+int topic_exists(const char *name, const char *why, char *err, size_t n);
 
 /*
  * Says on stderr, under why, that topic name is not in where (a
@@ -104,6 +116,11 @@ struct topub {
 	uint64_t n;		/* events published so far, for messages */
 	/* Two threads write and commit groups while evpub makes the next. */
 	int threaded;
+	void (*onfail)(int, const char *);	/* told of a failure the
+				   threads found, or NULL */
+	pthread_mutex_t mu;	/* guards res and failerr */
+	int res;		/* the first failure (enum bus_result), kept */
+	char failerr[2048];	/* its message, whole */
 };
 
 /*
@@ -112,14 +129,27 @@ struct topub {
  * event, once durable, is written to stdout with its sequence (unless
  * quiet), as evlog append acknowledges.  p->expect (set after opening,
  * without overlap) makes each sink a compare-and-set on its subject's
- * count (status 4 when it fails), the count moving on by what it stored.
+ * count (BUS_EXPECT when it fails), the count moving on by what it
+ * stored.  Each returns an enum bus_result, with err whole.
+ *
+ * The first failure is kept, and every call after returns it: BUS_ERROR
+ * (the log cannot be written: nothing of the events reached a subscriber
+ * or stdout), BUS_INVALID (an event --expect cannot count), BUS_EXPECT,
+ * BUS_EPIPE (the reader of the acknowledgements went away; what is
+ * stored stays).  With overlap the pipeline's threads find most failures:
+ * one stops the pipeline (nothing is acknowledged after it), is kept for
+ * the next topub_sink or topub_close to return, and is told at once to
+ * onfail (when not NULL), from the thread, for a program that must not
+ * wait for its next input to end.
  */
-void topub_open(struct topub *p, const char *name, int sync,
-    int64_t maxwait, int quiet, int overlap);
-/* Publishes the whole events buf[0..len).  Exits 1 when the log cannot
- * be written: nothing of them reached a subscriber then. */
-void topub_sink(void *arg, const char *buf, size_t len);
-void topub_close(struct topub *p);
+int topub_open(struct topub *p, const char *name, int sync,
+    int64_t maxwait, int quiet, int overlap,
+    void (*onfail)(int, const char *), char *err, size_t n);
+int topub_sink(struct topub *p, const char *buf, size_t len, char *err,
+    size_t n);
+/* Ends the pipeline and frees p: BUS_OK, or the failure kept (not
+ * BUS_EPIPE). */
+int topub_close(struct topub *p, char *err, size_t n);
 
 /*
  * A live subscriber's FIFO, subs/evsub-PID, or subs/evsub-PID-NAME when
@@ -129,30 +159,41 @@ void topub_close(struct topub *p);
  * not what someone put in its place meanwhile.  topic_fifo_remove removes
  * it (also from a signal handler: it only calls unlink(2)).
  * topic_fifo_cut tells whether it was removed by someone else: a
- * publisher cut it off.
+ * publisher cut it off.  topic_fifo_make returns NULL, and
+ * topic_fifo_place -1, with err.
  */
-char *topic_fifo_make(struct topic *t, const char *name, char **tmp);
-void topic_fifo_place(const char *tmp, const char *path, int fd);
+char *topic_fifo_make(struct topic *t, const char *name, char **tmp,
+    char *err, size_t n);
+int topic_fifo_place(const char *tmp, const char *path, int fd, char *err,
+    size_t n);
 void topic_fifo_remove(void);
 int topic_fifo_cut(void);
 
-/* Durable consumers: one run at a time (the lock), and the position. */
-int topic_consumer_lock(struct topic *t, const char *name);
-uint64_t topic_position(struct topic *t, const char *name);
-void topic_commit(struct topic *t, const char *name, uint64_t seq);
+/* Durable consumers: one run at a time (the lock: its descriptor, -1 when
+ * a run holds it, -2 with err), and the position (-1 with err). */
+int topic_consumer_lock(struct topic *t, const char *name, char *err,
+    size_t n);
+int topic_position(struct topic *t, const char *name, uint64_t *pos,
+    char *err, size_t n);
+int topic_commit(struct topic *t, const char *name, uint64_t seq, char *err,
+    size_t n);
 
 /* Whether consumer name of t has a position (or a lock: it ran). */
 int topic_consumer_exists(struct topic *t, const char *name);
-/* Removes consumer name's position and lock; the caller holds the lock. */
-void topic_consumer_delete(struct topic *t, const char *name);
+/* Removes consumer name's position and lock; the caller holds the lock.
+ * -1 with err. */
+int topic_consumer_delete(struct topic *t, const char *name, char *err,
+    size_t n);
 
-/* The last sequence of t's log: 0 when it has none yet. */
-uint64_t topic_last(struct topic *t);
+/* The last sequence of t's log in *last: 0 when it has none yet.  -1 with
+ * err when the log cannot be read. */
+int topic_last(struct topic *t, uint64_t *last, char *err, size_t n);
 
 /*
  * Deletes topic name: out of sight at once (one rename), then removed.
  * Returns -1 with why in err, deleting nothing, when it has live
- * subscribers, a consumer running or a publisher running, unless force.
+ * subscribers, a consumer running or a publisher running, unless force;
+ * -2 with err (whole) when it cannot be done.
  * The rename happens under the log's exclusive lock: a publisher, forced
  * or racing, stops at its next append (log_lock: LOG_GONE) and never
  * acknowledges an event into the removed log.

@@ -220,6 +220,30 @@ machinefail(const char *where, int e, const char *what)
 	errw(EXIT_FAIL, where, "%s", what);
 }
 
+int
+seterrw(char *err, size_t n, int errnum, const char *where, const char *fmt,
+    ...)
+{
+	va_list ap;
+	size_t o = 0;
+	int r;
+
+	if (n == 0)
+		return -1;
+	err[0] = '\0';
+	if (where != NULL) {
+		r = snprintf(err, n, "%s: ", where);
+		o = r < 0 ? 0 : (size_t)r < n ? (size_t)r : n - 1;
+	}
+	va_start(ap, fmt);
+	r = vsnprintf(err + o, n - o, fmt, ap);
+	va_end(ap);
+	o += r < 0 ? 0 : (size_t)r < n - o ? (size_t)r : n - o - 1;
+	if (errnum != 0)
+		(void)snprintf(err + o, n - o, ": %s", strerror(errnum));
+	return -1;
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -86,6 +86,16 @@ int seterr(char *err, size_t n, const char *fmt, ...)
 void machinefail(const char *where, int e, const char *what)
     __attribute__((noreturn));
 
+/*
+ * Formats into err[0..n) the message errw(status, where, ...) would print
+ * after the program's name: "WHERE: " (when where is not NULL), the
+ * reason, and ": strerror(errnum)" when errnum is not 0.  Returns -1.  A
+ * library's failure, said whole, for its caller to print with
+ * errw(status, NULL, "%s", err).
+ */
+int seterrw(char *err, size_t n, int errnum, const char *where,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Allocation that cannot fail: on failure the program exits 1. */
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
