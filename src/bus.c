@@ -78,30 +78,33 @@ bus_close(struct bus *b)
 	free(b);
 }
 
-uint64_t
-bus_seek_time(struct bus *b, const char *topic, int64_t usec)
+int
+bus_seek_time(struct bus *b, const char *topic, int64_t usec, uint64_t *at,
+    char *err, size_t n)
 {
 	struct bus_from f = { NULL, 1, BUS_NOTIME };
 	struct bus_reader *r;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512];
+	char why[512];
 	uint64_t seq, seen = 0, found = 0, last;
-	int64_t at, stalled;
+	int64_t t, stalled;
 	size_t len;
 	int got = BUS_END;
 
-	last = bus_last(b, topic);
-	if (bus_read_open(b, topic, &f, &r, err, sizeof(err)) != BUS_OK)
-		return last + 1;
+	if ((got = bus_last(b, topic, &last, err, n)) != BUS_OK)
+		return got;
+	*at = last + 1;
+	if ((got = bus_read_open(b, topic, &f, &r, err, n)) != BUS_OK)
+		return got == BUS_ERROR || got == BUS_USAGE ? got : BUS_OK;
 	scan_init(&sc);
 	/* Up to the end there was when the search began: a reading that
 	 * says "the end" before it (a loaded server slow to hand events
 	 * over) is waited on, for as long as events still come. */
 	stalled = now_usec();
 	while (found == 0) {
-		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
+		got = bus_read_next(r, &line, &len, &seq, why, sizeof(why));
 		if (got == BUS_END && seen < last &&
 		    now_usec() - stalled < 30000000) {
 			bus_read_wait(r, 100000);
@@ -111,47 +114,59 @@ bus_seek_time(struct bus *b, const char *topic, int64_t usec)
 			break;
 		seen = seq;
 		stalled = now_usec();
-		if (ce_validate(&sc, line, len, &ev, err, sizeof(err)) == 0 &&
-		    (at = ce_time(&ev)) != CE_NOTIME && at >= usec)
+		if (ce_validate(&sc, line, len, &ev, why, sizeof(why)) == 0 &&
+		    (t = ce_time(&ev)) != CE_NOTIME && t >= usec)
 			found = seq;
 	}
-	if (got == BUS_FAIL)
-		errw(EXIT_FAIL, topic, "%s", err);
 	scan_free(&sc);
 	bus_read_close(r);
+	if (got == BUS_FAIL) {
+		seterr(err, n, "%s: %s", topic, why);
+		return BUS_ERROR;
+	}
+	if (got == BUS_ERROR) {
+		seterr(err, n, "%s", why);
+		return BUS_ERROR;
+	}
 	/* None: after the last one read, not the last there is now, which
 	 * may be one published since, and wanted. */
-	return found != 0 ? found : seen + 1;
+	*at = found != 0 ? found : seen + 1;
+	return BUS_OK;
 }
 
-char *
-bus_near(struct bus *b, const char *topic)
+int
+bus_near(struct bus *b, const char *topic, char **near, char *err, size_t n)
 {
 	struct topic_stat *v;
 	char *best = NULL;
-	size_t n, i, d, bestd = 3;
+	size_t nv, i, d, bestd = 3;
+	int r;
 
-	if (bus_exists(b, topic, NULL))
-		return NULL;
-	n = bus_survey(b, &v);
-	for (i = 0; i < n; i++)
+	*near = NULL;
+	if ((r = bus_exists(b, topic, NULL, err, n)) != BUS_NOTOPIC)
+		return r;
+	if ((r = bus_survey(b, &v, &nv, err, n)) != BUS_OK)
+		return r;
+	for (i = 0; i < nv; i++)
 		if ((d = editdist(topic, v[i].name)) < bestd) {
 			bestd = d;
 			best = v[i].name;
 		}
-	best = best != NULL ? xstrdup(best) : NULL;
-	topic_survey_free(v, n);
-	return best;
+	*near = best != NULL ? xstrdup(best) : NULL;
+	topic_survey_free(v, nv);
+	return BUS_OK;
 }
 
-void
-bus_warn_near(struct bus *b, const char *topic)
+int
+bus_warn_near(struct bus *b, const char *topic, char *err, size_t n)
 {
 	char *near;
+	int r;
 
-	if ((near = bus_near(b, topic)) == NULL)
-		return;
+	if ((r = bus_near(b, topic, &near, err, n)) != BUS_OK || near == NULL)
+		return r;
 	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
 	    "mean -T %s?)", topic, near, near);
 	free(near);
+	return BUS_OK;
 }

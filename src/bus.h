@@ -28,9 +28,11 @@
  *     with expecting, the first event's subject must have exactly
  *     expect events, and each event is stored only if no other writer
  *     came in between (else the program ends with status 4).
- * Results are named (enum bus_result); nothing here exits the program but
- * on a failure of the machine (out of memory, a store that cannot be
- * read), which the bus reports with its path first.
+ * Results are named (enum bus_result); nothing in the NATS bus exits the
+ * program (nor prints, but a warning): a failure comes back with its
+ * text in the caller's err[n], and the program's main says it and ends
+ * with the status it names.  Running out of memory is the exception, as
+ * everywhere (xmalloc).
  */
 #ifndef EV_BUS_H
 #define EV_BUS_H
@@ -52,7 +54,19 @@ enum bus_result {
 	BUS_PAST,		/* a position past the end of the log */
 	BUS_DAMAGED,		/* a reading met damage in the log: err says
 				   where (evlog(5), Damage) */
-	BUS_FAIL		/* anything else, said in err */
+	BUS_FAIL,		/* anything else, said in err */
+	/* Added for issue 27 (the NATS bus returns): each with err saying
+	 * it whole, where first ("nats://h:4222: connect: ..."), as the
+	 * program prints it after its name. */
+	BUS_ERROR,		/* the bus failed: not reached, a request or
+				   a publish refused (status 1) */
+	BUS_USAGE,		/* an option or setting the bus cannot take
+				   (status 2) */
+	BUS_INVALID,		/* an event --expect cannot count (status 3) */
+	BUS_EXPECT,		/* --expect failed: nothing more is
+				   published (status 4) */
+	BUS_PIPE		/* stdout's reader went away: the run ends,
+				   quietly (status 0) */
 };
 
 struct bus;
@@ -95,23 +109,29 @@ struct bus_from {
 
 struct bus_ops {
 	const char *name;
-	/* Topics: whether one exists (when not, and why is not NULL, say so
-	 * on stderr under why, with the topics there are); whether any
-	 * does (if not, say so); every topic's state; deleting one. */
-	int (*exists)(struct bus *, const char *topic, const char *why);
-	int (*any)(struct bus *);
-	size_t (*survey)(struct bus *, struct topic_stat **);
+	/* Topics: whether one exists, BUS_OK, or not, BUS_NOTOPIC (and
+	 * when why is not NULL, say so on stderr under why, with the
+	 * topics there are); whether any does, BUS_OK, or not, BUS_NOTOPIC
+	 * (said); every topic's state; deleting one. */
+	int (*exists)(struct bus *, const char *topic, const char *why,
+	    char *err, size_t n);
+	int (*any)(struct bus *, char *err, size_t n);
+	int (*survey)(struct bus *, struct topic_stat **, size_t *,
+	    char *err, size_t n);
 	int (*remove)(struct bus *, const char *topic, int force, char *err,
 	    size_t n);
 	/* The last sequence of a topic. */
-	uint64_t (*last)(struct bus *, const char *topic);
-	/* Publishing whole events, as an output's sink (out_sink); the
-	 * sink exits 1 when they cannot be stored (nothing of them reached
-	 * a subscriber then). */
-	struct bus_pub *(*pub_open)(struct bus *, const char *topic,
-	    const struct bus_pubopts *);
-	void (*pub_sink)(struct bus_pub *, const char *buf, size_t len);
-	void (*pub_close)(struct bus_pub *);
+	int (*last)(struct bus *, const char *topic, uint64_t *,
+	    char *err, size_t n);
+	/* Publishing whole events; a failed sink stored nothing of them
+	 * that reached a subscriber.  Closing publishes what is left, and
+	 * frees the publisher whatever it comes to. */
+	int (*pub_open)(struct bus *, const char *topic,
+	    const struct bus_pubopts *, struct bus_pub **, char *err,
+	    size_t n);
+	int (*pub_sink)(struct bus_pub *, const char *buf, size_t len,
+	    char *err, size_t n);
+	int (*pub_close)(struct bus_pub *, char *err, size_t n);
 	/* Reading a topic's log, and a durable consumer's position. */
 	int (*read_open)(struct bus *, const char *topic,
 	    const struct bus_from *, struct bus_reader **, char *err,
@@ -162,25 +182,27 @@ const char *bus_url(const char *given);
 void bus_close(struct bus *);
 
 /*
- * The sequence of the first event of topic whose time is usec or later,
- * or the last sequence + 1 when there is none: a reading from the start,
- * the same on every bus, since an event's time is its own (evpub --time
- * sets any) and need not grow with sequences, nor be when a server
- * stored it.  Exits 1 when the topic's log cannot be read.
+ * *seq: the sequence of the first event of topic whose time is usec or
+ * later, or the last sequence + 1 when there is none: a reading from the
+ * start, the same on every bus, since an event's time is its own (evpub
+ * --time sets any) and need not grow with sequences, nor be when a
+ * server stored it.  BUS_ERROR when the topic's log cannot be read.
  */
-uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
+int bus_seek_time(struct bus *b, const char *topic, int64_t usec,
+    uint64_t *seq, char *err, size_t n);
 
 /*
- * When topic does not exist and another one's name is a slip away from it
- * (two letters changed, dropped or added at most), that name, malloc'd:
- * for a publisher about to make topic to warn that ordrs is not orders.
- * NULL otherwise.
+ * *near: when topic does not exist and another one's name is a slip away
+ * from it (two letters changed, dropped or added at most), that name,
+ * malloc'd: for a publisher about to make topic to warn that ordrs is
+ * not orders.  NULL otherwise.
  */
-char *bus_near(struct bus *b, const char *topic);
+int bus_near(struct bus *b, const char *topic, char **near, char *err,
+    size_t n);
 
 /* A publisher about to make topic: warns on stderr (under -T) when
  * bus_near finds a name, as subscribers say "did you mean". */
-void bus_warn_near(struct bus *b, const char *topic);
+int bus_warn_near(struct bus *b, const char *topic, char *err, size_t n);
 
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
@@ -193,21 +215,23 @@ void *bus_nats_new(const char *creds, const char *credsfrom);
 
 /* The operations, as calls. */
 static inline int
-bus_exists(struct bus *b, const char *topic, const char *why)
+bus_exists(struct bus *b, const char *topic, const char *why, char *err,
+    size_t n)
 {
-	return b->ops->exists(b, topic, why);
+	return b->ops->exists(b, topic, why, err, n);
 }
 
 static inline int
-bus_any(struct bus *b)
+bus_any(struct bus *b, char *err, size_t n)
 {
-	return b->ops->any(b);
+	return b->ops->any(b, err, n);
 }
 
-static inline size_t
-bus_survey(struct bus *b, struct topic_stat **v)
+static inline int
+bus_survey(struct bus *b, struct topic_stat **v, size_t *nv, char *err,
+    size_t n)
 {
-	return b->ops->survey(b, v);
+	return b->ops->survey(b, v, nv, err, n);
 }
 
 static inline int
@@ -216,32 +240,34 @@ bus_remove(struct bus *b, const char *topic, int force, char *err, size_t n)
 	return b->ops->remove(b, topic, force, err, n);
 }
 
-static inline uint64_t
-bus_last(struct bus *b, const char *topic)
+static inline int
+bus_last(struct bus *b, const char *topic, uint64_t *last, char *err,
+    size_t n)
 {
-	return b->ops->last(b, topic);
+	return b->ops->last(b, topic, last, err, n);
 }
 
 
-static inline struct bus_pub *
-bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+static inline int
+bus_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
+    struct bus_pub **p, char *err, size_t n)
 {
-	return b->ops->pub_open(b, topic, o);
+	return b->ops->pub_open(b, topic, o, p, err, n);
 }
 
-/* An out_sink: arg is the struct bus_pub. */
-static inline void
-bus_pub_sink(void *arg, const char *buf, size_t len)
+/* Publishes the whole events buf[0..len): for an output's sink
+ * (out_sink), which the program wraps to say a failure. */
+static inline int
+bus_pub_sink(struct bus_pub *p, const char *buf, size_t len, char *err,
+    size_t n)
 {
-	struct bus_pub *p = arg;
-
-	p->bus->ops->pub_sink(p, buf, len);
+	return p->bus->ops->pub_sink(p, buf, len, err, n);
 }
 
-static inline void
-bus_pub_close(struct bus_pub *p)
+static inline int
+bus_pub_close(struct bus_pub *p, char *err, size_t n)
 {
-	p->bus->ops->pub_close(p);
+	return p->bus->ops->pub_close(p, err, n);
 }
 
 /*
@@ -249,7 +275,8 @@ bus_pub_close(struct bus_pub *p)
  * (one run of a consumer at a time: BUS_BUSY), else from f->seq, else
  * from f->since.  BUS_NOTOPIC when there is no such topic (said on
  * stderr), BUS_PAST when the position is past the end, BUS_DAMAGED when
- * the end of the log is damage, BUS_FAIL with err.
+ * the end of the log is damage, BUS_FAIL with err; BUS_ERROR (the bus
+ * failed) and BUS_USAGE (a setting it cannot take) with err whole.
  */
 static inline int
 bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
@@ -260,7 +287,8 @@ bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 
 /* The next event, BUS_OK; BUS_END when there is no more for now;
  * BUS_DAMAGED, with err naming the offset, at a line of the log that is
- * not the event due (it is given again on the next call). */
+ * not the event due (it is given again on the next call); BUS_ERROR, err
+ * whole, when the bus failed. */
 static inline int
 bus_read_next(struct bus_reader *r, const char **line, size_t *len,
     uint64_t *seq, char *err, size_t n)

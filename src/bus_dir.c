@@ -47,24 +47,33 @@ struct dirlive {
 };
 
 static int
-dir_exists(struct bus *b, const char *topic, const char *why)
+dir_exists(struct bus *b, const char *topic, const char *why, char *err,
+    size_t n)
 {
 	(void)b;
-	return topic_exists(topic, why);
+	(void)err;
+	(void)n;
+	return topic_exists(topic, why) ? BUS_OK : BUS_NOTOPIC;
 }
 
 static int
-dir_any(struct bus *b)
+dir_any(struct bus *b, char *err, size_t n)
 {
 	(void)b;
-	return topic_any();
+	(void)err;
+	(void)n;
+	return topic_any() ? BUS_OK : BUS_NOTOPIC;
 }
 
-static size_t
-dir_survey(struct bus *b, struct topic_stat **v)
+static int
+dir_survey(struct bus *b, struct topic_stat **v, size_t *nv, char *err,
+    size_t n)
 {
 	(void)b;
-	return topic_survey(v);
+	(void)err;
+	(void)n;
+	*nv = topic_survey(v);
+	return BUS_OK;
 }
 
 static int
@@ -77,23 +86,29 @@ dir_remove(struct bus *b, const char *topic, int force, char *err,
 	return topic_delete(topic, force, err, n) == -1 ? BUS_BUSY : BUS_OK;
 }
 
-static uint64_t
-dir_last(struct bus *b, const char *topic)
+static int
+dir_last(struct bus *b, const char *topic, uint64_t *last, char *err,
+    size_t n)
 {
 	struct topic t;
-	uint64_t last;
 
 	(void)b;
+	(void)err;
+	(void)n;
 	topic_init(&t, topic, 0);
-	last = topic_last(&t);
+	*last = topic_last(&t);
 	topic_free(&t);
-	return last;
+	return BUS_OK;
 }
 
-static struct bus_pub *
-dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+static int
+dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
+    struct bus_pub **out, char *err, size_t n)
 {
 	struct dirpub *p;
+
+	(void)err;
+	(void)n;
 
 	if (o->replicas > 0)
 		errw(EXIT_USAGE, "--replicas", "the directory bus keeps one "
@@ -110,22 +125,30 @@ dir_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 	    !o->expecting);
 	if (o->expecting)
 		p->tp.expect = (long long)o->expect;
-	return &p->base;
+	*out = &p->base;
+	return BUS_OK;
 }
 
-static void
-dir_pub_sink(struct bus_pub *bp, const char *buf, size_t len)
+static int
+dir_pub_sink(struct bus_pub *bp, const char *buf, size_t len, char *err,
+    size_t n)
 {
+	(void)err;
+	(void)n;
 	topub_sink(&((struct dirpub *)bp)->tp, buf, len);
+	return BUS_OK;
 }
 
-static void
-dir_pub_close(struct bus_pub *bp)
+static int
+dir_pub_close(struct bus_pub *bp, char *err, size_t n)
 {
 	struct dirpub *p = (struct dirpub *)bp;
 
+	(void)err;
+	(void)n;
 	topub_close(&p->tp);
 	free(p);
+	return BUS_OK;
 }
 
 static void
@@ -151,12 +174,15 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 {
 	struct dirreader *r;
 	struct stat st;
-	uint64_t start;
+	uint64_t start = f->seq;
+	int got;
 
 	if (!topic_exists(topic, "-T"))
 		return BUS_NOTOPIC;
-	start = f->consumer != NULL || f->since == BUS_NOTIME ? f->seq :
-	    bus_seek_time(b, topic, f->since);
+	if (f->consumer == NULL && f->since != BUS_NOTIME &&
+	    (got = bus_seek_time(b, topic, f->since, &start, err, n)) !=
+	    BUS_OK)
+		return got;
 	r = xmalloc(sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->base.bus = b;

@@ -365,6 +365,33 @@ topicbus(const char *given, const char *topic)
 }
 
 /*
+ * Says a failure of the bus whose text err is whole (bus.h) and ends the
+ * run with the status it names; quietly, with 0, when the reader of the
+ * acknowledgements went away.
+ */
+static void busdie(int, const char *) __attribute__((noreturn));
+
+static void
+busdie(int r, const char *err)
+{
+	if (r == BUS_PIPE)
+		exit(EXIT_OK);
+	errw(r == BUS_USAGE ? EXIT_USAGE : r == BUS_INVALID ? EXIT_INVALID :
+	    r == BUS_EXPECT ? EXIT_EXPECT : EXIT_FAIL, NULL, "%s", err);
+}
+
+/* The sink of an output to a topic: arg is the struct bus_pub. */
+static void
+topic_sink(void *arg, const char *buf, size_t len)
+{
+	char err[2048];
+	int r;
+
+	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
+		busdie(r, err);
+}
+
+/*
  * evlog append -T NAME: stdin's events published to the topic, through
  * its bus, as evpub -T publishes (each one stored goes to stdout with its
  * sequence; --expect holds against the subject's count, race-free).
@@ -382,14 +409,21 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	struct line l;
 	struct out o;
 	enum rd_status rs;
-	char err[512];
+	char err[2048];
+	int got;
 
-	if (expect > 0 && !bus_exists(b, topic, NULL))
+	if (expect > 0 && (got = bus_exists(b, topic, NULL, err,
+	    sizeof(err))) != BUS_OK) {
+		if (got != BUS_NOTOPIC)
+			busdie(got, err);
 		errw(EXIT_EXPECT, topic, "the subject has 0 events, not %lld: "
 		    "nothing appended (no such topic; nothing made)", expect);
-	bus_warn_near(b, topic);
-	tp = bus_pub_open(b, topic, &po);
-	out_sink(&o, bus_pub_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
+	}
+	if ((got = bus_warn_near(b, topic, err, sizeof(err))) != BUS_OK ||
+	    (got = bus_pub_open(b, topic, &po, &tp, err, sizeof(err))) !=
+	    BUS_OK)
+		busdie(got, err);
+	out_sink(&o, topic_sink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
 	scan_init(&sc);
 	common_reader(&common, &r, STDIN_FILENO, "stdin");
 	r.idle = out_idle;
@@ -410,7 +444,8 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 		out_end(&o);
 	}
 	(void)out_close(&o);
-	bus_pub_close(tp);
+	if ((got = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
+		busdie(got, err);
 	rd_free(&r);
 	scan_free(&sc);
 	bus_close(b);
@@ -822,7 +857,9 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	int got, none = 0;
 
 	if (o->last > 0 || o->end) {
-		last = bus_last(b, topic);
+		if ((got = bus_last(b, topic, &last, err, sizeof(err))) !=
+		    BUS_OK)
+			busdie(got, err);
 		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
 		    1 : 1;
 		/* The last N as they are now, as above: none of an empty
@@ -831,11 +868,14 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (!o->follow && (to == 0 || to > last))
 			to = last;
 	}
-	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
+	switch ((got = bus_read_open(b, topic, &f, &r, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
 	case BUS_NOTOPIC:
 		exit(EXIT_FAIL);	/* said, as for a directory's topic */
+	case BUS_ERROR:
+	case BUS_USAGE:
+		busdie(got, err);
 	default:
 		errw(EXIT_FAIL, topic, "%s", err);
 	}

@@ -629,6 +629,33 @@ checkopts(struct opts *op, struct pub *p, struct listen *l, int argc,
 }
 
 /*
+ * Says a failure of the bus whose text err is whole (bus.h) and ends the
+ * run with the status it names; quietly, with 0, when the reader of the
+ * acknowledgements went away.
+ */
+static void busdie(int, const char *) __attribute__((noreturn));
+
+static void
+busdie(int r, const char *err)
+{
+	if (r == BUS_PIPE)
+		exit(EXIT_OK);
+	errw(r == BUS_USAGE ? EXIT_USAGE : r == BUS_INVALID ? EXIT_INVALID :
+	    r == BUS_EXPECT ? EXIT_EXPECT : EXIT_FAIL, NULL, "%s", err);
+}
+
+/* The sink of an output to a topic: arg is the struct bus_pub. */
+static void
+topic_sink(void *arg, const char *buf, size_t len)
+{
+	char err[2048];
+	int r;
+
+	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
+		busdie(r, err);
+}
+
+/*
  * Publishes: to a topic (group commits of what has arrived, as evlog
  * append's; a receiver answers only once its events are durable, so it
  * commits in its own thread, at once), or to stdout or -o; from the
@@ -645,8 +672,8 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	struct bus_pub *tp = NULL;
 	struct bus *bus = NULL;
 	struct out o;
-	char err[512];
-	int status;
+	char err[2048];
+	int status, r;
 
 	if (op->topic != NULL) {
 		if ((bus = bus_open(bus_url(op->busurl), op->creds, err,
@@ -654,13 +681,19 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 			errw(EXIT_USAGE, NULL, "%s", err);
 		/* A subject of a topic not made yet has no events: a failed
 		 * --expect makes nothing. */
-		if (op->expect > 0 && !bus_exists(bus, op->topic, NULL))
+		if (op->expect > 0 && (r = bus_exists(bus, op->topic, NULL,
+		    err, sizeof(err))) != BUS_OK) {
+			if (r != BUS_NOTOPIC)
+				busdie(r, err);
 			errw(EXIT_EXPECT, op->topic, "the subject has 0 events, "
 			    "not %lld: nothing published (no such topic; "
 			    "nothing made)", op->expect);
-		bus_warn_near(bus, op->topic);
-		tp = bus_pub_open(bus, op->topic, &po);
-		out_sink(&o, bus_pub_sink, tp, op->sync == SYNC_EVENT ? 1 :
+		}
+		if ((r = bus_warn_near(bus, op->topic, err, sizeof(err))) !=
+		    BUS_OK || (r = bus_pub_open(bus, op->topic, &po, &tp, err,
+		    sizeof(err))) != BUS_OK)
+			busdie(r, err);
+		out_sink(&o, topic_sink, tp, op->sync == SYNC_EVENT ? 1 :
 		    1 << 20);
 	} else
 		out_open(&o, op->output);
@@ -683,7 +716,8 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		status = pubone(c, p, &o, op->data, argc, argv);
 	(void)out_close(&o);
 	if (op->topic != NULL) {
-		bus_pub_close(tp);
+		if ((r = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
+			busdie(r, err);
 		bus_close(bus);
 	}
 	return status;

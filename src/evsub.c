@@ -466,6 +466,41 @@ static struct bus *bus;		/* where topics are */
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
+/* Says a failure of the bus whose text err is whole (bus.h: BUS_ERROR,
+ * BUS_USAGE) and ends the run with the status it names. */
+static void busdie(int, const char *) __attribute__((noreturn));
+
+static void
+busdie(int r, const char *err)
+{
+	errw(r == BUS_USAGE ? EXIT_USAGE : EXIT_FAIL, NULL, "%s", err);
+}
+
+/* Whether topic name exists (when not, said under why, if not NULL). */
+static int
+exists(const char *name, const char *why)
+{
+	char err[2048];
+	int r = bus_exists(bus, name, why, err, sizeof(err));
+
+	if (r != BUS_OK && r != BUS_NOTOPIC)
+		busdie(r, err);
+	return r == BUS_OK;
+}
+
+/* The last sequence of topic name. */
+static uint64_t
+lastseq(const char *name)
+{
+	char err[2048];
+	uint64_t last;
+	int r;
+
+	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
+		busdie(r, err);
+	return last;
+}
+
 /*
  * Whether the subscription was ended under us: the topic deleted (status
  * 8), or on the directory bus our FIFO removed by a publisher whose
@@ -476,7 +511,7 @@ livecut(void)
 {
 	if (!bus_live_cutoff(live))
 		return;
-	if (!bus_exists(bus, livename, NULL))
+	if (!exists(livename, NULL))
 		errw(EXIT_NOTOPIC, livename, "the topic was deleted while "
 		    "this subscriber listened (evsub --delete-topic)");
 	errw(EXIT_FAIL, livename, "cut off by a publisher: this "
@@ -523,10 +558,10 @@ await_topic(const char *name, int64_t idle)
 {
 	int64_t start = now_usec();
 
-	if (bus_exists(bus, name, "-T"))
+	if (exists(name, "-T"))
 		return 0;
 	warnw("-T", "%s: waiting for a publisher to make it", name);
-	while (!bus_exists(bus, name, NULL)) {
+	while (!exists(name, NULL)) {
 		if (idle > 0 && now_usec() - start >= idle)
 			exit(EXIT_IDLE);
 		sleepms(100);
@@ -541,7 +576,7 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 {
 	const char *path;
 	char err[512];
-	int fd;
+	int fd, r;
 
 	/* Before the subscription, which others see at once (--topics): a
 	 * signal sent once it is seen ends it.  A shell starts a command in
@@ -550,8 +585,10 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	signal(SIGINT, onsignal);
 	signal(SIGTERM, onsignal);
 	signal(SIGHUP, onsignal);
-	if (bus_live_open(bus, name, subname, &live, err, sizeof(err)) !=
-	    BUS_OK)
+	if ((r = bus_live_open(bus, name, subname, &live, err,
+	    sizeof(err))) == BUS_ERROR)
+		busdie(r, err);
+	if (r != BUS_OK)
 		errw(EXIT_FAIL, name, "%s", err);
 	fd = bus_live_fd(live, &path);
 	/* Publishers write whole events: a partial one is a dead writer's. */
@@ -605,10 +642,14 @@ openreading(const char *name, const struct bus_from *f)
 {
 	struct bus_reader *r;
 	char err[512];
+	int got;
 
-	switch (bus_read_open(bus, name, f, &r, err, sizeof(err))) {
+	switch ((got = bus_read_open(bus, name, f, &r, err, sizeof(err)))) {
 	case BUS_OK:
 		return r;
+	case BUS_ERROR:
+	case BUS_USAGE:
+		busdie(got, err);
 	case BUS_NOTOPIC:
 		exit(EXIT_NOTOPIC);
 	case BUS_BUSY:
@@ -694,6 +735,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
+		if (got == BUS_ERROR)
+			busdie(got, err);
 		if (got == BUS_DAMAGED) {
 			/* What was delivered is committed: a next run must
 			 * not deliver it again. */
@@ -756,7 +799,13 @@ consume(struct common *c, struct sub *sub, const char *name,
 static uint64_t
 startat(const char *name, uint64_t seq, int64_t since)
 {
-	return seq > 0 ? seq : bus_seek_time(bus, name, since);
+	char err[2048];
+	int r;
+
+	if (seq == 0 && (r = bus_seek_time(bus, name, since, &seq, err,
+	    sizeof(err))) != BUS_OK)
+		busdie(r, err);
+	return seq;
 }
 
 /*
@@ -770,15 +819,18 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 {
 	char err[512];
 	uint64_t was = 0, to;
-	int known = 0;
+	int known = 0, r;
 
-	if (!bus_exists(bus, name, "-T"))
+	if (!exists(name, "-T"))
 		return EXIT_NOTOPIC;
 	to = startat(name, seq, since);
-	switch (bus_consumer_set(bus, name, consumer, to, &was, &known, err,
-	    sizeof(err))) {
+	switch ((r = bus_consumer_set(bus, name, consumer, to, &was, &known,
+	    err, sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+	case BUS_USAGE:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
@@ -802,11 +854,14 @@ delete_consumer(const char *name, const char *consumer)
 {
 	char err[512];
 	uint64_t was = 0;
+	int r;
 
-	switch (bus_consumer_delete(bus, name, consumer, &was, err,
-	    sizeof(err))) {
+	switch ((r = bus_consumer_delete(bus, name, consumer, &was, err,
+	    sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_NOCONSUMER:
@@ -828,10 +883,13 @@ static int
 delete_topic(const char *name, int force)
 {
 	char err[512];
+	int r;
 
-	switch (bus_remove(bus, name, force, err, sizeof(err))) {
+	switch ((r = bus_remove(bus, name, force, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
@@ -849,12 +907,17 @@ topics_main(struct common *c, const struct opts *op, long long count)
 {
 	struct topic_stat *v;
 	size_t n;
+	char err[2048];
+	int r;
 
 	if (op->watch)
 		return watch_topics(bus, op->interval > 0 ? op->interval :
 		    1000000, count, common_color(c, STDOUT_FILENO));
-	if (bus_any(bus)) {
-		n = bus_survey(bus, &v);
+	if ((r = bus_any(bus, err, sizeof(err))) == BUS_OK)
+		r = bus_survey(bus, &v, &n, err, sizeof(err));
+	if (r != BUS_OK && r != BUS_NOTOPIC)
+		busdie(r, err);
+	if (r == BUS_OK) {
 		if (op->json)
 			topic_list_json(stdout, v, n);
 		else
@@ -1525,9 +1588,9 @@ fromwhere(const char *name, const struct startpos *p, int once)
 {
 	uint64_t last, seq;
 
-	if (!bus_exists(bus, name, "-T"))
+	if (!exists(name, "-T"))
 		exit(EXIT_NOTOPIC);
-	last = bus_last(bus, name);
+	last = lastseq(name);
 	seq = startseq(p, last);
 	if (seq > last + 1 && !once)
 		warnw("--from", "%llu is past the end of topic %s, whose last "

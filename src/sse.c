@@ -440,8 +440,10 @@ catchup(void *arg)
 
 	free(cu);
 	scan_init(&sc);
-	if (bus_read_open(s->bus, s->topic, &f, &r, err, sizeof(err)) !=
-	    BUS_OK) {
+	if ((got = bus_read_open(s->bus, s->topic, &f, &r, err,
+	    sizeof(err))) == BUS_ERROR)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	if (got != BUS_OK) {
 		warnw(s->topic, "a client's catch-up: %s", err);
 		ok = 0;
 		r = NULL;
@@ -823,7 +825,7 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	const char *why;
-	char retry[64];
+	char retry[64], seekerr[2048];
 	uint64_t from;
 	int64_t since;
 	size_t i;
@@ -853,8 +855,9 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	snprintf(retry, sizeof(retry), "retry: %d\n\n", SSE_RETRY);
 	/* A time is a sequence before the lock: on NATS it is a request. */
-	if (since != BUS_NOTIME)
-		from = bus_seek_time(s->bus, s->topic, since);
+	if (since != BUS_NOTIME && bus_seek_time(s->bus, s->topic, since,
+	    &from, seekerr, sizeof(seekerr)) != BUS_OK)
+		errw(EXIT_FAIL, NULL, "%s", seekerr);
 	pthread_mutex_lock(&st->mu);
 	for (i = 0; i < k->nf; i++)
 		filter_free(&k->f[i]);
@@ -1060,8 +1063,9 @@ survey(struct sse *s, int64_t *last)
 	struct topic_stat *v;
 	int64_t now = now_usec(), asked;
 	size_t n = 0, len = 0;
-	char *text = NULL;
+	char *text = NULL, err[2048];
 	FILE *f;
+	int got;
 
 	pthread_mutex_lock(&st->mu);
 	asked = st->topicsasked;
@@ -1072,8 +1076,11 @@ survey(struct sse *s, int64_t *last)
 	*last = now;
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	if (bus_any(s->bus)) {
-		n = bus_survey(s->bus, &v);
+	if ((got = bus_any(s->bus, err, sizeof(err))) == BUS_OK)
+		got = bus_survey(s->bus, &v, &n, err, sizeof(err));
+	if (got != BUS_OK && got != BUS_NOTOPIC)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	if (got == BUS_OK) {
 		topic_list_json(f, v, n);
 		topic_survey_free(v, n);
 	}
@@ -1147,8 +1154,12 @@ sse_run(struct sse *s)
 		s->heartbeat = SSE_HEARTBEAT;
 	if (s->clientbuf == 0)
 		s->clientbuf = SSE_CLIENTBUF;
-	if (s->topic != NULL && !bus_exists(s->bus, s->topic, "-T"))
+	if (s->topic != NULL && (status = bus_exists(s->bus, s->topic, "-T",
+	    err, sizeof(err))) != BUS_OK) {
+		if (status != BUS_NOTOPIC)
+			errw(EXIT_FAIL, NULL, "%s", err);
 		return EXIT_NOTOPIC;
+	}
 	st = xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
@@ -1157,7 +1168,9 @@ sse_run(struct sse *s)
 	s->st = st;
 	if (s->topic != NULL) {
 		/* From where the log ends: a client asks for the past. */
-		st->pos = bus_last(s->bus, s->topic);
+		if (bus_last(s->bus, s->topic, &st->pos, err, sizeof(err)) !=
+		    BUS_OK)
+			errw(EXIT_FAIL, NULL, "%s", err);
 		f.seq = st->pos + 1;
 		switch (bus_read_open(s->bus, s->topic, &f, &src.r, err,
 		    sizeof(err))) {
@@ -1166,6 +1179,9 @@ sse_run(struct sse *s)
 		case BUS_NOTOPIC:	/* deleted since */
 			free(st);
 			return EXIT_NOTOPIC;
+		case BUS_ERROR:
+		case BUS_USAGE:
+			errw(EXIT_FAIL, NULL, "%s", err);
 		default:
 			errw(EXIT_FAIL, s->topic, "%s", err);
 		}

@@ -358,6 +358,7 @@ watch_topics(struct bus *bus, int64_t interval, long long count, int color)
 	size_t n, pn = 0;
 	double *rate;
 	sigset_t open;
+	char err[2048];
 	int64_t start, t, pt = 0;
 	long long k;
 	int tty = term_escapes(STDOUT_FILENO);
@@ -371,7 +372,8 @@ watch_topics(struct bus *bus, int64_t interval, long long count, int color)
 	start = mono_usec();
 	for (k = 1; ; k++) {
 		t = mono_usec();
-		n = bus_survey(bus, &v);
+		if (bus_survey(bus, &v, &n, err, sizeof(err)) != BUS_OK)
+			errw(EXIT_FAIL, NULL, "%s", err);
 		rate = xmalloc((n ? n : 1) * sizeof(*rate));
 		rates(rate, v, n, pv, pn, t - pt);
 		if (tty)
