@@ -102,25 +102,25 @@ bus_close(struct bus *b)
 }
 
 int
-bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
-    uint64_t *at, char *err, size_t n)
+bus_seek_time(struct bus *b, const char *topic, int64_t usec, uint64_t *at,
+    char *err, size_t n)
 {
 	struct bus_from f = { NULL, 1, BUS_NOTIME };
 	struct bus_reader *r;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char why[512];
+	char why[BUS_ERRMAX];
 	uint64_t seq, seen = 0, found = 0, last;
 	int64_t t, stalled;
 	size_t len;
 	int got = BUS_END;
 
-	if ((got = bus_last_err(b, topic, &last, err, n)) != BUS_OK)
+	if ((got = bus_last(b, topic, &last, err, n)) != BUS_OK)
 		return got;
 	*at = last + 1;
 	if ((got = bus_read_open(b, topic, &f, &r, err, n)) != BUS_OK)
-		return got == BUS_ERROR ? got : BUS_OK;
+		return got == BUS_ERROR || got == BUS_USAGE ? got : BUS_OK;
 	scan_init(&sc);
 	/* Up to the end there was when the search began: a reading that
 	 * says "the end" before it (a loaded server slow to hand events
@@ -130,8 +130,8 @@ bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
 		got = bus_read_next(r, &line, &len, &seq, why, sizeof(why));
 		if (got == BUS_END && seen < last &&
 		    now_usec() - stalled < 30000000) {
-			if ((got = bus_read_wait_err(r, 100000, err, n)) !=
-			    BUS_OK)
+			if ((got = bus_read_wait(r, 100000, why,
+			    sizeof(why))) != BUS_OK)
 				break;
 			continue;
 		}
@@ -143,93 +143,51 @@ bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
 		    (t = ce_time(&ev)) != CE_NOTIME && t >= usec)
 			found = seq;
 	}
-	if (got == BUS_FAIL)
-		seterrw(err, n, 0, topic, "%s", why);
 	scan_free(&sc);
 	bus_read_close(r);
-	if (got == BUS_FAIL || got == BUS_ERROR)
+	if (got == BUS_FAIL || got == BUS_ERROR) {
+		seterrw(err, n, 0, got == BUS_FAIL ? topic : NULL, "%s", why);
 		return BUS_ERROR;
+	}
 	/* None: after the last one read, not the last there is now, which
 	 * may be one published since, and wanted. */
 	*at = found != 0 ? found : seen + 1;
 	return BUS_OK;
 }
 
-char *
-bus_near(struct bus *b, const char *topic)
+int
+bus_near(struct bus *b, const char *topic, char **near, char *err, size_t n)
 {
 	struct topic_stat *v;
 	char *best = NULL;
-	size_t n, i, d, bestd = 3;
+	size_t nv, i, d, bestd = 3;
+	int r;
 
-	char err[BUS_ERRMAX];
-
-	if (bus_exists_err(b, topic, NULL, err, sizeof(err)) != 0)
-		return NULL;
-	n = bus_survey(b, &v);
-	for (i = 0; i < n; i++)
+	*near = NULL;
+	if ((r = bus_exists(b, topic, NULL, err, n)) != BUS_NOTOPIC)
+		return r;
+	if ((r = bus_survey(b, &v, &nv, err, n)) != BUS_OK)
+		return r;
+	for (i = 0; i < nv; i++)
 		if ((d = editdist(topic, v[i].name)) < bestd) {
 			bestd = d;
 			best = v[i].name;
 		}
-	best = best != NULL ? xstrdup(best) : NULL;
-	topic_survey_free(v, n);
-	return best;
-}
-
-void
-bus_warn_near(struct bus *b, const char *topic)
-{
-	char *near;
-
-	if ((near = bus_near(b, topic)) == NULL)
-		return;
-	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
-	    "mean -T %s?)", topic, near, near);
-	free(near);
-}
-
-/* ---- the kept forms: they end the program, as they did ---- */
-
-uint64_t
-bus_seek_time(struct bus *b, const char *topic, int64_t usec)
-{
-	char err[BUS_ERRMAX];
-	uint64_t seq;
-
-	if (bus_seek_time_err(b, topic, usec, &seq, err, sizeof(err)) !=
-	    BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
-	return seq;
+	*near = best != NULL ? xstrdup(best) : NULL;
+	topic_survey_free(v, nv);
+	return BUS_OK;
 }
 
 int
-bus_exists(struct bus *b, const char *topic, const char *why)
+bus_warn_near(struct bus *b, const char *topic, char *err, size_t n)
 {
-	char err[BUS_ERRMAX];
+	char *near;
 	int r;
 
-	if ((r = bus_exists_err(b, topic, why, err, sizeof(err))) == -1)
-		errw(EXIT_FAIL, NULL, "%s", err);
-	return r;
-}
-
-uint64_t
-bus_last(struct bus *b, const char *topic)
-{
-	char err[BUS_ERRMAX];
-	uint64_t last;
-
-	if (bus_last_err(b, topic, &last, err, sizeof(err)) != BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
-	return last;
-}
-
-void
-bus_read_wait(struct bus_reader *r, int64_t usec)
-{
-	char err[BUS_ERRMAX];
-
-	if (bus_read_wait_err(r, usec, err, sizeof(err)) != BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
+	if ((r = bus_near(b, topic, &near, err, n)) != BUS_OK || near == NULL)
+		return r;
+	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
+	    "mean -T %s?)", topic, near, near);
+	free(near);
+	return BUS_OK;
 }

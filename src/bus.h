@@ -31,10 +31,7 @@
  * Results are named (enum bus_result); nothing here exits the program or
  * prints but a warning or a "no such topic": a failure comes back with
  * its message in the caller's err[n], and the program decides.  Running
- * out of memory is the exception, as everywhere (xmalloc).  The forms
- * bus_exists, bus_last, bus_read_wait and bus_seek_time, kept for callers
- * not converted yet (sse.c), are the exception too: they end the program
- * on BUS_ERROR, as they did; the _err forms return it.
+ * out of memory is the exception, as everywhere (xmalloc).
  */
 #ifndef EV_BUS_H
 #define EV_BUS_H
@@ -121,14 +118,16 @@ struct bus_from {
 
 struct bus_ops {
 	const char *name;
-	/* Topics: whether one exists (when not, and why is not NULL, say so
-	 * on stderr under why, with the topics there are; -1 with err when
-	 * it cannot be told); whether any does (if not, say so); every
-	 * topic's state; deleting one. */
+	/* Topics: whether one exists, BUS_OK, or not, BUS_NOTOPIC (and
+	 * when why is not NULL, say so on stderr under why, with the
+	 * topics there are); whether any does, BUS_OK, or not, BUS_NOTOPIC
+	 * (said); every topic's state; deleting one.  BUS_ERROR when it
+	 * cannot be told. */
 	int (*exists)(struct bus *, const char *topic, const char *why,
 	    char *err, size_t n);
-	int (*any)(struct bus *);
-	size_t (*survey)(struct bus *, struct topic_stat **);
+	int (*any)(struct bus *, char *err, size_t n);
+	int (*survey)(struct bus *, struct topic_stat **, size_t *,
+	    char *err, size_t n);
 	int (*remove)(struct bus *, const char *topic, int force, char *err,
 	    size_t n);
 	/* The last sequence of a topic. */
@@ -193,34 +192,27 @@ const char *bus_url(const char *given);
 void bus_close(struct bus *);
 
 /*
- * The sequence of the first event of topic whose time is usec or later,
- * or the last sequence + 1 when there is none: a reading from the start,
- * the same on every bus, since an event's time is its own (evpub --time
- * sets any) and need not grow with sequences, nor be when a server
- * stored it; in *seq.  BUS_ERROR when the topic's log cannot be read.
+ * *seq: the sequence of the first event of topic whose time is usec or
+ * later, or the last sequence + 1 when there is none: a reading from the
+ * start, the same on every bus, since an event's time is its own (evpub
+ * --time sets any) and need not grow with sequences, nor be when a
+ * server stored it.  BUS_ERROR when the topic's log cannot be read.
  */
-int bus_seek_time_err(struct bus *b, const char *topic, int64_t usec,
+int bus_seek_time(struct bus *b, const char *topic, int64_t usec,
     uint64_t *seq, char *err, size_t n);
 
-/* The kept forms, for callers not converted yet: each ends the program,
- * status 1, where its _err form returns BUS_ERROR (or -1). */
-uint64_t bus_seek_time(struct bus *b, const char *topic, int64_t usec);
-int bus_exists(struct bus *b, const char *topic, const char *why);
-uint64_t bus_last(struct bus *b, const char *topic);
-void bus_read_wait(struct bus_reader *r, int64_t usec);
-
 /*
- * When topic does not exist and another one's name is a slip away from it
- * (two letters changed, dropped or added at most), that name, malloc'd:
- * for a publisher about to make topic to warn that ordrs is not orders.
- * NULL otherwise (or when whether topic exists cannot be told: the
- * publisher will say why).
+ * *near: when topic does not exist and another one's name is a slip away
+ * from it (two letters changed, dropped or added at most), that name,
+ * malloc'd: for a publisher about to make topic to warn that ordrs is
+ * not orders.  NULL otherwise.  BUS_OK, or why it cannot be told.
  */
-char *bus_near(struct bus *b, const char *topic);
+int bus_near(struct bus *b, const char *topic, char **near, char *err,
+    size_t n);
 
 /* A publisher about to make topic: warns on stderr (under -T) when
  * bus_near finds a name, as subscribers say "did you mean". */
-void bus_warn_near(struct bus *b, const char *topic);
+int bus_warn_near(struct bus *b, const char *topic, char *err, size_t n);
 
 extern const struct bus_ops bus_dir_ops;
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
@@ -232,25 +224,26 @@ int bus_nats_url(const char *url);
 void *bus_nats_new(const char *creds, const char *credsfrom);
 
 /* The operations, as calls. */
-/* 1 when topic exists, 0 when not (said under why, when not NULL), -1
- * with err (BUS_ERROR's) when it cannot be told. */
+/* BUS_OK when topic exists, BUS_NOTOPIC when not (said under why, when
+ * not NULL), BUS_ERROR when it cannot be told. */
 static inline int
-bus_exists_err(struct bus *b, const char *topic, const char *why, char *err,
+bus_exists(struct bus *b, const char *topic, const char *why, char *err,
     size_t n)
 {
 	return b->ops->exists(b, topic, why, err, n);
 }
 
 static inline int
-bus_any(struct bus *b)
+bus_any(struct bus *b, char *err, size_t n)
 {
-	return b->ops->any(b);
+	return b->ops->any(b, err, n);
 }
 
-static inline size_t
-bus_survey(struct bus *b, struct topic_stat **v)
+static inline int
+bus_survey(struct bus *b, struct topic_stat **v, size_t *nv, char *err,
+    size_t n)
 {
-	return b->ops->survey(b, v);
+	return b->ops->survey(b, v, nv, err, n);
 }
 
 static inline int
@@ -261,7 +254,7 @@ bus_remove(struct bus *b, const char *topic, int force, char *err, size_t n)
 
 /* The last sequence of topic in *last (0: none yet); BUS_ERROR. */
 static inline int
-bus_last_err(struct bus *b, const char *topic, uint64_t *last, char *err,
+bus_last(struct bus *b, const char *topic, uint64_t *last, char *err,
     size_t n)
 {
 	return b->ops->last(b, topic, last, err, n);
@@ -304,7 +297,8 @@ bus_pub_close(struct bus_pub *p, char *err, size_t n)
  * (one run of a consumer at a time: BUS_BUSY), else from f->seq, else
  * from f->since.  BUS_NOTOPIC when there is no such topic (said on
  * stderr), BUS_PAST when the position is past the end, BUS_DAMAGED when
- * the end of the log is damage, BUS_FAIL with err.
+ * the end of the log is damage, BUS_FAIL with err; BUS_ERROR (the bus
+ * failed) and BUS_USAGE (a setting it cannot take) with err whole.
  */
 static inline int
 bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
@@ -315,7 +309,8 @@ bus_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 
 /* The next event, BUS_OK; BUS_END when there is no more for now;
  * BUS_DAMAGED, with err naming the offset, at a line of the log that is
- * not the event due (it is given again on the next call). */
+ * not the event due (it is given again on the next call); BUS_ERROR, err
+ * whole, when the bus failed. */
 static inline int
 bus_read_next(struct bus_reader *r, const char **line, size_t *len,
     uint64_t *seq, char *err, size_t n)
@@ -326,7 +321,7 @@ bus_read_next(struct bus_reader *r, const char **line, size_t *len,
 /* Waits until more may have come, or usec passed: BUS_OK, or BUS_ERROR
  * when the log cannot be read. */
 static inline int
-bus_read_wait_err(struct bus_reader *r, int64_t usec, char *err, size_t n)
+bus_read_wait(struct bus_reader *r, int64_t usec, char *err, size_t n)
 {
 	return r->bus->ops->read_wait(r, usec, err, n);
 }

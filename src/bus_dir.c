@@ -52,21 +52,33 @@ dir_exists(struct bus *b, const char *topic, const char *why, char *err,
     size_t n)
 {
 	(void)b;
-	return topic_exists(topic, why, err, n);
+	switch (topic_exists(topic, why, err, n)) {
+	case -1:
+		return BUS_ERROR;
+	case 0:
+		return BUS_NOTOPIC;
+	}
+	return BUS_OK;
 }
 
 static int
-dir_any(struct bus *b)
+dir_any(struct bus *b, char *err, size_t n)
 {
 	(void)b;
-	return topic_any();
+	(void)err;
+	(void)n;
+	return topic_any() ? BUS_OK : BUS_NOTOPIC;
 }
 
-static size_t
-dir_survey(struct bus *b, struct topic_stat **v)
+static int
+dir_survey(struct bus *b, struct topic_stat **v, size_t *nv, char *err,
+    size_t n)
 {
 	(void)b;
-	return topic_survey(v);
+	(void)err;
+	(void)n;
+	*nv = topic_survey(v);
+	return BUS_OK;
 }
 
 static int
@@ -243,7 +255,7 @@ dir_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 		return BUS_NOTOPIC;
 	}
 	if (f->consumer == NULL && f->since != BUS_NOTIME && (got =
-	    bus_seek_time_err(b, topic, f->since, &start, err, n)) != BUS_OK)
+	    bus_seek_time(b, topic, f->since, &start, err, n)) != BUS_OK)
 		return got;
 	r = xmalloc(sizeof(*r));
 	memset(r, 0, sizeof(*r));

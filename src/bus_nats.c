@@ -24,8 +24,10 @@
  *                     into a pipe
  *
  * One connection per bus, made at the first operation that needs it;
- * JetStream is asked with its default time-out (5 s).  A failure to reach
- * the server ends the program with status 1, the URL first.
+ * JetStream is asked with its default time-out (5 s).  Nothing here exits
+ * or prints but a warning: a failure to reach the server comes back as
+ * BUS_ERROR, its text in the caller's err with the URL first, and each
+ * other failure as the result bus.h names for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +113,7 @@ struct npub {
 	char *firstsubj;	/* --expect: the first event's NATS subject */
 	int64_t maxpayload;	/* the server's max_payload */
 	struct buf out;		/* acknowledged events, stamped */
+	int failed;		/* a sink failed: nothing more is published */
 };
 
 struct nreader {
@@ -265,8 +268,9 @@ put_str(struct buf *b, const struct scan_member *m)
 /* Appends the NATS subject of the event ev: prefix, then "s.SUBJECT"
  * encoded, or "_" for none; a subject whose encoding is longer than
  * NB_SUBJMAX as "h." and the SHA-256 of its bytes, in hex. */
-static void
-put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
+static int
+put_subject(struct buf *b, const char *prefix, const struct ce_event *ev,
+    char *err, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct buf s = { 0 };
@@ -277,7 +281,7 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 	buf_puts(b, prefix);
 	if (ev->a[CE_SUBJECT] == NULL) {
 		buf_putc(b, '_');
-		return;
+		return 0;
 	}
 	buf_puts(b, "s.");
 	at = b->len;
@@ -296,8 +300,11 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 	 */
 	if (b->len - at > NB_SUBJMAX) {
 		b->len = at - 2;
-		if (EVP_Digest(s.p, s.len, md, &mdlen, EVP_sha256(), NULL) != 1)
-			errw(EXIT_FAIL, "SHA-256", "the digest failed");
+		if (EVP_Digest(s.p, s.len, md, &mdlen, EVP_sha256(), NULL) !=
+		    1) {
+			buf_free(&s);
+			return seterr(err, n, "SHA-256: the digest failed");
+		}
 		buf_puts(b, "h.");
 		for (i = 0; i < mdlen; i++) {
 			buf_putc(b, hex[md[i] >> 4]);
@@ -305,6 +312,7 @@ put_subject(struct buf *b, const char *prefix, const struct ce_event *ev)
 		}
 	}
 	buf_free(&s);
+	return 0;
 }
 
 /* Appends the Nats-Msg-Id of ev: its source and id, encoded, with a
@@ -377,15 +385,26 @@ set_servers(natsOptions *o, const char *url)
 	return s;
 }
 
+/* Lets go of a connection that was not made whole. */
+static void
+unconn(struct nbus *nb)
+{
+	natsConnection_Destroy(nb->nc);
+	natsOptions_Destroy(nb->opts);
+	nb->nc = NULL;
+	nb->opts = NULL;
+}
+
 /*
  * Connects at first use.  Reconnects for a minute when a server goes
  * away (a cluster's other servers take over); credentials and TLS as
  * libnats takes them: user:pass@ in the URL, tls://, a creds file
  * (--creds, else NATS_CREDS), and NATS_CA, NATS_CERT and NATS_KEY as the
- * nats CLI reads them.
+ * nats CLI reads them.  NULL when the server cannot be reached, with
+ * why in err (BUS_ERROR's).
  */
 static struct nbus *
-conn(struct bus *b)
+conn(struct bus *b, char *err, size_t n)
 {
 	struct nbus *nb = b->impl;
 	jsOptions jo;
@@ -406,8 +425,12 @@ conn(struct bus *b)
 		s = natsOptions_SetReconnectWait(nb->opts, 100);
 	if (nb->creds != NULL) {
 		/* libnats reads it at connect, and says so in its own words. */
-		if ((fd = open(nb->creds, O_RDONLY | O_NONBLOCK)) == -1)
-			errwe(EXIT_FAIL, nb->credsfrom, "%s", nb->creds);
+		if ((fd = open(nb->creds, O_RDONLY | O_NONBLOCK)) == -1) {
+			seterr(err, n, "%s: %s: %s", nb->credsfrom, nb->creds,
+			    strerror(errno));
+			unconn(nb);
+			return NULL;
+		}
 		close(fd);
 	}
 	if (s == NATS_OK && nb->creds != NULL)
@@ -420,42 +443,71 @@ conn(struct bus *b)
 		s = natsOptions_LoadCertificatesChain(nb->opts, cert, key);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&nb->nc, nb->opts);
-	if (s != NATS_OK)
-		errw(EXIT_FAIL, b->where, "connect: %s", nstatus(s));
+	if (s != NATS_OK) {
+		seterr(err, n, "%s: connect: %s", b->where, nstatus(s));
+		unconn(nb);
+		return NULL;
+	}
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = NB_WINDOW;
-	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
-		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
+	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK) {
+		seterr(err, n, "%s: JetStream: %s", b->where, nstatus(s));
+		unconn(nb);
+		return NULL;
+	}
 	return nb;
 }
 
 /*
- * The ack wait of a durable consumer made now, in nanoseconds: NB_ACKWAIT
- * seconds, or EVENTFUL_NATS_ACK_WAIT's (evsub(1)).  A consumer keeps the
- * one it was made with; the tests shorten it.
+ * *ns: the ack wait of a durable consumer made now, in nanoseconds:
+ * NB_ACKWAIT seconds, or EVENTFUL_NATS_ACK_WAIT's (evsub(1)); BUS_USAGE
+ * when that is no time.  A consumer keeps the one it was made with; the
+ * tests shorten it.
  */
-static int64_t
-ackwait(void)
+static int
+ackwait(int64_t *ns, char *err, size_t n)
 {
 	const char *v, *errstr;
 	long long usec;
 
-	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) == NULL || *v == '\0')
-		return NB_ACKWAIT * 1000000000LL;
-	if (parsesecs(v, 86400, &usec, &errstr) == -1)
-		errw(EXIT_USAGE, "EVENTFUL_NATS_ACK_WAIT", "%s: %s: give "
-		    "seconds, more than 0 and at most 86400", v, errstr);
-	return usec * 1000;
+	if ((v = getenv("EVENTFUL_NATS_ACK_WAIT")) == NULL || *v == '\0') {
+		*ns = NB_ACKWAIT * 1000000000LL;
+		return BUS_OK;
+	}
+	if (parsesecs(v, 86400, &usec, &errstr) == -1) {
+		seterr(err, n, "EVENTFUL_NATS_ACK_WAIT: %s: %s: give seconds, "
+		    "more than 0 and at most 86400", v, errstr);
+		return BUS_USAGE;
+	}
+	*ns = usec * 1000;
+	return BUS_OK;
 }
 
-/* Says what went wrong with a JetStream request about what. */
+/* The config of durable consumer name, made from the stream's start. */
 static void
-jsfail(struct bus *b, const char *what, natsStatus s, jsErrCode jerr)
+cons_config(jsConsumerConfig *cc, const char *name, int64_t wait)
+{
+	jsConsumerConfig_Init(cc);
+	cc->Durable = name;
+	cc->AckPolicy = js_AckExplicit;
+	cc->AckWait = wait;
+	/* evsub commits every 1000 events: more than that may be out. */
+	cc->MaxAckPending = NB_ACKPENDING;
+	cc->DeliverPolicy = js_DeliverAll;
+}
+
+/* Says in err what went wrong with a JetStream request about what:
+ * BUS_ERROR. */
+static int
+jsfail(struct bus *b, const char *what, natsStatus s, jsErrCode jerr,
+    char *err, size_t n)
 {
 	if (jerr != 0)
-		errw(EXIT_FAIL, b->where, "%s: %s (JetStream error %d)", what,
-		    nstatus(s), (int)jerr);
-	errw(EXIT_FAIL, b->where, "%s: %s", what, nstatus(s));
+		seterr(err, n, "%s: %s: %s (JetStream error %d)", b->where,
+		    what, nstatus(s), (int)jerr);
+	else
+		seterr(err, n, "%s: %s: %s", b->where, what, nstatus(s));
+	return BUS_ERROR;
 }
 
 /*
@@ -489,18 +541,24 @@ passes(natsStatus s)
 	    s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED;
 }
 
-/* The stream of topic, or NULL (and *found 0) when there is none. */
-static jsStreamInfo *
-stream_info(struct bus *b, const char *topic, const char *filter)
+/* *sip: the stream of topic, or NULL when there is none. */
+static int
+stream_info(struct bus *b, const char *topic, const char *filter,
+    jsStreamInfo **sip, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	jsStreamInfo *si = NULL;
 	jsOptions jo;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	char *name = stream_name(topic);
+	char *name;
 	struct retry rt = RETRY_INIT;
+	int r = BUS_OK;
 
+	*sip = NULL;
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	name = stream_name(topic);
 	jsOptions_Init(&jo);
 	jo.Stream.Info.SubjectsFilter = filter;
 	/* While a cluster elects a leader (a server was lost), a request
@@ -511,9 +569,10 @@ stream_info(struct bus *b, const char *topic, const char *filter)
 	if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
 		si = NULL;
 	else if (s != NATS_OK)
-		jsfail(b, name, s, jerr);
+		r = jsfail(b, name, s, jerr, err, n);
 	free(name);
-	return si;
+	*sip = si;
+	return r;
 }
 
 /*
@@ -550,30 +609,34 @@ namecmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The topics there are, sorted by name. */
-static char **
-topic_names(struct bus *b, size_t *n)
+/* *vp: the topics there are, sorted by name, *nv of them. */
+static int
+topic_names(struct bus *b, char ***vp, size_t *nv, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	jsStreamNamesList *l = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char **v = NULL, *t;
 	int i;
 
-	*n = 0;
+	*vp = NULL;
+	*nv = 0;
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
 	s = js_StreamNames(&l, nb->js, NULL, &jerr);
 	if (s == NATS_NOT_FOUND)
-		return NULL;
+		return BUS_OK;
 	if (s != NATS_OK)
-		jsfail(b, "stream names", s, jerr);
+		return jsfail(b, "stream names", s, jerr, err, n);
 	v = xmalloc(((size_t)l->Count + 1) * sizeof(*v));
 	for (i = 0; i < l->Count; i++)
 		if ((t = stream_topic(l->List[i])) != NULL)
-			v[(*n)++] = t;
+			v[(*nv)++] = t;
 	jsStreamNamesList_Destroy(l);
-	qsort(v, *n, sizeof(*v), namecmp);
-	return v;
+	qsort(v, *nv, sizeof(*v), namecmp);
+	*vp = v;
+	return BUS_OK;
 }
 
 static void
@@ -585,36 +648,44 @@ free_names(char **v, size_t n)
 }
 
 static int
-nats_exists(struct bus *b, const char *topic, const char *why)
+nats_exists(struct bus *b, const char *topic, const char *why, char *err,
+    size_t n)
 {
-	jsStreamInfo *si = stream_info(b, topic, NULL);
+	jsStreamInfo *si;
 	char **v;
-	size_t n;
+	size_t nv;
+	int r;
 
+	if ((r = stream_info(b, topic, NULL, &si, err, n)) != BUS_OK)
+		return r;
 	if (si != NULL) {
 		jsStreamInfo_Destroy(si);
-		return 1;
+		return BUS_OK;
 	}
 	if (why == NULL)
-		return 0;
-	v = topic_names(b, &n);
-	topic_missing(why, topic, b->where, v, n, "is the bus the one you "
+		return BUS_NOTOPIC;
+	if ((r = topic_names(b, &v, &nv, err, n)) != BUS_OK)
+		return r;
+	topic_missing(why, topic, b->where, v, nv, "is the bus the one you "
 	    "meant?");
-	free_names(v, n);
-	return 0;
+	free_names(v, nv);
+	return BUS_NOTOPIC;
 }
 
 static int
-nats_any(struct bus *b)
+nats_any(struct bus *b, char *err, size_t n)
 {
-	size_t n;
-	char **v = topic_names(b, &n);
+	size_t nv;
+	char **v;
+	int r;
 
-	if (n == 0)
+	if ((r = topic_names(b, &v, &nv, err, n)) != BUS_OK)
+		return r;
+	if (nv == 0)
 		warnw(NULL, "no topics in %s: a publisher makes one (evpub -T "
 		    "NAME ...); is the bus the one you meant?", b->where);
-	free_names(v, n);
-	return n > 0;
+	free_names(v, nv);
+	return nv > 0 ? BUS_OK : BUS_NOTOPIC;
 }
 
 /*
@@ -662,30 +733,40 @@ livedesc(struct topic_live *t, const char *desc)
 		t->name = xstrdup(p + 6);
 }
 
-static size_t
-nats_survey(struct bus *b, struct topic_stat **vp)
+static int
+nats_survey(struct bus *b, struct topic_stat **vp, size_t *nv, char *err,
+    size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	struct topic_stat *v, *st;
 	jsConsumerInfoList *cl;
 	jsConsumerInfo *ci;
 	jsStreamInfo *si;
 	jsErrCode jerr;
 	char **names, *sn;
-	size_t n, i;
-	int j;
+	size_t nn, i;
+	int j, r;
 
-	names = topic_names(b, &n);
-	v = xmalloc((n ? n : 1) * sizeof(*v));
-	memset(v, 0, (n ? n : 1) * sizeof(*v));
-	for (i = 0; i < n; i++) {
+	if ((r = topic_names(b, &names, &nn, err, n)) != BUS_OK)
+		return r;
+	nb = b->impl;
+	v = xmalloc((nn ? nn : 1) * sizeof(*v));
+	memset(v, 0, (nn ? nn : 1) * sizeof(*v));
+	for (i = 0; i < nn; i++)
+		v[i].name = names[i];
+	free(names);
+	for (i = 0; i < nn; i++) {
 		st = &v[i];
-		st->name = names[i];
-		if ((si = stream_info(b, names[i], NULL)) == NULL)
+		if ((r = stream_info(b, st->name, NULL, &si, err, n)) !=
+		    BUS_OK) {
+			topic_survey_free(v, nn);
+			return r;
+		}
+		if (si == NULL)
 			continue;	/* deleted meanwhile */
 		st->last = si->State.LastSeq;
 		jsStreamInfo_Destroy(si);
-		sn = stream_name(names[i]);
+		sn = stream_name(st->name);
 		cl = NULL;
 		jerr = 0;
 		if (js_Consumers(&cl, nb->js, sn, NULL, &jerr) == NATS_OK) {
@@ -713,9 +794,9 @@ nats_survey(struct bus *b, struct topic_stat **vp)
 		}
 		free(sn);
 	}
-	free(names);
 	*vp = v;
-	return n;
+	*nv = nn;
+	return BUS_OK;
 }
 
 /* Deletes the stream: not while someone listens live, unless force. */
@@ -723,16 +804,19 @@ static int
 nats_remove(struct bus *b, const char *topic, int force, char *err,
     size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	struct topic_stat *v;
 	size_t nv, i, live = 0;
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char *sn;
+	int r;
 
-	if (!nats_exists(b, topic, "--delete-topic"))
-		return BUS_NOTOPIC;
-	nv = nats_survey(b, &v);
+	if ((r = nats_exists(b, topic, "--delete-topic", err, n)) != BUS_OK)
+		return r;
+	if ((r = nats_survey(b, &v, &nv, err, n)) != BUS_OK)
+		return r;
+	nb = b->impl;
 	for (i = 0; i < nv; i++)
 		if (strcmp(v[i].name, topic) == 0)
 			live = v[i].nlive;
@@ -752,14 +836,18 @@ nats_remove(struct bus *b, const char *topic, int force, char *err,
 	return BUS_OK;
 }
 
-static uint64_t
-nats_last(struct bus *b, const char *topic)
+static int
+nats_last(struct bus *b, const char *topic, uint64_t *last, char *err,
+    size_t n)
 {
-	jsStreamInfo *si = stream_info(b, topic, NULL);
-	uint64_t last = si != NULL ? si->State.LastSeq : 0;
+	jsStreamInfo *si;
+	int r;
 
+	if ((r = stream_info(b, topic, NULL, &si, err, n)) != BUS_OK)
+		return r;
+	*last = si != NULL ? si->State.LastSeq : 0;
 	jsStreamInfo_Destroy(si);
-	return last;
+	return BUS_OK;
 }
 
 /* ---- the sequence, stamped ---- */
@@ -929,27 +1017,32 @@ npeers(struct nbus *nb)
 
 /*
  * A stream's replicas and duplicate window are chosen when it is made:
- * asked for others, it is said, not ignored.
+ * asked for others, it is said, not ignored (BUS_USAGE).
  */
-static void
-same_stream(struct npub *p, const jsStreamConfig *c)
+static int
+same_stream(struct npub *p, const jsStreamConfig *c, char *err, size_t n)
 {
-	if (p->o.replicas > 0 && p->o.replicas != (int)c->Replicas)
-		errw(EXIT_USAGE, "--replicas", "%d: the stream %s has %d, "
-		    "chosen when it was made (nats stream edit changes it)",
+	if (p->o.replicas > 0 && p->o.replicas != (int)c->Replicas) {
+		seterr(err, n, "--replicas: %d: the stream %s has %d, chosen "
+		    "when it was made (nats stream edit changes it)",
 		    p->o.replicas, p->stream, (int)c->Replicas);
-	if (p->o.dupwindow > 0 && p->o.dupwindow * 1000 != c->Duplicates)
-		errw(EXIT_USAGE, "--dup-window", "%.3g s: the stream %s has "
-		    "%.3g s, chosen when it was made (nats stream edit "
-		    "changes it)", (double)p->o.dupwindow / 1e6, p->stream,
+		return BUS_USAGE;
+	}
+	if (p->o.dupwindow > 0 && p->o.dupwindow * 1000 != c->Duplicates) {
+		seterr(err, n, "--dup-window: %.3g s: the stream %s has %.3g "
+		    "s, chosen when it was made (nats stream edit changes "
+		    "it)", (double)p->o.dupwindow / 1e6, p->stream,
 		    (double)c->Duplicates / 1e9);
+		return BUS_USAGE;
+	}
+	return BUS_OK;
 }
 
 /* Makes the stream of p's topic unless it is there. */
-static void
-make_stream(struct bus *b, struct npub *p)
+static int
+make_stream(struct bus *b, struct npub *p, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb = p->nb;
 	jsStreamInfo *si;
 	jsStreamConfig cfg;
 	jsErrCode jerr = 0;
@@ -957,11 +1050,14 @@ make_stream(struct bus *b, struct npub *p)
 	const char *subj[1];
 	char *all;
 	struct retry rt = RETRY_INIT;
+	int r;
 
-	if ((si = stream_info(b, p->topic, NULL)) != NULL) {
-		same_stream(p, si->Config);
+	if ((r = stream_info(b, p->topic, NULL, &si, err, n)) != BUS_OK)
+		return r;
+	if (si != NULL) {
+		r = same_stream(p, si->Config, err, n);
 		jsStreamInfo_Destroy(si);
-		return;
+		return r;
 	}
 	all = xmalloc(strlen(p->prefix) + 2);
 	sprintf(all, "%s>", p->prefix);
@@ -983,10 +1079,11 @@ make_stream(struct bus *b, struct npub *p)
 	    retry_wait(&rt))
 		;
 	/* Another publisher made it first: as good. */
-	if (s != NATS_OK && jerr != JSStreamNameExistErr)
-		jsfail(b, p->stream, s, jerr);
+	r = s != NATS_OK && jerr != JSStreamNameExistErr ? jsfail(b,
+	    p->stream, s, jerr, err, n) : BUS_OK;
 	jsStreamInfo_Destroy(si);
 	free(all);
+	return r;
 }
 
 /* The acks of asynchronous publishes, in the library's thread. */
@@ -1032,21 +1129,48 @@ onack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 	natsMsg_Destroy(msg);
 }
 
-static struct bus_pub *
-nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
+static void
+pub_free(struct npub *p)
 {
-	struct nbus *nb = conn(b);
-	struct npub *p = xmalloc(sizeof(*p));
+	p->nb->pub = NULL;
+	scan_free(&p->sc);
+	buf_free(&p->evs);
+	buf_free(&p->strs);
+	buf_free(&p->out);
+	free(p->w);
+	free(p->firstsubj);
+	free(p->topic);
+	free(p->stream);
+	free(p->prefix);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+static int
+nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
+    struct bus_pub **out, char *err, size_t n)
+{
+	struct nbus *nb;
+	struct npub *p;
 	jsOptions jo;
 	natsStatus s;
+	int r;
 
-	if (o->given & BUS_SYNC)
-		errw(EXIT_USAGE, "--sync", "no effect on NATS, where an event "
-		    "is durable once a majority of its stream's replicas hold "
-		    "it (--replicas); leave --sync out");
-	if (o->given & BUS_MAXWAIT)
-		errw(EXIT_USAGE, "--max-wait", "NATS does not cut off a slow "
-		    "live subscriber; leave --max-wait out");
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	if (o->given & BUS_SYNC) {
+		seterr(err, n, "--sync: no effect on NATS, where an event is "
+		    "durable once a majority of its stream's replicas hold it "
+		    "(--replicas); leave --sync out");
+		return BUS_USAGE;
+	}
+	if (o->given & BUS_MAXWAIT) {
+		seterr(err, n, "--max-wait: NATS does not cut off a slow live "
+		    "subscriber; leave --max-wait out");
+		return BUS_USAGE;
+	}
+	p = xmalloc(sizeof(*p));
 	memset(p, 0, sizeof(*p));
 	p->base.bus = b;
 	p->nb = nb;
@@ -1061,20 +1185,30 @@ nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o)
 	nb->pub = p;
 	/* A new context, whose acks come to this publisher. */
 	jsCtx_Destroy(nb->js);
+	nb->js = NULL;
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = NB_WINDOW;
 	jo.PublishAsync.AckHandler = onack;
 	jo.PublishAsync.AckHandlerClosure = nb;
-	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK)
-		errw(EXIT_FAIL, b->where, "JetStream: %s", nstatus(s));
-	make_stream(b, p);
+	if ((s = natsConnection_JetStream(&nb->js, nb->nc, &jo)) != NATS_OK) {
+		seterr(err, n, "%s: JetStream: %s", b->where, nstatus(s));
+		pub_free(p);
+		return BUS_ERROR;
+	}
+	if ((r = make_stream(b, p, err, n)) != BUS_OK) {
+		pub_free(p);
+		return r;
+	}
 	signal(SIGPIPE, SIG_IGN);
-	return &p->base;
+	*out = &p->base;
+	return BUS_OK;
 }
 
-/* A message for slot sl of p, its headers set. */
+/* A message for slot sl of p, its headers set; NULL with err
+ * (BUS_ERROR's) when libnats would not make it. */
 static natsMsg *
-mkmsg(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
+mkmsg(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
+    char *err, size_t n)
 {
 	natsMsg *m = NULL;
 	char num[32];
@@ -1095,8 +1229,11 @@ mkmsg(struct npub *p, struct slot *sl, uint64_t expectseq, int expect)
 		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Subject-Sequence",
 		    num);
 	}
-	if (s != NATS_OK)
-		errw(EXIT_FAIL, p->topic, "a message: %s", nstatus(s));
+	if (s != NATS_OK) {
+		seterr(err, n, "%s: a message: %s", p->topic, nstatus(s));
+		natsMsg_Destroy(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -1113,24 +1250,29 @@ retryable(natsStatus s, jsErrCode jerr)
 	    s != NATS_NOT_PERMITTED;
 }
 
-/* Ends the run on a publish that failed for good. */
-static void
-pubfail(struct npub *p, struct slot *sl)
+/* Says a publish that failed for good: BUS_EXPECT for a lost race of
+ * --expect, else BUS_ERROR. */
+static int
+pubfail(struct npub *p, struct slot *sl, char *err, size_t n)
 {
-	if (sl->jerr == JSStreamWrongLastSequenceErr)
-		errw(EXIT_EXPECT, p->topic, "event %llu: the subject has "
-		    "changed since it was read: a concurrent writer (nothing "
-		    "of it published)", (unsigned long long)sl->lineno);
+	if (sl->jerr == JSStreamWrongLastSequenceErr) {
+		seterr(err, n, "%s: event %llu: the subject has changed since "
+		    "it was read: a concurrent writer (nothing of it "
+		    "published)", p->topic, (unsigned long long)sl->lineno);
+		return BUS_EXPECT;
+	}
 	if (sl->jerr != 0)
-		errw(EXIT_FAIL, p->topic, "event %llu: not published: %s "
-		    "(JetStream error %d)", (unsigned long long)sl->lineno,
+		seterr(err, n, "%s: event %llu: not published: %s (JetStream "
+		    "error %d)", p->topic, (unsigned long long)sl->lineno,
 		    sl->errtext, (int)sl->jerr);
-	errw(EXIT_FAIL, p->topic, "event %llu: not published: %s",
-	    (unsigned long long)sl->lineno, sl->errtext);
+	else
+		seterr(err, n, "%s: event %llu: not published: %s", p->topic,
+		    (unsigned long long)sl->lineno, sl->errtext);
+	return BUS_ERROR;
 }
 
 /*
- * Ends the run when sl failed because the topic's stream is no more: it
+ * BUS_ERROR when sl failed because the topic's stream is no more: it
  * was deleted under this publisher (evsub --delete-topic; the server
  * does not tell who publishes, so nothing refused it).  Then no one
  * answers a publish (libnats says "no responders", or for an
@@ -1138,16 +1280,18 @@ pubfail(struct npub *p, struct slot *sl)
  * wait out NB_RETRY.  A server that does not answer is not taken for a
  * deleted stream (stream_gone).
  */
-static void
-deleted(struct npub *p, const struct slot *sl)
+static int
+deleted(struct npub *p, const struct slot *sl, char *err, size_t n)
 {
 	if (sl->err != NATS_NO_RESPONDERS && sl->jerr != JSNotEnabledErr &&
 	    sl->jerr != JSStreamNotFoundErr)
-		return;
-	if (stream_gone(p->nb, p->stream))
-		errw(EXIT_FAIL, p->topic, "the topic was deleted while this "
-		    "publisher ran (evsub --delete-topic): nothing more is "
-		    "published, and what was not acknowledged is not stored");
+		return BUS_OK;
+	if (!stream_gone(p->nb, p->stream))
+		return BUS_OK;
+	seterr(err, n, "%s: the topic was deleted while this publisher ran "
+	    "(evsub --delete-topic): nothing more is published, and what was "
+	    "not acknowledged is not stored", p->topic);
+	return BUS_ERROR;
 }
 
 /*
@@ -1158,18 +1302,19 @@ deleted(struct npub *p, const struct slot *sl)
  * sequence, and the event is acknowledged, not reported as a repeat; the
  * same for a second attempt here.
  */
-static void
+static int
 pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
-    int again)
+    int again, char *err, size_t n)
 {
 	int64_t start = now_usec();
 	jsPubOptions po;
 	jsPubAck *pa;
 	natsMsg *m;
-	int ms = 50;
+	int ms = 50, r;
 
 	for (;;) {
-		m = mkmsg(p, sl, expectseq, expect);
+		if ((m = mkmsg(p, sl, expectseq, expect, err, n)) == NULL)
+			return BUS_ERROR;
 		jsPubOptions_Init(&po);
 		pa = NULL;
 		sl->jerr = 0;
@@ -1179,12 +1324,13 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 			sl->seq = pa->Sequence;
 			sl->state = pa->Duplicate && !again ? S_DUP : S_ACKED;
 			jsPubAck_Destroy(pa);
-			return;
+			return BUS_OK;
 		}
 		again = 1;
 		snprintf(sl->errtext, sizeof(sl->errtext), "%s",
 		    nstatus(sl->err));
-		deleted(p, sl);
+		if ((r = deleted(p, sl, err, n)) != BUS_OK)
+			return r;
 		/* Closed for good, it takes no publish again. */
 		if (natsConnection_IsClosed(p->nb->nc))
 			snprintf(sl->errtext, sizeof(sl->errtext), "%s",
@@ -1192,7 +1338,7 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 		if (!retryable(sl->err, sl->jerr) ||
 		    natsConnection_IsClosed(p->nb->nc) ||
 		    now_usec() - start > NB_RETRY * 1000000LL)
-			pubfail(p, sl);
+			return pubfail(p, sl, err, n);
 		sleepms(ms);
 		if (ms < 1000)
 			ms *= 2;
@@ -1202,8 +1348,8 @@ pubsync(struct npub *p, struct slot *sl, uint64_t expectseq, int expect,
 /* --expect: the subject's count now must be what was expected; then each
  * event is published expecting the subject's last sequence to be the one
  * before it, so that a concurrent writer makes it fail. */
-static void
-expect_check(struct npub *p, struct slot *sl)
+static int
+expect_check(struct npub *p, struct slot *sl, char *err, size_t n)
 {
 	struct bus *b = p->base.bus;
 	jsStreamInfo *si;
@@ -1212,7 +1358,7 @@ expect_check(struct npub *p, struct slot *sl)
 	natsStatus s;
 	const char *subj = p->strs.p + sl->subj;
 	uint64_t count = 0;
-	int i;
+	int i, r;
 
 	/* The last sequence first, then the count: a writer that comes in
 	 * between makes the count too big, or the publish fail. */
@@ -1221,26 +1367,33 @@ expect_check(struct npub *p, struct slot *sl)
 		p->lastsubj = natsMsg_GetSequence(m);
 	else if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
 		p->lastsubj = 0;
-	else
-		jsfail(b, p->stream, s, jerr);
+	else {
+		natsMsg_Destroy(m);
+		return jsfail(b, p->stream, s, jerr, err, n);
+	}
 	natsMsg_Destroy(m);
-	si = stream_info(b, p->topic, subj);
+	if ((r = stream_info(b, p->topic, subj, &si, err, n)) != BUS_OK)
+		return r;
 	if (si != NULL && si->State.Subjects != NULL)
 		for (i = 0; i < si->State.Subjects->Count; i++)
 			if (strcmp(si->State.Subjects->List[i].Subject,
 			    subj) == 0)
 				count = si->State.Subjects->List[i].Msgs;
 	jsStreamInfo_Destroy(si);
-	if (count != p->o.expect)
-		errw(EXIT_EXPECT, p->topic, "the subject has %llu events, not "
-		    "%llu: nothing published", (unsigned long long)count,
+	if (count != p->o.expect) {
+		seterr(err, n, "%s: the subject has %llu events, not %llu: "
+		    "nothing published", p->topic, (unsigned long long)count,
 		    (unsigned long long)p->o.expect);
+		return BUS_EXPECT;
+	}
 	p->expectset = 1;
+	return BUS_OK;
 }
 
-/* Writes what is acknowledged to stdout, unless -q; reports repeats. */
-static void
-report(struct npub *p)
+/* Writes what is acknowledged to stdout, unless -q; reports repeats.
+ * BUS_EPIPE when stdout's reader went away. */
+static int
+report(struct npub *p, char *err, size_t n)
 {
 	struct slot *sl;
 	size_t i;
@@ -1264,9 +1417,11 @@ report(struct npub *p)
 	if (p->out.len > 0 && (fwrite(p->out.p, 1, p->out.len, stdout) !=
 	    p->out.len || fflush(stdout) == EOF)) {
 		if (errno == EPIPE)
-			exit(EXIT_OK);
-		errwe(EXIT_FAIL, "stdout", "write");
+			return BUS_EPIPE;
+		seterr(err, n, "stdout: write: %s", strerror(errno));
+		return BUS_ERROR;
 	}
+	return BUS_OK;
 }
 
 /*
@@ -1327,8 +1482,8 @@ acks_wait(struct npub *p)
  * the same Nats-Msg-Id (so a publish whose ack was lost is not stored
  * twice).  Then the acknowledged events go to stdout, in window order.
  */
-static void
-flushwin(struct npub *p)
+static int
+flushwin(struct npub *p, char *err, size_t n)
 {
 	struct nbus *nb = p->nb;
 	jsPubOptions po;
@@ -1336,15 +1491,19 @@ flushwin(struct npub *p)
 	natsMsg *m;
 	natsStatus s;
 	size_t i;
+	int r;
 
 	if (p->nw == 0)
-		return;
+		return BUS_OK;
 	if (p->o.expecting) {
 		for (i = 0; i < p->nw; i++) {
 			sl = &p->w[i];
-			if (!p->expectset)
-				expect_check(p, sl);
-			pubsync(p, sl, p->lastsubj, 1, 0);
+			if (!p->expectset &&
+			    (r = expect_check(p, sl, err, n)) != BUS_OK)
+				return r;
+			if ((r = pubsync(p, sl, p->lastsubj, 1, 0, err, n)) !=
+			    BUS_OK)
+				return r;
 			if (sl->state == S_ACKED)
 				p->lastsubj = sl->seq;
 		}
@@ -1352,7 +1511,13 @@ flushwin(struct npub *p)
 		p->hint = 0;
 		for (i = 0; i < p->nw; i++) {
 			sl = &p->w[i];
-			m = mkmsg(p, sl, 0, 0);
+			/* Those in flight are waited for: no ack comes to a
+			 * publisher that is no more. */
+			if ((m = mkmsg(p, sl, 0, 0, err, n)) == NULL) {
+				p->nw = i;
+				acks_wait(p);
+				return BUS_ERROR;
+			}
 			pthread_mutex_lock(&p->mu);
 			sl->msg = m;
 			sl->state = S_FLIGHT;
@@ -1378,129 +1543,144 @@ flushwin(struct npub *p)
 			sl = &p->w[i];
 			if (sl->state != S_FAILED)
 				continue;
-			deleted(p, sl);
+			if ((r = deleted(p, sl, err, n)) != BUS_OK)
+				return r;
 			if (!retryable(sl->err, sl->jerr))
-				pubfail(p, sl);
-			pubsync(p, sl, 0, 0, 1);
+				return pubfail(p, sl, err, n);
+			if ((r = pubsync(p, sl, 0, 0, 1, err, n)) != BUS_OK)
+				return r;
 		}
 	}
-	report(p);
+	if ((r = report(p, err, n)) != BUS_OK)
+		return r;
 	p->nw = 0;
 	p->evs.len = 0;
 	p->strs.len = 0;
+	return BUS_OK;
+}
+
+/* Takes the event s[0..len), the publisher's p->n-th, into the window
+ * (not yet counted in p->nw). */
+static int
+take_event(struct npub *p, const char *s, size_t len, char *err, size_t n)
+{
+	struct slot *sl;
+	char why[512];
+	size_t size;
+
+	if (scan_trusted(&p->sc, s, len) == -1 ||
+	    ce_check(&p->sc, &p->ev, 0, why, sizeof(why)) == -1) {
+		seterr(err, n, "%s: event %llu: %s", p->topic,
+		    (unsigned long long)p->n, p->sc.err != NULL ? p->sc.err :
+		    why);
+		return BUS_ERROR;
+	}
+	if (p->nw == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
+	}
+	sl = &p->w[p->nw];
+	memset(sl, 0, sizeof(*sl));
+	sl->lineno = p->n;
+	sl->off = p->evs.len;
+	sl->len = len;
+	buf_put(&p->evs, s, sl->len);
+	sl->subj = p->strs.len;
+	if (put_subject(&p->strs, p->prefix, &p->ev, err, n) == -1)
+		return BUS_ERROR;
+	buf_putc(&p->strs, '\0');
+	if (p->o.expecting && p->ev.a[CE_SUBJECT] == NULL) {
+		seterr(err, n, "%s: event %llu: --expect counts the events of a "
+		    "subject: this one has none", p->topic,
+		    (unsigned long long)p->n);
+		return BUS_INVALID;
+	}
+	if (p->o.expecting && (p->nw > 0 || p->expectset) &&
+	    strcmp(p->strs.p + sl->subj, p->firstsubj) != 0) {
+		seterr(err, n, "%s: event %llu: --expect counts the events of "
+		    "one subject: this one has another", p->topic,
+		    (unsigned long long)p->n);
+		return BUS_INVALID;
+	}
+	if (p->o.expecting && p->firstsubj == NULL)
+		p->firstsubj = xstrdup(p->strs.p + sl->subj);
+	sl->msgid = p->strs.len;
+	put_msgid(&p->strs, &p->ev);
+	buf_putc(&p->strs, '\0');
+	/* What the server counts: the body, the subject, and the headers as
+	 * they go on the wire. */
+	size = sl->len + strlen(p->strs.p + sl->subj) +
+	    strlen(p->strs.p + sl->msgid) + 120;
+	if (p->maxpayload > 0 && size > (size_t)p->maxpayload) {
+		seterr(err, n, "%s: event %llu: %zu bytes with its headers, "
+		    "over the server's max_payload of %lld: not published (nor "
+		    "what follows it)", p->topic, (unsigned long long)p->n,
+		    size, (long long)p->maxpayload);
+		return BUS_ERROR;
+	}
+	return BUS_OK;
 }
 
 /* Adds the whole events buf[0..len) to the window, publishing it each
- * time it is full and at the end. */
-static void
-nats_pub_sink(struct bus_pub *bp, const char *buf, size_t len)
+ * time it is full and at the end.  Once it failed, the publisher takes
+ * no more (closing it publishes nothing). */
+static int
+nats_pub_sink(struct bus_pub *bp, const char *buf, size_t len, char *err,
+    size_t n)
 {
 	struct npub *p = (struct npub *)bp;
 	const char *s = buf, *end = buf + len, *nl;
-	struct slot *sl;
-	char err[512];
-	size_t size;
+	int r = BUS_OK;
 
-	for (; s < end; s = nl + 1) {
+	if (p->failed) {
+		seterr(err, n, "%s: a publish failed before: nothing more is "
+		    "published", p->topic);
+		return BUS_ERROR;
+	}
+	for (; r == BUS_OK && s < end; s = nl + 1) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		p->n++;
-		if (scan_trusted(&p->sc, s, (size_t)(nl - s)) == -1 ||
-		    ce_check(&p->sc, &p->ev, 0, err, sizeof(err)) == -1)
-			errw(EXIT_FAIL, p->topic, "event %llu: %s",
-			    (unsigned long long)p->n, p->sc.err != NULL ?
-			    p->sc.err : err);
-		if (p->nw == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 64;
-			p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
-		}
-		sl = &p->w[p->nw];
-		memset(sl, 0, sizeof(*sl));
-		sl->lineno = p->n;
-		sl->off = p->evs.len;
-		sl->len = (size_t)(nl - s);
-		buf_put(&p->evs, s, sl->len);
-		sl->subj = p->strs.len;
-		put_subject(&p->strs, p->prefix, &p->ev);
-		buf_putc(&p->strs, '\0');
-		if (p->o.expecting && p->ev.a[CE_SUBJECT] == NULL)
-			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
-			    "counts the events of a subject: this one has none",
-			    (unsigned long long)p->n);
-		if (p->o.expecting && (p->nw > 0 || p->expectset) &&
-		    strcmp(p->strs.p + sl->subj, p->firstsubj) != 0)
-			errw(EXIT_INVALID, p->topic, "event %llu: --expect "
-			    "counts the events of one subject: this one has "
-			    "another", (unsigned long long)p->n);
-		if (p->o.expecting && p->firstsubj == NULL)
-			p->firstsubj = xstrdup(p->strs.p + sl->subj);
-		sl->msgid = p->strs.len;
-		put_msgid(&p->strs, &p->ev);
-		buf_putc(&p->strs, '\0');
-		/* What the server counts: the body, the subject, and the
-		 * headers as they go on the wire. */
-		size = sl->len + strlen(p->strs.p + sl->subj) +
-		    strlen(p->strs.p + sl->msgid) + 120;
-		if (p->maxpayload > 0 && size > (size_t)p->maxpayload)
-			errw(EXIT_FAIL, p->topic, "event %llu: %zu bytes with "
-			    "its headers, over the server's max_payload of "
-			    "%lld: not published (nor what follows it)",
-			    (unsigned long long)p->n, size,
-			    (long long)p->maxpayload);
-		p->nw++;
-		if (p->nw >= NB_WINDOW)
-			flushwin(p);
+		if ((r = take_event(p, s, (size_t)(nl - s), err, n)) !=
+		    BUS_OK)
+			break;
+		if (++p->nw >= NB_WINDOW)
+			r = flushwin(p, err, n);
 	}
-	flushwin(p);
+	if (r == BUS_OK)
+		r = flushwin(p, err, n);
+	p->failed = r != BUS_OK;
+	return r;
 }
 
-static void
-nats_pub_close(struct bus_pub *bp)
+static int
+nats_pub_close(struct bus_pub *bp, char *err, size_t n)
 {
 	struct npub *p = (struct npub *)bp;
+	int r = p->failed ? BUS_OK : flushwin(p, err, n);
 
-	flushwin(p);
-	p->nb->pub = NULL;
-	scan_free(&p->sc);
-	buf_free(&p->evs);
-	buf_free(&p->strs);
-	buf_free(&p->out);
-	free(p->w);
-	free(p->firstsubj);
-	free(p->topic);
-	free(p->stream);
-	free(p->prefix);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
-	free(p);
+	pub_free(p);
+	return r;
 }
 
 /* ---- reading ---- */
 
-/* Binds r to its durable pull consumer, made (from the stream's start)
- * at its first run; r->pos is where it stands. */
+/* Binds r to its durable pull consumer, made (from the stream's start,
+ * with ack wait wait) at its first run; r->pos is where it stands. */
 static natsStatus
-durable_sub(struct nreader *r, const char *all, const char **what)
+durable_sub(struct nreader *r, const char *all, int64_t wait,
+    const char **what)
 {
 	jsConsumerInfo *ci = NULL;
 	jsConsumerConfig cc;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	/* Read on every run, so that a bad one is said even when the
-	 * consumer, already made, does not take it. */
-	int64_t wait = ackwait();
 
 	*what = "consumer";
 	s = js_GetConsumerInfo(&ci, r->nb->js, r->stream, r->consumer, NULL,
 	    &jerr);
 	if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
-		jsConsumerConfig_Init(&cc);
-		cc.Durable = r->consumer;
-		cc.AckPolicy = js_AckExplicit;
-		cc.AckWait = wait;
-		/* evsub commits every 1000 events: more may be out. */
-		cc.MaxAckPending = NB_ACKPENDING;
-		cc.DeliverPolicy = js_DeliverAll;
+		cons_config(&cc, r->consumer, wait);
 		s = js_AddConsumer(&ci, r->nb->js, r->stream, &cc, NULL, &jerr);
 	}
 	if (s != NATS_OK)
@@ -1557,15 +1737,28 @@ static int
 nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
     struct bus_reader **out, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	struct nreader *r;
 	const char *what = "subscribe";
 	struct retry rt = RETRY_INIT;
 	natsStatus s;
 	char *all;
+	uint64_t start = f->seq > 0 ? f->seq : 1;
+	int64_t wait = 0;
+	int got;
 
-	if (!nats_exists(b, topic, "-T"))
-		return BUS_NOTOPIC;
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	if ((got = nats_exists(b, topic, "-T", err, n)) != BUS_OK)
+		return got;
+	/* Read on every run, so that a bad one is said even when the
+	 * consumer, already made, does not take it. */
+	if (f->consumer != NULL && (got = ackwait(&wait, err, n)) != BUS_OK)
+		return got;
+	if (f->consumer == NULL && f->since != BUS_NOTIME &&
+	    (got = bus_seek_time(b, topic, f->since, &start, err, n)) !=
+	    BUS_OK)
+		return got;
 	r = xmalloc(sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->base.bus = b;
@@ -1579,11 +1772,10 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 		r->durable = 1;
 		r->consumer = cons_name(f->consumer, '.', '~');
 	} else
-		r->pos = (f->since != BUS_NOTIME ? bus_seek_time(b, topic,
-		    f->since) : f->seq > 0 ? f->seq : 1) - 1;
+		r->pos = start - 1;
 	/* While a cluster elects a leader, a request times out: again. */
 	for (;;) {
-		s = f->consumer != NULL ? durable_sub(r, all, &what) :
+		s = f->consumer != NULL ? durable_sub(r, all, wait, &what) :
 		    ordered_sub(r, all, &what);
 		if (!passes(s) || !retry_wait(&rt))
 			break;
@@ -1635,11 +1827,13 @@ give(struct nreader *r, natsMsg *msg, const char **line, size_t *len,
  * are not coming again (waiting for them cost --once 200 ms at its end);
  * *new, never given.  While a cluster elects a leader the request times
  * out: asked again, since taking that for "nothing pending" would end
- * --once with events undelivered.  Returns -1 when the consumer is not
- * there (deleted under the reading).
+ * --once with events undelivered (BUS_ERROR once time is up).
+ * BUS_NOCONSUMER when the consumer is not there (deleted under the
+ * reading).
  */
 static int
-consumer_pending(struct nreader *r, uint64_t *pending, uint64_t *new)
+consumer_pending(struct nreader *r, uint64_t *pending, uint64_t *new,
+    char *err, size_t n)
 {
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
@@ -1651,42 +1845,50 @@ consumer_pending(struct nreader *r, uint64_t *pending, uint64_t *new)
 	while (passes(s = js_GetConsumerInfo(&ci, r->nb->js, r->stream,
 	    r->consumer, NULL, &jerr)) && retry_wait(&rt))
 		;
-	if (s != NATS_OK && passes(s))
-		errw(EXIT_FAIL, r->stream, "consumer %s: %s", r->consumer,
+	if (s != NATS_OK && passes(s)) {
+		seterr(err, n, "%s: consumer %s: %s", r->stream, r->consumer,
 		    nstatus(s));
+		return BUS_ERROR;
+	}
 	if (s != NATS_OK)
-		return -1;
+		return BUS_NOCONSUMER;
 	*pending = ci->NumPending + ((uint64_t)ci->NumAckPending > r->nun ?
 	    (uint64_t)ci->NumAckPending - r->nun : 0);
 	*new = ci->NumPending;
 	jsConsumerInfo_Destroy(ci);
-	return 0;
+	return BUS_OK;
 }
 
 /*
- * Fetches the next batch into r->held; returns how many there are to
+ * Fetches the next batch into r->held; *count: how many there are to
  * give.  usec 0: what the server says is pending, without waiting for
  * more (libnats waits out a fetch's time-out when nothing comes, NoWait
  * or not); else up to NB_FETCH, waiting that long for them.  Events the
  * server says are new but a fetch did not bring (a consumer's new leader
  * not elected yet) are asked for again.
  */
-static size_t
-fetch(struct nreader *r, int64_t usec)
+static int
+fetch(struct nreader *r, int64_t usec, size_t *count, char *err, size_t n)
 {
 	jsFetchRequest fr;
 	uint64_t pending = NB_FETCH, new = 0;
 	struct retry rt = RETRY_INIT;
+	int got;
 
-	if (r->next < r->held.Count)
-		return r->held.Count - r->next;
+	*count = 0;
+	if (r->next < r->held.Count) {
+		*count = (size_t)(r->held.Count - r->next);
+		return BUS_OK;
+	}
 	for (;;) {
 		natsMsgList_Destroy(&r->held);
 		memset(&r->held, 0, sizeof(r->held));
 		r->next = 0;
-		if (usec <= 0 && (consumer_pending(r, &pending, &new) == -1 ||
-		    pending == 0))
-			return 0;
+		if (usec <= 0 && (got = consumer_pending(r, &pending, &new, err,
+		    n)) != BUS_OK)
+			return got == BUS_NOCONSUMER ? BUS_OK : got;
+		if (usec <= 0 && pending == 0)
+			return BUS_OK;
 		jsFetchRequest_Init(&fr);
 		fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
 		fr.NoWait = usec <= 0;
@@ -1696,8 +1898,10 @@ fetch(struct nreader *r, int64_t usec)
 		    NATS_OK)
 			memset(&r->held, 0, sizeof(r->held));
 		if (r->held.Count > 0 || usec > 0 || new == 0 ||
-		    !retry_wait(&rt))
-			return (size_t)r->held.Count;
+		    !retry_wait(&rt)) {
+			*count = (size_t)r->held.Count;
+			return BUS_OK;
+		}
 	}
 }
 
@@ -1708,11 +1912,13 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 	struct nreader *r = (struct nreader *)br;
 	natsMsg *msg = NULL;
 	natsStatus s;
+	size_t count;
+	int got;
 
-	(void)err;
-	(void)n;
 	if (r->durable) {
-		if (fetch(r, 0) == 0)
+		if ((got = fetch(r, 0, &count, err, n)) != BUS_OK)
+			return got;
+		if (count == 0)
 			return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
 		msg = r->held.Msgs[r->next];
 		r->held.Msgs[r->next++] = NULL;
@@ -1743,18 +1949,25 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 	return BUS_OK;
 }
 
-static void
-nats_read_wait(struct bus_reader *br, int64_t usec)
+static int
+nats_read_wait(struct bus_reader *br, int64_t usec, char *errp, size_t n)
 {
 	struct nreader *r = (struct nreader *)br;
 	natsMsg *msg = NULL;
 	int64_t ms = usec < 0 || usec > 1000000 ? 1000 : usec / 1000;
+	size_t count;
+	char err[8];
 
+	(void)errp;
+	(void)n;
 	if (ms < 1)
 		ms = 1;
+	/* A fetch that waits asks the consumer nothing: it cannot fail.
+	 * Neither can a wait for a message: a server gone shows in the next
+	 * read. */
 	if (r->durable) {
-		(void)fetch(r, ms * 1000);
-		return;
+		(void)fetch(r, ms * 1000, &count, err, sizeof(err));
+		return BUS_OK;
 	}
 	/* Peeking would lose the message: the next read takes it, so it is
 	 * said to be pending. */
@@ -1765,6 +1978,7 @@ nats_read_wait(struct bus_reader *br, int64_t usec)
 		r->held.Count = 1;
 		r->next = 0;
 	}
+	return BUS_OK;
 }
 
 /* Acks what was given up to seq, the last one synchronously: the
@@ -1850,17 +2064,21 @@ static int
 nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
     uint64_t to, uint64_t *was, int *known, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	jsConsumerInfo *ci = NULL;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
 	natsStatus s;
 	uint64_t last;
+	int64_t wait;
 	char *sn, *cn;
+	int r;
 
-	if (!nats_exists(b, topic, "-T"))
-		return BUS_NOTOPIC;
-	last = nats_last(b, topic);
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	if ((r = nats_exists(b, topic, "-T", err, n)) != BUS_OK ||
+	    (r = nats_last(b, topic, &last, err, n)) != BUS_OK)
+		return r;
 	if (to > last + 1) {
 		seterr(err, n, "%llu: past the end of topic %s, whose last "
 		    "sequence is %llu (%llu skips all there is)",
@@ -1875,14 +2093,15 @@ nats_consumer_set(struct bus *b, const char *topic, const char *consumer,
 	*was = *known ? conspos(ci) : 0;
 	jsConsumerInfo_Destroy(ci);
 	ci = NULL;
+	/* Before the consumer goes: a bad one leaves it as it was. */
+	if ((r = ackwait(&wait, err, n)) != BUS_OK) {
+		free(sn);
+		free(cn);
+		return r;
+	}
 	if (*known)
 		(void)js_DeleteConsumer(nb->js, sn, cn, NULL, &jerr);
-	jsConsumerConfig_Init(&cc);
-	cc.Durable = cn;
-	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = ackwait();
-	/* evsub commits every 1000 events: more than that may be out. */
-	cc.MaxAckPending = NB_ACKPENDING;
+	cons_config(&cc, cn, wait);
 	cc.DeliverPolicy = js_DeliverByStartSequence;
 	cc.OptStartSeq = to;
 	s = js_AddConsumer(&ci, nb->js, sn, &cc, NULL, &jerr);
@@ -1900,14 +2119,17 @@ static int
 nats_consumer_delete(struct bus *b, const char *topic, const char *consumer,
     uint64_t *was, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
+	struct nbus *nb;
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	natsStatus s;
 	char *sn, *cn;
+	int r;
 
-	if (!nats_exists(b, topic, "-T"))
-		return BUS_NOTOPIC;
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	if ((r = nats_exists(b, topic, "-T", err, n)) != BUS_OK)
+		return r;
 	sn = stream_name(topic);
 	cn = cons_name(consumer, '.', '~');
 	s = js_GetConsumerInfo(&ci, nb->js, sn, cn, NULL, &jerr);
@@ -1980,27 +2202,56 @@ watch_stream(void *arg)
 	return NULL;
 }
 
+/* Frees l, made up to its subscription (the watch not started). */
+static void
+live_free(struct nlive *l)
+{
+	if (l->sub != NULL) {
+		(void)natsSubscription_Unsubscribe(l->sub);
+		natsSubscription_Destroy(l->sub);
+	}
+	if (l->fd[1] >= 0)
+		close(l->fd[1]);
+	if (l->fd[0] >= 0)
+		close(l->fd[0]);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l->stream);
+	buf_free(&l->line);
+	scan_free(&l->sc);
+	free(l);
+}
+
 static int
 nats_live_open(struct bus *b, const char *topic, const char *name,
     struct bus_live **out, char *err, size_t n)
 {
-	struct nbus *nb = conn(b);
-	struct nlive *l = xmalloc(sizeof(*l));
+	struct nbus *nb;
+	struct nlive *l;
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus s;
-	char *sn = stream_name(topic), *all = subj_prefix(topic), desc[320];
+	char *sn, *all, desc[320];
 
+	if ((nb = conn(b, err, n)) == NULL)
+		return BUS_ERROR;
+	l = xmalloc(sizeof(*l));
 	memset(l, 0, sizeof(*l));
 	l->base.bus = b;
-	l->stream = xstrdup(sn);
+	l->stream = stream_name(topic);
+	l->fd[0] = l->fd[1] = -1;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	scan_init(&l->sc);
-	if (pipe2(l->fd, O_CLOEXEC) == -1)
-		errwe(EXIT_FAIL, NULL, "pipe");
+	if (pipe2(l->fd, O_CLOEXEC) == -1) {
+		seterr(err, n, "pipe: %s", strerror(errno));
+		live_free(l);
+		return BUS_ERROR;
+	}
 	(void)fcntl(l->fd[0], F_SETPIPE_SZ, 1 << 20);
 	signal(SIGPIPE, SIG_IGN);
+	sn = l->stream;
+	all = subj_prefix(topic);
 	all = xrealloc(all, strlen(all) + 2);
 	strcat(all, ">");
 	jsSubOptions_Init(&so);
@@ -2015,16 +2266,20 @@ nats_live_open(struct bus *b, const char *topic, const char *name,
 	so.Config.Description = desc;
 	s = js_Subscribe(&l->sub, nb->js, all, onlive, l, NULL, &so, &jerr);
 	free(all);
-	free(sn);
 	if (s != NATS_OK) {
 		seterr(err, n, "subscribe: %s", nstatus(s));
+		l->sub = NULL;
+		live_free(l);
 		return BUS_FAIL;
 	}
 	/* The server has the consumer before the first publish we wait
 	 * for: a round trip. */
 	(void)natsConnection_Flush(nb->nc);
-	if (pthread_create(&l->watch, NULL, watch_stream, l) != 0)
-		errw(EXIT_FAIL, NULL, "pthread_create failed");
+	if (pthread_create(&l->watch, NULL, watch_stream, l) != 0) {
+		seterr(err, n, "pthread_create failed");
+		live_free(l);
+		return BUS_ERROR;
+	}
 	*out = &l->base;
 	return BUS_OK;
 }
@@ -2066,17 +2321,7 @@ nats_live_close(struct bus_live *bl)
 	pthread_cond_signal(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->watch, NULL);
-	(void)natsSubscription_Unsubscribe(l->sub);
-	natsSubscription_Destroy(l->sub);
-	if (l->fd[1] >= 0)
-		close(l->fd[1]);
-	close(l->fd[0]);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-	free(l->stream);
-	buf_free(&l->line);
-	scan_free(&l->sc);
-	free(l);
+	live_free(l);
 }
 
 static void
@@ -2100,80 +2345,19 @@ nats_close(struct bus *b)
 	free(nb);
 }
 
-/*
- * The operations as bus.h has them now, with err: this bus still ends the
- * program itself where it fails (not converted yet), so they never fail.
- */
-static int
-nats_exists_err(struct bus *b, const char *topic, const char *why, char *err,
-    size_t n)
-{
-	(void)err;
-	(void)n;
-	return nats_exists(b, topic, why);
-}
-
-static int
-nats_last_err(struct bus *b, const char *topic, uint64_t *last, char *err,
-    size_t n)
-{
-	(void)err;
-	(void)n;
-	*last = nats_last(b, topic);
-	return BUS_OK;
-}
-
-static int
-nats_pub_open_err(struct bus *b, const char *topic,
-    const struct bus_pubopts *o, struct bus_pub **p, char *err, size_t n)
-{
-	(void)err;
-	(void)n;
-	*p = nats_pub_open(b, topic, o);
-	return BUS_OK;
-}
-
-static int
-nats_pub_sink_err(struct bus_pub *bp, const char *buf, size_t len, char *err,
-    size_t n)
-{
-	(void)err;
-	(void)n;
-	nats_pub_sink(bp, buf, len);
-	return BUS_OK;
-}
-
-static int
-nats_pub_close_err(struct bus_pub *bp, char *err, size_t n)
-{
-	(void)err;
-	(void)n;
-	nats_pub_close(bp);
-	return BUS_OK;
-}
-
-static int
-nats_read_wait_err(struct bus_reader *br, int64_t usec, char *err, size_t n)
-{
-	(void)err;
-	(void)n;
-	nats_read_wait(br, usec);
-	return BUS_OK;
-}
-
 const struct bus_ops bus_nats_ops = {
 	.name = "nats",
-	.exists = nats_exists_err,
+	.exists = nats_exists,
 	.any = nats_any,
 	.survey = nats_survey,
 	.remove = nats_remove,
-	.last = nats_last_err,
-	.pub_open = nats_pub_open_err,
-	.pub_sink = nats_pub_sink_err,
-	.pub_close = nats_pub_close_err,
+	.last = nats_last,
+	.pub_open = nats_pub_open,
+	.pub_sink = nats_pub_sink,
+	.pub_close = nats_pub_close,
 	.read_open = nats_read_open,
 	.read_next = nats_read_next,
-	.read_wait = nats_read_wait_err,
+	.read_wait = nats_read_wait,
 	.read_commit = nats_read_commit,
 	.read_position = nats_read_position,
 	.read_close = nats_read_close,

@@ -410,22 +410,20 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 	struct line l;
 	struct out o;
 	enum rd_status rs;
-	char err[512];
-
-	char berr[BUS_ERRMAX];
+	char err[2048];
 	int got;
 
-	if (expect > 0 && (got = bus_exists_err(b, topic, NULL, berr,
-	    sizeof(berr))) != 1) {
-		if (got == -1)
-			errw(EXIT_FAIL, NULL, "%s", berr);
+	if (expect > 0 && (got = bus_exists(b, topic, NULL, err,
+	    sizeof(err))) != BUS_OK) {
+		if (got != BUS_NOTOPIC)
+			busfail(got, err);
 		errw(EXIT_EXPECT, topic, "the subject has 0 events, not %lld: "
 		    "nothing appended (no such topic; nothing made)", expect);
 	}
-	bus_warn_near(b, topic);
-	if ((got = bus_pub_open(b, topic, &po, &tp, berr, sizeof(berr))) !=
+	if ((got = bus_warn_near(b, topic, err, sizeof(err))) != BUS_OK ||
+	    (got = bus_pub_open(b, topic, &po, &tp, err, sizeof(err))) !=
 	    BUS_OK)
-		busfail(got, berr);
+		busfail(got, err);
 	out_sink(&o, pubsink, tp, sync == SYNC_EVENT ? 1 : 1 << 20);
 	scan_init(&sc);
 	common_reader(&common, &r, STDIN_FILENO, "stdin");
@@ -447,8 +445,8 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 		out_end(&o);
 	}
 	(void)out_close(&o);
-	if ((got = bus_pub_close(tp, berr, sizeof(berr))) != BUS_OK)
-		busfail(got, berr);
+	if ((got = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
+		busfail(got, err);
 	rd_free(&r);
 	scan_free(&sc);
 	bus_close(b);
@@ -860,8 +858,9 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 	int got, none = 0;
 
 	if (o->last > 0 || o->end) {
-		if (bus_last_err(b, topic, &last, err, sizeof(err)) != BUS_OK)
-			errw(EXIT_FAIL, NULL, "%s", err);
+		if ((got = bus_last(b, topic, &last, err, sizeof(err))) !=
+		    BUS_OK)
+			busfail(got, err);
 		f.seq = o->end ? last + 1 : last >= o->last ? last - o->last +
 		    1 : 1;
 		/* The last N as they are now, as above: none of an empty
@@ -870,13 +869,14 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (!o->follow && (to == 0 || to > last))
 			to = last;
 	}
-	switch (bus_read_open(b, topic, &f, &r, err, sizeof(err))) {
+	switch ((got = bus_read_open(b, topic, &f, &r, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
 	case BUS_NOTOPIC:
 		exit(EXIT_FAIL);	/* said, as for a directory's topic */
 	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
+	case BUS_USAGE:
+		busfail(got, err);
 	default:
 		errw(EXIT_FAIL, topic, "%s", err);
 	}
@@ -889,7 +889,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (got == BUS_END) {
 			if (!o->follow || out_flush(&out) == -1)
 				break;
-			if (bus_read_wait_err(r, 1000000, err, sizeof(err)) !=
+			if (bus_read_wait(r, 1000000, err, sizeof(err)) !=
 			    BUS_OK)
 				errw(EXIT_FAIL, NULL, "%s", err);
 			continue;

@@ -717,16 +717,16 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 			errw(bus_status(r), NULL, "%s", err);
 		/* A subject of a topic not made yet has no events: a failed
 		 * --expect makes nothing. */
-		if (op->expect > 0 && (r = bus_exists_err(bus, op->topic, NULL,
-		    err, sizeof(err))) != 1) {
-			if (r == -1)
-				errw(EXIT_FAIL, NULL, "%s", err);
+		if (op->expect > 0 && (r = bus_exists(bus, op->topic, NULL,
+		    err, sizeof(err))) != BUS_OK) {
+			if (r != BUS_NOTOPIC)
+				busfail(r, err);
 			errw(EXIT_EXPECT, op->topic, "the subject has 0 events, "
 			    "not %lld: nothing published (no such topic; "
 			    "nothing made)", op->expect);
 		}
-		bus_warn_near(bus, op->topic);
-		if ((r = bus_pub_open(bus, op->topic, &po, &tp, err,
+		if ((r = bus_warn_near(bus, op->topic, err, sizeof(err))) !=
+		    BUS_OK || (r = bus_pub_open(bus, op->topic, &po, &tp, err,
 		    sizeof(err))) != BUS_OK)
 			busfail(r, err);
 		out_sink(&o, pubsink, tp, op->sync == SYNC_EVENT ? 1 :

@@ -496,37 +496,50 @@ static struct bus *bus;		/* where topics are */
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
-/* The bus's answers a run cannot go on without: a failure, said whole by
- * the bus, ends it with status 1. */
+/* Says a failure of the bus whose text err is whole (bus.h) and ends the
+ * run with the status it names. */
+static void busdie(int, const char *) __attribute__((noreturn));
+
+static void
+busdie(int r, const char *err)
+{
+	errw(bus_status(r), NULL, "%s", err);
+}
+
+/* Whether topic name exists (when not, said under why, if not NULL). */
 static int
 exists(const char *name, const char *why)
 {
 	char err[BUS_ERRMAX];
-	int r;
+	int r = bus_exists(bus, name, why, err, sizeof(err));
 
-	if ((r = bus_exists_err(bus, name, why, err, sizeof(err))) == -1)
-		errw(EXIT_FAIL, NULL, "%s", err);
-	return r;
+	if (r != BUS_OK && r != BUS_NOTOPIC)
+		busdie(r, err);
+	return r == BUS_OK;
 }
 
+/* The last sequence of topic name. */
 static uint64_t
 lastseq(const char *name)
 {
 	char err[BUS_ERRMAX];
 	uint64_t last;
+	int r;
 
-	if (bus_last_err(bus, name, &last, err, sizeof(err)) != BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
+	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
+		busdie(r, err);
 	return last;
 }
 
+/* Waits until more may have come, or usec passed. */
 static void
 readwait(struct bus_reader *r, int64_t usec)
 {
 	char err[BUS_ERRMAX];
+	int got;
 
-	if (bus_read_wait_err(r, usec, err, sizeof(err)) != BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
+	if ((got = bus_read_wait(r, usec, err, sizeof(err))) != BUS_OK)
+		busdie(got, err);
 }
 
 /*
@@ -614,8 +627,10 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	signal(SIGTERM, onsignal);
 	signal(SIGHUP, onsignal);
 	if ((r = bus_live_open(bus, name, subname, &live, err,
-	    sizeof(err))) != BUS_OK)
-		errw(EXIT_FAIL, r == BUS_ERROR ? NULL : name, "%s", err);
+	    sizeof(err))) == BUS_ERROR)
+		busdie(r, err);
+	if (r != BUS_OK)
+		errw(EXIT_FAIL, name, "%s", err);
 	fd = bus_live_fd(live, &path);
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	inputs_live(in, c, fd, path, name);
@@ -668,10 +683,14 @@ openreading(const char *name, const struct bus_from *f)
 {
 	struct bus_reader *r;
 	char err[BUS_ERRMAX];
+	int got;
 
-	switch (bus_read_open(bus, name, f, &r, err, sizeof(err))) {
+	switch ((got = bus_read_open(bus, name, f, &r, err, sizeof(err)))) {
 	case BUS_OK:
 		return r;
+	case BUS_ERROR:
+	case BUS_USAGE:
+		busdie(got, err);
 	case BUS_NOTOPIC:
 		exit(EXIT_NOTOPIC);
 	case BUS_BUSY:
@@ -681,8 +700,6 @@ openreading(const char *name, const struct bus_from *f)
 		errw(EXIT_FAIL, f->consumer, "%s", err);
 	case BUS_DAMAGED:
 		damaged(name, err, 0, 0);
-	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -710,16 +727,18 @@ commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
     uint64_t *committed, int64_t *when)
 {
 	char err[BUS_ERRMAX];
+	int got;
 
 	if (done <= *committed || delivered(o) == -1)
 		return;
-	switch (bus_read_commit(r, done, err, sizeof(err))) {
+	switch ((got = bus_read_commit(r, done, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
 	case BUS_NOTOPIC:
 		deleted_under(name, done);
 	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
+	case BUS_USAGE:
+		busdie(got, err);
 	default:
 		errw(EXIT_FAIL, "--consumer", "%s", err);
 	}
@@ -761,6 +780,8 @@ consume(struct common *c, struct sub *sub, const char *name,
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
+		if (got == BUS_ERROR)
+			busdie(got, err);
 		if (got == BUS_DAMAGED) {
 			/* What was delivered is committed: a next run must
 			 * not deliver it again. */
@@ -824,10 +845,11 @@ static uint64_t
 startat(const char *name, uint64_t seq, int64_t since)
 {
 	char err[BUS_ERRMAX];
+	int r;
 
-	if (seq == 0 && bus_seek_time_err(bus, name, since, &seq, err,
-	    sizeof(err)) != BUS_OK)
-		errw(EXIT_FAIL, NULL, "%s", err);
+	if (seq == 0 && (r = bus_seek_time(bus, name, since, &seq, err,
+	    sizeof(err))) != BUS_OK)
+		busdie(r, err);
 	return seq;
 }
 
@@ -842,15 +864,18 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 {
 	char err[BUS_ERRMAX];
 	uint64_t was = 0, to;
-	int known = 0;
+	int known = 0, r;
 
 	if (!exists(name, "-T"))
 		return EXIT_NOTOPIC;
 	to = startat(name, seq, since);
-	switch (bus_consumer_set(bus, name, consumer, to, &was, &known, err,
-	    sizeof(err))) {
+	switch ((r = bus_consumer_set(bus, name, consumer, to, &was, &known,
+	    err, sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+	case BUS_USAGE:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
@@ -858,8 +883,6 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 		    "is going on: stop it, then --reset", name);
 	case BUS_PAST:
 		errw(EXIT_USAGE, "--reset", "%s", err);
-	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, consumer, "%s", err);
 	}
@@ -876,11 +899,14 @@ delete_consumer(const char *name, const char *consumer)
 {
 	char err[BUS_ERRMAX];
 	uint64_t was = 0;
+	int r;
 
-	switch (bus_consumer_delete(bus, name, consumer, &was, err,
-	    sizeof(err))) {
+	switch ((r = bus_consumer_delete(bus, name, consumer, &was, err,
+	    sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_NOCONSUMER:
@@ -889,8 +915,6 @@ delete_consumer(const char *name, const char *consumer)
 	case BUS_BUSY:
 		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
 		    "is going on: stop it, then --delete", name);
-	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, consumer, "%s", err);
 	}
@@ -904,16 +928,17 @@ static int
 delete_topic(const char *name, int force)
 {
 	char err[BUS_ERRMAX];
+	int r;
 
-	switch (bus_remove(bus, name, force, err, sizeof(err))) {
+	switch ((r = bus_remove(bus, name, force, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
+	case BUS_ERROR:
+		busdie(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
 		errw(EXIT_BUSY, name, "in use: %s", err);
-	case BUS_ERROR:
-		errw(EXIT_FAIL, NULL, "%s", err);
 	default:
 		errw(EXIT_FAIL, name, "%s", err);
 	}
@@ -926,8 +951,9 @@ static int
 topics_main(struct common *c, const struct opts *op, long long count)
 {
 	struct topic_stat *v;
-	char err[2048];
+	char err[BUS_ERRMAX];
 	size_t n;
+	int r;
 
 	if (op->watch) {
 		if (watch_topics(bus, op->interval > 0 ? op->interval :
@@ -937,8 +963,11 @@ topics_main(struct common *c, const struct opts *op, long long count)
 		warnw(NULL, "%s", err);
 		return EXIT_FAIL;
 	}
-	if (bus_any(bus)) {
-		n = bus_survey(bus, &v);
+	if ((r = bus_any(bus, err, sizeof(err))) == BUS_OK)
+		r = bus_survey(bus, &v, &n, err, sizeof(err));
+	if (r != BUS_OK && r != BUS_NOTOPIC)
+		busdie(r, err);
+	if (r == BUS_OK) {
 		if (op->json)
 			topic_list_json(stdout, v, n);
 		else

@@ -361,7 +361,7 @@ source_topic(struct sse *s, struct bus_reader *r)
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
-	char err[512];
+	char err[BUS_ERRMAX];
 	uint64_t seq;
 	size_t len;
 	enum sse_result result = SSE_OK;
@@ -371,8 +371,12 @@ source_topic(struct sse *s, struct bus_reader *r)
 	while (!stopping(s->st)) {
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
 		if (got == BUS_END) {
-			bus_read_wait(r, 200000);
-			continue;
+			if ((got = bus_read_wait(r, 200000, err,
+			    sizeof(err))) == BUS_OK)
+				continue;
+			warnw(NULL, "%s", err);
+			result = SSE_BROKEN;
+			break;
 		}
 		if (got == BUS_NOTOPIC) {
 			warnw(s->topic, "the topic was deleted while it was "
@@ -446,16 +450,18 @@ catchup(void *arg)
 	struct ce_event ev;
 	struct buf m = { 0 };
 	const char *line;
-	char err[512];
+	char err[BUS_ERRMAX];
 	uint64_t seq;
 	size_t len;
 	int got, ok = 1;
 
 	free(cu);
 	scan_init(&sc);
-	if (bus_read_open(s->bus, s->topic, &f, &r, err, sizeof(err)) !=
-	    BUS_OK) {
-		warnw(s->topic, "a client's catch-up: %s", err);
+	if ((got = bus_read_open(s->bus, s->topic, &f, &r, err,
+	    sizeof(err))) != BUS_OK) {
+		/* BUS_ERROR and BUS_USAGE say where themselves. */
+		warnw(got == BUS_ERROR || got == BUS_USAGE ? NULL : s->topic,
+		    "a client's catch-up: %s", err);
 		ok = 0;
 		r = NULL;
 	}
@@ -477,8 +483,12 @@ catchup(void *arg)
 		}
 		if (got == BUS_END) {
 			pthread_mutex_unlock(&st->mu);
-			bus_read_wait(r, 100000);
-			continue;
+			if (bus_read_wait(r, 100000, err, sizeof(err)) ==
+			    BUS_OK)
+				continue;
+			warnw(NULL, "a client's catch-up: %s", err);
+			ok = 0;
+			break;
 		}
 		if (seq > st->pos) {
 			/* The source has yet to read it: it is the
@@ -836,7 +846,7 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	const char *why;
-	char retry[64];
+	char retry[64], seekerr[2048];
 	uint64_t from;
 	int64_t since;
 	size_t i;
@@ -854,6 +864,18 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 		free(q.f);
 		return answer(s, k, c, MHD_HTTP_BAD_REQUEST, why);
 	}
+	/* A time is a sequence before the lock: on NATS it is a request.
+	 * When the log cannot be read for it, this client is told, and
+	 * the server goes on for the others. */
+	if (since != BUS_NOTIME && bus_seek_time(s->bus, s->topic, since,
+	    &from, seekerr, sizeof(seekerr)) != BUS_OK) {
+		warnw(NULL, "%s", seekerr);
+		for (i = 0; i < q.nf; i++)
+			filter_free(&q.f[i]);
+		free(q.f);
+		return answer(s, k, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "?since=: the topic's log could not be read for it");
+	}
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, give,
 	    k, NULL);
 	if (r == NULL)
@@ -865,9 +887,6 @@ stream(struct sse *s, struct client *k, struct MHD_Connection *c)
 	/* nginx in front: no buffering of a stream. */
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	snprintf(retry, sizeof(retry), "retry: %d\n\n", SSE_RETRY);
-	/* A time is a sequence before the lock: on NATS it is a request. */
-	if (since != BUS_NOTIME)
-		from = bus_seek_time(s->bus, s->topic, since);
 	pthread_mutex_lock(&st->mu);
 	for (i = 0; i < k->nf; i++)
 		filter_free(&k->f[i]);
@@ -1073,8 +1092,9 @@ survey(struct sse *s, int64_t *last)
 	struct topic_stat *v;
 	int64_t now = now_usec(), asked;
 	size_t n = 0, len = 0;
-	char *text = NULL;
+	char *text = NULL, err[2048];
 	FILE *f;
+	int got;
 
 	pthread_mutex_lock(&st->mu);
 	asked = st->topicsasked;
@@ -1085,8 +1105,17 @@ survey(struct sse *s, int64_t *last)
 	*last = now;
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return;
-	if (bus_any(s->bus)) {
-		n = bus_survey(s->bus, &v);
+	if ((got = bus_any(s->bus, err, sizeof(err))) == BUS_OK)
+		got = bus_survey(s->bus, &v, &n, err, sizeof(err));
+	if (got != BUS_OK && got != BUS_NOTOPIC) {
+		/* Said; /topics keeps the last survey, and the streams go
+		 * on. */
+		warnw(NULL, "%s", err);
+		fclose(f);
+		free(text);
+		return;
+	}
+	if (got == BUS_OK) {
 		topic_list_json(f, v, n);
 		topic_survey_free(v, n);
 	}
@@ -1251,9 +1280,9 @@ sse_run(struct sse *s, char *err, size_t n)
 	enum sse_result r;
 	pthread_t srct;
 	sigset_t set;
-	char where[NI_MAXHOST + NI_MAXSERV + 4], berr[512];
+	char where[NI_MAXHOST + NI_MAXSERV + 4], berr[BUS_ERRMAX];
 	char *cert = NULL, *key = NULL;
-	int fd, done;
+	int fd, done, got;
 
 	if (s->maxconn == 0)
 		s->maxconn = LISTEN_MAXCONN;
@@ -1262,8 +1291,9 @@ sse_run(struct sse *s, char *err, size_t n)
 		s->heartbeat = SSE_HEARTBEAT;
 	if (s->clientbuf == 0)
 		s->clientbuf = SSE_CLIENTBUF;
-	if (s->topic != NULL && !bus_exists(s->bus, s->topic, "-T"))
-		return SSE_NOTOPIC;
+	if (s->topic != NULL && (got = bus_exists(s->bus, s->topic, "-T",
+	    err, n)) != BUS_OK)
+		return got == BUS_NOTOPIC ? SSE_NOTOPIC : SSE_FAIL;
 	st = xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->mu, NULL);
@@ -1272,15 +1302,23 @@ sse_run(struct sse *s, char *err, size_t n)
 	s->st = st;
 	if (s->topic != NULL) {
 		/* From where the log ends: a client asks for the past. */
-		st->pos = bus_last(s->bus, s->topic);
+		if (bus_last(s->bus, s->topic, &st->pos, err, n) != BUS_OK) {
+			freestate(s);
+			return SSE_FAIL;
+		}
 		f.seq = st->pos + 1;
-		switch (bus_read_open(s->bus, s->topic, &f, &src.r, berr,
-		    sizeof(berr))) {
+		switch ((got = bus_read_open(s->bus, s->topic, &f, &src.r, berr,
+		    sizeof(berr)))) {
 		case BUS_OK:
 			break;
 		case BUS_NOTOPIC:	/* deleted since */
 			freestate(s);
 			return SSE_NOTOPIC;
+		case BUS_ERROR:
+		case BUS_USAGE:		/* said whole */
+			seterr(err, n, "%s", berr);
+			freestate(s);
+			return SSE_FAIL;
 		default:
 			seterr(err, n, "%s: %s", s->topic, berr);
 			freestate(s);

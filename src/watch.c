@@ -381,7 +381,11 @@ watch_topics(struct bus *bus, int64_t interval, long long count, int color,
 	start = mono_usec();
 	for (k = 1; ; k++) {
 		t = mono_usec();
-		n = bus_survey(bus, &v);
+		/* The bus failing ends the watch, said whole. */
+		if (bus_survey(bus, &v, &n, err, errn) != BUS_OK) {
+			r = -1;
+			break;
+		}
 		rate = xmalloc((n ? n : 1) * sizeof(*rate));
 		rates(rate, v, n, pv, pn, t - pt);
 		if (tty)
