@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * bus.c - picks the bus a URL names (bus.h).  A second bus is one more
- * line here, and its own file.  Nothing here exits but the kept forms at
- * the end, for callers not converted yet.
+ * line here, and its own file.  Nothing here exits.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -429,7 +429,15 @@ restart_midstream() {
 	mktopic t
 	serve -T t
 	(cd "$NPMDIR" || exit 1; exec node browser.mjs "$BASE" 1000 90) >got 2>browser.err &
-	local reader=$!
+	local reader=$! i
+	# The page's own stream starts at the end: it is open before the
+	# events are, or a slow start has it see none of them.
+	for i in $(seq 1800); do
+		grep -qx ready browser.err && break
+		kill -0 "$reader" || { cat browser.err; return 1; }
+		sleep 0.05
+	done
+	grep -qx ready browser.err || { cat browser.err; return 1; }
 	restart_midstream "$reader" got || { cat browser.err; return 1; }
 	grep -q 'errors: [1-9]' browser.err || { cat browser.err; return 1; }
 	# The page's own stream showed events too.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: ISC
 // browser.mjs BASE N [TIMEOUT] - a real browser reads evsub --serve: headless
 // Chromium (Debian's /usr/bin/chromium, driven by npm puppeteer-core) opens
-// BASE/ (the projector page) and, in it, an EventSource on
-// BASE/events?from=1; prints each message as "ID<TAB>DATA" as it comes,
-// until N, then "errors: K" (the times the browser saw the stream fail and
-// reconnected on its own) and what the page showed, on stderr.
+// BASE/ (the projector page) and, once the page's own stream is open, says
+// "ready" on stderr and opens an EventSource on BASE/events?from=1; prints
+// each message as "ID<TAB>DATA" as it comes, until N, then "errors: K"
+// (the times the browser saw the stream fail and reconnected on its own)
+// and what the page showed, on stderr.
 import puppeteer from "puppeteer-core";
 
 const [base, nstr, tstr] = process.argv.slice(2);
@@ -18,6 +19,10 @@ let status = 1;
 try {
   const page = await browser.newPage();
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
+  // The page's own stream is live (from the end) before ours opens:
+  // "ready" on stderr tells the test it may publish.
+  await page.waitForFunction(() =>
+    document.getElementById("state").textContent === "live", { timeout });
   await page.evaluate(() => {
     window.got = [];
     window.errors = 0;
@@ -25,6 +30,7 @@ try {
     es.onmessage = (m) => window.got.push([m.lastEventId, m.data]);
     es.onerror = () => window.errors++;
   });
+  process.stderr.write("ready\n");
   const start = Date.now();
   let printed = 0;
   while (printed < n && Date.now() - start < timeout) {
