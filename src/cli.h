@@ -10,6 +10,7 @@
 #define EV_CLI_H
 
 #include "common.h"
+#include "out.h"
 
 /*
  * Handles ch if it is a shared option (-h is --help): returns 1, or 0 when
@@ -58,5 +59,12 @@ void reject(struct common *c, const char *name, const struct line *l,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int reject_unread(struct common *c, const char *name, const struct line *l,
     enum rd_status st);
+
+/*
+ * Closes o (out_close's result); when a call on it failed on the way (a
+ * full disk, an I/O error; not the reader going away), says so, "prog:
+ * NAME: write: why", and ends the program with status 1.
+ */
+int closeout(struct out *o);
 
 #endif

@@ -444,7 +444,7 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 		out_putc(&o, '\n');
 		out_end(&o);
 	}
-	(void)out_close(&o);
+	(void)closeout(&o);
 	if ((got = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
 		busfail(got, err);
 	rd_free(&r);
@@ -656,10 +656,9 @@ append(const char *path, int sync, long long expect)
 	scan_init(&a.sc);
 	common_reader(&common, &a.r, STDIN_FILENO, "stdin");
 	threaded = a.expect < 0 && a.sync != SYNC_EVENT;
-	/* The acknowledging thread must not end the program while the
-	 * writing one is in the middle of a write: an error on stdout stops
-	 * the pipeline, and is reported once it has. */
-	a.out.soft = threaded;
+	/* An error on stdout stops the pipeline (out.c never ends the
+	 * program: the acknowledging thread may not, while the writing
+	 * one is in the middle of a write), and is reported once it has. */
 	if (threaded && log_commit_start(a.lg, a.sync, acked, appendfail,
 	    &a) != LOG_OK)
 		errwe(EXIT_FAIL, "pthread_create", "append");
@@ -687,11 +686,7 @@ append(const char *path, int sync, long long expect)
 		closed = a.out.closed;
 	}
 	log_commit_finish(a.lg);
-	if (a.out.err != 0) {
-		errno = a.out.err;
-		errwe(EXIT_FAIL, "stdout", "write");
-	}
-	(void)out_close(&a.out);
+	(void)closeout(&a.out);
 	rd_free(&a.r);
 	scan_free(&a.sc);
 	batch_free(&one);
@@ -830,7 +825,7 @@ cat(const struct catopts *o, const char *path)
 	} while ((r = log_wait(c, STDOUT_FILENO, err, sizeof(err))) == LOG_OK);
 	if (r == LOG_IO || r == LOG_DAMAGED)
 		errw(EXIT_FAIL, path, "%s", err);
-	(void)out_close(&out);
+	(void)closeout(&out);
 	log_cursor_close(c);
 	log_close(lg);
 	return EXIT_OK;
@@ -910,7 +905,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (to > 0 && seq == to)
 			break;
 	}
-	(void)out_close(&out);
+	(void)closeout(&out);
 	scan_free(&sc);
 	bus_read_close(r);
 	bus_close(b);

@@ -750,7 +750,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		status = publines(c, p, &o);
 	else
 		status = pubone(c, p, &o, op->data, argc, argv);
-	(void)out_close(&o);
+	(void)closeout(&o);
 	if (op->topic != NULL) {
 		if ((r = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
 			busfail(r, err);

@@ -1709,8 +1709,8 @@ run(struct common *c, struct sub *sub, struct opts *op)
 		status = subscribe(c, sub, &in, &o);
 		inputs_close(&in);
 	}
-	(void)out_close(&o);
-	(void)out_close(&sub->mem);
+	(void)closeout(&o);
+	(void)closeout(&sub->mem);
 	return status;
 }
 
