@@ -67,4 +67,16 @@ int reject_unread(struct common *c, const char *name, const struct line *l,
  */
 int closeout(struct out *o);
 
+/*
+ * cli_bus.c, for the programs with -T:
+ * Ends the run on a bus's failure r (bus.h), said whole in err, with the
+ * status it names: quietly with 0 when the reader of the
+ * acknowledgements went away (BUS_EPIPE).
+ */
+void busfail(int r, const char *err) __attribute__((noreturn));
+
+/* A topic's publisher (a struct bus_pub) as an out_sink: a failure ends
+ * the run (busfail). */
+void pubsink(void *arg, const char *buf, size_t len);
+
 #endif

@@ -368,29 +368,6 @@ topicbus(const char *given, const char *topic)
 	return b;
 }
 
-/* Ends the run on a bus's failure r, said whole in err, with its status
- * (the reader of the acknowledgements gone: 0, quietly). */
-static void busfail(int, const char *) __attribute__((noreturn));
-
-static void
-busfail(int r, const char *err)
-{
-	if (r == BUS_EPIPE)
-		exit(EXIT_OK);
-	errw(bus_status(r), NULL, "%s", err);
-}
-
-/* The publisher as an out_sink: a failure ends the run. */
-static void
-pubsink(void *arg, const char *buf, size_t len)
-{
-	char err[BUS_ERRMAX];
-	int r;
-
-	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
-		busfail(r, err);
-}
-
 /*
  * evlog append -T NAME: stdin's events published to the topic, through
  * its bus, as evpub -T publishes (each one stored goes to stdout with its
