@@ -545,14 +545,10 @@ static void
 appendfail(void *arg, enum log_result how, int err, const char *msg)
 {
 	struct appender *a = arg;
+	char text[1024];
 
-	if (msg != NULL)
-		errw(EXIT_FAIL, a->path, "%s", msg);
-	if (how == LOG_FULL)
-		errw(EXIT_FAIL, a->path, "full: sequence %llu is the last a "
-		    "log can hold", (unsigned long long)SEQ_MAX);
-	errno = err;
-	errwe(EXIT_FAIL, a->path, "append (nothing of this batch is stored)");
+	log_failtext(a->path, how, err, msg, "stored", text, sizeof(text));
+	errw(EXIT_FAIL, NULL, "%s", text);
 }
 
 /* Appends bt under the lock, durably, then acknowledges it on stdout. */

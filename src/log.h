@@ -208,6 +208,15 @@ typedef int log_durable_fn(void *arg, struct batch *bt);
 typedef void log_fail_fn(void *arg, enum log_result how, int err,
     const char *msg);
 
+/*
+ * Says in err[n] why an append took nothing, as fail is told it (how,
+ * errno e, the lock's message msg): "PATH: ...", what naming what did not
+ * happen ("stored", "stored or published").  For the hook and for
+ * log_append's own failures.
+ */
+void log_failtext(const char *path, enum log_result how, int e,
+    const char *msg, const char *what, char *err, size_t n);
+
 /* Starts the pipeline's threads; LOG_IO with errno when they cannot be. */
 enum log_result log_commit_start(struct log *lg, int sync,
     log_durable_fn *durable, log_fail_fn *fail, void *arg);
