@@ -161,6 +161,14 @@ struct batch {
 };
 
 /*
+ * Appends to b the event that s just scanned (an object with members),
+ * stamped with sequence seq, and "\n": an existing sequence member is
+ * dropped, the new one goes last, SEQ_DIGITS digits.  The one stamp of
+ * every bus (the log's, and NATS's on reading).
+ */
+void log_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
+
+/*
  * Adds the event s has just scanned and ce_check checked as ev, read from
  * input line lineno.
  */
