@@ -45,6 +45,7 @@
 #include "buf.h"
 #include "bus.h"
 #include "ce.h"
+#include "cebin.h"
 #include "http.h"
 #include "scan.h"
 #include "log.h"
@@ -869,19 +870,6 @@ stamp(struct buf *b, struct scanner *sc, const char *line, size_t len,
 	return 0;
 }
 
-/* Tells whether a header value says JSON. */
-static int
-isjson(const char *ct)
-{
-	size_t n;
-
-	if (ct == NULL)
-		return 1;
-	n = strcspn(ct, "; ");
-	return (n == 16 && strncmp(ct, "application/json", 16) == 0) ||
-	    (n >= 5 && strncmp(ct + n - 5, "+json", 5) == 0);
-}
-
 /* The rank of a header in a binary-mode event: specversion, id, source,
  * type, then the rest. */
 static int
@@ -908,64 +896,45 @@ hdrcmp(const void *a, const void *b)
 
 /*
  * Puts into b the event msg carries, with its sequence: in structured
- * mode the body; in binary mode (a ce-specversion header) an event
- * made of the ce- headers as string attributes, Content-Type as
- * datacontenttype, and the body as data (JSON when it says so and is,
- * a string when it is text, else data_base64).
+ * mode the body; in binary mode (a ce-specversion header) the event
+ * cebin makes of its headers and body, the required attributes first.
+ * A message stored already is kept as well as it can be: a JSON body
+ * that is not is taken as text or base64, and headers that make no
+ * event (said on stderr) leave it as the body alone.
  */
 static void
 msg_event(struct buf *b, struct scanner *sc, natsMsg *msg, uint64_t seq)
 {
 	const char *data = natsMsg_GetData(msg), **keys = NULL, *val, *ct;
-	size_t len = (size_t)natsMsg_GetDataLength(msg), i;
+	size_t len = (size_t)natsMsg_GetDataLength(msg);
 	struct buf e = { 0 };
+	struct cebin cb;
 	int nkeys = 0, k;
 
+	if (data == NULL)
+		data = "";
 	if (natsMsgHeader_Get(msg, "ce-specversion", &val) != NATS_OK) {
-		(void)stamp(b, sc, data != NULL ? data : "", len, seq);
+		(void)stamp(b, sc, data, len, seq);
 		return;
 	}
-	buf_putc(&e, '{');
+	cebin_start(&cb, &e, 0);
 	(void)natsMsgHeader_Keys(msg, &keys, &nkeys);
 	/* The required attributes first, the others by name. */
 	qsort(keys, (size_t)nkeys, sizeof(*keys), hdrcmp);
-	for (k = 0; k < nkeys; k++) {
-		if (strncasecmp(keys[k], "ce-", 3) != 0 || keys[k][3] == '\0' ||
-		    natsMsgHeader_Get(msg, keys[k], &val) != NATS_OK)
-			continue;
-		if (e.len > 1)
-			buf_putc(&e, ',');
-		buf_putc(&e, '"');
-		for (i = 3; keys[k][i] != '\0'; i++)
-			buf_putc(&e, keys[k][i] >= 'A' && keys[k][i] <= 'Z' ?
-			    keys[k][i] + 32 : keys[k][i]);
-		buf_puts(&e, "\":");
-		if (buf_jsonstr(&e, val, strlen(val)) == -1)
-			buf_puts(&e, "null");
-	}
+	for (k = 0; k < nkeys; k++)
+		if (natsMsgHeader_Get(msg, keys[k], &val) == NATS_OK)
+			cebin_header(&cb, keys[k], val);
 	free((void *)keys);
 	ct = natsMsgHeader_Get(msg, "Content-Type", &val) == NATS_OK ? val :
 	    NULL;
-	if (ct != NULL) {
-		buf_puts(&e, ",\"datacontenttype\":");
-		(void)buf_jsonstr(&e, ct, strlen(ct));
-	}
-	if (len > 0) {
-		if (isjson(ct) && scan_json(sc, data, len) >= 0) {
-			buf_puts(&e, ",\"data\":");
-			buf_put(&e, sc->val, sc->vallen);
-		} else if (scan_utf8_valid(data, len) &&
-		    memchr(data, '\0', len) == NULL) {
-			buf_puts(&e, ",\"data\":");
-			(void)buf_jsonstr(&e, data, len);
-		} else {
-			buf_puts(&e, ",\"data_base64\":\"");
-			http_b64enc(&e, data, len);
-			buf_putc(&e, '"');
-		}
-	}
-	buf_putc(&e, '}');
-	(void)stamp(b, sc, e.p, e.len, seq);
+	if (cb.err[0] == '\0' && cebin_type(&cb, ct) == 0)
+		(void)cebin_data(&cb, sc, ct, data, len, 1);
+	if (cb.err[0] != '\0') {
+		warnw(NULL, "sequence %llu: binary mode: %s: read as its body "
+		    "alone", (unsigned long long)seq, cb.err);
+		(void)stamp(b, sc, data, len, seq);
+	} else
+		(void)stamp(b, sc, e.p, e.len, seq);
 	buf_free(&e);
 }
 

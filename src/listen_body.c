@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "ce.h"
+#include "cebin.h"
 #include "http.h"
 #include "listen_int.h"
 #include "util.h"
@@ -91,73 +92,20 @@ unform(struct buf *body, struct buf *tmp, char *err, size_t n)
 	return PUB_OK;
 }
 
-/* Gathers the ce- headers of a binary-mode request. */
-struct cehdrs {
-	struct buf *ev;		/* the event being built */
-	int first;		/* no member written yet */
-	char err[400];		/* what is wrong, or "" */
-};
-
+/* Gives a binary-mode request's headers to cebin. */
 static enum MHD_Result
 cehdr(void *arg, enum MHD_ValueKind kind, const char *key, const char *val)
 {
-	struct cehdrs *h = arg;
-	struct buf v = { 0 }, q = { 0 };
-	char name[128], why[200];
-	size_t i, n;
-
 	(void)kind;
-	if (strncasecmp(key, "ce-", 3) != 0 || h->err[0] != '\0')
-		return MHD_YES;
-	key += 3;
-	n = strlen(key);
-	if (n == 0 || n >= sizeof(name)) {
-		snprintf(h->err, sizeof(h->err), "a ce- header without an "
-		    "attribute name");
-		return MHD_YES;
-	}
-	for (i = 0; i <= n; i++)
-		name[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 :
-		    key[i]);
-	if (!ce_name_ok(name, n)) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: not an attribute name "
-		    "(a-z, 0-9)", name);
-		return MHD_YES;
-	}
-	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
-	 * value is percent-decoded (binding 3.1.3.2). */
-	if (http_unquote(&q, val) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a quoted-string "
-		    "without its closing '\"', or with more after it", name);
-		buf_free(&q);
-		return MHD_YES;
-	}
-	buf_putc(&q, '\0');
-	if (http_pctdec(&v, q.p) == -1) {
-		snprintf(h->err, sizeof(h->err), "ce-%s: a '%%' not followed by "
-		    "two hex digits (send %%25 for '%%')", name);
-		buf_free(&q);
-		buf_free(&v);
-		return MHD_YES;
-	}
-	buf_free(&q);
-	buf_puts(h->ev, h->first ? "\"" : ",\"");
-	buf_puts(h->ev, name);
-	buf_puts(h->ev, "\":");
-	if (buf_jsonstr(h->ev, v.p ? v.p : "", v.len) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: not valid UTF-8 once "
-		    "percent-decoded", name);
-	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
-		snprintf(h->err, sizeof(h->err), "ce-%s: %s", name, why);
-	h->first = 0;
-	buf_free(&v);
+	cebin_header(arg, key, val);
 	return MHD_YES;
 }
 
 /*
- * A binary-mode request as an event in st->ev: the ce- headers as
- * attributes, Content-Type as datacontenttype, the body as data (JSON
- * when the type is JSON, a string when it is text, else data_base64).
+ * A binary-mode request as an event in st->ev, by cebin's rules (the
+ * ce- headers as attributes, Content-Type as datacontenttype, the body
+ * as data); a JSON body is checked as any body is (pub_json: the
+ * limits).
  */
 static enum pub_result
 binary(const struct conv *x, char *err, size_t n)
@@ -165,39 +113,35 @@ binary(const struct conv *x, char *err, size_t n)
 	struct listen_conv *st = x->cv;
 	struct MHD_Connection *c = x->c;
 	const struct buf *body = x->body;
-	struct cehdrs h = { &st->ev, 1, "" };
+	struct cebin b;
 	const char *ct;
 
-	st->ev.len = 0;
-	buf_putc(&st->ev, '{');
-	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &h);
-	if (h.err[0] != '\0')
-		return invalid(err, n, "%s", h.err);
+	cebin_start(&b, &st->ev, 1);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &b);
+	if (b.err[0] != '\0')
+		return invalid(err, n, "%s", b.err);
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ct != NULL) {
-		buf_puts(&st->ev, ",\"datacontenttype\":");
-		if (buf_jsonstr(&st->ev, ct, strlen(ct)) == -1)
-			return invalid(err, n, "Content-Type: not valid UTF-8");
+	if (cebin_type(&b, ct) == -1)
+		return invalid(err, n, "%s", b.err);
+	if (body->len > 0) {
+		switch (cebin_kind(ct, body->p, body->len)) {
+		case CEBIN_JSON:
+			st->tmp.len = 0;
+			if (pub_json(x->p, &st->tmp, body->p, body->len, err,
+			    n) == -1)
+				return PUB_INVALID;
+			cebin_json(&b, st->tmp.p, st->tmp.len);
+			break;
+		case CEBIN_TEXT:
+			cebin_text(&b, body->p, body->len);
+			break;
+		case CEBIN_BASE64:
+			cebin_base64(&b, body->p, body->len);
+			break;
+		}
 	}
-	if (body->len > 0 && (ct == NULL || http_isjson(ct, strlen(ct)))) {
-		st->tmp.len = 0;
-		if (pub_json(x->p, &st->tmp, body->p, body->len, err, n) ==
-		    -1)
-			return PUB_INVALID;
-		buf_puts(&st->ev, ",\"data\":");
-		buf_put(&st->ev, st->tmp.p, st->tmp.len);
-	} else if (body->len > 0 && strncasecmp(ct, "text/", 5) == 0 &&
-	    scan_utf8_valid(body->p, body->len) &&
-	    memchr(body->p, '\0', body->len) == NULL) {
-		buf_puts(&st->ev, ",\"data\":");
-		(void)buf_jsonstr(&st->ev, body->p, body->len);
-	} else if (body->len > 0) {
-		buf_puts(&st->ev, ",\"data_base64\":\"");
-		http_b64enc(&st->ev, body->p, body->len);
-		buf_putc(&st->ev, '"');
-	}
-	buf_putc(&st->ev, '}');
+	cebin_end(&b);
 	return pub_line(x->p, x->o, st->ev.p, st->ev.len, err, n);
 }
 

@@ -409,15 +409,35 @@ while b"PONG" not in buf:
 PY
 }
 
-@test "binary mode is read too: ce- headers as attributes, Content-Type as datacontenttype, the body as data" {
+@test "binary mode is read too, by the receiver's rules: ce- headers as attributes (percent-decoded), Content-Type as datacontenttype, the body as data (JSON, text/ as a string, else base64)" {
 	nats_start
 	evpub -q -T bin -t first n:=1
-	hpub ev.bin.s.order/9 "$(printf 'ce-specversion: 1.0\nce-id: b1\nce-source: //other\nce-type: order.placed\nce-subject: order/9\nContent-Type: application/json')" '{"total":42}'
+	hpub ev.bin.s.order/9 "$(printf 'ce-specversion: 1.0\nce-id: b1\nce-source: //other\nce-type: order.placed\nce-subject: order%%2F9\nContent-Type: application/json')" '{"total":42}'
 	hpub ev.bin._ "$(printf 'ce-specversion: 1.0\nce-id: b2\nce-source: //other\nce-type: note\nContent-Type: text/plain')" 'hello there'
+	hpub ev.bin._ "$(printf 'ce-specversion: 1.0\nce-id: b3\nce-source: //other\nce-type: blob\nContent-Type: application/octet-stream')" 'abc'
+	hpub ev.bin._ "$(printf 'ce-specversion: 1.0\nce-id: b4\nce-source: //other\nce-type: bare')" '[1,2]'
 	evsub -T bin --from 2 --once >got
 	run -0 jq -c . got
 	assert_line --index 0 '{"specversion":"1.0","id":"b1","source":"//other","type":"order.placed","subject":"order/9","datacontenttype":"application/json","data":{"total":42},"sequence":"000000000002"}'
 	assert_line --index 1 '{"specversion":"1.0","id":"b2","source":"//other","type":"note","datacontenttype":"text/plain","data":"hello there","sequence":"000000000003"}'
+	assert_line --index 2 '{"specversion":"1.0","id":"b3","source":"//other","type":"blob","datacontenttype":"application/octet-stream","data_base64":"YWJj","sequence":"000000000004"}'
+	assert_line --index 3 '{"specversion":"1.0","id":"b4","source":"//other","type":"bare","data":[1,2],"sequence":"000000000005"}'
+	local want=${lines[2]}
+	# The same message over HTTP makes the same event.
+	evpub --listen 127.0.0.1:0 -T bin2 2>listen.err &
+	local lpid=$! i port=
+	for i in $(seq 200); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' listen.err)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || { cat listen.err; return 1; }
+	run -0 curl -sS -o /dev/null -w '%{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: b3' -H 'ce-source: //other' -H 'ce-type: blob' -H 'Content-Type: application/octet-stream' --data-binary abc "http://127.0.0.1:$port/"
+	kill "$lpid"
+	wait "$lpid" || true  # honest: stopped by us, its status is the signal's
+	assert_output 200
+	run -0 bash -c 'evsub -T bin2 --from 1 --once | jq -c "del(.sequence, .time)"'
+	assert_output "$(jq -c 'del(.sequence)' <<<"$want")"  # the receiver adds a time, as evpub does
 }
 
 @test "an event over the server's max_payload (headers count) is refused with a clear message, at once" {
