@@ -908,7 +908,7 @@ msg_event(struct buf *b, struct scanner *sc, natsMsg *msg, uint64_t seq)
 	const char *data = natsMsg_GetData(msg), **keys = NULL, *val, *ct;
 	size_t len = (size_t)natsMsg_GetDataLength(msg);
 	struct buf e = { 0 };
-	struct cebin cb;
+	struct cebin cb = { 0 };
 	int nkeys = 0, k;
 
 	if (data == NULL)
@@ -935,6 +935,7 @@ msg_event(struct buf *b, struct scanner *sc, natsMsg *msg, uint64_t seq)
 		(void)stamp(b, sc, data, len, seq);
 	} else
 		(void)stamp(b, sc, e.p, e.len, seq);
+	cebin_free(&cb);
 	buf_free(&e);
 }
 

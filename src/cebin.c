@@ -11,6 +11,31 @@
 #include "http.h"
 #include "scan.h"
 
+/* Whether member name was written already (names are kept, each with
+ * its NUL, in b->names). */
+static int
+seen(struct cebin *b, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < b->names.len; i += strlen(b->names.p + i) + 1)
+		if (strcmp(b->names.p + i, name) == 0)
+			return 1;
+	buf_puts(&b->names, name);
+	buf_putc(&b->names, '\0');
+	return 0;
+}
+
+/* Starts member name: a comma before all but the first. */
+static void
+member(struct cebin *b, const char *name)
+{
+	buf_puts(b->ev, b->first ? "\"" : ",\"");
+	buf_puts(b->ev, name);
+	buf_puts(b->ev, "\":");
+	b->first = 0;
+}
+
 void
 cebin_start(struct cebin *b, struct buf *ev, int http)
 {
@@ -18,6 +43,7 @@ cebin_start(struct cebin *b, struct buf *ev, int http)
 	b->http = http;
 	b->first = 1;
 	b->err[0] = '\0';
+	b->names.len = 0;
 	ev->len = 0;
 	buf_putc(ev, '{');
 }
@@ -46,6 +72,15 @@ cebin_header(struct cebin *b, const char *key, const char *val)
 		    "(a-z, 0-9)", name);
 		return;
 	}
+	if (strcmp(name, "data") == 0) {
+		snprintf(b->err, sizeof(b->err), "ce-data: the data is the "
+		    "body, not a header");
+		return;
+	}
+	if (seen(b, name)) {
+		snprintf(b->err, sizeof(b->err), "ce-%s: given twice", name);
+		return;
+	}
 	/* A quoted-string is unescaped first (RFC 7230 3.2.6), then the
 	 * value is percent-decoded (binding 3.1.3.2). */
 	if (b->http && http_unquote(&q, val) == -1) {
@@ -65,15 +100,12 @@ cebin_header(struct cebin *b, const char *key, const char *val)
 		return;
 	}
 	buf_free(&q);
-	buf_puts(b->ev, b->first ? "\"" : ",\"");
-	buf_puts(b->ev, name);
-	buf_puts(b->ev, "\":");
+	member(b, name);
 	if (buf_jsonstr(b->ev, v.p ? v.p : "", v.len) == -1)
 		snprintf(b->err, sizeof(b->err), "ce-%s: not valid UTF-8 once "
 		    "percent-decoded", name);
 	else if (ce_text_check(v.p ? v.p : "", v.len, why, sizeof(why)) == -1)
 		snprintf(b->err, sizeof(b->err), "ce-%s: %s", name, why);
-	b->first = 0;
 	buf_free(&v);
 }
 
@@ -82,7 +114,12 @@ cebin_type(struct cebin *b, const char *ct)
 {
 	if (ct == NULL)
 		return 0;
-	buf_puts(b->ev, ",\"datacontenttype\":");
+	if (seen(b, "datacontenttype")) {
+		snprintf(b->err, sizeof(b->err), "Content-Type and "
+		    "ce-datacontenttype: one of them, not both");
+		return -1;
+	}
+	member(b, "datacontenttype");
 	if (buf_jsonstr(b->ev, ct, strlen(ct)) == 0)
 		return 0;
 	snprintf(b->err, sizeof(b->err), "Content-Type: not valid UTF-8");
@@ -103,21 +140,22 @@ cebin_kind(const char *ct, const char *body, size_t len)
 void
 cebin_json(struct cebin *b, const char *json, size_t len)
 {
-	buf_puts(b->ev, ",\"data\":");
+	member(b, "data");
 	buf_put(b->ev, json, len);
 }
 
 void
 cebin_text(struct cebin *b, const char *body, size_t len)
 {
-	buf_puts(b->ev, ",\"data\":");
+	member(b, "data");
 	(void)buf_jsonstr(b->ev, body, len);
 }
 
 void
 cebin_base64(struct cebin *b, const char *body, size_t len)
 {
-	buf_puts(b->ev, ",\"data_base64\":\"");
+	member(b, "data_base64");
+	buf_putc(b->ev, '"');
 	http_b64enc(b->ev, body, len);
 	buf_putc(b->ev, '"');
 }
@@ -162,4 +200,10 @@ cebin_data(struct cebin *b, struct scanner *sc, const char *ct,
 	}
 	cebin_end(b);
 	return 0;
+}
+
+void
+cebin_free(struct cebin *b)
+{
+	buf_free(&b->names);
 }

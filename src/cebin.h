@@ -29,10 +29,12 @@ struct cebin {
 	struct buf *ev;		/* the event being built, from "{" */
 	int http;		/* values may be HTTP quoted-strings */
 	int first;		/* no member written yet */
+	struct buf names;	/* the attributes written (cebin_free) */
 	char err[400];		/* the first mistake, or "" */
 };
 
-/* Starts the event in ev (emptied). */
+/* Starts the event in ev (emptied); b->names must start empty ({ 0 })
+ * or be b's from before. */
 void cebin_start(struct cebin *b, struct buf *ev, int http);
 
 /* Takes one header: a ce- one becomes an attribute, any other is passed
@@ -62,5 +64,8 @@ void cebin_json(struct cebin *b, const char *json, size_t len);
 void cebin_text(struct cebin *b, const char *body, size_t len);
 void cebin_base64(struct cebin *b, const char *body, size_t len);
 void cebin_end(struct cebin *b);
+
+/* Lets go of what b holds (not the event). */
+void cebin_free(struct cebin *b);
 
 #endif

@@ -113,24 +113,25 @@ binary(const struct conv *x, char *err, size_t n)
 	struct listen_conv *st = x->cv;
 	struct MHD_Connection *c = x->c;
 	const struct buf *body = x->body;
-	struct cebin b;
+	struct cebin b = { 0 };
 	const char *ct;
+	enum pub_result r = PUB_INVALID;
 
 	cebin_start(&b, &st->ev, 1);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, cehdr, &b);
-	if (b.err[0] != '\0')
-		return invalid(err, n, "%s", b.err);
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (cebin_type(&b, ct) == -1)
-		return invalid(err, n, "%s", b.err);
+	if (b.err[0] != '\0' || cebin_type(&b, ct) == -1) {
+		r = invalid(err, n, "%s", b.err);
+		goto out;
+	}
 	if (body->len > 0) {
 		switch (cebin_kind(ct, body->p, body->len)) {
 		case CEBIN_JSON:
 			st->tmp.len = 0;
 			if (pub_json(x->p, &st->tmp, body->p, body->len, err,
 			    n) == -1)
-				return PUB_INVALID;
+				goto out;
 			cebin_json(&b, st->tmp.p, st->tmp.len);
 			break;
 		case CEBIN_TEXT:
@@ -142,7 +143,10 @@ binary(const struct conv *x, char *err, size_t n)
 		}
 	}
 	cebin_end(&b);
-	return pub_line(x->p, x->o, st->ev.p, st->ev.len, err, n);
+	r = pub_line(x->p, x->o, st->ev.p, st->ev.len, err, n);
+out:
+	cebin_free(&b);
+	return r;
 }
 
 /* Sets a string option of the pub for this request: its JSON too. */

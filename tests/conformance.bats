@@ -123,6 +123,20 @@ teardown() {
 	    -H 'ce-source: /x' -H 'ce-type: t' -H 'ce-subject: "open' "$URL"
 	assert_output --partial "ce-subject: a quoted-string without its closing"
 	assert_output --partial ' 400'
+	# An attribute once, the data in the body, the type in one place.
+	run -0 curl -s -X POST -w ' %{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: c3' \
+	    -H 'ce-source: /x' -H 'ce-type: t' -H 'ce-Type: u' "$URL"
+	assert_output --partial 'ce-type: given twice'
+	assert_output --partial ' 400'
+	run -0 curl -s -X POST -w ' %{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: c4' \
+	    -H 'ce-source: /x' -H 'ce-type: t' -H 'ce-data: 1' "$URL"
+	assert_output --partial 'ce-data: the data is the body, not a header'
+	assert_output --partial ' 400'
+	run -0 curl -s -X POST -w ' %{http_code}' -H 'ce-specversion: 1.0' -H 'ce-id: c5' \
+	    -H 'ce-source: /x' -H 'ce-type: t' -H 'ce-datacontenttype: text/plain' \
+	    -H 'Content-Type: text/plain' --data-binary hi "$URL"
+	assert_output --partial 'Content-Type and ce-datacontenttype: one of them, not both'
+	assert_output --partial ' 400'
 	[ ! -s out.ndjson ]
 }
 

@@ -4,7 +4,8 @@
  * take from the network or the command line, byte for byte: a quoted
  * ce- header value, a form body (GitHub's payload=), percent-encoding,
  * the Standard Webhooks timestamp and signature headers, GitHub's
- * X-Hub-Signature-256, and -H header lines.  The first byte of the input
+ * X-Hub-Signature-256, -H header lines, and a binary-mode message
+ * made an event (cebin: it must be a JSON object when it is made).  The first byte of the input
  * picks the parser, the rest is its input; crashes and sanitizer reports
  * are the failures, as are two results that contradict each other (a
  * value unquoted to more bytes than it had).  make fuzz runs it, seeded
@@ -13,11 +14,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
+#include "cebin.h"
 #include "deliver.h"
 #include "http.h"
 #include "post.h"
+#include "scan.h"
 #include "whsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +35,50 @@ cstr(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	return s;
+}
+
+/*
+ * A binary-mode message: "key: value" lines, then an empty line, then the
+ * body.  What cebin makes of it without a mistake must be a JSON object.
+ */
+static void
+binmsg(char *s, int http)
+{
+	struct scanner sc;
+	struct buf ev = { 0 };
+	struct cebin b = { 0 };
+	char *line, *colon, *ct = NULL, *body = "";
+
+	scan_init(&sc);
+	cebin_start(&b, &ev, http);
+	for (line = s; line != NULL && *line != '\0'; ) {
+		char *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl++ = '\0';
+		if (*line == '\0') {
+			body = nl != NULL ? nl : "";
+			break;
+		}
+		if ((colon = strchr(line, ':')) != NULL) {
+			*colon++ = '\0';
+			while (*colon == ' ')
+				colon++;
+			if (strcasecmp(line, "content-type") == 0)
+				ct = colon;
+			else
+				cebin_header(&b, line, colon);
+		}
+		line = nl;
+	}
+	if (b.err[0] == '\0' && cebin_type(&b, ct) == 0 &&
+	    cebin_data(&b, &sc, ct, body, strlen(body), http) == 0 &&
+	    b.err[0] == '\0' && (scan_json(&sc, ev.p, ev.len) < 0 ||
+	    sc.type != SCAN_OBJECT))
+		abort();
+	cebin_free(&b);
+	scan_free(&sc);
+	buf_free(&ev);
 }
 
 int
@@ -53,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	s = cstr(data + 1, size - 1);
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		if (http_unquote(&b, s) == 0 && b.len > strlen(s))
 			abort();
@@ -94,6 +142,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)post_header(&p, s, err, sizeof(err));
 		post_close(&p);
 		break;
+	case 6:
+		binmsg(s, data[0] & 0x80);
 	}
 	buf_free(&b);
 	free(s);
