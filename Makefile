@@ -398,6 +398,11 @@ lint:
 	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \
 	[ -z "$$out$$ours" ] || { echo "$$out$$ours"; exit 1; }
 
+# No circle between the files of src/: neither in what their objects call
+# of each other nor in their includes (tests/layers says which, and why).
+layers: all $(BUILD)/fold.o
+	tests/layers $(BUILD)
+
 # A release tarball of the commit checked out: eventful-VERSION.tar.gz.
 dist:
 	git archive --format=tar.gz --prefix=eventful-$(VERSION)/ \
@@ -407,5 +412,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install \
-	uninstall lint dist clean
+	uninstall lint layers dist clean
 .SECONDARY:
