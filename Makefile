@@ -77,8 +77,8 @@ SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o filter.o format.o id.o \
          idx.o input.o http.o lines.o listen.o listen_body.o listen_github.o \
          log.o rd.o out.o post.o sseparse.o ssein.o pub.o scan.o store.o \
-         topic.o trace.o bus.o bus_dir.o bus_nats.o watch.o timefmt.o \
-         util.o whsig.o
+         topic.o topiclist.o trace.o bus.o bus_dir.o bus_find.o bus_nats.o \
+         watch.o timefmt.o util.o whsig.o
 # The programs' side of the shared command line (cli.c): it ends the
 # program, so it is linked into the programs, never into the library.
 CLIOBJ = cli.o

@@ -23,7 +23,7 @@
 #include "out.h"
 #include "bus.h"
 #include "timefmt.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
@@ -285,9 +285,8 @@ static char *
 logpath(const char *topic, int argc, char *argv[])
 {
 	const char *arg = argv[optind];
-	struct topic t;
-	struct stat sb;
 	char *log, berr[BUS_ERRMAX];
+	int r;
 
 	if (optind != argc - (topic != NULL ? 0 : 1)) {
 		warnw(NULL, topic != NULL ? "-T names the log: no other" :
@@ -314,13 +313,8 @@ logpath(const char *topic, int argc, char *argv[])
 		    topic);
 		usage(stderr, EXIT_USAGE);
 	}
-	if (topic_init(&t, topic, 0, berr, sizeof(berr)) == -1)
-		errw(EXIT_FAIL, NULL, "%s", berr);
-	if (stat(t.dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
-		errw(EXIT_FAIL, "-T", "no topic \"%s\": looked in %s", topic,
-		    t.dir);
-	log = xstrdup(t.log);
-	topic_free(&t);
+	if ((r = bus_dir_logpath(topic, &log, berr, sizeof(berr))) != BUS_OK)
+		errw(bus_status(r), r == BUS_NOTOPIC ? "-T" : NULL, "%s", berr);
 	return log;
 }
 

@@ -20,9 +20,10 @@
 #include "common.h"
 #include "http.h"
 #include "listen.h"
+#include "log.h"
 #include "pub.h"
 #include "ssein.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 
 enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_CTYPE,

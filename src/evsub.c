@@ -30,7 +30,7 @@
 #include "post.h"
 #include "sse.h"
 #include "timefmt.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 #include "watch.h"
 
