@@ -211,18 +211,6 @@ notmine(int ch, char *argv[])
 	usage(stderr, EXIT_USAGE);
 }
 
-/* A time as every program takes one (time_parse in timefmt.h). */
-static int64_t
-timearg(const char *opt, const char *arg)
-{
-	int64_t us;
-
-	if (time_parse(arg, now_usec(), &us) == 0)
-		return us;
-	warnw(opt, "%s: not %s", arg, TIME_SYNTAX);
-	usage(stderr, EXIT_USAGE);
-}
-
 /* A sequence number option, from min (0 or 1) up. */
 static uint64_t
 seqarg(const char *opt, const char *arg, long long min)
@@ -243,10 +231,8 @@ syncarg(const char *arg)
 {
 	int mode;
 
-	if ((mode = log_syncmode(arg)) == -1) {
-		warnw("--sync", "%s: event, batch or none", arg);
-		usage(stderr, EXIT_USAGE);
-	}
+	if ((mode = log_syncmode(arg)) == -1)
+		badval("--sync", arg, "event, batch or none");
 	return mode;
 }
 
@@ -308,11 +294,6 @@ logpath(const char *topic, int argc, char *argv[])
 	}
 	if (topic == NULL)
 		return xstrdup(arg);
-	if (!topic_name_ok(topic)) {
-		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
-		    topic);
-		usage(stderr, EXIT_USAGE);
-	}
 	if ((r = bus_dir_logpath(topic, &log, berr, sizeof(berr))) != BUS_OK)
 		errw(bus_status(r), r == BUS_NOTOPIC ? "-T" : NULL, "%s", berr);
 	return log;
@@ -350,11 +331,6 @@ topicbus(const char *given, const char *topic)
 			usage(stderr, EXIT_USAGE);
 		}
 		return NULL;
-	}
-	if (!topic_name_ok(topic)) {
-		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
-		    topic);
-		usage(stderr, EXIT_USAGE);
 	}
 	if ((r = bus_open(bus_url(given), creds, &b, err, sizeof(err))) !=
 	    BUS_OK)
@@ -717,7 +693,7 @@ cmd_append(int argc, char *argv[])
 			given = BUS_SYNC;
 			break;
 		case 'T':
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 			break;
 		case OPT_BUS:
 			busurl = optarg;
@@ -946,20 +922,20 @@ cmd_cat(int argc, char *argv[])
 			nfrom++;
 			break;
 		case 'T':
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 			break;
 		case OPT_FROM:
 			fromarg(&o, optarg);
 			nfrom++;
 			break;
 		case OPT_SINCE:
-			o.since = timearg("--since", optarg);
+			o.since = cli_time("--since", optarg);
 			break;
 		case OPT_TO:
 			o.to = seqarg("--to", optarg, 1);
 			break;
 		case OPT_UNTIL:
-			o.until = timearg("--until", optarg);
+			o.until = cli_time("--until", optarg);
 			break;
 		case OPT_BUS:
 			busurl = optarg;
@@ -1131,7 +1107,7 @@ logonly(int argc, char *argv[], int *json)
 
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		if (ch == 'T')
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 		else if (ch == OPT_JSON && json != NULL)
 			*json = 1;
 		else

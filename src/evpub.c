@@ -393,28 +393,17 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
-			if (!topic_name_ok(optarg)) {
-				warnw("-T", "%s: a topic name is letters, "
-				    "digits, '.', '_' and '-', not starting "
-				    "with '.' nor ending in .tmp or .lock", optarg);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->topic = optarg;
+			op->topic = cli_topic("-T", optarg);
 			break;
 		case OPT_MAXWAIT:
-			if (parsesecs(optarg, 86400, &op->maxwait, &why) == -1) {
-				warnw("--max-wait", "%s: %s", optarg, why);
-				usage(stderr, EXIT_USAGE);
-			}
+			if (parsesecs(optarg, 86400, &op->maxwait, &why) == -1)
+				badval("--max-wait", optarg, why);
 			op->given |= BUS_MAXWAIT;
 			op->tonly = 1;
 			break;
 		case OPT_SYNC:
-			if ((op->sync = log_syncmode(optarg)) == -1) {
-				warnw("--sync", "%s: event, batch or none",
-				    optarg);
-				usage(stderr, EXIT_USAGE);
-			}
+			if ((op->sync = log_syncmode(optarg)) == -1)
+				badval("--sync", optarg, "event, batch or none");
 			op->given |= BUS_SYNC;
 			op->tonly = 1;
 			break;
@@ -429,33 +418,25 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case OPT_DUPWINDOW:
 			if (parsesecs(optarg, 86400 * 365, &op->dupwindow, &why)
 			    == -1 || (op->dupwindow < 1000000 &&
-			    (why = "1 second at least") != NULL)) {
-				warnw("--dup-window", "%s: %s", optarg, why);
-				usage(stderr, EXIT_USAGE);
-			}
+			    (why = "1 second at least") != NULL))
+				badval("--dup-window", optarg, why);
 			op->tonly = 1;
 			break;
 		case OPT_EXPECT:
 			if (parsenum(optarg, 0, 1LL << 62, &op->expect, &errstr) ==
-			    -1) {
-				warnw("--expect", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
+			    -1)
+				badval("--expect", optarg, errstr);
 			op->tonly = 1;
 			break;
 		case OPT_REPLICAS:
-			if (parsenum(optarg, 1, 5, &op->replicas, &errstr) == -1) {
-				warnw("--replicas", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
+			if (parsenum(optarg, 1, 5, &op->replicas, &errstr) == -1)
+				badval("--replicas", optarg, errstr);
 			op->tonly = 1;
 			break;
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &l->count, &errstr) ==
-			    -1) {
-				warnw("-c", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
+			    -1)
+				badval("-c", optarg, errstr);
 			op->sse.count = l->count;
 			op->countopt = 1;
 			break;

@@ -1043,14 +1043,6 @@ filterlike(const char *a)
 	return ok;
 }
 
-/* A bad option value: a usage error. */
-static void
-badval(const char *opt, const char *arg, const char *why)
-{
-	warnw(opt, "%s: %s", arg, why);
-	usage(stderr, EXIT_USAGE);
-}
-
 static void
 setfmt(struct sub *sub, int fmt)
 {
@@ -1258,11 +1250,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'T':
-			if (!topic_name_ok(optarg))
-				badval("-T", optarg, "a topic name is letters, "
-				    "digits, '.', '_' and '-', not starting "
-				    "with '.' nor ending in .tmp or .lock");
-			op->topic = optarg;
+			op->topic = cli_topic("-T", optarg);
 			break;
 		case OPT_CONSUMER:
 			if (!topic_name_ok(optarg))
@@ -1274,10 +1262,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			op->del = 1;
 			break;
 		case OPT_DELETETOPIC:
-			if (!topic_name_ok(optarg))
-				badval("--delete-topic", optarg, "not a topic "
-				    "name");
-			op->deltopic = optarg;
+			op->deltopic = cli_topic("--delete-topic", optarg);
 			break;
 		case OPT_FORCE:
 			op->force = 1;
@@ -1325,8 +1310,7 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			resetarg(optarg, &op->resetseq, &op->resettime);
 			break;
 		case OPT_SINCE:
-			if (time_parse(optarg, now_usec(), &op->since) == -1)
-				badval("--since", optarg, "not " TIME_SYNTAX);
+			op->since = cli_time("--since", optarg);
 			break;
 		case OPT_TOPICS:
 			op->topics = 1;
