@@ -98,12 +98,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void
-usage(FILE *f, int status)
-{
-	if (f != stdout)
-		tryhelp();
-	fprintf(f,
+/* The usage line: the man page's SYNOPSIS, word for word. */
+static const char synopsis[] =
 "usage: evsub [-efqv] [-c count] [-H header] [-i path] [-o path]\n"
 "             [-w seconds] [-T topic [--consumer name | --name name |\n"
 "             --from start | --last n | --since time] [--once]]\n"
@@ -125,9 +121,10 @@ usage(FILE *f, int status)
 "       evsub -T topic --consumer name --delete [--bus url] [--creds file]\n"
 "       evsub --delete-topic topic [--bus url] [--creds file] [--force]\n"
 "       evsub --topics [--bus url] [--creds file] [--json | --watch\n"
-"             [-c count] [--color when] [--interval seconds]]\n");
-	if (f == stdout) {
-		fprintf(f,
+"             [-c count] [--color when] [--interval seconds]]\n";
+
+/* What --help says besides. */
+static const char help[] =
 "\n"
 "filters (all must hold):\n"
 "  NAME              the attribute is set          subject\n"
@@ -158,8 +155,8 @@ usage(FILE *f, int status)
 "      --delete           -T --consumer: delete the consumer, and exit\n"
 "      --delete-topic NAME delete a topic (not while in use), and exit\n"
 "      --force            --delete-topic: even while in use\n"
-"      --format TEMPLATE  write %%{path}, %%j{path} (as JSON), %%e (the\n"
-"                         event), \\n, \\t, %%%% per event, as kcat -f\n"
+"      --format TEMPLATE  write %{path}, %j{path} (as JSON), %e (the\n"
+"                         event), \\n, \\t, %% per event, as kcat -f\n"
 "      --from SEQ|-N|end  -T: the log from SEQ on (-N: the last N; end:\n"
 "                         only what comes), then what comes\n"
 "      --header-file FILE -H for each line of FILE (secrets off argv)\n"
@@ -218,7 +215,16 @@ usage(FILE *f, int status)
 "             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"
 "             8 no such topic (--consumer, --from, --since, --reset,\n"
-"             --delete, --delete-topic)\n");
+"             --delete, --delete-topic)\n";
+
+static void
+usage(FILE *f, int status)
+{
+	if (f != stdout)
+		tryhelp();
+	fputs(synopsis, f);
+	if (f == stdout) {
+		fputs(help, f);
 		stdout_done();
 	}
 	exit(status);
