@@ -120,6 +120,9 @@ $(BINDIR)/%: $(BUILD)/%.o $(CLIOBJ:%=$(BUILD)/%) $(LIB)
 	    $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(LIBS)
 
 $(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: LIBS = $(WEB_LIBS) $(NATS_LIBS)
+# The programs with -T say a bus's failures with cli_bus.o.
+$(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: CLIOBJ = cli.o cli_bus.o
+$(BINDIR)/evpub $(BINDIR)/evsub $(BINDIR)/evlog: $(BUILD)/cli_bus.o
 
 $(BINDIR)/evtour: src/evtour Makefile
 	@mkdir -p $(@D)

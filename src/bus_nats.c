@@ -859,28 +859,13 @@ static int
 stamp(struct buf *b, struct scanner *sc, const char *line, size_t len,
     uint64_t seq)
 {
-	char num[40];
-	size_t i;
-	int first = 1;
-
-	if (scan_json(sc, line, len) < 0 || sc->type != SCAN_OBJECT) {
+	if (scan_json(sc, line, len) < 0 || sc->type != SCAN_OBJECT ||
+	    sc->nm == 0) {
 		buf_put(b, line, len);
 		buf_putc(b, '\n');
 		return -1;
 	}
-	buf_putc(b, '{');
-	for (i = 0; i < sc->nm; i++) {
-		if (scan_name_is(&sc->m[i], "sequence"))
-			continue;
-		if (!first)
-			buf_putc(b, ',');
-		first = 0;
-		buf_put(b, sc->m[i].start, (size_t)(sc->m[i].val +
-		    sc->m[i].vallen - sc->m[i].start));
-	}
-	snprintf(num, sizeof(num), "%s\"sequence\":\"%0*llu\"}\n",
-	    first ? "" : ",", SEQ_DIGITS, (unsigned long long)seq);
-	buf_puts(b, num);
+	log_stamp(b, sc, seq);
 	return 0;
 }
 

@@ -223,3 +223,15 @@ reject_unread(struct common *c, const char *name, const struct line *l,
 		errwe(EXIT_FAIL, c->rejects, "write");
 	return r;
 }
+
+int
+closeout(struct out *o)
+{
+	char err[1024];
+	int r;
+
+	r = out_close(o);
+	if (out_error(o, err, sizeof(err)) == -1)
+		errw(EXIT_FAIL, NULL, "%s", err);
+	return r;
+}

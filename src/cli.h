@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "out.h"
 
 /*
  * Handles ch if it is a shared option (-h is --help): returns 1, or 0 when
@@ -74,5 +75,24 @@ void reject(struct common *c, const char *name, const struct line *l,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int reject_unread(struct common *c, const char *name, const struct line *l,
     enum rd_status st);
+
+/*
+ * Closes o (out_close's result); when a call on it failed on the way (a
+ * full disk, an I/O error; not the reader going away), says so, "prog:
+ * NAME: write: why", and ends the program with status 1.
+ */
+int closeout(struct out *o);
+
+/*
+ * cli_bus.c, for the programs with -T:
+ * Ends the run on a bus's failure r (bus.h), said whole in err, with the
+ * status it names: quietly with 0 when the reader of the
+ * acknowledgements went away (BUS_EPIPE).
+ */
+void busfail(int r, const char *err) __attribute__((noreturn));
+
+/* A topic's publisher (a struct bus_pub) as an out_sink: a failure ends
+ * the run (busfail). */
+void pubsink(void *arg, const char *buf, size_t len);
 
 #endif

@@ -338,29 +338,6 @@ topicbus(const char *given, const char *topic)
 	return b;
 }
 
-/* Ends the run on a bus's failure r, said whole in err, with its status
- * (the reader of the acknowledgements gone: 0, quietly). */
-static void busfail(int, const char *) __attribute__((noreturn));
-
-static void
-busfail(int r, const char *err)
-{
-	if (r == BUS_EPIPE)
-		exit(EXIT_OK);
-	errw(bus_status(r), NULL, "%s", err);
-}
-
-/* The publisher as an out_sink: a failure ends the run. */
-static void
-pubsink(void *arg, const char *buf, size_t len)
-{
-	char err[BUS_ERRMAX];
-	int r;
-
-	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
-		busfail(r, err);
-}
-
 /*
  * evlog append -T NAME: stdin's events published to the topic, through
  * its bus, as evpub -T publishes (each one stored goes to stdout with its
@@ -414,7 +391,7 @@ append_topic(struct bus *b, const char *topic, int sync, int given,
 		out_putc(&o, '\n');
 		out_end(&o);
 	}
-	(void)out_close(&o);
+	(void)closeout(&o);
 	if ((got = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
 		busfail(got, err);
 	rd_free(&r);
@@ -538,14 +515,10 @@ static void
 appendfail(void *arg, enum log_result how, int err, const char *msg)
 {
 	struct appender *a = arg;
+	char text[1024];
 
-	if (msg != NULL)
-		errw(EXIT_FAIL, a->path, "%s", msg);
-	if (how == LOG_FULL)
-		errw(EXIT_FAIL, a->path, "full: sequence %llu is the last a "
-		    "log can hold", (unsigned long long)SEQ_MAX);
-	errno = err;
-	errwe(EXIT_FAIL, a->path, "append (nothing of this batch is stored)");
+	log_failtext(a->path, how, err, msg, "stored", text, sizeof(text));
+	errw(EXIT_FAIL, NULL, "%s", text);
 }
 
 /* Appends bt under the lock, durably, then acknowledges it on stdout. */
@@ -626,10 +599,9 @@ append(const char *path, int sync, long long expect)
 	scan_init(&a.sc);
 	common_reader(&common, &a.r, STDIN_FILENO, "stdin");
 	threaded = a.expect < 0 && a.sync != SYNC_EVENT;
-	/* The acknowledging thread must not end the program while the
-	 * writing one is in the middle of a write: an error on stdout stops
-	 * the pipeline, and is reported once it has. */
-	a.out.soft = threaded;
+	/* An error on stdout stops the pipeline (out.c never ends the
+	 * program: the acknowledging thread may not, while the writing
+	 * one is in the middle of a write), and is reported once it has. */
 	if (threaded && log_commit_start(a.lg, a.sync, acked, appendfail,
 	    &a) != LOG_OK)
 		errwe(EXIT_FAIL, "pthread_create", "append");
@@ -657,11 +629,7 @@ append(const char *path, int sync, long long expect)
 		closed = a.out.closed;
 	}
 	log_commit_finish(a.lg);
-	if (a.out.err != 0) {
-		errno = a.out.err;
-		errwe(EXIT_FAIL, "stdout", "write");
-	}
-	(void)out_close(&a.out);
+	(void)closeout(&a.out);
 	rd_free(&a.r);
 	scan_free(&a.sc);
 	batch_free(&one);
@@ -800,7 +768,7 @@ cat(const struct catopts *o, const char *path)
 	} while ((r = log_wait(c, STDOUT_FILENO, err, sizeof(err))) == LOG_OK);
 	if (r == LOG_IO || r == LOG_DAMAGED)
 		errw(EXIT_FAIL, path, "%s", err);
-	(void)out_close(&out);
+	(void)closeout(&out);
 	log_cursor_close(c);
 	log_close(lg);
 	return EXIT_OK;
@@ -880,7 +848,7 @@ cat_topic(struct bus *b, const char *topic, const struct catopts *o)
 		if (to > 0 && seq == to)
 			break;
 	}
-	(void)out_close(&out);
+	(void)closeout(&out);
 	scan_free(&sc);
 	bus_read_close(r);
 	bus_close(b);

@@ -498,7 +498,7 @@ run(struct proj *p, char **paths, size_t npaths)
 		if (p->dirty > 0)
 			save(p);
 	}
-	(void)out_close(&p->o);
+	(void)closeout(&p->o);
 	inputs_close(&p->in);
 	return status;
 }

@@ -675,29 +675,6 @@ listen_main(struct listen *l)
 	}
 }
 
-/* Ends the run on a bus's failure r, said whole in err, with its status
- * (the reader of the acknowledgements gone: 0, quietly). */
-static void busfail(int, const char *) __attribute__((noreturn));
-
-static void
-busfail(int r, const char *err)
-{
-	if (r == BUS_EPIPE)
-		exit(EXIT_OK);
-	errw(bus_status(r), NULL, "%s", err);
-}
-
-/* The publisher as an out_sink: a failure ends the run. */
-static void
-pubsink(void *arg, const char *buf, size_t len)
-{
-	char err[BUS_ERRMAX];
-	int r;
-
-	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
-		busfail(r, err);
-}
-
 /*
  * Publishes: to a topic (group commits of what has arrived, as evlog
  * append's; a receiver answers only once its events are durable, so it
@@ -757,7 +734,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 		status = publines(c, p, &o);
 	else
 		status = pubone(c, p, &o, op->data, argc, argv);
-	(void)out_close(&o);
+	(void)closeout(&o);
 	if (op->topic != NULL) {
 		if ((r = bus_pub_close(tp, err, sizeof(err))) != BUS_OK)
 			busfail(r, err);

@@ -502,16 +502,6 @@ static struct bus *bus;		/* where topics are */
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
-/* Says a failure of the bus whose text err is whole (bus.h) and ends the
- * run with the status it names. */
-static void busdie(int, const char *) __attribute__((noreturn));
-
-static void
-busdie(int r, const char *err)
-{
-	errw(bus_status(r), NULL, "%s", err);
-}
-
 /* Whether topic name exists (when not, said under why, if not NULL). */
 static int
 exists(const char *name, const char *why)
@@ -520,7 +510,7 @@ exists(const char *name, const char *why)
 	int r = bus_exists(bus, name, why, err, sizeof(err));
 
 	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busdie(r, err);
+		busfail(r, err);
 	return r == BUS_OK;
 }
 
@@ -533,7 +523,7 @@ lastseq(const char *name)
 	int r;
 
 	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
-		busdie(r, err);
+		busfail(r, err);
 	return last;
 }
 
@@ -545,7 +535,7 @@ readwait(struct bus_reader *r, int64_t usec)
 	int got;
 
 	if ((got = bus_read_wait(r, usec, err, sizeof(err))) != BUS_OK)
-		busdie(got, err);
+		busfail(got, err);
 }
 
 /*
@@ -634,7 +624,7 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	signal(SIGHUP, onsignal);
 	if ((r = bus_live_open(bus, name, subname, &live, err,
 	    sizeof(err))) == BUS_ERROR)
-		busdie(r, err);
+		busfail(r, err);
 	if (r != BUS_OK)
 		errw(EXIT_FAIL, name, "%s", err);
 	fd = bus_live_fd(live, &path);
@@ -696,7 +686,7 @@ openreading(const char *name, const struct bus_from *f)
 		return r;
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busdie(got, err);
+		busfail(got, err);
 	case BUS_NOTOPIC:
 		exit(EXIT_NOTOPIC);
 	case BUS_BUSY:
@@ -744,7 +734,7 @@ commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
 		deleted_under(name, done);
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busdie(got, err);
+		busfail(got, err);
 	default:
 		errw(EXIT_FAIL, "--consumer", "%s", err);
 	}
@@ -787,7 +777,7 @@ consume(struct common *c, struct sub *sub, const char *name,
 		if (got == BUS_FAIL)
 			errw(EXIT_FAIL, name, "%s", err);
 		if (got == BUS_ERROR)
-			busdie(got, err);
+			busfail(got, err);
 		if (got == BUS_DAMAGED) {
 			/* What was delivered is committed: a next run must
 			 * not deliver it again. */
@@ -855,7 +845,7 @@ startat(const char *name, uint64_t seq, int64_t since)
 
 	if (seq == 0 && (r = bus_seek_time(bus, name, since, &seq, err,
 	    sizeof(err))) != BUS_OK)
-		busdie(r, err);
+		busfail(r, err);
 	return seq;
 }
 
@@ -881,7 +871,7 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 		break;
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busdie(r, err);
+		busfail(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
@@ -912,7 +902,7 @@ delete_consumer(const char *name, const char *consumer)
 	case BUS_OK:
 		break;
 	case BUS_ERROR:
-		busdie(r, err);
+		busfail(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_NOCONSUMER:
@@ -940,7 +930,7 @@ delete_topic(const char *name, int force)
 	case BUS_OK:
 		break;
 	case BUS_ERROR:
-		busdie(r, err);
+		busfail(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
@@ -972,7 +962,7 @@ topics_main(struct common *c, const struct opts *op, long long count)
 	if ((r = bus_any(bus, err, sizeof(err))) == BUS_OK)
 		r = bus_survey(bus, &v, &n, err, sizeof(err));
 	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busdie(r, err);
+		busfail(r, err);
 	if (r == BUS_OK) {
 		if (op->json)
 			topic_list_json(stdout, v, n);
@@ -1730,8 +1720,8 @@ run(struct common *c, struct sub *sub, struct opts *op)
 		status = subscribe(c, sub, &in, &o);
 		inputs_close(&in);
 	}
-	(void)out_close(&o);
-	(void)out_close(&sub->mem);
+	(void)closeout(&o);
+	(void)closeout(&sub->mem);
 	return status;
 }
 

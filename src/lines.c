@@ -143,3 +143,17 @@ notevent(char *why, size_t n)
 	snprintf(was, sizeof(was), "%s", why);
 	seterr(why, n, "it is not an event: %s", was);
 }
+
+void
+log_failtext(const char *path, enum log_result how, int e, const char *msg,
+    const char *what, char *err, size_t n)
+{
+	if (msg != NULL)
+		seterrw(err, n, 0, path, "%s", msg);
+	else if (how == LOG_FULL)
+		seterrw(err, n, 0, path, "full: sequence %llu is the last a "
+		    "log can hold", (unsigned long long)SEQ_MAX);
+	else
+		seterrw(err, n, e, path, "append (nothing of this batch is "
+		    "%s)", what);
+}

@@ -161,6 +161,14 @@ struct batch {
 };
 
 /*
+ * Appends to b the event that s just scanned (an object with members),
+ * stamped with sequence seq, and "\n": an existing sequence member is
+ * dropped, the new one goes last, SEQ_DIGITS digits.  The one stamp of
+ * every bus (the log's, and NATS's on reading).
+ */
+void log_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
+
+/*
  * Adds the event s has just scanned and ce_check checked as ev, read from
  * input line lineno.
  */
@@ -207,6 +215,15 @@ enum log_result log_append(struct log *lg, struct batch *bt, int sync,
 typedef int log_durable_fn(void *arg, struct batch *bt);
 typedef void log_fail_fn(void *arg, enum log_result how, int err,
     const char *msg);
+
+/*
+ * Says in err[n] why an append took nothing, as fail is told it (how,
+ * errno e, the lock's message msg): "PATH: ...", what naming what did not
+ * happen ("stored", "stored or published").  For the hook and for
+ * log_append's own failures.
+ */
+void log_failtext(const char *path, enum log_result how, int e,
+    const char *msg, const char *what, char *err, size_t n);
 
 /* Starts the pipeline's threads; LOG_IO with errno when they cannot be. */
 enum log_result log_commit_start(struct log *lg, int sync,

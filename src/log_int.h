@@ -251,12 +251,6 @@ enum log_result store_tail(struct store *st, int peek, char *err,
  */
 void store_unpeek(struct store *st);
 
-/*
- * Appends to b the event that s just scanned, stamped with sequence seq:
- * an existing sequence member is dropped, the new one goes last.
- */
-void store_stamp(struct buf *b, const struct scanner *s, uint64_t seq);
-
 /* As log_append. */
 enum log_result store_append(struct store *st, struct batch *bt, int sync,
     long long expect, uint64_t *count);

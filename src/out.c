@@ -73,6 +73,16 @@ out_sink(struct out *o, void (*sink)(void *, const char *, size_t),
 	o->limit = limit;
 }
 
+/* A call on o failed (errno): o takes nothing more, and keeps why. */
+static int
+failed(struct out *o, const char *op)
+{
+	o->err = errno;
+	o->errop = op;
+	o->closed = 1;
+	return -1;
+}
+
 /* Writes buf[0..n) in one write(2) when it can; returns 0 or -1. */
 static int
 emit(struct out *o, const char *p, size_t n)
@@ -96,18 +106,16 @@ emit(struct out *o, const char *p, size_t n)
 	lock = o->lock ? LOCK_EX : !o->fifo ? 0 : n > PIPE_BUF ? LOCK_EX :
 	    LOCK_SH;
 	if (lock && flock(o->fd, lock) == -1)
-		errwe(EXIT_FAIL, o->name, "flock");
+		return failed(o, "flock");
 	r = writeall(o->fd, p, n);
 	if (lock)
 		(void)flock(o->fd, LOCK_UN);
-	if (r == -1) {
-		if (errno == EPIPE || o->soft) {
-			o->err = errno == EPIPE ? 0 : errno;
-			o->closed = 1;
-			return -1;
-		}
-		errwe(EXIT_FAIL, o->name, "write");
+	if (r == -1 && errno == EPIPE) {
+		o->closed = 1;	/* the reader went away: no error */
+		return -1;
 	}
+	if (r == -1)
+		return failed(o, "write");
 	return 0;
 }
 
@@ -203,9 +211,18 @@ out_close(struct out *o)
 	r = out_flush(o);
 	if (o->fd != STDOUT_FILENO && o->fd >= 0) {
 		if (close(o->fd) == -1 && !o->closed)
-			errwe(EXIT_FAIL, o->name, "close");
+			r = failed(o, "close");
 	}
 	free(o->buf);
 	o->buf = NULL;
 	return r;
+}
+
+int
+out_error(const struct out *o, char *err, size_t n)
+{
+	if (o->err == 0)
+		return 0;
+	return seterr(err, n, "%s: %s: %s", o->name, o->errop,
+	    strerror(o->err));
 }

@@ -26,10 +26,11 @@ struct out {
 	size_t limit;		/* most bytes of several events per write */
 	int lock;		/* take flock(2) around each write */
 	int fifo;		/* a FIFO: lock around writes over PIPE_BUF */
-	int closed;		/* the reader went away (EPIPE), or with
-				   soft, a write failed */
-	int soft;		/* a write error is kept in err, not fatal */
-	int err;		/* that error (errno) */
+	int closed;		/* the reader went away (EPIPE), or a call
+				   failed: nothing more is written */
+	int err;		/* that failure's errno; 0: none (EPIPE is
+				   none: the reader's going is an end) */
+	const char *errop;	/* and which call: "write", "flock", "close" */
 	void (*sink)(void *, const char *, size_t);	/* or this takes */
 	void *sinkarg;		/* whole events, with this */
 };
@@ -76,14 +77,22 @@ void out_drop(struct out *o);
 
 /*
  * Writes every whole event.  Returns 0, or -1 when the reader went away
- * (o->closed is set).  Any other write error is fatal: status 1.
+ * or a write failed: o->closed is set, and a failure is kept in o->err
+ * (out_error says it).  Nothing here exits: a program goes on to its end,
+ * as when its reader goes away, and says the failure there.
  */
 int out_flush(struct out *o);
 
 /* The idle hook for struct reader: flushes. */
 void out_idle(void *o);
 
-/* Flushes and closes; exits 1 on error.  Returns -1 when closed early. */
+/* Flushes and closes.  Returns -1 when closed early or failing now. */
 int out_close(struct out *o);
+
+/*
+ * When a call on o failed (not the reader going away): -1, with
+ * "NAME: CALL: why" in err[n]; else 0.
+ */
+int out_error(const struct out *o, char *err, size_t n);
 
 #endif

@@ -58,43 +58,6 @@ onsignal(int sig)
 	signalled = 1;
 }
 
-/* Writes id and a newline into the new file fd, durably, and closes it;
- * -1 with errno. */
-static int
-putstate(int fd, const char *id)
-{
-	int e;
-
-	if (fchmod(fd, 0600) == -1 || writeall(fd, id, strlen(id)) == -1 ||
-	    writeall(fd, "\n", 1) == -1 || fsync(fd) == -1) {
-		e = errno;
-		(void)close(fd);
-		errno = e;
-		return -1;
-	}
-	return close(fd);
-}
-
-/* Makes the directory of path durable: its entries as they are now. */
-static int
-syncdir(const char *path)
-{
-	char *dir, *slash;
-	int dfd, r;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir] = '\0';
-	dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	free(dir);
-	if (dfd == -1)
-		return -1;
-	r = fsync(dfd);
-	close(dfd);
-	return r;
-}
-
 /*
  * Saves id to the state file, after what was written before it is
  * (flushed; on a topic, acknowledged): a private file replaced
@@ -107,8 +70,9 @@ save(struct run *r)
 	struct ssein *s = r->s;
 	const char *id = r->sp.id.p;
 	struct stat st;
-	char *tmp;
-	int fd;
+	const char *step;
+	char *line;
+	size_t len;
 
 	r->lastsave = now_usec();
 	if (s->state == NULL || (r->saved != NULL && strcmp(r->saved, id) ==
@@ -119,24 +83,18 @@ save(struct run *r)
 	if (lstat(s->state, &st) == 0 && S_ISLNK(st.st_mode))
 		return seterr(r->err, r->errn, "%s: a symbolic link where the "
 		    "state belongs: refused", s->state);
-	tmp = xmalloc(strlen(s->state) + 16);
-	sprintf(tmp, "%s.XXXXXX", s->state);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 || putstate(fd, id) == -1) {
-		/* As a failed run always has: the new file is left. */
-		seterr(r->err, r->errn, "%s: saving the state: %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		return -1;
+	/* The id and a newline, replaced whole and durably (util.c). */
+	len = strlen(id);
+	line = xmalloc(len + 2);
+	memcpy(line, id, len);
+	line[len] = '\n';
+	if (replace_file(s->state, line, len + 1, NULL, NULL, 0, &step) ==
+	    -1) {
+		free(line);
+		return seterr(r->err, r->errn, "%s: saving the state: %s: %s",
+		    s->state, step, strerror(errno));
 	}
-	if (rename(tmp, s->state) == -1) {
-		free(tmp);
-		return seterr(r->err, r->errn, "%s: rename: %s", s->state,
-		    strerror(errno));
-	}
-	free(tmp);
-	if (syncdir(s->state) == -1)
-		return seterr(r->err, r->errn, "%s: fsync of its directory: %s",
-		    s->state, strerror(errno));
+	free(line);
 	free(r->saved);
 	r->saved = xstrdup(id);
 	return 0;

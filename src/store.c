@@ -552,7 +552,7 @@ digits(char *p, uint64_t seq)
 }
 
 void
-store_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
+log_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 {
 	char num[32];
 	size_t i;
@@ -577,7 +577,9 @@ store_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 	memcpy(num, ",\"sequence\":\"", 13);
 	digits(num + 13, seq);
 	memcpy(num + 13 + SEQ_DIGITS, "\"}\n", 4);
-	buf_put(b, num, 13 + SEQ_DIGITS + 3);
+	/* No comma when the sequence was all there was. */
+	i = had && first;
+	buf_put(b, num + i, 13 + SEQ_DIGITS + 3 - i);
 }
 
 void
@@ -593,7 +595,7 @@ batch_add(struct batch *bt, const struct scanner *s, const struct ce_event *ev,
 		    sizeof(*bt->lineno));
 	}
 	bt->lineno[bt->n] = lineno;
-	store_stamp(&bt->b, s, 0);
+	log_stamp(&bt->b, s, 0);
 	bt->ends[bt->n] = bt->b.len;
 	idx_evfrom(ev, &bt->strs, &bt->ev[bt->n]);
 	if (bt->keyed)

@@ -822,14 +822,9 @@ appendfail(struct topub *p, enum log_result how, int e, const char *msg,
 		    "this publisher ran (evsub --delete-topic): nothing more "
 		    "is published, and what was not acknowledged is not "
 		    "stored");
-	else if (msg != NULL)
-		seterrw(err, n, 0, p->t.log, "%s", msg);
-	else if (how == LOG_FULL)
-		seterrw(err, n, 0, p->t.log, "full: sequence %llu is the last "
-		    "a log can hold", (unsigned long long)SEQ_MAX);
 	else
-		seterrw(err, n, e, p->t.log, "append (nothing of this batch is "
-		    "stored or published)");
+		log_failtext(p->t.log, how, e, msg, "stored or published", err,
+		    n);
 	return BUS_ERROR;
 }
 

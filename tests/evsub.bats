@@ -592,6 +592,32 @@ for i, n in (("huge", 140000), ("edge", 65536), ("over", 65537)):
 	assert_equal "$stderr" 'evsub: .: read: Is a directory'
 }
 
+@test "a full disk under stdout ends every program and mode with status 1, naming the output; nothing is taken as delivered" {
+	[ -e /dev/full ] || skip "no /dev/full"
+	evpub -T t -l <events >/dev/null
+	evlog append a.log <events >/dev/null
+	for cmd in 'evsub -T t --from 1 --once' 'evsub -T t --once --consumer c' \
+	    'evlog cat a.log' 'evlog cat -T t' 'evlog append b.log <events' \
+	    'evlog append --sync event c.log <events' 'evpub -T orders -l <events' \
+	    'evproject -r "order.*=count" a.log' 'evpub -l <events' \
+	    'evsub -i events --pretty'; do
+		run -1 --separate-stderr bash -c "$cmd >/dev/full"
+		assert_equal "$stderr" "${cmd%% *}$(case $cmd in 'evlog cat'*) echo ' cat';; 'evlog append'*) echo ' append';; esac): stdout: write: No space left on device"
+	done
+	# The consumer's position did not move: the next run gets them all.
+	run -0 bash -c 'evsub -T t --once --consumer c | wc -l'
+	assert_output 5
+	# What was appended stays, acknowledged or not: the one group of the
+	# pipeline; one event at a time stops at the first acknowledgement
+	# that cannot be written, as when its reader goes away.
+	run -0 evlog verify b.log
+	assert_equal "$(wc -l <b.log)" 5
+	run -0 evlog verify c.log
+	assert_equal "$(wc -l <c.log)" 1
+	run -0 evsub -T orders --from 1 --once
+	assert_equal "${#lines[@]}" 5
+}
+
 @test "a rejects file that cannot be written stops every reader with status 1, naming it: a rejected line is never lost" {
 	[ -e /dev/full ] || skip "no /dev/full"
 	printf '{"x":"%s"}\n' "$(printf 'a%.0s' $(seq 300))" >long

@@ -589,6 +589,18 @@ pyserve() {
 	assert_output "$(seq 600)"
 }
 
+@test "evpub --sse: a --state that cannot be saved ends the reading, status 1, naming it; what it would have covered comes again next run" {
+	publish 3
+	serve -T t
+	run -1 --separate-stderr evpub --sse "$URL?from=1" -t x -c 3 --state nodir/state
+	assert_equal "$stderr" 'evpub: nodir/state: saving the state: create: No such file or directory'
+	mkdir nodir
+	run -0 evpub --sse "$URL?from=1" -t x -c 3 --state nodir/state
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(jq -c .data <<<"${lines[0]}")" '{"n":1}'
+	assert_equal "$(cat nodir/state)" 3
+}
+
 @test "evpub --sse: text data is a string, --sse-event takes the type, headers and a token come from files; a refusal ends it" {
 	pyserve 3 --text --event page.edit --token s3cret --log requests
 	printf 'X-Client: eventful-test\n' >hdrs

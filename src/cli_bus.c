@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cli_bus.c - the programs' side of a bus's failures (cli.h): linked into
+ * the programs that take -T (evpub, evsub, evlog), not into evproject,
+ * which has no bus to link.
+ */
+#include <stdlib.h>
+
+#include "bus.h"
+#include "cli.h"
+#include "util.h"
+
+void
+busfail(int r, const char *err)
+{
+	if (r == BUS_EPIPE)
+		exit(EXIT_OK);
+	errw(bus_status(r), NULL, "%s", err);
+}
+
+void
+pubsink(void *arg, const char *buf, size_t len)
+{
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_pub_sink(arg, buf, len, err, sizeof(err))) != BUS_OK)
+		busfail(r, err);
+}
