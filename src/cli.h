@@ -91,6 +91,15 @@ int closeout(struct out *o);
  */
 void busfail(int r, const char *err) __attribute__((noreturn));
 
+/*
+ * --bus and --creds, taken once for every program: opens the bus given
+ * (--bus, else $EVENTFUL_BUS, else $NATS_URL, else the directory bus;
+ * bus_url) with creds (--creds, else $NATS_CREDS for NATS).  A URL no bus
+ * takes, or credentials the bus cannot use, end a usage error (2); a
+ * directory bus without a home, status 1 (busfail).
+ */
+struct bus *cli_bus_open(const char *given, const char *creds);
+
 /* A topic's publisher (a struct bus_pub) as an out_sink: a failure ends
  * the run (busfail). */
 void pubsink(void *arg, const char *buf, size_t len);

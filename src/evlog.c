@@ -320,10 +320,6 @@ openlog(const char *path, int write)
 static struct bus *
 topicbus(const char *given, const char *topic)
 {
-	struct bus *b;
-	char err[BUS_ERRMAX];
-	int r;
-
 	if (topic == NULL) {
 		if (given != NULL || creds != NULL) {
 			warnw(NULL, "--%s goes with -T: a log named as a file "
@@ -332,10 +328,7 @@ topicbus(const char *given, const char *topic)
 		}
 		return NULL;
 	}
-	if ((r = bus_open(bus_url(given), creds, &b, err, sizeof(err))) !=
-	    BUS_OK)
-		errw(bus_status(r), NULL, "%s", err);
-	return b;
+	return cli_bus_open(given, creds);
 }
 
 /*

@@ -696,9 +696,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	int status, r;
 
 	if (op->topic != NULL) {
-		if ((r = bus_open(bus_url(op->busurl), op->creds, &bus, err,
-		    sizeof(err))) != BUS_OK)
-			errw(bus_status(r), NULL, "%s", err);
+		bus = cli_bus_open(op->busurl, op->creds);
 		/* A subject of a topic not made yet has no events: a failed
 		 * --expect makes nothing. */
 		if (op->expect > 0 && (r = bus_exists(bus, op->topic, NULL,

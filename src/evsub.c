@@ -1759,9 +1759,7 @@ main(int argc, char *argv[])
 	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
 	    op.deltopic == NULL && !op.topics,
 	    "--bus and --creds are for -T, --delete-topic and --topics");
-	if ((status = bus_open(bus_url(op.bus), op.creds, &bus, err,
-	    sizeof(err))) != BUS_OK)
-		errw(bus_status(status), NULL, "%s", err);
+	bus = cli_bus_open(op.bus, op.creds);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)
