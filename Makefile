@@ -77,8 +77,8 @@ SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
          id.o idx.o input.o http.o lines.o listen.o listen_body.o \
          listen_github.o log.o rd.o out.o post.o sseparse.o ssein.o pub.o \
-         scan.o store.o topic.o trace.o bus.o bus_dir.o bus_nats.o watch.o \
-         timefmt.o util.o whsig.o
+         scan.o store.o topic.o topiclist.o trace.o bus.o bus_dir.o \
+         bus_find.o bus_nats.o watch.o timefmt.o util.o whsig.o
 # The programs' side of the shared command line (cli.c): it ends the
 # program, so it is linked into the programs, never into the library.
 CLIOBJ = cli.o
@@ -401,6 +401,11 @@ lint:
 	    grep -E 'not found: Xr (ev[a-z]*|eventful[a-z-]*) [0-9]'); \
 	[ -z "$$out$$ours" ] || { echo "$$out$$ours"; exit 1; }
 
+# No circle between the files of src/: neither in what their objects call
+# of each other nor in their includes (tests/layers says which, and why).
+layers: all $(BUILD)/fold.o
+	tests/layers $(BUILD)
+
 # A release tarball of the commit checked out: eventful-VERSION.tar.gz.
 dist:
 	git archive --format=tar.gz --prefix=eventful-$(VERSION)/ \
@@ -410,5 +415,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all unit test soak check fuzz fuzzdeps bench demo deps install \
-	uninstall lint dist clean
+	uninstall lint layers dist clean
 .SECONDARY:

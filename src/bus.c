@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * bus.c - picks the bus a URL names (bus.h).  A second bus is one more
- * line here, and its own file.  Nothing here exits.
+ * line here, and its own file.  Above the buses: nothing below calls in
+ * here (what they share is in bus_find.c).  Nothing here exits.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
-#include "ce.h"
-#include "timefmt.h"
 #include "util.h"
 
 int
@@ -35,7 +34,7 @@ bus_open(const char *url, const char *creds, struct bus **bp, char *err,
 {
 	struct bus *b;
 	const char *from = "--creds";
-	char *home;
+	char *where;
 
 	if (url != NULL && bus_nats_url(url)) {
 		if (creds == NULL && (creds = getenv("NATS_CREDS")) != NULL) {
@@ -63,15 +62,12 @@ bus_open(const char *url, const char *creds, struct bus **bp, char *err,
 		    creds);
 		return BUS_USAGE;
 	}
-	if ((home = topic_home(err, n)) == NULL)
+	if ((where = bus_dir_where(err, n)) == NULL)
 		return BUS_ERROR;
 	b = xmalloc(sizeof(*b));
 	b->ops = &bus_dir_ops;
 	b->impl = NULL;
-	b->where = xmalloc(strlen(home) + sizeof("/topics"));
-	strcpy(b->where, home);
-	strcat(b->where, "/topics");
-	free(home);
+	b->where = where;
 	*bp = b;
 	return BUS_OK;
 }
@@ -98,95 +94,4 @@ bus_close(struct bus *b)
 	b->ops->close(b);
 	free(b->where);
 	free(b);
-}
-
-int
-bus_seek_time(struct bus *b, const char *topic, int64_t usec, uint64_t *at,
-    char *err, size_t n)
-{
-	struct bus_from f = { NULL, 1, BUS_NOTIME };
-	struct bus_reader *r;
-	struct scanner sc;
-	struct ce_event ev;
-	const char *line;
-	char why[BUS_ERRMAX];
-	uint64_t seq, seen = 0, found = 0, last;
-	int64_t t, stalled;
-	size_t len;
-	int got = BUS_END;
-
-	if ((got = bus_last(b, topic, &last, err, n)) != BUS_OK)
-		return got;
-	*at = last + 1;
-	if ((got = bus_read_open(b, topic, &f, &r, err, n)) != BUS_OK)
-		return got == BUS_ERROR || got == BUS_USAGE ? got : BUS_OK;
-	scan_init(&sc);
-	/* Up to the end there was when the search began: a reading that
-	 * says "the end" before it (a loaded server slow to hand events
-	 * over) is waited on, for as long as events still come. */
-	stalled = now_usec();
-	while (found == 0) {
-		got = bus_read_next(r, &line, &len, &seq, why, sizeof(why));
-		if (got == BUS_END && seen < last &&
-		    now_usec() - stalled < 30000000) {
-			if ((got = bus_read_wait(r, 100000, why,
-			    sizeof(why))) != BUS_OK)
-				break;
-			continue;
-		}
-		if (got != BUS_OK)
-			break;
-		seen = seq;
-		stalled = now_usec();
-		if (ce_validate(&sc, line, len, &ev, why, sizeof(why)) == 0 &&
-		    (t = ce_time(&ev)) != CE_NOTIME && t >= usec)
-			found = seq;
-	}
-	scan_free(&sc);
-	bus_read_close(r);
-	if (got == BUS_FAIL || got == BUS_ERROR) {
-		seterrw(err, n, 0, got == BUS_FAIL ? topic : NULL, "%s", why);
-		return BUS_ERROR;
-	}
-	/* None: after the last one read, not the last there is now, which
-	 * may be one published since, and wanted. */
-	*at = found != 0 ? found : seen + 1;
-	return BUS_OK;
-}
-
-int
-bus_near(struct bus *b, const char *topic, char **near, char *err, size_t n)
-{
-	struct topic_stat *v;
-	char *best = NULL;
-	size_t nv, i, d, bestd = 3;
-	int r;
-
-	*near = NULL;
-	if ((r = bus_exists(b, topic, NULL, err, n)) != BUS_NOTOPIC)
-		return r;
-	if ((r = bus_survey(b, &v, &nv, err, n)) != BUS_OK)
-		return r;
-	for (i = 0; i < nv; i++)
-		if ((d = editdist(topic, v[i].name)) < bestd) {
-			bestd = d;
-			best = v[i].name;
-		}
-	*near = best != NULL ? xstrdup(best) : NULL;
-	topic_survey_free(v, nv);
-	return BUS_OK;
-}
-
-int
-bus_warn_near(struct bus *b, const char *topic, char *err, size_t n)
-{
-	char *near;
-	int r;
-
-	if ((r = bus_near(b, topic, &near, err, n)) != BUS_OK || near == NULL)
-		return r;
-	warnw("-T", "%s: a new topic, a slip away from %s: making it (did you "
-	    "mean -T %s?)", topic, near, near);
-	free(near);
-	return BUS_OK;
 }

@@ -9,6 +9,10 @@
  * (bus_dir.c over topic.c: $EVENTFUL_HOME/topics, see evsub(1)).  A
  * second one (NATS JetStream, say) is a file that fills a struct bus_ops
  * and a line in bus_open that picks it by its URL: no caller changes.
+ * What every bus says of its topics alike (names, the survey's struct,
+ * listing) is topiclist.h, which knows no bus; bus.c, the picker, sits
+ * above the buses, and bus_find.c, under them, works through the
+ * operations alone.
  *
  * The promises, whatever the bus:
  *   - publishing appends to the log first, in order, and a live
@@ -39,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "topic.h"
+#include "topiclist.h"
 
 #define BUS_NOTIME INT64_MIN	/* no time given */
 #define BUS_ERRMAX 2048		/* room for any bus message, whole */
@@ -191,6 +195,8 @@ int bus_open(const char *url, const char *creds, struct bus **b, char *err,
 const char *bus_url(const char *given);
 void bus_close(struct bus *);
 
+/* What bus_find.c finds through the operations of any bus. */
+
 /*
  * *seq: the sequence of the first event of topic whose time is usec or
  * later, or the last sequence + 1 when there is none: a reading from the
@@ -214,8 +220,20 @@ int bus_near(struct bus *b, const char *topic, char **near, char *err,
  * bus_near finds a name, as subscribers say "did you mean". */
 int bus_warn_near(struct bus *b, const char *topic, char *err, size_t n);
 
-extern const struct bus_ops bus_dir_ops;
+extern const struct bus_ops bus_dir_ops;	/* bus_dir.c */
 extern const struct bus_ops bus_nats_ops;	/* bus_nats.c */
+
+/* The directory bus's where: $EVENTFUL_HOME/topics, malloc'd; NULL with
+ * err when there is no home. */
+char *bus_dir_where(char *err, size_t n);
+
+/*
+ * The directory bus's own, for evlog, which reads and writes a topic's
+ * log there as the file it is: the log of topic in *path, malloc'd.
+ * BUS_NOTOPIC with err ("no topic ...: looked in DIR") when there is no
+ * such topic, BUS_ERROR with err whole.
+ */
+int bus_dir_logpath(const char *topic, char **path, char *err, size_t n);
 
 /* Whether url names NATS servers (nats://, tls://); a new bus's impl,
  * with the credentials file to connect with (NULL: none) and where it

@@ -47,6 +47,39 @@ struct dirlive {
 	int fd;
 };
 
+char *
+bus_dir_where(char *err, size_t n)
+{
+	char *home, *where;
+
+	if ((home = topic_home(err, n)) == NULL)
+		return NULL;
+	where = xmalloc(strlen(home) + sizeof("/topics"));
+	strcpy(where, home);
+	strcat(where, "/topics");
+	free(home);
+	return where;
+}
+
+int
+bus_dir_logpath(const char *topic, char **path, char *err, size_t n)
+{
+	struct topic t;
+	struct stat sb;
+	int r = BUS_OK;
+
+	*path = NULL;
+	if (topic_init(&t, topic, 0, err, n) == -1)
+		return BUS_ERROR;
+	if (stat(t.dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		seterr(err, n, "no topic \"%s\": looked in %s", topic, t.dir);
+		r = BUS_NOTOPIC;
+	} else
+		*path = xstrdup(t.log);
+	topic_free(&t);
+	return r;
+}
+
 static int
 dir_exists(struct bus *b, const char *topic, const char *why, char *err,
     size_t n)

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "timefmt.h"
+#include "topiclist.h"
 #include "util.h"
 
 int
@@ -68,6 +70,32 @@ common_opt(struct common *c, int ch, const char *arg)
 		version();
 	}
 	return 0;
+}
+
+void
+badval(const char *opt, const char *arg, const char *why)
+{
+	warnw(opt, "%s: %s", arg, why);
+	tryhelp();
+}
+
+const char *
+cli_topic(const char *opt, const char *arg)
+{
+	if (!topic_name_ok(arg))
+		badval(opt, arg, "a topic name is letters, digits, '.', '_' and "
+		    "'-', not starting with '.' nor ending in .tmp or .lock");
+	return arg;
+}
+
+int64_t
+cli_time(const char *opt, const char *arg)
+{
+	int64_t us;
+
+	if (time_parse(arg, now_usec(), &us) == -1)
+		badval(opt, arg, "not " TIME_SYNTAX);
+	return us;
 }
 
 void

@@ -9,6 +9,8 @@
 #ifndef EV_CLI_H
 #define EV_CLI_H
 
+#include <stdint.h>
+
 #include "common.h"
 #include "out.h"
 
@@ -18,6 +20,20 @@
  * --version exit 0.
  */
 int common_opt(struct common *c, int ch, const char *arg);
+
+/* A bad option value: says "OPT: ARG: WHY" and ends a usage error. */
+void badval(const char *opt, const char *arg, const char *why)
+    __attribute__((noreturn));
+
+/*
+ * The values that the programs share, each checked here with one message
+ * for one mistake, whichever program is given it: arg, when it is a topic
+ * name (-T, --delete-topic); the time arg means, in microseconds (--since,
+ * --until: time_parse's syntax).  A bad one ends a usage error, under
+ * opt.  --bus and --creds are checked where they are used, in bus_open.
+ */
+const char *cli_topic(const char *opt, const char *arg);
+int64_t cli_time(const char *opt, const char *arg);
 
 /*
  * Ends a usage error, once the caller has said in one line what is wrong:
@@ -74,6 +90,15 @@ int closeout(struct out *o);
  * acknowledgements went away (BUS_EPIPE).
  */
 void busfail(int r, const char *err) __attribute__((noreturn));
+
+/*
+ * --bus and --creds, taken once for every program: opens the bus given
+ * (--bus, else $EVENTFUL_BUS, else $NATS_URL, else the directory bus;
+ * bus_url) with creds (--creds, else $NATS_CREDS for NATS).  A URL no bus
+ * takes, or credentials the bus cannot use, end a usage error (2); a
+ * directory bus without a home, status 1 (busfail).
+ */
+struct bus *cli_bus_open(const char *given, const char *creds);
 
 /* A topic's publisher (a struct bus_pub) as an out_sink: a failure ends
  * the run (busfail). */

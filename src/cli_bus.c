@@ -18,6 +18,19 @@ busfail(int r, const char *err)
 	errw(bus_status(r), NULL, "%s", err);
 }
 
+struct bus *
+cli_bus_open(const char *given, const char *creds)
+{
+	struct bus *b;
+	char err[BUS_ERRMAX];
+	int r;
+
+	if ((r = bus_open(bus_url(given), creds, &b, err, sizeof(err))) !=
+	    BUS_OK)
+		busfail(r, err);
+	return b;
+}
+
 void
 pubsink(void *arg, const char *buf, size_t len)
 {

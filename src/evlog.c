@@ -23,7 +23,7 @@
 #include "out.h"
 #include "bus.h"
 #include "timefmt.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 
 #define BATCH_EVENTS 65536		/* most events in one group commit */
@@ -211,18 +211,6 @@ notmine(int ch, char *argv[])
 	usage(stderr, EXIT_USAGE);
 }
 
-/* A time as every program takes one (time_parse in timefmt.h). */
-static int64_t
-timearg(const char *opt, const char *arg)
-{
-	int64_t us;
-
-	if (time_parse(arg, now_usec(), &us) == 0)
-		return us;
-	warnw(opt, "%s: not %s", arg, TIME_SYNTAX);
-	usage(stderr, EXIT_USAGE);
-}
-
 /* A sequence number option, from min (0 or 1) up. */
 static uint64_t
 seqarg(const char *opt, const char *arg, long long min)
@@ -243,10 +231,8 @@ syncarg(const char *arg)
 {
 	int mode;
 
-	if ((mode = log_syncmode(arg)) == -1) {
-		warnw("--sync", "%s: event, batch or none", arg);
-		usage(stderr, EXIT_USAGE);
-	}
+	if ((mode = log_syncmode(arg)) == -1)
+		badval("--sync", arg, "event, batch or none");
 	return mode;
 }
 
@@ -285,9 +271,8 @@ static char *
 logpath(const char *topic, int argc, char *argv[])
 {
 	const char *arg = argv[optind];
-	struct topic t;
-	struct stat sb;
 	char *log, berr[BUS_ERRMAX];
+	int r;
 
 	if (optind != argc - (topic != NULL ? 0 : 1)) {
 		warnw(NULL, topic != NULL ? "-T names the log: no other" :
@@ -309,18 +294,8 @@ logpath(const char *topic, int argc, char *argv[])
 	}
 	if (topic == NULL)
 		return xstrdup(arg);
-	if (!topic_name_ok(topic)) {
-		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
-		    topic);
-		usage(stderr, EXIT_USAGE);
-	}
-	if (topic_init(&t, topic, 0, berr, sizeof(berr)) == -1)
-		errw(EXIT_FAIL, NULL, "%s", berr);
-	if (stat(t.dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
-		errw(EXIT_FAIL, "-T", "no topic \"%s\": looked in %s", topic,
-		    t.dir);
-	log = xstrdup(t.log);
-	topic_free(&t);
+	if ((r = bus_dir_logpath(topic, &log, berr, sizeof(berr))) != BUS_OK)
+		errw(bus_status(r), r == BUS_NOTOPIC ? "-T" : NULL, "%s", berr);
 	return log;
 }
 
@@ -345,10 +320,6 @@ openlog(const char *path, int write)
 static struct bus *
 topicbus(const char *given, const char *topic)
 {
-	struct bus *b;
-	char err[BUS_ERRMAX];
-	int r;
-
 	if (topic == NULL) {
 		if (given != NULL || creds != NULL) {
 			warnw(NULL, "--%s goes with -T: a log named as a file "
@@ -357,15 +328,7 @@ topicbus(const char *given, const char *topic)
 		}
 		return NULL;
 	}
-	if (!topic_name_ok(topic)) {
-		warnw("-T", "\"%s\": not a topic name ([A-Za-z0-9._-])",
-		    topic);
-		usage(stderr, EXIT_USAGE);
-	}
-	if ((r = bus_open(bus_url(given), creds, &b, err, sizeof(err))) !=
-	    BUS_OK)
-		errw(bus_status(r), NULL, "%s", err);
-	return b;
+	return cli_bus_open(given, creds);
 }
 
 /*
@@ -691,7 +654,7 @@ cmd_append(int argc, char *argv[])
 			given = BUS_SYNC;
 			break;
 		case 'T':
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 			break;
 		case OPT_BUS:
 			busurl = optarg;
@@ -920,20 +883,20 @@ cmd_cat(int argc, char *argv[])
 			nfrom++;
 			break;
 		case 'T':
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 			break;
 		case OPT_FROM:
 			fromarg(&o, optarg);
 			nfrom++;
 			break;
 		case OPT_SINCE:
-			o.since = timearg("--since", optarg);
+			o.since = cli_time("--since", optarg);
 			break;
 		case OPT_TO:
 			o.to = seqarg("--to", optarg, 1);
 			break;
 		case OPT_UNTIL:
-			o.until = timearg("--until", optarg);
+			o.until = cli_time("--until", optarg);
 			break;
 		case OPT_BUS:
 			busurl = optarg;
@@ -1105,7 +1068,7 @@ logonly(int argc, char *argv[], int *json)
 
 	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1)
 		if (ch == 'T')
-			topic = optarg;
+			topic = cli_topic("-T", optarg);
 		else if (ch == OPT_JSON && json != NULL)
 			*json = 1;
 		else

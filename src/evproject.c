@@ -128,14 +128,6 @@ onsignal(int sig)
 	stop = 1;
 }
 
-/* A bad option value: a usage error. */
-static void
-badval(const char *opt, const char *arg, const char *why)
-{
-	warnw(opt, "%s: %s", arg, why);
-	usage(stderr, EXIT_USAGE);
-}
-
 /* Saves the state; what was printed for it goes out first. */
 static void
 save(struct proj *p)

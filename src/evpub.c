@@ -20,9 +20,10 @@
 #include "common.h"
 #include "http.h"
 #include "listen.h"
+#include "log.h"
 #include "pub.h"
 #include "ssein.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 
 enum { OPT_BODYTIME = OPT_FIRST_OWN, OPT_BUS, OPT_CREDS, OPT_CTYPE,
@@ -379,82 +380,142 @@ sseopt(struct opts *op, int ch, const char *arg)
 	return 1;
 }
 
+/* The options of -T, publishing to a topic on a bus (each is for -T
+ * only: op->tonly): whether ch was one. */
+static int
+topicopt(struct opts *op, int ch, const char *arg)
+{
+	const char *errstr, *why;
+
+	switch (ch) {
+	case 'T':
+		op->topic = cli_topic("-T", arg);
+		break;
+	case OPT_MAXWAIT:
+		if (parsesecs(arg, 86400, &op->maxwait, &why) == -1)
+			badval("--max-wait", arg, why);
+		op->given |= BUS_MAXWAIT;
+		op->tonly = 1;
+		break;
+	case OPT_SYNC:
+		if ((op->sync = log_syncmode(arg)) == -1)
+			badval("--sync", arg, "event, batch or none");
+		op->given |= BUS_SYNC;
+		op->tonly = 1;
+		break;
+	case OPT_BUS:
+		op->busurl = arg;
+		op->tonly = 1;
+		break;
+	case OPT_CREDS:
+		op->creds = arg;
+		op->tonly = 1;
+		break;
+	case OPT_DUPWINDOW:
+		if (parsesecs(arg, 86400 * 365, &op->dupwindow, &why) == -1 ||
+		    (op->dupwindow < 1000000 &&
+		    (why = "1 second at least") != NULL))
+			badval("--dup-window", arg, why);
+		op->tonly = 1;
+		break;
+	case OPT_EXPECT:
+		if (parsenum(arg, 0, 1LL << 62, &op->expect, &errstr) == -1)
+			badval("--expect", arg, errstr);
+		op->tonly = 1;
+		break;
+	case OPT_REPLICAS:
+		if (parsenum(arg, 1, 5, &op->replicas, &errstr) == -1)
+			badval("--replicas", arg, errstr);
+		op->tonly = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* The options of --listen, the receiver (listen.c); each but --listen
+ * itself marks op->listenopt: whether ch was one. */
+static int
+listenopt(struct opts *op, struct listen *l, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_GHSECRET:
+		l->ghsecret = secret_join(l->ghsecret, arg);
+		op->listenopt = 1;
+		break;
+	case OPT_GHSECRETFILE:
+		l->ghsecret = secret_join(l->ghsecret, secret_file(
+		    "--github-secret-file", arg));
+		op->listenopt = 1;
+		break;
+	case OPT_LISTEN:
+		l->addr = arg;
+		break;
+	case OPT_PATH:
+		l->path = arg;
+		op->listenopt = 1;
+		break;
+	case OPT_SECRET:
+		/* Each one more: a signature by any is taken. */
+		op->secret = secret_join(op->secret, arg);
+		op->listenopt = 1;
+		break;
+	case OPT_SECRETFILE:
+		op->secret = secret_join(op->secret,
+		    secret_file("--secret-file", arg));
+		op->listenopt = 1;
+		break;
+	case OPT_TLSCERT:
+		l->tlscert = arg;
+		op->listenopt = 1;
+		break;
+	case OPT_TLSKEY:
+		l->tlskey = arg;
+		op->listenopt = 1;
+		break;
+	case OPT_TIMEOUT:
+		l->timeout = listennum("--timeout", arg, 1, 3600);
+		op->listenopt = 1;
+		break;
+	case OPT_HEADTIME:
+		l->headtime = listennum("--head-timeout", arg, 1, 3600);
+		op->listenopt = 1;
+		break;
+	case OPT_BODYTIME:
+		l->bodytime = listennum("--body-timeout", arg, 1, 3600);
+		op->listenopt = 1;
+		break;
+	case OPT_MAXCONN:
+		l->maxconn = listennum("--max-conns", arg, 1, 1000000);
+		op->listenopt = 1;
+		break;
+	case OPT_PERADDR:
+		l->peraddr = listennum("--max-per-addr", arg, 0, 1000000);
+		op->listenopt = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* Parses the options into op, c, the event p and the receiver l. */
 static void
 parseopts(int argc, char *argv[], struct opts *op, struct common *c,
     struct pub *p, struct listen *l)
 {
-	const char *errstr, *why;
+	const char *errstr;
 	char err[512];
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:d:e:hlo:qS:s:T:t:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'T':
-			if (!topic_name_ok(optarg)) {
-				warnw("-T", "%s: a topic name is letters, "
-				    "digits, '.', '_' and '-', not starting "
-				    "with '.' nor ending in .tmp or .lock", optarg);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->topic = optarg;
-			break;
-		case OPT_MAXWAIT:
-			if (parsesecs(optarg, 86400, &op->maxwait, &why) == -1) {
-				warnw("--max-wait", "%s: %s", optarg, why);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->given |= BUS_MAXWAIT;
-			op->tonly = 1;
-			break;
-		case OPT_SYNC:
-			if ((op->sync = log_syncmode(optarg)) == -1) {
-				warnw("--sync", "%s: event, batch or none",
-				    optarg);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->given |= BUS_SYNC;
-			op->tonly = 1;
-			break;
-		case OPT_BUS:
-			op->busurl = optarg;
-			op->tonly = 1;
-			break;
-		case OPT_CREDS:
-			op->creds = optarg;
-			op->tonly = 1;
-			break;
-		case OPT_DUPWINDOW:
-			if (parsesecs(optarg, 86400 * 365, &op->dupwindow, &why)
-			    == -1 || (op->dupwindow < 1000000 &&
-			    (why = "1 second at least") != NULL)) {
-				warnw("--dup-window", "%s: %s", optarg, why);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->tonly = 1;
-			break;
-		case OPT_EXPECT:
-			if (parsenum(optarg, 0, 1LL << 62, &op->expect, &errstr) ==
-			    -1) {
-				warnw("--expect", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->tonly = 1;
-			break;
-		case OPT_REPLICAS:
-			if (parsenum(optarg, 1, 5, &op->replicas, &errstr) == -1) {
-				warnw("--replicas", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
-			op->tonly = 1;
-			break;
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &l->count, &errstr) ==
-			    -1) {
-				warnw("-c", "%s: %s", optarg, errstr);
-				usage(stderr, EXIT_USAGE);
-			}
+			    -1)
+				badval("-c", optarg, errstr);
 			op->sse.count = l->count;
 			op->countopt = 1;
 			break;
@@ -488,73 +549,19 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 		case 't':
 			p->type = optarg;
 			break;
-		case OPT_GHSECRET:
-			l->ghsecret = secret_join(l->ghsecret, optarg);
-			op->listenopt = 1;
-			break;
-		case OPT_GHSECRETFILE:
-			l->ghsecret = secret_join(l->ghsecret, secret_file(
-			    "--github-secret-file", optarg));
-			op->listenopt = 1;
-			break;
 		case OPT_ID:
 			p->id = optarg;
-			break;
-		case OPT_LISTEN:
-			l->addr = optarg;
-			break;
-		case OPT_PATH:
-			l->path = optarg;
-			op->listenopt = 1;
 			break;
 		case OPT_RAW:
 			p->raw = op->lines = 1;
 			break;
-		case OPT_SECRET:
-			/* Each one more: a signature by any is taken. */
-			op->secret = secret_join(op->secret, optarg);
-			op->listenopt = 1;
-			break;
-		case OPT_SECRETFILE:
-			op->secret = secret_join(op->secret, secret_file("--secret-file",
-			    optarg));
-			op->listenopt = 1;
-			break;
 		case OPT_TIME:
 			p->time = optarg;
 			break;
-		case OPT_TLSCERT:
-			l->tlscert = optarg;
-			op->listenopt = 1;
-			break;
-		case OPT_TLSKEY:
-			l->tlskey = optarg;
-			op->listenopt = 1;
-			break;
-		case OPT_TIMEOUT:
-			l->timeout = listennum("--timeout", optarg, 1, 3600);
-			op->listenopt = 1;
-			break;
-		case OPT_HEADTIME:
-			l->headtime = listennum("--head-timeout", optarg, 1, 3600);
-			op->listenopt = 1;
-			break;
-		case OPT_BODYTIME:
-			l->bodytime = listennum("--body-timeout", optarg, 1, 3600);
-			op->listenopt = 1;
-			break;
-		case OPT_MAXCONN:
-			l->maxconn = listennum("--max-conns", optarg, 1, 1000000);
-			op->listenopt = 1;
-			break;
-		case OPT_PERADDR:
-			l->peraddr = listennum("--max-per-addr", optarg, 0,
-			    1000000);
-			op->listenopt = 1;
-			break;
 		default:
-			if (!sseopt(op, ch, optarg) && !common_opt(c, ch,
-			    optarg))
+			if (!topicopt(op, ch, optarg) &&
+			    !listenopt(op, l, ch, optarg) &&
+			    !sseopt(op, ch, optarg) && !common_opt(c, ch, optarg))
 				usage(stderr, EXIT_USAGE);
 		}
 	}
@@ -689,9 +696,7 @@ run(struct opts *op, struct common *c, struct pub *p, struct listen *l,
 	int status, r;
 
 	if (op->topic != NULL) {
-		if ((r = bus_open(bus_url(op->busurl), op->creds, &bus, err,
-		    sizeof(err))) != BUS_OK)
-			errw(bus_status(r), NULL, "%s", err);
+		bus = cli_bus_open(op->busurl, op->creds);
 		/* A subject of a topic not made yet has no events: a failed
 		 * --expect makes nothing. */
 		if (op->expect > 0 && (r = bus_exists(bus, op->topic, NULL,

@@ -30,7 +30,7 @@
 #include "post.h"
 #include "sse.h"
 #include "timefmt.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 #include "watch.h"
 
@@ -98,12 +98,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void
-usage(FILE *f, int status)
-{
-	if (f != stdout)
-		tryhelp();
-	fprintf(f,
+/* The usage line: the man page's SYNOPSIS, word for word. */
+static const char synopsis[] =
 "usage: evsub [-efqv] [-c count] [-H header] [-i path] [-o path]\n"
 "             [-w seconds] [-T topic [--consumer name | --name name |\n"
 "             --from start | --last n | --since time] [--once]]\n"
@@ -125,9 +121,10 @@ usage(FILE *f, int status)
 "       evsub -T topic --consumer name --delete [--bus url] [--creds file]\n"
 "       evsub --delete-topic topic [--bus url] [--creds file] [--force]\n"
 "       evsub --topics [--bus url] [--creds file] [--json | --watch\n"
-"             [-c count] [--color when] [--interval seconds]]\n");
-	if (f == stdout) {
-		fprintf(f,
+"             [-c count] [--color when] [--interval seconds]]\n";
+
+/* What --help says besides. */
+static const char help[] =
 "\n"
 "filters (all must hold):\n"
 "  NAME              the attribute is set          subject\n"
@@ -158,8 +155,8 @@ usage(FILE *f, int status)
 "      --delete           -T --consumer: delete the consumer, and exit\n"
 "      --delete-topic NAME delete a topic (not while in use), and exit\n"
 "      --force            --delete-topic: even while in use\n"
-"      --format TEMPLATE  write %%{path}, %%j{path} (as JSON), %%e (the\n"
-"                         event), \\n, \\t, %%%% per event, as kcat -f\n"
+"      --format TEMPLATE  write %{path}, %j{path} (as JSON), %e (the\n"
+"                         event), \\n, \\t, %% per event, as kcat -f\n"
 "      --from SEQ|-N|end  -T: the log from SEQ on (-N: the last N; end:\n"
 "                         only what comes), then what comes\n"
 "      --header-file FILE -H for each line of FILE (secrets off argv)\n"
@@ -218,7 +215,16 @@ usage(FILE *f, int status)
 "             6 --post: the URL is gone (410),\n"
 "             7 --consumer: running already (--delete-topic: in use),\n"
 "             8 no such topic (--consumer, --from, --since, --reset,\n"
-"             --delete, --delete-topic)\n");
+"             --delete, --delete-topic)\n";
+
+static void
+usage(FILE *f, int status)
+{
+	if (f != stdout)
+		tryhelp();
+	fputs(synopsis, f);
+	if (f == stdout) {
+		fputs(help, f);
 		stdout_done();
 	}
 	exit(status);
@@ -1033,14 +1039,6 @@ filterlike(const char *a)
 	return ok;
 }
 
-/* A bad option value: a usage error. */
-static void
-badval(const char *opt, const char *arg, const char *why)
-{
-	warnw(opt, "%s: %s", arg, why);
-	usage(stderr, EXIT_USAGE);
-}
-
 static void
 setfmt(struct sub *sub, int fmt)
 {
@@ -1233,6 +1231,148 @@ serveopt(struct sse *s, int ch, const char *arg)
 	return 1;
 }
 
+/* The options of a topic and its consumers (-T, --bus, --consumer,
+ * --reset, ...) and of --topics: whether ch was one. */
+static int
+topicopt(struct opts *op, int ch, const char *arg)
+{
+	const char *errstr;
+	long long v;
+
+	switch (ch) {
+	case 'T':
+		op->topic = cli_topic("-T", arg);
+		break;
+	case OPT_BUS:
+		op->bus = arg;
+		break;
+	case OPT_CONSUMER:
+		if (!topic_name_ok(arg))
+			badval("--consumer", arg, "a consumer name is as a "
+			    "topic name");
+		op->consumer = arg;
+		break;
+	case OPT_CREDS:
+		op->creds = arg;
+		break;
+	case OPT_DELETE:
+		op->del = 1;
+		break;
+	case OPT_DELETETOPIC:
+		op->deltopic = cli_topic("--delete-topic", arg);
+		break;
+	case OPT_FORCE:
+		op->force = 1;
+		break;
+	case OPT_FROM:
+		if (op->fromset)
+			badval("--from", arg, "--from and --last exclude "
+			    "each other");
+		if (parsestart(arg, &op->from, &errstr) == -1)
+			badval("--from", arg, errstr);
+		op->fromset = 1;
+		break;
+	case OPT_INTERVAL:
+		if (parsesecs(arg, 3600, &op->interval, &errstr) == -1)
+			badval("--interval", arg, errstr);
+		if (op->interval < 100000)
+			badval("--interval", arg, "too small: 0.1 is the "
+			    "least");
+		break;
+	case OPT_JSON:
+		op->json = 1;
+		break;
+	case OPT_LAST:
+		if (op->fromset)
+			badval("--last", arg, "--from and --last exclude "
+			    "each other");
+		if (parsenum(arg, 1, 1LL << 62, &v, &errstr) == -1)
+			badval("--last", arg, errstr);
+		memset(&op->from, 0, sizeof(op->from));
+		op->from.last = (unsigned long long)v;
+		op->fromset = 1;
+		break;
+	case OPT_NAME:
+		if (!topic_name_ok(arg))
+			badval("--name", arg, "a subscriber's name is as a "
+			    "topic name: letters, digits, '.', '_' and '-', "
+			    "not starting with '.' nor ending in .tmp or "
+			    ".lock");
+		op->subname = arg;
+		break;
+	case OPT_ONCE:
+		op->once = 1;
+		break;
+	case OPT_RESET:
+		resetarg(arg, &op->resetseq, &op->resettime);
+		break;
+	case OPT_SINCE:
+		op->since = cli_time("--since", arg);
+		break;
+	case OPT_TOPICS:
+		op->topics = 1;
+		break;
+	case OPT_WATCH:
+		op->watch = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* The options of --post, webhooks (deliver.c, post.c): whether ch was
+ * one. */
+static int
+postopt(struct opts *op, struct sub *sub, int ch, const char *arg)
+{
+	const char *errstr;
+	char err[512];
+	long long v;
+
+	switch (ch) {
+	case 'H':
+		if (post_header(&sub->post, arg, err, sizeof(err)) == -1)
+			badval("-H", arg, err);
+		break;
+	case OPT_BINARY:
+		sub->post.binary = 1;
+		break;
+	case OPT_DEADLETTER:
+		sub->d.dlpath = arg;
+		break;
+	case OPT_HEADERFILE:
+		if (post_header_file(&sub->post, arg, err, sizeof(err)) ==
+		    -1) {
+			warnw("--header-file", "%s", err);
+			usage(stderr, EXIT_USAGE);
+		}
+		break;
+	case OPT_POST:
+		sub->post.url = arg;
+		break;
+	case OPT_RETRIES:
+		if (parsenum(arg, 0, 100, &v, &errstr) == -1)
+			badval("--retries", arg, errstr);
+		sub->d.retries = (int)v;
+		break;
+	case OPT_SECRET:
+	case OPT_SECRETFILE:
+		/* Each one more: the request is signed with all. */
+		op->secret = secret_join(op->secret, ch == OPT_SECRET ?
+		    arg : secret_file("--secret-file", arg));
+		break;
+	case OPT_TIMEOUT:
+		if (parsesecs(arg, 3600, &v, &errstr) == -1)
+			badval("--timeout", arg, errstr);
+		sub->post.timeout = v < 1000 ? 1 : (long)(v / 1000);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* Parses the options into op, c and sub; the filters are left in argv
  * from optind on. */
 static void
@@ -1241,89 +1381,11 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 {
 	const char *errstr;
 	char err[512];
-	long long v;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:efH:hi:o:qT:vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'T':
-			if (!topic_name_ok(optarg))
-				badval("-T", optarg, "a topic name is letters, "
-				    "digits, '.', '_' and '-', not starting "
-				    "with '.' nor ending in .tmp or .lock");
-			op->topic = optarg;
-			break;
-		case OPT_CONSUMER:
-			if (!topic_name_ok(optarg))
-				badval("--consumer", optarg, "a consumer name "
-				    "is as a topic name");
-			op->consumer = optarg;
-			break;
-		case OPT_DELETE:
-			op->del = 1;
-			break;
-		case OPT_DELETETOPIC:
-			if (!topic_name_ok(optarg))
-				badval("--delete-topic", optarg, "not a topic "
-				    "name");
-			op->deltopic = optarg;
-			break;
-		case OPT_FORCE:
-			op->force = 1;
-			break;
-		case OPT_FROM:
-			if (op->fromset)
-				badval("--from", optarg, "--from and --last "
-				    "exclude each other");
-			if (parsestart(optarg, &op->from, &errstr) == -1)
-				badval("--from", optarg, errstr);
-			op->fromset = 1;
-			break;
-		case OPT_LAST:
-			if (op->fromset)
-				badval("--last", optarg, "--from and --last "
-				    "exclude each other");
-			if (parsenum(optarg, 1, 1LL << 62, &v, &errstr) == -1)
-				badval("--last", optarg, errstr);
-			memset(&op->from, 0, sizeof(op->from));
-			op->from.last = (unsigned long long)v;
-			op->fromset = 1;
-			break;
-		case OPT_INTERVAL:
-			if (parsesecs(optarg, 3600, &op->interval, &errstr) == -1)
-				badval("--interval", optarg, errstr);
-			if (op->interval < 100000)
-				badval("--interval", optarg, "too small: 0.1 "
-				    "is the least");
-			break;
-		case OPT_JSON:
-			op->json = 1;
-			break;
-		case OPT_NAME:
-			if (!topic_name_ok(optarg))
-				badval("--name", optarg, "a subscriber's name "
-				    "is as a topic name: letters, digits, '.', "
-				    "'_' and '-', not starting with '.' nor "
-				    "ending in .tmp or .lock");
-			op->subname = optarg;
-			break;
-		case OPT_ONCE:
-			op->once = 1;
-			break;
-		case OPT_RESET:
-			resetarg(optarg, &op->resetseq, &op->resettime);
-			break;
-		case OPT_SINCE:
-			if (time_parse(optarg, now_usec(), &op->since) == -1)
-				badval("--since", optarg, "not " TIME_SYNTAX);
-			break;
-		case OPT_TOPICS:
-			op->topics = 1;
-			break;
-		case OPT_WATCH:
-			op->watch = 1;
-			break;
 		case 'c':
 			if (parsenum(optarg, 1, 1LL << 62, &sub->count,
 			    &errstr) == -1)
@@ -1336,18 +1398,6 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			setfmt(sub, FMT_TEMPLATE);
 			if (tmpl_parse(&sub->tmpl, optarg, err, sizeof(err)) == -1)
 				badval("--format", optarg, err);
-			break;
-		case 'H':
-			if (post_header(&sub->post, optarg, err,
-			    sizeof(err)) == -1)
-				badval("-H", optarg, err);
-			break;
-		case OPT_HEADERFILE:
-			if (post_header_file(&sub->post, optarg, err,
-			    sizeof(err)) == -1) {
-				warnw("--header-file", "%s", err);
-				usage(stderr, EXIT_USAGE);
-			}
 			break;
 		case 'f':
 			op->follow = 1;
@@ -1367,48 +1417,19 @@ parseopts(int argc, char *argv[], struct opts *op, struct common *c,
 			if (parsesecs(optarg, 1e7, &op->idle, &errstr) == -1)
 				badval("-w", optarg, errstr);
 			break;
-		case OPT_BINARY:
-			sub->post.binary = 1;
-			break;
-		case OPT_CREDS:
-			op->creds = optarg;
-			break;
-		case OPT_BUS:
-			op->bus = optarg;
-			break;
 		case OPT_DATA:
 			setfmt(sub, FMT_DATA);
-			break;
-		case OPT_DEADLETTER:
-			sub->d.dlpath = optarg;
-			break;
-		case OPT_POST:
-			sub->post.url = optarg;
 			break;
 		case OPT_PRETTY:
 			setfmt(sub, FMT_PRETTY);
 			break;
-		case OPT_RETRIES:
-			if (parsenum(optarg, 0, 100, &v, &errstr) == -1)
-				badval("--retries", optarg, errstr);
-			sub->d.retries = (int)v;
-			break;
-		case OPT_SECRET:
-		case OPT_SECRETFILE:
-			/* Each one more: the request is signed with all. */
-			op->secret = secret_join(op->secret, ch == OPT_SECRET ?
-			    optarg : secret_file("--secret-file", optarg));
-			break;
 		case OPT_THIN:
 			setfmt(sub, FMT_THIN);
 			break;
-		case OPT_TIMEOUT:
-			if (parsesecs(optarg, 3600, &v, &errstr) == -1)
-				badval("--timeout", optarg, errstr);
-			sub->post.timeout = v < 1000 ? 1 : (long)(v / 1000);
-			break;
 		default:
-			if (!serveopt(&op->serve, ch, optarg) &&
+			if (!topicopt(op, ch, optarg) &&
+			    !postopt(op, sub, ch, optarg) &&
+			    !serveopt(&op->serve, ch, optarg) &&
 			    !common_opt(c, ch, optarg))
 				usage(stderr, EXIT_USAGE);
 		}
@@ -1738,9 +1759,7 @@ main(int argc, char *argv[])
 	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
 	    op.deltopic == NULL && !op.topics,
 	    "--bus and --creds are for -T, --delete-topic and --topics");
-	if ((status = bus_open(bus_url(op.bus), op.creds, &bus, err,
-	    sizeof(err))) != BUS_OK)
-		errw(bus_status(status), NULL, "%s", err);
+	bus = cli_bus_open(op.bus, op.creds);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
 	if ((status = topic_admin(&op)) != -1)

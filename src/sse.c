@@ -47,7 +47,7 @@
 #include "scan.h"
 #include "sse.h"
 #include "timefmt.h"
-#include "topic.h"
+#include "topiclist.h"
 #include "util.h"
 
 /* The page at "/": sse_page.html, made a C string by the Makefile. */

@@ -31,11 +31,7 @@
 #include <stdio.h>
 
 #include "log.h"
-
-/* The longest topic or consumer name, the same on every bus: a NATS
- * stream name is "EV_" and the topic with each '_' and '.' written twice
- * (bus_nats.c), and the server takes 255 bytes at most. */
-#define TOPIC_NAMEMAX 126
+#include "topiclist.h"
 
 struct topic {
 	char *name;		/* as given */
@@ -44,11 +40,6 @@ struct topic {
 	char *subs;		/* dir/subs */
 	char *consumers;	/* dir/consumers */
 };
-
-/* Tells whether name is a topic (or consumer) name: [A-Za-z0-9._-]+, not
- * starting with "." nor ending in ".tmp" or ".lock" (the names of our own
- * files), at most TOPIC_NAMEMAX bytes. */
-int topic_name_ok(const char *name);
 
 /* $EVENTFUL_HOME, or ${XDG_STATE_HOME:-$HOME/.local/state}/eventful;
  * NULL with err when neither that nor $HOME is set. */
@@ -83,15 +74,6 @@ int topic_init(struct topic *t, const char *name, int create, char *err,
  * when it cannot be told.
  */
 int topic_exists(const char *name, const char *why, char *err, size_t n);
-
-/*
- * Says on stderr, under why, that topic name is not in where (a
- * directory, a bus's URL), which holds the topics v[0..n): the closest
- * first when one is close, else all; with none, that a publisher makes
- * one, then hint.  For every bus, so that all say it alike.
- */
-void topic_missing(const char *why, const char *name, const char *where,
-    char *const *v, size_t n, const char *hint);
 
 /* Whether any topic exists; if not, says so on stderr (--topics). */
 int topic_any(void);
@@ -200,60 +182,9 @@ int topic_last(struct topic *t, uint64_t *last, char *err, size_t n);
  */
 int topic_delete(const char *name, int force, char *err, size_t n);
 
-/*
- * What --topics shows: every topic, as it is at one moment.  The caller
- * owns what topic_survey returns and frees it with topic_survey_free.
- */
-struct topic_live {		/* a live subscriber: a FIFO with a reader */
-	long pid;		/* its process, or 0 when the file name has none */
-	char *name;		/* its --name (a foreign FIFO's file name), or NULL */
-};
-
-struct topic_pos {		/* a durable consumer */
-	char *name;
-	uint64_t pos;		/* its committed position */
-	char *err;		/* why its position is unreadable, or NULL */
-	char *where;		/* what a message about it names, or NULL */
-};
-
-struct topic_stat {
-	char *name;		/* the topic */
-	uint64_t last;		/* its last sequence: how many events */
-	struct topic_live *live;	/* sorted by pid */
-	size_t nlive;
-	struct topic_pos *cons;	/* sorted by name */
-	size_t ncons;
-};
-
 /* Fills *v with every topic under $EVENTFUL_HOME, sorted by name, and
- * returns how many.  Nothing is reported: an unreadable position is in
- * its err. */
+ * returns how many (topiclist.h).  Nothing is reported: an unreadable
+ * position is in its err. */
 size_t topic_survey(struct topic_stat **v);
-void topic_survey_free(struct topic_stat *v, size_t n);
-
-/* The events of s a consumer at pos has yet to take. */
-static inline uint64_t
-topic_lag(const struct topic_stat *s, uint64_t pos)
-{
-	return s->last > pos ? s->last - pos : 0;
-}
-
-/*
- * Prints s as --topics does, each line after prefix: the topic's line
- * (with "rate RATE" after its events when rate is not NULL), a line per
- * live subscriber, a line per consumer.  Tab-separated fields.
- */
-void topic_print(FILE *f, const char *prefix, const struct topic_stat *s,
-    const char *rate);
-
-/* Lists the topics v[0..n) (a survey), their events, live subscribers,
- * and consumers; an unreadable position is reported on stderr and shown
- * as "?". */
-int topic_list(FILE *f, const struct topic_stat *v, size_t n);
-
-/* Lists every topic as --topics --json does: one JSON object a line,
- * {"topic","last","subscribers":[{"pid","name"}],"consumers":[{"name",
- * "position","lag"}]}; an unreadable position is null, with "error". */
-void topic_list_json(FILE *f, const struct topic_stat *v, size_t n);
 
 #endif

@@ -41,6 +41,11 @@ inst() {
 	[ -x "$BB/evpub" ]
 }
 
+@test "no two files of src/ call or include each other in a circle (tests/layers)" {
+	run -0 bash -c 'cd "$ROOT" && tests/layers "$B"'
+	assert_output --regexp '^layers: no loop in the calls between [0-9]+ files of src/, nor in their includes$'
+}
+
 @test "make install honours PREFIX and DESTDIR" {
 	run -0 inst install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
 	[ -x "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
