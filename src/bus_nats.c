@@ -65,6 +65,9 @@
 #define NB_CLOSED "the server closed the connection, and it was not made " \
 		  "again (the server's log says why)"
 #define NB_DUPWINDOW 120000000LL /* the default duplicate window, usec */
+#define NB_STALL 30000		/* ms a reading waits for a message it knows
+				   is there before it says "the end" (a
+				   loaded server is slow to push) */
 #define NB_SUBJMAX 2048		/* the longest encoded subject in a NATS
 				   subject; a longer one is hashed */
 
@@ -126,6 +129,9 @@ struct nreader {
 	int durable;		/* a pull consumer, else an ordered one */
 	uint64_t pos;		/* where the reading started after */
 	uint64_t pending;	/* ordered: what the server said is left */
+	uint64_t end;		/* ordered: the stream's last sequence when
+				   the reading began */
+	int given;		/* ordered: a message was given */
 	natsMsgList held;	/* fetched, not yet given */
 	int next;		/* the next of held to give */
 	natsMsg **unacked;	/* given, not yet committed */
@@ -1726,8 +1732,16 @@ nats_read_open(struct bus *b, const char *topic, const struct bus_from *f,
 	if (f->consumer != NULL) {
 		r->durable = 1;
 		r->consumer = cons_name(f->consumer, '.', '~');
-	} else
+	} else {
 		r->pos = start - 1;
+		if ((got = nats_last(b, topic, &r->end, err, n)) != BUS_OK) {
+			scan_free(&r->sc);
+			free(r->stream);
+			free(all);
+			free(r);
+			return got;
+		}
+	}
 	/* While a cluster elects a leader, a request times out: again. */
 	for (;;) {
 		s = f->consumer != NULL ? durable_sub(r, all, wait, &what) :
@@ -1754,6 +1768,7 @@ give(struct nreader *r, natsMsg *msg, const char **line, size_t *len,
     uint64_t *seq)
 {
 	*seq = msg_seq(msg);
+	r->given = 1;
 	r->line.len = 0;
 	msg_event(&r->line, &r->sc, msg, *seq);
 	*line = r->line.p;
@@ -1886,9 +1901,15 @@ nats_read_next(struct bus_reader *br, const char **line, size_t *len,
 			r->held.Msgs[r->next++] = NULL;
 		} else {
 			/* The ordered consumer pushes: wait for what the
-			 * server said is there, not for what is not. */
+			 * server said is there, not for what is not.
+			 * Before the first message, what the stream held
+			 * when the reading began is there too: a consumer's
+			 * count, taken as it is made, said 0 on a loaded
+			 * server, and a reading of 1,000 events gave none
+			 * (CI). */
 			s = natsSubscription_NextMsg(&msg, r->sub,
-			    r->pending > 0 ? 5000 : 1);
+			    r->pending > 0 || (!r->given && r->end > r->pos) ?
+			    NB_STALL : 1);
 			if (s != NATS_OK)
 				return reader_gone(r) ? BUS_NOTOPIC : BUS_END;
 		}
