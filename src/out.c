@@ -19,6 +19,8 @@
 /* Buffer size, also most bytes per write: no more, since a larger write
  * is slower to copy into the page cache (see WCHUNK in store.c). */
 #define OUT_CAP (128 * 1024)
+/* The size asked for a pipe on stdout: room for several buffers. */
+#define OUT_PIPESZ (1024 * 1024)
 
 void
 out_open(struct out *o, const char *path)
@@ -34,6 +36,14 @@ out_open(struct out *o, const char *path)
 	if (path == NULL || strcmp(path, "-") == 0) {
 		o->fd = STDOUT_FILENO;
 		o->name = "stdout";
+		/*
+		 * A pipe holds 64 KiB: a write of a whole buffer then waits
+		 * for the reader halfway, and the two take turns.  Enlarged,
+		 * it takes each write whole.  Failure (a pipe-max-size below
+		 * it, or the user's pipe pages spent) leaves it as it was.
+		 */
+		if (fstat(o->fd, &st) == 0 && S_ISFIFO(st.st_mode))
+			(void)fcntl(o->fd, F_SETPIPE_SZ, OUT_PIPESZ);
 	} else {
 		if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
 			fd = openfile(path, O_WRONLY, 0);

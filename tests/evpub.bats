@@ -347,6 +347,18 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 	wait "$pid"
 }
 
+@test "a pipe on stdout is enlarged to 1 MiB, so that each write goes whole" {
+	max=$(cat /proc/sys/fs/pipe-max-size)
+	want=$((max < 1048576 ? max : 1048576))
+	# The reader asks the pipe's size once the first event is through:
+	# evpub enlarges it before it writes.
+	run -0 bash -c 'echo "{}" | evpub -l -t x | python3 -c "
+import fcntl, sys
+sys.stdin.buffer.readline()
+print(fcntl.fcntl(0, fcntl.F_GETPIPE_SZ))"'
+	assert_output "$want"
+}
+
 @test "a closed pipe downstream ends evpub quietly with status 0" {
 	run -0 --separate-stderr bash -c 'yes "{}" | head -200000 | evpub -l -t x | head -1; echo "${PIPESTATUS[2]}"'
 	assert_line -n 1 0
