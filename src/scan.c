@@ -548,15 +548,22 @@ dup:
 	return fail(s, buf, a->name - 1, s->errbuf);
 }
 
-static struct scan_member *
+/* Doubles the room for members: the rare path of newmember. */
+static void
+growmembers(struct scanner *s)
+{
+	s->mcap = s->mcap ? s->mcap * 2 : 32;
+	s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
+}
+
+/* The next member, emptied.  Inline: every member of every event. */
+static inline struct scan_member *
 newmember(struct scanner *s)
 {
 	struct scan_member *m;
 
-	if (s->nm == s->mcap) {
-		s->mcap = s->mcap ? s->mcap * 2 : 32;
-		s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
-	}
+	if (s->nm == s->mcap)
+		growmembers(s);
 	m = &s->m[s->nm++];
 	m->name = NULL;
 	m->namelen = 0;
