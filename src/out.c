@@ -139,32 +139,11 @@ out_idle(void *o)
 	(void)out_flush(o);
 }
 
-/*
- * Offsets into the unit being built stay valid until out_end or out_drop:
- * out_put never writes, it grows the buffer past cap when a unit needs it.
- */
 void
-out_put(struct out *o, const void *p, size_t n)
+out_grow(struct out *o, size_t n)
 {
-	if (n == 0)
-		return;
-	if (o->len + n > o->cap) {
-		o->cap = o->len + n > 2 * o->cap ? o->len + n : 2 * o->cap;
-		o->buf = xrealloc(o->buf, o->cap);
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-}
-
-void
-out_putc(struct out *o, int c)
-{
-	char ch = (char)c;
-
-	if (o->len < o->cap)
-		o->buf[o->len++] = ch;
-	else
-		out_put(o, &ch, 1);
+	o->cap = o->len + n > 2 * o->cap ? o->len + n : 2 * o->cap;
+	o->buf = xrealloc(o->buf, o->cap);
 }
 
 void
