@@ -84,7 +84,8 @@ LIBOBJ = buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
 CLIOBJ = cli.o
 HDR = $(wildcard src/*.h)
 UNIT = scan_test event_test filter_test time_test id_test index_test \
-       log_test commit_test whsig_test esc_test fold_test sseparse_test
+       log_test commit_test whsig_test esc_test fold_test sseparse_test \
+       dupsig_test
 # The unit tests that read real data, from the folder given as argument.
 DATAUNIT = scan_test event_test whsig_test
 

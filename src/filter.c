@@ -203,6 +203,22 @@ altend(const char *s)
 	return p;
 }
 
+/*
+ * Tells whether s[0..len) is printable ASCII with none of fnmatch(3)'s
+ * special characters: a literal that matches its own bytes only.
+ */
+static int
+plainascii(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '*' || s[i] == '?' ||
+		    s[i] == '[' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
 /* Sets up operand v from text s[0..len): what kind of value it is. */
 static void
 setval(struct fval *v, const char *s, size_t len)
@@ -225,6 +241,15 @@ setval(struct fval *v, const char *s, size_t len)
 	}
 	v->istime = rfc3339_parse(v->text, len, &v->usec) == 0;
 	v->glob = strpbrk(v->text, "*?[\\") != NULL;
+	/*
+	 * "order.*": fnmatch(3) without flags matches it against exactly the
+	 * strings that start with "order.", so a memcmp does.  The scanner
+	 * lets no NUL into a string, escaped or not, to cut fnmatch's short.
+	 */
+	if (len > 0 && v->text[len - 1] == '*' && plainascii(v->text, len - 1)) {
+		v->prefix = 1;
+		v->plen = len - 1;
+	}
 }
 
 /*
@@ -278,7 +303,11 @@ parsevalues(struct filter *f, const char *v, char *err, size_t n)
 			return -1;
 		f->val = xrealloc(f->val, (f->nval + 1) * sizeof(*f->val));
 		memset(&f->val[f->nval], 0, sizeof(*f->val));
-		setval(&f->val[f->nval++], p, (size_t)(e - p));
+		setval(&f->val[f->nval], p, (size_t)(e - p));
+		if (f->val[f->nval].glob && !f->val[f->nval].prefix &&
+		    (f->op == F_EQ || f->op == F_NE))
+			f->needstr = 1;
+		f->nval++;
 		if (*e == '\0')
 			return 0;
 		p = e + 1;
@@ -409,7 +438,10 @@ order(const struct fval *f, const struct jspan *v, const char *str,
 	return c < 0 ? -1 : 1;
 }
 
-/* Tells whether the value v, whose text is str[0..len), equals operand a. */
+/*
+ * Tells whether the value v, whose text is str[0..len), equals operand a.
+ * str is NUL-terminated unless a is a literal or a prefix.
+ */
 static int
 equals(const struct fval *a, const struct jspan *v, const char *str,
     size_t len)
@@ -421,6 +453,8 @@ equals(const struct fval *a, const struct jspan *v, const char *str,
 		return strcmp(a->text, str) == 0;	/* by name, no glob */
 	if (v->type == SCAN_OBJECT || v->type == SCAN_ARRAY)
 		return 0;
+	if (a->prefix)
+		return len >= a->plen && memcmp(a->text, str, a->plen) == 0;
 	return a->glob ? fnmatch(a->text, str, 0) == 0 :
 	    strlen(a->text) == len && memcmp(a->text, str, len) == 0;
 }
@@ -429,7 +463,8 @@ static int
 match(const struct filter *f, const struct scanner *s,
     const struct ce_event *ev)
 {
-	char small[256], *str = NULL, *heap = NULL;
+	char small[256], *buf, *heap = NULL;
+	const char *str;
 	struct jspan v;
 	size_t len = 0, i;
 	int r = 0, c;
@@ -438,17 +473,27 @@ match(const struct filter *f, const struct scanner *s,
 		return f->op == F_NE;
 	if (f->op == F_EXISTS)
 		return v.type != SCAN_NULL;
-	/* The text a string holds, NUL-terminated for fnmatch(3). */
-	if (v.type == SCAN_STRING) {
-		str = v.len - 1 <= sizeof(small) ? small :
+	/*
+	 * A string without escapes is its own text, compared where it lies,
+	 * unless fnmatch(3) needs it NUL-terminated.  Otherwise the text a
+	 * value holds is copied out, decoded and NUL-terminated.
+	 */
+	if (v.type == SCAN_STRING && !f->needstr &&
+	    memchr(v.p + 1, '\\', v.len - 2) == NULL) {
+		str = v.p + 1;
+		len = v.len - 2;
+	} else if (v.type == SCAN_STRING) {
+		buf = v.len - 1 <= sizeof(small) ? small :
 		    (heap = xmalloc(v.len));
-		len = scan_unescape(v.p + 1, v.len - 2, str);
-		str[len] = '\0';
+		len = scan_unescape(v.p + 1, v.len - 2, buf);
+		buf[len] = '\0';
+		str = buf;
 	} else {
-		str = v.len < sizeof(small) ? small : (heap = xmalloc(v.len + 1));
-		memcpy(str, v.p, v.len);
-		str[v.len] = '\0';
+		buf = v.len < sizeof(small) ? small : (heap = xmalloc(v.len + 1));
+		memcpy(buf, v.p, v.len);
+		buf[v.len] = '\0';
 		len = v.len;
+		str = buf;
 	}
 	/* "=" holds when one alternative matches; "!=" when none does. */
 	if (f->op == F_EQ || f->op == F_NE) {

@@ -44,6 +44,10 @@ struct fval {
 	int istime;		/* an RFC 3339 time: usec */
 	int64_t usec;		/* its value */
 	int glob;		/* holds glob characters */
+	int prefix;		/* printable ASCII without glob characters
+				   and one "*" at the end: matches the
+				   strings that start with text[0..plen) */
+	size_t plen;		/* the length of that literal prefix */
 };
 
 struct filter {
@@ -55,6 +59,8 @@ struct filter {
 	int op;			/* enum fop */
 	struct fval *val;	/* the operand, or the alternatives of = and != */
 	size_t nval;		/* how many; 0 for F_EXISTS */
+	int needstr;		/* an operand is a glob for fnmatch(3): a
+				   string value is copied out NUL-terminated */
 };
 
 /*

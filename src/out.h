@@ -15,6 +15,7 @@
 #define EV_OUT_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct out {
 	int fd;			/* where bytes go */
@@ -54,9 +55,33 @@ void out_mem(struct out *o);
  */
 void out_sink(struct out *o, void (*sink)(void *, const char *, size_t),
     void *arg, size_t limit);
-/* Adds bytes to the event (or unit of events) being built. */
-void out_put(struct out *o, const void *p, size_t n);
-void out_putc(struct out *o, int c);
+/* Makes room in the buffer for n more bytes: out_put's rare path. */
+void out_grow(struct out *o, size_t n);
+
+/*
+ * Adds bytes to the event (or unit of events) being built.  Inline: evpub
+ * calls them for each piece of each event.  Offsets into the unit being
+ * built stay valid until out_end or out_drop: they never write, they grow
+ * the buffer past cap when a unit needs it.
+ */
+static inline void
+out_put(struct out *o, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (o->len + n > o->cap)
+		out_grow(o, n);
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static inline void
+out_putc(struct out *o, int c)
+{
+	if (o->len == o->cap)
+		out_grow(o, 1);
+	o->buf[o->len++] = (char)c;
+}
 
 /*
  * Ends the unit being built (its "\n" is the caller's), writing when due.

@@ -21,8 +21,9 @@ enum { K_OBJ = 1, K_ARR = 2 };
 struct scan_key {
 	const char *name;	/* raw bytes of the name */
 	uint32_t len;		/* their length */
-	uint32_t sig;		/* length, first and last byte: equal names
-				   have equal signatures (escapes decoded) */
+	uint32_t sig;		/* length, first, middle and last byte:
+				   equal names have equal signatures
+				   (escapes decoded) */
 	uint32_t hash;		/* FNV-1a of the decoded name, when sorting */
 	int esc;		/* the raw name holds an escape */
 };
@@ -437,7 +438,22 @@ keyeq(const struct scan_key *a, const struct scan_key *b)
 	return eq;
 }
 
-/* The signature of a name: its decoded length, first and last byte. */
+/*
+ * The signature of the decoded name d[0..len): its length (the low byte),
+ * first, middle and last byte.  The middle byte keeps apart the names that
+ * agree on the rest, as "type" and "time" do in every CloudEvent.
+ */
+static inline uint32_t
+sigof(const char *d, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return (uint32_t)(len & 0xff) |
+	    (uint32_t)(unsigned char)d[len / 2] << 8 |
+	    (uint32_t)(unsigned char)d[0] << 16 |
+	    (uint32_t)(unsigned char)d[len - 1] << 24;
+}
+
 static inline uint32_t
 keysig(const struct scan_key *k)
 {
@@ -447,15 +463,18 @@ keysig(const struct scan_key *k)
 	uint32_t sig;
 
 	if (!k->esc)
-		return k->len == 0 ? 0 : (k->len & 0xffff) |
-		    (uint32_t)(unsigned char)k->name[0] << 16 |
-		    (uint32_t)(unsigned char)k->name[k->len - 1] << 24;
+		return sigof(k->name, k->len);
 	d = keybytes(k, small, sizeof(small), &heap, &len);
-	sig = len == 0 ? 0 : (uint32_t)(len & 0xffff) |
-	    (uint32_t)(unsigned char)d[0] << 16 |
-	    (uint32_t)(unsigned char)d[len - 1] << 24;
+	sig = sigof(d, len);
 	free(heap);
 	return sig;
+}
+
+/* The bit of a small object's Bloom filter (64 bits) a signature sets. */
+static inline uint64_t
+sigbit(uint32_t sig)
+{
+	return 1ULL << (sig * 0x9e3779b1u >> 26);
 }
 
 static uint32_t
@@ -501,7 +520,7 @@ dupcheck(struct scanner *s, const char *buf, size_t base)
 		uint64_t seen = 0, bit;
 
 		for (i = 0; i < n; i++) {
-			bit = 1ULL << (k[i].sig * 0x9e3779b1u >> 26);
+			bit = sigbit(k[i].sig);
 			if (seen & bit)
 				for (j = 0; j < i; j++)
 					if (k[i].sig == k[j].sig &&
@@ -529,15 +548,22 @@ dup:
 	return fail(s, buf, a->name - 1, s->errbuf);
 }
 
-static struct scan_member *
+/* Doubles the room for members: the rare path of newmember. */
+static void
+growmembers(struct scanner *s)
+{
+	s->mcap = s->mcap ? s->mcap * 2 : 32;
+	s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
+}
+
+/* The next member, emptied.  Inline: every member of every event. */
+static inline struct scan_member *
 newmember(struct scanner *s)
 {
 	struct scan_member *m;
 
-	if (s->nm == s->mcap) {
-		s->mcap = s->mcap ? s->mcap * 2 : 32;
-		s->m = xrealloc(s->m, s->mcap * sizeof(*s->m));
-	}
+	if (s->nm == s->mcap)
+		growmembers(s);
 	m = &s->m[s->nm++];
 	m->name = NULL;
 	m->namelen = 0;

@@ -347,6 +347,32 @@ evpub: stdin:4: specversion "0.3" is not "1.0"'
 	wait "$pid"
 }
 
+@test "a pipe on stdout is enlarged to 256 KiB, so that each write goes whole" {
+	(($(cat /proc/sys/fs/pipe-max-size) >= 262144)) ||
+		skip "pipe-max-size is below 256 KiB"
+	# The reader asks the pipe's size once the first event is through:
+	# evpub enlarges it before it writes.
+	run -0 bash -c 'echo "{}" | evpub -l -t x | python3 -c "
+import fcntl, sys
+sys.stdin.buffer.readline()
+print(fcntl.fcntl(0, fcntl.F_GETPIPE_SZ))"'
+	assert_output 262144
+}
+
+@test "a pipe on stdout made larger before evpub starts is not made smaller" {
+	(($(cat /proc/sys/fs/pipe-max-size) >= 1048576)) ||
+		skip "pipe-max-size is below 1 MiB"
+	# The writer's side sets the pipe to 1 MiB and then becomes evpub.
+	run -0 bash -c 'echo "{}" | python3 -c "
+import fcntl, os
+fcntl.fcntl(1, fcntl.F_SETPIPE_SZ, 1048576)
+os.execvp(\"evpub\", [\"evpub\", \"-l\", \"-t\", \"x\"])" | python3 -c "
+import fcntl, sys
+sys.stdin.buffer.readline()
+print(fcntl.fcntl(0, fcntl.F_GETPIPE_SZ))"'
+	assert_output 1048576
+}
+
 @test "a closed pipe downstream ends evpub quietly with status 0" {
 	run -0 --separate-stderr bash -c 'yes "{}" | head -200000 | evpub -l -t x | head -1; echo "${PIPESTATUS[2]}"'
 	assert_line -n 1 0

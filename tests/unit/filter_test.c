@@ -4,6 +4,8 @@
  * the line reader's edges, without the programs around them.
  */
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -192,6 +194,62 @@ commas(void)
 	CHECK(holds("data.n>1.2", e) == 1);
 }
 
+/*
+ * Literals and prefixes ("order.*") are compared where the value lies,
+ * without fnmatch(3) or a copy, when the value holds no escape: each
+ * pattern must hold for exactly the values fnmatch holds it for, escaped
+ * or not, alone or beside a glob that still needs fnmatch.
+ */
+static void
+prefixes(void)
+{
+	static const struct { const char *json, *text; } vals[] = {
+		{ "order.paid", "order.paid" }, { "order.", "order." },
+		{ "order", "order" }, { "", "" }, { "orders.x", "orders.x" },
+		{ "order\\u002epaid", "order.paid" },
+		{ "\\u006frder.x", "order.x" }, { "order\\/x", "order/x" },
+		{ "order.caf\\u00e9", "order.caf\xc3\xa9" },
+		{ "order.caf\xc3\xa9", "order.caf\xc3\xa9" },
+		{ "a*b", "a*b" }, { "a\\\\b", "a\\b" },
+		{ "ORDER.paid", "ORDER.paid" }, { "order.paid ", "order.paid " },
+	};
+	static const char *pats[] = { "order.*", "order*", "*", "order.paid",
+	    "order.pai", "order.paid*", "order.?aid", "order.[p]*", "a\\*b",
+	    "a\\\\b", "a\\*", "order.caf\xc3\xa9*", "order.*,x?",
+	    "x?,order.*", "\"\"", "order.*d", "**", "*.paid" };
+	char ev[512], filt[128];
+	const char *pat;
+	size_t i, j;
+	int want;
+
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		for (j = 0; j < sizeof(pats) / sizeof(pats[0]); j++) {
+			snprintf(ev, sizeof(ev), EV(",\"data\":{\"v\":\"%s\"}"),
+			    vals[i].json);
+			snprintf(filt, sizeof(filt), "data.v=%s", pats[j]);
+			pat = pats[j];
+			if (strcmp(pat, "\"\"") == 0)
+				want = vals[i].text[0] == '\0';
+			else if (strcmp(pat, "order.*,x?") == 0 ||
+			    strcmp(pat, "x?,order.*") == 0)
+				want = fnmatch("order.*", vals[i].text, 0) == 0 ||
+				    fnmatch("x?", vals[i].text, 0) == 0;
+			else
+				want = fnmatch(pat, vals[i].text, 0) == 0;
+			if (holds(filt, ev) != want)
+				fprintf(stderr, "%s on \"%s\": not %d\n", filt,
+				    vals[i].json, want);
+			CHECK(holds(filt, ev) == want);
+			snprintf(filt, sizeof(filt), "data.v!=%s", pats[j]);
+			CHECK(holds(filt, ev) == !want);
+		}
+	/* The type attribute, the hot case, and a prefix that fills it. */
+	CHECK(holds("type=order.paid*", EV("")) == 1);
+	CHECK(holds("type=order.paid.*", EV("")) == 0);
+	CHECK(holds("type=order.pai*", EV("")) == 1);
+	CHECK(holds("type=order*,user.*", EV("")) == 1);
+}
+
 /* The reader: CRLF, blanks, NUL, an unterminated line, an over-long one. */
 static void
 reader(void)
@@ -229,6 +287,7 @@ main(void)
 	hints();
 	evaluate();
 	commas();
+	prefixes();
 	reader();
 	scan_free(&sc);
 	return unit_done("filter_test");
