@@ -829,55 +829,65 @@ listen_pem(const char *opt, const char *path, char *err, size_t errn)
 	return b.p;
 }
 
-/*
- * Starts the server on l->addr, saying where in where[wn]: with TLS, the
- * certificate and its key are read into *cert and *key (the caller frees
- * them).  Returns the daemon, or NULL with *r and err saying why.
- */
-static struct MHD_Daemon *
-start(struct listen *l, char *where, size_t wn, char **cert, char **key,
-    enum listen_result *r, char *err, size_t n)
+struct MHD_Daemon *
+listen_start(const struct listen_server *sv, char *where, size_t wn,
+    char **cert, char **key, enum listen_result *r, char *err, size_t n)
 {
 	struct MHD_Daemon *d;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+	    sv->flags;
 	int fd;
 
 	*r = LISTEN_FAIL;
-	if (l->tlscert != NULL) {
+	if (sv->tlscert != NULL) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 			seterr(err, n, "--tls-cert: this libmicrohttpd has no "
 			    "TLS");
 			return NULL;
 		}
-		if ((*cert = listen_pem("--tls-cert", l->tlscert, err, n)) ==
-		    NULL || (*key = listen_pem("--tls-key", l->tlskey, err,
+		if ((*cert = listen_pem("--tls-cert", sv->tlscert, err, n)) ==
+		    NULL || (*key = listen_pem("--tls-key", sv->tlskey, err,
 		    n)) == NULL)
 			return NULL;
 		flags |= MHD_USE_TLS;
 	}
-	if ((*r = listen_bind("--listen", l->addr, &fd, where, wn, err, n)) !=
+	if ((*r = listen_bind(sv->opt, sv->addr, &fd, where, wn, err, n)) !=
 	    LISTEN_OK)
 		return NULL;
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, l,
+	d = MHD_start_daemon(flags, 0, NULL, NULL, sv->handle, sv->cls,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_TIMEOUT, l->timeout,
-	    MHD_OPTION_CONNECTION_LIMIT, l->maxconn,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, l->peraddr,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LISTEN_CONNMEM,
-	    MHD_OPTION_NOTIFY_CONNECTION, notify, l,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, l,
+	    MHD_OPTION_CONNECTION_TIMEOUT, sv->timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, sv->maxconn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, sv->peraddr,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, sv->connmem,
+	    MHD_OPTION_NOTIFY_CONNECTION, sv->notify, sv->cls,
+	    MHD_OPTION_NOTIFY_COMPLETED, sv->completed, sv->cls,
 	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
 	    *cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, *cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, *key,
 	    MHD_OPTION_END);
 	*r = d != NULL ? LISTEN_OK : LISTEN_FAIL;
 	if (d == NULL && *cert != NULL)
-		seterr(err, n, "--listen: %s: HTTPS would not start: is %s the "
-		    "key of %s?", where, l->tlskey, l->tlscert);
+		seterr(err, n, "%s: %s: HTTPS would not start: is %s the key "
+		    "of %s?", sv->opt, where, sv->tlskey, sv->tlscert);
 	else if (d == NULL)
-		seterr(err, n, "--listen: %s: the HTTP server would not start",
-		    where);
+		seterr(err, n, "%s: %s: the HTTP server would not start",
+		    sv->opt, where);
 	return d;
+}
+
+/* Starts the receiver on l->addr (listen_start). */
+static struct MHD_Daemon *
+start(struct listen *l, char *where, size_t wn, char **cert, char **key,
+    enum listen_result *r, char *err, size_t n)
+{
+	struct listen_server sv = {
+		"--listen", l->addr, l->tlscert, l->tlskey, 0,
+		handle, notify, completed, l,
+		l->timeout, l->maxconn, l->peraddr, LISTEN_CONNMEM
+	};
+
+	return listen_start(&sv, where, wn, cert, key, r, err, n);
 }
 
 /* Lets go of the server's state. */

@@ -30,6 +30,8 @@
 
 #include <stddef.h>
 
+#include <microhttpd.h>
+
 #include "out.h"
 #include "pub.h"
 #include "whsig.h"
@@ -98,5 +100,33 @@ enum listen_result listen_bind(const char *opt, const char *addr, int *fd,
     char *where, size_t wn, char *err, size_t n);
 unsigned listen_ceiling(unsigned want);
 char *listen_pem(const char *opt, const char *path, char *err, size_t n);
+
+/* A server to start: how the receiver's and --serve's differ. */
+struct listen_server {
+	const char *opt;	/* the option that named it: messages */
+	const char *addr;	/* HOST:PORT */
+	const char *tlscert;	/* HTTPS with this certificate, or NULL */
+	const char *tlskey;	/* and its key */
+	unsigned flags;		/* more MHD_USE_ flags */
+	MHD_AccessHandlerCallback handle;	/* a request's handler */
+	MHD_NotifyConnectionCallback notify;	/* a connection's start, end */
+	MHD_RequestCompletedCallback completed;	/* a request's end */
+	void *cls;		/* for the three */
+	unsigned timeout;	/* an idle connection's, seconds */
+	unsigned maxconn;	/* connections at once */
+	unsigned peraddr;	/* from one address; 0: any */
+	size_t connmem;		/* a connection's memory pool, bytes */
+};
+
+/*
+ * Starts sv on its own thread (epoll), on the socket listen_bind opens,
+ * saying where in where[wn]: with TLS, the certificate and its key are
+ * read into *cert and *key (the caller frees them once the daemon is
+ * stopped).  Returns the daemon, or NULL with *r (LISTEN_ADDR, a usage
+ * error; LISTEN_FAIL) and err saying why.
+ */
+struct MHD_Daemon *listen_start(const struct listen_server *sv, char *where,
+    size_t wn, char **cert, char **key, enum listen_result *r, char *err,
+    size_t n);
 
 #endif

@@ -1166,64 +1166,26 @@ drain(struct sse *s)
 }
 
 /*
- * Starts the server on s->addr, saying where in where[wn]: with TLS, the
- * certificate and its key are read into *cert and *key (the caller frees
- * them).  Returns the daemon, or NULL with *r and err saying why.
+ * Starts the server on s->addr (listen_start): a stream waiting for
+ * events is suspended, and has no time-out; one that cannot be written to
+ * has the receiver's and two heartbeats.  A stream's request is one head:
+ * 16 KiB holds it and the buffer the reader fills (give, 4 KiB).
  */
 static struct MHD_Daemon *
 start(struct sse *s, char *where, size_t wn, char **cert, char **key,
     enum sse_result *r, char *err, size_t n)
 {
+	struct listen_server sv = {
+		"--serve", s->addr, s->tlscert, s->tlskey,
+		MHD_ALLOW_SUSPEND_RESUME, handle, notify, completed, s,
+		(unsigned)LISTEN_TIMEOUT + 2 * s->heartbeat, s->maxconn,
+		s->peraddr, 16 * 1024
+	};
 	struct MHD_Daemon *d;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-	    MHD_ALLOW_SUSPEND_RESUME;
-	int fd;
+	enum listen_result lr;
 
-	*r = SSE_FAIL;
-	if (s->tlscert != NULL) {
-		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
-			seterr(err, n, "--tls-cert: this libmicrohttpd has no "
-			    "TLS");
-			return NULL;
-		}
-		if ((*cert = listen_pem("--tls-cert", s->tlscert, err, n)) ==
-		    NULL || (*key = listen_pem("--tls-key", s->tlskey, err,
-		    n)) == NULL)
-			return NULL;
-		flags |= MHD_USE_TLS;
-	}
-	switch (listen_bind("--serve", s->addr, &fd, where, wn, err, n)) {
-	case LISTEN_OK:
-		break;
-	case LISTEN_ADDR:
-		*r = SSE_ADDR;
-		return NULL;
-	default:
-		return NULL;
-	}
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    /* A stream waiting for events is suspended, and has no
-	     * time-out; one that cannot be written to has this. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_TIMEOUT +
-	    2 * s->heartbeat,
-	    MHD_OPTION_CONNECTION_LIMIT, s->maxconn,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->peraddr,
-	    /* A stream's request is one head: 16 KiB holds it and the
-	     * buffer the reader fills (give, 4 KiB). */
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-	    MHD_OPTION_NOTIFY_CONNECTION, notify, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    /* Ignored without MHD_USE_TLS; NULL ends the list early. */
-	    *cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, *cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, *key,
-	    MHD_OPTION_END);
-	if (d == NULL && *cert != NULL)
-		seterr(err, n, "--serve: %s: HTTPS would not start: is %s the "
-		    "key of %s?", where, s->tlskey, s->tlscert);
-	else if (d == NULL)
-		seterr(err, n, "--serve: %s: the HTTP server would not start",
-		    where);
+	d = listen_start(&sv, where, wn, cert, key, &lr, err, n);
+	*r = d != NULL ? SSE_OK : lr == LISTEN_ADDR ? SSE_ADDR : SSE_FAIL;
 	return d;
 }
 
