@@ -50,7 +50,7 @@ JANSSON_LIBS = $$($(PKG_CONFIG) --libs jansson)
 # (evpub --listen), libcrypto signs and verifies.  Only evpub and evsub
 # (and the unit tests of signing) link them.
 WEB_LIBS = $$($(PKG_CONFIG) --libs libcurl libmicrohttpd libcrypto) -lpthread
-# The NATS JetStream bus (bus_nats.c): the official C client.
+# The NATS JetStream bus (bus_nats*.c): the official C client.
 NATS_LIBS = $$($(PKG_CONFIG) --libs libnats)
 
 # Where objects and programs go; `make check` builds a second tree.
@@ -78,7 +78,9 @@ LIBOBJ = buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
          id.o idx.o input.o http.o lines.o listen.o listen_body.o \
          listen_github.o log.o rd.o out.o post.o sseparse.o ssein.o pub.o \
          scan.o store.o topic.o topiclist.o trace.o bus.o bus_dir.o \
-         bus_find.o bus_nats.o watch.o timefmt.o util.o whsig.o
+         bus_find.o bus_nats.o bus_nats_conn.o bus_nats_live.o \
+         bus_nats_msg.o bus_nats_name.o bus_nats_pub.o bus_nats_read.o \
+         bus_nats_topic.o watch.o timefmt.o util.o whsig.o
 # The programs' side of the shared command line (cli.c): it ends the
 # program, so it is linked into the programs, never into the library.
 CLIOBJ = cli.o

@@ -8,7 +8,7 @@
  * event that lacks nothing: structured mode, the line as the body, the
  * headers Content-Type: application/cloudevents+json and Nats-Msg-Id
  * "<source> <id>", on the subject PREFIX "s." <subject>, the source, id
- * and subject percent-encoded as src/bus_nats.c encodes them.  The
+ * and subject percent-encoded as src/bus_nats_name.c encodes them.  The
  * attributes are found by a plain search for "id":", "source":" and
  * "subject":" in the envelope, which holds for bench/gen's events (no
  * escapes, the envelope before the data); nothing else is checked.
@@ -49,7 +49,7 @@ onack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 }
 
 /* Appends the string value of member name ("\"name\":\"") of line to
- * *p, percent-encoding what a subject token cannot carry, as bus_nats.c
+ * *p, percent-encoding what a subject token cannot carry, as bus_nats_name.c
  * does.  Returns -1 when line has no such member. */
 static int
 put(char **p, const char *line, const char *name)

@@ -3,7 +3,7 @@
  * natspull - the baseline of "evsub -T --consumer NAME --once" on NATS: a
  * plain libnats pull-and-ack loop that drains a stream.
  *
- * It makes the durable pull consumer NAME on STREAM as src/bus_nats.c
+ * It makes the durable pull consumer NAME on STREAM as src/bus_nats_read.c
  * makes a new one (explicit acks, from the stream's start, the same ack
  * wait and the same limit of unacknowledged messages), binds to it with
  * js_PullSubscribe on FILTER, and fetches batches of BATCH with

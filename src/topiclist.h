@@ -16,7 +16,7 @@
 
 /* The longest topic or consumer name, the same on every bus: a NATS
  * stream name is "EV_" and the topic with each '_' and '.' written twice
- * (bus_nats.c), and the server takes 255 bytes at most. */
+ * (bus_nats_name.c), and the server takes 255 bytes at most. */
 #define TOPIC_NAMEMAX 126
 
 /* Tells whether name is a topic (or consumer) name: [A-Za-z0-9._-]+, not
