@@ -15,7 +15,7 @@
 static int
 namecmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return natcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* *vp: the topics there are, sorted by name, *nv of them. */
@@ -100,7 +100,7 @@ nats_any(struct bus *b, char *err, size_t n)
 static int
 poscmp(const void *a, const void *b)
 {
-	return strcmp(((const struct topic_pos *)a)->name,
+	return natcmp(((const struct topic_pos *)a)->name,
 	    ((const struct topic_pos *)b)->name);
 }
 

@@ -1197,7 +1197,7 @@ topic_commit(struct topic *t, const char *name, uint64_t seq, char *err,
 static int
 namecmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return natcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The names in dir that are not hidden, sorted. */

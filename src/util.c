@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -415,6 +416,44 @@ input_waiting(int fd, int ms)
 	if (poll(&pfd, 1, ms) <= 0 || !(pfd.revents & POLLIN))
 		return 0;
 	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+int
+natcmp(const char *a, const char *b)
+{
+	const char *p = a, *q = b, *pe, *qe;
+	size_t pl, ql;
+	int c;
+
+	while (*p != '\0' && *q != '\0') {
+		if (!isdigit((unsigned char)*p) || !isdigit((unsigned char)*q)) {
+			if (*p != *q)
+				break;
+			p++, q++;
+			continue;
+		}
+		/* Two numbers: the longer without its leading zeros is the
+		 * greater, else the first digit that differs says. */
+		while (*p == '0' && isdigit((unsigned char)p[1]))
+			p++;
+		while (*q == '0' && isdigit((unsigned char)q[1]))
+			q++;
+		for (pe = p; isdigit((unsigned char)*pe); pe++)
+			;
+		for (qe = q; isdigit((unsigned char)*qe); qe++)
+			;
+		pl = (size_t)(pe - p);
+		ql = (size_t)(qe - q);
+		if (pl != ql)
+			return pl < ql ? -1 : 1;
+		if ((c = memcmp(p, q, pl)) != 0)
+			return c;
+		p = pe;
+		q = qe;
+	}
+	if (*p != *q)
+		return (unsigned char)*p - (unsigned char)*q;
+	return strcmp(a, b);
 }
 
 size_t

@@ -131,6 +131,11 @@ int replace_file(const char *path, const void *buf, size_t len,
  * (Levenshtein): what "did you mean" measures. */
 size_t editdist(const char *a, const char *b);
 
+/* Compares a and b as ls -v does: a run of digits as its number (s2
+ * before s10), all else byte by byte; names that differ only in leading
+ * zeros by their bytes.  <0, 0 or >0, as strcmp. */
+int natcmp(const char *a, const char *b);
+
 /* Where a reading starts, as --from takes it. */
 struct startpos {
 	unsigned long long seq;	/* this sequence (1: the first), or 0 */

@@ -497,6 +497,21 @@ print(json.dumps({"specversion":"1.0","type":"t","source":"s","id":"big","subjec
 	run -1 evsub -T one --consumer audit --once
 }
 
+@test "--topics lists topics and consumers as ls -v does: s2 before s10, a class's thirty in order" {
+	lines 3 | evpub -q -l -T room10 -t n
+	lines 3 | evpub -q -l -T room2 -t n
+	for c in s10 s2 s1; do
+		evsub -T room2 --consumer "$c" --once -c 1 >/dev/null
+	done
+	run -0 evsub --topics
+	assert_equal "${#lines[@]}" 5
+	assert_equal "${lines[0]}" "$(printf 'room2\tevents 3\tsubscribers 0')"
+	assert_equal "${lines[1]}" "$(printf 'room2\tconsumer s1\tposition 1\tlag 2')"
+	assert_equal "${lines[2]}" "$(printf 'room2\tconsumer s2\tposition 1\tlag 2')"
+	assert_equal "${lines[3]}" "$(printf 'room2\tconsumer s10\tposition 1\tlag 2')"
+	assert_equal "${lines[4]}" "$(printf 'room10\tevents 3\tsubscribers 0')"
+}
+
 # ---- limits -----------------------------------------------------------------
 
 @test "with -T, --max-size holds for the event with the sequence the topic adds" {

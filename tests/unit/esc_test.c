@@ -2,7 +2,8 @@
 /*
  * esc_test - msgesc and shown, which every message goes through: control
  * characters, DEL, C1 controls and invalid UTF-8 as \xNN, valid UTF-8
- * kept, long values cut at a character's start, and the output bounded.
+ * kept, long values cut at a character's start, and the output bounded;
+ * and natcmp, the order names are listed in (s2 before s10).
  * Usage: esc_test [DATA] (no data is needed here).
  */
 #include <string.h>
@@ -53,5 +54,21 @@ main(void)
 	memset(big, '\033', sizeof(big));
 	CHECK(strlen(shown(big, sizeof(big))) == 200 * 4 + 3);
 	CHECK(strncmp(shown("x\ny", 3), "x\\x0ay", 7) == 0);
+	/* natcmp: numbers by value, the rest by bytes, a total order. */
+	{
+		static const char *v[] = { "", "a", "a0", "a00", "a01", "a1",
+		    "a2", "a10", "a10b", "a10c", "b", "s9", "s10", "s99x",
+		    "s100", "x9y", "x10a", "z" };
+		size_t i, j, nv = sizeof(v) / sizeof(v[0]);
+
+		CHECK(natcmp("s2", "s10") < 0 && natcmp("s10", "s2") > 0);
+		CHECK(natcmp("room", "room") == 0);
+		CHECK(natcmp("s02", "s2") != 0 && natcmp("s02", "s10") < 0);
+		for (i = 0; i < nv; i++)
+			for (j = 0; j < nv; j++)
+				CHECKMSG((natcmp(v[i], v[j]) > 0) - (natcmp(v[i],
+				    v[j]) < 0) == (i > j) - (i < j), "%s %s",
+				    v[i], v[j]);
+	}
 	return unit_done("esc_test");
 }
