@@ -26,10 +26,10 @@
 #include "evsub_int.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
-    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
-    OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
-    OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
-    OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
+    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC,
+    OPT_FORCE, OPT_FROM, OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE,
+    OPT_POST, OPT_PRETTY, OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE,
+    OPT_SINCE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 /* --serve's (sse.c). */
 enum { OPT_CORS = OPT_WATCH + 1, OPT_HEARTBEAT, OPT_MAXBUFFER, OPT_MAXCONNS,
     OPT_MAXPERADDR, OPT_SERVE, OPT_SSEEVENT, OPT_TLSCERT, OPT_TLSKEY,
@@ -295,30 +295,6 @@ setfmt(struct sub *sub, int fmt)
 		usage(stderr, EXIT_USAGE);
 	}
 	sub->fmt = fmt;
-}
-
-/* Checks what goes with --post, and takes the secret. */
-static void
-postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
-{
-	char err[256];
-
-	if (cmd != NULL || output != NULL) {
-		warnw(NULL, "--post, --exec and -o exclude each other");
-		usage(stderr, EXIT_USAGE);
-	}
-	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY ||
-	    sub->fmt == FMT_TEMPLATE) {
-		warnw(NULL, "--post sends events: not --data, --format or "
-		    "--pretty");
-		usage(stderr, EXIT_USAGE);
-	}
-	if (secret == NULL)
-		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
-	if (secret == NULL || *secret == '\0')
-		return;
-	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
-		badval("--secret", "whsec_...", err);
 }
 
 /* --reset's argument: a sequence (digits), or a time. */
@@ -699,116 +675,241 @@ refuse(int bad, const char *why)
 	usage(stderr, EXIT_USAGE);
 }
 
-/* The usage errors of --topics: it takes no other option but --json,
- * --watch, -c and --interval. */
-static void
-checktopics(const struct opts *op, const struct common *c,
-    const struct sub *sub, int filters)
-{
-	refuse(filters || op->cmd != NULL || op->topic != NULL ||
-	    op->output != NULL || op->npaths > 0 || op->follow ||
-	    op->subname != NULL || op->idle > 0 || sub->invert ||
-	    op->deltopic != NULL || op->fromset || op->since != NOTIME ||
-	    op->resetseq > 0 || op->resettime != NOTIME || op->del ||
-	    op->force || c->rejects != NULL || c->quiet ||
-	    sub->fmt != FMT_EVENT, "--topics takes no other option but "
-	    "--json, --watch, -c and --interval");
-	refuse(op->json && op->watch, "--json and --watch exclude each other");
-	refuse(!op->watch && (sub->count > 0 || op->interval > 0),
-	    "-c and --interval are for --watch");
-}
+/*
+ * What the command line gave, one bit each, for the rules below: an
+ * option, or a value of one (the filters, --exec with no command, a
+ * --format of each kind).
+ */
+#define G_FILTERS	(1ULL << 0)	/* a filter */
+#define G_EXEC		(1ULL << 1)	/* --exec */
+#define G_EXECEMPTY	(1ULL << 2)	/* --exec with no command */
+#define G_OUTPUT	(1ULL << 3)	/* -o */
+#define G_INPUT		(1ULL << 4)	/* -i, or - among the filters */
+#define G_FOLLOW	(1ULL << 5)	/* -f */
+#define G_NAME		(1ULL << 6)	/* --name */
+#define G_IDLE		(1ULL << 7)	/* -w */
+#define G_INVERT	(1ULL << 8)	/* -v */
+#define G_DELTOPIC	(1ULL << 9)	/* --delete-topic */
+#define G_FROM		(1ULL << 10)	/* --from or --last */
+#define G_SINCE		(1ULL << 11)	/* --since */
+#define G_RESET		(1ULL << 12)	/* --reset */
+#define G_DELETE	(1ULL << 13)	/* --delete */
+#define G_FORCE		(1ULL << 14)	/* --force */
+#define G_REJECTS	(1ULL << 15)	/* --rejects */
+#define G_QUIET		(1ULL << 16)	/* -q */
+#define G_DATA		(1ULL << 17)	/* --data */
+#define G_PRETTY	(1ULL << 18)	/* --pretty */
+#define G_TEMPLATE	(1ULL << 19)	/* --format */
+#define G_THIN		(1ULL << 20)	/* --thin */
+#define G_TOPIC		(1ULL << 21)	/* -T */
+#define G_CONSUMER	(1ULL << 22)	/* --consumer */
+#define G_ONCE		(1ULL << 23)	/* --once */
+#define G_POST		(1ULL << 24)	/* --post */
+#define G_POSTOPTS	(1ULL << 25)	/* --binary, -H, --secret, --timeout */
+#define G_DEADLETTER	(1ULL << 26)	/* --dead-letter */
+#define G_COUNT		(1ULL << 27)	/* -c */
+#define G_INTERVAL	(1ULL << 28)	/* --interval */
+#define G_JSON		(1ULL << 29)	/* --json */
+#define G_WATCH		(1ULL << 30)	/* --watch */
+#define G_SERVE		(1ULL << 31)	/* --serve */
+#define G_SERVEOPTS	(1ULL << 32)	/* --serve or one of its options */
+#define G_TLSCERT	(1ULL << 33)	/* --tls-cert */
+#define G_TLSKEY	(1ULL << 34)	/* --tls-key */
+#define G_BUS		(1ULL << 35)	/* --bus */
+#define G_CREDS		(1ULL << 36)	/* --creds */
 
-/* The usage errors of --reset, --delete and --delete-topic. */
-static void
-checkadmin(const struct opts *op, const struct sub *sub, int filters)
-{
-	int reset = op->resetseq > 0 || op->resettime != NOTIME;
-	int others = filters || op->cmd != NULL || op->output != NULL ||
-	    op->npaths > 0 || op->follow || op->subname != NULL || op->once ||
-	    op->idle > 0 || op->fromset || op->since != NOTIME ||
-	    sub->post.url != NULL;
+#define G_FMT		(G_DATA | G_PRETTY | G_TEMPLATE | G_THIN)
+/* What reads or delivers events, which no administration takes. */
+#define G_RUN		(G_FILTERS | G_EXEC | G_OUTPUT | G_INPUT | G_FOLLOW | \
+			 G_NAME | G_ONCE | G_IDLE | G_FROM | G_SINCE | G_POST)
 
-	refuse(op->force && op->deltopic == NULL,
-	    "--force is for --delete-topic");
-	refuse(op->deltopic != NULL && (others || op->topic != NULL ||
-	    op->consumer != NULL || op->del || reset),
-	    "--delete-topic takes no other option but --force");
-	refuse((op->del || reset) && (op->topic == NULL ||
-	    op->consumer == NULL || others || (op->del && reset)),
-	    "--reset and --delete go with -T and --consumer alone, one at a "
-	    "time");
-}
+/*
+ * A rule of which options go together.  It applies when all of when were
+ * given, and refuses the command line with why when one of forbid was
+ * given too, or one of need was not, or none of needone was.  A rule with
+ * only when refuses that combination itself.
+ */
+struct rule {
+	uint64_t when;		/* all of these given: the rule applies */
+	uint64_t forbid;	/* none of these may be given */
+	uint64_t need;		/* all of these must be */
+	uint64_t needone;	/* one of these must be, when not 0 */
+	const char *why;	/* the message */
+};
 
-/* The usage errors of --serve and its options. */
-static void
-checkserve(const struct opts *op, const struct common *c,
-    const struct sub *sub)
+/* Any run: --exec, --dead-letter and --post. */
+static const struct rule anyrules[] = {
+	{ G_EXECEMPTY, 0, 0, 0, "--exec needs a command" },
+	{ G_EXEC, G_OUTPUT, 0, 0, "--exec and -o exclude each other" },
+	{ G_DEADLETTER, 0, 0, G_EXEC | G_POST,
+	    "--dead-letter is for --exec and --post" },
+	{ G_POST, G_EXEC | G_OUTPUT, 0, 0,
+	    "--post, --exec and -o exclude each other" },
+	{ G_POST, G_DATA | G_PRETTY | G_TEMPLATE, 0, 0,
+	    "--post sends events: not --data, --format or --pretty" },
+	{ G_POSTOPTS, 0, G_POST, 0, "--binary, -H, --header-file, --secret, "
+	    "--secret-file and --timeout are for --post" }
+};
+
+/* --topics: it takes no other option but --json, --watch, -c and
+ * --interval. */
+static const struct rule topicsrules[] = {
+	{ 0, G_FILTERS | G_EXEC | G_TOPIC | G_OUTPUT | G_INPUT | G_FOLLOW |
+	    G_NAME | G_IDLE | G_INVERT | G_DELTOPIC | G_FROM | G_SINCE |
+	    G_RESET | G_DELETE | G_FORCE | G_REJECTS | G_QUIET | G_FMT, 0, 0,
+	    "--topics takes no other option but --json, --watch, -c and "
+	    "--interval" },
+	{ G_JSON | G_WATCH, 0, 0, 0, "--json and --watch exclude each other" },
+	{ G_COUNT, 0, G_WATCH, 0, "-c and --interval are for --watch" },
+	{ G_INTERVAL, 0, G_WATCH, 0, "-c and --interval are for --watch" }
+};
+
+/* The rest, in the order they are said: --serve, the administration
+ * (--delete-topic, --reset, --delete), the readings of a topic. */
+static const struct rule rules[] = {
+	{ G_SERVEOPTS, 0, G_SERVE, 0, "--cors, --heartbeat, --max-buffer, "
+	    "--max-conns, --max-per-addr, --sse-event, --tls-cert, --tls-key "
+	    "and --token-file are for --serve" },
+	{ G_SERVE, G_EXEC | G_OUTPUT | G_POST, 0, 0, "--serve sends the "
+	    "events to its clients: not with --exec, -o or --post" },
+	{ G_SERVE, G_CONSUMER | G_NAME | G_FROM | G_SINCE | G_ONCE, 0, 0,
+	    "--serve follows the topic from its end; a client asks for the "
+	    "past (Last-Event-ID, ?from=, ?since=): not --consumer, --name, "
+	    "--from, --since or --once" },
+	{ G_SERVE, G_COUNT | G_IDLE | G_FMT, 0, 0,
+	    "--serve takes no -c, -w, --data, --pretty or --thin" },
+	{ G_TLSCERT, 0, G_TLSKEY, 0, "--tls-cert and --tls-key go together" },
+	{ G_TLSKEY, 0, G_TLSCERT, 0, "--tls-cert and --tls-key go together" },
+	{ G_FORCE, 0, G_DELTOPIC, 0, "--force is for --delete-topic" },
+	{ G_DELTOPIC, G_RUN | G_TOPIC | G_CONSUMER | G_DELETE | G_RESET, 0, 0,
+	    "--delete-topic takes no other option but --force" },
+	{ G_DELETE, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "
+	    "with -T and --consumer alone, one at a time" },
+	{ G_RESET, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "
+	    "with -T and --consumer alone, one at a time" },
+	{ G_DELETE | G_RESET, 0, 0, 0, "--reset and --delete go with -T and "
+	    "--consumer alone, one at a time" },
+	{ G_JSON, 0, 0, 0, "--json is for --topics" },
+	{ G_FROM, G_CONSUMER | G_NAME | G_SINCE, G_TOPIC, 0, "--from or "
+	    "--since reads a topic's log: -T, one of them, not --consumer "
+	    "(--reset moves a consumer) nor --name" },
+	{ G_SINCE, G_CONSUMER | G_NAME | G_FROM, G_TOPIC, 0, "--from or "
+	    "--since reads a topic's log: -T, one of them, not --consumer "
+	    "(--reset moves a consumer) nor --name" },
+	{ G_WATCH, 0, 0, 0, "--watch and --interval are for --topics" },
+	{ G_INTERVAL, 0, 0, 0, "--watch and --interval are for --topics" },
+	{ G_NAME, G_CONSUMER, G_TOPIC, 0,
+	    "--name names a live subscriber: -T without --consumer" },
+	{ G_TOPIC, G_INPUT | G_FOLLOW, 0, 0,
+	    "-T reads the topic: not with -i or -f" },
+	{ G_CONSUMER, 0, G_TOPIC, 0, "--consumer is for -T" },
+	{ G_ONCE, 0, 0, G_CONSUMER | G_FROM | G_SINCE,
+	    "--once is for --consumer, --from and --since" },
+	{ G_BUS, 0, 0, G_TOPIC | G_DELTOPIC,
+	    "--bus and --creds are for -T, --delete-topic and --topics" },
+	{ G_CREDS, 0, 0, G_TOPIC | G_DELTOPIC,
+	    "--bus and --creds are for -T, --delete-topic and --topics" }
+};
+
+#define NRULES(r) (sizeof(r) / sizeof((r)[0]))
+
+/* What the command line gave, as the bits of the rules. */
+static uint64_t
+given(const struct opts *op, const struct common *c, const struct sub *sub,
+    int filters)
 {
 	const struct sse *s = &op->serve;
+	uint64_t g = 0;
 
-	(void)c;
-	refuse(s->given && s->addr == NULL, "--cors, --heartbeat, "
-	    "--max-buffer, --max-conns, --max-per-addr, --sse-event, "
-	    "--tls-cert, --tls-key and --token-file are for --serve");
-	if (s->addr == NULL)
+	g |= filters ? G_FILTERS : 0;
+	g |= op->cmd != NULL ? G_EXEC : 0;
+	g |= op->cmd != NULL && op->cmd[0] == NULL ? G_EXECEMPTY : 0;
+	g |= op->output != NULL ? G_OUTPUT : 0;
+	g |= op->npaths > 0 ? G_INPUT : 0;
+	g |= op->follow ? G_FOLLOW : 0;
+	g |= op->subname != NULL ? G_NAME : 0;
+	g |= op->idle > 0 ? G_IDLE : 0;
+	g |= sub->invert ? G_INVERT : 0;
+	g |= op->deltopic != NULL ? G_DELTOPIC : 0;
+	g |= op->fromset ? G_FROM : 0;
+	g |= op->since != NOTIME ? G_SINCE : 0;
+	g |= op->resetseq > 0 || op->resettime != NOTIME ? G_RESET : 0;
+	g |= op->del ? G_DELETE : 0;
+	g |= op->force ? G_FORCE : 0;
+	g |= c->rejects != NULL ? G_REJECTS : 0;
+	g |= c->quiet ? G_QUIET : 0;
+	g |= sub->fmt == FMT_DATA ? G_DATA : 0;
+	g |= sub->fmt == FMT_PRETTY ? G_PRETTY : 0;
+	g |= sub->fmt == FMT_TEMPLATE ? G_TEMPLATE : 0;
+	g |= sub->fmt == FMT_THIN ? G_THIN : 0;
+	g |= op->topic != NULL ? G_TOPIC : 0;
+	g |= op->consumer != NULL ? G_CONSUMER : 0;
+	g |= op->once ? G_ONCE : 0;
+	g |= sub->post.url != NULL ? G_POST : 0;
+	g |= sub->post.binary || op->secret != NULL || sub->post.timeout ||
+	    sub->post.nhdrs > 0 ? G_POSTOPTS : 0;
+	g |= sub->d.dlpath != NULL ? G_DEADLETTER : 0;
+	g |= sub->count > 0 ? G_COUNT : 0;
+	g |= op->interval > 0 ? G_INTERVAL : 0;
+	g |= op->json ? G_JSON : 0;
+	g |= op->watch ? G_WATCH : 0;
+	g |= s->addr != NULL ? G_SERVE : 0;
+	g |= s->given ? G_SERVEOPTS : 0;
+	g |= s->tlscert != NULL ? G_TLSCERT : 0;
+	g |= s->tlskey != NULL ? G_TLSKEY : 0;
+	g |= op->bus != NULL ? G_BUS : 0;
+	g |= op->creds != NULL ? G_CREDS : 0;
+	return g;
+}
+
+/* Refuses the command line g at the first of the n rules r it breaks. */
+static void
+police(const struct rule *r, size_t n, uint64_t g)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, r++) {
+		if ((g & r->when) != r->when)
+			continue;
+		refuse((g & r->forbid) != 0 || (g & r->need) != r->need ||
+		    (r->needone != 0 && (g & r->needone) == 0) ||
+		    (r->forbid == 0 && r->need == 0 && r->needone == 0),
+		    r->why);
+	}
+}
+
+/* Takes --post's secret: --secret, --secret-file, else
+ * $EVENTFUL_WEBHOOK_SECRET. */
+static void
+postsecret(struct sub *sub, const char *secret)
+{
+	char err[256];
+
+	if (secret == NULL)
+		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
+	if (secret == NULL || *secret == '\0')
 		return;
-	refuse(op->cmd != NULL || op->output != NULL || sub->post.url != NULL,
-	    "--serve sends the events to its clients: not with --exec, -o "
-	    "or --post");
-	refuse(op->consumer != NULL || op->subname != NULL || op->fromset ||
-	    op->since != NOTIME || op->once, "--serve follows the topic from "
-	    "its end; a client asks for the past (Last-Event-ID, ?from=, "
-	    "?since=): not --consumer, --name, --from, --since or --once");
-	refuse(sub->count > 0 || op->idle > 0 || sub->fmt != FMT_EVENT,
-	    "--serve takes no -c, -w, --data, --pretty or --thin");
-	refuse((s->tlscert == NULL) != (s->tlskey == NULL),
-	    "--tls-cert and --tls-key go together");
+	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
+		badval("--secret", "whsec_...", err);
 }
 
 /* The usage errors of options that go together, or do not, in the order
- * they are said: one line, and try --help. */
+ * they are said (the rules above): one line, and try --help. */
 static void
 checkopts(const struct opts *op, const struct common *c, struct sub *sub,
     int filters)
 {
-	int reading = op->fromset || op->since != NOTIME;
+	uint64_t g = given(op, c, sub, filters);
 
-	refuse(op->cmd != NULL && op->cmd[0] == NULL,
-	    "--exec needs a command");
-	refuse(op->cmd != NULL && op->output != NULL,
-	    "--exec and -o exclude each other");
-	refuse(sub->d.dlpath != NULL && op->cmd == NULL &&
-	    sub->post.url == NULL, "--dead-letter is for --exec and --post");
+	police(anyrules, NRULES(anyrules), g);
 	if (sub->post.url != NULL)
-		postopts(sub, op->cmd, op->output, op->secret);
+		postsecret(sub, op->secret);
+	if (op->topics)
+		police(topicsrules, NRULES(topicsrules), g);
 	else
-		refuse(sub->post.binary || op->secret != NULL ||
-		    sub->post.timeout || sub->post.nhdrs > 0, "--binary, -H, "
-		    "--header-file, --secret, --secret-file and --timeout are "
-		    "for --post");
-	if (op->topics) {
-		checktopics(op, c, sub, filters);
-		return;
-	}
-	checkserve(op, c, sub);
-	checkadmin(op, sub, filters);
-	refuse(op->json, "--json is for --topics");
-	refuse(reading && (op->topic == NULL || op->consumer != NULL ||
-	    op->subname != NULL || (op->fromset && op->since != NOTIME)),
-	    "--from or --since reads a topic's log: -T, one of them, not "
-	    "--consumer (--reset moves a consumer) nor --name");
-	refuse(op->watch || op->interval > 0,
-	    "--watch and --interval are for --topics");
-	refuse(op->subname != NULL && (op->topic == NULL ||
-	    op->consumer != NULL),
-	    "--name names a live subscriber: -T without --consumer");
-	refuse(op->topic != NULL && (op->npaths > 0 || op->follow),
-	    "-T reads the topic: not with -i or -f");
-	refuse(op->consumer != NULL && op->topic == NULL,
-	    "--consumer is for -T");
-	refuse(op->once && op->consumer == NULL && !reading,
-	    "--once is for --consumer, --from and --since");
+		police(rules, NRULES(rules), g);
 }
+
 int
 main(int argc, char *argv[])
 {
@@ -840,9 +941,6 @@ main(int argc, char *argv[])
 			usage(stderr, EXIT_USAGE);
 		}
 	checkopts(&op, &c, &sub, argc > 0);
-	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
-	    op.deltopic == NULL && !op.topics,
-	    "--bus and --creds are for -T, --delete-topic and --topics");
 	bus = cli_bus_open(op.bus, op.creds);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
