@@ -133,12 +133,16 @@ $(BINDIR)/evtour: src/evtour Makefile
 	chmod 755 $@.tmp
 	mv -f $@.tmp $@
 
-# evsub serves Server-Sent Events with sse.o, and its page: sse_page.html
-# as a C string (the only program that takes them).
-$(BINDIR)/evsub: $(BUILD)/evsub.o $(BUILD)/sse.o $(CLIOBJ:%=$(BUILD)/%) $(LIB)
+# evsub is three files: evsub.c the command line, evsub_sub.c the reading
+# and delivery, evsub_admin.c the topics' listing and administration
+# (src/evsub_int.h between them).  It serves Server-Sent Events with
+# sse.o, and its page: sse_page.html as a C string (the only program that
+# takes them).
+EVSUBOBJ = evsub.o evsub_sub.o evsub_admin.o sse.o
+$(BINDIR)/evsub: $(EVSUBOBJ:%=$(BUILD)/%) $(CLIOBJ:%=$(BUILD)/%) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ $(BUILD)/evsub.o \
-	    $(BUILD)/sse.o $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(LIBS)
+	$(CC) $(CFLAGS) $(HARDENLD) $(LDFLAGS) -pthread -o $@ \
+	    $(EVSUBOBJ:%=$(BUILD)/%) $(CLIOBJ:%=$(BUILD)/%) $(LIB) $(LIBS)
 
 $(BUILD)/sse_page.h: src/sse_page.html
 	@mkdir -p $(@D)

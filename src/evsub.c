@@ -6,39 +6,30 @@
  * -f), keeps those that pass every filter, and writes them out as read, or
  * thin, or their data alone, or one line for people; or runs a command per
  * event with --exec; or POSTs each to a webhook with --post.
+ *
+ * This file is the command line: the options, which of them go together,
+ * and main, which hands the run to evsub_sub.c (reading, filtering,
+ * delivery) or to evsub_admin.c (--topics, --delete-topic, --reset,
+ * --delete); evsub_int.h is what they share.
  */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "cli.h"
-#include "common.h"
-#include "deliver.h"
 #include "ce.h"
-#include "filter.h"
-#include "format.h"
-#include "input.h"
-#include "out.h"
-#include "post.h"
-#include "sse.h"
 #include "timefmt.h"
 #include "topiclist.h"
-#include "util.h"
-#include "watch.h"
+#include "evsub_int.h"
 
 enum { OPT_BINARY = OPT_FIRST_OWN, OPT_BUS, OPT_CONSUMER, OPT_CREDS, OPT_DATA,
-    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC, OPT_FORCE, OPT_FROM,
-    OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE, OPT_POST, OPT_PRETTY,
-    OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE, OPT_SINCE, OPT_THIN,
-    OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
+    OPT_DEADLETTER, OPT_DELETE, OPT_FORMAT, OPT_HEADERFILE, OPT_DELETETOPIC,
+    OPT_FORCE, OPT_FROM, OPT_INTERVAL, OPT_JSON, OPT_LAST, OPT_NAME, OPT_ONCE,
+    OPT_POST, OPT_PRETTY, OPT_RESET, OPT_RETRIES, OPT_SECRET, OPT_SECRETFILE,
+    OPT_SINCE, OPT_THIN, OPT_TIMEOUT, OPT_TOPICS, OPT_WATCH };
 /* --serve's (sse.c). */
 enum { OPT_CORS = OPT_WATCH + 1, OPT_HEARTBEAT, OPT_MAXBUFFER, OPT_MAXCONNS,
     OPT_MAXPERADDR, OPT_SERVE, OPT_SSEEVENT, OPT_TLSCERT, OPT_TLSKEY,
@@ -230,750 +221,6 @@ usage(FILE *f, int status)
 	exit(status);
 }
 
-struct sub {
-	struct filter *f;	/* the filters */
-	size_t nf;		/* how many */
-	int invert;		/* -v */
-	int fmt;		/* enum fmt */
-	struct tmpl tmpl;	/* --format */
-	int color;		/* --pretty on a terminal */
-	long long count;	/* -c, or 0 */
-	struct deliver d;	/* --exec, and --post's retries */
-	struct post post;	/* --post */
-	struct out mem;		/* what --exec or --post hands on */
-	long long n;		/* events delivered, for -c */
-	int parked;		/* one went to --dead-letter */
-	uint64_t skipto;	/* a live subscriber that waited for its
-				   topic: the sequences it took from the log,
-				   not to be taken again from its FIFO */
-	uint64_t nread;		/* events read */
-	uint64_t passed;	/* of them, those the filters let through */
-	int exitstatus;		/* -e: 1 when none passed */
-	struct filter *asdata;	/* per filter of an extension attribute:
-				   the same name as a data field, else the
-				   filter has no name to look for */
-	char *seen;		/* per filter: its attribute was met */
-	char *indata;		/* per filter: its name was a data field */
-	size_t unseen;		/* filters whose attribute is not yet met */
-	int hinted;		/* the hints were given */
-};
-
-#define NOTIME INT64_MIN	/* --since or --reset gave no time */
-
-/* The command line, as given. */
-struct opts {
-	struct sse serve;	/* --serve, when serve.addr is set */
-	const char *output, *topic, *deltopic, *consumer, *secret, *subname;
-	const char *bus;	/* --bus */
-	const char *creds;	/* --creds */
-	char **paths;		/* -i */
-	size_t npaths;
-	char **cmd;		/* --exec */
-	long long idle;		/* -w, microseconds */
-	long long interval;	/* --interval, microseconds */
-	struct startpos from;	/* --from, --last */
-	int fromset;		/* one of them was given */
-	uint64_t resetseq;
-	int64_t since, resettime;
-	int follow, once, topics, watch, json, del, force;
-};
-
-/* What became of an event handed to --exec or --post. */
-enum handed {
-	HANDED_OK,		/* delivered */
-	HANDED_PARKED,		/* kept in the dead-letter file */
-	HANDED_STOP,		/* not delivered: delivery stops */
-	HANDED_GONE		/* --post's URL is gone (410) */
-};
-
-/*
- * Hands the event sub->mem holds (line[0..len) as read) to --post or
- * --exec.  A failure of ours (the dead-letter file unwritten, a request
- * not signed, no pipe) ends the run here, status 1: nothing may be lost,
- * and the position is not moved past the event.
- */
-static enum handed
-hand(struct sub *sub, const char *line, size_t len,
-    const struct ce_event *ev, const char *where)
-{
-	char err[2048];
-
-	if (sub->post.url != NULL)
-		switch (post_event(&sub->post, sub->mem.buf, sub->mem.len - 1,
-		    line, len, where, err, sizeof(err))) {
-		case POST_OK:
-			return HANDED_OK;
-		case POST_PARKED:
-			return HANDED_PARKED;
-		case POST_GONE:
-			return HANDED_GONE;
-		case POST_ERR:
-			errw(EXIT_FAIL, NULL, "%s", err);
-		default:
-			return HANDED_STOP;
-		}
-	switch (deliver_exec(&sub->d, sub->mem.buf, sub->mem.len - 1, line,
-	    len, ev, where, err, sizeof(err))) {
-	case DELIVER_OK:
-		return HANDED_OK;
-	case DELIVER_PARKED:
-		return HANDED_PARKED;
-	case DELIVER_ERR:
-		errw(EXIT_FAIL, NULL, "%s", err);
-	default:
-		return HANDED_STOP;
-	}
-}
-
-/* What take did with an event. */
-enum take {
-	TAKE_OK,		/* delivered, or not wanted: go on */
-	TAKE_LAST,		/* delivered, and -c is reached */
-	TAKE_CLOSED,		/* not delivered: the reader went away */
-	TAKE_FAIL,		/* not delivered: --exec or --post failed */
-	TAKE_GONE		/* not delivered: --post's URL is gone */
-};
-
-/*
- * Notes which filters of an extension attribute found it in the event,
- * and which found their name as a field of its data instead, for hints.
- */
-static void
-notice(struct sub *sub, const struct scanner *sc, const struct ce_event *ev)
-{
-	struct jspan v;
-	size_t i;
-
-	for (i = 0; i < sub->nf; i++) {
-		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
-			continue;
-		if (filter_lookup(&sub->f[i], sc, ev, &v)) {
-			sub->seen[i] = 1;
-			sub->unseen--;
-		} else if (!sub->indata[i] && filter_lookup(&sub->asdata[i],
-		    sc, ev, &v))
-			sub->indata[i] = 1;
-	}
-}
-
-/*
- * When events were read and none passed: says of each filter whose
- * attribute no event had what was likely meant, as evproject does: the
- * data field of that name, or the attribute the name is close to.  Once.
- */
-static void
-hints(struct sub *sub)
-{
-	size_t i, j, best;
-	const char *op;
-
-	if (sub->hinted || sub->nread == 0 || sub->passed > 0 || sub->invert)
-		return;
-	sub->hinted = 1;
-	for (i = 0; i < sub->nf; i++) {
-		if (sub->seen[i] || sub->f[i].attr != CE_NATTR)
-			continue;
-		op = sub->f[i].text + strlen(sub->f[i].name);
-		if (sub->indata[i]) {
-			warnw("filter", "\"%s\": no event read has an attribute "
-			    "%s, but their data has it: write 'data.%s'",
-			    sub->f[i].text, sub->f[i].name, sub->f[i].text);
-			continue;
-		}
-		for (j = 0, best = CE_NATTR; j < CE_NATTR; j++)
-			if (editdist(sub->f[i].name, ce_names[j]) <= 2 &&
-			    (best == CE_NATTR || editdist(sub->f[i].name,
-			    ce_names[j]) < editdist(sub->f[i].name,
-			    ce_names[best])))
-				best = j;
-		if (best != CE_NATTR)
-			warnw("filter", "\"%s\": no event read has an attribute "
-			    "%s; did you mean '%s%s'?", sub->f[i].text,
-			    sub->f[i].name, ce_names[best], op);
-		else
-			warnw("filter", "\"%s\": no event read has an attribute "
-			    "%s (an extension attribute), so none passes",
-			    sub->f[i].text, sub->f[i].name);
-	}
-}
-
-/*
- * Delivers the event line[0..len) (scanned in sc, checked as ev) when it
- * passes the filters: to o, or to --exec or --post, whose messages name
- * it as name:num.
- */
-static enum take
-take(struct sub *sub, struct out *o, const char *line, size_t len,
-    struct scanner *sc, const struct ce_event *ev, const char *name,
-    uint64_t num)
-{
-	char where[600];
-	enum handed r;
-
-	sub->nread++;
-	if (sub->unseen > 0)
-		notice(sub, sc, ev);
-	if (filter_all(sub->f, sub->nf, sc, ev) == sub->invert)
-		return TAKE_OK;
-	sub->passed++;
-	if (sub->d.argv != NULL || sub->post.url != NULL) {
-		if (sub->fmt == FMT_TEMPLATE)
-			tmpl_event(&sub->mem, &sub->tmpl, line, len, sc, ev);
-		else
-			fmt_event(&sub->mem, sub->fmt, line, len, sc, ev, 0);
-		snprintf(where, sizeof(where), "%s:%llu", name,
-		    (unsigned long long)num);
-		r = hand(sub, line, len, ev, where);
-		sub->mem.len = sub->mem.mark = 0;
-		if (r == HANDED_GONE || r == HANDED_STOP)
-			return r == HANDED_GONE ? TAKE_GONE : TAKE_FAIL;
-		/* Parked, not lost: but the run did not deliver it. */
-		sub->parked |= r == HANDED_PARKED;
-	} else {
-		if (sub->fmt == FMT_TEMPLATE)
-			tmpl_event(o, &sub->tmpl, line, len, sc, ev);
-		else
-			fmt_event(o, sub->fmt, line, len, sc, ev, sub->color);
-		if (o->closed)
-			return TAKE_CLOSED;
-	}
-	return sub->count > 0 && ++sub->n >= sub->count ? TAKE_LAST : TAKE_OK;
-}
-
-/* The exit status of a run whose last take was t (or TAKE_OK). */
-static int
-runstatus(const struct common *c, const struct sub *sub, enum take t,
-    int status)
-{
-	if (t == TAKE_GONE)
-		return EXIT_GONE;
-	if (t == TAKE_FAIL || sub->parked)
-		return EXIT_FAIL;
-	if (c->status != EXIT_OK)
-		return c->status;
-	/* -e: as grep and jq -e, 1 when nothing was selected. */
-	if (status == EXIT_OK && sub->exitstatus && sub->passed == 0)
-		return EXIT_FAIL;
-	return status;
-}
-
-/*
- * Reads, selects and delivers until the inputs end, -c is reached, -w
- * expires, the reader goes away, or --exec fails for good.
- */
-static int
-subscribe(struct common *c, struct sub *sub, struct inputs *in,
-    struct out *o)
-{
-	struct scanner sc;
-	struct ce_event ev;
-	struct input *from;
-	struct line l;
-	char err[512];
-	enum take t = TAKE_OK;
-	int status = EXIT_OK, st;
-
-	scan_init(&sc);
-	while (t == TAKE_OK && !o->closed) {
-		st = inputs_next(in, &l, &from);
-		if (st == RD_EOF)
-			break;
-		if (st == RD_ERROR)
-			errwe(EXIT_FAIL, in->errwhere, "%s", in->errop);
-		if (st == RD_TIMEOUT) {
-			status = EXIT_IDLE;
-			break;
-		}
-		if (reject_unread(c, from->name, &l, st))
-			continue;
-		if (ce_validate(&sc, l.p, l.len, &ev, err, sizeof(err)) == -1) {
-			reject(c, from->name, &l, "%s", err);
-			continue;
-		}
-		if (sub->skipto > 0 && ce_sequence(&ev) <= sub->skipto)
-			continue;
-		t = take(sub, o, l.p, l.len, &sc, &ev, from->name, l.lineno);
-	}
-	scan_free(&sc);
-	return runstatus(c, sub, t, status);
-}
-
-static struct bus *bus;		/* where topics are */
-static struct bus_live *live;	/* a live subscription */
-static const char *livename;	/* its topic */
-
-/* Whether topic name exists (when not, said under why, if not NULL). */
-static int
-exists(const char *name, const char *why)
-{
-	char err[BUS_ERRMAX];
-	int r = bus_exists(bus, name, why, err, sizeof(err));
-
-	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busfail(r, err);
-	return r == BUS_OK;
-}
-
-/* The last sequence of topic name. */
-static uint64_t
-lastseq(const char *name)
-{
-	char err[BUS_ERRMAX];
-	uint64_t last;
-	int r;
-
-	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
-		busfail(r, err);
-	return last;
-}
-
-/* Waits until more may have come, or usec passed. */
-static void
-readwait(struct bus_reader *r, int64_t usec)
-{
-	char err[BUS_ERRMAX];
-	int got;
-
-	if ((got = bus_read_wait(r, usec, err, sizeof(err))) != BUS_OK)
-		busfail(got, err);
-}
-
-/*
- * Whether the subscription was ended under us: the topic deleted (status
- * 8), or on the directory bus our FIFO removed by a publisher whose
- * --max-wait we outlasted (1).  Everything read was delivered first.
- */
-static void
-livecut(void)
-{
-	if (!bus_live_cutoff(live))
-		return;
-	if (!exists(livename, NULL))
-		errw(EXIT_NOTOPIC, livename, "the topic was deleted while "
-		    "this subscriber listened (evsub --delete-topic)");
-	errw(EXIT_FAIL, livename, "cut off by a publisher: this "
-	    "subscriber took nothing for its --max-wait");
-}
-
-static struct sub *waiting;	/* for the hints of a run that waits */
-
-/* The flush hook of an input that waits: flush, and the hints once. */
-static void
-idleflush(void *o)
-{
-	out_idle(o);
-	if (waiting != NULL)
-		hints(waiting);
-}
-
-/* The flush hook of a live subscriber: flush, and see if we were cut off. */
-static void
-liveflush(void *o)
-{
-	idleflush(o);
-	livecut();
-}
-
-static void
-onsignal(int sig)
-{
-	if (live != NULL)
-		bus_live_abort(live);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * Waits for topic name to exist, as a live subscriber that comes before
- * its first publisher does: it never makes the topic (a mistyped name
- * would be a new, empty one), and it says so, with the topics there are.
- * Returns 1 when it waited, 0 when the topic was there; exits 5 when -w
- * expires first.
- */
-static int
-await_topic(const char *name, int64_t idle)
-{
-	int64_t start = now_usec();
-
-	if (exists(name, "-T"))
-		return 0;
-	warnw("-T", "%s: waiting for a publisher to make it", name);
-	while (!exists(name, NULL)) {
-		if (idle > 0 && now_usec() - start >= idle)
-			exit(EXIT_IDLE);
-		sleepms(100);
-	}
-	return 1;
-}
-
-/* Subscribes to topic name, live: its events come on in's one input. */
-static void
-subscribe_live(struct common *c, struct inputs *in, const char *name,
-    const char *subname)
-{
-	const char *path;
-	char err[BUS_ERRMAX];
-	int fd, r;
-
-	/* Before the subscription, which others see at once (--topics): a
-	 * signal sent once it is seen ends it.  A shell starts a command in
-	 * the background with SIGINT ignored, and one that came before the
-	 * handler was lost, the subscriber going on for ever. */
-	signal(SIGINT, onsignal);
-	signal(SIGTERM, onsignal);
-	signal(SIGHUP, onsignal);
-	if ((r = bus_live_open(bus, name, subname, &live, err,
-	    sizeof(err))) == BUS_ERROR)
-		busfail(r, err);
-	if (r != BUS_OK)
-		errw(EXIT_FAIL, name, "%s", err);
-	fd = bus_live_fd(live, &path);
-	/* Publishers write whole events: a partial one is a dead writer's. */
-	inputs_live(in, c, fd, path, name);
-	livename = name;
-}
-
-/*
- * Writes what is buffered for o, and when o is a file, makes it durable:
- * a position may only be committed past events that are.  Returns 0, or
- * -1 when the reader went away.
- */
-static int
-delivered(struct out *o)
-{
-	struct stat sb;
-
-	if (out_flush(o) == -1)
-		return -1;
-	if (o->fd >= 0 && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    fsync(o->fd) == -1)
-		errwe(EXIT_FAIL, o->name, "fsync");
-	return 0;
-}
-
-/*
- * The topic's log is damaged where err says: nothing at or after the
- * damage is delivered (never skipped), what came before it was delivered
- * and committed up to sequence done (when done is), and the run ends with
- * status 4, saying what to run.
- */
-static void damaged(const char *, const char *, int, uint64_t)
-    __attribute__((noreturn));
-
-static void
-damaged(const char *name, const char *err, int done, uint64_t upto)
-{
-	if (!done)
-		errw(EXIT_EXPECT, name, "the topic's log is damaged: %s; "
-		    "evlog repair -T %s moves the damage aside (see evlog(5), "
-		    "Damage)", err, shown(name, strlen(name)));
-	errw(EXIT_EXPECT, name, "the topic's log is %s; delivered up to "
-	    "sequence %llu, and stopped: evlog repair -T %s moves the damage "
-	    "aside (see evlog(5), Damage)", err, (unsigned long long)upto,
-	    shown(name, strlen(name)));
-}
-
-/* Opens a reading of topic name from f, or exits saying why not. */
-static struct bus_reader *
-openreading(const char *name, const struct bus_from *f)
-{
-	struct bus_reader *r;
-	char err[BUS_ERRMAX];
-	int got;
-
-	switch ((got = bus_read_open(bus, name, f, &r, err, sizeof(err)))) {
-	case BUS_OK:
-		return r;
-	case BUS_ERROR:
-	case BUS_USAGE:
-		busfail(got, err);
-	case BUS_NOTOPIC:
-		exit(EXIT_NOTOPIC);
-	case BUS_BUSY:
-		errw(EXIT_BUSY, f->consumer, "a run of this consumer of topic "
-		    "%s is going on: one at a time", name);
-	case BUS_PAST:
-		errw(EXIT_FAIL, f->consumer, "%s", err);
-	case BUS_DAMAGED:
-		damaged(name, err, 0, 0);
-	default:
-		errw(EXIT_FAIL, name, "%s", err);
-	}
-}
-
-/*
- * The topic was deleted under a reading (evsub --delete-topic --force,
- * or on NATS the nats command): said, with what was delivered, and the
- * run ends with status 8.
- */
-static void deleted_under(const char *, uint64_t)
-    __attribute__((noreturn));
-
-static void
-deleted_under(const char *name, uint64_t done)
-{
-	errw(EXIT_NOTOPIC, name, "the topic was deleted while this run "
-	    "read it, after sequence %llu (evsub --delete-topic)",
-	    (unsigned long long)done);
-}
-
-/* Commits what was delivered (the output written first) up to done. */
-static void
-commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
-    uint64_t *committed, int64_t *when)
-{
-	char err[BUS_ERRMAX];
-	int got;
-
-	if (done <= *committed || delivered(o) == -1)
-		return;
-	switch ((got = bus_read_commit(r, done, err, sizeof(err)))) {
-	case BUS_OK:
-		break;
-	case BUS_NOTOPIC:
-		deleted_under(name, done);
-	case BUS_ERROR:
-	case BUS_USAGE:
-		busfail(got, err);
-	default:
-		errw(EXIT_FAIL, "--consumer", "%s", err);
-	}
-	*committed = done;
-	*when = now_usec();
-}
-
-/*
- * A durable consumer: reads the topic's log from the position after the
- * committed one, delivers, and commits the position once delivery
- * succeeded (the command exited 0 or the event was parked, the line was
- * written), at least every 1000 events and every second, and before it
- * waits or stops.  When delivery fails for good, the position stays
- * before that event, and the next run starts with it.  Without a
- * consumer (--from, --since): the same reading of the log, from there,
- * and nothing committed.  *upto, when not NULL, gets the last sequence
- * read.
- */
-static int
-consume(struct common *c, struct sub *sub, const char *name,
-    const struct bus_from *f, int once, int64_t idle, struct out *o,
-    uint64_t *upto)
-{
-	struct bus_reader *r = openreading(name, f);
-	struct scanner sc;
-	struct ce_event ev;
-	const char *line;
-	char err[512], where[600];
-	uint64_t seq, done, committed;
-	int64_t lastcommit, lastevent;
-	size_t len;
-	enum take t = TAKE_OK;
-	int status = EXIT_OK, got;
-
-	committed = done = bus_read_position(r);
-	scan_init(&sc);
-	lastcommit = lastevent = now_usec();
-	for (;;) {
-		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
-		if (got == BUS_FAIL)
-			errw(EXIT_FAIL, name, "%s", err);
-		if (got == BUS_ERROR)
-			busfail(got, err);
-		if (got == BUS_DAMAGED) {
-			/* What was delivered is committed: a next run must
-			 * not deliver it again. */
-			commit(name, r, o, done, &committed, &lastcommit);
-			damaged(name, err, 1, done);
-		}
-		if (got == BUS_NOTOPIC) {
-			(void)delivered(o);
-			deleted_under(name, done);
-		}
-		if (got == BUS_OK) {
-			lastevent = now_usec();
-			if (ce_validate(&sc, line, len, &ev, err,
-			    sizeof(err)) == -1) {
-				snprintf(where, sizeof(where), "%s:%llu", name,
-				    (unsigned long long)seq);
-				commit(name, r, o, done, &committed,
-				    &lastcommit);
-				errw(EXIT_FAIL, where, "not an event in the "
-				    "log: %s (see evlog verify)", err);
-			}
-			t = take(sub, o, line, len, &sc, &ev, name, seq);
-			/* Not delivered: the next run starts with it. */
-			if (t != TAKE_OK && t != TAKE_LAST)
-				break;
-			done = seq;
-			if (t == TAKE_OK && done - committed < 1000 &&
-			    now_usec() - lastcommit < 1000000)
-				continue;
-		}
-		commit(name, r, o, done, &committed, &lastcommit);
-		if (t == TAKE_LAST || o->closed)
-			break;
-		if (got == BUS_OK)
-			continue;
-		if (once)
-			break;
-		if (idle > 0 && now_usec() - lastevent >= idle) {
-			status = EXIT_IDLE;
-			break;
-		}
-		hints(sub);
-		readwait(r, idle > 0 ? idle - (now_usec() - lastevent) :
-		    -1);
-	}
-	commit(name, r, o, done, &committed, &lastcommit);
-	if (upto != NULL)
-		*upto = done;
-	scan_free(&sc);
-	bus_read_close(r);
-	return runstatus(c, sub, t, status);
-}
-
-/* ---- replay, rewind and deletion: no file edited by hand ---- */
-
-/*
- * Where a reading of topic name starts: seq when it is not 0, else the
- * first event whose time is since or later (the end when none is).
- */
-static uint64_t
-startat(const char *name, uint64_t seq, int64_t since)
-{
-	char err[BUS_ERRMAX];
-	int r;
-
-	if (seq == 0 && (r = bus_seek_time(bus, name, since, &seq, err,
-	    sizeof(err))) != BUS_OK)
-		busfail(r, err);
-	return seq;
-}
-
-/*
- * evsub -T NAME --consumer C --reset SEQ|TIME: moves C's position so
- * that its next run starts at SEQ (or at TIME), says from where to
- * where, and exits; a consumer not seen before starts there.
- */
-static int
-reset_consumer(const char *name, const char *consumer, uint64_t seq,
-    int64_t since)
-{
-	char err[BUS_ERRMAX];
-	uint64_t was = 0, to;
-	int known = 0, r;
-
-	if (!exists(name, "-T"))
-		return EXIT_NOTOPIC;
-	to = startat(name, seq, since);
-	switch ((r = bus_consumer_set(bus, name, consumer, to, &was, &known,
-	    err, sizeof(err)))) {
-	case BUS_OK:
-		break;
-	case BUS_ERROR:
-	case BUS_USAGE:
-		busfail(r, err);
-	case BUS_NOTOPIC:
-		return EXIT_NOTOPIC;
-	case BUS_BUSY:
-		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
-		    "is going on: stop it, then --reset", name);
-	case BUS_PAST:
-		errw(EXIT_USAGE, "--reset", "%s", err);
-	default:
-		errw(EXIT_FAIL, consumer, "%s", err);
-	}
-	warnw(consumer, "position %s%llu -> %llu on topic %s: its next run "
-	    "starts at sequence %llu", known ? "" : "(new) ",
-	    (unsigned long long)was, (unsigned long long)to - 1, name,
-	    (unsigned long long)to);
-	return EXIT_OK;
-}
-
-/* evsub -T NAME --consumer C --delete: C's position and lock go. */
-static int
-delete_consumer(const char *name, const char *consumer)
-{
-	char err[BUS_ERRMAX];
-	uint64_t was = 0;
-	int r;
-
-	switch ((r = bus_consumer_delete(bus, name, consumer, &was, err,
-	    sizeof(err)))) {
-	case BUS_OK:
-		break;
-	case BUS_ERROR:
-		busfail(r, err);
-	case BUS_NOTOPIC:
-		return EXIT_NOTOPIC;
-	case BUS_NOCONSUMER:
-		errw(EXIT_FAIL, consumer, "no such consumer of topic %s "
-		    "(evsub --topics lists them)", name);
-	case BUS_BUSY:
-		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
-		    "is going on: stop it, then --delete", name);
-	default:
-		errw(EXIT_FAIL, consumer, "%s", err);
-	}
-	warnw(consumer, "deleted, at position %llu of topic %s: a run of that "
-	    "name starts again from the start", (unsigned long long)was, name);
-	return EXIT_OK;
-}
-
-/* evsub --delete-topic NAME [--force]. */
-static int
-delete_topic(const char *name, int force)
-{
-	char err[BUS_ERRMAX];
-	int r;
-
-	switch ((r = bus_remove(bus, name, force, err, sizeof(err)))) {
-	case BUS_OK:
-		break;
-	case BUS_ERROR:
-		busfail(r, err);
-	case BUS_NOTOPIC:
-		return EXIT_NOTOPIC;
-	case BUS_BUSY:
-		errw(EXIT_BUSY, name, "in use: %s", err);
-	default:
-		errw(EXIT_FAIL, name, "%s", err);
-	}
-	warnw(name, "topic deleted, its log and consumers with it");
-	return EXIT_OK;
-}
-
-/* evsub --topics, once, --json or --watch. */
-static int
-topics_main(struct common *c, const struct opts *op, long long count)
-{
-	struct topic_stat *v;
-	char err[BUS_ERRMAX];
-	size_t n;
-	int r;
-
-	if (op->watch) {
-		if (watch_topics(bus, op->interval > 0 ? op->interval :
-		    1000000, count, common_color(c, STDOUT_FILENO), err,
-		    sizeof(err)) == WATCH_OK)
-			return EXIT_OK;
-		warnw(NULL, "%s", err);
-		return EXIT_FAIL;
-	}
-	if ((r = bus_any(bus, err, sizeof(err))) == BUS_OK)
-		r = bus_survey(bus, &v, &n, err, sizeof(err));
-	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busfail(r, err);
-	if (r == BUS_OK) {
-		if (op->json)
-			topic_list_json(stdout, v, n);
-		else
-			topic_list(stdout, v, n);
-		topic_survey_free(v, n);
-	}
-	stdout_done();
-	return EXIT_OK;
-}
-
 /*
  * Splits "--exec CMD ARG... [;]" off the command line.  The command ends
  * at a ";" argument, as find -exec's does (\; to the shell), and what
@@ -1048,30 +295,6 @@ setfmt(struct sub *sub, int fmt)
 		usage(stderr, EXIT_USAGE);
 	}
 	sub->fmt = fmt;
-}
-
-/* Checks what goes with --post, and takes the secret. */
-static void
-postopts(struct sub *sub, char **cmd, const char *output, const char *secret)
-{
-	char err[256];
-
-	if (cmd != NULL || output != NULL) {
-		warnw(NULL, "--post, --exec and -o exclude each other");
-		usage(stderr, EXIT_USAGE);
-	}
-	if (sub->fmt == FMT_DATA || sub->fmt == FMT_PRETTY ||
-	    sub->fmt == FMT_TEMPLATE) {
-		warnw(NULL, "--post sends events: not --data, --format or "
-		    "--pretty");
-		usage(stderr, EXIT_USAGE);
-	}
-	if (secret == NULL)
-		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
-	if (secret == NULL || *secret == '\0')
-		return;
-	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
-		badval("--secret", "whsec_...", err);
 }
 
 /* --reset's argument: a sequence (digits), or a time. */
@@ -1155,21 +378,6 @@ filters(struct sub *sub, int argc, char **argv)
 			warnw("filter", "%s", err);
 		usage(stderr, EXIT_USAGE);
 	}
-}
-
-/* --reset, --delete and --delete-topic, which do their work and return
- * a status; -1 when none of them was asked for. */
-static int
-topic_admin(const struct opts *op)
-{
-	if (op->deltopic != NULL)
-		return delete_topic(op->deltopic, op->force);
-	if (op->del)
-		return delete_consumer(op->topic, op->consumer);
-	if (op->resetseq > 0 || op->resettime != NOTIME)
-		return reset_consumer(op->topic, op->consumer, op->resetseq,
-		    op->resettime);
-	return -1;
 }
 
 /* The options of --serve (sse.c): whether ch was one. */
@@ -1467,262 +675,239 @@ refuse(int bad, const char *why)
 	usage(stderr, EXIT_USAGE);
 }
 
-/* The usage errors of --topics: it takes no other option but --json,
- * --watch, -c and --interval. */
-static void
-checktopics(const struct opts *op, const struct common *c,
-    const struct sub *sub, int filters)
-{
-	refuse(filters || op->cmd != NULL || op->topic != NULL ||
-	    op->output != NULL || op->npaths > 0 || op->follow ||
-	    op->subname != NULL || op->idle > 0 || sub->invert ||
-	    op->deltopic != NULL || op->fromset || op->since != NOTIME ||
-	    op->resetseq > 0 || op->resettime != NOTIME || op->del ||
-	    op->force || c->rejects != NULL || c->quiet ||
-	    sub->fmt != FMT_EVENT, "--topics takes no other option but "
-	    "--json, --watch, -c and --interval");
-	refuse(op->json && op->watch, "--json and --watch exclude each other");
-	refuse(!op->watch && (sub->count > 0 || op->interval > 0),
-	    "-c and --interval are for --watch");
-}
+/*
+ * What the command line gave, one bit each, for the rules below: an
+ * option, or a value of one (the filters, --exec with no command, a
+ * --format of each kind).
+ */
+#define G_FILTERS	(1ULL << 0)	/* a filter */
+#define G_EXEC		(1ULL << 1)	/* --exec */
+#define G_EXECEMPTY	(1ULL << 2)	/* --exec with no command */
+#define G_OUTPUT	(1ULL << 3)	/* -o */
+#define G_INPUT		(1ULL << 4)	/* -i, or - among the filters */
+#define G_FOLLOW	(1ULL << 5)	/* -f */
+#define G_NAME		(1ULL << 6)	/* --name */
+#define G_IDLE		(1ULL << 7)	/* -w */
+#define G_INVERT	(1ULL << 8)	/* -v */
+#define G_DELTOPIC	(1ULL << 9)	/* --delete-topic */
+#define G_FROM		(1ULL << 10)	/* --from or --last */
+#define G_SINCE		(1ULL << 11)	/* --since */
+#define G_RESET		(1ULL << 12)	/* --reset */
+#define G_DELETE	(1ULL << 13)	/* --delete */
+#define G_FORCE		(1ULL << 14)	/* --force */
+#define G_REJECTS	(1ULL << 15)	/* --rejects */
+#define G_QUIET		(1ULL << 16)	/* -q */
+#define G_DATA		(1ULL << 17)	/* --data */
+#define G_PRETTY	(1ULL << 18)	/* --pretty */
+#define G_TEMPLATE	(1ULL << 19)	/* --format */
+#define G_THIN		(1ULL << 20)	/* --thin */
+#define G_TOPIC		(1ULL << 21)	/* -T */
+#define G_CONSUMER	(1ULL << 22)	/* --consumer */
+#define G_ONCE		(1ULL << 23)	/* --once */
+#define G_POST		(1ULL << 24)	/* --post */
+#define G_POSTOPTS	(1ULL << 25)	/* --binary, -H, --secret, --timeout */
+#define G_DEADLETTER	(1ULL << 26)	/* --dead-letter */
+#define G_COUNT		(1ULL << 27)	/* -c */
+#define G_INTERVAL	(1ULL << 28)	/* --interval */
+#define G_JSON		(1ULL << 29)	/* --json */
+#define G_WATCH		(1ULL << 30)	/* --watch */
+#define G_SERVE		(1ULL << 31)	/* --serve */
+#define G_SERVEOPTS	(1ULL << 32)	/* --serve or one of its options */
+#define G_TLSCERT	(1ULL << 33)	/* --tls-cert */
+#define G_TLSKEY	(1ULL << 34)	/* --tls-key */
+#define G_BUS		(1ULL << 35)	/* --bus */
+#define G_CREDS		(1ULL << 36)	/* --creds */
 
-/* The usage errors of --reset, --delete and --delete-topic. */
-static void
-checkadmin(const struct opts *op, const struct sub *sub, int filters)
-{
-	int reset = op->resetseq > 0 || op->resettime != NOTIME;
-	int others = filters || op->cmd != NULL || op->output != NULL ||
-	    op->npaths > 0 || op->follow || op->subname != NULL || op->once ||
-	    op->idle > 0 || op->fromset || op->since != NOTIME ||
-	    sub->post.url != NULL;
+#define G_FMT		(G_DATA | G_PRETTY | G_TEMPLATE | G_THIN)
+/* What reads or delivers events, which no administration takes. */
+#define G_RUN		(G_FILTERS | G_EXEC | G_OUTPUT | G_INPUT | G_FOLLOW | \
+			 G_NAME | G_ONCE | G_IDLE | G_FROM | G_SINCE | G_POST)
 
-	refuse(op->force && op->deltopic == NULL,
-	    "--force is for --delete-topic");
-	refuse(op->deltopic != NULL && (others || op->topic != NULL ||
-	    op->consumer != NULL || op->del || reset),
-	    "--delete-topic takes no other option but --force");
-	refuse((op->del || reset) && (op->topic == NULL ||
-	    op->consumer == NULL || others || (op->del && reset)),
-	    "--reset and --delete go with -T and --consumer alone, one at a "
-	    "time");
-}
+/*
+ * A rule of which options go together.  It applies when all of when were
+ * given, and refuses the command line with why when one of forbid was
+ * given too, or one of need was not, or none of needone was.  A rule with
+ * only when refuses that combination itself.
+ */
+struct rule {
+	uint64_t when;		/* all of these given: the rule applies */
+	uint64_t forbid;	/* none of these may be given */
+	uint64_t need;		/* all of these must be */
+	uint64_t needone;	/* one of these must be, when not 0 */
+	const char *why;	/* the message */
+};
 
-/* The usage errors of --serve and its options. */
-static void
-checkserve(const struct opts *op, const struct common *c,
-    const struct sub *sub)
+/* Any run: --exec, --dead-letter and --post. */
+static const struct rule anyrules[] = {
+	{ G_EXECEMPTY, 0, 0, 0, "--exec needs a command" },
+	{ G_EXEC, G_OUTPUT, 0, 0, "--exec and -o exclude each other" },
+	{ G_DEADLETTER, 0, 0, G_EXEC | G_POST,
+	    "--dead-letter is for --exec and --post" },
+	{ G_POST, G_EXEC | G_OUTPUT, 0, 0,
+	    "--post, --exec and -o exclude each other" },
+	{ G_POST, G_DATA | G_PRETTY | G_TEMPLATE, 0, 0,
+	    "--post sends events: not --data, --format or --pretty" },
+	{ G_POSTOPTS, 0, G_POST, 0, "--binary, -H, --header-file, --secret, "
+	    "--secret-file and --timeout are for --post" }
+};
+
+/* --topics: it takes no other option but --json, --watch, -c and
+ * --interval. */
+static const struct rule topicsrules[] = {
+	{ 0, G_FILTERS | G_EXEC | G_TOPIC | G_OUTPUT | G_INPUT | G_FOLLOW |
+	    G_NAME | G_IDLE | G_INVERT | G_DELTOPIC | G_FROM | G_SINCE |
+	    G_RESET | G_DELETE | G_FORCE | G_REJECTS | G_QUIET | G_FMT, 0, 0,
+	    "--topics takes no other option but --json, --watch, -c and "
+	    "--interval" },
+	{ G_JSON | G_WATCH, 0, 0, 0, "--json and --watch exclude each other" },
+	{ G_COUNT, 0, G_WATCH, 0, "-c and --interval are for --watch" },
+	{ G_INTERVAL, 0, G_WATCH, 0, "-c and --interval are for --watch" }
+};
+
+/* The rest, in the order they are said: --serve, the administration
+ * (--delete-topic, --reset, --delete), the readings of a topic. */
+static const struct rule rules[] = {
+	{ G_SERVEOPTS, 0, G_SERVE, 0, "--cors, --heartbeat, --max-buffer, "
+	    "--max-conns, --max-per-addr, --sse-event, --tls-cert, --tls-key "
+	    "and --token-file are for --serve" },
+	{ G_SERVE, G_EXEC | G_OUTPUT | G_POST, 0, 0, "--serve sends the "
+	    "events to its clients: not with --exec, -o or --post" },
+	{ G_SERVE, G_CONSUMER | G_NAME | G_FROM | G_SINCE | G_ONCE, 0, 0,
+	    "--serve follows the topic from its end; a client asks for the "
+	    "past (Last-Event-ID, ?from=, ?since=): not --consumer, --name, "
+	    "--from, --since or --once" },
+	{ G_SERVE, G_COUNT | G_IDLE | G_FMT, 0, 0,
+	    "--serve takes no -c, -w, --data, --pretty or --thin" },
+	{ G_TLSCERT, 0, G_TLSKEY, 0, "--tls-cert and --tls-key go together" },
+	{ G_TLSKEY, 0, G_TLSCERT, 0, "--tls-cert and --tls-key go together" },
+	{ G_FORCE, 0, G_DELTOPIC, 0, "--force is for --delete-topic" },
+	{ G_DELTOPIC, G_RUN | G_TOPIC | G_CONSUMER | G_DELETE | G_RESET, 0, 0,
+	    "--delete-topic takes no other option but --force" },
+	{ G_DELETE, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "
+	    "with -T and --consumer alone, one at a time" },
+	{ G_RESET, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "
+	    "with -T and --consumer alone, one at a time" },
+	{ G_DELETE | G_RESET, 0, 0, 0, "--reset and --delete go with -T and "
+	    "--consumer alone, one at a time" },
+	{ G_JSON, 0, 0, 0, "--json is for --topics" },
+	{ G_FROM, G_CONSUMER | G_NAME | G_SINCE, G_TOPIC, 0, "--from or "
+	    "--since reads a topic's log: -T, one of them, not --consumer "
+	    "(--reset moves a consumer) nor --name" },
+	{ G_SINCE, G_CONSUMER | G_NAME | G_FROM, G_TOPIC, 0, "--from or "
+	    "--since reads a topic's log: -T, one of them, not --consumer "
+	    "(--reset moves a consumer) nor --name" },
+	{ G_WATCH, 0, 0, 0, "--watch and --interval are for --topics" },
+	{ G_INTERVAL, 0, 0, 0, "--watch and --interval are for --topics" },
+	{ G_NAME, G_CONSUMER, G_TOPIC, 0,
+	    "--name names a live subscriber: -T without --consumer" },
+	{ G_TOPIC, G_INPUT | G_FOLLOW, 0, 0,
+	    "-T reads the topic: not with -i or -f" },
+	{ G_CONSUMER, 0, G_TOPIC, 0, "--consumer is for -T" },
+	{ G_ONCE, 0, 0, G_CONSUMER | G_FROM | G_SINCE,
+	    "--once is for --consumer, --from and --since" },
+	{ G_BUS, 0, 0, G_TOPIC | G_DELTOPIC,
+	    "--bus and --creds are for -T, --delete-topic and --topics" },
+	{ G_CREDS, 0, 0, G_TOPIC | G_DELTOPIC,
+	    "--bus and --creds are for -T, --delete-topic and --topics" }
+};
+
+#define NRULES(r) (sizeof(r) / sizeof((r)[0]))
+
+/* What the command line gave, as the bits of the rules. */
+static uint64_t
+given(const struct opts *op, const struct common *c, const struct sub *sub,
+    int filters)
 {
 	const struct sse *s = &op->serve;
+	uint64_t g = 0;
 
-	(void)c;
-	refuse(s->given && s->addr == NULL, "--cors, --heartbeat, "
-	    "--max-buffer, --max-conns, --max-per-addr, --sse-event, "
-	    "--tls-cert, --tls-key and --token-file are for --serve");
-	if (s->addr == NULL)
+	g |= filters ? G_FILTERS : 0;
+	g |= op->cmd != NULL ? G_EXEC : 0;
+	g |= op->cmd != NULL && op->cmd[0] == NULL ? G_EXECEMPTY : 0;
+	g |= op->output != NULL ? G_OUTPUT : 0;
+	g |= op->npaths > 0 ? G_INPUT : 0;
+	g |= op->follow ? G_FOLLOW : 0;
+	g |= op->subname != NULL ? G_NAME : 0;
+	g |= op->idle > 0 ? G_IDLE : 0;
+	g |= sub->invert ? G_INVERT : 0;
+	g |= op->deltopic != NULL ? G_DELTOPIC : 0;
+	g |= op->fromset ? G_FROM : 0;
+	g |= op->since != NOTIME ? G_SINCE : 0;
+	g |= op->resetseq > 0 || op->resettime != NOTIME ? G_RESET : 0;
+	g |= op->del ? G_DELETE : 0;
+	g |= op->force ? G_FORCE : 0;
+	g |= c->rejects != NULL ? G_REJECTS : 0;
+	g |= c->quiet ? G_QUIET : 0;
+	g |= sub->fmt == FMT_DATA ? G_DATA : 0;
+	g |= sub->fmt == FMT_PRETTY ? G_PRETTY : 0;
+	g |= sub->fmt == FMT_TEMPLATE ? G_TEMPLATE : 0;
+	g |= sub->fmt == FMT_THIN ? G_THIN : 0;
+	g |= op->topic != NULL ? G_TOPIC : 0;
+	g |= op->consumer != NULL ? G_CONSUMER : 0;
+	g |= op->once ? G_ONCE : 0;
+	g |= sub->post.url != NULL ? G_POST : 0;
+	g |= sub->post.binary || op->secret != NULL || sub->post.timeout ||
+	    sub->post.nhdrs > 0 ? G_POSTOPTS : 0;
+	g |= sub->d.dlpath != NULL ? G_DEADLETTER : 0;
+	g |= sub->count > 0 ? G_COUNT : 0;
+	g |= op->interval > 0 ? G_INTERVAL : 0;
+	g |= op->json ? G_JSON : 0;
+	g |= op->watch ? G_WATCH : 0;
+	g |= s->addr != NULL ? G_SERVE : 0;
+	g |= s->given ? G_SERVEOPTS : 0;
+	g |= s->tlscert != NULL ? G_TLSCERT : 0;
+	g |= s->tlskey != NULL ? G_TLSKEY : 0;
+	g |= op->bus != NULL ? G_BUS : 0;
+	g |= op->creds != NULL ? G_CREDS : 0;
+	return g;
+}
+
+/* Refuses the command line g at the first of the n rules r it breaks. */
+static void
+police(const struct rule *r, size_t n, uint64_t g)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, r++) {
+		if ((g & r->when) != r->when)
+			continue;
+		refuse((g & r->forbid) != 0 || (g & r->need) != r->need ||
+		    (r->needone != 0 && (g & r->needone) == 0) ||
+		    (r->forbid == 0 && r->need == 0 && r->needone == 0),
+		    r->why);
+	}
+}
+
+/* Takes --post's secret: --secret, --secret-file, else
+ * $EVENTFUL_WEBHOOK_SECRET. */
+static void
+postsecret(struct sub *sub, const char *secret)
+{
+	char err[256];
+
+	if (secret == NULL)
+		secret = getenv("EVENTFUL_WEBHOOK_SECRET");
+	if (secret == NULL || *secret == '\0')
 		return;
-	refuse(op->cmd != NULL || op->output != NULL || sub->post.url != NULL,
-	    "--serve sends the events to its clients: not with --exec, -o "
-	    "or --post");
-	refuse(op->consumer != NULL || op->subname != NULL || op->fromset ||
-	    op->since != NOTIME || op->once, "--serve follows the topic from "
-	    "its end; a client asks for the past (Last-Event-ID, ?from=, "
-	    "?since=): not --consumer, --name, --from, --since or --once");
-	refuse(sub->count > 0 || op->idle > 0 || sub->fmt != FMT_EVENT,
-	    "--serve takes no -c, -w, --data, --pretty or --thin");
-	refuse((s->tlscert == NULL) != (s->tlskey == NULL),
-	    "--tls-cert and --tls-key go together");
+	if (whsig_addkeys(&sub->post.keys, secret, err, sizeof(err)) == -1)
+		badval("--secret", "whsec_...", err);
 }
 
 /* The usage errors of options that go together, or do not, in the order
- * they are said: one line, and try --help. */
+ * they are said (the rules above): one line, and try --help. */
 static void
 checkopts(const struct opts *op, const struct common *c, struct sub *sub,
     int filters)
 {
-	int reading = op->fromset || op->since != NOTIME;
+	uint64_t g = given(op, c, sub, filters);
 
-	refuse(op->cmd != NULL && op->cmd[0] == NULL,
-	    "--exec needs a command");
-	refuse(op->cmd != NULL && op->output != NULL,
-	    "--exec and -o exclude each other");
-	refuse(sub->d.dlpath != NULL && op->cmd == NULL &&
-	    sub->post.url == NULL, "--dead-letter is for --exec and --post");
+	police(anyrules, NRULES(anyrules), g);
 	if (sub->post.url != NULL)
-		postopts(sub, op->cmd, op->output, op->secret);
+		postsecret(sub, op->secret);
+	if (op->topics)
+		police(topicsrules, NRULES(topicsrules), g);
 	else
-		refuse(sub->post.binary || op->secret != NULL ||
-		    sub->post.timeout || sub->post.nhdrs > 0, "--binary, -H, "
-		    "--header-file, --secret, --secret-file and --timeout are "
-		    "for --post");
-	if (op->topics) {
-		checktopics(op, c, sub, filters);
-		return;
-	}
-	checkserve(op, c, sub);
-	checkadmin(op, sub, filters);
-	refuse(op->json, "--json is for --topics");
-	refuse(reading && (op->topic == NULL || op->consumer != NULL ||
-	    op->subname != NULL || (op->fromset && op->since != NOTIME)),
-	    "--from or --since reads a topic's log: -T, one of them, not "
-	    "--consumer (--reset moves a consumer) nor --name");
-	refuse(op->watch || op->interval > 0,
-	    "--watch and --interval are for --topics");
-	refuse(op->subname != NULL && (op->topic == NULL ||
-	    op->consumer != NULL),
-	    "--name names a live subscriber: -T without --consumer");
-	refuse(op->topic != NULL && (op->npaths > 0 || op->follow),
-	    "-T reads the topic: not with -i or -f");
-	refuse(op->consumer != NULL && op->topic == NULL,
-	    "--consumer is for -T");
-	refuse(op->once && op->consumer == NULL && !reading,
-	    "--once is for --consumer, --from and --since");
-}
-
-/*
- * A live subscriber of a topic.  When it waited for the topic to be made,
- * what was published before its subscription was in place is taken from
- * the log first, from the first event up to where the log ends then;
- * every later event reaches the subscription (a bus fans out after it
- * appends), and those the log gave already are skipped there by sequence.
- */
-static int
-live_main(struct common *c, struct sub *sub, const struct opts *op,
-    struct inputs *in, struct out *o)
-{
-	struct bus_from all = { NULL, 1, NOTIME };
-	int waited, status;
-
-	waited = await_topic(op->topic, op->idle);
-	subscribe_live(c, in, op->topic, op->subname);
-	if (waited) {
-		status = consume(c, sub, op->topic, &all, 1, 0, o,
-		    &sub->skipto);
-		if (status != EXIT_OK || o->closed || (sub->count > 0 &&
-		    sub->n >= sub->count))
-			return status;
-	}
-	in->idle = op->idle;
-	in->flush = liveflush;
-	in->arg = o;
-	status = subscribe(c, sub, in, o);
-	/* The bus ended the subscription (NATS closes its pipe). */
-	if (status == EXIT_OK && !o->closed)
-		liveflush(o);
-	bus_live_close(live);
-	return status;
-}
-
-/* evsub --serve: the inputs, or a topic, to HTTP clients (sse.c). */
-static int
-serve_main(struct common *c, struct sub *sub, struct opts *op)
-{
-	struct sse *s = &op->serve;
-	struct inputs in;
-	char err[2048];
-	int status;
-
-	s->bus = bus;
-	s->topic = op->topic;
-	s->c = c;
-	s->f = sub->f;
-	s->nf = sub->nf;
-	s->invert = sub->invert;
-	s->quiet = c->quiet;
-	if (op->topic == NULL) {
-		if (inputs_open(&in, c, op->paths, op->npaths,
-		    op->follow) == -1)
-			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
-		s->in = &in;
-	}
-	switch (sse_run(s, err, sizeof(err))) {
-	case SSE_OK:
-		status = EXIT_OK;
-		break;
-	case SSE_ENDED:
-		status = c->status;
-		break;
-	case SSE_NOTOPIC:
-		status = EXIT_NOTOPIC;
-		break;
-	case SSE_ADDR:
-		warnw(NULL, "%s", err);
-		status = EXIT_USAGE;
-		break;
-	case SSE_FAIL:
-		warnw(NULL, "%s", err);
-		status = EXIT_FAIL;
-		break;
-	default:	/* SSE_BROKEN: said */
-		status = EXIT_FAIL;
-		break;
-	}
-	if (op->topic == NULL)
-		inputs_close(&in);
-	return status;
-}
-
-/*
- * The sequence --from or --last names on topic name, its end known.  A
- * start past the next event to come waits for the ones before it to be
- * published: said, since it is most often a slip (a topic's sequence is
- * not another's); with --once there is nothing to wait for, and nothing
- * to say.  Exits 8 when there is no such topic.
- */
-static uint64_t
-fromwhere(const char *name, const struct startpos *p, int once)
-{
-	uint64_t last, seq;
-
-	if (!exists(name, "-T"))
-		exit(EXIT_NOTOPIC);
-	last = lastseq(name);
-	seq = startseq(p, last);
-	if (seq > last + 1 && !once)
-		warnw("--from", "%llu is past the end of topic %s, whose last "
-		    "event is %llu: waiting for %llu to %llu to be published "
-		    "first (--from end: only what comes; --from -N: the "
-		    "last N)", (unsigned long long)seq, name,
-		    (unsigned long long)last, (unsigned long long)last + 1,
-		    (unsigned long long)seq - 1);
-	return seq;
-}
-
-/* Reads, selects and delivers: the inputs, a topic's log, or a topic. */
-static int
-run(struct common *c, struct sub *sub, struct opts *op)
-{
-	struct bus_from f = { op->consumer, 0, op->since };
-	struct inputs in;
-	struct out o;
-	int status;
-
-	out_open(&o, op->output);
-	out_mem(&sub->mem);
-	sub->color = common_color(c, o.fd);
-	waiting = sub;
-	if (op->fromset)
-		f.seq = fromwhere(op->topic, &op->from, op->once);
-	if (op->serve.addr != NULL)
-		status = serve_main(c, sub, op);
-	else if (op->consumer != NULL || op->fromset || op->since != NOTIME)
-		status = consume(c, sub, op->topic, &f, op->once, op->idle,
-		    &o, NULL);
-	else if (op->topic != NULL) {
-		status = live_main(c, sub, op, &in, &o);
-		inputs_close(&in);
-	} else {
-		if (inputs_open(&in, c, op->paths, op->npaths,
-		    op->follow) == -1)
-			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
-		in.idle = op->idle;
-		in.flush = idleflush;
-		in.arg = &o;
-		status = subscribe(c, sub, &in, &o);
-		inputs_close(&in);
-	}
-	(void)closeout(&o);
-	(void)closeout(&sub->mem);
-	return status;
+		police(rules, NRULES(rules), g);
 }
 
 int
@@ -1756,9 +941,6 @@ main(int argc, char *argv[])
 			usage(stderr, EXIT_USAGE);
 		}
 	checkopts(&op, &c, &sub, argc > 0);
-	refuse((op.bus != NULL || op.creds != NULL) && op.topic == NULL &&
-	    op.deltopic == NULL && !op.topics,
-	    "--bus and --creds are for -T, --delete-topic and --topics");
 	bus = cli_bus_open(op.bus, op.creds);
 	if (op.topics)
 		return topics_main(&c, &op, sub.count);
