@@ -751,14 +751,16 @@ static const struct rule anyrules[] = {
 	    "--secret-file and --timeout are for --post" }
 };
 
-/* --topics: it takes no other option but --json, --watch, -c and
- * --interval. */
+/* --topics: it takes no other option but --json, --watch, -c,
+ * --interval, --bus and --creds. */
 static const struct rule topicsrules[] = {
 	{ 0, G_FILTERS | G_EXEC | G_TOPIC | G_OUTPUT | G_INPUT | G_FOLLOW |
 	    G_NAME | G_IDLE | G_INVERT | G_DELTOPIC | G_FROM | G_SINCE |
-	    G_RESET | G_DELETE | G_FORCE | G_REJECTS | G_QUIET | G_FMT, 0, 0,
-	    "--topics takes no other option but --json, --watch, -c and "
-	    "--interval" },
+	    G_RESET | G_DELETE | G_FORCE | G_REJECTS | G_QUIET | G_FMT |
+	    G_CONSUMER | G_ONCE | G_POST | G_POSTOPTS | G_DEADLETTER |
+	    G_SERVE | G_SERVEOPTS, 0, 0,
+	    "--topics takes no other option but --json, --watch, -c, "
+	    "--interval, --bus and --creds" },
 	{ G_JSON | G_WATCH, 0, 0, 0, "--json and --watch exclude each other" },
 	{ G_COUNT, 0, G_WATCH, 0, "-c and --interval are for --watch" },
 	{ G_INTERVAL, 0, G_WATCH, 0, "-c and --interval are for --watch" }
@@ -781,8 +783,11 @@ static const struct rule rules[] = {
 	{ G_TLSCERT, 0, G_TLSKEY, 0, "--tls-cert and --tls-key go together" },
 	{ G_TLSKEY, 0, G_TLSCERT, 0, "--tls-cert and --tls-key go together" },
 	{ G_FORCE, 0, G_DELTOPIC, 0, "--force is for --delete-topic" },
-	{ G_DELTOPIC, G_RUN | G_TOPIC | G_CONSUMER | G_DELETE | G_RESET, 0, 0,
-	    "--delete-topic takes no other option but --force" },
+	{ G_DELTOPIC, G_RUN | G_TOPIC | G_CONSUMER | G_DELETE | G_RESET |
+	    G_INVERT | G_FMT | G_COUNT | G_REJECTS | G_QUIET | G_SERVE |
+	    G_POSTOPTS | G_DEADLETTER, 0, 0,
+	    "--delete-topic takes no other option but --force, --bus and "
+	    "--creds" },
 	{ G_DELETE, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "
 	    "with -T and --consumer alone, one at a time" },
 	{ G_RESET, G_RUN, G_TOPIC | G_CONSUMER, 0, "--reset and --delete go "

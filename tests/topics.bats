@@ -103,6 +103,18 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	run -2 evsub --consumer c
 	run -2 evsub -T t --once
 	run -2 evsub --topics -T t
+	# What --topics and --delete-topic would ignore is refused.
+	for o in '--consumer c' --once '--post http://127.0.0.1:9/' \
+	    '--serve 127.0.0.1:0' -q -v --pretty; do
+		# shellcheck disable=SC2086 # the option and its value, split
+		run -2 --separate-stderr evsub --topics $o
+		assert_equal "${stderr_lines[0]}" 'evsub: --topics takes no other option but --json, --watch, -c, --interval, --bus and --creds'
+	done
+	for o in -v --pretty --data '-c 3' -q '--rejects r' '--serve 127.0.0.1:0'; do
+		# shellcheck disable=SC2086 # the option and its value, split
+		run -2 --separate-stderr evsub --delete-topic t $o
+		assert_equal "${stderr_lines[0]}" 'evsub: --delete-topic takes no other option but --force, --bus and --creds'
+	done
 	run -2 evpub -T t --sync sometimes -t t n:=1
 	if [ "$BUS" = nats ]; then
 		# Durability is replication and nobody is cut off: refused
