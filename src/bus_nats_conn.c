@@ -97,7 +97,7 @@ nb_conn(struct bus *b, char *err, size_t n)
 	struct nbus *nb = b->impl;
 	jsOptions jo;
 	const char *ca, *cert, *key;
-	int fd;
+	int fd, tries;
 	natsStatus s;
 
 	if (nb->nc != NULL)
@@ -129,8 +129,20 @@ nb_conn(struct bus *b, char *err, size_t n)
 	if (s == NATS_OK && (cert = getenv("NATS_CERT")) != NULL &&
 	    *cert != '\0' && (key = getenv("NATS_KEY")) != NULL)
 		s = natsOptions_LoadCertificatesChain(nb->opts, cert, key);
-	if (s == NATS_OK)
+	/*
+	 * libnats before 3.8 (Debian's is 3.4) sends no signature of the
+	 * server's nonce when the signature's first byte is zero (nats.c
+	 * pull request 705): one connection in 256 with a creds file is
+	 * refused, "Authorization Violation".  A new connection signs a new
+	 * nonce; creds that are wrong are refused every time.
+	 */
+	for (tries = 0; s == NATS_OK; tries++) {
 		s = natsConnection_Connect(&nb->nc, nb->opts);
+		if (s != NATS_CONNECTION_AUTH_FAILED || nb->creds == NULL ||
+		    tries == 3)
+			break;
+		s = NATS_OK;
+	}
 	if (s != NATS_OK) {
 		seterr(err, n, "%s: connect: %s", b->where, nb_status(s));
 		unconn(nb);

@@ -565,6 +565,12 @@ PY
 	assert_equal "$stderr" "evpub: $NATS: connect: no nkey user seed found in '$d/bad.creds'"
 	run -0 evsub --creds "$d/user.creds" -T a --from 1 --once
 	assert_equal "${#lines[@]}" 2
+	# Debian's libnats sends no signature of the server's nonce when its
+	# first byte is zero: 1 connection in 256 was refused, and a CI run
+	# now and then.  1,000 connections all get in (2 of 400 did not).
+	run -0 bash -c 'seq 1000 | xargs -P 4 -I{} evsub --creds "$1" --topics \
+	    2>&1 >/dev/null | sort | uniq -c' _ "$d/user.creds"
+	assert_output ''
 	# The directory bus has no users: --creds there is a mistake, said;
 	# NATS_CREDS, for other tools too, is left alone.
 	run -2 --separate-stderr evpub --bus dir: --creds "$d/user.creds" -T a -t t
