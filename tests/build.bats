@@ -46,6 +46,16 @@ inst() {
 	assert_output --regexp '^layers: no loop in the calls between [0-9]+ files of src/, nor in their includes$'
 }
 
+@test "the library exits nowhere: of libeventful.a's objects only util.o calls exit (errw, machinefail), none calls errw or errwe but util.o's own" {
+	# What may exit is linked into the programs only (the mains, cli.c,
+	# cli_bus.c, evsub_sub.c, evsub_admin.c); the library returns.
+	run -0 bash -c 'ar t "$1" | while read -r o; do
+		ar p "$1" "$o" >obj.o
+		nm -u obj.o | awk -v o="$o" "\$2 ~ /^(exit|_exit|errw|errwe)\$/ { print o, \$2 }"
+	done' _ "$B/libeventful.a"
+	assert_output 'util.o exit'
+}
+
 @test "make install honours PREFIX and DESTDIR" {
 	run -0 inst install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/ev
 	[ -x "$BATS_TEST_TMPDIR/root/opt/ev/bin/evpub" ]
