@@ -74,7 +74,7 @@ BENCHDEPS = mosquitto mosquitto-clients
 PROGS = evlog evproject evpub evsub
 # The lessons (evtour(1)): a shell script, installed with the programs.
 SCRIPTS = evtour
-LIBOBJ = buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
+LIBOBJ = ack.o buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
          id.o idx.o input.o http.o lines.o listen.o listen_body.o \
          listen_github.o log.o rd.o out.o post.o sseparse.o ssein.o pub.o \
          scan.o store.o topic.o topiclist.o trace.o bus.o bus_dir.o \

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ack.h"
 #include "bus_nats_int.h"
 #include "timefmt.h"
 #include "util.h"
@@ -59,9 +60,9 @@ struct npub {
 	uint64_t n;		/* events taken so far */
 	uint64_t lastsubj;	/* --expect: the subject's last sequence */
 	int expectset;		/* lastsubj is known */
-	char *firstsubj;	/* --expect: the first event's NATS subject */
 	int64_t maxpayload;	/* the server's max_payload */
 	struct buf out;		/* acknowledged events, stamped */
+	struct ack ack;		/* stdout, the repeats, --expect's subject */
 	int failed;		/* a sink failed: nothing more is published */
 };
 
@@ -202,8 +203,8 @@ pub_free(struct npub *p)
 	buf_free(&p->evs);
 	buf_free(&p->strs);
 	buf_free(&p->out);
+	(void)ack_close(&p->ack, NULL, 0);
 	free(p->w);
-	free(p->firstsubj);
 	free(p->topic);
 	free(p->stream);
 	free(p->prefix);
@@ -247,6 +248,8 @@ nats_pub_open(struct bus *b, const char *topic, const struct bus_pubopts *o,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	scan_init(&p->sc);
+	ack_open(&p->ack, !o->quiet, o->quiet, p->topic, 0, "stream",
+	    "published");
 	nb->pub = p;
 	/* A new context, whose acks come to this publisher. */
 	jsCtx_Destroy(nb->js);
@@ -463,26 +466,21 @@ report(struct npub *p, char *err, size_t n)
 	for (i = 0; i < p->nw; i++) {
 		sl = &p->w[i];
 		if (sl->state == S_DUP) {
-			if (!p->o.quiet)
-				warnw(p->topic, "event %llu: source and id are "
-				    "in the stream already, as sequence %llu: "
-				    "not published again",
-				    (unsigned long long)sl->lineno,
-				    (unsigned long long)sl->seq);
+			ack_repeat(&p->ack, sl->lineno, sl->seq);
 			continue;
 		}
 		if (!p->o.quiet)
 			(void)nb_stamp(&p->out, &p->sc, p->evs.p + sl->off,
 			    sl->len, sl->seq);
 	}
-	if (p->out.len > 0 && (fwrite(p->out.p, 1, p->out.len, stdout) !=
-	    p->out.len || fflush(stdout) == EOF)) {
-		if (errno == EPIPE)
-			return BUS_EPIPE;
-		seterr(err, n, "stdout: write: %s", strerror(errno));
+	switch (ack_write(&p->ack, p->out.p, p->out.len, err, n)) {
+	case ACK_OK:
+		return BUS_OK;
+	case ACK_EPIPE:
+		return BUS_EPIPE;
+	default:
 		return BUS_ERROR;
 	}
-	return BUS_OK;
 }
 
 /*
@@ -650,21 +648,10 @@ take_event(struct npub *p, const char *s, size_t len, char *err, size_t n)
 	if (nb_put_subject(&p->strs, p->prefix, &p->ev, err, n) == -1)
 		return BUS_ERROR;
 	buf_putc(&p->strs, '\0');
-	if (p->o.expecting && p->ev.a[CE_SUBJECT] == NULL) {
-		seterr(err, n, "%s: event %llu: --expect counts the events of a "
-		    "subject: this one has none", p->topic,
-		    (unsigned long long)p->n);
+	if (p->o.expecting && ack_subject(&p->ack, p->ev.a[CE_SUBJECT] ==
+	    NULL ? NULL : p->strs.p + sl->subj, strlen(p->strs.p + sl->subj),
+	    p->n, err, n) != ACK_OK)
 		return BUS_INVALID;
-	}
-	if (p->o.expecting && (p->nw > 0 || p->expectset) &&
-	    strcmp(p->strs.p + sl->subj, p->firstsubj) != 0) {
-		seterr(err, n, "%s: event %llu: --expect counts the events of "
-		    "one subject: this one has another", p->topic,
-		    (unsigned long long)p->n);
-		return BUS_INVALID;
-	}
-	if (p->o.expecting && p->firstsubj == NULL)
-		p->firstsubj = xstrdup(p->strs.p + sl->subj);
 	sl->msgid = p->strs.len;
 	nb_put_msgid(&p->strs, &p->ev);
 	buf_putc(&p->strs, '\0');

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ack.h"
 #include "cli.h"
 #include "common.h"
 #include "ce.h"
@@ -401,24 +402,12 @@ struct appender {
 	long long expect;	/* --expect, or -1 */
 	const char *path;
 	struct log *lg;		/* the log */
-	struct out out;		/* the acknowledgements */
+	struct ack ack;		/* the acknowledgements */
 	struct reader r;	/* stdin */
 	struct scanner sc;	/* for checking lines */
 	struct ce_event ev;
 	int bad;		/* --expect: a line that cannot be in it */
 };
-
-/* Tells whether the last event of bt has a subject, that of the first. */
-static int
-samesubject(const struct batch *bt)
-{
-	const char *a, *z;
-	size_t alen, zlen;
-
-	a = batch_subject(bt, 0, &alen);
-	z = batch_subject(bt, bt->n - 1, &zlen);
-	return z != NULL && zlen == alen && memcmp(a, z, alen) == 0;
-}
 
 /*
  * Reads and checks events into bt: for a group commit, what has arrived
@@ -432,7 +421,9 @@ readbatch(struct appender *a, struct batch *bt)
 	struct line l;
 	char err[512];
 	enum rd_status rs;
-	size_t len;
+	enum ack_result got;
+	const char *subj;
+	size_t len = 0;
 
 	batch_clear(bt);
 	a->r.nb = 0;
@@ -464,11 +455,13 @@ readbatch(struct appender *a, struct batch *bt)
 			a->bad = 1;
 			continue;
 		}
-		if (a->expect >= 0 && !samesubject(bt)) {
-			/* One subject: the stream the version is of. */
-			reject(c, "stdin", &l, "--expect: %s",
-			    batch_subject(bt, bt->n - 1, &len) != NULL ? "not "
-			    "the subject of the first event" : "no subject");
+		/* One subject: the stream the version is of. */
+		subj = a->expect >= 0 ? batch_subject(bt, bt->n - 1, &len) :
+		    NULL;
+		if (a->expect >= 0 && (got = ack_subject(&a->ack, subj, len,
+		    l.lineno, err, sizeof(err))) != ACK_OK) {
+			reject(c, "stdin", &l, "--expect: %s", got == ACK_OTHER ?
+			    "not the subject of the first event" : "no subject");
 			a->bad = 1;
 		}
 		if (a->sync == SYNC_EVENT && a->expect < 0)
@@ -481,25 +474,15 @@ readbatch(struct appender *a, struct batch *bt)
 }
 
 /* After bt is durable: reports its repeats, then acknowledges it on
- * stdout.  Returns -1 when stdout's reader has gone away. */
+ * stdout.  Returns -1 when stdout's reader has gone away, or a write to
+ * it failed (said at the end). */
 static int
 acked(void *arg, struct batch *bt)
 {
 	struct appender *a = arg;
-	char where[64];
-	size_t i;
+	char err[512];
 
-	for (i = 0; i < bt->n; i++) {
-		if (bt->dup[i] == 0 || common.quiet)
-			continue;
-		snprintf(where, sizeof(where), "stdin:%llu",
-		    (unsigned long long)bt->lineno[i]);
-		warnw(where, "source and id are in the log already, as "
-		    "sequence %llu: not appended again",
-		    (unsigned long long)bt->dup[i]);
-	}
-	(void)out_write(&a->out, bt->b.p, bt->b.len);
-	return a->out.closed ? -1 : 0;
+	return ack_batch(&a->ack, bt, err, sizeof(err)) == ACK_OK ? 0 : -1;
 }
 
 /* A write, an fsync or the log's room failed: nothing of the batch is
@@ -524,9 +507,8 @@ writebatch(struct appender *a, struct batch *bt)
 	size_t len = 0;
 	enum log_result r;
 
-	if (log_lock(a->lg, 1, err, sizeof(err)) != LOG_OK)
-		errw(EXIT_FAIL, a->path, "%s", err);
-	r = log_append(a->lg, bt, a->sync, a->expect, &count);
+	r = log_write(a->lg, bt, a->sync, a->expect, &count, NULL, NULL, err,
+	    sizeof(err));
 	if (r == LOG_EXPECT) {
 		subj = batch_subject(bt, 0, &len);
 		errw(EXIT_EXPECT, a->path, "subject \"%.*s\" has %llu event%s, "
@@ -535,8 +517,7 @@ writebatch(struct appender *a, struct batch *bt)
 		    "s", a->expect);
 	}
 	if (r != LOG_OK)
-		appendfail(a, r, errno, NULL);
-	log_unlock(a->lg);
+		appendfail(a, r, errno, err[0] != '\0' ? err : NULL);
 	(void)acked(a, bt);
 }
 
@@ -588,7 +569,7 @@ append(const char *path, int sync, long long expect)
 	/* Past a file size limit, write(2) should fail with EFBIG and be
 	 * reported, not kill us halfway. */
 	signal(SIGXFSZ, SIG_IGN);
-	out_open(&a.out, NULL);
+	ack_open(&a.ack, 1, common.quiet, "stdin", 1, "log", "appended");
 	scan_init(&a.sc);
 	common_reader(&common, &a.r, STDIN_FILENO, "stdin");
 	threaded = a.expect < 0 && a.sync != SYNC_EVENT;
@@ -600,7 +581,7 @@ append(const char *path, int sync, long long expect)
 		errwe(EXIT_FAIL, "pthread_create", "append");
 	if (!threaded) {
 		a.r.idle = out_idle;
-		a.r.idlearg = &a.out;
+		a.r.idlearg = &a.ack.out;
 	}
 	while (!eof && !closed) {
 		if (threaded)
@@ -619,10 +600,11 @@ append(const char *path, int sync, long long expect)
 		if (bt->n == 0)
 			continue;
 		writebatch(&a, bt);
-		closed = a.out.closed;
+		closed = a.ack.out.closed;
 	}
 	log_commit_finish(a.lg);
-	(void)closeout(&a.out);
+	(void)closeout(&a.ack.out);
+	free(a.ack.subject);
 	rd_free(&a.r);
 	scan_free(&a.sc);
 	batch_free(&one);

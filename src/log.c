@@ -113,6 +113,27 @@ log_append(struct log *lg, struct batch *bt, int sync, long long expect,
 }
 
 enum log_result
+log_write(struct log *lg, struct batch *bt, int sync, long long expect,
+    uint64_t *count, void (*done)(void *, struct batch *), void *arg,
+    char *err, size_t n)
+{
+	enum log_result r;
+	int e;
+
+	if ((r = log_lock(lg, LOG_REPAIR_TAIL, err, n)) != LOG_OK)
+		return r;
+	if (n > 0)
+		err[0] = '\0';
+	r = log_append(lg, bt, sync, expect, count);
+	e = errno;
+	if (r == LOG_OK && done != NULL)
+		done(arg, bt);
+	log_unlock(lg);
+	errno = e;
+	return r;
+}
+
+enum log_result
 log_commit_start(struct log *lg, int sync, log_durable_fn *durable,
     log_fail_fn *fail, void *arg)
 {

@@ -198,6 +198,18 @@ enum log_result log_append(struct log *lg, struct batch *bt, int sync,
     long long expect, uint64_t *count);
 
 /*
+ * The batch writer of every appender without the pipeline: log_lock
+ * (repairing a torn tail), log_append, then done(arg, bt) while the lock
+ * is still held, when bt is stored and done is not NULL (what must
+ * follow the log's order: fan-out, the acknowledgement), then
+ * log_unlock.  Returns log_lock's failure with its text in err, or
+ * log_append's result with err empty (LOG_IO: errno says).
+ */
+enum log_result log_write(struct log *lg, struct batch *bt, int sync,
+    long long expect, uint64_t *count, void (*done)(void *, struct batch *),
+    void *arg, char *err, size_t n);
+
+/*
  * Group commit as a pipeline (sync SYNC_BATCH or SYNC_NONE).  The caller
  * fills batches and hands them over in order.  One thread writes each
  * into the log under its lock; a second makes what was written durable

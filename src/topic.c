@@ -389,7 +389,6 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 		return BUS_ERROR;
 	p->sync = sync;
 	p->maxwait = maxwait;
-	p->quiet = quiet;
 	p->expect = -1;
 	p->onfail = onfail;
 	pthread_mutex_init(&p->mu, NULL);
@@ -398,7 +397,9 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 	signal(SIGXFSZ, SIG_IGN);
 	/* One event at a time, durable each: no group to overlap with. */
 	p->threaded = overlap && sync != SYNC_EVENT;
+	ack_open(&p->ack, !quiet, quiet, p->t.name, 0, "log", "published");
 	if (openlog(p, err, n) == -1) {
+		(void)ack_close(&p->ack, NULL, 0);
 		if (p->log != NULL)
 			log_close(p->log);
 		pthread_mutex_destroy(&p->mu);
@@ -413,7 +414,7 @@ topub_open(struct topub *p, const char *name, int sync, int64_t maxwait,
 int
 topub_close(struct topub *p, char *err, size_t n)
 {
-	char *idx;
+	char *idx, why[512];
 	int r;
 
 	if (p->threaded)
@@ -431,9 +432,13 @@ topub_close(struct topub *p, char *err, size_t n)
 	r = p->res == BUS_EPIPE ? BUS_OK : p->res;
 	if (r != BUS_OK)
 		seterrw(err, n, 0, NULL, "%s", p->failerr);
+	if (ack_close(&p->ack, why, sizeof(why)) == ACK_ERROR &&
+	    r == BUS_OK) {
+		seterr(err, n, "%s", why);
+		r = BUS_ERROR;
+	}
 	batch_free(&p->bt);
 	scan_free(&p->sc);
-	free((char *)p->subject);
 	log_close(p->log);
 	close(p->dirfd);
 	pthread_mutex_destroy(&p->mu);
@@ -678,33 +683,6 @@ fanout(struct topub *p, const char *buf, size_t len)
 	free(v);
 }
 
-/* With --expect, every event has the first one's subject: BUS_OK, or
- * BUS_INVALID saying why not. */
-static int
-samesubject(struct topub *p, char *err, size_t n)
-{
-	const struct scan_member *m = p->ev.a[CE_SUBJECT];
-
-	if (m == NULL) {
-		seterrw(err, n, 0, p->t.name, "event %llu: --expect counts the "
-		    "events of a subject: this one has none",
-		    (unsigned long long)p->n);
-		return BUS_INVALID;
-	}
-	if (p->subject == NULL) {
-		p->subject = xmalloc(m->vallen);
-		memcpy((char *)p->subject, m->val, m->vallen);
-		p->subjlen = m->vallen;
-	} else if (m->vallen != p->subjlen || memcmp(m->val, p->subject,
-	    m->vallen) != 0) {
-		seterrw(err, n, 0, p->t.name, "event %llu: --expect counts the "
-		    "events of one subject: this one has another",
-		    (unsigned long long)p->n);
-		return BUS_INVALID;
-	}
-	return BUS_OK;
-}
-
 /*
  * Adds the whole events buf[0..len) to bt.  They are evpub's own output,
  * each checked on its way in: their members are found, not checked again.
@@ -713,9 +691,9 @@ static int
 fill(struct topub *p, struct batch *bt, const char *buf, size_t len,
     char *err, size_t n)
 {
+	const struct scan_member *m;
 	const char *s = buf, *end = buf + len, *nl;
 	char why[512];
-	int r;
 
 	for (; s < end; s = nl + 1) {
 		nl = memchr(s, '\n', (size_t)(end - s));
@@ -727,50 +705,33 @@ fill(struct topub *p, struct batch *bt, const char *buf, size_t len,
 			    p->sc.err : why);
 			return BUS_ERROR;
 		}
-		if (p->expect >= 0 && (r = samesubject(p, err, n)) != BUS_OK)
-			return r;
+		m = p->ev.a[CE_SUBJECT];
+		if (p->expect >= 0 && ack_subject(&p->ack, m != NULL ? m->val :
+		    NULL, m != NULL ? m->vallen : 0, p->n, err, n) != ACK_OK)
+			return BUS_INVALID;
 		batch_add(bt, &p->sc, &p->ev, p->n);
 	}
 	return BUS_OK;
 }
 
-/* Writes the events stored, stamped, to stdout: the acknowledgement.
- * BUS_EPIPE when its reader went away (the run stops, quietly). */
-static int
-acked(struct topub *p, const struct buf *b, char *err, size_t n)
-{
-	if (p->quiet || b->len == 0)
-		return BUS_OK;
-	if (fwrite(b->p, 1, b->len, stdout) == b->len && fflush(stdout) == 0)
-		return BUS_OK;
-	if (errno == EPIPE)
-		return BUS_EPIPE;
-	seterrw(err, n, errno, "stdout", "write");
-	return BUS_ERROR;
-}
-
 /* After bt is in the log, durable, and still under its lock: fans it out,
- * acknowledges it on stdout, then reports the events left out as
- * repeats. */
+ * reports the events left out as repeats, and acknowledges the rest on
+ * stdout. */
 static int
 pubdone(struct topub *p, struct batch *bt, char *err, size_t n)
 {
-	size_t i;
-	int r;
-
 	/* Live subscribers get the events in the log's order: fan out
 	 * before another publisher can append. */
 	if (bt->b.len > 0)
 		fanout(p, bt->b.p, bt->b.len);
-	if ((r = acked(p, &bt->b, err, n)) == BUS_ERROR)
-		return r;
-	for (i = 0; i < bt->n; i++)
-		if (bt->dup[i] != 0 && !p->quiet)
-			warnw(p->t.name, "event %llu: source and id are in the "
-			    "log already, as sequence %llu: not published "
-			    "again", (unsigned long long)bt->lineno[i],
-			    (unsigned long long)bt->dup[i]);
-	return r;
+	switch (ack_batch(&p->ack, bt, err, n)) {
+	case ACK_OK:
+		return BUS_OK;
+	case ACK_EPIPE:
+		return BUS_EPIPE;
+	default:
+		return BUS_ERROR;
+	}
 }
 
 /*
@@ -838,6 +799,15 @@ pubfail(void *arg, enum log_result how, int e, const char *msg)
 	(void)keep(p, appendfail(p, how, e, msg, err, sizeof(err)), err, 1);
 }
 
+/* log_write's hook, under the lock: pubdone, its result kept in p. */
+static void
+stored(void *arg, struct batch *bt)
+{
+	struct topub *p = arg;
+
+	p->done = pubdone(p, bt, p->doneerr, sizeof(p->doneerr));
+}
+
 /* The failure kept, said in err. */
 static int
 kept(struct topub *p, char *err, size_t n)
@@ -886,7 +856,7 @@ topub_sink(struct topub *p, const char *buf, size_t len, char *err,
 	char why[512];
 	uint64_t count;
 	enum log_result got;
-	int r, e;
+	int r;
 
 	if ((r = kept(p, err, n)) != BUS_OK)
 		return r;
@@ -897,25 +867,20 @@ topub_sink(struct topub *p, const char *buf, size_t len, char *err,
 		return keep(p, r, err, 0);
 	if (p->bt.n == 0)
 		return BUS_OK;
-	if ((got = log_lock(p->log, 1, why, sizeof(why))) != LOG_OK) {
-		r = appendfail(p, got, 0, got == LOG_GONE ? NULL : why, err, n);
-		return keep(p, r, err, 0);
-	}
-	got = log_append(p->log, &p->bt, p->sync, p->expect, &count);
-	e = errno;
+	got = log_write(p->log, &p->bt, p->sync, p->expect, &count, stored, p,
+	    why, sizeof(why));
 	if (got == LOG_EXPECT) {
 		seterrw(err, n, 0, p->t.name, "the subject has %llu events, "
 		    "not %lld: nothing published", (unsigned long long)count,
 		    p->expect);
 		r = BUS_EXPECT;
 	} else if (got != LOG_OK)
-		r = appendfail(p, got, e, NULL, err, n);
-	else {
-		if (p->expect >= 0)
-			p->expect += (long long)p->bt.m;
-		r = pubdone(p, &p->bt, err, n);
-	}
-	log_unlock(p->log);
+		r = appendfail(p, got, errno, got == LOG_GONE || why[0] ==
+		    '\0' ? NULL : why, err, n);
+	else if ((r = p->done) == BUS_OK && p->expect >= 0)
+		p->expect += (long long)p->bt.m;
+	else if (r == BUS_ERROR)
+		seterrw(err, n, 0, NULL, "%s", p->doneerr);
 	return r == BUS_OK ? r : keep(p, r, r == BUS_EPIPE ? "" : err, 0);
 }
 

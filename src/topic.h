@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ack.h"
 #include "log.h"
 #include "topiclist.h"
 
@@ -91,10 +92,8 @@ struct topub {
 	struct ce_event ev;
 	int sync;		/* --sync */
 	int64_t maxwait;	/* --max-wait, microseconds */
-	int quiet;		/* -q: no repeats said, nothing on stdout */
 	long long expect;	/* --expect, or -1 */
-	const char *subject;	/* with expect: the first event's subject */
-	size_t subjlen;
+	struct ack ack;		/* stdout, the repeats, --expect's subject */
 	uint64_t n;		/* events published so far, for messages */
 	/* Two threads write and commit groups while evpub makes the next. */
 	int threaded;
@@ -103,6 +102,8 @@ struct topub {
 	pthread_mutex_t mu;	/* guards res and failerr */
 	int res;		/* the first failure (enum bus_result), kept */
 	char failerr[2048];	/* its message, whole */
+	int done;		/* unthreaded: pubdone's result */
+	char doneerr[512];	/* and its message */
 };
 
 /*

@@ -71,6 +71,30 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 	lines 100000 | evpub -l -T d -t n | head -1 >/dev/null
 }
 
+@test "an acknowledgement that cannot be written (stdout on a full disk): status 1, said, and the events stay stored, on both buses and from evlog append" {
+	[ -e /dev/full ] || skip "no /dev/full"
+	nats_start
+	# One piece writes every acknowledgement (src/ack.c): each way of
+	# appending fails alike when stdout cannot take it.
+	for bus in nats dir; do
+		if [[ $bus == dir ]]; then unset EVENTFUL_BUS; fi
+		for cmd in "evpub -T f$bus -t t -S s/1 n:=1" \
+		    "evpub -T f$bus --expect 1 -t t -S s/1 n:=2" \
+		    "evpub -l -T f$bus -t t -S s/1 <<<'{\"n\":3}'" \
+		    "evlog append -T f$bus <<<\"\$(evpub -t t -S s/1 n:=4)\""; do
+			run -1 --separate-stderr bash -c "$cmd >/dev/full"
+			assert_equal "${stderr##*$'\n'}" "${cmd%% *}$([[ $cmd == evlog* ]] && echo ' append'): stdout: write: No space left on device"
+		done
+		assert_equal "$(evsub -T "f$bus" --from 1 --once | jq -r .data.n | tr '\n' ' ')" "1 2 3 4 "
+	done
+	for opt in '' '--sync event' '--expect 0'; do
+		# shellcheck disable=SC2086
+		run -1 --separate-stderr bash -c "evpub -t t -S s/1 n:=1 | evlog append $opt l${opt// /} >/dev/full"
+		assert_equal "$stderr" "evlog append: stdout: write: No space left on device"
+		assert_equal "$(evlog cat "l${opt// /}" | wc -l)" 1
+	done
+}
+
 @test "idempotence: a repeat of source and id is dropped within the duplicate window, said on stderr, not acknowledged again" {
 	nats_start
 	run -0 --separate-stderr evpub -T i -t t -s src --id one n:=1
