@@ -459,6 +459,7 @@ expect_check(struct npub *p, struct slot *sl, char *err, size_t n)
 static int
 report(struct npub *p, char *err, size_t n)
 {
+	enum ack_result r;
 	struct slot *sl;
 	size_t i;
 
@@ -473,14 +474,9 @@ report(struct npub *p, char *err, size_t n)
 			(void)nb_stamp(&p->out, &p->sc, p->evs.p + sl->off,
 			    sl->len, sl->seq);
 	}
-	switch (ack_write(&p->ack, p->out.p, p->out.len, err, n)) {
-	case ACK_OK:
-		return BUS_OK;
-	case ACK_EPIPE:
-		return BUS_EPIPE;
-	default:
-		return BUS_ERROR;
-	}
+	r = ack_write(&p->ack, p->out.p, p->out.len, err, n);
+	return r == ACK_OK ? BUS_OK : r == ACK_EPIPE ? BUS_EPIPE :
+	    BUS_ERROR;
 }
 
 /*

@@ -720,18 +720,15 @@ fill(struct topub *p, struct batch *bt, const char *buf, size_t len,
 static int
 pubdone(struct topub *p, struct batch *bt, char *err, size_t n)
 {
+	enum ack_result r;
+
 	/* Live subscribers get the events in the log's order: fan out
 	 * before another publisher can append. */
 	if (bt->b.len > 0)
 		fanout(p, bt->b.p, bt->b.len);
-	switch (ack_batch(&p->ack, bt, err, n)) {
-	case ACK_OK:
-		return BUS_OK;
-	case ACK_EPIPE:
-		return BUS_EPIPE;
-	default:
-		return BUS_ERROR;
-	}
+	r = ack_batch(&p->ack, bt, err, n);
+	return r == ACK_OK ? BUS_OK : r == ACK_EPIPE ? BUS_EPIPE :
+	    BUS_ERROR;
 }
 
 /*
