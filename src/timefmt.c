@@ -66,21 +66,46 @@ mdays(int y, int m)
 	return dm[m - 1];
 }
 
+/*
+ * The last date, hour and minute parsed, in each thread: the events of a
+ * stream come seconds apart, and most share them with the one before.
+ * Only a prefix that passed every check below is kept.
+ */
+static _Thread_local struct {
+	char s[16];		/* "YYYY-MM-DDTHH:MM" */
+	int h, mi;		/* its hour and minute */
+	int64_t base;		/* its seconds since the epoch */
+	int ok;			/* s is one */
+} minute;
+
 int
 rfc3339_parse(const char *s, size_t len, int64_t *usec)
 {
 	int y, mo, d, h, mi, sec, oh, om, n;
-	int64_t frac = 0, off = 0, t;
+	int64_t frac = 0, off = 0, base;
 	size_t i = 19;
 
 	if (len < 20 || s[4] != '-' || s[7] != '-' ||
 	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
 		return -1;
-	if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 ||
-	    mo > 12 || (d = digits(s + 8, 2)) < 1 || d > mdays(y, mo) ||
-	    (h = digits(s + 11, 2)) < 0 || h > 23 ||
-	    (mi = digits(s + 14, 2)) < 0 || mi > 59 ||
-	    (sec = digits(s + 17, 2)) < 0 || sec > 60)
+	if (minute.ok && memcmp(s, minute.s, 16) == 0) {
+		h = minute.h;
+		mi = minute.mi;
+		base = minute.base;
+	} else {
+		if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 ||
+		    mo > 12 || (d = digits(s + 8, 2)) < 1 ||
+		    d > mdays(y, mo) || (h = digits(s + 11, 2)) < 0 ||
+		    h > 23 || (mi = digits(s + 14, 2)) < 0 || mi > 59)
+			return -1;
+		base = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+		memcpy(minute.s, s, 16);
+		minute.h = h;
+		minute.mi = mi;
+		minute.base = base;
+		minute.ok = 1;
+	}
+	if ((sec = digits(s + 17, 2)) < 0 || sec > 60)
 		return -1;
 	if (s[i] == '.') {
 		i++;
@@ -117,9 +142,7 @@ rfc3339_parse(const char *s, size_t len, int64_t *usec)
 			return -1;
 		sec = 59;
 	}
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    off;
-	*usec = t * 1000000 + frac;
+	*usec = (base + sec - off) * 1000000 + frac;
 	return 0;
 }
 

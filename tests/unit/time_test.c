@@ -249,6 +249,53 @@ roundtrip(void)
 	CHECKMSG(bad == 0, "%d of %d round trips failed", bad, i);
 }
 
+/*
+ * rfc3339_parse keeps the last date, hour and minute it parsed: a time
+ * of the same minute must still be checked whole, and a bad one never
+ * kept.  Each time of a random minute, parsed right after another of that
+ * minute, must give what it gives parsed cold (after one of a far
+ * minute).
+ */
+static void
+minutes(void)
+{
+	char buf[RFC3339_LEN + 1], far[RFC3339_LEN + 1];
+	int64_t t, k, warm, cold;
+	int i, bad = 0;
+
+	CHECK(rfc3339_parse("2026-02-28T10:20:30Z", 20, &warm) == 0);
+	rejects("2026-02-28T10:20:61Z");
+	rejects("2026-02-28T10:20:5xZ");
+	rejects("2026-02-28T10:20:30");
+	rejects("2026-02-28T10:20:30+25:00");
+	rejects("2026-02-29T10:20:30Z");
+	rejects("2026-02-29T10:20:30Z");
+	CHECK(rfc3339_parse("2026-02-28T10:20:59.5Z", 22, &t) == 0 &&
+	    t == warm + 29 * USEC + USEC / 2);
+	/* A leap second: only at the end of a UTC day. */
+	CHECK(rfc3339_parse("2016-12-31T23:59:00Z", 20, &t) == 0);
+	CHECK(rfc3339_parse("2016-12-31T23:59:60Z", 20, &t) == 0);
+	rejects("2016-12-31T23:59:60+01:00");
+	CHECK(rfc3339_parse("2016-12-31T23:59:60Z", 20, &t) == 0);
+	rfc3339_format(0, far);
+	for (i = 0; i < 20000; i++) {
+		t = between(YEAR1, YEAR10000);
+		t -= t % (60 * USEC);
+		k = between(0, 60 * USEC - 1);
+		rfc3339_format(t, buf);
+		CHECK(rfc3339_parse(buf, RFC3339_LEN, &warm) == 0);
+		rfc3339_format(t + k, buf);
+		warm = cold = -1;
+		(void)rfc3339_parse(buf, RFC3339_LEN, &warm);
+		(void)rfc3339_parse(far, RFC3339_LEN, &cold);
+		(void)rfc3339_parse(buf, RFC3339_LEN, &cold);
+		if ((warm != t + k || cold != t + k) && bad++ < 10)
+			CHECKMSG(0, "\"%s\": %lld after its minute, %lld cold",
+			    buf, (long long)warm, (long long)cold);
+	}
+	CHECKMSG(bad == 0, "%d times parsed apart from their minute", bad);
+}
+
 /* The calendar against the C library's, which uses no days-from-civil. */
 static void
 libc(void)
@@ -376,6 +423,7 @@ main(void)
 	malformed();
 	format();
 	roundtrip();
+	minutes();
 	libc();
 	now();
 	cmdline();
