@@ -289,6 +289,13 @@ jsz() { curl -sf "http://127.0.0.1:$1/jsz?$2"; }
 		[[ $stderr == "evsub: EVENTFUL_NATS_ACK_WAIT: $bad: "*"give seconds, more than 0 and at most 86400" ]] ||
 		    { echo "$bad: $stderr"; return 1; }
 	done
+	# --reset makes the consumer again: a bad one is refused there too,
+	# and the consumer is left as it was.
+	EVENTFUL_NATS_ACK_WAIT=x run -2 --separate-stderr evsub -T aw --consumer quick --reset 2
+	[[ $stderr == "evsub: EVENTFUL_NATS_ACK_WAIT: x: "*"give seconds, more than 0 and at most 86400" ]]
+	assert_equal "$(ackwait quick)" 7000000000
+	run -0 evsub -T aw --consumer quick --once
+	assert_equal "$(jq -r .data.n <<<"$output" | tr '\n' ' ')" "1 2 3 "
 }
 
 @test "the cron story on NATS: publish 100, --once, publish 50, --once: 150 deliveries, each once; the position is the server's" {
