@@ -268,7 +268,7 @@ fetch(struct nreader *r, int64_t usec, size_t *count, char *err, size_t n)
 	jsFetchRequest fr;
 	uint64_t pending = NB_FETCH, new = 0;
 	struct retry rt = RETRY_INIT;
-	int got;
+	int got, waiting = 0;
 
 	*count = 0;
 	if (r->next < r->held.Count) {
@@ -286,6 +286,18 @@ fetch(struct nreader *r, int64_t usec, size_t *count, char *err, size_t n)
 			return BUS_OK;
 		jsFetchRequest_Init(&fr);
 		fr.Batch = pending < NB_FETCH ? (int)pending : NB_FETCH;
+		/*
+		 * libnats before 3.10 (Debian's is 3.4) writes past its list
+		 * when a fetch first takes more than half its batch from
+		 * messages already waiting in the subscription (late ones of
+		 * a fetch that expired): nats.c pull request 749, a heap
+		 * overflow under ASan with 30 readers (scale.bats).  A batch
+		 * of at least twice what waits, and a fetch's worth more for
+		 * what comes meanwhile, keeps what is taken first under half.
+		 */
+		if (natsSubscription_GetPending(r->sub, &waiting, NULL) ==
+		    NATS_OK && waiting > 0 && fr.Batch < 2 * (waiting + NB_FETCH))
+			fr.Batch = 2 * (waiting + NB_FETCH);
 		fr.NoWait = usec <= 0;
 		fr.Expires = (usec > 0 ? usec : new > 0 ? 500000 : 200000) *
 		    1000;
