@@ -239,6 +239,7 @@ publines(struct common *c, struct pub *p, struct out *o)
 	struct reader r;
 	struct line l;
 	enum rd_status st;
+	uint64_t reads = 0;
 	char err[512];
 
 	common_reader(c, &r, STDIN_FILENO, "stdin");
@@ -260,6 +261,11 @@ publines(struct common *c, struct pub *p, struct out *o)
 			continue;	/* not from a blocking reader */
 		case RD_LINE:
 			break;
+		}
+		/* The lines of one read(2) came together: one clock. */
+		if (r.reads != reads) {
+			reads = r.reads;
+			pub_tick(p);
 		}
 		if (pub_line(p, o, l.p, l.len, err, sizeof(err)) != PUB_OK)
 			reject(c, "stdin", &l, "%s", err);

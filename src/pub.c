@@ -258,11 +258,17 @@ pub_prepare(struct pub *p, char *err, size_t n)
 	return 0;
 }
 
+void
+pub_tick(struct pub *p)
+{
+	p->now = now_usec();
+}
+
 /* Takes the time and id of a new event, formatting the time once a second. */
 static void
 stamp(struct pub *p)
 {
-	int64_t us = now_usec();
+	int64_t us = p->now != 0 ? p->now : now_usec();
 
 	uuidv7(us, p->uuid);
 	if (us / 1000000 != p->sec || p->stamp[0] == '\0') {

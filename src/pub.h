@@ -47,6 +47,8 @@ struct pub {
 	struct buf ctypej;	/* --datacontenttype as JSON */
 	struct buf extj;	/* ,"name":value for each extension */
 	int64_t sec;		/* the second stamp[] holds */
+	int64_t now;		/* pub_tick's time, or 0: read the clock
+				   for each event */
 	char stamp[RFC3339_LEN + 1];	/* the time of the last event */
 	char uuid[UUID_LEN + 1];	/* the id of the last event */
 	struct scanner sc;	/* for lines and data */
@@ -57,6 +59,13 @@ struct pub {
 
 /* The source when neither -s nor $EV_SOURCE gives one: "//HOST/evpub". */
 const char *pub_default_source(void);
+
+/*
+ * The time of the events made from now on until the next call: the clock
+ * read once, for what arrived together (evpub -l: the lines of one
+ * read(2)), rather than once an event.  Their ids stay in order.
+ */
+void pub_tick(struct pub *p);
 
 void pub_init(struct pub *p);
 void pub_free(struct pub *p);

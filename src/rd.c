@@ -85,8 +85,10 @@ fill(struct reader *r)
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return -2;
-	if (n > 0)
+	if (n > 0) {
 		r->end += (size_t)n;
+		r->reads++;
+	}
 	return n;
 }
 

@@ -43,6 +43,7 @@ struct reader {
 	size_t scan;		/* where the search for "\n" resumes */
 	size_t max;		/* longest line accepted, without terminator */
 	uint64_t lineno;	/* lines returned or skipped so far */
+	uint64_t reads;		/* read(2) calls that returned bytes */
 	int eof;		/* read(2) returned 0 */
 	int nb;			/* return RD_AGAIN rather than block */
 	int tail;		/* the file may grow: at EOF keep an

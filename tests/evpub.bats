@@ -36,6 +36,29 @@ load test_helper/common
 	[ "$((16#$ms))" -eq "$((secs * 1000 + 10#${frac:0:3}))" ]
 }
 
+@test "-l: the lines of one read share one clock reading, ids still increasing; lines that arrive apart get times apart" {
+	seq 1000 | sed 's/.*/{"n":&}/' >in
+	evpub -l -t t <in >out
+	assert_equal "$(jq -r .time out | sort -u | wc -l)" 1
+	jq -r .id out >ids
+	sort -uc ids
+	assert_equal "$(wc -l <ids)" 1000
+	# Through a FIFO, a line at a time: each read has its own clock.
+	mkfifo feed
+	evpub -l -t t <feed >apart &
+	local pub=$! i
+	exec 5>feed
+	echo '{"n":1}' >&5
+	for i in $(seq 200); do [ -s apart ] && break; sleep 0.05; done
+	[ -s apart ]
+	echo '{"n":2}' >&5
+	exec 5>&-
+	wait "$pub"
+	jq -r .time apart >times
+	assert_equal "$(wc -l <times)" 2
+	[[ $(sed -n 2p times) > $(sed -n 1p times) ]]
+}
+
 @test "no data makes a plain notification" {
 	run -0 evpub -t cache.flushed
 	run -0 jq -c 'has("data"), has("datacontenttype")' <<<"$output"
