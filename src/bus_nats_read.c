@@ -397,12 +397,12 @@ nats_read_wait(struct bus_reader *br, int64_t usec, char *errp, size_t n)
 /* Acks what was given up to seq, the last one synchronously: the
  * server has them all then (acks go in order on one connection).  While
  * a cluster elects a new leader for the consumer, acks fail: they are
- * sent again (an ack is idempotent) for NB_RETRY seconds. */
+ * sent again (an ack is idempotent), with the backoff of struct retry. */
 int
 nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 {
 	struct nreader *r = (struct nreader *)br;
-	int64_t start = now_usec();
+	struct retry rt = RETRY_INIT;
 	jsErrCode jerr = 0;
 	natsStatus s = NATS_OK;
 	size_t i, k, done = 0;
@@ -420,11 +420,10 @@ nats_read_commit(struct bus_reader *br, uint64_t seq, char *err, size_t n)
 			break;
 		if (nb_stream_gone(r->nb, r->stream))
 			return BUS_NOTOPIC;
-		if (now_usec() - start > NB_RETRY * 1000000LL) {
+		if (!nb_retry_wait(&rt)) {
 			seterr(err, n, "ack: %s", nb_status(s));
 			return BUS_FAIL;
 		}
-		sleepms(200);
 	}
 	for (i = 0; i < done; i++)
 		natsMsg_Destroy(r->unacked[i]);
