@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "out.h"
+#include "scan.h"
 #include "util.h"
 
 /* Buffer size, also most bytes per write: no more, since a larger write
@@ -26,6 +28,97 @@
  * every new pipe of that user gets one page: 256 such pipes, not 64.
  */
 #define OUT_PIPESZ (256 * 1024)
+
+/* The longest last line mend reads to judge it: past it, kept as it is. */
+#define MEND_MAX (64 << 20)
+
+/* A call on o failed (errno): o takes nothing more, and keeps why. */
+static int
+failed(struct out *o, const char *op)
+{
+	o->err = errno;
+	o->errop = op;
+	o->closed = 1;
+	return -1;
+}
+
+/*
+ * A file appended to whose last line has no end: a run killed in the
+ * middle of a write(2) leaves the start of an event there (SIGKILL cuts
+ * a write of a regular file short), and the next event, run on into that
+ * line, would be lost with it.  So, under the file's lock: a last line
+ * that is a whole JSON value (a write cut just before its "\n") is
+ * ended; the start of an event ('{' and no whole value) is cut off, and
+ * said (a consumer's position did not move past it: the event comes
+ * again); anything else, text of the user's, is ended and kept.
+ */
+static void
+mend(struct out *o)
+{
+	struct scanner sc;
+	struct stat st;
+	char *tail = NULL, c, self[64];
+	off_t at, from;
+	size_t len;
+	ssize_t got;
+	int ok, fd;
+
+	if (fstat(o->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size == 0 || !(fcntl(o->fd, F_GETFL) & O_APPEND))
+		return;
+	/* Opened for writing only (stdout, >>): read through another. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", o->fd);
+	if ((fd = open(self, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	if (pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n') {
+		close(fd);
+		return;
+	}
+	if (flock(o->fd, LOCK_EX) == -1) {
+		(void)failed(o, "flock");
+		close(fd);
+		return;
+	}
+	/* Again under the lock: another writer may have ended it. */
+	if (fstat(o->fd, &st) == -1 || pread(fd, &c, 1, st.st_size - 1) !=
+	    1 || c == '\n')
+		goto out;
+	from = st.st_size > MEND_MAX ? st.st_size - MEND_MAX : 0;
+	len = (size_t)(st.st_size - from);
+	tail = xmalloc(len);
+	if ((got = pread(fd, tail, len, from)) != (ssize_t)len) {
+		if (got >= 0)
+			errno = EIO;
+		(void)failed(o, "read");
+		goto out;
+	}
+	for (at = st.st_size; at > from && tail[at - 1 - from] != '\n'; at--)
+		;
+	if (at == from && from > 0)
+		goto end;	/* longer than we judge: kept */
+	len = (size_t)(st.st_size - at);
+	scan_init(&sc);
+	ok = scan_json(&sc, tail + (at - from), len) >= 0;
+	scan_free(&sc);
+	if (!ok && tail[at - from] == '{') {
+		if (ftruncate(o->fd, at) == -1) {
+			(void)failed(o, "ftruncate");
+			goto out;
+		}
+		warnw(o->name, "its last line, %zu bytes, was the start of an "
+		    "event (a run killed while writing it): cut off", len);
+		goto out;
+	}
+	if (!ok)
+		warnw(o->name, "its last line had no end: ended, and kept");
+end:
+	if (writeall(o->fd, "\n", 1) == -1)
+		(void)failed(o, "write");
+out:
+	(void)flock(o->fd, LOCK_UN);
+	close(fd);
+	free(tail);
+}
 
 void
 out_open(struct out *o, const char *path)
@@ -66,6 +159,7 @@ out_open(struct out *o, const char *path)
 		o->name = path;
 	}
 	o->buf = xmalloc(o->cap);
+	mend(o);
 }
 
 void
@@ -90,15 +184,6 @@ out_sink(struct out *o, void (*sink)(void *, const char *, size_t),
 	o->limit = limit;
 }
 
-/* A call on o failed (errno): o takes nothing more, and keeps why. */
-static int
-failed(struct out *o, const char *op)
-{
-	o->err = errno;
-	o->errop = op;
-	o->closed = 1;
-	return -1;
-}
 
 /* Writes buf[0..n) in one write(2) when it can; returns 0 or -1. */
 static int

@@ -39,7 +39,10 @@ struct out {
 /*
  * Opens path for output: NULL or "-" is stdout; a FIFO is opened for
  * writing (waiting for a reader); anything else is created 0600 if missing
- * and appended to.  Exits 1 when it cannot be opened.
+ * and appended to.  Exits 1 when it cannot be opened.  A file appended to
+ * (stdout too) whose last line has no end is mended first: the start of
+ * an event that a killed run left is cut off and said; a whole value or
+ * other text is ended.  A failure there leaves o closed, kept in o->err.
  */
 void out_open(struct out *o, const char *path);
 

@@ -470,6 +470,53 @@ ids() { jq -r .id | tr '\n' ' '; }
 	assert_equal "$(stat -c %a out)" 600
 }
 
+@test "a file appended to whose last line has no end: the start of an event is cut off and said, a whole one or the user's text ended" {
+	ev=$(evpub -t x n:=1)
+	printf '{"a":1}\n{"b":' >torn
+	printf '{"a":1}\n{"b":2}' >whole
+	printf 'notes' >text
+	printf '{"a":1}\n{"b":' >stdout
+	for f in torn whole text; do
+		run -0 --separate-stderr evsub -o "$f" <<<"$ev"
+	done
+	run -0 --separate-stderr bash -c 'evsub >>stdout <<<"$0"' "$ev"
+	assert_equal "$stderr" "evsub: stdout: its last line, 5 bytes, was the start of an event (a run killed while writing it): cut off"
+	assert_equal "$(cat torn)" "{\"a\":1}"$'\n'"$ev"
+	assert_equal "$(cat stdout)" "{\"a\":1}"$'\n'"$ev"
+	assert_equal "$(cat whole)" "{\"a\":1}"$'\n'"{\"b\":2}"$'\n'"$ev"
+	assert_equal "$(cat text)" "notes"$'\n'"$ev"
+	run -0 --separate-stderr evsub -o text <<<"$ev"
+	assert_equal "$stderr" ""
+}
+
+@test "readings into one -o file, killed -9 at random moments, some mid-write: no line of the file runs into another" {
+	local pad n=30000 torn=0 kills=0 pid
+	pad=$(printf '%300s' '' | tr ' ' x)
+	seq "$n" | sed "s/.*/{\"n\":&,\"pad\":\"$pad\"}/" | evpub -q -l -T big -t t
+	# As many kills as 10 s allow, each at a random moment of a run.
+	SECONDS=0
+	while ((SECONDS < 10)); do
+		evsub -T big --from 1 --once -o out 2>>err &
+		pid=$!
+		sleep "0.0$((RANDOM % 50 + 10))"
+		# A run may have ended first: only a kill counts.
+		if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+		wait "$pid" || true  # honest: killed, its status is the signal's
+		[ ! -s out ] || [ "$(tail -c 1 out | od -An -tx1 | tr -d ' ')" = 0a ] || torn=$((torn + 1))
+	done
+	run -0 evsub -T big --from 1 --once -o out
+	echo "kills: $kills, torn last lines left by them: $torn"
+	[ "$kills" -ge 10 ]
+	# Each torn line was cut off by the next run that opened the file,
+	# and said (a run killed before it opened it left it for the next).
+	local said
+	said=$(grep -c 'was the start of an event' err || true)  # honest: grep -c counts 0 with status 1
+	((torn == 0 || (said >= 1 && said <= torn)))
+	# Every line whole, and the last run's events all there, in order.
+	jq -r .data.n out >got
+	tail -n "$n" got | cmp - <(seq "$n")
+}
+
 @test "--max-size rejects a longer line, keeps it, and goes on" {
 	{ head -1 events; printf '{"specversion":"1.0","type":"t","source":"s","id":"x","pad":"%s"}\n' "$(head -c 500 /dev/zero | tr '\0' p)"; tail -1 events; } >in
 	run -3 --separate-stderr evsub --max-size 400 --rejects rej <in
