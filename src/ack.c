@@ -104,6 +104,9 @@ ack_close(struct ack *a, char *err, size_t n)
 {
 	enum ack_result r;
 
+	/* Never opened (zeroed): nothing to close, not fd 0. */
+	if (a->out.buf == NULL)
+		return ACK_OK;
 	(void)out_close(&a->out);
 	r = result(a, err, n);
 	free(a->subject);
