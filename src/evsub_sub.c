@@ -318,6 +318,37 @@ liveflush(void *o)
 	livecut();
 }
 
+/* A reading asked to stop by SIGTERM, SIGINT or SIGHUP: that signal. */
+static volatile sig_atomic_t stopsig;
+
+/* A reading asked to stop finishes the delivery in hand and commits it
+ * (consume), then ends by the signal; asked again, it ends at once. */
+static void
+onstop(int sig)
+{
+	if (stopsig != 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	stopsig = sig;
+}
+
+/* Has the signals that stop a reading call onstop; restarted system
+ * calls keep a delivery in hand whole. */
+static void
+stoppable(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onstop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+}
+
 static void
 onsignal(int sig)
 {
@@ -548,12 +579,12 @@ consume(struct common *c, struct sub *sub, const char *name,
 			if (t != TAKE_OK && t != TAKE_LAST)
 				break;
 			done = seq;
-			if (t == TAKE_OK && done - committed < 1000 &&
-			    now_usec() - lastcommit < 1000000)
+			if (t == TAKE_OK && !stopsig && done - committed <
+			    1000 && now_usec() - lastcommit < 1000000)
 				continue;
 		}
 		commit(name, r, o, done, &committed, &lastcommit);
-		if (t == TAKE_LAST || o->closed)
+		if (t == TAKE_LAST || o->closed || stopsig)
 			break;
 		if (got == BUS_OK)
 			continue;
@@ -701,9 +732,11 @@ run(struct common *c, struct sub *sub, struct opts *op)
 		f.seq = fromwhere(op->topic, &op->from, op->once);
 	if (op->serve.addr != NULL)
 		status = serve_main(c, sub, op);
-	else if (op->consumer != NULL || op->fromset || op->since != NOTIME)
+	else if (op->consumer != NULL || op->fromset || op->since != NOTIME) {
+		stoppable();
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);
+	}
 	else if (op->topic != NULL) {
 		status = live_main(c, sub, op, &in, &o);
 		inputs_close(&in);
@@ -719,5 +752,10 @@ run(struct common *c, struct sub *sub, struct opts *op)
 	}
 	(void)closeout(&o);
 	(void)closeout(&sub->mem);
+	/* Stopped by a signal, all delivered committed: ended by it. */
+	if (stopsig != 0) {
+		signal(stopsig, SIG_DFL);
+		raise(stopsig);
+	}
 	return status;
 }

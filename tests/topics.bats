@@ -421,6 +421,29 @@ EOS
 	[ "$BUS" != dir ] || assert_equal "$(cat "$T/kc/consumers/c")" 400
 }
 
+@test "SIGTERM, SIGINT or SIGHUP to a consumer mid-run: the delivery in hand finishes and is committed, then it ends by the signal; nothing comes twice" {
+	lines 60 | evpub -q -l -T st -t n
+	keep='read -r e && printf "%s\n" "$e" >>got; sleep 0.02'
+	local sig n status
+	for sig in TERM INT HUP; do
+		evsub -T st --consumer c --exec sh -c "$keep" &
+		pid=$!
+		BGPIDS="${BGPIDS-} $pid"
+		n=$(($(wc -l <got 2>/dev/null || echo 0) + 5))
+		for _ in $(seq 200); do [ "$(wc -l <got 2>/dev/null || echo 0)" -ge "$n" ] && break; sleep 0.05; done
+		kill -s "$sig" "$pid"
+		status=0
+		wait "$pid" || status=$?
+		# Ended by the signal, as a shell sees it: 128 + its number.
+		assert_equal "$status" "$((128 + $(kill -l "$sig")))"
+		# What it delivered is committed: the position is the count.
+		assert_equal "$(position st c)" "$(wc -l <got)"
+	done
+	run -0 evsub -T st --consumer c --once --exec sh -c "$keep"
+	# Each event once, in order: no delivery was taken back.
+	assert_equal "$(jq .data.n got | tr '\n' ' ')" "$(seq 60 | tr '\n' ' ')"
+}
+
 @test "two runs of one consumer at once: the second says so and exits 7; on NATS they share its events" {
 	lines 3 | evpub -q -l -T two -t n
 	bg evsub -T two --consumer c --exec sh -c 'cat >>held; sleep 5'
