@@ -271,6 +271,10 @@ stamp(struct pub *p)
 	int64_t us = p->now != 0 ? p->now : now_usec();
 
 	uuidv7(us, p->uuid);
+	/* The lines of one read share a reading: formatted once. */
+	if (us == p->stamped && p->stamp[0] != '\0')
+		return;
+	p->stamped = us;
 	if (us / 1000000 != p->sec || p->stamp[0] == '\0') {
 		rfc3339_format(us, p->stamp);
 		p->sec = us / 1000000;

@@ -47,6 +47,7 @@ struct pub {
 	struct buf ctypej;	/* --datacontenttype as JSON */
 	struct buf extj;	/* ,"name":value for each extension */
 	int64_t sec;		/* the second stamp[] holds */
+	int64_t stamped;	/* the time stamp[] holds */
 	int64_t now;		/* pub_tick's time, or 0: read the clock
 				   for each event */
 	char stamp[RFC3339_LEN + 1];	/* the time of the last event */
