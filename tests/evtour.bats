@@ -967,8 +967,9 @@ seatcheck() {
 	for src in "$ROOT/src/evtour" "$ROOT/man/man7/eventful-class.7"; do
 		run -0 grep -c 'until grep ' "$src"
 		while IFS= read -r wait; do
-			rm -f receiver.log forge.log
-			(sleep 0.3; echo "evpub: listening on 127.0.0.1:1" >receiver.log; cp receiver.log forge.log) &
+			rm -f receiver.log forge.log sender.log
+			(sleep 0.3; echo "evpub: listening on 127.0.0.1:1" >receiver.log; cp receiver.log forge.log
+			 echo "evsub: failed: refused; try 3 of 11 in 200 ms" >sender.log) &
 			writer=$!
 			run -0 --separate-stderr timeout 10 sh -c "$wait"
 			assert_equal "$stderr" ''
