@@ -77,8 +77,8 @@ SCRIPTS = evtour
 LIBOBJ = buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
          id.o idx.o input.o http.o lines.o listen.o listen_body.o \
          listen_github.o log.o rd.o out.o post.o sseparse.o ssein.o pub.o \
-         scan.o store.o topic.o topiclist.o trace.o bus.o bus_dir.o \
-         bus_find.o bus_nats.o bus_nats_conn.o bus_nats_live.o \
+         scan.o scan_stage1.o store.o topic.o topiclist.o trace.o bus.o \
+         bus_dir.o bus_find.o bus_nats.o bus_nats_conn.o bus_nats_live.o \
          bus_nats_msg.o bus_nats_name.o bus_nats_pub.o bus_nats_read.o \
          bus_nats_topic.o watch.o timefmt.o util.o whsig.o
 # The programs' side of the shared command line (cli.c): it ends the
@@ -326,7 +326,7 @@ fuzz: deps
 	    >build/fuzz/ssecorpus/seed
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
 	    -o build/fuzz/sse_fuzz tests/fuzz/sse_fuzz.c src/sseparse.c \
-	    src/buf.c src/util.c src/scan.c
+	    src/buf.c src/util.c src/scan.c src/scan_stage1.c
 	build/fuzz/sse_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ssecorpus
 

@@ -6,6 +6,7 @@
  * that a line this scanner accepts is a line jansson would load.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "scan_int.h"
 #include "util.h"
 
 enum { K_OBJ = 1, K_ARR = 2 };
@@ -33,7 +35,12 @@ struct scan_key {
 static unsigned char strcls[256];
 /* Whitespace that JSON allows between tokens. */
 static unsigned char wscls[256];
+/* The bytes that may follow a number or a literal: no part of a scalar. */
+static unsigned char endcls[256];
 static int tablesready;
+/* The path scan_json takes: the best the CPU has, or EVENTFUL_SCAN's. */
+static int bestpath;
+static pthread_once_t pathonce = PTHREAD_ONCE_INIT;
 
 static void
 tables(void)
@@ -45,7 +52,43 @@ tables(void)
 	strcls['"'] = 1;
 	strcls['\\'] = 2;
 	wscls[' '] = wscls['\t'] = wscls['\n'] = wscls['\r'] = 1;
+	for (c = 0; c < 256; c++)
+		endcls[c] = wscls[c] ||
+		    (c != 0 && strchr("\"{}[]:,", c) != NULL);
 	tablesready = 1;
+}
+
+int
+scan_has_path(int path)
+{
+	return path == SCAN_REFERENCE || s1_has(path);
+}
+
+/* Once per process: EVENTFUL_SCAN's path if the CPU has it, else the
+ * best it has. */
+static void
+pickpath(void)
+{
+	static const char *names[] = { "scalar", "sse2", "avx2" };
+	const char *e = getenv("EVENTFUL_SCAN");
+	int p;
+
+	bestpath = SCAN_SCALAR;
+	for (p = SCAN_AVX2; p > SCAN_SCALAR; p--)
+		if (s1_has(p)) {
+			bestpath = p;
+			break;
+		}
+	for (p = SCAN_SCALAR; e != NULL && p <= SCAN_AVX2; p++)
+		if (strcmp(e, names[p - SCAN_SCALAR]) == 0 && s1_has(p))
+			bestpath = p;
+}
+
+int
+scan_path(void)
+{
+	pthread_once(&pathonce, pickpath);
+	return bestpath;
 }
 
 void
@@ -54,6 +97,7 @@ scan_init(struct scanner *s)
 	memset(s, 0, sizeof(*s));
 	if (!tablesready)
 		tables();
+	pthread_once(&pathonce, pickpath);
 	s->kind = xmalloc(SCAN_MAXDEPTH + 1);
 	s->keybase = xmalloc((SCAN_MAXDEPTH + 1) * sizeof(*s->keybase));
 }
@@ -65,6 +109,7 @@ scan_free(struct scanner *s)
 	free(s->keys);
 	free(s->kind);
 	free(s->keybase);
+	free(s->s1bits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -100,45 +145,6 @@ skipws(const char *p, const char *end)
 	while (p < end && wscls[(unsigned char)*p])
 		p++;
 	return p;
-}
-
-/*
- * Returns the length of the valid UTF-8 sequence at p (whose first byte is
- * at least 0x80), or 0.  Overlong forms, surrogates and code points above
- * U+10FFFF are invalid, as in jansson's utf8_check_full().
- */
-static inline int
-utf8len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	int n, i;
-
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		n = 2;
-	else if (c < 0xf0) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c < 0xf5) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (end - p < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 int
@@ -571,8 +577,13 @@ newmember(struct scanner *s)
 	return m;
 }
 
-int
-scan_json(struct scanner *s, const char *buf, size_t len)
+/*
+ * The reference scanner: byte by byte, a goto for each state of the
+ * grammar.  It gives every error, and it is what the two stages are held
+ * to.
+ */
+static int
+reference(struct scanner *s, const char *buf, size_t len)
 {
 	const char *p, *end = buf + len, *q;
 	struct scan_member *cur = NULL;
@@ -756,6 +767,294 @@ after:
 		goto after;
 	}
 	return failc(s, buf, p, end, "',' or ']' expected");
+}
+
+/*
+ * The next position of stage 1 into x, from the bits of block blk, bits:
+ * the lowest bit left, after the blocks that have none.  Without one, the
+ * input ends where the grammar needs more: not sure.
+ */
+#define NEXT(x) do { \
+	while (bits == 0) { \
+		if (++blk >= nb) \
+			return -1; \
+		bits = s->s1bits[blk]; \
+	} \
+	(x) = blk << 6 | (size_t)__builtin_ctzll(bits); \
+	bits &= bits - 1; \
+} while (0)
+
+/*
+ * Whether a number or a literal may end at q: stage 1 gives a position
+ * to the first byte of a run of scalar bytes only, so the grammar must see
+ * that the run ends where the value does.
+ */
+static inline int
+scalarend(const char *q, const char *end)
+{
+	return q == end || endcls[(unsigned char)*q];
+}
+
+/*
+ * Stage 2: the reference's grammar, over stage 1's positions instead of
+ * every byte, filling s as the reference does.  Returns the type of the
+ * value, or -1 when not sure (the input may be invalid, or hold what only
+ * the reference checks): then s holds nothing to trust and the reference
+ * scans again.  Its errors are never reported.
+ */
+static int
+twostage(struct scanner *s, const char *buf, size_t len, int path)
+{
+	const char *p, *end = buf + len, *q;
+	struct scan_member *cur = NULL;
+	struct scan_key *k;
+	size_t depth = 0, nb = (len + 63) / 64, blk = 0, x;
+	uint64_t bits;
+	uint8_t esc, isint;
+	int t;
+
+	if (nb > s->s1cap) {
+		free(s->s1bits);
+		s->s1cap = nb > 64 ? nb : 64;
+		s->s1bits = xmalloc(s->s1cap * sizeof(*s->s1bits));
+	}
+	if (len == 0 || s1_run(buf, len, s->s1bits, path) == -1)
+		return -1;
+	s->nm = 0;
+	s->nkeys = 0;
+	s->err = NULL;
+	s->type = SCAN_NONE;
+	s->deepest = 0;
+	bits = s->s1bits[0];
+	NEXT(x);
+	p = buf + x;
+	s->val = p;
+value:
+	if (depth + 1 > SCAN_MAXDEPTH)
+		return -1;
+	s->deepest += depth + 1 > s->deepest;
+	if (depth == 1) {
+		if (s->kind[1] == K_ARR) {
+			cur = newmember(s);
+			cur->start = p;
+		}
+		cur->val = p;
+	}
+	switch (*p) {
+	case '{':
+		t = SCAN_OBJECT;
+		break;
+	case '[':
+		t = SCAN_ARRAY;
+		break;
+	case '"':
+		t = SCAN_STRING;
+		break;
+	case 't':
+		t = SCAN_TRUE;
+		break;
+	case 'f':
+		t = SCAN_FALSE;
+		break;
+	case 'n':
+		t = SCAN_NULL;
+		break;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			t = SCAN_NUMBER;
+			break;
+		}
+		return -1;
+	}
+	if (depth == 0)
+		s->type = t;
+	else if (depth == 1)
+		cur->type = (uint8_t)t;
+	switch (t) {
+	case SCAN_OBJECT:
+		s->kind[++depth] = K_OBJ;
+		s->keybase[depth] = s->nkeys;
+		NEXT(x);
+		p = buf + x;
+		if (*p == '}') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto key;
+	case SCAN_ARRAY:
+		s->kind[++depth] = K_ARR;
+		NEXT(x);
+		p = buf + x;
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto value;
+	case SCAN_STRING:
+		esc = 0;
+		NEXT(x);
+		if (buf[x] == '"')
+			q = buf + x + 1;
+		else
+			goto escstr;
+	valstr:
+		if (depth == 1)
+			cur->valesc = esc;
+		p = q;
+		goto after;
+	case SCAN_NUMBER:
+		if ((q = scannum(s, buf, p, end, &isint)) == NULL ||
+		    !scalarend(q, end))
+			return -1;
+		if (depth == 1)
+			cur->isint = isint;
+		p = q;
+		goto after;
+	case SCAN_TRUE:
+		if (end - p < 4 || memcmp(p, "true", 4) != 0 ||
+		    !scalarend(p + 4, end))
+			return -1;
+		p += 4;
+		goto after;
+	case SCAN_FALSE:
+		if (end - p < 5 || memcmp(p, "false", 5) != 0 ||
+		    !scalarend(p + 5, end))
+			return -1;
+		p += 5;
+		goto after;
+	default:
+		if (end - p < 4 || memcmp(p, "null", 4) != 0 ||
+		    !scalarend(p + 4, end))
+			return -1;
+		p += 4;
+		goto after;
+	}
+escstr:
+	/*
+	 * A backslash: the reference's rule checks the string, escapes and
+	 * all, and stage 2 goes on after the closing quote it found, which
+	 * must be one of stage 1's positions.  (On a string it accepts, its
+	 * escapes are stage 1's, so it is.)  t says whether a name or a value.
+	 */
+	if ((q = scanstr(s, buf, p + 1, end, &esc)) == NULL)
+		return -1;
+	x = (size_t)(q - 1 - buf);
+	blk = x >> 6;
+	bits = s->s1bits[blk];
+	if ((bits >> (x & 63) & 1) == 0)
+		return -1;
+	bits &= ~0ULL << (x & 63) << 1;
+	if (t == SCAN_STRING)
+		goto valstr;
+	goto name;
+key:
+	if (*p != '"')
+		return -1;
+	esc = 0;
+	NEXT(x);
+	if (buf[x] != '"') {
+		t = SCAN_NONE;
+		goto escstr;
+	}
+	q = buf + x + 1;
+name:
+	if (s->nkeys == s->keycap) {
+		s->keycap = s->keycap ? s->keycap * 2 : 64;
+		s->keys = xrealloc(s->keys, s->keycap * sizeof(*s->keys));
+	}
+	k = &s->keys[s->nkeys++];
+	k->name = p + 1;
+	k->len = (uint32_t)(q - 1 - (p + 1));
+	k->esc = esc;
+	k->sig = keysig(k);
+	if (depth == 1) {
+		cur = newmember(s);
+		cur->start = p;
+		cur->name = p + 1;
+		cur->namelen = k->len;
+		cur->nameesc = esc;
+	}
+	NEXT(x);
+	if (buf[x] != ':')
+		return -1;
+	NEXT(x);
+	p = buf + x;
+	goto value;
+after:
+	if (depth == 1)
+		cur->vallen = (size_t)(p - cur->val);
+	else if (depth == 0) {
+		s->vallen = (size_t)(p - s->val);
+		/* Nothing after the value. */
+		while (bits == 0)
+			if (++blk >= nb)
+				return s->type;
+		return -1;
+	}
+	NEXT(x);
+	if (s->kind[depth] == K_OBJ) {
+		if (buf[x] == ',') {
+			NEXT(x);
+			p = buf + x;
+			goto key;
+		}
+		if (buf[x] == '}') {
+			if (s->nkeys - s->keybase[depth] > 1 &&
+			    dupcheck(s, buf, s->keybase[depth]) == -1)
+				return -1;
+			s->nkeys = s->keybase[depth];
+			p = buf + x + 1;
+			depth--;
+			goto after;
+		}
+		return -1;
+	}
+	if (buf[x] == ',') {
+		NEXT(x);
+		p = buf + x;
+		goto value;
+	}
+	if (buf[x] == ']') {
+		p = buf + x + 1;
+		depth--;
+		goto after;
+	}
+	return -1;
+}
+
+/* The two stages on path, or the reference when they are not sure. */
+static inline int
+scan(struct scanner *s, const char *buf, size_t len, int path)
+{
+	size_t erroff = s->erroff;
+	int t;
+
+	if (path != SCAN_REFERENCE && len < S1_MAXLEN &&
+	    (t = twostage(s, buf, len, path)) >= 0) {
+		s->fast = 1;
+		return t;
+	}
+	/* As if the two stages never ran: the reference leaves erroff
+	 * alone when it accepts. */
+	s->erroff = erroff;
+	s->fast = 0;
+	return reference(s, buf, len);
+}
+
+int
+scan_json(struct scanner *s, const char *buf, size_t len)
+{
+	return scan(s, buf, len, bestpath);
+}
+
+int
+scan_json_path(struct scanner *s, const char *buf, size_t len, int path)
+{
+	if (!scan_has_path(path))
+		path = scan_path();
+	return scan(s, buf, len, path);
 }
 
 size_t

@@ -12,6 +12,21 @@
  * of nesting.  tests/unit and tests/fuzz hold the two to that promise.
  * One difference is on purpose: jansson takes a NUL byte for the end of
  * the input, the scanner rejects it.
+ *
+ * It works in two stages, as simdjson does.  Stage 1 reads 64 bytes at a
+ * time with vector instructions, finds the strings, checks the bytes that
+ * need no grammar (controls, UTF-8) and lists the positions of the
+ * structural bytes; stage 2 runs the grammar over those positions only.
+ * When stage 2 is not sure (an escape it leaves to the reference, a rule
+ * broken anywhere) the reference scanner, byte by byte, scans the input
+ * again and gives the answer: so the errors, their text and offset, are
+ * always the reference's, and an answer of the two stages is always what
+ * the reference would have given (tests/unit and tests/fuzz check it on
+ * each path).  Stage 1 takes one of three paths, which give the same
+ * answers: AVX2 when the CPU has it, else SSE2, else plain C (on machines
+ * other than x86, always).  EVENTFUL_SCAN=avx2, sse2 or scalar in the
+ * environment, read by the first scan_init, forces one; a value that is
+ * none of these, or a path the CPU lacks, leaves the best.
  */
 #ifndef EV_SCAN_H
 #define EV_SCAN_H
@@ -66,6 +81,19 @@ struct scanner {
 	char errbuf[96];	/* room for err when it needs formatting */
 	unsigned char *kind;	/* kind of each open container, by depth */
 	size_t *keybase;	/* where each open object's names start */
+	uint64_t *s1bits;	/* stage 1's positions, a word a block
+				   (scan_int.h) */
+	size_t s1cap;		/* words allocated */
+	int fast;		/* the last scan_json's answer came from the
+				   two stages, not the reference (for tests) */
+};
+
+/* The paths of scan_json: stage 1's three, and the reference alone. */
+enum scan_path {
+	SCAN_REFERENCE = 0,	/* the byte-at-a-time scanner only */
+	SCAN_SCALAR,		/* stage 1 in plain C */
+	SCAN_SSE2,		/* stage 1 with SSE2, 16 bytes a step */
+	SCAN_AVX2		/* stage 1 with AVX2, 32 bytes a step */
 };
 
 void scan_init(struct scanner *);
@@ -77,6 +105,16 @@ void scan_free(struct scanner *);
  * s->m[0..nm) are its members or elements, in order.
  */
 int scan_json(struct scanner *s, const char *buf, size_t len);
+
+/*
+ * scan_json on the given path (enum scan_path), for the tests and the
+ * benchmarks; a path this CPU lacks takes the best there is.  scan_path()
+ * is the path scan_json takes, and scan_has_path() tells whether this CPU
+ * can take one.
+ */
+int scan_json_path(struct scanner *s, const char *buf, size_t len, int path);
+int scan_path(void);
+int scan_has_path(int path);
 
 /*
  * For a buffer that scan_json accepted before (a line this process checked
