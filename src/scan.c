@@ -988,9 +988,11 @@ after:
 	else if (depth == 0) {
 		s->vallen = (size_t)(p - s->val);
 		/* Nothing after the value. */
-		while (bits == 0)
+		while (bits == 0) {
 			if (++blk >= nb)
 				return s->type;
+			bits = s->s1bits[blk];
+		}
 		return -1;
 	}
 	NEXT(x);
