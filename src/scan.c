@@ -800,18 +800,23 @@ scalarend(const char *q, const char *end)
  * every byte, filling s as the reference does.  Returns the type of the
  * value, or -1 when not sure (the input may be invalid, or hold what only
  * the reference checks): then s holds nothing to trust and the reference
- * scans again.  Its errors are never reported.
+ * scans again.  Its errors are never reported.  What the reference keeps
+ * in s is kept in locals here, and stored at the end: the members' bytes
+ * are written through char pointers, which may alias s, so the compiler
+ * would load s's fields again after each.
  */
 static int
 twostage(struct scanner *s, const char *buf, size_t len, int path)
 {
 	const char *p, *end = buf + len, *q;
-	struct scan_member *cur = NULL;
-	struct scan_key *k;
-	size_t depth = 0, nb = (len + 63) / 64, blk = 0, x;
+	struct scan_member *cur = NULL, *m = s->m;
+	struct scan_key *k, *keys = s->keys;
+	unsigned char *kind = s->kind;
+	size_t depth = 0, nb = (len + 63) / 64, blk = 0, x, nm = 0, nkeys = 0;
+	size_t deepest = 0;
 	uint64_t bits;
 	uint8_t esc, isint;
-	int t;
+	int t, type = SCAN_NONE;
 
 	if (nb > s->s1cap) {
 		free(s->s1bits);
@@ -820,11 +825,6 @@ twostage(struct scanner *s, const char *buf, size_t len, int path)
 	}
 	if (len == 0 || s1_run(buf, len, s->s1bits, path) == -1)
 		return -1;
-	s->nm = 0;
-	s->nkeys = 0;
-	s->err = NULL;
-	s->type = SCAN_NONE;
-	s->deepest = 0;
 	bits = s->s1bits[0];
 	NEXT(x);
 	p = buf + x;
@@ -832,10 +832,17 @@ twostage(struct scanner *s, const char *buf, size_t len, int path)
 value:
 	if (depth + 1 > SCAN_MAXDEPTH)
 		return -1;
-	s->deepest += depth + 1 > s->deepest;
+	deepest += depth + 1 > deepest;
 	if (depth == 1) {
-		if (s->kind[1] == K_ARR) {
-			cur = newmember(s);
+		if (kind[1] == K_ARR) {
+			if (nm == s->mcap) {
+				growmembers(s);
+				m = s->m;
+			}
+			cur = &m[nm++];
+			cur->name = NULL;
+			cur->namelen = 0;
+			cur->nameesc = cur->valesc = cur->isint = 0;
 			cur->start = p;
 		}
 		cur->val = p;
@@ -867,13 +874,13 @@ value:
 		return -1;
 	}
 	if (depth == 0)
-		s->type = t;
+		type = t;
 	else if (depth == 1)
 		cur->type = (uint8_t)t;
 	switch (t) {
 	case SCAN_OBJECT:
-		s->kind[++depth] = K_OBJ;
-		s->keybase[depth] = s->nkeys;
+		kind[++depth] = K_OBJ;
+		s->keybase[depth] = nkeys;
 		NEXT(x);
 		p = buf + x;
 		if (*p == '}') {
@@ -883,7 +890,7 @@ value:
 		}
 		goto key;
 	case SCAN_ARRAY:
-		s->kind[++depth] = K_ARR;
+		kind[++depth] = K_ARR;
 		NEXT(x);
 		p = buf + x;
 		if (*p == ']') {
@@ -895,10 +902,9 @@ value:
 	case SCAN_STRING:
 		esc = 0;
 		NEXT(x);
-		if (buf[x] == '"')
-			q = buf + x + 1;
-		else
+		if (buf[x] != '"')
 			goto escstr;
+		q = buf + x + 1;
 	valstr:
 		if (depth == 1)
 			cur->valesc = esc;
@@ -960,17 +966,22 @@ key:
 	}
 	q = buf + x + 1;
 name:
-	if (s->nkeys == s->keycap) {
+	if (nkeys == s->keycap) {
 		s->keycap = s->keycap ? s->keycap * 2 : 64;
-		s->keys = xrealloc(s->keys, s->keycap * sizeof(*s->keys));
+		s->keys = keys = xrealloc(keys, s->keycap * sizeof(*keys));
 	}
-	k = &s->keys[s->nkeys++];
+	k = &keys[nkeys++];
 	k->name = p + 1;
 	k->len = (uint32_t)(q - 1 - (p + 1));
 	k->esc = esc;
-	k->sig = keysig(k);
+	k->sig = esc ? keysig(k) : sigof(k->name, k->len);
 	if (depth == 1) {
-		cur = newmember(s);
+		if (nm == s->mcap) {
+			growmembers(s);
+			m = s->m;
+		}
+		cur = &m[nm++];
+		cur->type = cur->valesc = cur->isint = 0;
 		cur->start = p;
 		cur->name = p + 1;
 		cur->namelen = k->len;
@@ -986,27 +997,34 @@ after:
 	if (depth == 1)
 		cur->vallen = (size_t)(p - cur->val);
 	else if (depth == 0) {
-		s->vallen = (size_t)(p - s->val);
 		/* Nothing after the value. */
 		while (bits == 0) {
-			if (++blk >= nb)
-				return s->type;
+			if (++blk >= nb) {
+				s->vallen = (size_t)(p - s->val);
+				s->type = type;
+				s->deepest = deepest;
+				s->nm = nm;
+				s->nkeys = nkeys;
+				s->err = NULL;
+				return type;
+			}
 			bits = s->s1bits[blk];
 		}
 		return -1;
 	}
 	NEXT(x);
-	if (s->kind[depth] == K_OBJ) {
+	if (kind[depth] == K_OBJ) {
 		if (buf[x] == ',') {
 			NEXT(x);
 			p = buf + x;
 			goto key;
 		}
 		if (buf[x] == '}') {
-			if (s->nkeys - s->keybase[depth] > 1 &&
+			s->nkeys = nkeys;
+			if (nkeys - s->keybase[depth] > 1 &&
 			    dupcheck(s, buf, s->keybase[depth]) == -1)
 				return -1;
-			s->nkeys = s->keybase[depth];
+			nkeys = s->keybase[depth];
 			p = buf + x + 1;
 			depth--;
 			goto after;
