@@ -847,59 +847,17 @@ value:
 		}
 		cur->val = p;
 	}
+	/* One switch on the byte, not the reference's two. */
+#define TYPE(v) do { \
+	t = (v); \
+	if (depth == 0) \
+		type = t; \
+	else if (depth == 1) \
+		cur->type = (uint8_t)t; \
+} while (0)
 	switch (*p) {
-	case '{':
-		t = SCAN_OBJECT;
-		break;
-	case '[':
-		t = SCAN_ARRAY;
-		break;
 	case '"':
-		t = SCAN_STRING;
-		break;
-	case 't':
-		t = SCAN_TRUE;
-		break;
-	case 'f':
-		t = SCAN_FALSE;
-		break;
-	case 'n':
-		t = SCAN_NULL;
-		break;
-	default:
-		if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			t = SCAN_NUMBER;
-			break;
-		}
-		return -1;
-	}
-	if (depth == 0)
-		type = t;
-	else if (depth == 1)
-		cur->type = (uint8_t)t;
-	switch (t) {
-	case SCAN_OBJECT:
-		kind[++depth] = K_OBJ;
-		s->keybase[depth] = nkeys;
-		NEXT(x);
-		p = buf + x;
-		if (*p == '}') {
-			p++;
-			depth--;
-			goto after;
-		}
-		goto key;
-	case SCAN_ARRAY:
-		kind[++depth] = K_ARR;
-		NEXT(x);
-		p = buf + x;
-		if (*p == ']') {
-			p++;
-			depth--;
-			goto after;
-		}
-		goto value;
-	case SCAN_STRING:
+		TYPE(SCAN_STRING);
 		esc = 0;
 		NEXT(x);
 		if (buf[x] != '"')
@@ -910,7 +868,53 @@ value:
 			cur->valesc = esc;
 		p = q;
 		goto after;
-	case SCAN_NUMBER:
+	case '{':
+		TYPE(SCAN_OBJECT);
+		kind[++depth] = K_OBJ;
+		s->keybase[depth] = nkeys;
+		NEXT(x);
+		p = buf + x;
+		if (*p == '}') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto key;
+	case '[':
+		TYPE(SCAN_ARRAY);
+		kind[++depth] = K_ARR;
+		NEXT(x);
+		p = buf + x;
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto value;
+	case 't':
+		TYPE(SCAN_TRUE);
+		if (end - p < 4 || memcmp(p, "true", 4) != 0 ||
+		    !scalarend(p + 4, end))
+			return -1;
+		p += 4;
+		goto after;
+	case 'f':
+		TYPE(SCAN_FALSE);
+		if (end - p < 5 || memcmp(p, "false", 5) != 0 ||
+		    !scalarend(p + 5, end))
+			return -1;
+		p += 5;
+		goto after;
+	case 'n':
+		TYPE(SCAN_NULL);
+		if (end - p < 4 || memcmp(p, "null", 4) != 0 ||
+		    !scalarend(p + 4, end))
+			return -1;
+		p += 4;
+		goto after;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		TYPE(SCAN_NUMBER);
 		if ((q = scannum(s, buf, p, end, &isint)) == NULL ||
 		    !scalarend(q, end))
 			return -1;
@@ -918,25 +922,10 @@ value:
 			cur->isint = isint;
 		p = q;
 		goto after;
-	case SCAN_TRUE:
-		if (end - p < 4 || memcmp(p, "true", 4) != 0 ||
-		    !scalarend(p + 4, end))
-			return -1;
-		p += 4;
-		goto after;
-	case SCAN_FALSE:
-		if (end - p < 5 || memcmp(p, "false", 5) != 0 ||
-		    !scalarend(p + 5, end))
-			return -1;
-		p += 5;
-		goto after;
 	default:
-		if (end - p < 4 || memcmp(p, "null", 4) != 0 ||
-		    !scalarend(p + 4, end))
-			return -1;
-		p += 4;
-		goto after;
+		return -1;
 	}
+#undef TYPE
 escstr:
 	/*
 	 * A backslash: the reference's rule checks the string, escapes and
