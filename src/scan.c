@@ -35,8 +35,6 @@ struct scan_key {
 static unsigned char strcls[256];
 /* Whitespace that JSON allows between tokens. */
 static unsigned char wscls[256];
-/* The bytes that may follow a number or a literal: no part of a scalar. */
-static unsigned char endcls[256];
 static int tablesready;
 /* The path scan_json takes: the best the CPU has, or EVENTFUL_SCAN's. */
 static int bestpath;
@@ -52,9 +50,6 @@ tables(void)
 	strcls['"'] = 1;
 	strcls['\\'] = 2;
 	wscls[' '] = wscls['\t'] = wscls['\n'] = wscls['\r'] = 1;
-	for (c = 0; c < 256; c++)
-		endcls[c] = wscls[c] ||
-		    (c != 0 && strchr("\"{}[]:,", c) != NULL);
 	tablesready = 1;
 }
 
@@ -784,16 +779,12 @@ after:
 	bits &= bits - 1; \
 } while (0)
 
-/*
- * Whether a number or a literal may end at q: stage 1 gives a position
- * to the first byte of a run of scalar bytes only, so the grammar must see
- * that the run ends where the value does.
- */
-static inline int
-scalarend(const char *q, const char *end)
-{
-	return q == end || endcls[(unsigned char)*q];
-}
+/* The next position must be p: what lies before it the grammar has read. */
+#define AT(p) do { \
+	NEXT(x); \
+	if (buf + x != (p)) \
+		return -1; \
+} while (0)
 
 /*
  * Stage 2: the reference's grammar, over stage 1's positions instead of
@@ -826,9 +817,9 @@ twostage(struct scanner *s, const char *buf, size_t len, int path)
 	if (len == 0 || s1_run(buf, len, s->s1bits, path) == -1)
 		return -1;
 	bits = s->s1bits[0];
-	NEXT(x);
-	p = buf + x;
+	p = skipws(buf, end);
 	s->val = p;
+	AT(p);
 value:
 	if (depth + 1 > SCAN_MAXDEPTH)
 		return -1;
@@ -872,9 +863,9 @@ value:
 		TYPE(SCAN_OBJECT);
 		kind[++depth] = K_OBJ;
 		s->keybase[depth] = nkeys;
-		NEXT(x);
-		p = buf + x;
-		if (*p == '}') {
+		p = skipws(p + 1, end);
+		if (p < end && *p == '}') {
+			AT(p);
 			p++;
 			depth--;
 			goto after;
@@ -883,40 +874,37 @@ value:
 	case '[':
 		TYPE(SCAN_ARRAY);
 		kind[++depth] = K_ARR;
-		NEXT(x);
-		p = buf + x;
-		if (*p == ']') {
+		p = skipws(p + 1, end);
+		if (p < end && *p == ']') {
+			AT(p);
 			p++;
 			depth--;
 			goto after;
 		}
+		AT(p);
 		goto value;
 	case 't':
 		TYPE(SCAN_TRUE);
-		if (end - p < 4 || memcmp(p, "true", 4) != 0 ||
-		    !scalarend(p + 4, end))
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
 			return -1;
 		p += 4;
 		goto after;
 	case 'f':
 		TYPE(SCAN_FALSE);
-		if (end - p < 5 || memcmp(p, "false", 5) != 0 ||
-		    !scalarend(p + 5, end))
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
 			return -1;
 		p += 5;
 		goto after;
 	case 'n':
 		TYPE(SCAN_NULL);
-		if (end - p < 4 || memcmp(p, "null", 4) != 0 ||
-		    !scalarend(p + 4, end))
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
 			return -1;
 		p += 4;
 		goto after;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
 		TYPE(SCAN_NUMBER);
-		if ((q = scannum(s, buf, p, end, &isint)) == NULL ||
-		    !scalarend(q, end))
+		if ((q = scannum(s, buf, p, end, &isint)) == NULL)
 			return -1;
 		if (depth == 1)
 			cur->isint = isint;
@@ -945,8 +933,9 @@ escstr:
 		goto valstr;
 	goto name;
 key:
-	if (*p != '"')
+	if (p >= end || *p != '"')
 		return -1;
+	AT(p);
 	esc = 0;
 	NEXT(x);
 	if (buf[x] != '"') {
@@ -976,61 +965,62 @@ name:
 		cur->namelen = k->len;
 		cur->nameesc = esc;
 	}
-	NEXT(x);
-	if (buf[x] != ':')
-		return -1;
-	NEXT(x);
-	p = buf + x;
+	/* Compact JSON first: "name":value with no blanks between. */
+	if (q < end && *q == ':')
+		p = q + 1;
+	else {
+		p = skipws(q, end);
+		if (p >= end || *p != ':')
+			return -1;
+		p++;
+	}
+	if (p < end && wscls[(unsigned char)*p])
+		p = skipws(p, end);
+	AT(p);
 	goto value;
 after:
 	if (depth == 1)
 		cur->vallen = (size_t)(p - cur->val);
 	else if (depth == 0) {
-		/* Nothing after the value. */
-		while (bits == 0) {
-			if (++blk >= nb) {
-				s->vallen = (size_t)(p - s->val);
-				s->type = type;
-				s->deepest = deepest;
-				s->nm = nm;
-				s->nkeys = nkeys;
-				s->err = NULL;
-				return type;
-			}
-			bits = s->s1bits[blk];
-		}
-		return -1;
+		/* Nothing after the value but blanks, which hold no
+		 * position. */
+		if (skipws(p, end) != end)
+			return -1;
+		s->vallen = (size_t)(p - s->val);
+		s->type = type;
+		s->deepest = deepest;
+		s->nm = nm;
+		s->nkeys = nkeys;
+		s->err = NULL;
+		return type;
 	}
-	NEXT(x);
-	if (kind[depth] == K_OBJ) {
-		if (buf[x] == ',') {
-			NEXT(x);
-			p = buf + x;
+	if (p < end && wscls[(unsigned char)*p])
+		p = skipws(p, end);
+	if (p >= end)
+		return -1;
+	if (*p == ',') {
+		p++;
+		if (p < end && wscls[(unsigned char)*p])
+			p = skipws(p, end);
+		if (kind[depth] == K_OBJ)
 			goto key;
-		}
-		if (buf[x] == '}') {
-			s->nkeys = nkeys;
-			if (nkeys - s->keybase[depth] > 1 &&
-			    dupcheck(s, buf, s->keybase[depth]) == -1)
-				return -1;
-			nkeys = s->keybase[depth];
-			p = buf + x + 1;
-			depth--;
-			goto after;
-		}
-		return -1;
-	}
-	if (buf[x] == ',') {
-		NEXT(x);
-		p = buf + x;
+		AT(p);
 		goto value;
 	}
-	if (buf[x] == ']') {
-		p = buf + x + 1;
-		depth--;
-		goto after;
-	}
-	return -1;
+	AT(p);
+	if (kind[depth] == K_OBJ) {
+		if (*p != '}')
+			return -1;
+		s->nkeys = nkeys;
+		if (nkeys - s->keybase[depth] > 1 &&
+		    dupcheck(s, buf, s->keybase[depth]) == -1)
+			return -1;
+		nkeys = s->keybase[depth];
+	} else if (*p != ']')
+		return -1;
+	p++;
+	depth--;
+	goto after;
 }
 
 /* The two stages on path, or the reference when they are not sure. */

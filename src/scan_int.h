@@ -7,8 +7,11 @@
  * Stage 1 reads the input 64 bytes at a time and, for each such block,
  * finds where the strings are and records the positions that the grammar
  * needs: each quote that opens or closes a string, each backslash inside
- * a string, each of {}[]:, outside strings, and the first byte of each run
- * of other bytes outside strings (a number, true, false, null, or junk).
+ * a string, each of {}[] outside strings, and the first byte of each run
+ * of other bytes outside strings but blanks, ':' and ',' (a number, true,
+ * false, null, or junk).  The grammar reads the blanks, the colons and the
+ * commas itself, as the reference does, and checks that each token it
+ * finds is the next position: so no byte outside strings escapes it.
  * On the way it checks what needs no grammar: no control character in a
  * string, none but tab, newline and return outside strings (so no NUL
  * anywhere), no byte of 0x80 or more outside strings, valid UTF-8 inside

@@ -24,6 +24,7 @@ struct s1mask {
 	uint64_t quote;		/* '"' */
 	uint64_t bslash;	/* '\\' */
 	uint64_t op;		/* { } [ ] : , (and maybe controls) */
+	uint64_t brk;		/* { } [ ] */
 	uint64_t space;		/* 0x20 or less, or maybe 0x80 or more */
 	uint64_t ctl;		/* less than 0x20 */
 	uint64_t high;		/* 0x80 or more */
@@ -152,7 +153,7 @@ block(struct s1state *st, const struct s1mask *m, uint64_t quote,
 	scalar = ~(m->space | m->op | quote | instr);
 	starts = scalar & ~(scalar << 1 | st->scalar);
 	st->scalar = scalar >> 63;
-	*out = (m->op & ~instr) | quote | starts | (m->bslash & instr);
+	*out = (m->brk & ~instr) | quote | starts | (m->bslash & instr);
 	return 0;
 }
 
@@ -188,7 +189,7 @@ gather(uint64_t h)
 static void
 classify_scalar(const unsigned char *p, struct s1mask *m)
 {
-	uint64_t x, lc, ctl;
+	uint64_t x, lc, ctl, brk;
 	int j, sh;
 
 	memset(m, 0, sizeof(*m));
@@ -202,8 +203,9 @@ classify_scalar(const unsigned char *p, struct s1mask *m)
 		ctl = zerobytes(x & 0xe0 * ONES);
 		m->quote |= gather(zerobytes(x ^ '"' * ONES)) << sh;
 		m->bslash |= gather(zerobytes(x ^ '\\' * ONES)) << sh;
-		m->op |= gather(zerobytes(lc ^ '{' * ONES) |
-		    zerobytes(lc ^ '}' * ONES) | zerobytes(x ^ ',' * ONES) |
+		brk = zerobytes(lc ^ '{' * ONES) | zerobytes(lc ^ '}' * ONES);
+		m->brk |= gather(brk) << sh;
+		m->op |= gather(brk | zerobytes(x ^ ',' * ONES) |
 		    zerobytes(x ^ ':' * ONES)) << sh;
 		m->space |= gather(ctl | zerobytes(x ^ ' ' * ONES)) << sh;
 		m->ctl |= gather(ctl) << sh;
@@ -241,7 +243,7 @@ run_scalar(const char *buf, size_t len, uint64_t *out)
 static inline __attribute__((target("sse2"), always_inline)) void
 classify16(const unsigned char *p, struct s1mask *m, int sh)
 {
-	__m128i v, lc, t;
+	__m128i v, lc, b;
 	uint64_t high;
 
 	v = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -252,9 +254,9 @@ classify16(const unsigned char *p, struct s1mask *m, int sh)
 	m->high |= high;
 	m->quote |= MASK(EQ(v, '"'));
 	m->bslash |= MASK(EQ(v, '\\'));
-	t = _mm_or_si128(_mm_or_si128(EQ(lc, '{'), EQ(lc, '}')),
-	    _mm_or_si128(EQ(v, ','), EQ(v, ':')));
-	m->op |= MASK(t);
+	b = _mm_or_si128(EQ(lc, '{'), EQ(lc, '}'));
+	m->brk |= MASK(b);
+	m->op |= MASK(_mm_or_si128(b, _mm_or_si128(EQ(v, ','), EQ(v, ':'))));
 	m->space |= MASK(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)));
 	m->ctl |= MASK(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) & ~high;
 #undef MASK
@@ -309,6 +311,7 @@ classify32(const unsigned char *p, struct s1mask *m, int sh)
 	m->quote |= MASK(EQ(v, '"'));
 	m->bslash |= MASK(EQ(v, '\\'));
 	m->op |= MASK(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(ops, lc), lc));
+	m->brk |= MASK(_mm256_or_si256(EQ(lc, '{'), EQ(lc, '}')));
 	m->space |= MASK(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), v));
 	m->ctl |= MASK(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)) & ~high;
 #undef MASK
