@@ -451,13 +451,16 @@ main(int argc, char *argv[])
 
 	scan_init(&sc);
 	scan_init(&ref);
-	/* EVENTFUL_SCAN names the path scan_json takes, if the CPU has it. */
+	/* EVENTFUL_SCAN names the path scan_json takes, if the CPU has it;
+	 * else it takes the reference. */
 	e = getenv("EVENTFUL_SCAN");
-	for (path = SCAN_SCALAR; e != NULL && path <= SCAN_AVX2; path++)
-		if (strcmp(e, pathname[path]) == 0 && scan_has_path(path))
-			CHECKMSG(scan_path() == path, "EVENTFUL_SCAN=%s: "
-			    "path %d", e, scan_path());
-	CHECK(scan_path() != SCAN_REFERENCE && scan_has_path(scan_path()));
+	for (path = SCAN_AVX2; path > SCAN_REFERENCE; path--)
+		if (e != NULL && strcmp(e, pathname[path]) == 0 &&
+		    scan_has_path(path))
+			break;
+	CHECKMSG(scan_path() == path, "EVENTFUL_SCAN=%s: path %d, not %d",
+	    e ? e : "(unset)", scan_path(), path);
+	CHECK(scan_has_path(SCAN_SCALAR) && scan_has_path(SCAN_REFERENCE));
 	for (path = SCAN_REFERENCE; path <= SCAN_AVX2; path++) {
 		if (!scan_has_path(path)) {
 			printf("scan_test: no %s on this CPU\n",
