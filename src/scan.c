@@ -39,7 +39,7 @@ static unsigned char strcls[256];
 static unsigned char wscls[256];
 static int tablesready;
 /* The path scan_json takes: the reference, or EVENTFUL_SCAN's. */
-static int bestpath;
+static int jsonpath;
 static pthread_once_t pathonce = PTHREAD_ONCE_INIT;
 
 static void
@@ -74,17 +74,17 @@ pickpath(void)
 	const char *e = getenv("EVENTFUL_SCAN");
 	int p;
 
-	bestpath = SCAN_REFERENCE;
+	jsonpath = SCAN_REFERENCE;
 	for (p = SCAN_REFERENCE; e != NULL && p <= SCAN_AVX2; p++)
 		if (strcmp(e, names[p]) == 0 && scan_has_path(p))
-			bestpath = p;
+			jsonpath = p;
 }
 
 int
 scan_path(void)
 {
 	pthread_once(&pathonce, pickpath);
-	return bestpath;
+	return jsonpath;
 }
 
 void
@@ -1048,7 +1048,7 @@ scan(struct scanner *s, const char *buf, size_t len, int path)
 int
 scan_json(struct scanner *s, const char *buf, size_t len)
 {
-	return scan(s, buf, len, bestpath);
+	return scan(s, buf, len, jsonpath);
 }
 
 int
