@@ -288,6 +288,11 @@ run_sse2(const char *buf, size_t len, uint64_t *out)
 	return st.instr != 0 ? -1 : 0;
 }
 
+#endif
+
+/* AVX2, on x86-64 only: the carry-less multiplication below wants 64-bit
+ * registers. */
+#ifdef __x86_64__
 /*
  * The 32 bytes at p, by class, into bits sh to sh + 31 of m.  {}[]:, with
  * one table lookup: with bit 5 set ('[' is '{', ']' is '}'), each has a
@@ -359,6 +364,8 @@ s1_has(int path)
 #if defined(__x86_64__) || defined(__i386__)
 	case SCAN_SSE2:
 		return __builtin_cpu_supports("sse2");
+#endif
+#ifdef __x86_64__
 	case SCAN_AVX2:
 		return __builtin_cpu_supports("avx2") &&
 		    __builtin_cpu_supports("pclmul");
@@ -371,9 +378,11 @@ int
 s1_run(const char *buf, size_t len, uint64_t *out, int path)
 {
 	switch (path) {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef __x86_64__
 	case SCAN_AVX2:
 		return run_avx2(buf, len, out);
+#endif
+#if defined(__x86_64__) || defined(__i386__)
 	case SCAN_SSE2:
 		return run_sse2(buf, len, out);
 #endif
