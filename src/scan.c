@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * scan.c - the validating JSON scanner: no tree, no allocation in the
- * steady state.  See scan.h for what it accepts; every rule below mirrors a
- * check in jansson's load.c, utf.c and strconv.c, so that a line this
- * scanner accepts is a line jansson would load.  Here are the reference,
- * one pass over the bytes, and stage 2 of the vector scan, the same
- * grammar over what stage 1 (scan_stage1.c) found.
+ * scan.c - the validating JSON scanner: one pass over the bytes, no tree,
+ * no allocation in the steady state.  See scan.h for what it accepts; every
+ * rule below mirrors a check in jansson's load.c, utf.c and strconv.c, so
+ * that a line this scanner accepts is a line jansson would load.
  */
 #include <errno.h>
 #include <pthread.h>

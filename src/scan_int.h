@@ -5,19 +5,18 @@
  * classification of the bytes, stage 1).  For use inside the scanner only.
  *
  * Stage 1 reads the input 64 bytes at a time and, for each such block,
- * finds where the strings are and marks the positions that the grammar
- * needs: each quote that opens or closes a string, each backslash inside a
- * string, each of {}[] outside strings, and the first byte of each run of
- * other bytes outside strings but blanks, ':' and ',' (a number, true,
- * false, null, or junk).  On the way it checks what needs no grammar: no
- * control character in a string, none but tab, newline and return outside
- * strings (so no NUL anywhere), no byte of 0x80 or more outside strings,
- * valid UTF-8 inside them.
- *
- * Stage 2 reads the blanks, the colons and the commas itself, as the
- * reference does, and checks that each token it finds is the next
- * position: so no byte outside strings escapes it.  A string holding a
- * backslash it hands to the reference's string rule, escapes and all.
+ * finds where the strings are and records the positions that the grammar
+ * needs: each quote that opens or closes a string, each backslash inside
+ * a string, each of {}[] outside strings, and the first byte of each run
+ * of other bytes outside strings but blanks, ':' and ',' (a number, true,
+ * false, null, or junk).  The grammar reads the blanks, the colons and the
+ * commas itself, as the reference does, and checks that each token it
+ * finds is the next position: so no byte outside strings escapes it.
+ * On the way it checks what needs no grammar: no control character in a
+ * string, none but tab, newline and return outside strings (so no NUL
+ * anywhere), no byte of 0x80 or more outside strings, valid UTF-8 inside
+ * them.  Escapes are left to stage 2, which hands a string holding one to
+ * the reference scanner's string rule.
  */
 #ifndef EV_SCAN_INT_H
 #define EV_SCAN_INT_H

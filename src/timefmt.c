@@ -66,50 +66,18 @@ mdays(int y, int m)
 	return dm[m - 1];
 }
 
-/*
- * The last date this thread parsed, as written, and its day: the events of
- * a stream mostly share their date, whose digits, month length and
- * calendar arithmetic are then worked out once.  Only a valid date is
- * kept.
- */
-static _Thread_local struct {
-	char date[10];		/* "YYYY-MM-DD" */
-	int64_t days;		/* its days since 1970-01-01 */
-	int set;		/* date and days hold one */
-} lastdate;
-
-/* The days since the epoch of the date at s ("YYYY-MM-DD", its dashes
- * checked) into *days, or -1 when it is no date. */
-static int
-date_days(const char *s, int64_t *days)
-{
-	int y, mo, d;
-
-	if (lastdate.set && memcmp(s, lastdate.date, 10) == 0) {
-		*days = lastdate.days;
-		return 0;
-	}
-	if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 ||
-	    mo > 12 || (d = digits(s + 8, 2)) < 1 || d > mdays(y, mo))
-		return -1;
-	*days = days_from_civil(y, mo, d);
-	memcpy(lastdate.date, s, 10);
-	lastdate.days = *days;
-	lastdate.set = 1;
-	return 0;
-}
-
 int
 rfc3339_parse(const char *s, size_t len, int64_t *usec)
 {
-	int h, mi, sec, oh, om, n;
-	int64_t frac = 0, off = 0, t, days;
+	int y, mo, d, h, mi, sec, oh, om, n;
+	int64_t frac = 0, off = 0, t;
 	size_t i = 19;
 
 	if (len < 20 || s[4] != '-' || s[7] != '-' ||
 	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
 		return -1;
-	if (date_days(s, &days) == -1 ||
+	if ((y = digits(s, 4)) < 0 || (mo = digits(s + 5, 2)) < 1 ||
+	    mo > 12 || (d = digits(s + 8, 2)) < 1 || d > mdays(y, mo) ||
 	    (h = digits(s + 11, 2)) < 0 || h > 23 ||
 	    (mi = digits(s + 14, 2)) < 0 || mi > 59 ||
 	    (sec = digits(s + 17, 2)) < 0 || sec > 60)
@@ -149,7 +117,8 @@ rfc3339_parse(const char *s, size_t len, int64_t *usec)
 			return -1;
 		sec = 59;
 	}
-	t = days * 86400 + h * 3600 + mi * 60 + sec - off;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    off;
 	*usec = t * 1000000 + frac;
 	return 0;
 }

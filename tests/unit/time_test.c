@@ -293,42 +293,6 @@ libc(void)
 	CHECKMSG(bad == 0, "%d disagreements with the C library", bad);
 }
 
-/*
- * rfc3339_parse keeps the last date it parsed: times of one day, of the
- * day after and back, each must give what a fresh parse gives (the round
- * trip through rfc3339_format), and an invalid date or time next to a kept
- * date must still be refused.
- */
-static void
-lastdate(void)
-{
-	char buf[RFC3339_LEN + 1];
-	int64_t day = 19783LL * 86400 * USEC, t, got;	/* 2024-03-01 */
-	int i, bad = 0;
-
-	for (i = 0; i < 20000; i++) {
-		/* Runs of times within a day, then another day. */
-		t = day + (int64_t)(i / 100 % 3 - 1) * 86400 * USEC +
-		    between(0, 86400 * USEC - 1);
-		rfc3339_format(t, buf);
-		if ((rfc3339_parse(buf, RFC3339_LEN, &got) != 0 ||
-		    got != t) && bad++ < 10)
-			CHECKMSG(0, "\"%s\" -> %lld, not %lld", buf,
-			    (long long)got, (long long)t);
-	}
-	CHECKMSG(bad == 0, "%d of %d parses failed", bad, i);
-	parses("2024-02-29T00:00:00Z", 19782LL * 86400 * USEC);
-	rejects("2024-02-29T24:00:00Z");
-	rejects("2024-02-30T00:00:00Z");
-	parses("2024-02-29T23:59:60Z", (19782LL * 86400 + 86399) * USEC);
-	rejects("2024-02-29T23:58:60Z");
-	rejects("2023-02-29T00:00:00Z");
-	parses("2024-02-29T01:00:00+01:00", 19782LL * 86400 * USEC);
-	rejects("2024-02-2xT00:00:00Z");
-	rejects("2024-02-29T00:00:00");
-	parses("2024-02-29t00:00:01Z", (19782LL * 86400 + 1) * USEC);
-}
-
 /* now_usec is the real clock, in microseconds. */
 static void
 now(void)
@@ -413,7 +377,6 @@ main(void)
 	format();
 	roundtrip();
 	libc();
-	lastdate();
 	now();
 	cmdline();
 	return unit_done("time_test");
