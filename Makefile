@@ -77,8 +77,8 @@ SCRIPTS = evtour
 LIBOBJ = ack.o buf.o commit.o common.o deliver.o ce.o cebin.o filter.o format.o \
          id.o idx.o input.o http.o lines.o listen.o listen_body.o \
          listen_github.o log.o rd.o out.o post.o sseparse.o ssein.o pub.o \
-         scan.o store.o topic.o topiclist.o trace.o bus.o bus_dir.o \
-         bus_find.o bus_nats.o bus_nats_conn.o bus_nats_live.o \
+         scan.o scan_stage1.o store.o topic.o topiclist.o trace.o bus.o \
+         bus_dir.o bus_find.o bus_nats.o bus_nats_conn.o bus_nats_live.o \
          bus_nats_msg.o bus_nats_name.o bus_nats_pub.o bus_nats_read.o \
          bus_nats_topic.o watch.o timefmt.o util.o whsig.o
 # The programs' side of the shared command line (cli.c): it ends the
@@ -270,12 +270,15 @@ check: deps
 	    PROP_RUNS=$(CHECK_PROP_RUNS) PROP_NATS_RUNS=$(PROP_NATS_RUNS) \
 	    EVENTFUL_EXTRA_CORPUS="$(EXTRA_CORPUS)" $(BATS) $(BATSFILES)
 
-# libFuzzer, FUZZTIME seconds each: the scanner against jansson, then the
-# envelope, filter and time parsers; then what comes from the network
+# libFuzzer, FUZZTIME seconds each: the scanner against jansson and its
+# own reference, once on each path of its stage 1 (SCANPATHS; a path this
+# CPU lacks runs the best it has), then the envelope, filter and time
+# parsers; then what comes from the network
 # (quoted headers, forms, signatures, -H lines: web_fuzz, and event
 # streams: sse_fuzz) and what people type (fold rules, --format, --from,
 # times: rule_fuzz).
 FUZZTIME = 60
+SCANPATHS = avx2 sse2 scalar
 fuzz: deps
 	@$(MAKE) -s fuzzdeps
 	mkdir -p build/fuzz/corpus
@@ -285,8 +288,9 @@ fuzz: deps
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
 	    -o build/fuzz/scan_fuzz tests/fuzz/scan_fuzz.c \
 	    $(addprefix src/,$(LIBOBJ:.o=.c)) $(JANSSON_LIBS) $(WEB_LIBS) $(NATS_LIBS)
-	build/fuzz/scan_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
-	    build/fuzz/corpus
+	for p in $(SCANPATHS); do EVENTFUL_SCAN=$$p build/fuzz/scan_fuzz \
+	    -max_total_time=$(FUZZTIME) -max_len=4096 build/fuzz/corpus || \
+	    exit 1; done
 	mkdir -p build/fuzz/ecorpus
 	cp $(TESTDATA)/cloudevents/valid/*.json build/fuzz/ecorpus/
 	[ -z "$(EXTRA_CORPUS)" ] || cp \
@@ -325,7 +329,7 @@ fuzz: deps
 	    >build/fuzz/ssecorpus/seed
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(EV_CPPFLAGS) -Isrc \
 	    -o build/fuzz/sse_fuzz tests/fuzz/sse_fuzz.c src/sseparse.c \
-	    src/buf.c src/util.c src/scan.c
+	    src/buf.c src/util.c src/scan.c src/scan_stage1.c
 	build/fuzz/sse_fuzz -max_total_time=$(FUZZTIME) -max_len=4096 \
 	    build/fuzz/ssecorpus
 

@@ -6,6 +6,7 @@
  * that a line this scanner accepts is a line jansson would load.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "scan_int.h"
 #include "util.h"
 
 enum { K_OBJ = 1, K_ARR = 2 };
@@ -34,6 +36,9 @@ static unsigned char strcls[256];
 /* Whitespace that JSON allows between tokens. */
 static unsigned char wscls[256];
 static int tablesready;
+/* The path scan_json takes: the reference, or EVENTFUL_SCAN's. */
+static int jsonpath;
+static pthread_once_t pathonce = PTHREAD_ONCE_INIT;
 
 static void
 tables(void)
@@ -48,12 +53,45 @@ tables(void)
 	tablesready = 1;
 }
 
+int
+scan_has_path(int path)
+{
+	return path == SCAN_REFERENCE || s1_has(path);
+}
+
+/*
+ * Once per process: the path EVENTFUL_SCAN names if the CPU has it, else
+ * the reference.  The reference is the default because it is the fastest
+ * on the events we measured (scan.h says by how much): the two stages are
+ * kept, correct and tested on every path, to be chosen where they pay.
+ */
+static void
+pickpath(void)
+{
+	static const char *names[] = { "reference", "scalar", "sse2", "avx2" };
+	const char *e = getenv("EVENTFUL_SCAN");
+	int p;
+
+	jsonpath = SCAN_REFERENCE;
+	for (p = SCAN_REFERENCE; e != NULL && p <= SCAN_AVX2; p++)
+		if (strcmp(e, names[p]) == 0 && scan_has_path(p))
+			jsonpath = p;
+}
+
+int
+scan_path(void)
+{
+	pthread_once(&pathonce, pickpath);
+	return jsonpath;
+}
+
 void
 scan_init(struct scanner *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (!tablesready)
 		tables();
+	pthread_once(&pathonce, pickpath);
 	s->kind = xmalloc(SCAN_MAXDEPTH + 1);
 	s->keybase = xmalloc((SCAN_MAXDEPTH + 1) * sizeof(*s->keybase));
 }
@@ -65,6 +103,7 @@ scan_free(struct scanner *s)
 	free(s->keys);
 	free(s->kind);
 	free(s->keybase);
+	free(s->s1bits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -100,45 +139,6 @@ skipws(const char *p, const char *end)
 	while (p < end && wscls[(unsigned char)*p])
 		p++;
 	return p;
-}
-
-/*
- * Returns the length of the valid UTF-8 sequence at p (whose first byte is
- * at least 0x80), or 0.  Overlong forms, surrogates and code points above
- * U+10FFFF are invalid, as in jansson's utf8_check_full().
- */
-static inline int
-utf8len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	int n, i;
-
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		n = 2;
-	else if (c < 0xf0) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c < 0xf5) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (end - p < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 int
@@ -324,8 +324,9 @@ scanstr(struct scanner *s, const char *buf, const char *p, const char *end,
 /*
  * Scans a number.  Returns a pointer just past it, or NULL.  Rejects what
  * jansson rejects: an integer outside 64 bits, a real that overflows.
+ * Inlined into both scanners, as into the one there was.
  */
-static const char *
+static inline __attribute__((always_inline)) const char *
 scannum(struct scanner *s, const char *buf, const char *p, const char *end,
     uint8_t *isint)
 {
@@ -505,9 +506,10 @@ keycmp(const void *x, const void *y)
 /*
  * Checks the names of the object that is closing for duplicates: pairwise
  * for a few names, by sorting on the hash for many, so that a huge object
- * costs n log n and not n squared.
+ * costs n log n and not n squared.  Inlined into both scanners, as into the
+ * one there was: each event closes a few objects.
  */
-static int
+static inline __attribute__((always_inline)) int
 dupcheck(struct scanner *s, const char *buf, size_t base)
 {
 	struct scan_key *k = s->keys + base;
@@ -571,8 +573,13 @@ newmember(struct scanner *s)
 	return m;
 }
 
-int
-scan_json(struct scanner *s, const char *buf, size_t len)
+/*
+ * The reference scanner: byte by byte, a goto for each state of the
+ * grammar.  It gives every error, and it is what the two stages are held
+ * to.
+ */
+static int
+reference(struct scanner *s, const char *buf, size_t len)
 {
 	const char *p, *end = buf + len, *q;
 	struct scan_member *cur = NULL;
@@ -756,6 +763,298 @@ after:
 		goto after;
 	}
 	return failc(s, buf, p, end, "',' or ']' expected");
+}
+
+/*
+ * The next position of stage 1 into x, from the bits of block blk, bits:
+ * the lowest bit left, after the blocks that have none.  Without one, the
+ * input ends where the grammar needs more: not sure.
+ */
+#define NEXT(x) do { \
+	while (bits == 0) { \
+		if (++blk >= nb) \
+			return -1; \
+		bits = s->s1bits[blk]; \
+	} \
+	(x) = blk << 6 | (size_t)__builtin_ctzll(bits); \
+	bits &= bits - 1; \
+} while (0)
+
+/* The next position must be p: what lies before it the grammar has read. */
+#define AT(p) do { \
+	NEXT(x); \
+	if (buf + x != (p)) \
+		return -1; \
+} while (0)
+
+/*
+ * Stage 2: the reference's grammar, over stage 1's positions instead of
+ * every byte, filling s as the reference does.  Returns the type of the
+ * value, or -1 when not sure (the input may be invalid, or hold what only
+ * the reference checks): then s holds nothing to trust and the reference
+ * scans again.  Its errors are never reported.  What the reference keeps
+ * in s is kept in locals here, and stored at the end: the members' bytes
+ * are written through char pointers, which may alias s, so the compiler
+ * would load s's fields again after each.
+ */
+static int
+twostage(struct scanner *s, const char *buf, size_t len, int path)
+{
+	const char *p, *end = buf + len, *q;
+	struct scan_member *cur = NULL, *m = s->m;
+	struct scan_key *k, *keys = s->keys;
+	unsigned char *kind = s->kind;
+	size_t depth = 0, nb = (len + 63) / 64, blk = 0, x, nm = 0, nkeys = 0;
+	size_t deepest = 0;
+	uint64_t bits;
+	uint8_t esc, isint;
+	int t, type = SCAN_NONE;
+
+	if (nb > s->s1cap) {
+		free(s->s1bits);
+		s->s1cap = nb > 64 ? nb : 64;
+		s->s1bits = xmalloc(s->s1cap * sizeof(*s->s1bits));
+	}
+	if (len == 0 || s1_run(buf, len, s->s1bits, path) == -1)
+		return -1;
+	bits = s->s1bits[0];
+	p = skipws(buf, end);
+	s->val = p;
+	AT(p);
+value:
+	if (depth + 1 > SCAN_MAXDEPTH)
+		return -1;
+	deepest += depth + 1 > deepest;
+	if (depth == 1) {
+		if (kind[1] == K_ARR) {
+			if (nm == s->mcap) {
+				growmembers(s);
+				m = s->m;
+			}
+			cur = &m[nm++];
+			cur->name = NULL;
+			cur->namelen = 0;
+			cur->nameesc = cur->valesc = cur->isint = 0;
+			cur->start = p;
+		}
+		cur->val = p;
+	}
+	/* One switch on the byte, not the reference's two. */
+#define TYPE(v) do { \
+	t = (v); \
+	if (depth == 0) \
+		type = t; \
+	else if (depth == 1) \
+		cur->type = (uint8_t)t; \
+} while (0)
+	switch (*p) {
+	case '"':
+		TYPE(SCAN_STRING);
+		esc = 0;
+		NEXT(x);
+		if (buf[x] != '"')
+			goto escstr;
+		q = buf + x + 1;
+	valstr:
+		if (depth == 1)
+			cur->valesc = esc;
+		p = q;
+		goto after;
+	case '{':
+		TYPE(SCAN_OBJECT);
+		kind[++depth] = K_OBJ;
+		s->keybase[depth] = nkeys;
+		p = skipws(p + 1, end);
+		if (p < end && *p == '}') {
+			AT(p);
+			p++;
+			depth--;
+			goto after;
+		}
+		goto key;
+	case '[':
+		TYPE(SCAN_ARRAY);
+		kind[++depth] = K_ARR;
+		p = skipws(p + 1, end);
+		if (p < end && *p == ']') {
+			AT(p);
+			p++;
+			depth--;
+			goto after;
+		}
+		AT(p);
+		goto value;
+	case 't':
+		TYPE(SCAN_TRUE);
+		if (end - p < 4 || memcmp(p, "true", 4) != 0)
+			return -1;
+		p += 4;
+		goto after;
+	case 'f':
+		TYPE(SCAN_FALSE);
+		if (end - p < 5 || memcmp(p, "false", 5) != 0)
+			return -1;
+		p += 5;
+		goto after;
+	case 'n':
+		TYPE(SCAN_NULL);
+		if (end - p < 4 || memcmp(p, "null", 4) != 0)
+			return -1;
+		p += 4;
+		goto after;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		TYPE(SCAN_NUMBER);
+		if ((q = scannum(s, buf, p, end, &isint)) == NULL)
+			return -1;
+		if (depth == 1)
+			cur->isint = isint;
+		p = q;
+		goto after;
+	default:
+		return -1;
+	}
+#undef TYPE
+escstr:
+	/*
+	 * A backslash: the reference's rule checks the string, escapes and
+	 * all, and stage 2 goes on after the closing quote it found, which
+	 * must be one of stage 1's positions.  (On a string it accepts, its
+	 * escapes are stage 1's, so it is.)  t says whether a name or a value.
+	 */
+	if ((q = scanstr(s, buf, p + 1, end, &esc)) == NULL)
+		return -1;
+	x = (size_t)(q - 1 - buf);
+	blk = x >> 6;
+	bits = s->s1bits[blk];
+	if ((bits >> (x & 63) & 1) == 0)
+		return -1;
+	bits &= ~0ULL << (x & 63) << 1;
+	if (t == SCAN_STRING)
+		goto valstr;
+	goto name;
+key:
+	if (p >= end || *p != '"')
+		return -1;
+	AT(p);
+	esc = 0;
+	NEXT(x);
+	if (buf[x] != '"') {
+		t = SCAN_NONE;
+		goto escstr;
+	}
+	q = buf + x + 1;
+name:
+	if (nkeys == s->keycap) {
+		s->keycap = s->keycap ? s->keycap * 2 : 64;
+		s->keys = keys = xrealloc(keys, s->keycap * sizeof(*keys));
+	}
+	k = &keys[nkeys++];
+	k->name = p + 1;
+	k->len = (uint32_t)(q - 1 - (p + 1));
+	k->esc = esc;
+	k->sig = esc ? keysig(k) : sigof(k->name, k->len);
+	if (depth == 1) {
+		if (nm == s->mcap) {
+			growmembers(s);
+			m = s->m;
+		}
+		cur = &m[nm++];
+		cur->type = cur->valesc = cur->isint = 0;
+		cur->start = p;
+		cur->name = p + 1;
+		cur->namelen = k->len;
+		cur->nameesc = esc;
+	}
+	/* Compact JSON first: "name":value with no blanks between. */
+	if (q < end && *q == ':')
+		p = q + 1;
+	else {
+		p = skipws(q, end);
+		if (p >= end || *p != ':')
+			return -1;
+		p++;
+	}
+	if (p < end && wscls[(unsigned char)*p])
+		p = skipws(p, end);
+	AT(p);
+	goto value;
+after:
+	if (depth == 1)
+		cur->vallen = (size_t)(p - cur->val);
+	else if (depth == 0) {
+		/* Nothing after the value but blanks, which hold no
+		 * position. */
+		if (skipws(p, end) != end)
+			return -1;
+		s->vallen = (size_t)(p - s->val);
+		s->type = type;
+		s->deepest = deepest;
+		s->nm = nm;
+		s->nkeys = nkeys;
+		s->err = NULL;
+		return type;
+	}
+	if (p < end && wscls[(unsigned char)*p])
+		p = skipws(p, end);
+	if (p >= end)
+		return -1;
+	if (*p == ',') {
+		p++;
+		if (p < end && wscls[(unsigned char)*p])
+			p = skipws(p, end);
+		if (kind[depth] == K_OBJ)
+			goto key;
+		AT(p);
+		goto value;
+	}
+	AT(p);
+	if (kind[depth] == K_OBJ) {
+		if (*p != '}')
+			return -1;
+		s->nkeys = nkeys;
+		if (nkeys - s->keybase[depth] > 1 &&
+		    dupcheck(s, buf, s->keybase[depth]) == -1)
+			return -1;
+		nkeys = s->keybase[depth];
+	} else if (*p != ']')
+		return -1;
+	p++;
+	depth--;
+	goto after;
+}
+
+/* The two stages on path, or the reference when they are not sure. */
+static inline int
+scan(struct scanner *s, const char *buf, size_t len, int path)
+{
+	size_t erroff = s->erroff;
+	int t;
+
+	if (path != SCAN_REFERENCE && len < S1_MAXLEN &&
+	    (t = twostage(s, buf, len, path)) >= 0) {
+		s->fast = 1;
+		return t;
+	}
+	/* As if the two stages never ran: the reference leaves erroff
+	 * alone when it accepts. */
+	s->erroff = erroff;
+	s->fast = 0;
+	return reference(s, buf, len);
+}
+
+int
+scan_json(struct scanner *s, const char *buf, size_t len)
+{
+	return scan(s, buf, len, jsonpath);
+}
+
+int
+scan_json_path(struct scanner *s, const char *buf, size_t len, int path)
+{
+	if (!scan_has_path(path))
+		path = scan_path();
+	return scan(s, buf, len, path);
 }
 
 size_t

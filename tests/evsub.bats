@@ -224,6 +224,30 @@ ids() { jq -r .id | tr '\n' ' '; }
 	run -3 evsub -q -i in
 }
 
+@test "EVENTFUL_SCAN: every path of the scanner keeps and refuses the same lines, with the same messages" {
+	{
+		cat events
+		printf '%s\n' '{"a":1,"a":2}' '["\u0000"]' '"\ud800"' \
+		    '{"x":"\q"}' '[1,]' '{"k":"caf\u00e9","k2":"\\\""}' \
+		    '{"specversion":"1.0","id":"x","source":"/s","type":"t\tu"}'
+		printf '["\xc3\x28"]\n[1]\x01\n{"s":"a\x01b"}\n[\xef\xbb\xbf]\n'
+		head -50 "$BATS_TEST_DIRNAME/data/gharchive/2021-07-21-sample.ndjson"
+	} >in
+	EVENTFUL_SCAN=reference run -3 --separate-stderr evsub -i in --rejects rej
+	want=$output wanterr=$stderr
+	cp rej want.rej
+	# Not vacuous: events kept, and lines refused for each kind of fault.
+	assert_equal "$(ids <<<"$want")" "o1 o2 u1 u2 c1 "
+	assert [ "$(grep -c 'invalid JSON' <<<"$wanterr")" -ge 9 ]
+	for p in avx2 sse2 scalar bogus ''; do
+		rm rej
+		EVENTFUL_SCAN=$p run -3 --separate-stderr evsub -i in --rejects rej
+		assert_equal "$output" "$want"
+		assert_equal "$stderr" "$wanterr"
+		cmp rej want.rej
+	done
+}
+
 @test "a closed pipe downstream ends evsub quietly with status 0" {
 	run -0 --separate-stderr bash -c 'while cat events; do :; done | head -20000 | evsub | head -1 >/dev/null; echo "${PIPESTATUS[2]}"'
 	assert_output 0

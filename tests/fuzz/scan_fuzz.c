@@ -6,8 +6,12 @@
  * byte, which jansson takes for the end of the input and the scanner must
  * reject.  When both accept, the scanner's type, its members or elements
  * (count, names, types and value spans) and its compacted text must all
- * say what jansson's tree says.  Any disagreement aborts, with the input in
- * hex.  Built and run by `make fuzz`.
+ * say what jansson's tree says.  And scan_json, on the path EVENTFUL_SCAN
+ * names (scan.h), must give what the reference scanner alone gives: the
+ * same type, value span, depth and members, field by field, or the same
+ * error at the same offset; and the two stages must answer every input the
+ * reference accepts by themselves.  Any disagreement aborts, with the input in
+ * hex.  Built by `make fuzz`, and run once for each path.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #define FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
 
 static struct scanner sc;	/* one scanner, reused as the programs do */
+static struct scanner ref;	/* the reference scanner's */
 static const uint8_t *in;	/* the input, for the report */
 static size_t insize;		/* its length */
 
@@ -170,6 +175,53 @@ trusted(void)
 	}
 }
 
+/*
+ * scan_json's answer t (on the path under test) must be the reference's,
+ * which scans the input again into ref.
+ */
+static void
+reference(int t)
+{
+	const struct scan_member *a, *b;
+	int r;
+	size_t i;
+
+	r = scan_json_path(&ref, (const char *)in, insize, SCAN_REFERENCE);
+	if (t != r)
+		fail("path %d answers %d, the reference %d (%s at %zu)",
+		    scan_path(), t, r, r < 0 ? ref.err : sc.err,
+		    r < 0 ? ref.erroff : sc.erroff);
+	if (t < 0) {
+		if (strcmp(sc.err, ref.err) != 0 || sc.erroff != ref.erroff)
+			fail("path %d: \"%s\" at %zu, the reference \"%s\" "
+			    "at %zu", scan_path(), sc.err, sc.erroff, ref.err,
+			    ref.erroff);
+		return;
+	}
+	/* The two stages must be sure of what the reference accepts (no
+	 * input here is as long as S1_MAXLEN), or they would cost a second
+	 * scan for nothing. */
+	if (scan_path() != SCAN_REFERENCE && !sc.fast)
+		fail("path %d: the two stages are not sure of a valid input",
+		    scan_path());
+	if (sc.type != ref.type || sc.val != ref.val ||
+	    sc.vallen != ref.vallen || sc.deepest != ref.deepest ||
+	    sc.nm != ref.nm || sc.err != NULL)
+		fail("path %d: value or member count differs from the "
+		    "reference's", scan_path());
+	for (i = 0; i < sc.nm; i++) {
+		a = &sc.m[i];
+		b = &ref.m[i];
+		if (a->start != b->start || a->name != b->name ||
+		    a->namelen != b->namelen || a->val != b->val ||
+		    a->vallen != b->vallen || a->type != b->type ||
+		    a->nameesc != b->nameesc || a->valesc != b->valesc ||
+		    a->isint != b->isint)
+			fail("path %d: member %zu differs from the reference's",
+			    scan_path(), i);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -180,11 +232,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		scan_init(&sc);
+		scan_init(&ref);
+		fprintf(stderr, "scan_fuzz: path %d\n", scan_path());
 		ready = 1;
 	}
 	in = data;
 	insize = size;
 	t = scan_json(&sc, (const char *)data, size);
+	reference(t);
 	/* jansson stops at a NUL byte; the scanner must refuse it. */
 	if (memchr(data, '\0', size) != NULL) {
 		if (t >= 0)

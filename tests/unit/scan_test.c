@@ -2,6 +2,11 @@
 /*
  * scan_test - the scanner against jansson on every file of the JSON test
  * suite, and on cases written for its edges; spans, unescaping, compacting.
+ * All of it on each path of scan_json (scan.h) that this CPU has, each held
+ * to the reference scanner field by field; and inputs made for stage 1's
+ * blocks: escapes, UTF-8 and bad bytes across the 16-, 32- and 64-byte
+ * boundaries, and inputs of every length that end where their allocation
+ * does (make check runs this under AddressSanitizer).
  * Usage: scan_test [DATA] (tests/data, or a copy of its layout).
  */
 #include <dirent.h>
@@ -13,6 +18,51 @@
 #include "unit.h"
 
 static struct scanner sc;
+static struct scanner ref;	/* the reference's answers */
+static int path;		/* the path under test, enum scan_path */
+static const char *pathname[] = { "reference", "scalar", "sse2", "avx2" };
+
+/*
+ * scan_json on the path under test, into sc, held to the reference alone:
+ * the same answer, value, depth and members, or the same error at the
+ * same offset.  And the two stages must be sure of every input the
+ * reference accepts (but for depth and size, none here), or they would be
+ * slower than the reference for nothing.
+ */
+static int
+scan(const char *buf, size_t len)
+{
+	const struct scan_member *a, *b;
+	int t, r, same;
+	size_t i;
+
+	t = scan_json_path(&sc, buf, len, path);
+	r = scan_json_path(&ref, buf, len, SCAN_REFERENCE);
+	same = t == r;
+	if (same && t < 0)
+		same = strcmp(sc.err, ref.err) == 0 && sc.erroff == ref.erroff;
+	else if (same)
+		same = sc.type == ref.type && sc.val == ref.val &&
+		    sc.vallen == ref.vallen && sc.deepest == ref.deepest &&
+		    sc.nm == ref.nm && sc.err == NULL;
+	for (i = 0; same && t >= 0 && i < sc.nm; i++) {
+		a = &sc.m[i];
+		b = &ref.m[i];
+		same = a->start == b->start && a->name == b->name &&
+		    a->namelen == b->namelen && a->val == b->val &&
+		    a->vallen == b->vallen && a->type == b->type &&
+		    a->nameesc == b->nameesc && a->valesc == b->valesc &&
+		    a->isint == b->isint;
+	}
+	CHECKMSG(same, "%s: \"%.*s\" (%zu bytes): %d (%s), the reference "
+	    "%d (%s)", pathname[path], (int)(len > 80 ? 80 : len), buf, len,
+	    t, t < 0 ? sc.err : "", r, r < 0 ? ref.err : "");
+	if (path != SCAN_REFERENCE && r >= 0)
+		CHECKMSG(sc.fast, "%s: the two stages are not sure of "
+		    "\"%.*s\"", pathname[path], (int)(len > 80 ? 80 : len),
+		    buf);
+	return t;
+}
 
 /*
  * Both must accept or both reject.  jansson takes a NUL byte outside a
@@ -26,7 +76,7 @@ agree(const char *buf, size_t len, int *scanok)
 	json_t *j;
 	int a, b;
 
-	a = scan_json(&sc, buf, len) >= 0;
+	a = scan(buf, len) >= 0;
 	*scanok = a;
 	if (memchr(buf, '\0', len) != NULL)
 		return !a;
@@ -48,7 +98,7 @@ trusted(const char *buf, size_t len, const char *what)
 	size_t i;
 	int same;
 
-	if (scan_json(&sc, buf, len) != SCAN_OBJECT)
+	if (scan(buf, len) != SCAN_OBJECT)
 		return;
 	scan_init(&t);
 	CHECKMSG(scan_trusted(&t, buf, len) == SCAN_OBJECT, "%s", what);
@@ -260,7 +310,7 @@ spans(void)
 	char out[128];
 	size_t n;
 
-	CHECK(scan_json(&sc, s, strlen(s)) == SCAN_OBJECT);
+	CHECK(scan(s, strlen(s)) == SCAN_OBJECT);
 	CHECK(sc.nm == 4);
 	CHECK(sc.val == s + 1 && sc.vallen == strlen(s) - 2);
 	CHECK(sc.m[0].namelen == 1 && sc.m[0].name[0] == 'a');
@@ -276,25 +326,158 @@ spans(void)
 	out[n] = '\0';
 	CHECK(strcmp(out, "{\"a\":[1,2],\"b\\n\":\"x\\u00e9\",\"c\":-1.5e3,"
 	    "\"d\":7}") == 0);
-	CHECK(scan_json(&sc, "[1,\"a b\" , {}]", 14) == SCAN_ARRAY);
+	CHECK(scan("[1,\"a b\" , {}]", 14) == SCAN_ARRAY);
 	CHECK(sc.nm == 3 && sc.m[1].vallen == 5 && sc.m[2].type == SCAN_OBJECT);
-	CHECK(scan_json(&sc, "{\"a\" 1}", 7) == -1 && sc.erroff == 5);
+	CHECK(scan("{\"a\" 1}", 7) == -1 && sc.erroff == 5);
 	CHECK(scan_utf8_valid("caf\xc3\xa9", 5));
 	CHECK(!scan_utf8_valid("caf\xc3", 4));
 	CHECK(!scan_utf8_valid("\xed\xa0\x80", 3));
 }
 
+/* buf[0..len) in an allocation of exactly len bytes, so that AddressSanitizer
+ * and valgrind see a read past its end; through agree. */
+static void
+exact(const char *buf, size_t len, const char *what, size_t n)
+{
+	char *b = xmalloc(len > 0 ? len : 1);
+	int ok;
+
+	memcpy(b, buf, len);
+	CHECKMSG(agree(b, len, &ok), "%s %zu: scanner %s, jansson not", what,
+	    n, ok ? "accepts" : "rejects");
+	free(b);
+}
+
+/*
+ * Stage 1 reads 64 bytes at a time, 16 or 32 to a vector: each feature at
+ * every offset from 0 to 140, so that it begins, ends and straddles each
+ * boundary; inside a string with more after it, at the end of an open
+ * string, and outside strings.
+ */
+static void
+blocks(void)
+{
+	static const char *instr[] = {
+		"\\u00e9", "\\ud83d\\ude00", "\\u0000", "\\ud800", "\\udc00",
+		"\\x", "\\/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+		"\x80", "\xc3x", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf0\x9f\x98", "\xff", "\x01", "\t", "\x1f", "\x7f", "{}[]:,",
+		"\xe2\x82", "\xc3",
+	};
+	static const char *outstr[] = {
+		"1", "-0.5e+3", "true", "nul", "\t1", "\x01", "\xc3\xa9", "\"a\"",
+		"{}", "1 2", "\"\\\"\"", "\\", "\\\"", "1x", "\r\n[]", "\"\\",
+	};
+	char buf[512], f[16];
+	size_t n, i, len;
+	int k;
+
+	for (n = 0; n <= 140; n++) {
+		/* Runs of 0 to 9 backslashes before a quote or a letter. */
+		for (k = 0; k <= 9; k++) {
+			memset(f, '\\', (size_t)k);
+			f[k] = '"';
+			f[k + 1] = '\0';
+			len = (size_t)snprintf(buf, sizeof(buf), "[\"%*s%s\",1,"
+			    "{\"a\":2}]", (int)n, "", f);
+			exact(buf, len, "backslashes before a quote at", n);
+			f[k] = 'x';
+			len = (size_t)snprintf(buf, sizeof(buf), "[\"%*s%s\",1]",
+			    (int)n, "", f);
+			exact(buf, len, "backslashes before a letter at", n);
+			exact(buf, len - 3, "backslashes ending an input at", n);
+		}
+		for (i = 0; i < sizeof(instr) / sizeof(instr[0]); i++) {
+			len = (size_t)snprintf(buf, sizeof(buf), "{\"k\":\"%*s%s"
+			    "\",\"j\":[true]}", (int)n, "", instr[i]);
+			exact(buf, len, instr[i], n);
+			len = (size_t)snprintf(buf, sizeof(buf), "\"%*s%s",
+			    (int)n, "", instr[i]);
+			exact(buf, len, instr[i], n);
+		}
+		for (i = 0; i < sizeof(outstr) / sizeof(outstr[0]); i++) {
+			len = (size_t)snprintf(buf, sizeof(buf), "[%*s%s,0]",
+			    (int)n, "", outstr[i]);
+			exact(buf, len, outstr[i], n);
+			len = (size_t)snprintf(buf, sizeof(buf), "%*s%s",
+			    (int)n, "", outstr[i]);
+			exact(buf, len, outstr[i], n);
+		}
+		/* A NUL byte, anywhere. */
+		len = (size_t)snprintf(buf, sizeof(buf), "[\"%*s\"]", (int)n, "");
+		buf[n / 2 + 1] = '\0';
+		exact(buf, len, "a NUL byte at", n / 2 + 1);
+	}
+}
+
+/*
+ * Inputs of every length from 0 to 200 made of a pattern: the prefixes of
+ * a long valid text (mostly invalid), and valid strings and arrays of each
+ * length, each ending where its allocation does.
+ */
+static void
+lengths(void)
+{
+	static const char *pat[] = {
+		"\"ab\\\"c\\\\d\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 ",
+		"{\"a\":[1.5e3,true,null,{\"b\\\\\":[]}],\"c\":\"x\\ny\"} ",
+		"a", "1,",
+	};
+	char buf[256];
+	size_t n, i, j, pl;
+
+	for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+		pl = strlen(pat[i]);
+		for (n = 0; n <= 200; n++) {
+			for (j = 0; j < n; j++)
+				buf[j] = pat[i][j % pl];
+			exact(buf, n, "a prefix of length", n);
+			if (n < 2)
+				continue;
+			/* Closed: a string, or an array ending in 1. */
+			buf[0] = i == 3 ? '[' : '"';
+			buf[n - 1] = i == 3 ? (n % 2 ? ']' : '1') : '"';
+			if (i == 3 && n % 2)
+				buf[n - 2] = '1';
+			exact(buf, n, "a closed text of length", n);
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
+	const char *data = argc > 1 ? argv[1] : "tests/data", *e;
+
 	scan_init(&sc);
-	suite(argc > 1 ? argv[1] : "tests/data");
-	archive(argc > 1 ? argv[1] : "tests/data");
-	edges();
-	depth();
-	narrow();
-	wide();
-	spans();
+	scan_init(&ref);
+	/* EVENTFUL_SCAN names the path scan_json takes, if the CPU has it;
+	 * else it takes the reference. */
+	e = getenv("EVENTFUL_SCAN");
+	for (path = SCAN_AVX2; path > SCAN_REFERENCE; path--)
+		if (e != NULL && strcmp(e, pathname[path]) == 0 &&
+		    scan_has_path(path))
+			break;
+	CHECKMSG(scan_path() == path, "EVENTFUL_SCAN=%s: path %d, not %d",
+	    e ? e : "(unset)", scan_path(), path);
+	CHECK(scan_has_path(SCAN_SCALAR) && scan_has_path(SCAN_REFERENCE));
+	for (path = SCAN_REFERENCE; path <= SCAN_AVX2; path++) {
+		if (!scan_has_path(path)) {
+			printf("scan_test: no %s on this CPU\n",
+			    pathname[path]);
+			continue;
+		}
+		suite(data);
+		archive(data);
+		edges();
+		depth();
+		narrow();
+		wide();
+		spans();
+		blocks();
+		lengths();
+	}
 	scan_free(&sc);
+	scan_free(&ref);
 	return unit_done("scan_test");
 }
