@@ -129,9 +129,11 @@ struct idx {
 	uint64_t rcovered;	/* the offset, it covered when peeked at */
 	off_t bad;		/* idx_attach found damage here, */
 	uint64_t badlast;	/* after this sequence */
-	/* What this run staged for the batch in hand. */
-	uint64_t (*stage)[3];	/* {hash, hash, sequence or count} */
+	/* What this run staged for the batch in hand, and not yet added. */
+	uint64_t (*stage)[3];	/* {hash, hash, sequence} */
 	size_t nstage, stagecap;
+	uint64_t stagebase;	/* entries up to this sequence are empty */
+	uint64_t stagetop;	/* the last sequence staged */
 };
 
 /* Decodes what the index needs of the checked event ev into strs and e. */
