@@ -685,9 +685,10 @@ indexed(struct store *st, struct batch *bt, size_t m, size_t *done,
 
 /*
  * Under the lock: leaves out what the log holds already, stamps the rest
- * and writes them.  With index, each piece of WCHUNK is indexed as soon
- * as it is written (store_write); without, nothing is (store_append
- * indexes once the batch is durable).  A failed write is taken back, and
+ * and writes them, in pieces of whole events of WCHUNK at most (an event
+ * longer than that in pieces of its own).  With index, each piece is
+ * indexed as soon as it is written (store_write); without, nothing is
+ * (store_append indexes once the batch is durable).  A failed write is taken back, and
  * an index that took part of the batch is dropped.  Returns as
  * store_append.
  */
@@ -734,6 +735,14 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
 			r = LOG_FULL;
 			goto fail;
 		}
+		/* The bytes before at are final: when this event would take
+		 * them past WCHUNK, they are written, then indexed. */
+		if (index && at > wrote && at - wrote + len > WCHUNK) {
+			if (writelog(st->fd, bt->b.p + wrote, at - wrote) == -1)
+				goto fail;
+			wrote = at;
+			indexed(st, bt, m, &done, at);
+		}
 		idx_stage(&st->x, &bt->ev[i], ++seq);
 		if (at != start)
 			memmove(bt->b.p + at, bt->b.p + start, len);
@@ -745,16 +754,6 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
 			bt->ev[m] = bt->ev[i];
 		m++;
 		at += len;
-		/* The bytes before at are final: once there are WCHUNK of
-		 * them, they are written, then indexed. */
-		if (!index || at - wrote < WCHUNK)
-			continue;
-		if ((len > WCHUNK ? writelog(st->fd, bt->b.p + wrote, at -
-		    wrote) : writeall(st->fd, bt->b.p + wrote, at - wrote)) ==
-		    -1)
-			goto fail;
-		wrote = at;
-		indexed(st, bt, m, &done, at);
 	}
 	bt->b.len = at;
 	if (at > wrote && writelog(st->fd, bt->b.p + wrote, at - wrote) == -1)
