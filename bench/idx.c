@@ -180,6 +180,22 @@ static struct {
 	uint64_t after[8];	/* +share: written by the second thread */
 } h;
 
+/* Writes events [k, i) to the log, then adds them: the next piece's k. */
+static size_t
+piece(int lfd, size_t k, size_t i, off_t *end, struct run *r)
+{
+	size_t len = (size_t)(offs[i] - offs[k]);
+	double t1 = now();
+
+	if (write(lfd, text + offs[k], len) != (ssize_t)len)
+		die("write");
+	r->dup -= now() - t1;	/* the write is not counted */
+	*end += (off_t)len;
+	idx_add(&h.x, &ev[k], i - k, k + 1, &offs[k], *end, i, text +
+	    offs[i - 1], 10);
+	return i;
+}
+
 /*
  * Replays the inserts through idx.c as store.c's put and index_batch did
  * (two passes over each batch); how: 0 in a file, 1 in memory, 2 with
@@ -194,7 +210,7 @@ lib(int how)
 	char logpath[4096], ipath[4200], err[512];
 	uint64_t seq = 0, want;
 	size_t b, i, lo = 0, m, k, len, w;
-	double t0, t1;
+	double t0;
 	long f0;
 	int lfd;
 	off_t end = 0;
@@ -228,23 +244,17 @@ lib(int how)
 		for (i = k = lo; i < bend[b]; i++) {
 			if (i + 8 < bend[b])
 				idx_prefetch(&h.x, &ev[i + 8]);
+			/* As store.c's put now: before an event would take
+			 * the piece past WCHUNK, the piece is written, then
+			 * indexed (all events are new: event j is sequence
+			 * j + 1). */
+			if (how == 3 && i > k && offs[i + 1] - offs[k] > WCHUNK)
+				k = piece(lfd, k, i, &end, &r);
 			if (idx_dup(&h.x, &ev[i]) == 0)
 				idx_stage(&h.x, &ev[i], ++seq);
-			/* As store.c's put now: each piece of WCHUNK
-			 * written, then indexed. */
-			len = (size_t)(offs[i + 1] - offs[k]);
-			if (how != 3 || (len < WCHUNK && i + 1 < bend[b]))
-				continue;
-			t1 = now();
-			if (write(lfd, text + offs[k], len) != (ssize_t)len)
-				die("write");
-			r.dup -= now() - t1;	/* the write is not counted */
-			end += (off_t)len;
-			idx_add(&h.x, &ev[k], i + 1 - k, seq - (i - k), &offs[k],
-			    end, seq, text + offs[i], 10);
-			k = i + 1;
 		}
 		if (how == 3) {
+			piece(lfd, k, bend[b], &end, &r);
 			r.dup += now() - t0;
 			continue;
 		}

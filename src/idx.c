@@ -753,7 +753,7 @@ unstage(struct idx *x, uint64_t base)
 static uint64_t *
 stageslot(struct idx *x, const uint64_t h[2])
 {
-	uint64_t (*o)[3] = x->stage, *s;
+	uint64_t (*o)[3] = x->stage;
 	size_t i, ocap = x->stagecap;
 
 	if ((x->nstage + 1) * 2 > x->stagecap) {
@@ -766,8 +766,7 @@ stageslot(struct idx *x, const uint64_t h[2])
 				    sizeof(*o));
 		free(o);
 	}
-	s = stageprobe(x, h);
-	return s;
+	return stageprobe(x, h);
 }
 
 /*

@@ -685,12 +685,12 @@ indexed(struct store *st, struct batch *bt, size_t m, size_t *done,
 
 /*
  * Under the lock: leaves out what the log holds already, stamps the rest
- * and writes them, in pieces of whole events of WCHUNK at most (an event
- * longer than that in pieces of its own).  With index, each piece is
- * indexed as soon as it is written (store_write); without, nothing is
- * (store_append indexes once the batch is durable).  A failed write is taken back, and
- * an index that took part of the batch is dropped.  Returns as
- * store_append.
+ * and writes them.  With index (store_write), they go in pieces of whole
+ * events of WCHUNK at most (an event longer than that alone, in pieces of
+ * its own), each indexed as soon as it is written; without (store_append,
+ * which indexes once the batch is durable), in pieces of WCHUNK.  A failed
+ * write is taken back, and an index that took part of the batch is
+ * dropped.  Returns as store_append.
  */
 static enum log_result
 put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
