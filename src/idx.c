@@ -401,13 +401,13 @@ room(struct idx *x, uint64_t n, uint64_t seq)
 		remake(x, ni, ns, nb, h->dev, h->ino);
 }
 
-/* Adds event e (hashed), sequence seq, whose line starts at off. */
+/* Adds event e (hashed), sequence seq, whose line starts at off, to an
+ * index with room for it. */
 static void
 add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 {
 	uint64_t *s, *b, k = (seq - 1) / IDX_BLOCK;
 
-	room(x, 1, seq);
 	/* The slot idx_dup found empty, unless another took it since. */
 	s = e->slot;
 	if (s == NULL || !((s[0] == 0 && s[1] == 0) || (s[0] == e->hid[0] &&
@@ -533,6 +533,7 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 		strs.len = 0;
 		idx_evfrom(&ev, &strs, &e);
 		idx_hash(x, &strs, &e);
+		room(x, 1, seq);
 		add(x, &e, seq, lines_off(&in, p));
 		/* The header moves line by line, all three together. */
 		x->h->linehash = linehash(x, p, len);

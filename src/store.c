@@ -551,6 +551,17 @@ digits(char *p, uint64_t seq)
 		p[i] = (char)('0' + seq % 10);
 }
 
+/* Makes the digits of a sequence (below SEQ_MAX) those of the next. */
+static void
+nextdigits(char p[SEQ_DIGITS])
+{
+	int i;
+
+	for (i = SEQ_DIGITS - 1; p[i] == '9'; i--)
+		p[i] = '0';
+	p[i]++;
+}
+
 void
 log_stamp(struct buf *b, const struct scanner *s, uint64_t seq)
 {
@@ -699,6 +710,7 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
 	size_t i, m, start, len, at, wrote = 0, done = 0;
 	uint64_t seq, want;
 	enum log_result r = LOG_IO;
+	char sd[SEQ_DIGITS];	/* the digits of seq */
 	int e;
 
 	bt->from = st->end;
@@ -725,6 +737,7 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
 		bt->offs = xrealloc(bt->offs, bt->offcap * sizeof(*bt->offs));
 	}
 	seq = st->last;
+	digits(sd, seq);
 	for (i = m = at = 0, start = 0; i < bt->n; start = bt->ends[i++]) {
 		len = bt->ends[i] - start;
 		if (i + 8 < bt->n)
@@ -746,7 +759,8 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
 		idx_stage(&st->x, &bt->ev[i], ++seq);
 		if (at != start)
 			memmove(bt->b.p + at, bt->b.p + start, len);
-		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
+		nextdigits(sd);
+		memcpy(bt->b.p + at + len - 3 - SEQ_DIGITS, sd, SEQ_DIGITS);
 		bt->offs[m] = st->end + (off_t)at;
 		bt->lastat = at;
 		bt->lastlen = len;

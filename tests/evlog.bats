@@ -165,11 +165,20 @@ bigevents() {
 		FAULT_CALL=write FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in >ack 2>err || status=$?
 		[ "$status" -eq 1 ] || { echo "write #$n: status $status"; return 1; }
 		cmp ack <(head -n "$(wc -l <ack)" l) || { echo "write #$n: acknowledged but not stored"; return 1; }
+		# The groups before the failed one stay (acknowledged, or
+		# durable and not yet acknowledged when it ended); of the
+		# failed one nothing, in the log or in its index: the retry
+		# finds what stayed, and stores all the rest.
+		kept=$(wc -l <l)
+		# Writes 2 and 5 are in the first group (64 pieces).
+		if [ "$n" -le 5 ]; then
+			[ "$kept" -eq 0 ] || { echo "write #$n: $kept events of the failed group stayed"; return 1; }
+		fi
 		run -0 --separate-stderr evlog append l <in
+		assert_equal "$(grep -c 'in the log already' <<<"$stderr")" "$kept"
 		assert_equal "$(wc -l <l)" 10000
-		assert_equal "$(grep -c 'in the log already' <<<"$stderr")" "$(wc -l <ack)"
 		run -0 evlog verify l
-		assert_equal "$(jq -r .id l | sort | uniq -d)" ''
+		assert_equal "$(jq -r .id l)" "$(jq -r .id in)"
 	done
 }
 
