@@ -401,13 +401,13 @@ room(struct idx *x, uint64_t n, uint64_t seq)
 		remake(x, ni, ns, nb, h->dev, h->ino);
 }
 
-/* Adds event e (hashed), sequence seq, whose line starts at off. */
+/* Adds event e (hashed), sequence seq, whose line starts at off, to an
+ * index with room for it. */
 static void
 add(struct idx *x, const struct idx_ev *e, uint64_t seq, off_t off)
 {
 	uint64_t *s, *b, k = (seq - 1) / IDX_BLOCK;
 
-	room(x, 1, seq);
 	/* The slot idx_dup found empty, unless another took it since. */
 	s = e->slot;
 	if (s == NULL || !((s[0] == 0 && s[1] == 0) || (s[0] == e->hid[0] &&
@@ -533,6 +533,7 @@ catchup(struct idx *x, int logfd, off_t end, char *err, size_t n)
 		strs.len = 0;
 		idx_evfrom(&ev, &strs, &e);
 		idx_hash(x, &strs, &e);
+		room(x, 1, seq);
 		add(x, &e, seq, lines_off(&in, p));
 		/* The header moves line by line, all three together. */
 		x->h->linehash = linehash(x, p, len);
@@ -711,32 +712,79 @@ idx_rebuild(struct idx *x, const char *logpath, int logfd, off_t end,
 	return idx_attach(x, logpath, logfd, end, last, err, n);
 }
 
-/* The staging tables: the same open addressing, in memory. */
-static uint64_t *
-stageslot(uint64_t (**t)[3], size_t *cap, size_t *used, const uint64_t h[2])
+/*
+ * The staging table: the same open addressing, in memory, for the events
+ * staged and not yet added.  A slot whose sequence is not past stagebase
+ * is empty: forgetting all that was staged is moving stagebase on, not
+ * clearing the table, and each entry goes stale with all the others at
+ * once, so that no probe stops early at one.  Once what was staged is
+ * added, the table starts again: it holds what one piece of the log
+ * holds (store.c indexes each as it writes it), and stays in the cache.
+ */
+static int
+live(const struct idx *x, const uint64_t *s)
 {
-	uint64_t (*o)[3] = *t;
-	size_t ocap = *cap;
-
-	if ((*used + 1) * 2 > *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*t = xmalloc(*cap * sizeof(**t));
-		memset(*t, 0, *cap * sizeof(**t));
-		if (o != NULL)
-			(void)move(*o, ocap, **t, *cap, 3);
-		free(o);
-	}
-	return probe(**t, *cap, 3, h);
+	return s[2] > x->stagebase;
 }
 
-/* Asks for the slots of e early: the tables are larger than the caches. */
+static uint64_t *
+stageprobe(const struct idx *x, const uint64_t h[2])
+{
+	uint64_t n = x->stagecap, i = h[0] & (n - 1), *s;
+
+	for (;; i = (i + 1) & (n - 1)) {
+		s = x->stage[i];
+		if (!live(x, s) || (s[0] == h[0] && s[1] == h[1]))
+			return s;
+	}
+}
+
+/* Forgets what was staged, from sequence base on. */
+static void
+unstage(struct idx *x, uint64_t base)
+{
+	/* Sequences moved back (a log cut back): clear the table. */
+	if (base < x->stagetop && x->stagecap > 0)
+		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
+	x->stagebase = base;
+	x->stagetop = base;
+	x->nstage = 0;
+}
+
+static uint64_t *
+stageslot(struct idx *x, const uint64_t h[2])
+{
+	uint64_t (*o)[3] = x->stage;
+	size_t i, ocap = x->stagecap;
+
+	if ((x->nstage + 1) * 2 > x->stagecap) {
+		x->stagecap = x->stagecap ? x->stagecap * 2 : 1024;
+		x->stage = xmalloc(x->stagecap * sizeof(*x->stage));
+		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
+		for (i = 0; i < ocap; i++)
+			if (live(x, o[i]))
+				memcpy(stageprobe(x, o[i]), o[i],
+				    sizeof(*o));
+		free(o);
+	}
+	return stageprobe(x, h);
+}
+
+/*
+ * Asks for the slots of e early, to be written: the tables are larger than
+ * the caches.  A slot of the ids table (24 bytes) may straddle two cache
+ * lines, three in eight do: both are asked for.
+ */
 void
 idx_prefetch(const struct idx *x, const struct idx_ev *e)
 {
-	__builtin_prefetch(ids(x) + IDW * (e->hid[0] & (x->h->nids - 1)));
+	const uint64_t *s = ids(x) + IDW * (e->hid[0] & (x->h->nids - 1));
+
+	__builtin_prefetch(s, 1);
+	__builtin_prefetch(s + IDW - 1, 1);
 	if (e->hassubj)
 		__builtin_prefetch(subjs(x) + SUW * (e->hsubj[0] &
-		    (x->h->nsubj - 1)));
+		    (x->h->nsubj - 1)), 1);
 }
 
 void
@@ -744,9 +792,7 @@ idx_begin(struct idx *x, uint64_t n, uint64_t seq)
 {
 	if (x->ok && n > 0)
 		room(x, n, seq);
-	if (x->nstage > 0)
-		memset(x->stage, 0, x->stagecap * sizeof(*x->stage));
-	x->nstage = 0;
+	unstage(x, seq - n);
 }
 
 uint64_t
@@ -758,10 +804,10 @@ idx_dup(struct idx *x, struct idx_ev *e)
 	if (s[0] != 0 || s[1] != 0)
 		return s[2];
 	e->slot = s;
-	if (x->stagecap == 0)
+	if (x->nstage == 0)
 		return 0;
-	s = probe(*x->stage, x->stagecap, 3, e->hid);
-	return s[2];
+	s = stageprobe(x, e->hid);
+	return live(x, s) ? s[2] : 0;
 }
 
 uint64_t
@@ -777,12 +823,14 @@ idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq)
 {
 	uint64_t *s;
 
-	s = stageslot(&x->stage, &x->stagecap, &x->nstage, e->hid);
-	if (s[0] == 0 && s[1] == 0) {
+	s = stageslot(x, e->hid);
+	if (!live(x, s)) {
 		s[0] = e->hid[0];
 		s[1] = e->hid[1];
 		s[2] = seq;
 		x->nstage++;
+		if (seq > x->stagetop)
+			x->stagetop = seq;
 	}
 }
 
@@ -806,6 +854,9 @@ idx_add(struct idx *x, const struct idx_ev *ev, size_t n, uint64_t first,
 		x->h->linehash = linehash(x, line, len);
 	x->h->covered = (uint64_t)end;
 	x->h->last = last;
+	/* All that was staged is in the tables now. */
+	if (last >= x->stagetop)
+		unstage(x, last);
 }
 
 uint64_t

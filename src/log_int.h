@@ -129,9 +129,11 @@ struct idx {
 	uint64_t rcovered;	/* the offset, it covered when peeked at */
 	off_t bad;		/* idx_attach found damage here, */
 	uint64_t badlast;	/* after this sequence */
-	/* What this run staged for the batch in hand. */
-	uint64_t (*stage)[3];	/* {hash, hash, sequence or count} */
+	/* What this run staged for the batch in hand, and not yet added. */
+	uint64_t (*stage)[3];	/* {hash, hash, sequence} */
 	size_t nstage, stagecap;
+	uint64_t stagebase;	/* entries up to this sequence are empty */
+	uint64_t stagetop;	/* the last sequence staged */
 };
 
 /* Decodes what the index needs of the checked event ev into strs and e. */
@@ -181,9 +183,11 @@ uint64_t idx_count(struct idx *x, const struct idx_ev *e);
 void idx_stage(struct idx *x, const struct idx_ev *e, uint64_t seq);
 
 /*
- * After the batch is written (and with store_append, durable): adds its n
- * events (sequence first + i, the line at offs[i]) and moves the header on
- * to end and last; line[0..len) is the last line, without its newline.
+ * After the batch, or a piece of it, is written (and with store_append,
+ * durable): adds its n events (sequence first + i, the line at offs[i])
+ * and moves the header on to end and last; line[0..len) is the last line,
+ * without its newline.  Once all that was staged is added, it is
+ * forgotten.
  */
 void idx_add(struct idx *x, const struct idx_ev *ev, size_t n,
     uint64_t first, const off_t *offs, off_t end, uint64_t last,

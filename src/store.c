@@ -541,14 +541,31 @@ store_unlock(struct store *st)
 	(void)flock(st->fd, LOCK_UN);
 }
 
-/* Writes seq as SEQ_DIGITS decimal digits, zero-padded, at p. */
+/*
+ * Writes seq as SEQ_DIGITS decimal digits, zero-padded, at p.  The zeros
+ * are written, not divided out: batch_add stamps every event with 0 (a
+ * dozen divisions were most of log_stamp's time).
+ */
 static void
 digits(char *p, uint64_t seq)
 {
 	int i;
 
-	for (i = SEQ_DIGITS - 1; i >= 0; i--, seq /= 10)
+	for (i = SEQ_DIGITS - 1; i >= 0 && seq > 0; i--, seq /= 10)
 		p[i] = (char)('0' + seq % 10);
+	if (i >= 0)
+		memset(p, '0', (size_t)i + 1);
+}
+
+/* Makes the digits of a sequence (below SEQ_MAX) those of the next. */
+static void
+nextdigits(char p[SEQ_DIGITS])
+{
+	int i;
+
+	for (i = SEQ_DIGITS - 1; p[i] == '9'; i--)
+		p[i] = '0';
+	p[i]++;
 }
 
 void
@@ -665,14 +682,41 @@ writelog(int fd, const char *p, size_t len)
 }
 
 /*
+ * Indexes the events of bt from *done to m, which put has just written,
+ * the last ending at offset at of the batch.  Their index slots are still
+ * in the cache from the duplicate check a moment before, which they are
+ * not after the whole group's write: a pass over a group of 8 MiB, after
+ * 8 MiB more were copied into the page cache, cost half as much again
+ * per event, three times as much with another thread streaming through
+ * memory as the reading thread does (bench/idx).
+ */
+static void
+indexed(struct store *st, struct batch *bt, size_t m, size_t *done,
+    size_t at)
+{
+	idx_add(&st->x, bt->ev + *done, m - *done, bt->before + 1 + *done,
+	    bt->offs + *done, st->end + (off_t)at, bt->before + m,
+	    bt->b.p + bt->lastat, bt->lastlen - 1);
+	*done = m;
+}
+
+/*
  * Under the lock: leaves out what the log holds already, stamps the rest
- * and writes them.  A failed write is taken back.  Returns as store_append.
+ * and writes them.  With index (store_write), they go in pieces of whole
+ * events of WCHUNK at most (an event longer than that alone, in pieces of
+ * its own), each indexed as soon as it is written; without (store_append,
+ * which indexes once the batch is durable), in pieces of WCHUNK.  A failed
+ * write is taken back, and an index that took part of the batch is
+ * dropped.  Returns as store_append.
  */
 static enum log_result
-put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
+put(struct store *st, struct batch *bt, long long expect, uint64_t *count,
+    int index)
 {
-	size_t i, m, start, len, at;
+	size_t i, m, start, len, at, wrote = 0, done = 0;
 	uint64_t seq, want;
+	enum log_result r = LOG_IO;
+	char sd[SEQ_DIGITS];	/* the digits of seq */
 	int e;
 
 	bt->from = st->end;
@@ -699,18 +743,30 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		bt->offs = xrealloc(bt->offs, bt->offcap * sizeof(*bt->offs));
 	}
 	seq = st->last;
+	digits(sd, seq);
 	for (i = m = at = 0, start = 0; i < bt->n; start = bt->ends[i++]) {
 		len = bt->ends[i] - start;
 		if (i + 8 < bt->n)
 			idx_prefetch(&st->x, &bt->ev[i + 8]);
 		if ((bt->dup[i] = idx_dup(&st->x, &bt->ev[i])) != 0)
 			continue;
-		if (seq >= SEQ_MAX)
-			return LOG_FULL;
+		if (seq >= SEQ_MAX) {
+			r = LOG_FULL;
+			goto fail;
+		}
+		/* The bytes before at are final: when this event would take
+		 * them past WCHUNK, they are written, then indexed. */
+		if (index && at > wrote && at - wrote + len > WCHUNK) {
+			if (writelog(st->fd, bt->b.p + wrote, at - wrote) == -1)
+				goto fail;
+			wrote = at;
+			indexed(st, bt, m, &done, at);
+		}
 		idx_stage(&st->x, &bt->ev[i], ++seq);
 		if (at != start)
 			memmove(bt->b.p + at, bt->b.p + start, len);
-		digits(bt->b.p + at + len - 3 - SEQ_DIGITS, seq);
+		nextdigits(sd);
+		memcpy(bt->b.p + at + len - 3 - SEQ_DIGITS, sd, SEQ_DIGITS);
 		bt->offs[m] = st->end + (off_t)at;
 		bt->lastat = at;
 		bt->lastlen = len;
@@ -720,19 +776,26 @@ put(struct store *st, struct batch *bt, long long expect, uint64_t *count)
 		at += len;
 	}
 	bt->b.len = at;
-	if (m > 0 && writelog(st->fd, bt->b.p, bt->b.len) == -1) {
-		/* Not acknowledged: take it back, so that a retry does not
-		 * find half of it. */
-		e = errno;
-		if (ftruncate(st->fd, st->end) == 0)
-			(void)fsync(st->fd);
-		errno = e;
-		return LOG_IO;
-	}
+	if (at > wrote && writelog(st->fd, bt->b.p + wrote, at - wrote) == -1)
+		goto fail;
+	if (index && m > done)
+		indexed(st, bt, m, &done, at);
 	bt->m = m;
 	st->end += (off_t)bt->b.len;
 	st->last = seq;
 	return LOG_OK;
+fail:
+	/* Not acknowledged: take it back, so that a retry does not find
+	 * half of it; the index, if it took some, is dropped with it. */
+	if (r == LOG_FULL && wrote == 0)
+		return r;
+	e = errno;
+	if (ftruncate(st->fd, st->end) == 0)
+		(void)fsync(st->fd);
+	if (done > 0)
+		idx_drop(&st->x);
+	errno = e;
+	return r;
 }
 
 /* Adds what put wrote to the index. */
@@ -749,7 +812,7 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 {
 	enum log_result r;
 
-	if ((r = put(st, bt, expect, count)) != LOG_OK || bt->m == 0)
+	if ((r = put(st, bt, expect, count, 0)) != LOG_OK || bt->m == 0)
 		return r;
 	if (sync != SYNC_NONE && store_sync(st, bt->from, bt->before) != LOG_OK)
 		return LOG_IO;
@@ -761,11 +824,7 @@ store_append(struct store *st, struct batch *bt, int sync, long long expect,
 enum log_result
 store_write(struct store *st, struct batch *bt)
 {
-	enum log_result r;
-
-	if ((r = put(st, bt, -1, NULL)) == LOG_OK && bt->m > 0)
-		index_batch(st, bt);
-	return r;
+	return put(st, bt, -1, NULL, 1);
 }
 
 enum log_result

@@ -136,6 +136,52 @@ bigevents() {
 	run -0 evlog verify l
 }
 
+@test "idempotence within one group commit, which is indexed piece by piece as it is written: repeats in a later piece and in the same one" {
+	# Events of 4 KiB: a group of 8 MiB, written and indexed in pieces of
+	# 128 KiB (32 events).  The first event again 100 events on, the
+	# 100th right after itself, the 105th five events on.
+	bigevents | head -110 >all
+	{ head -100 all; sed -n 1p all; sed -n 100p all; sed -n '101,110p' all
+	  sed -n 105p all; } >in
+	run -0 --separate-stderr evlog append l <in
+	assert_equal "$(wc -l <l)" 110
+	assert_equal "$(jq -r .id l)" "$(jq -r .id all)"
+	assert_equal "$(grep -c 'in the log already' <<<"$stderr")" 3
+	[[ $stderr == *"stdin:101: source and id are in the log already, as sequence 1:"* ]]
+	[[ $stderr == *"stdin:102: source and id are in the log already, as sequence 100:"* ]]
+	[[ $stderr == *"stdin:113: source and id are in the log already, as sequence 105:"* ]]
+	# And the index the append left says so too.
+	run -0 --separate-stderr evlog append l < <(sed -n '2p;50p;110p' all)
+	assert_equal "$(grep -c 'in the log already' <<<"$stderr")" 3
+	run -0 evlog verify l
+}
+
+@test "a write that fails in the middle of a group, after pieces of it were indexed: nothing of the group stays, and a retry stores every event not acknowledged, once" {
+	need_fault
+	bigevents >in
+	for n in 2 5 40 300; do
+		rm -f l l.idx
+		status=0
+		FAULT_CALL=write FAULT_N=$n LD_PRELOAD=$FAULT evlog append l <in >ack 2>err || status=$?
+		[ "$status" -eq 1 ] || { echo "write #$n: status $status"; return 1; }
+		cmp ack <(head -n "$(wc -l <ack)" l) || { echo "write #$n: acknowledged but not stored"; return 1; }
+		# The groups before the failed one stay (acknowledged, or
+		# durable and not yet acknowledged when it ended); of the
+		# failed one nothing, in the log or in its index: the retry
+		# finds what stayed, and stores all the rest.
+		kept=$(wc -l <l)
+		# Writes 2 and 5 are in the first group (64 pieces).
+		if [ "$n" -le 5 ]; then
+			[ "$kept" -eq 0 ] || { echo "write #$n: $kept events of the failed group stayed"; return 1; }
+		fi
+		run -0 --separate-stderr evlog append l <in
+		assert_equal "$(grep -c 'in the log already' <<<"$stderr")" "$kept"
+		assert_equal "$(wc -l <l)" 10000
+		run -0 evlog verify l
+		assert_equal "$(jq -r .id l)" "$(jq -r .id in)"
+	done
+}
+
 @test "idempotence holds for the whole log, through a missing, damaged or foreign index" {
 	events 3000 >in
 	evlog append l <in >/dev/null

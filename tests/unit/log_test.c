@@ -457,6 +457,41 @@ test_follow(void)
 	log_close(lg);
 }
 
+/* The stamp: the sequence as twelve digits, last; one the event had is
+ * dropped; a number too large for twelve keeps its last twelve. */
+static void
+test_stamp(void)
+{
+	static const struct {
+		const char *in;
+		uint64_t seq;
+		const char *out;
+	} t[] = {
+		{ "{\"a\":1}", 0, "{\"a\":1,\"sequence\":\"000000000000\"}\n" },
+		{ "{\"a\":1}", 7, "{\"a\":1,\"sequence\":\"000000000007\"}\n" },
+		{ "{\"a\":1}", 10, "{\"a\":1,\"sequence\":\"000000000010\"}\n" },
+		{ "{\"a\":1}", 999999999999ULL,
+		    "{\"a\":1,\"sequence\":\"999999999999\"}\n" },
+		{ "{\"a\":1}", 1000000000005ULL,
+		    "{\"a\":1,\"sequence\":\"000000000005\"}\n" },
+		{ "{\"sequence\":\"x\",\"a\":1}", 123456,
+		    "{\"a\":1,\"sequence\":\"000000123456\"}\n" },
+		{ "{\"sequence\":1}", 3, "{\"sequence\":\"000000000003\"}\n" },
+	};
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		b.len = 0;
+		CHECK(scan_json(&sc, t[i].in, strlen(t[i].in)) == SCAN_OBJECT);
+		log_stamp(&b, &sc, t[i].seq);
+		CHECKMSG(b.len == strlen(t[i].out) && memcmp(b.p, t[i].out,
+		    b.len) == 0, "%s, %llu: %.*s", t[i].in,
+		    (unsigned long long)t[i].seq, (int)b.len, b.p);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -468,6 +503,7 @@ main(void)
 		return 2;
 	}
 	scan_init(&sc);
+	test_stamp();
 	test_append();
 	test_full();
 	test_repair();
