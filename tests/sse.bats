@@ -377,10 +377,12 @@ data: {"
 	local big
 	big=$(head -c 2000 /dev/zero | tr '\0' x)
 	# 10 MB, more than the one that never reads can hold (its buffer and
-	# the sockets'), in bursts of 100 KB at a pace the other can take.
+	# the sockets'), in bursts of 100 KB at a pace the other can take on
+	# a loaded machine too (2 MB/s: at 5 MB/s it fell behind now and
+	# then, with three busy loops beside the suite).
 	for i in $(seq 0 50 4950); do
 		seq $((i + 1)) $((i + 50)) | sed "s/.*/{\"n\":&,\"pad\":\"$big\"}/"
-		sleep 0.02
+		sleep 0.05
 	done | evpub -T t -t x.y -l -q
 	wait "$reader" || { cat serve.err; return 1; }
 	grep -q 'reconnects: 0' reader.err
