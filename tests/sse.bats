@@ -140,7 +140,7 @@ data: {"
 	assert_output 400
 }
 
-@test "the bus gone under --serve (NATS stopped): ?since= is 503 and said, /topics keeps its last survey, the server goes on" {
+@test "the bus gone under --serve (NATS stopped): /topics keeps its last survey, the failure is said, the server goes on" {
 	nats_start
 	publish 3
 	serve -T t
@@ -151,26 +151,19 @@ data: {"
 		sleep 0.1
 	done
 	assert_equal "$(jq -r .topic topics)" t
-	run -28 curl -sN -m 1 "$URL?since=1h"
-	assert_equal "$(grep -c '^id:' <<<"$output")" 3
 	kill "${NPID[1]}"
 	wait "${NPID[1]}" || true  # honest: stopped, its status is the signal's
-	run -0 curl -s -w '%{http_code}' "$URL?since=1h"
-	assert_output "?since=: the topic's log could not be read for it
-503"
-	grep -q '^evsub: ' serve.err
 	# The survey is made again while /topics is asked for (each second):
 	# it fails, is said, and the last one is still served.
-	for i in $(seq 100); do
-		curl -s "$BASE/topics" >topics2
-		[ "$(grep -c '^evsub: ' serve.err)" -ge 3 ] && break
+	for i in $(seq 300); do
+		curl -s -m 5 "$BASE/topics" >topics2
+		grep -q '^evsub: ' serve.err && break
 		sleep 0.1
 	done
-	cat serve.err
-	[ "$(grep -c '^evsub: ' serve.err)" -ge 3 ]
+	grep -q '^evsub: ' serve.err || { cat serve.err; return 1; }
 	cmp topics topics2
 	kill -0 "$SPID"
-	run -0 curl -s -o /dev/null -w '%{http_code}' "$BASE/"
+	run -0 curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/"
 	assert_output 200
 }
 
