@@ -433,11 +433,11 @@ bigevents() {
 		# more than 300 writes.  Each fsync takes what is written by
 		# then, so how many there are is up to the timing, but at least
 		# one follows another.  Every fsync fails in turn; of the writes,
-		# every 13th (a failure in the middle of a batch, whose pieces
+		# every 23rd (a failure in the middle of a batch, whose pieces
 		# before must be taken back), the first three and the last.
 		if [ "$call" = write ]; then
 			[ "$total" -ge 300 ]
-			calls=$( { seq 3; seq 13 13 "$total"; echo "$total"; } | sort -nu)
+			calls=$( { seq 3; seq 23 23 "$total"; echo "$total"; } | sort -nu)
 		else
 			[ "$total" -ge 2 ]
 			calls=$(seq "$total")
