@@ -270,7 +270,11 @@ follows() {
 	# nats_read_next, 2 of 3 CI runs): libnats before 3.10 overruns its
 	# list when a fetch first takes more than half its batch from
 	# messages already waiting (nats.c pull request 749).  fetch() in
-	# bus_nats_read.c now asks for a batch that cannot be overrun.
+	# bus_nats_read.c now asks for a batch that cannot be overrun.  On
+	# NATS it runs under make check, where ASan sees an overrun (thirty
+	# readers and a server: the CPU of half a minute a run).
+	[ "$BUS" = dir ] || [ -n "${EVENTFUL_BUILD:-}" ] ||
+	    skip "NATS: make check runs it, under ASan"
 	follows 100000
 }
 
