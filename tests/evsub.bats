@@ -517,9 +517,9 @@ ids() { jq -r .id | tr '\n' ' '; }
 	local pad n=30000 torn=0 kills=0 pid
 	pad=$(printf '%300s' '' | tr ' ' x)
 	seq "$n" | sed "s/.*/{\"n\":&,\"pad\":\"$pad\"}/" | evpub -q -l -T big -t t
-	# As many kills as 5 s allow, each at a random moment of a run.
+	# As many kills as 4 s allow, each at a random moment of a run.
 	SECONDS=0
-	while ((SECONDS < 5)); do
+	while ((SECONDS < 4)); do
 		evsub -T big --from 1 --once -o out 2>>err &
 		pid=$!
 		sleep "0.0$((RANDOM % 50 + 10))"
