@@ -250,7 +250,8 @@ SOAK_POWERCUT = EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
 soak: deps
 	$(MAKE) all $(BUILD)/record.so
 	EVENTFUL_BIN=$(CURDIR)/$(BINDIR) PROP_RUNS=$(SOAK_PROP_RUNS) \
-	    PROP_NATS_RUNS=$(SOAK_PROP_NATS_RUNS) bats tests/prop.bats
+	    PROP_NATS_RUNS=$(SOAK_PROP_NATS_RUNS) EVENTFUL_SOAK=1 \
+	    bats tests/prop.bats tests/scale-nats.bats
 	$(SOAK_POWERCUT)
 
 # The same suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
