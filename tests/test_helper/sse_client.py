@@ -69,34 +69,36 @@ class Stream:
             status = self.head.split(" ", 2)[1]
             if status != "200":
                 raise SystemExit("status %s: %s" % (status, self.head))
-        # Chunked transfer coding: size line, data, CRLF.
+        # Chunked transfer coding: size line, data, CRLF.  An offset,
+        # not a slice a chunk: a slice copies what is left each time.
+        raw, pos = self.raw, 0
         while True:
-            i = self.raw.find(b"\r\n")
+            i = raw.find(b"\r\n", pos)
             if i < 0:
-                return
-            size = int(self.raw[:i].split(b";")[0], 16)
+                break
+            size = int(raw[pos:i].split(b";")[0], 16)
             if size == 0:
                 self.ended = True
-                return
-            if len(self.raw) < i + 2 + size + 2:
-                return
-            self.parse(self.raw[i + 2:i + 2 + size])
-            self.raw = self.raw[i + 2 + size + 2:]
+                break
+            if len(raw) < i + 2 + size + 2:
+                break
+            self.parse(raw[i + 2:i + 2 + size])
+            pos = i + 2 + size + 2
+        self.raw = raw[pos:]
 
     def parse(self, b):
-        self.lines += b
+        # Lines end at CRLF, LF or CR; each found from an offset.
+        buf, pos = self.lines + b, 0
         while True:
-            i = min([j for j in (self.lines.find(b"\n"),
-                                 self.lines.find(b"\r")) if j >= 0],
-                    default=-1)
-            if i < 0:
-                return
-            line = self.lines[:i].decode("utf-8")
-            if self.lines[i:i + 2] == b"\r\n":
-                self.lines = self.lines[i + 2:]
-            else:
-                self.lines = self.lines[i + 1:]
+            i = buf.find(b"\n", pos)
+            j = buf.find(b"\r", pos, i if i >= 0 else len(buf))
+            end = j if j >= 0 else i
+            if end < 0:
+                break
+            line = buf[pos:end].decode("utf-8")
+            pos = end + 2 if buf[end:end + 2] == b"\r\n" else end + 1
             self.line(line)
+        self.lines = buf[pos:]
 
     def line(self, line):
         if line == "":
@@ -142,8 +144,9 @@ def read(url, n, timeout):
                 continue
             except OSError:
                 break
-            for e in st.events:
-                print("%s\t%s" % e, flush=True)
+            if st.events:
+                sys.stdout.write("".join("%s\t%s\n" % e for e in st.events))
+                sys.stdout.flush()
             got += st.events
             st.events = []
         last_id = st.last_id
