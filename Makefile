@@ -4,7 +4,7 @@
 
 # The version, in this one place: the programs' --version (EV_VERSION),
 # evtour's, the installed man pages' dates, make dist, NEWS and
-# debian/changelog (tests/build.bats checks that they agree).
+# debian/changelog (tests/package.bats checks that they agree).
 VERSION = 0.2.0
 RELDATE = December 6, 2026
 
@@ -223,6 +223,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	BATS_TEST_TIMEOUT=120 EVENTFUL_BIN=$(CURDIR)/$(BINDIR) \
+	    EVENTFUL_OBJ=$(CURDIR)/$(BUILD) \
 	    EVENTFUL_FAULT=$(CURDIR)/$(BUILD)/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/$(BUILD)/record.so \
 	    POWERCUT_STATES=$(POWERCUT_STATES) \
@@ -264,7 +265,7 @@ check: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BATS_TEST_TIMEOUT=300 EVENTFUL_BIN=$(CURDIR)/build/asan/bin \
-	    EVENTFUL_BUILD=$(CURDIR)/build/asan \
+	    EVENTFUL_BUILD=$(CURDIR)/build/asan EVENTFUL_OBJ=$(CURDIR)/build/asan \
 	    EVENTFUL_FAULT=$(CURDIR)/build/asan/fault.so \
 	    EVENTFUL_RECORD=$(CURDIR)/build/asan/record.so \
 	    POWERCUT_STATES=$(CHECK_POWERCUT_STATES) \

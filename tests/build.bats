@@ -1,44 +1,25 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# The build: warning-free, and `make install` puts programs, pages and the
-# tour where PREFIX and DESTDIR say.
+# The build: no circle between the files of src/, a library that never
+# exits, and `make install` puts programs, pages and the tour where PREFIX
+# and DESTDIR say.
 
 load test_helper/common
 
-# The tree is built once for the file, from scratch and warnings as
-# errors, into its own folders (never the checkout's build/ and bin/,
-# which other suites run meanwhile); the first test checks that build and
-# the others install it.  What the build said and its status are kept
-# for that test: a setup_file that fails would only say that it failed.
-# Under make check, EVENTFUL_BUILD names the sanitizers' build, whose
-# programs are under test: the install tests install it as it is, and
-# the warnings are make test's to check (the same tree, the same flags
-# but for the sanitizers').
+# The objects and programs under test: make test's build (EVENTFUL_OBJ),
+# or under make check the sanitizers' (the same tree, the same flags but
+# for the sanitizers').  The install tests install it as it is; nothing
+# here builds again (other suites run it meanwhile).  That the tree
+# builds from scratch without a warning is package.bats's to check: the
+# Debian package compiles every file so, with the packager's flags.
 setup_file() {
-	if [ -n "${EVENTFUL_BUILD:-}" ]; then
-		export B="$EVENTFUL_BUILD" BB="$BIN"
-		return 0
-	fi
-	export B="$BATS_FILE_TMPDIR/b" BB="$BATS_FILE_TMPDIR/bin"
-	local st=0
-	# Not a word but the compiler's: under make test, a make within a
-	# make would say which directory it enters.
-	make -C "$ROOT" -s --no-print-directory BUILD="$B" BINDIR="$BB" \
-	    CFLAGS="-O2 -Werror" all >"$BATS_FILE_TMPDIR/build.out" 2>&1 || st=$?
-	echo "$st" >"$BATS_FILE_TMPDIR/build.status"
+	export B="${EVENTFUL_OBJ:-$ROOT/build/release}" BB="$BIN"
 }
 
 # inst ARGS...: make ARGS (install, uninstall) from that build, never
 # remaking it (-o all).
 inst() {
 	make -C "$ROOT" -s --no-print-directory -o all BUILD="$B" BINDIR="$BB" "$@"
-}
-
-@test "the tree builds without a warning under -Wall -Wextra" {
-	[ -z "${EVENTFUL_BUILD:-}" ] || skip "make test builds and checks it"
-	run -0 cat "$BATS_FILE_TMPDIR/build.status" "$BATS_FILE_TMPDIR/build.out"
-	assert_output 0
-	[ -x "$BB/evpub" ]
 }
 
 @test "no two files of src/ call or include each other in a circle (tests/layers)" {

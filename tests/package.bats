@@ -83,6 +83,17 @@ setup_file() {
 	refute_line --regexp '^[^/]*/(bin|build)/'
 }
 
+@test "the tree builds from scratch without a warning under -Wall -Wextra -O2 (the package's build, with the packager's flags)" {
+	nopkg
+	# Each file of src/ compiled once, with the project's warnings.
+	run -0 grep -c -- ' -Wall -Wextra .* -c -o ' "$PKG/build.log"
+	assert_output "$(ls "$ROOT"/src/*.c | wc -l)"
+	run -0 grep -c -- ' -O2 .* -c -o ' "$PKG/build.log"
+	assert_output "$(ls "$ROOT"/src/*.c | wc -l)"
+	# Not a word from the compiler.
+	run -1 grep -E 'warning:|error:' "$PKG/build.log"
+}
+
 @test "the Debian package: lintian --pedantic clean but for the overrides it explains, blhc clean, no warning" {
 	nopkg
 	run -0 lintian --pedantic -I --show-overrides "$PKG"/eventful_*.changes
