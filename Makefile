@@ -210,7 +210,7 @@ SOAK_PROP_NATS_RUNS = 300
 # run printed.  BATSFLAGS adds to bats's options (--timing, say).
 JOBS      = 4
 BATSFLAGS =
-BATS      = bats --jobs $(JOBS) --print-output-on-failure $(BATSFLAGS)
+BATS      = bats --jobs $(JOBS) --no-parallelize-within-files --print-output-on-failure $(BATSFLAGS)
 # The files whose tests take longest go first: bats starts tests in the
 # order it is given them, and a long one started last keeps the whole
 # run waiting on one core (make check: 8 min 8 s, alphabetical).
