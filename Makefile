@@ -203,15 +203,18 @@ CHECK_PROP_RUNS = 40
 SOAK_PROP_RUNS = 3000
 SOAK_PROP_NATS_RUNS = 300
 
-# bats runs JOBS tests at once (GNU parallel): most of a test's time is
-# spent waiting on servers, pipes and deadlines, not on the CPU, so more
-# jobs than cores pay.  A suite whose tests share fixed state says
-# BATS_NO_PARALLELIZE_WITHIN_FILE.  A failed test shows what its last
-# run printed.  BATSFLAGS adds to bats's options (--timing, say).
+# bats runs JOBS files at once (GNU parallel), each file's tests one
+# after another: most of a test's time is spent waiting on servers, pipes
+# and deadlines, not on the CPU, so more jobs than cores pay; but tests
+# run side by side within a file cost bats's semaphore 40 ms of CPU each
+# (a dozen processes a test), and on 2 cores CI is CPU-bound: files in
+# parallel, their tests in turn, took .ci/run from 454 s to 414.  A
+# failed test shows what its last run printed.  BATSFLAGS adds to bats's
+# options (--timing, say).
 JOBS      = 4
 BATSFLAGS =
 BATS      = bats --jobs $(JOBS) --no-parallelize-within-files --print-output-on-failure $(BATSFLAGS)
-# The files whose tests take longest go first: bats starts tests in the
+# The files whose tests take longest go first: bats starts files in the
 # order it is given them, and a long one started last keeps the whole
 # run waiting on one core (make check: 8 min 8 s, alphabetical).
 SLOWBATS  = scale evlog evtour powercut sse prop nats topics-nats
