@@ -61,10 +61,12 @@ while True:
     if n <= refuse:
         c.sendall(line(u))
         line(c)
+        # Said before the client can know it: a test reads this as soon
+        # as the client has ended.
+        print("refused", n, flush=True)
         c.sendall(b"-ERR 'Authorization Violation'\r\n")
         c.close()
         u.close()
-        print("refused", n, flush=True)
         continue
     print("relayed", n, flush=True)
     threading.Thread(target=pipe, args=(c, u), daemon=True).start()
