@@ -85,10 +85,13 @@ int closeout(struct out *o);
 
 /*
  * cli_bus.c, for the programs with -T:
- * Ends the run on a bus's failure r (bus.h), said whole in err, with the
- * status it names: quietly with 0 when the reader of the
- * acknowledgements went away (BUS_EPIPE).
+ * Says a bus's failure r (bus.h), whole in err, and returns the exit
+ * status it names: quietly 0 when the reader of the acknowledgements went
+ * away (BUS_EPIPE).
  */
+int busstatus(int r, const char *err);
+
+/* The same, ending the run with that status. */
 void busfail(int r, const char *err) __attribute__((noreturn));
 
 /*

@@ -10,12 +10,19 @@
 #include "cli.h"
 #include "util.h"
 
+int
+busstatus(int r, const char *err)
+{
+	if (r == BUS_EPIPE)
+		return EXIT_OK;
+	warnw(NULL, "%s", err);
+	return bus_status(r);
+}
+
 void
 busfail(int r, const char *err)
 {
-	if (r == BUS_EPIPE)
-		exit(EXIT_OK);
-	errw(bus_status(r), NULL, "%s", err);
+	exit(busstatus(r, err));
 }
 
 struct bus *

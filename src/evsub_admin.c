@@ -15,19 +15,21 @@
 #include "evsub_int.h"
 
 /*
- * Where a reading of topic name starts: seq when it is not 0, else the
- * first event whose time is since or later (the end when none is).
+ * Where a reading of topic name starts, into *at: seq when it is not 0,
+ * else the first event whose time is since or later (the end when none
+ * is).  Returns BUS_OK, or the bus's failure, said in err.
  */
-static uint64_t
-startat(const char *name, uint64_t seq, int64_t since)
+static int
+startat(const char *name, uint64_t seq, int64_t since, uint64_t *at,
+    char *err, size_t n)
 {
-	char err[BUS_ERRMAX];
 	int r;
 
 	if (seq == 0 && (r = bus_seek_time(bus, name, since, &seq, err,
-	    sizeof(err))) != BUS_OK)
-		busfail(r, err);
-	return seq;
+	    n)) != BUS_OK)
+		return r;
+	*at = seq;
+	return BUS_OK;
 }
 
 /*
@@ -45,23 +47,27 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 
 	if (!exists(name, "-T"))
 		return EXIT_NOTOPIC;
-	to = startat(name, seq, since);
+	if ((r = startat(name, seq, since, &to, err, sizeof(err))) != BUS_OK)
+		return busstatus(r, err);
 	switch ((r = bus_consumer_set(bus, name, consumer, to, &was, &known,
 	    err, sizeof(err)))) {
 	case BUS_OK:
 		break;
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busfail(r, err);
+		return busstatus(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
-		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
-		    "is going on: stop it, then --reset", name);
+		warnw(consumer, "a run of this consumer of topic %s is going "
+		    "on: stop it, then --reset", name);
+		return EXIT_BUSY;
 	case BUS_PAST:
-		errw(EXIT_USAGE, "--reset", "%s", err);
+		warnw("--reset", "%s", err);
+		return EXIT_USAGE;
 	default:
-		errw(EXIT_FAIL, consumer, "%s", err);
+		warnw(consumer, "%s", err);
+		return EXIT_FAIL;
 	}
 	warnw(consumer, "position %s%llu -> %llu on topic %s: its next run "
 	    "starts at sequence %llu", known ? "" : "(new) ",
@@ -83,17 +89,20 @@ delete_consumer(const char *name, const char *consumer)
 	case BUS_OK:
 		break;
 	case BUS_ERROR:
-		busfail(r, err);
+		return busstatus(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_NOCONSUMER:
-		errw(EXIT_FAIL, consumer, "no such consumer of topic %s "
-		    "(evsub --topics lists them)", name);
+		warnw(consumer, "no such consumer of topic %s (evsub --topics "
+		    "lists them)", name);
+		return EXIT_FAIL;
 	case BUS_BUSY:
-		errw(EXIT_BUSY, consumer, "a run of this consumer of topic %s "
-		    "is going on: stop it, then --delete", name);
+		warnw(consumer, "a run of this consumer of topic %s is going "
+		    "on: stop it, then --delete", name);
+		return EXIT_BUSY;
 	default:
-		errw(EXIT_FAIL, consumer, "%s", err);
+		warnw(consumer, "%s", err);
+		return EXIT_FAIL;
 	}
 	warnw(consumer, "deleted, at position %llu of topic %s: a run of that "
 	    "name starts again from the start", (unsigned long long)was, name);
@@ -111,13 +120,15 @@ delete_topic(const char *name, int force)
 	case BUS_OK:
 		break;
 	case BUS_ERROR:
-		busfail(r, err);
+		return busstatus(r, err);
 	case BUS_NOTOPIC:
 		return EXIT_NOTOPIC;
 	case BUS_BUSY:
-		errw(EXIT_BUSY, name, "in use: %s", err);
+		warnw(name, "in use: %s", err);
+		return EXIT_BUSY;
 	default:
-		errw(EXIT_FAIL, name, "%s", err);
+		warnw(name, "%s", err);
+		return EXIT_FAIL;
 	}
 	warnw(name, "topic deleted, its log and consumers with it");
 	return EXIT_OK;
@@ -143,7 +154,7 @@ topics_main(struct common *c, const struct opts *op, long long count)
 	if ((r = bus_any(bus, err, sizeof(err))) == BUS_OK)
 		r = bus_survey(bus, &v, &n, err, sizeof(err));
 	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busfail(r, err);
+		return busstatus(r, err);
 	if (r == BUS_OK) {
 		if (op->json)
 			topic_list_json(stdout, v, n);

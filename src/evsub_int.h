@@ -3,8 +3,11 @@
  * Internal interfaces of evsub(1).  For use inside evsub only: evsub.c
  * (main, its options and which of them go together), evsub_sub.c
  * (reading, filtering and delivery) and evsub_admin.c (--topics,
- * --delete-topic, --reset and --delete).  Like the programs' mains, these
- * end the run on a failure (errw, busfail): they are no library.
+ * --delete-topic, --reset and --delete).  They are no library: linked
+ * into evsub only (libeventful.a never exits; tests/build.bats checks
+ * it).  evsub_admin.c says its failures and returns the status for main
+ * to exit with; evsub_sub.c, deep in its reading loops, still ends the
+ * run where a failure is found (errw, busfail), as the mains do.
  */
 #ifndef EVSUB_INT_H
 #define EVSUB_INT_H

@@ -208,8 +208,10 @@ grows() {
 		run -0 evsub -T orders --consumer billing --reset 1
 		return 0
 	fi
-	run -7 evsub -T orders --consumer billing --reset 1
-	run -7 evsub -T orders --consumer billing --delete
+	run -7 --separate-stderr evsub -T orders --consumer billing --reset 1
+	assert_equal "$stderr" 'evsub: billing: a run of this consumer of topic orders is going on: stop it, then --reset'
+	run -7 --separate-stderr evsub -T orders --consumer billing --delete
+	assert_equal "$stderr" 'evsub: billing: a run of this consumer of topic orders is going on: stop it, then --delete'
 	[ "$BUS" != dir ] || assert_equal "$(cat "$T/orders/consumers/billing")" 1
 }
 
