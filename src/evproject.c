@@ -147,7 +147,7 @@ save(struct proj *p)
  * Before the inputs wait: output goes out, and a signal ends the wait, by
  * making inputs_next return RD_TIMEOUT at once.
  */
-static void
+static int
 idle(void *arg)
 {
 	struct proj *p = arg;
@@ -157,6 +157,7 @@ idle(void *arg)
 		p->in.idle = 1;
 		p->in.last = 0;
 	}
+	return 0;
 }
 
 /* Writes the change event of the entity that the last event changed. */

@@ -43,10 +43,10 @@ reset_consumer(const char *name, const char *consumer, uint64_t seq,
 {
 	char err[BUS_ERRMAX];
 	uint64_t was = 0, to;
-	int known = 0, r;
+	int known = 0, st = EXIT_OK, r;
 
-	if (!exists(name, "-T"))
-		return EXIT_NOTOPIC;
+	if ((r = exists(name, "-T", &st)) != 1)
+		return r == 0 ? EXIT_NOTOPIC : st;
 	if ((r = startat(name, seq, since, &to, err, sizeof(err))) != BUS_OK)
 		return busstatus(r, err);
 	switch ((r = bus_consumer_set(bus, name, consumer, to, &was, &known,

@@ -5,9 +5,8 @@
  * (reading, filtering and delivery) and evsub_admin.c (--topics,
  * --delete-topic, --reset and --delete).  They are no library: linked
  * into evsub only (libeventful.a never exits; tests/build.bats checks
- * it).  evsub_admin.c says its failures and returns the status for main
- * to exit with; evsub_sub.c, deep in its reading loops, still ends the
- * run where a failure is found (errw, busfail), as the mains do.
+ * it).  Like the library, they say a failure where they find it and
+ * return the exit status it calls for: main exits with it.
  */
 #ifndef EVSUB_INT_H
 #define EVSUB_INT_H
@@ -77,8 +76,9 @@ extern struct bus *bus;		/* where topics are: main opens it */
 
 /* evsub_sub.c: the reading, the selection and the delivery. */
 
-/* Whether topic name exists (when not, said under why, if not NULL). */
-int exists(const char *name, const char *why);
+/* Whether topic name exists (when not, said under why, if not NULL):
+ * 1 or 0; -1 when the bus failed, said, *status its exit status. */
+int exists(const char *name, const char *why, int *status);
 
 /* Reads, selects and delivers: the inputs, a topic's log, or a topic;
  * returns the exit status. */

@@ -4,7 +4,8 @@
  * topic's log (--consumer, --from, --since) or live from a topic (-T), kept
  * when they pass the filters, and written out, handed to --exec or --post,
  * or served (--serve, sse.c).  A consumer's position is committed once
- * what came before it was delivered.
+ * what came before it was delivered.  A failure is said where it is
+ * found, and its exit status returned up to main.
  */
 #include <sys/stat.h>
 
@@ -34,8 +35,9 @@ enum handed {
 /*
  * Hands the event sub->mem holds (line[0..len) as read) to --post or
  * --exec.  A failure of ours (the dead-letter file unwritten, a request
- * not signed, no pipe) ends the run here, status 1: nothing may be lost,
- * and the position is not moved past the event.
+ * not signed, no pipe), said, stops delivery as a failed delivery does,
+ * status 1: nothing may be lost, and the position is not moved past the
+ * event.
  */
 static enum handed
 hand(struct sub *sub, const char *line, size_t len,
@@ -53,7 +55,8 @@ hand(struct sub *sub, const char *line, size_t len,
 		case POST_GONE:
 			return HANDED_GONE;
 		case POST_ERR:
-			errw(EXIT_FAIL, NULL, "%s", err);
+			warnw(NULL, "%s", err);
+			return HANDED_STOP;
 		default:
 			return HANDED_STOP;
 		}
@@ -64,7 +67,8 @@ hand(struct sub *sub, const char *line, size_t len,
 	case DELIVER_PARKED:
 		return HANDED_PARKED;
 	case DELIVER_ERR:
-		errw(EXIT_FAIL, NULL, "%s", err);
+		warnw(NULL, "%s", err);
+		return HANDED_STOP;
 	default:
 		return HANDED_STOP;
 	}
@@ -223,8 +227,11 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 		st = inputs_next(in, &l, &from);
 		if (st == RD_EOF)
 			break;
-		if (st == RD_ERROR)
-			errwe(EXIT_FAIL, in->errwhere, "%s", in->errop);
+		if (st == RD_ERROR) {
+			warnwe(in->errwhere, "%s", in->errop);
+			scan_free(&sc);
+			return EXIT_FAIL;
+		}
 		if (st == RD_TIMEOUT) {
 			status = EXIT_IDLE;
 			break;
@@ -246,76 +253,86 @@ subscribe(struct common *c, struct sub *sub, struct inputs *in,
 static struct bus_live *live;	/* a live subscription */
 static const char *livename;	/* its topic */
 
-/* Whether topic name exists (when not, said under why, if not NULL). */
+/* Whether topic name exists (when not, said under why, if not NULL):
+ * 1 or 0; -1 when the bus failed, said, *status its exit status. */
 int
-exists(const char *name, const char *why)
+exists(const char *name, const char *why, int *status)
 {
 	char err[BUS_ERRMAX];
 	int r = bus_exists(bus, name, why, err, sizeof(err));
 
-	if (r != BUS_OK && r != BUS_NOTOPIC)
-		busfail(r, err);
+	if (r != BUS_OK && r != BUS_NOTOPIC) {
+		*status = busstatus(r, err);
+		return -1;
+	}
 	return r == BUS_OK;
 }
 
-/* The last sequence of topic name. */
-static uint64_t
-lastseq(const char *name)
-{
-	char err[BUS_ERRMAX];
-	uint64_t last;
-	int r;
-
-	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
-		busfail(r, err);
-	return last;
-}
-
-/* Waits until more may have come, or usec passed. */
-static void
+/* Waits until more may have come, or usec passed: EXIT_OK, or the
+ * status of the bus's failure, said. */
+static int
 readwait(struct bus_reader *r, int64_t usec)
 {
 	char err[BUS_ERRMAX];
 	int got;
 
 	if ((got = bus_read_wait(r, usec, err, sizeof(err))) != BUS_OK)
-		busfail(got, err);
+		return busstatus(got, err);
+	return EXIT_OK;
 }
+
+static int livestatus;		/* why the subscription ended under us */
 
 /*
  * Whether the subscription was ended under us: the topic deleted (status
  * 8), or on the directory bus our FIFO removed by a publisher whose
  * --max-wait we outlasted (1).  Everything read was delivered first.
+ * Returns 0, or -1 when it was, said, livestatus the exit status.
  */
-static void
+static int
 livecut(void)
 {
+	int st = EXIT_OK;
+
+	if (livestatus != EXIT_OK)
+		return -1;
 	if (!bus_live_cutoff(live))
-		return;
-	if (!exists(livename, NULL))
-		errw(EXIT_NOTOPIC, livename, "the topic was deleted while "
-		    "this subscriber listened (evsub --delete-topic)");
-	errw(EXIT_FAIL, livename, "cut off by a publisher: this "
-	    "subscriber took nothing for its --max-wait");
+		return 0;
+	switch (exists(livename, NULL, &st)) {
+	case -1:
+		livestatus = st != EXIT_OK ? st : EXIT_FAIL;
+		return -1;
+	case 0:
+		warnw(livename, "the topic was deleted while this subscriber "
+		    "listened (evsub --delete-topic)");
+		livestatus = EXIT_NOTOPIC;
+		return -1;
+	}
+	warnw(livename, "cut off by a publisher: this subscriber took "
+	    "nothing for its --max-wait");
+	livestatus = EXIT_FAIL;
+	return -1;
 }
 
 static struct sub *waiting;	/* for the hints of a run that waits */
 
 /* The flush hook of an input that waits: flush, and the hints once. */
-static void
+static int
 idleflush(void *o)
 {
 	out_idle(o);
 	if (waiting != NULL)
 		hints(waiting);
+	return 0;
 }
 
-/* The flush hook of a live subscriber: flush, and see if we were cut off. */
-static void
+/* The flush hook of a live subscriber: flush, and see if we were cut
+ * off (then -1: the reading stops). */
+static int
 liveflush(void *o)
 {
 	idleflush(o);
-	livecut();
+	return livecut();
 }
 
 /* A reading asked to stop by SIGTERM, SIGINT or SIGHUP: that signal. */
@@ -362,27 +379,31 @@ onsignal(int sig)
  * Waits for topic name to exist, as a live subscriber that comes before
  * its first publisher does: it never makes the topic (a mistyped name
  * would be a new, empty one), and it says so, with the topics there are.
- * Returns 1 when it waited, 0 when the topic was there; exits 5 when -w
- * expires first.
+ * *waited is 1 when it waited, 0 when the topic was there.  Returns
+ * EXIT_OK, EXIT_IDLE when -w expires first, or a bus's failure's status.
  */
 static int
-await_topic(const char *name, int64_t idle)
+await_topic(const char *name, int64_t idle, int *waited)
 {
 	int64_t start = now_usec();
+	int st = EXIT_OK, r;
 
-	if (exists(name, "-T"))
-		return 0;
+	*waited = 0;
+	if ((r = exists(name, "-T", &st)) != 0)
+		return r == 1 ? EXIT_OK : st;
+	*waited = 1;
 	warnw("-T", "%s: waiting for a publisher to make it", name);
-	while (!exists(name, NULL)) {
+	while ((r = exists(name, NULL, &st)) == 0) {
 		if (idle > 0 && now_usec() - start >= idle)
-			exit(EXIT_IDLE);
+			return EXIT_IDLE;
 		sleepms(100);
 	}
-	return 1;
+	return r == 1 ? EXIT_OK : st;
 }
 
-/* Subscribes to topic name, live: its events come on in's one input. */
-static void
+/* Subscribes to topic name, live: its events come on in's one input.
+ * Returns EXIT_OK, or the status of a failure, said. */
+static int
 subscribe_live(struct common *c, struct inputs *in, const char *name,
     const char *subname)
 {
@@ -399,19 +420,22 @@ subscribe_live(struct common *c, struct inputs *in, const char *name,
 	signal(SIGHUP, onsignal);
 	if ((r = bus_live_open(bus, name, subname, &live, err,
 	    sizeof(err))) == BUS_ERROR)
-		busfail(r, err);
-	if (r != BUS_OK)
-		errw(EXIT_FAIL, name, "%s", err);
+		return busstatus(r, err);
+	if (r != BUS_OK) {
+		warnw(name, "%s", err);
+		return EXIT_FAIL;
+	}
 	fd = bus_live_fd(live, &path);
 	/* Publishers write whole events: a partial one is a dead writer's. */
 	inputs_live(in, c, fd, path, name);
 	livename = name;
+	return EXIT_OK;
 }
 
 /*
  * Writes what is buffered for o, and when o is a file, makes it durable:
- * a position may only be committed past events that are.  Returns 0, or
- * -1 when the reader went away.
+ * a position may only be committed past events that are.  Returns 0, -1
+ * when the reader went away, or -2 when the fsync failed, said.
  */
 static int
 delivered(struct out *o)
@@ -421,8 +445,10 @@ delivered(struct out *o)
 	if (out_flush(o) == -1)
 		return -1;
 	if (o->fd >= 0 && fstat(o->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    fsync(o->fd) == -1)
-		errwe(EXIT_FAIL, o->name, "fsync");
+	    fsync(o->fd) == -1) {
+		warnwe(o->name, "fsync");
+		return -2;
+	}
 	return 0;
 }
 
@@ -430,91 +456,100 @@ delivered(struct out *o)
  * The topic's log is damaged where err says: nothing at or after the
  * damage is delivered (never skipped), what came before it was delivered
  * and committed up to sequence done (when done is), and the run ends with
- * status 4, saying what to run.
+ * status 4, saying what to run: returned.
  */
-static void damaged(const char *, const char *, int, uint64_t)
-    __attribute__((noreturn));
-
-static void
+static int
 damaged(const char *name, const char *err, int done, uint64_t upto)
 {
 	if (!done)
-		errw(EXIT_EXPECT, name, "the topic's log is damaged: %s; "
-		    "evlog repair -T %s moves the damage aside (see evlog(5), "
-		    "Damage)", err, shown(name, strlen(name)));
-	errw(EXIT_EXPECT, name, "the topic's log is %s; delivered up to "
-	    "sequence %llu, and stopped: evlog repair -T %s moves the damage "
-	    "aside (see evlog(5), Damage)", err, (unsigned long long)upto,
-	    shown(name, strlen(name)));
+		warnw(name, "the topic's log is damaged: %s; evlog repair -T "
+		    "%s moves the damage aside (see evlog(5), Damage)", err,
+		    shown(name, strlen(name)));
+	else
+		warnw(name, "the topic's log is %s; delivered up to sequence "
+		    "%llu, and stopped: evlog repair -T %s moves the damage "
+		    "aside (see evlog(5), Damage)", err,
+		    (unsigned long long)upto, shown(name, strlen(name)));
+	return EXIT_EXPECT;
 }
 
-/* Opens a reading of topic name from f, or exits saying why not. */
-static struct bus_reader *
-openreading(const char *name, const struct bus_from *f)
+/* Opens a reading of topic name from f into *r: EXIT_OK, or the status
+ * of why not, said. */
+static int
+openreading(const char *name, const struct bus_from *f,
+    struct bus_reader **r)
 {
-	struct bus_reader *r;
 	char err[BUS_ERRMAX];
 	int got;
 
-	switch ((got = bus_read_open(bus, name, f, &r, err, sizeof(err)))) {
+	switch ((got = bus_read_open(bus, name, f, r, err, sizeof(err)))) {
 	case BUS_OK:
-		return r;
+		return EXIT_OK;
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busfail(got, err);
+		return busstatus(got, err);
 	case BUS_NOTOPIC:
-		exit(EXIT_NOTOPIC);
+		return EXIT_NOTOPIC;
 	case BUS_BUSY:
-		errw(EXIT_BUSY, f->consumer, "a run of this consumer of topic "
-		    "%s is going on: one at a time", name);
+		warnw(f->consumer, "a run of this consumer of topic %s is "
+		    "going on: one at a time", name);
+		return EXIT_BUSY;
 	case BUS_PAST:
-		errw(EXIT_FAIL, f->consumer, "%s", err);
+		warnw(f->consumer, "%s", err);
+		return EXIT_FAIL;
 	case BUS_DAMAGED:
-		damaged(name, err, 0, 0);
+		return damaged(name, err, 0, 0);
 	default:
-		errw(EXIT_FAIL, name, "%s", err);
+		warnw(name, "%s", err);
+		return EXIT_FAIL;
 	}
 }
 
 /*
  * The topic was deleted under a reading (evsub --delete-topic --force,
- * or on NATS the nats command): said, with what was delivered, and the
- * run ends with status 8.
+ * or on NATS the nats command): said, with what was delivered; the run
+ * ends with status 8, returned.
  */
-static void deleted_under(const char *, uint64_t)
-    __attribute__((noreturn));
-
-static void
+static int
 deleted_under(const char *name, uint64_t done)
 {
-	errw(EXIT_NOTOPIC, name, "the topic was deleted while this run "
-	    "read it, after sequence %llu (evsub --delete-topic)",
-	    (unsigned long long)done);
+	warnw(name, "the topic was deleted while this run read it, after "
+	    "sequence %llu (evsub --delete-topic)", (unsigned long long)done);
+	return EXIT_NOTOPIC;
 }
 
-/* Commits what was delivered (the output written first) up to done. */
-static void
+/* Commits what was delivered (the output written first) up to done:
+ * EXIT_OK, or the status of a failure, said. */
+static int
 commit(const char *name, struct bus_reader *r, struct out *o, uint64_t done,
     uint64_t *committed, int64_t *when)
 {
 	char err[BUS_ERRMAX];
 	int got;
 
-	if (done <= *committed || delivered(o) == -1)
-		return;
+	if (done <= *committed)
+		return EXIT_OK;
+	switch (delivered(o)) {
+	case -1:
+		return EXIT_OK;		/* the reader went: nothing to move */
+	case -2:
+		return EXIT_FAIL;
+	}
 	switch ((got = bus_read_commit(r, done, err, sizeof(err)))) {
 	case BUS_OK:
 		break;
 	case BUS_NOTOPIC:
-		deleted_under(name, done);
+		return deleted_under(name, done);
 	case BUS_ERROR:
 	case BUS_USAGE:
-		busfail(got, err);
+		return busstatus(got, err);
 	default:
-		errw(EXIT_FAIL, "--consumer", "%s", err);
+		warnw("--consumer", "%s", err);
+		return EXIT_FAIL;
 	}
 	*committed = done;
 	*when = now_usec();
+	return EXIT_OK;
 }
 
 /*
@@ -533,7 +568,7 @@ consume(struct common *c, struct sub *sub, const char *name,
     const struct bus_from *f, int once, int64_t idle, struct out *o,
     uint64_t *upto)
 {
-	struct bus_reader *r = openreading(name, f);
+	struct bus_reader *r;
 	struct scanner sc;
 	struct ce_event ev;
 	const char *line;
@@ -542,26 +577,36 @@ consume(struct common *c, struct sub *sub, const char *name,
 	int64_t lastcommit, lastevent;
 	size_t len;
 	enum take t = TAKE_OK;
-	int status = EXIT_OK, got;
+	int status = EXIT_OK, fail, got;
 
+	if ((fail = openreading(name, f, &r)) != EXIT_OK)
+		return fail;
 	committed = done = bus_read_position(r);
 	scan_init(&sc);
 	lastcommit = lastevent = now_usec();
 	for (;;) {
 		got = bus_read_next(r, &line, &len, &seq, err, sizeof(err));
-		if (got == BUS_FAIL)
-			errw(EXIT_FAIL, name, "%s", err);
-		if (got == BUS_ERROR)
-			busfail(got, err);
+		if (got == BUS_FAIL) {
+			warnw(name, "%s", err);
+			fail = EXIT_FAIL;
+			break;
+		}
+		if (got == BUS_ERROR) {
+			fail = busstatus(got, err);
+			break;
+		}
 		if (got == BUS_DAMAGED) {
 			/* What was delivered is committed: a next run must
 			 * not deliver it again. */
-			commit(name, r, o, done, &committed, &lastcommit);
-			damaged(name, err, 1, done);
+			if ((fail = commit(name, r, o, done, &committed,
+			    &lastcommit)) == EXIT_OK)
+				fail = damaged(name, err, 1, done);
+			break;
 		}
 		if (got == BUS_NOTOPIC) {
-			(void)delivered(o);
-			deleted_under(name, done);
+			fail = delivered(o) == -2 ? EXIT_FAIL :
+			    deleted_under(name, done);
+			break;
 		}
 		if (got == BUS_OK) {
 			lastevent = now_usec();
@@ -569,10 +614,13 @@ consume(struct common *c, struct sub *sub, const char *name,
 			    sizeof(err)) == -1) {
 				snprintf(where, sizeof(where), "%s:%llu", name,
 				    (unsigned long long)seq);
-				commit(name, r, o, done, &committed,
-				    &lastcommit);
-				errw(EXIT_FAIL, where, "not an event in the "
-				    "log: %s (see evlog verify)", err);
+				if ((fail = commit(name, r, o, done,
+				    &committed, &lastcommit)) == EXIT_OK) {
+					warnw(where, "not an event in the log: "
+					    "%s (see evlog verify)", err);
+					fail = EXIT_FAIL;
+				}
+				break;
 			}
 			t = take(sub, o, line, len, &sc, &ev, name, seq);
 			/* Not delivered: the next run starts with it. */
@@ -583,7 +631,9 @@ consume(struct common *c, struct sub *sub, const char *name,
 			    1000 && now_usec() - lastcommit < 1000000)
 				continue;
 		}
-		commit(name, r, o, done, &committed, &lastcommit);
+		if ((fail = commit(name, r, o, done, &committed,
+		    &lastcommit)) != EXIT_OK)
+			break;
 		if (t == TAKE_LAST || o->closed || stopsig)
 			break;
 		if (got == BUS_OK)
@@ -595,15 +645,17 @@ consume(struct common *c, struct sub *sub, const char *name,
 			break;
 		}
 		hints(sub);
-		readwait(r, idle > 0 ? idle - (now_usec() - lastevent) :
-		    -1);
+		if ((fail = readwait(r, idle > 0 ? idle -
+		    (now_usec() - lastevent) : -1)) != EXIT_OK)
+			break;
 	}
-	commit(name, r, o, done, &committed, &lastcommit);
+	if (fail == EXIT_OK)
+		fail = commit(name, r, o, done, &committed, &lastcommit);
 	if (upto != NULL)
 		*upto = done;
 	scan_free(&sc);
 	bus_read_close(r);
-	return runstatus(c, sub, t, status);
+	return fail != EXIT_OK ? fail : runstatus(c, sub, t, status);
 }
 
 /*
@@ -620,14 +672,17 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	struct bus_from all = { NULL, 1, NOTIME };
 	int waited, status;
 
-	waited = await_topic(op->topic, op->idle);
-	subscribe_live(c, in, op->topic, op->subname);
+	if ((status = await_topic(op->topic, op->idle, &waited)) != EXIT_OK)
+		return status;
+	if ((status = subscribe_live(c, in, op->topic, op->subname)) !=
+	    EXIT_OK)
+		return status;
 	if (waited) {
 		status = consume(c, sub, op->topic, &all, 1, 0, o,
 		    &sub->skipto);
 		if (status != EXIT_OK || o->closed || (sub->count > 0 &&
 		    sub->n >= sub->count))
-			return status;
+			goto done;
 	}
 	in->idle = op->idle;
 	in->flush = liveflush;
@@ -636,6 +691,11 @@ live_main(struct common *c, struct sub *sub, const struct opts *op,
 	/* The bus ended the subscription (NATS closes its pipe). */
 	if (status == EXIT_OK && !o->closed)
 		liveflush(o);
+	/* Ended under us (liveflush): said, with its status. */
+	if (livestatus != EXIT_OK)
+		status = livestatus;
+done:
+	inputs_close(in);
 	bus_live_close(live);
 	return status;
 }
@@ -658,8 +718,10 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 	s->quiet = c->quiet;
 	if (op->topic == NULL) {
 		if (inputs_open(&in, c, op->paths, op->npaths,
-		    op->follow) == -1)
-			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
+		    op->follow) == -1) {
+			warnwe(in.errwhere, "%s", in.errop);
+			return EXIT_FAIL;
+		}
 		s->in = &in;
 	}
 	switch (sse_run(s, err, sizeof(err))) {
@@ -690,20 +752,25 @@ serve_main(struct common *c, struct sub *sub, struct opts *op)
 }
 
 /*
- * The sequence --from or --last names on topic name, its end known.  A
- * start past the next event to come waits for the ones before it to be
- * published: said, since it is most often a slip (a topic's sequence is
- * not another's); with --once there is nothing to wait for, and nothing
- * to say.  Exits 8 when there is no such topic.
+ * The sequence --from or --last names on topic name, its end known, into
+ * *at.  A start past the next event to come waits for the ones before it
+ * to be published: said, since it is most often a slip (a topic's
+ * sequence is not another's); with --once there is nothing to wait for,
+ * and nothing to say.  Returns EXIT_OK, EXIT_NOTOPIC when there is no
+ * such topic (said), or a bus's failure's status.
  */
-static uint64_t
-fromwhere(const char *name, const struct startpos *p, int once)
+static int
+fromwhere(const char *name, const struct startpos *p, int once,
+    uint64_t *at)
 {
+	char err[BUS_ERRMAX];
 	uint64_t last, seq;
+	int st = EXIT_OK, r;
 
-	if (!exists(name, "-T"))
-		exit(EXIT_NOTOPIC);
-	last = lastseq(name);
+	if ((r = exists(name, "-T", &st)) != 1)
+		return r == 0 ? EXIT_NOTOPIC : st;
+	if ((r = bus_last(bus, name, &last, err, sizeof(err))) != BUS_OK)
+		return busstatus(r, err);
 	seq = startseq(p, last);
 	if (seq > last + 1 && !once)
 		warnw("--from", "%llu is past the end of topic %s, whose last "
@@ -712,7 +779,8 @@ fromwhere(const char *name, const struct startpos *p, int once)
 		    "last N)", (unsigned long long)seq, name,
 		    (unsigned long long)last, (unsigned long long)last + 1,
 		    (unsigned long long)seq - 1);
-	return seq;
+	*at = seq;
+	return EXIT_OK;
 }
 
 /* Reads, selects and delivers: the inputs, a topic's log, or a topic. */
@@ -728,8 +796,9 @@ run(struct common *c, struct sub *sub, struct opts *op)
 	out_mem(&sub->mem);
 	sub->color = common_color(c, o.fd);
 	waiting = sub;
-	if (op->fromset)
-		f.seq = fromwhere(op->topic, &op->from, op->once);
+	if (op->fromset && (status = fromwhere(op->topic, &op->from,
+	    op->once, &f.seq)) != EXIT_OK)
+		goto done;
 	if (op->serve.addr != NULL)
 		status = serve_main(c, sub, op);
 	else if (op->consumer != NULL || op->fromset || op->since != NOTIME) {
@@ -737,19 +806,20 @@ run(struct common *c, struct sub *sub, struct opts *op)
 		status = consume(c, sub, op->topic, &f, op->once, op->idle,
 		    &o, NULL);
 	}
-	else if (op->topic != NULL) {
+	else if (op->topic != NULL)
 		status = live_main(c, sub, op, &in, &o);
-		inputs_close(&in);
+	else if (inputs_open(&in, c, op->paths, op->npaths,
+	    op->follow) == -1) {
+		warnwe(in.errwhere, "%s", in.errop);
+		status = EXIT_FAIL;
 	} else {
-		if (inputs_open(&in, c, op->paths, op->npaths,
-		    op->follow) == -1)
-			errwe(EXIT_FAIL, in.errwhere, "%s", in.errop);
 		in.idle = op->idle;
 		in.flush = idleflush;
 		in.arg = &o;
 		status = subscribe(c, sub, &in, &o);
 		inputs_close(&in);
 	}
+done:
 	(void)closeout(&o);
 	(void)closeout(&sub->mem);
 	/* Stopped by a signal, all delivered committed: ended by it. */

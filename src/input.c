@@ -287,8 +287,9 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 					/* Flushed before anything can stop
 					 * us, and the hook may have more to
 					 * check. */
-					if (in->flush != NULL)
-						in->flush(in->arg);
+					if (in->flush != NULL &&
+					    in->flush(in->arg) == -1)
+						return RD_EOF;
 					if (reopen(in, p) == -1)
 						return RD_ERROR;
 				} else if ((k = recheck(in, p)) == -1)
@@ -306,8 +307,8 @@ inputs_next(struct inputs *in, struct line *l, struct input **which)
 			return RD_EOF;
 		if (again)
 			continue;
-		if (in->flush != NULL)
-			in->flush(in->arg);
+		if (in->flush != NULL && in->flush(in->arg) == -1)
+			return RD_EOF;
 		/* Wait for the inputs that can make us wait. */
 		np = 0;
 		for (i = in->follow ? 0 : in->cur; i < in->n; i++) {

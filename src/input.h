@@ -59,7 +59,8 @@ struct inputs {
 	const char *errwhere;	/* on a failure: the input or rejects file
 				   (NULL for poll), */
 	const char *errop;	/* and the call that failed; errno says why */
-	void (*flush)(void *);	/* called before waiting */
+	int (*flush)(void *);	/* called before waiting: 0, or -1 to
+				   stop (inputs_next says RD_EOF) */
 	void *arg;		/* its argument */
 };
 
@@ -81,7 +82,8 @@ void inputs_close(struct inputs *in);
 
 /*
  * Returns the next line of any input (RD_LINE, RD_TOOLONG or RD_NUL, with
- * *which), RD_EOF when every input is done, or RD_TIMEOUT when nothing
+ * *which), RD_EOF when every input is done (or the flush hook said
+ * stop), or RD_TIMEOUT when nothing
  * came for in->idle microseconds, or RD_ERROR when a call failed
  * (errwhere, errop, errno): the inputs are then of no more use.
  */

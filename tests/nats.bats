@@ -440,6 +440,18 @@ while b"PONG" not in buf:
 PY
 }
 
+@test "a message in the stream that is no event stops a consumer there: status 1, said with its sequence, what came before committed" {
+	nats_start
+	evpub -q -T nb -t first n:=1
+	hpub ev.nb._ "" '{"not":"an event"}'
+	evpub -q -T nb -t third n:=3
+	run -1 --separate-stderr evsub -T nb --consumer c --once -o out
+	[[ $stderr == "evsub: nb:2: not an event in the log: "*"(see evlog verify)" ]] || { echo "$stderr"; return 1; }
+	assert_equal "$(jq -r .data.n out)" 1
+	run -0 evsub --topics --json
+	assert_equal "$(jq -c '.consumers[] | select(.name == "c") | .position' <<<"$output")" 1
+}
+
 @test "binary mode is read too, by the receiver's rules: ce- headers as attributes (percent-decoded), Content-Type as datacontenttype, the body as data (JSON, text/ as a string, else base64)" {
 	nats_start
 	evpub -q -T bin -t first n:=1

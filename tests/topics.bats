@@ -367,6 +367,19 @@ lines() { seq "$1" | sed 's/.*/{"n":&}/'; }
 	assert_equal "${#lines[@]}" 150
 }
 
+@test "a consumer whose -o file cannot be made durable: status 1, said, its position not moved; the next run delivers the same events" {
+	need_fault
+	lines 5 | evpub -q -l -T fs -t n
+	run -0 evsub -T fs --consumer c --reset 1
+	FAULT_CALL=fsync FAULT_N=1 LD_PRELOAD=$FAULT run -1 --separate-stderr \
+	    evsub -T fs --consumer c --once -o out
+	assert_equal "$stderr" 'evsub: out: fsync: Input/output error'
+	assert_equal "$(position fs c)" 0
+	run -0 evsub -T fs --consumer c --once -o again
+	assert_equal "$(jq -r .data.n again | tr '\n' ' ')" '1 2 3 4 5 '
+	assert_equal "$(position fs c)" 5
+}
+
 @test "a command failing at event 120: the run stops with 1, the next starts at 120" {
 	lines 200 | evpub -q -l -T f -t n
 	cat >deliver <<'EOS'
