@@ -66,7 +66,7 @@ inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
 	struct input *p;
 	struct stat st;
 	size_t i;
-	int fd;
+	int e, fd;
 
 	memset(in, 0, sizeof(*in));
 	in->ifd = -1;
@@ -89,6 +89,12 @@ inputs_open(struct inputs *in, struct common *c, char **paths, size_t n,
 			p->path = p->name = paths[i];
 			if ((fd = openpath(p)) == -1) {
 				(void)failed(in, p->name, "open");
+				/* Nothing of it stays: the ones opened
+				 * before are closed (errno kept). */
+				e = errno;
+				in->n = i;
+				inputs_close(in);
+				errno = e;
 				return -1;
 			}
 			if (p->kind == IN_FILE)

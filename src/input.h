@@ -66,7 +66,7 @@ struct inputs {
 
 /*
  * Opens every path (NULL or "-" is standard input).  Returns 0, or -1
- * when one cannot be opened (errwhere, errop, errno).
+ * when one cannot be opened (errwhere, errop, errno), nothing left open.
  */
 int inputs_open(struct inputs *in, struct common *c, char **paths,
     size_t n, int follow);

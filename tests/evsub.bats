@@ -213,6 +213,12 @@ ids() { jq -r .id | tr '\n' ' '; }
 	assert_equal "$(ids <<<"$output")" "u1 u2 c1 o1 o2 o1 o2 "
 	run -1 evsub -i missing
 	assert_output 'evsub: missing: open: No such file or directory'
+	# One missing after others opened: nothing read, the others closed
+	# (make check: nothing leaked), following or not.
+	run -1 evsub -i a -i b -i missing
+	assert_output 'evsub: missing: open: No such file or directory'
+	run -1 evsub -f -i a -i missing
+	assert_output 'evsub: missing: open: No such file or directory'
 }
 
 @test "bad lines are reported with input and line, kept, and the status is 3" {
