@@ -199,7 +199,7 @@ unit: $(UNITBINS) $(BUILD)/fault.so $(BUILD)/record.so
 # prints its own.
 PROP_RUNS = 150
 PROP_NATS_RUNS = 10
-CHECK_PROP_RUNS = 40
+CHECK_PROP_RUNS = 25
 SOAK_PROP_RUNS = 3000
 SOAK_PROP_NATS_RUNS = 300
 
@@ -243,7 +243,7 @@ test: deps
 # depend on timing).  SEED, when set, draws the soak's states again (each
 # failure prints its seed).
 POWERCUT_STATES = 40
-CHECK_POWERCUT_STATES = 10
+CHECK_POWERCUT_STATES = 6
 SOAK_STATES = 2000
 SOAK_SCALE = 3
 SEED =
