@@ -70,8 +70,11 @@ summary() {
 	[ "$(summary early)" -eq 1400 ]
 	[ "$(summary late)" -eq 100 ]
 	[ "$(summary open)" -eq 0 ]
-	# Cut by their deadline, not before it, and not long after.
-	awk -v t="$(summary first)" 'BEGIN { exit !(t >= 1.5) }'
+	# Cut by their deadline, not before it (each lived its 3 s, less
+	# the moment between its connect and the server's accept; from
+	# READY the first was once 1.3 s, the 1,500 taking long to open
+	# under load), and not long after.
+	awk -v t="$(summary shortest)" 'BEGIN { exit !(t >= 2.5) }'
 	awk -v t="$(summary last)" 'BEGIN { exit !(t <= 6) }'
 	served
 	# Each is logged once: a few by name, the rest in a sum.

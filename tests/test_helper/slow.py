@@ -21,8 +21,10 @@
 # counted as refused ("early"); then it touches READY and watches them until the server has closed them all or LIMIT
 # seconds have passed, and prints one line of JSON: how many were opened,
 # refused, closed later, still open at the end, answered 200 (keepalive),
-# answered 503, and the seconds from READY to the first and the last later
-# close.
+# answered 503, the seconds from READY to the first and the last later
+# close, and the shortest time one of those lived (open to close: a
+# deadline counts from a connection's own start, and opening them all
+# takes a while on a loaded machine).
 import json
 import resource
 import selectors
@@ -41,18 +43,20 @@ sel = selectors.DefaultSelector()
 opened = {}         # socket -> when it was opened
 early = late = ok = busy = 0
 closes = []
+lives = []          # of those closed later: seconds from open to close
 watching = False
 
 
 def closed(s, now):
     global early, late
     sel.unregister(s)
-    del opened[s]
     if watching:
         late += 1
         closes.append(now)
+        lives.append(now - opened[s])
     else:
         early += 1
+    del opened[s]
     s.close()
 
 
@@ -145,4 +149,5 @@ print(json.dumps({
     "opened": n, "early": early, "late": late, "open": len(opened),
     "ok": ok, "busy": busy,
     "first": round(min(closes) - t0ready, 1) if closes else None,
-    "last": round(max(closes) - t0ready, 1) if closes else None}))
+    "last": round(max(closes) - t0ready, 1) if closes else None,
+    "shortest": round(min(lives), 1) if lives else None}))
